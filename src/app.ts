@@ -1,0 +1,44 @@
+import express from 'express';
+import pino, { Logger } from 'pino';
+import type { Database } from './db/database';
+import { apiKeyHandlers } from './features/api-keys/api-keys.router';
+import { authenticateApiKey } from './features/api-keys/api-keys.service';
+import { auditHandlers } from './features/audit/audit.router';
+import { serviceHandlers } from './features/service/service.router';
+import { trialHandlers } from './features/trials/trials.router';
+import { loadSpec } from './http/openapi';
+import { mountOperations } from './http/operations';
+import { BODY_LIMIT, notFoundHandler, problemHandler } from './http/problem';
+import { requestContext } from './http/request-context';
+import { compileOperations, createAjv } from './http/validation';
+import packageJson from '../package.json';
+
+export interface AppDeps {
+  db: Database;
+  logger?: Logger;
+}
+
+export const SERVICE_VERSION: string = packageJson.version;
+
+/** Builds the HTTP application: middleware, every operation of the contract, the problem renderer. Never listens. */
+export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): express.Express {
+  const spec = loadSpec();
+  const compiled = compileOperations(createAjv(), spec);
+  const knex = db.knex;
+  const handlers = {
+    ...serviceHandlers(db, spec, SERVICE_VERSION),
+    ...apiKeyHandlers(knex),
+    ...trialHandlers(knex),
+    ...auditHandlers(knex),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestContext(logger));
+  app.use(express.json({ limit: BODY_LIMIT, strict: false, type: ['application/json', 'application/*+json'] }));
+  app.use(mountOperations(spec, compiled, handlers, (token) => authenticateApiKey(knex, token)));
+  app.use(notFoundHandler);
+  app.use(problemHandler);
+  return app;
+}

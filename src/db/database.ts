@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import knexFactory, { Knex } from 'knex';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import ClientPgLite from 'knex-pglite';
+import type { DatabaseConfig } from '../config';
+import { migrationSource } from './migrations';
+
+export type DatabaseKind = 'embedded' | 'postgresql';
+export type Executor = Knex | Knex.Transaction;
+
+export interface Database {
+  knex: Knex;
+  kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+
+/**
+ * Dates stay `YYYY-MM-DD` strings (pg would otherwise build a Date in the server's local time zone),
+ * and int8 (COUNT, SUM, bigint ids) becomes a number: every value we store in int8 is below 2^53.
+ */
+const parseDate = (value: string): string => value;
+const parseInt8 = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new Error(`int8 value ${value} exceeds 2^53`);
+  return parsed;
+};
+
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === DATE_OID) return parseDate;
+    if (oid === INT8_OID) return parseInt8;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export interface EmbeddedOptions {
+  /** Directory of the data files; null keeps everything in memory. */
+  dataDir: string | null;
+  /** A tarball made by `dumpDataDir`, to start from a copy of another database (tests). */
+  loadDataDir?: Blob;
+}
+
+export async function openEmbedded(options: EmbeddedOptions): Promise<PGlite> {
+  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+  const pglite = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    parsers: { [DATE_OID]: parseDate, [INT8_OID]: parseInt8 },
+  });
+  await pglite.waitReady;
+  return pglite;
+}
+
+/** knex over one PGlite instance. knex-pglite fixes the pool at one connection, so transactions queue, never interleave. */
+export function knexForPglite(pglite: PGlite): Knex {
+  return knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection: () => ({ pglite }) as object,
+    acquireConnectionTimeout: 30_000,
+  } as Knex.Config);
+}
+
+export function knexForPostgres(url: string, poolMax: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, types: pgTypes } as Knex.PgConnectionConfig,
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/** knex over an open PGlite; closing it closes both (knex-pglite may already have closed PGlite). */
+export function embeddedDatabase(pglite: PGlite): Database {
+  const knex = knexForPglite(pglite);
+  return {
+    knex,
+    kind: 'embedded',
+    close: async () => {
+      await knex.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export async function createDb(config: DatabaseConfig): Promise<Database> {
+  if (config.kind === 'embedded') return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }));
+  const knex = knexForPostgres(config.url, config.poolMax);
+  return { knex, kind: 'postgresql', close: () => knex.destroy() };
+}
+
+export async function migrateToLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export function isRetryableTransactionError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
+}
+
+/**
+ * Runs `work` in one transaction and retries it, from the start, on serialization failures and
+ * deadlocks (SQLSTATE 40001, 40P01), which PostgreSQL reports for races the database resolved.
+ */
+export async function withTransaction<T>(
+  knex: Knex,
+  work: (trx: Knex.Transaction) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await knex.transaction(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryableTransactionError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+    }
+  }
+}

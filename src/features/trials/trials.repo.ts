@@ -1,0 +1,183 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
+import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits } from './trials';
+
+interface TrialRow {
+  trial_id: string;
+  code: string;
+  title: string;
+  registry: string | null;
+  status: TrialView['status'];
+  randomization: TrialView['randomization'];
+  eligibility: TrialView['eligibility'];
+  baseline_variables: TrialView['baselineVariables'];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  activated_at: Date | null;
+  created_at_text: string;
+  arms: TrialView['arms'];
+  sites: { code: string; name: string; created_at: string }[];
+  consent_forms: { code: string; version: string; required: boolean; title: string | null }[];
+  incentives: { code: string; description: string; amount_minor: number; currency: string; roles: string[]; max_per_participant: number; occasion: string | null }[];
+}
+
+/**
+ * One round trip per read: the trial row with its arms, sites, consent forms and incentive types
+ * aggregated as JSON in order.
+ */
+function selectTrials(db: Executor): Knex.QueryBuilder {
+  return db('trials as t').select(
+    't.*',
+    db.raw('t.created_at::text AS created_at_text'),
+    db.raw(`(SELECT coalesce(json_agg(json_build_object('code', a.code, 'name', a.name, 'ratio', a.ratio) ORDER BY a.position), '[]')
+               FROM trial_arms a WHERE a.trial_id = t.trial_id) AS arms`),
+    db.raw(`(SELECT coalesce(json_agg(json_build_object('code', s.code, 'name', s.name, 'created_at', s.created_at) ORDER BY s.code), '[]')
+               FROM trial_sites s WHERE s.trial_id = t.trial_id) AS sites`),
+    db.raw(`(SELECT coalesce(json_agg(json_build_object('code', f.code, 'version', f.version, 'required', f.required, 'title', f.title) ORDER BY f.position), '[]')
+               FROM consent_forms f WHERE f.trial_id = t.trial_id) AS consent_forms`),
+    db.raw(`(SELECT coalesce(json_agg(json_build_object('code', i.code, 'description', i.description, 'amount_minor', i.amount_minor,
+                      'currency', i.currency, 'roles', i.roles, 'max_per_participant', i.max_per_participant, 'occasion', i.occasion) ORDER BY i.position), '[]')
+               FROM incentive_types i WHERE i.trial_id = t.trial_id) AS incentives`),
+  );
+}
+
+const isoInstant = (value: string) => new Date(value).toISOString();
+
+function toTrialView(row: TrialRow): TrialView {
+  return {
+    id: row.trial_id,
+    code: row.code,
+    title: row.title,
+    registry: row.registry,
+    status: row.status,
+    arms: row.arms,
+    randomization: row.randomization,
+    eligibility: row.eligibility,
+    consentForms: row.consent_forms.map((f) => ({ code: f.code, version: f.version, required: f.required, ...(f.title === null ? {} : { title: f.title }) })),
+    baselineVariables: row.baseline_variables,
+    incentives: row.incentives.map((i) => ({
+      code: i.code,
+      description: i.description,
+      amount: fromMinorUnits(i.amount_minor, i.currency),
+      currency: i.currency,
+      roles: i.roles as TrialView['incentives'][number]['roles'],
+      maxPerParticipant: i.max_per_participant,
+      ...(i.occasion === null ? {} : { occasion: i.occasion }),
+    })),
+    sites: row.sites.map((s) => ({ code: s.code, name: s.name, createdAt: isoInstant(s.created_at) })),
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    activatedAt: row.activated_at ? row.activated_at.toISOString() : null,
+  };
+}
+
+export async function findTrial(db: Executor, trialId: string): Promise<TrialView | undefined> {
+  const row = await selectTrials(db).where('t.trial_id', trialId).first<TrialRow | undefined>();
+  return row && toTrialView(row);
+}
+
+export interface TrialListQuery {
+  limit: number;
+  after?: { createdAt: string; id: string };
+  status?: TrialView['status'];
+  /** null: every trial. */
+  trialIds: string[] | null;
+}
+
+export async function listTrials(db: Executor, query: TrialListQuery): Promise<{ view: TrialView; cursor: { createdAt: string; id: string } }[]> {
+  const builder = selectTrials(db);
+  if (query.trialIds !== null) builder.whereIn('t.trial_id', query.trialIds);
+  if (query.status) builder.where('t.status', query.status);
+  if (query.after) builder.whereRaw('(t.created_at, t.trial_id) > (?::timestamptz, ?::uuid)', [query.after.createdAt, query.after.id]);
+  const rows: TrialRow[] = await builder.orderBy([{ column: 't.created_at' }, { column: 't.trial_id' }]).limit(query.limit + 1);
+  return rows.map((row) => ({ view: toTrialView(row), cursor: { createdAt: row.created_at_text, id: row.trial_id } }));
+}
+
+/** Locks the trial row for the rest of the transaction: changes to one trial's set-up are serialised. */
+export async function lockTrial(trx: Knex.Transaction, trialId: string): Promise<{ status: TrialView['status']; version: number } | undefined> {
+  return trx('trials').where({ trial_id: trialId }).forUpdate().first<{ status: TrialView['status']; version: number } | undefined>('status', 'version');
+}
+
+async function writeChildren(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
+  await trx('trial_arms').insert(config.arms.map((arm, position) => ({ trial_id: trialId, code: arm.code, name: arm.name, ratio: arm.ratio, position })));
+  if (config.consentForms.length) {
+    await trx('consent_forms').insert(
+      config.consentForms.map((f, position) => ({ trial_id: trialId, code: f.code, version: f.version, required: f.required, title: f.title ?? null, position })),
+    );
+  }
+  if (config.incentives.length) {
+    await trx('incentive_types').insert(
+      config.incentives.map((i, position) => ({
+        trial_id: trialId,
+        code: i.code,
+        description: i.description,
+        amount_minor: toMinorUnits(i.amount, i.currency),
+        currency: i.currency,
+        roles: i.roles,
+        max_per_participant: i.maxPerParticipant,
+        occasion: i.occasion ?? null,
+        position,
+      })),
+    );
+  }
+}
+
+function trialColumns(config: TrialConfiguration) {
+  return {
+    title: config.title,
+    registry: config.registry,
+    randomization: JSON.stringify(config.randomization),
+    eligibility: JSON.stringify(config.eligibility),
+    baseline_variables: JSON.stringify(config.baselineVariables),
+  };
+}
+
+export async function insertTrial(trx: Knex.Transaction, trialId: string, code: string, config: TrialConfiguration): Promise<void> {
+  await trx('trials').insert({ trial_id: trialId, code, ...trialColumns(config) });
+  await writeChildren(trx, trialId, config);
+}
+
+/** Replaces the configuration of a trial in set-up; the caller holds the row lock. */
+export async function replaceConfiguration(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
+  await trx('trials')
+    .where({ trial_id: trialId, status: 'setup' })
+    .update({ ...trialColumns(config), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+  for (const table of ['trial_arms', 'consent_forms', 'incentive_types']) await trx(table).where({ trial_id: trialId }).delete();
+  await writeChildren(trx, trialId, config);
+}
+
+export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {
+  await trx('trials').where({ trial_id: trialId }).update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+}
+
+/** Moves setup -> active in one guarded statement; false when the trial was not in set-up. */
+export async function markActive(trx: Knex.Transaction, trialId: string): Promise<boolean> {
+  const updated = await trx('trials')
+    .where({ trial_id: trialId, status: 'setup' })
+    .update({ status: 'active', activated_at: trx.fn.now(), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+  return updated === 1;
+}
+
+export async function insertSite(trx: Knex.Transaction, trialId: string, site: { code: string; name: string }): Promise<void> {
+  await trx('trial_sites').insert({ trial_id: trialId, code: site.code, name: site.name });
+}
+
+export async function listSites(db: Executor, trialId: string): Promise<TrialView['sites']> {
+  const rows = await db('trial_sites').where({ trial_id: trialId }).orderBy('code').select<{ code: string; name: string; created_at: Date }[]>('code', 'name', 'created_at');
+  return rows.map((s) => ({ code: s.code, name: s.name, createdAt: s.created_at.toISOString() }));
+}
+
+export async function countSites(db: Executor, trialId: string): Promise<number> {
+  const row = await db('trial_sites').where({ trial_id: trialId }).count<{ count: number }[]>('* as count').first();
+  return Number(row?.count ?? 0);
+}
+
+export async function existingTrialIds(db: Executor, trialIds: string[]): Promise<string[]> {
+  return db('trials').whereIn('trial_id', trialIds).pluck('trial_id');
+}
+
+export async function existingSiteCodes(db: Executor, trialId: string, codes: string[]): Promise<string[]> {
+  return db('trial_sites').where({ trial_id: trialId }).whereIn('code', codes).pluck('code');
+}

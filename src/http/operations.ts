@@ -1,0 +1,144 @@
+import express, { NextFunction, Request, Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { operations } from '../generated/openapi';
+import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, Principal } from './auth';
+import { MethodNotAllowedError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import type { LoadedSpec } from './openapi';
+import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
+
+export type OperationId = keyof operations;
+type Op<K extends OperationId> = operations[K];
+
+type JsonContent<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: infer R } ? JsonContent<R> : undefined;
+export type PathParams<K extends OperationId> = Op<K>['parameters'] extends { path: infer P } ? P : Record<string, never>;
+export type QueryParams<K extends OperationId> = Op<K>['parameters'] extends { query?: infer Q } ? NonNullable<Q> : Record<string, never>;
+
+type Responses<K extends OperationId> = Op<K>['responses'];
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
+type ContentOf<R> = R extends { content: infer C } ? C : never;
+
+/** A handler's answer: a status the contract declares and the body the contract gives it. */
+export type HandlerResult<K extends OperationId> = {
+  [S in SuccessStatus<K>]: {
+    status: S;
+    headers?: Record<string, string>;
+  } & (ContentOf<Responses<K>[S]> extends { 'application/json': infer B }
+    ? { body: B; contentType?: undefined }
+    : { body: string; contentType: string });
+}[SuccessStatus<K>];
+
+export interface RequestContext {
+  requestId: string;
+  log: Logger;
+  /** null only on public operations. */
+  principal: Principal | null;
+}
+
+export interface HandlerInput<K extends OperationId> {
+  body: RequestBody<K>;
+  params: PathParams<K>;
+  query: QueryParams<K>;
+  headers: Record<string, string | undefined>;
+  context: RequestContext;
+}
+
+export type Handler<K extends OperationId> = (input: HandlerInput<K>) => Promise<HandlerResult<K>>;
+export type HandlerMap = { [K in OperationId]?: Handler<K> };
+
+/** The principal of an authenticated operation (the middleware guarantees one). */
+export function principalOf(context: RequestContext): Principal {
+  if (!context.principal) throw new UnauthorizedError();
+  return context.principal;
+}
+
+export function actorOf(context: RequestContext): Actor {
+  const principal = principalOf(context);
+  return { keyId: principal.keyId, role: principal.role, requestId: context.requestId };
+}
+
+export interface RequestLocals {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+  operationId?: string;
+}
+
+export function locals(res: Response): RequestLocals {
+  return res.locals as RequestLocals;
+}
+
+/**
+ * Mounts every operation of the contract: authentication and the role check from `x-roles`,
+ * validation of path, query, headers and body by operationId, then the handler. Fails at start-up
+ * when the contract and the handlers disagree, so no route can exist outside the contract.
+ */
+export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, authenticate: Authenticator): Router {
+  const known = new Set(spec.operations.map((op) => op.operationId));
+  const missing = [...known].filter((id) => !(id in handlers));
+  const extra = Object.keys(handlers).filter((id) => !known.has(id));
+  if (missing.length || extra.length) {
+    throw new Error(`handlers and contract disagree; without handler: [${missing.join(', ')}], not in contract: [${extra.join(', ')}]`);
+  }
+
+  const router = express.Router({ strict: true });
+  const methodsByPath = new Map<string, string[]>();
+  for (const op of spec.operations) {
+    methodsByPath.set(op.expressPath, [...(methodsByPath.get(op.expressPath) ?? []), op.method.toUpperCase()]);
+    const validators = compiled.get(op.operationId)!;
+    const handler = handlers[op.operationId as OperationId] as unknown as Handler<OperationId>;
+
+    router[op.method](op.expressPath, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const state = locals(res);
+        state.operationId = op.operationId;
+        let principal: Principal | null = null;
+        if (!op.roles.includes('public')) {
+          principal = await authenticateRequest(req.get('authorization'), authenticate);
+          state.principal = principal;
+          authorizeRole(principal, op);
+        }
+
+        const params = coerceParameters({ ...req.params }, op.parameters, 'path');
+        validateOrThrow(validators.path, params, '/path');
+        if (principal && typeof params.trialId === 'string') authorizeTrial(principal, params.trialId);
+        const query = coerceParameters({ ...(req.query as Record<string, unknown>) }, op.parameters, 'query');
+        validateOrThrow(validators.query, query, '/query');
+        const headers = Object.fromEntries(op.parameters.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), req.get(p.name)]));
+        validateOrThrow(validators.headers, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)), '/header');
+
+        let body: unknown = undefined;
+        if (validators.body) {
+          const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+          if (hasBody && !req.is('application/json')) {
+            throw new UnsupportedMediaTypeError(`Send the body as application/json, not ${req.get('content-type') ?? 'an unlabelled body'}.`);
+          }
+          body = req.body;
+          if (body === undefined) {
+            if (op.bodyRequired) throw new ValidationError([{ pointer: '', detail: 'a JSON request body is required' }]);
+          } else {
+            validateOrThrow(validators.body, body, '');
+          }
+        }
+
+        const result = (await handler({
+          body: body as never,
+          params: params as never,
+          query: query as never,
+          headers,
+          context: { requestId: state.requestId, log: state.log, principal },
+        })) as { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
+        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+        res.status(result.status);
+        if (result.contentType) res.type(result.contentType).send(result.body);
+        else res.json(result.body);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+  for (const [expressPath, methods] of methodsByPath) {
+    router.all(expressPath, (req, _res, next) => next(new MethodNotAllowedError(req.method, methods)));
+  }
+  return router;
+}

@@ -1,0 +1,32 @@
+import { ValidationError } from './errors';
+
+/** Cursors are opaque to clients: base64url of a small JSON value naming the last row of a page. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T, parameter = 'cursor'): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!isValid(value)) {
+    throw new ValidationError([{ pointer: `/query/${parameter}`, detail: 'is not a cursor this service issued' }]);
+  }
+  return value;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Builds a page from rows fetched with limit + 1, so the presence of a next page costs no count. */
+export function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorOf: (row: Row) => unknown): Page<Item> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { items: pageRows.map(toItem), nextCursor: hasMore && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+}

@@ -1,0 +1,123 @@
+import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { FieldError, ValidationError } from './errors';
+import { LoadedSpec, OperationSpec, ParameterObject, escapePointerToken } from './openapi';
+
+const SPEC_ID = 'openapi.json';
+
+export function createAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, discriminator: true });
+  addFormats(ajv);
+  // The contract is added whole so that references resolve within it; its top-level OpenAPI fields
+  // are not schema keywords, and strict mode must be told they carry no validation.
+  for (const keyword of ['openapi', 'info', 'servers', 'tags', 'security', 'paths', 'components', 'jsonSchemaDialect', 'webhooks', 'externalDocs']) {
+    ajv.addKeyword({ keyword });
+  }
+  return ajv;
+}
+
+/** Turns ajv's errors into one entry per failing field, with JSON pointers a client can follow. */
+export function toFieldErrors(errors: ErrorObject[] | null | undefined, prefix = ''): FieldError[] {
+  const result: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const error of errors ?? []) {
+    let pointer = prefix + error.instancePath;
+    let detail = error.message ?? 'is invalid';
+    const params = error.params as Record<string, unknown>;
+    if (error.keyword === 'required') {
+      pointer += '/' + escapePointerToken(String(params.missingProperty));
+      detail = 'is required';
+    } else if (error.keyword === 'additionalProperties') {
+      pointer += '/' + escapePointerToken(String(params.additionalProperty));
+      detail = 'is not allowed here';
+    } else if (error.keyword === 'unevaluatedProperties') {
+      pointer += '/' + escapePointerToken(String(params.unevaluatedProperty));
+      detail = 'is not allowed here';
+    } else if (error.keyword === 'enum') {
+      detail = `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (error.keyword === 'const') {
+      detail = `must be ${JSON.stringify(params.allowedValue)}`;
+    } else if (error.keyword === 'discriminator') {
+      pointer += '/' + escapePointerToken(String(params.tag));
+      detail = params.tagValue === undefined ? 'is required' : `${JSON.stringify(params.tagValue)} is not a known value`;
+    } else if (error.keyword === 'if' || error.keyword === 'allOf') {
+      continue; // their failing subschemas are reported on their own
+    }
+    const key = `${pointer}\u0000${detail}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    result.push({ pointer, detail });
+  }
+  return result;
+}
+
+export interface CompiledOperation {
+  spec: OperationSpec;
+  body?: ValidateFunction;
+  path: ValidateFunction;
+  query: ValidateFunction;
+  headers: ValidateFunction;
+}
+
+function parametersSchema(parameters: ParameterObject[], location: ParameterObject['in'], closed: boolean) {
+  const selected = parameters.filter((p) => p.in === location);
+  const key = (p: ParameterObject) => (location === 'header' ? p.name.toLowerCase() : p.name);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(selected.map((p) => [key(p), p.schema ?? {}])),
+    required: selected.filter((p) => p.required).map(key),
+    additionalProperties: !closed,
+  };
+}
+
+/** Compiles, once, a validator for each part of every operation's request. */
+export function compileOperations(ajv: Ajv2020, spec: LoadedSpec): Map<string, CompiledOperation> {
+  if (!ajv.getSchema(SPEC_ID)) ajv.addSchema(spec.document, SPEC_ID);
+  const compiled = new Map<string, CompiledOperation>();
+  for (const op of spec.operations) {
+    const withinSpec = (schema: object) => ajv.compile(pointRefsAtSpec(schema) as object);
+    compiled.set(op.operationId, {
+      spec: op,
+      body: op.hasJsonBody
+        ? ajv.compile({ $ref: `${SPEC_ID}${op.pointer}/requestBody/content/application~1json/schema` })
+        : undefined,
+      path: withinSpec(parametersSchema(op.parameters, 'path', false)),
+      query: withinSpec(parametersSchema(op.parameters, 'query', true)),
+      headers: withinSpec(parametersSchema(op.parameters, 'header', false)),
+    });
+  }
+  return compiled;
+}
+
+/** Parameter schemas may reference components; compiled on their own, their refs must name the document. */
+export function pointRefsAtSpec(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pointRefsAtSpec);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string' && inner.startsWith('#/') ? SPEC_ID + inner : pointRefsAtSpec(inner),
+    ]),
+  );
+}
+
+/**
+ * Query and path values arrive as strings; convert those whose schema says number or boolean,
+ * leaving anything that does not parse for ajv to report.
+ */
+export function coerceParameters(values: Record<string, unknown>, parameters: ParameterObject[], location: ParameterObject['in']): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...values };
+  for (const p of parameters.filter((param) => param.in === location)) {
+    const name = location === 'header' ? p.name.toLowerCase() : p.name;
+    const raw = result[name];
+    if (typeof raw !== 'string') continue;
+    const type = p.schema?.type;
+    if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(raw)) result[name] = Number(raw);
+    else if (type === 'boolean' && (raw === 'true' || raw === 'false')) result[name] = raw === 'true';
+  }
+  return result;
+}
+
+export function validateOrThrow(validate: ValidateFunction, value: unknown, prefix: string): void {
+  if (!validate(value)) throw new ValidationError(toFieldErrors(validate.errors, prefix));
+}

@@ -1,0 +1,66 @@
+import type { components } from '../../src/generated/openapi';
+import type { TestApp } from './test-app';
+
+export type TrialInput = components['schemas']['TrialInput'];
+export type Trial = components['schemas']['Trial'];
+
+let counter = 0;
+
+/** The SMCM trial of the seed paper (Hong Kong, three ICCMW centres), with a unique code. */
+export function smcmTrialInput(overrides: Partial<TrialInput> = {}): TrialInput {
+  counter += 1;
+  return {
+    code: `SMCM-HK-${process.pid}-${counter}`,
+    title: 'Strengths model case management vs treatment as usual',
+    registry: 'ACTRN12617001435370',
+    arms: [
+      { code: 'SMCM', name: 'Strengths model case management', ratio: 1 },
+      { code: 'TAU', name: 'Treatment as usual', ratio: 1 },
+    ],
+    randomization: { method: 'permuted_block', blockSizes: [2, 4, 6], stratifyBy: ['site'] },
+    eligibility: [
+      { code: 'age18', kind: 'inclusion', text: 'Aged 18 or above' },
+      { code: 'chinese', kind: 'inclusion', text: 'Ethnically Chinese' },
+      { code: 'cantonese', kind: 'inclusion', text: 'Cantonese speaking' },
+      { code: 'written_consent', kind: 'inclusion', text: 'Able to give written informed consent' },
+      { code: 'immediate_risk', kind: 'exclusion', text: 'Likely to engage in immediate risk behaviour (suicide and/or violence)' },
+      { code: 'overt_symptoms', kind: 'exclusion', text: 'Overt symptoms; cannot sustain a meaningful conversation for more than 10 minutes' },
+    ],
+    consentForms: [
+      { code: 'trial', version: '1.0', required: true },
+      { code: 'audio', version: '1.0', required: false },
+    ],
+    baselineVariables: [
+      { name: 'age', type: 'number', unit: 'years', min: 18, max: 120 },
+      { name: 'sex', type: 'category', levels: ['female', 'male'] },
+      { name: 'diagnosis', type: 'category', levels: ['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other'] },
+      { name: 'onsetYears', type: 'number', unit: 'years', min: 0 },
+      { name: 'experienceYears', type: 'number', unit: 'years', min: 0, roles: ['case_worker'] },
+    ],
+    incentives: [
+      { code: 'interview_coupon', description: 'Supermarket coupon for the interview', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 },
+    ],
+    ...overrides,
+  };
+}
+
+export async function createTrial(t: TestApp, overrides: Partial<TrialInput> = {}): Promise<Trial> {
+  const res = await t.call('post', '/v1/trials', { body: smcmTrialInput(overrides) });
+  if (res.status !== 201) throw new Error(`creating a trial failed: ${res.text}`);
+  return res.body as Trial;
+}
+
+export async function addSites(t: TestApp, trialId: string, codes: string[] = ['A', 'B', 'C']): Promise<void> {
+  for (const code of codes) {
+    const res = await t.call('post', `/v1/trials/${trialId}/sites`, { body: { code, name: `ICCMW centre ${code}` } });
+    if (res.status !== 201) throw new Error(`adding site ${code} failed: ${res.text}`);
+  }
+}
+
+export async function createActiveTrial(t: TestApp, overrides: Partial<TrialInput> = {}): Promise<Trial> {
+  const trial = await createTrial(t, overrides);
+  await addSites(t, trial.id);
+  const res = await t.call('post', `/v1/trials/${trial.id}/activation`);
+  if (res.status !== 200) throw new Error(`activation failed: ${res.text}`);
+  return res.body as Trial;
+}

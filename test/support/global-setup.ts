@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { testDatabaseUrl } from '../../src/config';
+import { knexForPglite, knexForPostgres, migrateToLatest, openEmbedded } from '../../src/db/database';
+
+/**
+ * Builds one migrated template per test run; every test file then starts from a copy of it
+ * (CREATE DATABASE ... TEMPLATE on PostgreSQL, a data-directory dump on PGlite) instead of
+ * migrating again.
+ */
+export default async function globalSetup(): Promise<void> {
+  const serverUrl = testDatabaseUrl();
+  if (serverUrl) {
+    const template = `trialdesk_tpl_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${template}`);
+    await admin.end();
+    const url = new URL(serverUrl);
+    url.pathname = `/${template}`;
+    const knex = knexForPostgres(url.toString(), 1);
+    await migrateToLatest(knex);
+    await knex.destroy();
+    process.env.TRIALDESK_TEST_TEMPLATE = template;
+    return;
+  }
+  const pglite = await openEmbedded({ dataDir: null });
+  const knex = knexForPglite(pglite);
+  await migrateToLatest(knex);
+  const dump = await pglite.dumpDataDir('none');
+  await knex.destroy();
+  const file = path.join(os.tmpdir(), `trialdesk-template-${process.pid}.tar`);
+  fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  process.env.TRIALDESK_TEST_TEMPLATE = file;
+}
