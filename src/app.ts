@@ -4,6 +4,8 @@ import type { Database } from './db/database';
 import { apiKeyHandlers } from './features/api-keys/api-keys.router';
 import { authenticateApiKey } from './features/api-keys/api-keys.service';
 import { auditHandlers } from './features/audit/audit.router';
+import { consentHandlers } from './features/consent/consent.router';
+import { participantHandlers } from './features/participants/participants.router';
 import { serviceHandlers } from './features/service/service.router';
 import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
@@ -30,6 +32,8 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
     ...apiKeyHandlers(knex),
     ...trialHandlers(knex),
     ...auditHandlers(knex),
+    ...participantHandlers(knex),
+    ...consentHandlers(knex),
   };
 
   const app = express();

@@ -230,6 +230,187 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/consent-forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /** Consent forms and versions, with the number of participants per version */
+        get: operations["listConsentForms"];
+        put?: never;
+        /**
+         * Add a consent form, or a new version of one
+         * @description The version added last is the current version of its form. Participants whose granted
+         *     consent is to an older version show `reconsentRequired: true` until they sign the current
+         *     one, and randomization requires the current version of every required form. All versions
+         *     of a form share its `required` flag. Allowed in `setup` and `active` trials.
+         */
+        post: operations["addConsentFormVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /** List participants (coordinators limited to sites see only those sites) */
+        get: operations["listParticipants"];
+        put?: never;
+        /**
+         * Screen a person against the eligibility criteria
+         * @description Records a service user or a case worker at a site of an active trial. `eligibility` must
+         *     answer every criterion that applies to the person's role (criteria apply to service users
+         *     unless they list roles); a missing or unknown answer is a 422. The person is eligible when
+         *     every inclusion criterion is true and every exclusion criterion is false; `unmetCriteria`
+         *     lists the codes that fail. `baseline` is checked against the trial's baseline variables for
+         *     the role (type, levels, min, max, required). `label` is unique in the trial, compared after
+         *     Unicode NFC normalization (409 on a duplicate). `screenedOn` may not be in the future
+         *     (dates are compared with the calendar date in UTC+14, so no time zone is refused early).
+         *     A coordinator key limited to sites can screen only at those sites (403).
+         */
+        post: operations["screenParticipant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        /** A participant with status, baseline, consents and case-worker assignment */
+        get: operations["getParticipant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or correct a participant's baseline values
+         * @description `values` replaces the participant's baseline whole and is checked like the baseline at
+         *     screening. Filling in values that were missing needs no reason; changing or removing a
+         *     recorded value is a correction and needs `reason` (422 without it). The audit row keeps the
+         *     old and the new values.
+         */
+        put: operations["setBaseline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a consent decision (granted or declined) on a form version
+         * @description The form and version must be defined by the trial (422). Refused with 409 when the
+         *     participant is ineligible, when a decision on that form version is already recorded, or
+         *     when `signedOn` is before the screening date; a future `signedOn` is a 422. A declined
+         *     required form moves the participant to `declined`.
+         */
+        post: operations["recordConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/consents/{consentId}/withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the withdrawal of a granted consent
+         * @description The consent record is kept; the withdrawal is a new fact. Scope `intervention`: the
+         *     participant stops the intervention and stays in follow-up; `follow_up` and `all` stop
+         *     follow-up too. Refused with 409 for a declined consent, a second withdrawal, or a
+         *     `withdrawnOn` before the consent was signed; a future `withdrawnOn` is a 422.
+         */
+        post: operations["withdrawConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record which arm's service a case worker delivers
+         * @description Case workers are not randomized; this records the arm they deliver, with a reason, and may
+         *     be repeated (the latest assignment is current; every one is audited). Refused with 422 for
+         *     a service user or an arm the trial does not have.
+         */
+        post: operations["assignCaseWorker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -474,6 +655,138 @@ export interface components {
         SiteList: {
             items: components["schemas"]["Site"][];
         };
+        /**
+         * Format: date
+         * @description A calendar date, YYYY-MM-DD.
+         */
+        Date: string;
+        /**
+         * @description Derived from what was recorded, in one place (the `participant_states` view):
+         *     `ineligible` (failed screening), `withdrawn` (withdrew a required consent), `declined`
+         *     (declined a required consent), `consented` (granted every required form), otherwise
+         *     `eligible`. Later releases add `randomized` and `not_randomized`.
+         * @enum {string}
+         */
+        ParticipantStatus: "ineligible" | "eligible" | "declined" | "consented" | "randomized" | "not_randomized" | "withdrawn";
+        /** @description Values keyed by baseline variable name; checked against the trial's variables for the participant's role. */
+        BaselineValues: {
+            [key: string]: number | string;
+        };
+        ParticipantInput: {
+            siteCode: components["schemas"]["SiteCode"];
+            role: components["schemas"]["ParticipantRole"];
+            /** @description The site's pseudonymous identifier (no names); unique in the trial after NFC normalization. */
+            label: string;
+            screenedOn: components["schemas"]["Date"];
+            /** @description One answer per criterion code that applies to the role. */
+            eligibility: {
+                [key: string]: boolean;
+            };
+            baseline?: components["schemas"]["BaselineValues"];
+        };
+        BaselineUpdate: {
+            values: components["schemas"]["BaselineValues"];
+            /** @description Required when a recorded value changes or is removed. */
+            reason?: string;
+        };
+        /** @enum {string} */
+        ConsentMethod: "written" | "electronic" | "witnessed_verbal";
+        ConsentInput: {
+            form: components["schemas"]["Code"];
+            version: string;
+            /** @enum {unknown} */
+            decision: "granted" | "declined";
+            signedOn: components["schemas"]["Date"];
+            /** @description Who obtained the consent (initials or staff code). */
+            obtainedBy: string;
+            method: components["schemas"]["ConsentMethod"];
+            /** @description Optional, e.g. why consent was declined. */
+            reason?: string;
+        };
+        /** @enum {string} */
+        WithdrawalScope: "intervention" | "follow_up" | "all";
+        WithdrawalInput: {
+            withdrawnOn: components["schemas"]["Date"];
+            reason: string;
+            scope: components["schemas"]["WithdrawalScope"];
+        };
+        Consent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            form: string;
+            version: string;
+            /** @description Whether this is the current version of the form. */
+            current: boolean;
+            /** @enum {unknown} */
+            decision: "granted" | "declined";
+            signedOn: components["schemas"]["Date"];
+            obtainedBy: string;
+            method: components["schemas"]["ConsentMethod"];
+            reason: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+            withdrawal: null | {
+                withdrawnOn: components["schemas"]["Date"];
+                reason: string;
+                scope: components["schemas"]["WithdrawalScope"];
+                /** Format: date-time */
+                recordedAt: string;
+            };
+        };
+        ConsentFormUsage: {
+            code: string;
+            version: string;
+            title?: string;
+            required: boolean;
+            current: boolean;
+            /** @description Participants who granted consent to this version and have not withdrawn it. */
+            granted: number;
+            declined: number;
+            withdrawn: number;
+        };
+        AssignmentInput: {
+            arm: components["schemas"]["Code"];
+            reason: string;
+        };
+        Assignment: {
+            arm: string;
+            reason: string;
+            /** Format: date-time */
+            assignedAt: string;
+        };
+        ParticipantSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            trialId: string;
+            label: string;
+            siteCode: string;
+            role: components["schemas"]["ParticipantRole"];
+            status: components["schemas"]["ParticipantStatus"];
+            screenedOn: components["schemas"]["Date"];
+            eligible: boolean;
+            /** @description Codes of the criteria that made the person ineligible, in the trial's order. */
+            unmetCriteria: string[];
+            reconsentRequired: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ParticipantListItem: components["schemas"]["ParticipantSummary"];
+        Participant: {
+            eligibility: {
+                [key: string]: boolean;
+            };
+            baseline: components["schemas"]["BaselineValues"];
+            consents: components["schemas"]["Consent"][];
+            /** @description The current arm a case worker delivers; null for service users and unassigned case workers. */
+            assignment: null | components["schemas"]["Assignment"];
+        } & components["schemas"]["ParticipantSummary"];
+        ParticipantPage: {
+            items: components["schemas"]["ParticipantListItem"][];
+            nextCursor: string | null;
+        };
     };
     responses: {
         /** @description The body is not well-formed JSON. */
@@ -578,6 +891,7 @@ export interface components {
     };
     parameters: {
         TrialId: string;
+        ParticipantId: string;
         /** @description Page size. */
         Limit: number;
         /** @description The `nextCursor` of the previous page. */
@@ -1038,6 +1352,314 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listConsentForms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every version of every form, in the order they were added. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ConsentFormUsage"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    addConsentFormVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentForm"];
+            };
+        };
+        responses: {
+            /** @description The form version, with its (zero) counts. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentFormUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listParticipants: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                role?: components["schemas"]["ParticipantRole"];
+                status?: components["schemas"]["ParticipantStatus"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of participants in screening order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    screenParticipant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ParticipantInput"];
+            };
+        };
+        responses: {
+            /** @description The participant. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Participant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getParticipant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The participant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Participant"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    setBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BaselineUpdate"];
+            };
+        };
+        responses: {
+            /** @description The participant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Participant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentInput"];
+            };
+        };
+        responses: {
+            /** @description The consent record. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    withdrawConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawalInput"];
+            };
+        };
+        responses: {
+            /** @description The consent record with its withdrawal. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    assignCaseWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description The participant with the new assignment. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Participant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             default: components["responses"]["UnexpectedError"];
         };

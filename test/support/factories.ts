@@ -64,3 +64,42 @@ export async function createActiveTrial(t: TestApp, overrides: Partial<TrialInpu
   if (res.status !== 200) throw new Error(`activation failed: ${res.text}`);
   return res.body as Trial;
 }
+
+export type ParticipantInput = components['schemas']['ParticipantInput'];
+
+const ELIGIBLE_ANSWERS = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
+
+let labelCounter = 0;
+
+/** A service user who meets every criterion of the SMCM trial, at site A. */
+export function serviceUserInput(overrides: Partial<ParticipantInput> = {}): ParticipantInput {
+  labelCounter += 1;
+  return {
+    siteCode: 'A',
+    role: 'service_user',
+    label: `SU-${String(labelCounter).padStart(4, '0')}`,
+    screenedOn: '2018-03-01',
+    eligibility: { ...ELIGIBLE_ANSWERS },
+    baseline: { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 },
+    ...overrides,
+  };
+}
+
+export function caseWorkerInput(overrides: Partial<ParticipantInput> = {}): ParticipantInput {
+  labelCounter += 1;
+  return { siteCode: 'A', role: 'case_worker', label: `CW-${String(labelCounter).padStart(4, '0')}`, screenedOn: '2018-03-01', eligibility: {}, baseline: { experienceYears: 4 }, ...overrides };
+}
+
+export async function screen(t: TestApp, trialId: string, input: ParticipantInput, key?: string) {
+  const res = await t.call('post', `/v1/trials/${trialId}/participants`, { body: input, key });
+  if (res.status !== 201) throw new Error(`screening failed: ${res.text}`);
+  return res.body as components['schemas']['Participant'];
+}
+
+export async function grantConsent(t: TestApp, trialId: string, participantId: string, form = 'trial', version = '1.0', signedOn = '2018-03-02') {
+  const res = await t.call('post', `/v1/trials/${trialId}/participants/${participantId}/consents`, {
+    body: { form, version, decision: 'granted', signedOn, obtainedBy: 'IW', method: 'written' },
+  });
+  if (res.status !== 201) throw new Error(`consent failed: ${res.text}`);
+  return res.body as components['schemas']['Consent'];
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { withTransaction } from '../../db/database';
+import type { Actor, Principal } from '../../http/auth';
+import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
+import type { components } from '../../generated/openapi';
+import { insertAuditEvent } from '../audit/audit.repo';
+import { isFutureDate } from '../participants/participants';
+import { assertEnrolling, lockVisibleParticipant } from '../participants/participants.service';
+import { bumpVersion, lockTrial } from '../trials/trials.repo';
+import { getTrial } from '../trials/trials.service';
+import * as repo from './consent.repo';
+
+type ConsentInput = components['schemas']['ConsentInput'];
+type WithdrawalInput = components['schemas']['WithdrawalInput'];
+type ConsentView = components['schemas']['Consent'];
+type ConsentForm = components['schemas']['ConsentForm'];
+type ConsentFormUsage = components['schemas']['ConsentFormUsage'];
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+export async function recordConsent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: ConsentInput, now = new Date()): Promise<ConsentView> {
+  const trial = await getTrial(db, principal, trialId);
+  assertEnrolling(trial);
+  try {
+    return await withTransaction(db, async (trx) => {
+      const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
+      const errors = [];
+      if (!(await repo.findFormVersion(trx, trialId, input.form, input.version))) {
+        errors.push((await repo.findForm(trx, trialId, input.form))
+          ? { pointer: '/version', detail: `form ${input.form} has no version ${input.version}` }
+          : { pointer: '/form', detail: `trial has no consent form ${input.form}` });
+      }
+      if (isFutureDate(input.signedOn, now)) errors.push({ pointer: '/signedOn', detail: 'is in the future' });
+      if (errors.length) throw new ValidationError(errors);
+      if (!participant.eligible) {
+        throw new ConflictError('participant-ineligible', `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}); consent cannot be recorded.`);
+      }
+      if (input.signedOn < participant.screenedOn) {
+        throw new ConflictError('date-before-screening', `signedOn ${input.signedOn} is before the participant was screened on ${participant.screenedOn}.`);
+      }
+      const consentId = randomUUID();
+      await repo.insertConsent(trx, {
+        trialId,
+        consentId,
+        participantId,
+        form: input.form,
+        version: input.version,
+        decision: input.decision,
+        signedOn: input.signedOn,
+        obtainedBy: input.obtainedBy,
+        method: input.method,
+        reason: input.reason ?? null,
+      });
+      const consent = (await repo.findConsent(trx, trialId, participantId, consentId))!;
+      await insertAuditEvent(trx, actor, { trialId, action: 'consent.recorded', entityType: 'consent', entityId: consentId, before: null, after: consent, reason: input.reason ?? null });
+      return consent;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new ConflictError('consent-already-recorded', `A decision on form ${input.form} version ${input.version} is already recorded for participant ${participantId}.`);
+    }
+    throw error;
+  }
+}
+
+export async function withdrawConsent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, consentId: string, input: WithdrawalInput, now = new Date()): Promise<ConsentView> {
+  await getTrial(db, principal, trialId);
+  try {
+    return await withTransaction(db, async (trx) => {
+      await lockVisibleParticipant(trx, principal, trialId, participantId);
+      const before = await repo.findConsent(trx, trialId, participantId, consentId);
+      if (!before) throw new NotFoundError(`Consent ${consentId} of participant ${participantId} was not found.`);
+      if (isFutureDate(input.withdrawnOn, now)) throw new ValidationError([{ pointer: '/withdrawnOn', detail: 'is in the future' }]);
+      if (before.decision === 'declined') throw new ConflictError('consent-declined', `Consent ${consentId} was declined; there is nothing to withdraw.`);
+      if (before.withdrawal) throw new ConflictError('consent-already-withdrawn', `Consent ${consentId} was already withdrawn on ${before.withdrawal.withdrawnOn}.`);
+      if (input.withdrawnOn < before.signedOn) throw new ConflictError('date-before-consent', `withdrawnOn ${input.withdrawnOn} is before the consent was signed on ${before.signedOn}.`);
+      await repo.insertWithdrawal(trx, { trialId, consentId, withdrawnOn: input.withdrawnOn, reason: input.reason, scope: input.scope });
+      const after = (await repo.findConsent(trx, trialId, participantId, consentId))!;
+      await insertAuditEvent(trx, actor, { trialId, action: 'consent.withdrawn', entityType: 'consent', entityId: consentId, before, after, reason: input.reason });
+      return after;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError('consent-already-withdrawn', `Consent ${consentId} was already withdrawn.`);
+    throw error;
+  }
+}
+
+export async function addConsentFormVersion(db: Knex, principal: Principal, actor: Actor, trialId: string, form: ConsentForm): Promise<ConsentFormUsage> {
+  await getTrial(db, principal, trialId);
+  try {
+    return await withTransaction(db, async (trx) => {
+      const locked = (await lockTrial(trx, trialId))!;
+      if (locked.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
+      const existing = await repo.findForm(trx, trialId, form.code);
+      if (existing && existing.required !== form.required) {
+        throw new ValidationError([{ pointer: '/required', detail: `form ${form.code} is ${existing.required ? '' : 'not '}required; every version must agree` }]);
+      }
+      await repo.insertFormVersion(trx, trialId, form);
+      await bumpVersion(trx, trialId);
+      const usage = (await repo.listFormUsage(trx, trialId)).find((f) => f.code === form.code && f.version === form.version)!;
+      await insertAuditEvent(trx, actor, { trialId, action: 'consent_form.added', entityType: 'consent_form', entityId: `${form.code}@${form.version}`, before: null, after: usage });
+      return usage;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError('duplicate-consent-form-version', `Form ${form.code} already has a version ${form.version}.`);
+    throw error;
+  }
+}
+
+export async function listConsentForms(db: Knex, principal: Principal, trialId: string): Promise<ConsentFormUsage[]> {
+  await getTrial(db, principal, trialId);
+  return repo.listFormUsage(db, trialId);
+}

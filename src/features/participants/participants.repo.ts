@@ -1,0 +1,183 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
+import type { components } from '../../generated/openapi';
+import type { BaselineValues, ParticipantRole } from './participants';
+
+export type ParticipantView = components['schemas']['Participant'];
+export type ParticipantListItem = components['schemas']['ParticipantListItem'];
+export type ParticipantStatus = components['schemas']['ParticipantStatus'];
+type ConsentView = components['schemas']['Consent'];
+
+interface ParticipantRow {
+  trial_id: string;
+  participant_id: string;
+  site_code: string;
+  role: ParticipantRole;
+  label: string;
+  screened_on: string;
+  eligibility: Record<string, boolean>;
+  eligible: boolean;
+  unmet_criteria: string[];
+  baseline: BaselineValues;
+  created_at: Date;
+  created_at_text: string;
+  status: ParticipantStatus;
+  reconsent_required: boolean;
+  consent_complete: boolean;
+}
+
+interface ConsentJson {
+  id: string;
+  participantId: string;
+  form: string;
+  version: string;
+  current: boolean;
+  decision: 'granted' | 'declined';
+  signedOn: string;
+  obtainedBy: string;
+  method: ConsentView['method'];
+  reason: string | null;
+  recordedAt: string;
+  withdrawal: { withdrawnOn: string; reason: string; scope: 'intervention' | 'follow_up' | 'all'; recordedAt: string } | null;
+}
+
+const isoInstant = (value: string) => new Date(value).toISOString();
+
+/** Consent records as JSON, built in SQL; shared by the participant view and the consent service. */
+export function consentJsonSql(alias = 'c'): string {
+  return `json_build_object(
+      'id', ${alias}.consent_id, 'participantId', ${alias}.participant_id, 'form', ${alias}.form_code, 'version', ${alias}.form_version,
+      'current', EXISTS (SELECT 1 FROM current_consent_forms cur WHERE cur.trial_id = ${alias}.trial_id AND cur.code = ${alias}.form_code AND cur.version = ${alias}.form_version),
+      'decision', ${alias}.decision, 'signedOn', ${alias}.signed_on, 'obtainedBy', ${alias}.obtained_by, 'method', ${alias}.method,
+      'reason', ${alias}.reason, 'recordedAt', ${alias}.recorded_at,
+      'withdrawal', (SELECT json_build_object('withdrawnOn', w.withdrawn_on, 'reason', w.reason, 'scope', w.scope, 'recordedAt', w.recorded_at)
+                       FROM consent_withdrawals w WHERE w.trial_id = ${alias}.trial_id AND w.consent_id = ${alias}.consent_id))`;
+}
+
+export function toConsentView(json: ConsentJson): ConsentView {
+  return {
+    ...json,
+    recordedAt: isoInstant(json.recordedAt),
+    withdrawal: json.withdrawal && { ...json.withdrawal, recordedAt: isoInstant(json.withdrawal.recordedAt) },
+  };
+}
+
+function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder {
+  const columns: (string | Knex.Raw)[] = ['p.*', 's.status', 's.reconsent_required', 's.consent_complete', db.raw('p.created_at::text AS created_at_text')];
+  if (detailed) {
+    columns.push(
+      db.raw(`(SELECT coalesce(json_agg(${consentJsonSql()} ORDER BY c.recorded_at, c.consent_id), '[]')
+                 FROM consents c WHERE c.trial_id = p.trial_id AND c.participant_id = p.participant_id) AS consents`),
+      db.raw(`(SELECT json_build_object('arm', a.arm_code, 'reason', a.reason, 'assignedAt', a.assigned_at)
+                 FROM case_worker_assignments a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id
+                ORDER BY a.assigned_at DESC, a.assignment_id DESC LIMIT 1) AS assignment`),
+    );
+  }
+  return db('participants as p')
+    .join('participant_states as s', function joinState() {
+      this.on('s.trial_id', 'p.trial_id').andOn('s.participant_id', 'p.participant_id');
+    })
+    .select(columns);
+}
+
+function toListItem(row: ParticipantRow): ParticipantListItem {
+  return {
+    id: row.participant_id,
+    trialId: row.trial_id,
+    label: row.label,
+    siteCode: row.site_code,
+    role: row.role,
+    status: row.status,
+    screenedOn: row.screened_on,
+    eligible: row.eligible,
+    unmetCriteria: row.unmet_criteria,
+    reconsentRequired: row.reconsent_required,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+type DetailRow = ParticipantRow & { consents: ConsentJson[]; assignment: { arm: string; reason: string; assignedAt: string } | null };
+
+function toParticipantView(row: DetailRow): ParticipantView {
+  return {
+    ...toListItem(row),
+    eligibility: row.eligibility,
+    baseline: row.baseline,
+    consents: row.consents.map(toConsentView),
+    assignment: row.assignment && { ...row.assignment, assignedAt: isoInstant(row.assignment.assignedAt) },
+  };
+}
+
+export interface ParticipantFacts {
+  view: ParticipantView;
+  consentComplete: boolean;
+}
+
+export async function findParticipant(db: Executor, trialId: string, participantId: string): Promise<ParticipantFacts | undefined> {
+  const row: DetailRow | undefined = await selectParticipants(db, true).where({ 'p.trial_id': trialId, 'p.participant_id': participantId }).first();
+  return row && { view: toParticipantView(row), consentComplete: row.consent_complete };
+}
+
+/** Locks the participant row: changes to one participant are serialised. Returns its site, or undefined. */
+export async function lockParticipant(trx: Knex.Transaction, trialId: string, participantId: string): Promise<{ site_code: string } | undefined> {
+  return trx('participants').where({ trial_id: trialId, participant_id: participantId }).forUpdate().first('site_code');
+}
+
+export interface ParticipantListQuery {
+  trialId: string;
+  siteCodes: string[] | null;
+  siteCode?: string;
+  role?: ParticipantRole;
+  status?: ParticipantStatus;
+  limit: number;
+  after?: { createdAt: string; id: string };
+}
+
+export async function listParticipants(db: Executor, query: ParticipantListQuery): Promise<{ item: ParticipantListItem; cursor: { createdAt: string; id: string } }[]> {
+  const builder = selectParticipants(db, false).where('p.trial_id', query.trialId);
+  if (query.siteCodes) builder.whereIn('p.site_code', query.siteCodes);
+  if (query.siteCode) builder.where('p.site_code', query.siteCode);
+  if (query.role) builder.where('p.role', query.role);
+  if (query.status) builder.where('s.status', query.status);
+  if (query.after) builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.createdAt, query.after.id]);
+  const rows: ParticipantRow[] = await builder.orderBy([{ column: 'p.created_at' }, { column: 'p.participant_id' }]).limit(query.limit + 1);
+  return rows.map((row) => ({ item: toListItem(row), cursor: { createdAt: row.created_at_text, id: row.participant_id } }));
+}
+
+export interface NewParticipant {
+  trialId: string;
+  participantId: string;
+  siteCode: string;
+  role: ParticipantRole;
+  label: string;
+  labelKey: string;
+  screenedOn: string;
+  eligibility: Record<string, boolean>;
+  eligible: boolean;
+  unmetCriteria: string[];
+  baseline: BaselineValues;
+}
+
+export async function insertParticipant(trx: Knex.Transaction, p: NewParticipant): Promise<void> {
+  await trx('participants').insert({
+    trial_id: p.trialId,
+    participant_id: p.participantId,
+    site_code: p.siteCode,
+    role: p.role,
+    label: p.label,
+    label_key: p.labelKey,
+    screened_on: p.screenedOn,
+    eligibility: JSON.stringify(p.eligibility),
+    eligible: p.eligible,
+    unmet_criteria: p.unmetCriteria,
+    baseline: JSON.stringify(p.baseline),
+  });
+}
+
+export async function updateBaseline(trx: Knex.Transaction, trialId: string, participantId: string, baseline: BaselineValues): Promise<void> {
+  await trx('participants').where({ trial_id: trialId, participant_id: participantId }).update({ baseline: JSON.stringify(baseline) });
+}
+
+export async function insertAssignment(trx: Knex.Transaction, row: { trialId: string; assignmentId: string; participantId: string; arm: string; reason: string }): Promise<void> {
+  await trx('case_worker_assignments').insert({ trial_id: row.trialId, assignment_id: row.assignmentId, participant_id: row.participantId, arm_code: row.arm, reason: row.reason });
+}
