@@ -6,6 +6,8 @@ import { authenticateApiKey } from './features/api-keys/api-keys.service';
 import { auditHandlers } from './features/audit/audit.router';
 import { consentHandlers } from './features/consent/consent.router';
 import { participantHandlers } from './features/participants/participants.router';
+import { randomizationHandlers } from './features/randomization/randomization.router';
+import { blindForTrial } from './features/randomization/seed.service';
 import { serviceHandlers } from './features/service/service.router';
 import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
@@ -34,6 +36,7 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
     ...auditHandlers(knex),
     ...participantHandlers(knex),
     ...consentHandlers(knex),
+    ...randomizationHandlers(knex),
   };
 
   const app = express();
@@ -41,7 +44,8 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
   app.set('query parser', 'simple');
   app.use(requestContext(logger));
   app.use(express.json({ limit: BODY_LIMIT, strict: false, type: ['application/json', 'application/*+json'] }));
-  app.use(mountOperations(spec, compiled, handlers, (token) => authenticateApiKey(knex, token)));
+  app.use(express.text({ limit: BODY_LIMIT, type: 'text/csv' }));
+  app.use(mountOperations(spec, compiled, handlers, (token) => authenticateApiKey(knex, token), (trialId, body) => blindForTrial(knex, trialId, body)));
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;

@@ -90,7 +90,7 @@ describe('problem+json for every failure', () => {
   it('422 when a required body is missing', async () => {
     const res = await t.call('post', '/v1/trials');
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ pointer: '', detail: 'a JSON request body is required' }]);
+    expect(res.body.errors).toEqual([{ pointer: '', detail: 'a request body is required' }]);
   });
 });
 

@@ -411,6 +411,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close recruitment; no more screening or randomization */
+        post: operations["closeTrial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/seed-reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal the randomization seed of a closed trial
+         * @description Allowed once the trial is `closed`. From then on the trial shows `revealedSeed`, and
+         *     `scripts/verify-allocations.py` can regenerate every allocation and check the commitment.
+         */
+        post: operations["revealSeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/allocation-table": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload the allocation table of a `list` trial (before activation)
+         * @description Replaces the table. Rows are used in order within their stratum; `stratum` names the
+         *     level of every `stratifyBy` factor (`{}` when the trial is not stratified). Also accepted
+         *     as `text/csv` with the header `arm` plus one column per `stratifyBy` factor.
+         */
+        put: operations["putAllocationTable"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/randomization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Randomize an eligible, consented service user
+         * @description In one transaction: lock the participant and the stratum's cursor, check eligibility,
+         *     a granted current not-withdrawn consent to every required form, and that the participant
+         *     is not randomized yet; take the next slot; write the allocation and its audit row; commit;
+         *     then answer. Refusals are 409 with a `type` per reason: `not-eligible`, `consent-missing`,
+         *     `consent-withdrawn`, `already-randomized`, `trial-not-active`, `list-exhausted`.
+         *
+         *     `Idempotency-Key`: the same key and request return the identical first response; the same
+         *     key on another request is a 422; a request while the first with that key is still in
+         *     flight is a 409 (`idempotency-key-in-use`). Keys are scoped to the API key and kept 24 hours.
+         */
+        post: operations["randomizeParticipant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/randomization/error": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Flag a randomization done in error (it is never deleted, nor its slot reused) */
+        post: operations["flagRandomizationError"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Past allocations with their block positions (unblinded statisticians and admins)
+         * @description With `Accept: text/csv` the whole list is sent as CSV with the columns
+         *     `sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag`
+         *     (plus one column per minimization factor), the input of `scripts/verify-allocations.py`.
+         *     Blinded keys are refused (403).
+         */
+        get: operations["listAllocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -448,6 +590,14 @@ export interface components {
             trialIds?: string[];
             /** @description Coordinators only, with exactly one trial; limits the key to these sites. */
             siteCodes?: components["schemas"]["SiteCode"][];
+            /**
+             * @description A blinded key (an outcome assessor, a blinded statistician or monitor) never sees an
+             *     arm: arms appear as `Group 1`, `Group 2`, … in a stable order derived from the secret
+             *     seed, in every body, export and audit entry, and the allocation list is refused (403).
+             *     Not for admin keys.
+             * @default false
+             */
+            blinded?: boolean;
         };
         ApiKeyFields: {
             /** Format: uuid */
@@ -458,6 +608,7 @@ export interface components {
             prefix: string;
             trialIds: null | string[];
             siteCodes: null | string[];
+            blinded: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -514,6 +665,12 @@ export interface components {
             /** @description Allocation ratio weight, e.g. 2 and 1 for 2:1. */
             ratio: number;
         };
+        /** @description An arm as shown; for blinded keys code and name are both the masked label (`Group 1`, …). */
+        ArmView: {
+            code: string;
+            name: string;
+            ratio: number;
+        };
         /**
          * @description How participants are allocated. `permuted_block` draws each block's size from `blockSizes`;
          *     `stratifyBy` names `site` and/or category baseline variables; `minimization` is Pocock–Simon
@@ -523,11 +680,13 @@ export interface components {
             /** @constant */
             method: "simple";
             stratifyBy?: components["schemas"]["StratifyBy"];
+            seed?: components["schemas"]["Seed"];
         } | {
             /** @constant */
             method: "permuted_block";
             blockSizes: number[];
             stratifyBy?: components["schemas"]["StratifyBy"];
+            seed?: components["schemas"]["Seed"];
         } | {
             /** @constant */
             method: "minimization";
@@ -539,11 +698,19 @@ export interface components {
              * @enum {unknown}
              */
             imbalance?: "range" | "variance";
+            seed?: components["schemas"]["Seed"];
         } | {
             /** @constant */
             method: "list";
             stratifyBy?: components["schemas"]["StratifyBy"];
+            seed?: components["schemas"]["Seed"];
         };
+        /**
+         * @description 256 bits as 64 hexadecimal characters, for reproducible test trials. When omitted, the
+         *     service draws one at activation. Never returned; revealed only by `POST …/seed-reveal`
+         *     after closure.
+         */
+        Seed: string;
         StratifyBy: string[];
         /** @enum {string} */
         ParticipantRole: "service_user" | "case_worker";
@@ -623,7 +790,7 @@ export interface components {
             title: string;
             registry: string | null;
             status: components["schemas"]["TrialStatus"];
-            arms: components["schemas"]["Arm"][];
+            arms: components["schemas"]["ArmView"][];
             randomization: components["schemas"]["Randomization"];
             eligibility: components["schemas"]["EligibilityCriterion"][];
             consentForms: components["schemas"]["ConsentForm"][];
@@ -637,6 +804,12 @@ export interface components {
             updatedAt: string;
             /** Format: date-time */
             activatedAt: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** @description SHA-256 (hex) of the seed and the canonical randomization configuration, published at activation. */
+            allocationCommitment: string | null;
+            /** @description The seed, once revealed after closure; null before. */
+            revealedSeed: string | null;
         };
         TrialPage: {
             items: components["schemas"]["Trial"][];
@@ -662,9 +835,9 @@ export interface components {
         Date: string;
         /**
          * @description Derived from what was recorded, in one place (the `participant_states` view):
-         *     `ineligible` (failed screening), `withdrawn` (withdrew a required consent), `declined`
-         *     (declined a required consent), `consented` (granted every required form), otherwise
-         *     `eligible`. Later releases add `randomized` and `not_randomized`.
+         *     `ineligible` (failed screening), `withdrawn` (withdrew a required consent), `randomized`
+         *     (allocated), `declined` (declined a required consent), `consented` (granted every required
+         *     form), otherwise `eligible`. A later release adds `not_randomized`.
          * @enum {string}
          */
         ParticipantStatus: "ineligible" | "eligible" | "declined" | "consented" | "randomized" | "not_randomized" | "withdrawn";
@@ -775,6 +948,8 @@ export interface components {
         };
         ParticipantListItem: components["schemas"]["ParticipantSummary"];
         Participant: {
+            /** @description The participant's allocation once randomized; null before. */
+            allocation: null | components["schemas"]["Allocation"];
             eligibility: {
                 [key: string]: boolean;
             };
@@ -785,6 +960,74 @@ export interface components {
         } & components["schemas"]["ParticipantSummary"];
         ParticipantPage: {
             items: components["schemas"]["ParticipantListItem"][];
+            nextCursor: string | null;
+        };
+        ReasonInput: {
+            reason: string;
+        };
+        SeedReveal: {
+            /** Format: uuid */
+            trialId: string;
+            seed: string;
+            allocationCommitment: string;
+            /** @description The exact text whose SHA-256 is the commitment. */
+            commitmentPreimage: string;
+            /** Format: date-time */
+            revealedAt: string;
+        };
+        /** @description The participant's level of each `stratifyBy` factor; `{}` when the trial is not stratified. */
+        Stratum: {
+            [key: string]: string;
+        };
+        AllocationTable: {
+            rows: {
+                stratum: components["schemas"]["Stratum"];
+                arm: components["schemas"]["Code"];
+            }[];
+        };
+        AllocationTableSummary: {
+            rows: number;
+            strata: {
+                stratum: components["schemas"]["Stratum"];
+                rows: number;
+            }[];
+        };
+        Allocation: {
+            /** Format: uuid */
+            allocationId: string;
+            /** Format: uuid */
+            participantId: string;
+            /** @description The arm code; `Group n` for blinded keys. */
+            arm: string;
+            stratum: components["schemas"]["Stratum"];
+            /** Format: date-time */
+            randomizedAt: string;
+            /** @description Set when the randomization was flagged as done in error. */
+            error: null | {
+                reason: string;
+                /** Format: date-time */
+                flaggedAt: string;
+            };
+        };
+        AllocationRecord: {
+            /** @description Per stratum (trial-wide for minimization), from 1. */
+            sequenceNumber: number;
+            stratum: components["schemas"]["Stratum"];
+            /** @description The canonical stratum key of the random stream. */
+            stratumKey: string;
+            /** @description Permuted blocks only. */
+            blockNumber: number | null;
+            blockSize: number | null;
+            positionInBlock: number | null;
+            arm: string;
+            /** Format: uuid */
+            participantId: string;
+            /** Format: date-time */
+            randomizedAt: string;
+            errorFlag: boolean;
+        };
+        AllocationPage: {
+            items: components["schemas"]["AllocationRecord"][];
             nextCursor: string | null;
         };
     };
@@ -892,6 +1135,8 @@ export interface components {
     parameters: {
         TrialId: string;
         ParticipantId: string;
+        /** @description Makes a retry safe; see the operation's description. */
+        IdempotencyKey: string;
         /** @description Page size. */
         Limit: number;
         /** @description The `nextCursor` of the previous page. */
@@ -1660,6 +1905,213 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    closeTrial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The closed trial. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    revealSeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The seed, the commitment and the exact text that was hashed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeedReveal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putAllocationTable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationTable"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The number of rows stored, per stratum. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationTableSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    randomizeParticipant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe; see the operation's description. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The allocation. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Allocation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    flagRandomizationError: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The flagged allocation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Allocation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listAllocations: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of allocations, by stratum key then sequence number. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationPage"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             default: components["responses"]["UnexpectedError"];
         };

@@ -13,6 +13,8 @@ export interface Principal {
   trialIds: string[] | null;
   /** null: every site (always null for roles other than coordinator). */
   siteCodes: string[] | null;
+  /** Sees arms only as Group 1, Group 2, ... */
+  blinded: boolean;
 }
 
 /** Who made a change, as the audit trail records it. */
@@ -43,6 +45,9 @@ export function authorizeRole(principal: Principal, operation: OperationSpec): v
   }
   if (operation.requiresUnscopedKey && principal.trialIds !== null) {
     throw new ForbiddenError('This operation needs a key that is not limited to particular trials.');
+  }
+  if (operation.requiresUnblindedKey && principal.blinded) {
+    throw new ForbiddenError('Blinded keys may not call this operation: it would reveal allocations.');
   }
 }
 

@@ -31,6 +31,10 @@ export interface OperationSpec {
   roles: OperationRole[];
   /** `x-requires-unscoped-key`: only keys not limited to trials may call it. */
   requiresUnscopedKey: boolean;
+  /** `x-requires-unblinded-key`: blinded keys may not call it (it would reveal arms). */
+  requiresUnblindedKey: boolean;
+  /** Media types the request body may have, e.g. application/json and text/csv. */
+  requestMediaTypes: string[];
   parameters: ParameterObject[];
   hasJsonBody: boolean;
   bodyRequired: boolean;
@@ -99,6 +103,8 @@ export function indexOperations(document: OpenApiDocument): OperationSpec[] {
         tags: (op.tags as string[] | undefined) ?? [],
         roles: (op['x-roles'] as OperationRole[] | undefined) ?? [],
         requiresUnscopedKey: op['x-requires-unscoped-key'] === true,
+        requiresUnblindedKey: op['x-requires-unblinded-key'] === true,
+        requestMediaTypes: Object.keys(content ?? {}),
         parameters,
         hasJsonBody: Boolean(content?.['application/json']),
         bodyRequired: Boolean(requestBody?.required),

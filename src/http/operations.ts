@@ -18,15 +18,16 @@ type Responses<K extends OperationId> = Op<K>['responses'];
 type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
 type ContentOf<R> = R extends { content: infer C } ? C : never;
 
-/** A handler's answer: a status the contract declares and the body the contract gives it. */
+type JsonBody<C> = C extends { 'application/json': infer B } ? { body: B; contentType?: undefined } : never;
+type TextBody<C> = Exclude<keyof C, 'application/json'> extends never ? never : { body: string; contentType: string };
+
+/** A handler's answer: a status the contract declares and a body of one of the media types it declares. */
 export type HandlerResult<K extends OperationId> = {
-  [S in SuccessStatus<K>]: {
-    status: S;
-    headers?: Record<string, string>;
-  } & (ContentOf<Responses<K>[S]> extends { 'application/json': infer B }
-    ? { body: B; contentType?: undefined }
-    : { body: string; contentType: string });
+  [S in SuccessStatus<K>]: { status: S; headers?: Record<string, string> } & (JsonBody<ContentOf<Responses<K>[S]>> | TextBody<ContentOf<Responses<K>[S]>>);
 }[SuccessStatus<K>];
+
+/** Rewrites a JSON response for a blinded key so that no arm appears in it. */
+export type Blinder = (trialId: string, body: unknown) => Promise<unknown>;
 
 export interface RequestContext {
   requestId: string;
@@ -37,6 +38,10 @@ export interface RequestContext {
 
 export interface HandlerInput<K extends OperationId> {
   body: RequestBody<K>;
+  /** The body as text when it was sent in a non-JSON media type the operation accepts (text/csv). */
+  text: string | undefined;
+  /** Content negotiation: the best of `types` for the request's Accept header, or false. */
+  accepts: (types: string[]) => string | false;
   params: PathParams<K>;
   query: QueryParams<K>;
   headers: Record<string, string | undefined>;
@@ -73,7 +78,7 @@ export function locals(res: Response): RequestLocals {
  * validation of path, query, headers and body by operationId, then the handler. Fails at start-up
  * when the contract and the handlers disagree, so no route can exist outside the contract.
  */
-export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, authenticate: Authenticator): Router {
+export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, authenticate: Authenticator, blind: Blinder): Router {
   const known = new Set(spec.operations.map((op) => op.operationId));
   const missing = [...known].filter((id) => !(id in handlers));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
@@ -108,26 +113,32 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
         validateOrThrow(validators.headers, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)), '/header');
 
         let body: unknown = undefined;
-        if (validators.body) {
+        let text: string | undefined;
+        if (op.requestMediaTypes.length) {
           const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-          if (hasBody && !req.is('application/json')) {
-            throw new UnsupportedMediaTypeError(`Send the body as application/json, not ${req.get('content-type') ?? 'an unlabelled body'}.`);
+          const mediaType = hasBody ? req.is(op.requestMediaTypes) : false;
+          if (hasBody && !mediaType) {
+            throw new UnsupportedMediaTypeError(`Send the body as ${op.requestMediaTypes.join(' or ')}, not ${req.get('content-type') ?? 'an unlabelled body'}.`);
           }
-          body = req.body;
-          if (body === undefined) {
-            if (op.bodyRequired) throw new ValidationError([{ pointer: '', detail: 'a JSON request body is required' }]);
-          } else {
+          if (mediaType && mediaType !== 'application/json') text = typeof req.body === 'string' ? req.body : '';
+          else body = req.body;
+          if (body === undefined && text === undefined) {
+            if (op.bodyRequired) throw new ValidationError([{ pointer: '', detail: 'a request body is required' }]);
+          } else if (body !== undefined && validators.body) {
             validateOrThrow(validators.body, body, '');
           }
         }
 
         const result = (await handler({
           body: body as never,
+          text,
+          accepts: (types) => req.accepts(types),
           params: params as never,
           query: query as never,
           headers,
           context: { requestId: state.requestId, log: state.log, principal },
         })) as { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
+        if (principal?.blinded && !result.contentType && typeof params.trialId === 'string') result.body = await blind(params.trialId, result.body);
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status);
         if (result.contentType) res.type(result.contentType).send(result.body);

@@ -12,6 +12,7 @@ export interface ApiKeyRow {
   prefix: string;
   trial_ids: string[] | null;
   site_codes: string[] | null;
+  blinded: boolean;
   is_bootstrap: boolean;
   created_at: Date;
   revoked_at: Date | null;
@@ -25,6 +26,7 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
     prefix: row.prefix,
     trialIds: row.trial_ids,
     siteCodes: row.site_codes,
+    blinded: row.blinded,
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at ? row.revoked_at.toISOString() : null,
   };

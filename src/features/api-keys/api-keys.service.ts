@@ -17,7 +17,7 @@ type CreatedApiKey = components['schemas']['CreatedApiKey'];
 export async function authenticateApiKey(db: Knex, token: string): Promise<Principal | null> {
   const row = await repo.findActiveApiKeyByDigest(db, digestApiKey(token));
   if (!row) return null;
-  return { keyId: row.id, name: row.name, role: row.role, trialIds: row.trial_ids, siteCodes: row.site_codes };
+  return { keyId: row.id, name: row.name, role: row.role, trialIds: row.trial_ids, siteCodes: row.site_codes, blinded: row.blinded };
 }
 
 async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<void> {
@@ -27,6 +27,7 @@ async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<vo
   } else if (input.siteCodes && input.trialIds?.length !== 1) {
     errors.push({ pointer: '/siteCodes', detail: 'site codes belong to one trial: give exactly one trial in trialIds' });
   }
+  if (input.blinded && input.role === 'admin') errors.push({ pointer: '/blinded', detail: 'admin keys cannot be blinded: admins set up randomization and may reveal the seed' });
   if (input.trialIds) {
     const missing = new Set(await findMissingTrialIds(trx, input.trialIds));
     input.trialIds.forEach((id, i) => missing.has(id) && errors.push({ pointer: `/trialIds/${i}`, detail: `no trial ${id}` }));
@@ -50,6 +51,7 @@ export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): 
       prefix,
       trial_ids: input.trialIds ?? null,
       site_codes: input.siteCodes ?? null,
+      blinded: input.blinded ?? false,
       is_bootstrap: false,
     });
     const view = toApiKeyView(row);
@@ -114,6 +116,7 @@ export async function ensureBootstrapAdminKey(db: Knex, configuredKey: string | 
       prefix: visiblePrefix(key),
       trial_ids: null,
       site_codes: null,
+      blinded: false,
       is_bootstrap: true,
     });
     await insertAuditEvent(trx, SERVICE_ACTOR, { trialId: null, action: 'api_key.created', entityType: 'api_key', entityId: row.id, before: null, after: toApiKeyView(row) });

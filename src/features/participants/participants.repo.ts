@@ -24,6 +24,7 @@ interface ParticipantRow {
   status: ParticipantStatus;
   reconsent_required: boolean;
   consent_complete: boolean;
+  consent_withdrawn: boolean;
 }
 
 interface ConsentJson {
@@ -63,7 +64,7 @@ export function toConsentView(json: ConsentJson): ConsentView {
 }
 
 function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder {
-  const columns: (string | Knex.Raw)[] = ['p.*', 's.status', 's.reconsent_required', 's.consent_complete', db.raw('p.created_at::text AS created_at_text')];
+  const columns: (string | Knex.Raw)[] = ['p.*', 's.status', 's.reconsent_required', 's.consent_complete', 's.consent_withdrawn', db.raw('p.created_at::text AS created_at_text')];
   if (detailed) {
     columns.push(
       db.raw(`(SELECT coalesce(json_agg(${consentJsonSql()} ORDER BY c.recorded_at, c.consent_id), '[]')
@@ -71,6 +72,9 @@ function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder 
       db.raw(`(SELECT json_build_object('arm', a.arm_code, 'reason', a.reason, 'assignedAt', a.assigned_at)
                  FROM case_worker_assignments a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id
                 ORDER BY a.assigned_at DESC, a.assignment_id DESC LIMIT 1) AS assignment`),
+      db.raw(`(SELECT json_build_object('allocationId', al.allocation_id, 'participantId', al.participant_id, 'arm', al.arm_code, 'stratum', al.stratum,
+                      'randomizedAt', al.randomized_at, 'errorReason', al.error_reason, 'errorFlaggedAt', al.error_flagged_at)
+                 FROM allocations al WHERE al.trial_id = p.trial_id AND al.participant_id = p.participant_id) AS allocation`),
     );
   }
   return db('participants as p')
@@ -96,7 +100,26 @@ function toListItem(row: ParticipantRow): ParticipantListItem {
   };
 }
 
-type DetailRow = ParticipantRow & { consents: ConsentJson[]; assignment: { arm: string; reason: string; assignedAt: string } | null };
+interface AllocationJson {
+  allocationId: string;
+  participantId: string;
+  arm: string;
+  stratum: Record<string, string>;
+  randomizedAt: string;
+  errorReason: string | null;
+  errorFlaggedAt: string | null;
+}
+
+type DetailRow = ParticipantRow & {
+  consents: ConsentJson[];
+  assignment: { arm: string; reason: string; assignedAt: string } | null;
+  allocation: AllocationJson | null;
+};
+
+function toAllocation(json: AllocationJson): ParticipantView['allocation'] {
+  const { errorReason, errorFlaggedAt, ...rest } = json;
+  return { ...rest, randomizedAt: isoInstant(json.randomizedAt), error: errorReason === null ? null : { reason: errorReason, flaggedAt: isoInstant(errorFlaggedAt!) } };
+}
 
 function toParticipantView(row: DetailRow): ParticipantView {
   return {
@@ -105,17 +128,20 @@ function toParticipantView(row: DetailRow): ParticipantView {
     baseline: row.baseline,
     consents: row.consents.map(toConsentView),
     assignment: row.assignment && { ...row.assignment, assignedAt: isoInstant(row.assignment.assignedAt) },
+    allocation: row.allocation && toAllocation(row.allocation),
   };
 }
 
 export interface ParticipantFacts {
   view: ParticipantView;
+  /** A granted, current, not withdrawn consent to every required form: the randomization precondition. */
   consentComplete: boolean;
+  consentWithdrawn: boolean;
 }
 
 export async function findParticipant(db: Executor, trialId: string, participantId: string): Promise<ParticipantFacts | undefined> {
   const row: DetailRow | undefined = await selectParticipants(db, true).where({ 'p.trial_id': trialId, 'p.participant_id': participantId }).first();
-  return row && { view: toParticipantView(row), consentComplete: row.consent_complete };
+  return row && { view: toParticipantView(row), consentComplete: row.consent_complete, consentWithdrawn: row.consent_withdrawn };
 }
 
 /** Locks the participant row: changes to one participant are serialised. Returns its site, or undefined. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
-import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits } from './trials';
+import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits, withoutSeed } from './trials';
 
 interface TrialRow {
   trial_id: string;
@@ -15,6 +15,9 @@ interface TrialRow {
   created_at: Date;
   updated_at: Date;
   activated_at: Date | null;
+  closed_at: Date | null;
+  allocation_commitment: string | null;
+  revealed_seed: string | null;
   created_at_text: string;
   arms: TrialView['arms'];
   sites: { code: string; name: string; created_at: string }[];
@@ -30,6 +33,7 @@ function selectTrials(db: Executor): Knex.QueryBuilder {
   return db('trials as t').select(
     't.*',
     db.raw('t.created_at::text AS created_at_text'),
+    db.raw(`(SELECT encode(rs.seed, 'hex') FROM randomization_secrets rs WHERE rs.trial_id = t.trial_id AND rs.revealed_at IS NOT NULL) AS revealed_seed`),
     db.raw(`(SELECT coalesce(json_agg(json_build_object('code', a.code, 'name', a.name, 'ratio', a.ratio) ORDER BY a.position), '[]')
                FROM trial_arms a WHERE a.trial_id = t.trial_id) AS arms`),
     db.raw(`(SELECT coalesce(json_agg(json_build_object('code', s.code, 'name', s.name, 'created_at', s.created_at) ORDER BY s.code), '[]')
@@ -70,6 +74,9 @@ function toTrialView(row: TrialRow): TrialView {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     activatedAt: row.activated_at ? row.activated_at.toISOString() : null,
+    closedAt: row.closed_at ? row.closed_at.toISOString() : null,
+    allocationCommitment: row.allocation_commitment,
+    revealedSeed: row.revealed_seed,
   };
 }
 
@@ -128,7 +135,7 @@ function trialColumns(config: TrialConfiguration) {
   return {
     title: config.title,
     registry: config.registry,
-    randomization: JSON.stringify(config.randomization),
+    randomization: JSON.stringify(withoutSeed(config.randomization)),
     eligibility: JSON.stringify(config.eligibility),
     baseline_variables: JSON.stringify(config.baselineVariables),
   };
@@ -152,11 +159,19 @@ export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promi
   await trx('trials').where({ trial_id: trialId }).update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
 }
 
-/** Moves setup -> active in one guarded statement; false when the trial was not in set-up. */
-export async function markActive(trx: Knex.Transaction, trialId: string): Promise<boolean> {
+/** Moves active -> closed in one guarded statement; false when the trial was not active. */
+export async function markClosed(trx: Knex.Transaction, trialId: string): Promise<boolean> {
+  const updated = await trx('trials')
+    .where({ trial_id: trialId, status: 'active' })
+    .update({ status: 'closed', closed_at: trx.fn.now(), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+  return updated === 1;
+}
+
+/** Moves setup -> active and publishes the commitment, in one guarded statement; false when the trial was not in set-up. */
+export async function markActive(trx: Knex.Transaction, trialId: string, allocationCommitment: string): Promise<boolean> {
   const updated = await trx('trials')
     .where({ trial_id: trialId, status: 'setup' })
-    .update({ status: 'active', activated_at: trx.fn.now(), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+    .update({ status: 'active', activated_at: trx.fn.now(), allocation_commitment: allocationCommitment, version: trx.raw('version + 1'), updated_at: trx.fn.now() });
   return updated === 1;
 }
 

@@ -6,6 +6,7 @@ import { ConflictError, PreconditionError, ValidationError } from '../../http/er
 import type { Actor } from '../../http/auth';
 import { decodeCursor, Page, toPage } from '../../http/pagination';
 import { insertAuditEvent } from '../audit/audit.repo';
+import { sealRandomization, storeConfiguredSeed } from '../randomization/seed.service';
 import * as repo from './trials.repo';
 import {
   applyPatch,
@@ -13,6 +14,7 @@ import {
   etagOf,
   ifMatchHolds,
   isStratifiedBySite,
+  seedOf,
   TrialConfiguration,
   TrialInput,
   TrialPatch,
@@ -36,6 +38,8 @@ export async function createTrial(db: Knex, actor: Actor, input: TrialInput): Pr
   try {
     return await withTransaction(db, async (trx) => {
       await repo.insertTrial(trx, trialId, input.code, config);
+      const seed = seedOf(config.randomization);
+      if (seed) await storeConfiguredSeed(trx, trialId, seed);
       const created = (await repo.findTrial(trx, trialId))!;
       await insertAuditEvent(trx, actor, { trialId, action: 'trial.created', entityType: 'trial', entityId: trialId, before: null, after: created });
       return created;
@@ -84,6 +88,8 @@ export async function updateTrial(db: Knex, actor: Actor, trialId: string, patch
     const next = applyPatch(configurationOf(before), patch);
     assertCoherent(next);
     await repo.replaceConfiguration(trx, trialId, next);
+    const seed = patch.randomization ? seedOf(patch.randomization) : undefined;
+    if (seed) await storeConfiguredSeed(trx, trialId, seed);
     const after = (await repo.findTrial(trx, trialId))!;
     await insertAuditEvent(trx, actor, { trialId, action: 'trial.updated', entityType: 'trial', entityId: trialId, before, after });
     return after;
@@ -96,9 +102,28 @@ export async function activateTrial(db: Knex, actor: Actor, trialId: string): Pr
     if (locked.status !== 'setup') throw new ConflictError('trial-not-in-setup', `Trial ${trialId} is already ${locked.status}.`, { trialStatus: locked.status });
     if ((await repo.countSites(trx, trialId)) === 0) throw new ConflictError('trial-has-no-sites', `Trial ${trialId} has no sites; add one before activation.`);
     const before = (await repo.findTrial(trx, trialId))!;
-    await repo.markActive(trx, trialId);
+    await repo.markActive(trx, trialId, await sealRandomization(trx, before));
     const after = (await repo.findTrial(trx, trialId))!;
-    await insertAuditEvent(trx, actor, { trialId, action: 'trial.activated', entityType: 'trial', entityId: trialId, before: { status: before.status }, after: { status: after.status, activatedAt: after.activatedAt } });
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'trial.activated',
+      entityType: 'trial',
+      entityId: trialId,
+      before: { status: before.status },
+      after: { status: after.status, activatedAt: after.activatedAt, allocationCommitment: after.allocationCommitment },
+    });
+    return after;
+  });
+}
+
+export async function closeTrial(db: Knex, actor: Actor, trialId: string, reason: string): Promise<TrialView> {
+  return withTransaction(db, async (trx) => {
+    const locked = await lockExisting(trx, trialId);
+    if (!(await repo.markClosed(trx, trialId))) {
+      throw new ConflictError(locked.status === 'closed' ? 'trial-closed' : 'trial-not-active', `Trial ${trialId} is ${locked.status}; only active trials are closed.`, { trialStatus: locked.status });
+    }
+    const after = (await repo.findTrial(trx, trialId))!;
+    await insertAuditEvent(trx, actor, { trialId, action: 'trial.closed', entityType: 'trial', entityId: trialId, before: { status: locked.status }, after: { status: after.status, closedAt: after.closedAt }, reason });
     return after;
   });
 }

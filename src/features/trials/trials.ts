@@ -21,6 +21,16 @@ export interface TrialConfiguration {
   incentives: IncentiveType[];
 }
 
+/** The seed never travels with the stored configuration; it is kept apart and never shown. */
+export function withoutSeed(randomization: Randomization): Randomization {
+  const { seed: _seed, ...rest } = randomization;
+  return rest as Randomization;
+}
+
+export function seedOf(randomization: Randomization): string | undefined {
+  return randomization.seed?.toLowerCase();
+}
+
 export function configurationOf(input: TrialInput): TrialConfiguration {
   return {
     title: input.title,

@@ -1,0 +1,196 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
+import type { components } from '../../generated/openapi';
+import type { BlockPosition } from './permuted-blocks';
+
+type AllocationView = components['schemas']['Allocation'];
+type AllocationRecord = components['schemas']['AllocationRecord'];
+
+export async function findSeed(db: Executor, trialId: string): Promise<{ seed: Buffer; revealedAt: Date | null } | undefined> {
+  const row = await db('randomization_secrets').where({ trial_id: trialId }).first<{ seed: Buffer; revealed_at: Date | null } | undefined>('seed', 'revealed_at');
+  return row && { seed: Buffer.from(row.seed), revealedAt: row.revealed_at };
+}
+
+export async function storeSeed(trx: Knex.Transaction, trialId: string, seed: Buffer): Promise<void> {
+  await trx('randomization_secrets').insert({ trial_id: trialId, seed }).onConflict('trial_id').merge(['seed']);
+}
+
+export async function markSeedRevealed(trx: Knex.Transaction, trialId: string): Promise<Date> {
+  const [row] = await trx('randomization_secrets').where({ trial_id: trialId }).update({ revealed_at: trx.raw('coalesce(revealed_at, now())') }).returning<{ revealed_at: Date }[]>('revealed_at');
+  return row!.revealed_at;
+}
+
+export interface StratumCursor {
+  allocated: number;
+  currentBlock: BlockPosition | null;
+}
+
+/** Creates the stratum's cursor on first use and locks it: allocations within one stratum are serialised. */
+export async function lockStratum(trx: Knex.Transaction, trialId: string, stratumKey: string): Promise<StratumCursor> {
+  await trx('randomization_strata').insert({ trial_id: trialId, stratum_key: stratumKey }).onConflict(['trial_id', 'stratum_key']).ignore();
+  const row = await trx('randomization_strata')
+    .where({ trial_id: trialId, stratum_key: stratumKey })
+    .forUpdate()
+    .first<{ allocated: number; block_number: number | null; block_size: number | null; block_start_sequence: number | null }>();
+  return {
+    allocated: row.allocated,
+    currentBlock: row.block_number === null ? null : { blockNumber: row.block_number, blockSize: row.block_size!, blockStartSequence: row.block_start_sequence! },
+  };
+}
+
+export async function advanceStratum(trx: Knex.Transaction, trialId: string, stratumKey: string, allocated: number, block: BlockPosition | null): Promise<void> {
+  await trx('randomization_strata')
+    .where({ trial_id: trialId, stratum_key: stratumKey })
+    .update({ allocated, block_number: block?.blockNumber ?? null, block_size: block?.blockSize ?? null, block_start_sequence: block?.blockStartSequence ?? null });
+}
+
+export interface NewAllocation {
+  trialId: string;
+  allocationId: string;
+  participantId: string;
+  stratumKey: string;
+  stratum: Record<string, string>;
+  sequenceNumber: number;
+  blockNumber: number | null;
+  blockSize: number | null;
+  positionInBlock: number | null;
+  arm: string;
+  randomizedBy: string | null;
+}
+
+export async function insertAllocation(trx: Knex.Transaction, a: NewAllocation): Promise<void> {
+  await trx('allocations').insert({
+    trial_id: a.trialId,
+    allocation_id: a.allocationId,
+    participant_id: a.participantId,
+    stratum_key: a.stratumKey,
+    stratum: JSON.stringify(a.stratum),
+    sequence_number: a.sequenceNumber,
+    block_number: a.blockNumber,
+    block_size: a.blockSize,
+    position_in_block: a.positionInBlock,
+    arm_code: a.arm,
+    randomized_by: a.randomizedBy,
+  });
+}
+
+interface AllocationRow {
+  allocation_id: string;
+  participant_id: string;
+  stratum_key: string;
+  stratum: Record<string, string>;
+  sequence_number: number;
+  block_number: number | null;
+  block_size: number | null;
+  position_in_block: number | null;
+  arm_code: string;
+  randomized_at: Date;
+  error_reason: string | null;
+  error_flagged_at: Date | null;
+}
+
+export function toAllocationView(row: AllocationRow): AllocationView {
+  return {
+    allocationId: row.allocation_id,
+    participantId: row.participant_id,
+    arm: row.arm_code,
+    stratum: row.stratum,
+    randomizedAt: row.randomized_at.toISOString(),
+    error: row.error_reason === null ? null : { reason: row.error_reason, flaggedAt: row.error_flagged_at!.toISOString() },
+  };
+}
+
+export async function findAllocation(db: Executor, trialId: string, participantId: string): Promise<AllocationView | undefined> {
+  const row = await db('allocations').where({ trial_id: trialId, participant_id: participantId }).first<AllocationRow | undefined>();
+  return row && toAllocationView(row);
+}
+
+/** Flags in one guarded statement; undefined when there is no allocation or it was already flagged. */
+export async function flagAllocationError(trx: Knex.Transaction, trialId: string, participantId: string, reason: string): Promise<AllocationView | undefined> {
+  const [row] = await trx('allocations')
+    .where({ trial_id: trialId, participant_id: participantId })
+    .whereNull('error_reason')
+    .update({ error_reason: reason, error_flagged_at: trx.fn.now() })
+    .returning<AllocationRow[]>('*');
+  return row && toAllocationView(row);
+}
+
+function toRecord(row: AllocationRow): AllocationRecord {
+  return {
+    sequenceNumber: row.sequence_number,
+    stratum: row.stratum,
+    stratumKey: row.stratum_key,
+    blockNumber: row.block_number,
+    blockSize: row.block_size,
+    positionInBlock: row.position_in_block,
+    arm: row.arm_code,
+    participantId: row.participant_id,
+    randomizedAt: row.randomized_at.toISOString(),
+    errorFlag: row.error_reason !== null,
+  };
+}
+
+export async function listAllocationRecords(
+  db: Executor,
+  trialId: string,
+  page: { limit: number; after?: { stratumKey: string; sequenceNumber: number } } | null,
+): Promise<{ record: AllocationRecord; levels: Record<string, unknown> }[]> {
+  const builder = db('allocations as a')
+    .join('participants as p', function joinParticipant() {
+      this.on('p.trial_id', 'a.trial_id').andOn('p.participant_id', 'a.participant_id');
+    })
+    .where('a.trial_id', trialId)
+    .select('a.*', 'p.site_code', 'p.baseline')
+    .orderBy([{ column: 'a.stratum_key' }, { column: 'a.sequence_number' }]);
+  if (page?.after) builder.whereRaw('(a.stratum_key, a.sequence_number) > (?, ?)', [page.after.stratumKey, page.after.sequenceNumber]);
+  if (page) builder.limit(page.limit + 1);
+  const rows: (AllocationRow & { site_code: string; baseline: Record<string, unknown> })[] = await builder;
+  return rows.map((row) => ({ record: toRecord(row), levels: { site: row.site_code, ...row.baseline } }));
+}
+
+/** Allocations so far per factor level and arm, for minimization: counts[factor][level][arm]. */
+export async function marginalCounts(trx: Knex.Transaction, trialId: string, factors: string[]): Promise<Record<string, Record<string, Record<string, number>>>> {
+  const counts: Record<string, Record<string, Record<string, number>>> = Object.fromEntries(factors.map((f) => [f, {}]));
+  if (!factors.length) return counts;
+  const selects = factors.map(
+    (factor) =>
+      `SELECT ?::text AS factor, ${factor === 'site' ? 'p.site_code' : 'p.baseline ->> ?'} AS level, a.arm_code, count(*) AS n
+         FROM allocations a JOIN participants p ON p.trial_id = a.trial_id AND p.participant_id = a.participant_id
+        WHERE a.trial_id = ? GROUP BY 2, 3`,
+  );
+  const bindings = factors.flatMap((factor) => (factor === 'site' ? [factor, trialId] : [factor, factor, trialId]));
+  const result = await trx.raw(selects.join(' UNION ALL '), bindings);
+  for (const row of result.rows as { factor: string; level: string | null; arm_code: string; n: number }[]) {
+    if (row.level === null) continue;
+    const byLevel = (counts[row.factor]![row.level] ??= {});
+    byLevel[row.arm_code] = Number(row.n);
+  }
+  return counts;
+}
+
+export async function replaceAllocationTable(trx: Knex.Transaction, trialId: string, rows: { stratumKey: string; stratum: Record<string, string>; stratumPosition: number; arm: string }[]): Promise<void> {
+  await trx('allocation_table_rows').where({ trial_id: trialId }).delete();
+  for (let start = 0; start < rows.length; start += 1000) {
+    await trx('allocation_table_rows').insert(
+      rows.slice(start, start + 1000).map((row, i) => ({
+        trial_id: trialId,
+        row_index: start + i,
+        stratum_key: row.stratumKey,
+        stratum: JSON.stringify(row.stratum),
+        stratum_position: row.stratumPosition,
+        arm_code: row.arm,
+      })),
+    );
+  }
+}
+
+export async function findListRow(trx: Knex.Transaction, trialId: string, stratumKey: string, position: number): Promise<{ arm_code: string } | undefined> {
+  return trx('allocation_table_rows').where({ trial_id: trialId, stratum_key: stratumKey, stratum_position: position }).first('arm_code');
+}
+
+export async function countListRows(db: Executor, trialId: string, stratumKey?: string): Promise<number> {
+  const builder = db('allocation_table_rows').where({ trial_id: trialId });
+  if (stratumKey !== undefined) builder.where({ stratum_key: stratumKey });
+  const row = await builder.count<{ n: number }[]>('* as n').first();
+  return Number(row?.n ?? 0);
+}
