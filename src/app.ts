@@ -9,6 +9,7 @@ import { participantHandlers } from './features/participants/participants.router
 import { randomizationHandlers } from './features/randomization/randomization.router';
 import { blindForTrial } from './features/randomization/seed.service';
 import { serviceHandlers } from './features/service/service.router';
+import { statisticsHandlers } from './features/statistics/statistics.router';
 import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
@@ -37,6 +38,7 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
     ...participantHandlers(knex),
     ...consentHandlers(knex),
     ...randomizationHandlers(knex),
+    ...statisticsHandlers(knex),
   };
 
   const app = express();

@@ -553,6 +553,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/t-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Welch or Student t-test from raw values or summary statistics
+         * @description As R's `t.test(x, y, var.equal = method == "student", alternative, conf.level)`. Each group
+         *     is either `{"label", "values": [...]}` or `{"label", "mean", "sd", "n"}`. `meanDifference`
+         *     is the first group minus the second. A one-sided interval has `null` for its infinite bound.
+         *     `hedgesG` is Cohen's d with the pooled SD times the exact small-sample correction
+         *     J = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n1 + n2 − 2. Degenerate input (n < 2, zero variance
+         *     in both groups, non-finite numbers) is a 422 with the reason, never NaN.
+         */
+        post: operations["tTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/contingency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pearson chi-square and Fisher's exact test on an r×c table
+         * @description Chi-square as R's `chisq.test(table, correct = correction)` (Yates' correction on 2×2
+         *     tables only, as R); Fisher's exact test two-sided as R's `fisher.test(table)$p.value`,
+         *     including r×c tables. The exact enumeration is limited to 15,000,000 search steps (about
+         *     3 s; e.g. a 4×5 table with n = 97 takes 2.3 s); larger tables are a 422. Tables with an
+         *     empty row or column are a 422 (R gives NaN).
+         */
+        post: operations["contingencyTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/mann-whitney": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wilcoxon–Mann–Whitney rank-sum test
+         * @description As R's `wilcox.test(x, y, alternative)` with its defaults: the exact distribution when both
+         *     samples have fewer than 50 values and there are no ties, otherwise the normal approximation
+         *     with tie and continuity corrections. W counts the pairs with x > y (ties count one half).
+         */
+        post: operations["mannWhitneyTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Baseline comparison between arms ("Table 1")
+         * @description For every baseline variable of the role, by arm (the allocated arm of service users, the
+         *     assigned arm of case workers): numbers get n, missing, mean, SD, median and quartiles
+         *     (R's type 7), min and max; categories get count and percent of the non-missing values per
+         *     level, zero levels kept. Every variable gets tableone's standardized mean difference (first
+         *     arm minus second for numbers; Yang & Dalton's multivariate form, never negative, for
+         *     categories). With `tests`: Welch (default) or Student t for numbers; chi-square with Yates'
+         *     correction on 2×2 tables for categories, or Fisher's exact test when an expected count is
+         *     below 5 (levels absent from every arm are left out of tests). SMDs and tests need exactly
+         *     two arms. `asOf` counts participants randomized (assigned, for case workers) on or before
+         *     that UTC date. Aggregates are computed in SQL. `Accept: text/csv` gives the same table as
+         *     CSV, `text/html` a printable page.
+         */
+        get: operations["getBaselineTable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1029,6 +1132,143 @@ export interface components {
         AllocationPage: {
             items: components["schemas"]["AllocationRecord"][];
             nextCursor: string | null;
+        };
+        /**
+         * @default two-sided
+         * @enum {string}
+         */
+        Alternative: "two-sided" | "less" | "greater";
+        TTestGroup: {
+            label: string;
+            values: number[];
+        } | {
+            label: string;
+            mean: number;
+            sd: number;
+            n: number;
+        };
+        TTestInput: {
+            /**
+             * @default welch
+             * @enum {unknown}
+             */
+            method?: "welch" | "student";
+            alternative?: components["schemas"]["Alternative"];
+            /** @default 0.95 */
+            confidenceLevel?: number;
+            groups: components["schemas"]["TTestGroup"][];
+        };
+        TTestResult: {
+            /** @enum {unknown} */
+            method: "welch" | "student";
+            alternative: components["schemas"]["Alternative"];
+            t: number;
+            df: number;
+            p: number;
+            meanDifference: number;
+            standardError: number;
+            confidenceInterval: {
+                level: number;
+                lower: number | null;
+                upper: number | null;
+            };
+            groups: {
+                label: string;
+                n: number;
+                mean: number;
+                sd: number;
+            }[];
+            hedgesG: number;
+        };
+        ContingencyInput: {
+            table: number[][];
+            /**
+             * @description Yates' continuity correction for 2×2 tables, as chisq.test(correct = TRUE).
+             * @default true
+             */
+            correction?: boolean;
+        };
+        ContingencyResult: {
+            chiSquare: {
+                statistic: number;
+                df: number;
+                p: number;
+                /** @description Whether the continuity correction was applied. */
+                correction: boolean;
+                /** @description The smallest expected count. */
+                expectedMin: number;
+            };
+            fisherExact: {
+                p: number;
+            };
+        };
+        MannWhitneyInput: {
+            x: number[];
+            y: number[];
+            alternative?: components["schemas"]["Alternative"];
+        };
+        MannWhitneyResult: {
+            W: number;
+            p: number;
+            /** @enum {unknown} */
+            method: "exact" | "normal";
+            alternative: components["schemas"]["Alternative"];
+        };
+        NumberSummary: {
+            /** @description Participants with a value. */
+            n: number;
+            missing: number;
+            mean: number | null;
+            /** @description Sample SD (n - 1); null below 2 values. */
+            sd: number | null;
+            median: number | null;
+            q1: number | null;
+            q3: number | null;
+            min: number | null;
+            max: number | null;
+        };
+        CategorySummary: {
+            n: number;
+            missing: number;
+            levels: {
+                level: string;
+                count: number;
+                /** @description Of the non-missing values in the arm. */
+                percent: number | null;
+            }[];
+        };
+        BaselineTest: {
+            /** @enum {unknown} */
+            method: "welch" | "student" | "chi_square" | "fisher_exact";
+            statistic: number | null;
+            df: number | null;
+            p: number;
+            warning?: string;
+        };
+        BaselineTable: {
+            /** Format: uuid */
+            trialId: string;
+            role: components["schemas"]["ParticipantRole"];
+            /** Format: date */
+            asOf: string | null;
+            arms: {
+                arm: string;
+                n: number;
+            }[];
+            variables: {
+                name: string;
+                label?: string;
+                unit?: string;
+                /** @enum {unknown} */
+                type: "number" | "integer" | "category";
+                /** @description Keyed by arm code (masked label for blinded keys). */
+                byArm: {
+                    [key: string]: components["schemas"]["NumberSummary"] | components["schemas"]["CategorySummary"];
+                };
+                smd: number | null;
+                test: null | components["schemas"]["BaselineTest"];
+            }[];
+            note: string;
         };
     };
     responses: {
@@ -2107,6 +2347,132 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AllocationPage"];
                     "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    tTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TTestInput"];
+            };
+        };
+        responses: {
+            /** @description The test. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TTestResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    contingencyTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContingencyInput"];
+            };
+        };
+        responses: {
+            /** @description Both tests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContingencyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    mannWhitneyTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MannWhitneyInput"];
+            };
+        };
+        responses: {
+            /** @description The test. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MannWhitneyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getBaselineTable: {
+        parameters: {
+            query?: {
+                role?: components["schemas"]["ParticipantRole"];
+                tests?: "welch" | "student" | "none";
+                asOf?: components["schemas"]["Date"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineTable"];
+                    "text/csv": string;
+                    "text/html": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

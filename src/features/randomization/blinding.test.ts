@@ -45,6 +45,12 @@ describe('maskArms', () => {
     }
   });
 
+  it('renames the keys of byArm objects and orders them by label', () => {
+    const table = { variables: [{ name: 'age', byArm: { SMCM: { n: 12 }, TAU: { n: 11 } } }] };
+    expect(maskArms(table, mask)).toEqual({ variables: [{ name: 'age', byArm: { 'Group 1': { n: 11 }, 'Group 2': { n: 12 } } }] });
+    expect(Object.keys(maskArms(table, mask).variables[0]!.byArm)).toEqual(['Group 1', 'Group 2']);
+  });
+
   it('does not change its input', () => {
     const body = { arm: 'SMCM' };
     maskArms(body, mask);

@@ -17,8 +17,9 @@ export function armMask(arms: readonly { code: string; name: string }[], masked:
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Replaces every arm in a response by its label. Arms appear under two keys across the contract and
- * the audit trail: `arm` (a code) and `arms` (a list of arms with code and name). Matching by key,
+ * Replaces every arm in a response by its label. Arms appear under three keys across the contract
+ * and the audit trail: `arm` (a code), `arms` (a list of arms with code and name, or of per-arm
+ * rows with `arm`) and `byArm` (an object keyed by arm code). Matching by key,
  * not by value, leaves a site or level that happens to share an arm's code untouched. Lists of arms
  * are re-ordered by label so that trial order cannot give the arms away.
  */
@@ -29,6 +30,12 @@ export function maskArms<T>(value: T, mask: ArmMask): T {
   for (const [key, inner] of Object.entries(value)) {
     if (key === 'arm' && typeof inner === 'string') {
       result[key] = mask.get(inner) ?? inner;
+    } else if (key === 'byArm' && isRecord(inner)) {
+      result[key] = Object.fromEntries(
+        Object.entries(inner)
+          .map(([arm, summary]) => [mask.get(arm) ?? arm, maskArms(summary, mask)] as const)
+          .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })),
+      );
     } else if (key === 'arms' && Array.isArray(inner)) {
       result[key] = inner
         .map((arm) => {

@@ -1,0 +1,101 @@
+import type { components } from '../../generated/openapi';
+import type { Knex } from 'knex';
+import type { Principal } from '../../http/auth';
+import { ValidationError } from '../../http/errors';
+import { appliesTo } from '../participants/participants';
+import { getTrial } from '../trials/trials.service';
+import { BaselineTable, buildBaselineTable, TestChoice } from './baseline';
+import { armSizes, levelCounts, numericAggregates } from './baseline.query';
+import { chiSquareTest, fisherExactTest, GroupInput, rankSumTest, StatisticsInputError, tTest } from './statistics';
+
+type TTestInput = components['schemas']['TTestInput'];
+type TTestResult = components['schemas']['TTestResult'];
+type ContingencyInput = components['schemas']['ContingencyInput'];
+type ContingencyResult = components['schemas']['ContingencyResult'];
+type MannWhitneyInput = components['schemas']['MannWhitneyInput'];
+type MannWhitneyResult = components['schemas']['MannWhitneyResult'];
+
+/**
+ * Runs a statistic and turns the library's refusals (undefined statistics, tables too large to
+ * enumerate) into a 422 whose pointer names the request field, by renaming the argument prefix.
+ */
+function refusingAsValidation<T>(compute: () => T, pointerPrefixes: Record<string, string>): T {
+  try {
+    return compute();
+  } catch (error) {
+    if (!(error instanceof StatisticsInputError)) throw error;
+    const prefix = Object.keys(pointerPrefixes).find((p) => error.pointer === p || error.pointer.startsWith(`${p}/`));
+    const pointer = prefix === undefined ? (pointerPrefixes[''] ?? '') + error.pointer : pointerPrefixes[prefix] + error.pointer.slice(prefix.length);
+    throw new ValidationError([{ pointer, detail: error.reason }]);
+  }
+}
+
+const groupInput = (group: TTestInput['groups'][number]): GroupInput => ('values' in group ? group.values : { mean: group.mean, sd: group.sd, n: group.n });
+
+export function runTTest(input: TTestInput): TTestResult {
+  const [first, second] = input.groups as [TTestInput['groups'][number], TTestInput['groups'][number]];
+  const result = refusingAsValidation(
+    () => tTest(groupInput(first), groupInput(second), { method: input.method ?? 'welch', alternative: input.alternative ?? 'two-sided', confidenceLevel: input.confidenceLevel ?? 0.95 }),
+    { '/group1': '/groups/0', '/group2': '/groups/1', '': '' },
+  );
+  return {
+    method: result.method,
+    alternative: result.alternative,
+    t: result.t,
+    df: result.df,
+    p: result.p,
+    meanDifference: result.meanDifference,
+    standardError: result.standardError,
+    confidenceInterval: { level: result.confidenceLevel, lower: result.confidenceInterval.lower, upper: result.confidenceInterval.upper },
+    groups: [
+      { label: first.label, ...result.group1 },
+      { label: second.label, ...result.group2 },
+    ],
+    hedgesG: result.hedgesG,
+  };
+}
+
+export function runContingencyTests(input: ContingencyInput): ContingencyResult {
+  const chi = refusingAsValidation(() => chiSquareTest(input.table, { continuityCorrection: input.correction ?? true }), { '': '/table' });
+  const fisher = refusingAsValidation(() => fisherExactTest(input.table), { '': '/table' });
+  return {
+    chiSquare: { statistic: chi.statistic, df: chi.df, p: chi.p, correction: chi.continuityCorrected, expectedMin: chi.minimumExpectedCount },
+    fisherExact: { p: fisher.p },
+  };
+}
+
+export function runMannWhitney(input: MannWhitneyInput): MannWhitneyResult {
+  const result = refusingAsValidation(() => rankSumTest(input.x, input.y, { alternative: input.alternative ?? 'two-sided' }), { '/group1': '/x', '/group2': '/y', '': '' });
+  return { W: result.w, p: result.p, method: result.method, alternative: result.alternative };
+}
+
+export interface BaselineQuery {
+  role?: 'service_user' | 'case_worker';
+  tests?: TestChoice;
+  asOf?: string;
+}
+
+export async function getBaselineTable(db: Knex, principal: Principal, trialId: string, query: BaselineQuery): Promise<{ table: BaselineTable; title: string }> {
+  const trial = await getTrial(db, principal, trialId);
+  const role = query.role ?? 'service_user';
+  const cohort = { trialId, role, asOf: query.asOf ?? null };
+  const variables = trial.baselineVariables.filter((v) => appliesTo(v, role));
+  const sizes = await armSizes(db, cohort);
+  const numeric = new Map<string, Awaited<ReturnType<typeof numericAggregates>>>();
+  const categories = new Map<string, Awaited<ReturnType<typeof levelCounts>>>();
+  for (const variable of variables) {
+    if (variable.type === 'category') categories.set(variable.name, await levelCounts(db, cohort, variable.name));
+    else numeric.set(variable.name, await numericAggregates(db, cohort, variable.name));
+  }
+  const table = buildBaselineTable({
+    trialId,
+    role,
+    asOf: cohort.asOf,
+    tests: query.tests ?? 'welch',
+    arms: trial.arms.map((arm) => ({ arm: arm.code, n: sizes.get(arm.code) ?? 0 })),
+    variables,
+    numeric,
+    categories,
+  });
+  return { table, title: trial.title };
+}
