@@ -5,6 +5,8 @@ import { apiKeyHandlers } from './features/api-keys/api-keys.router';
 import { authenticateApiKey } from './features/api-keys/api-keys.service';
 import { auditHandlers } from './features/audit/audit.router';
 import { consentHandlers } from './features/consent/consent.router';
+import { consortHandlers } from './features/consort/consort.router';
+import { eventHandlers } from './features/events/events.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
 import { blindForTrial } from './features/randomization/seed.service';
@@ -37,6 +39,8 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
     ...auditHandlers(knex),
     ...participantHandlers(knex),
     ...consentHandlers(knex),
+    ...eventHandlers(knex),
+    ...consortHandlers(knex),
     ...randomizationHandlers(knex),
     ...statisticsHandlers(knex),
   };

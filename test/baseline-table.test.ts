@@ -30,7 +30,7 @@ beforeAll(async () => {
   expect((await t.call('post', `/v1/trials/${trial.id}/activation`)).status).toBe(200);
   const eligibility = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
   for (const user of fixture.serviceUsers) {
-    const p = await screen(t, trial.id, { siteCode: user.site, role: 'service_user', label: user.label, screenedOn: '2018-03-01', eligibility, baseline: user.baseline });
+    const p = await screen(t, trial.id, { siteCode: user.site, role: 'service_user', label: user.label, screenedOn: '2018-03-01', eligibility, baseline: user.baseline as Record<string, number | string> });
     await grantConsent(t, trial.id, p.id);
     const allocation = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
     expect(allocation.body.arm).toBe(user.arm);

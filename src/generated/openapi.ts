@@ -656,6 +656,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/participants/{participantId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a follow-up event of a service user
+         * @description Events must fit the participant's state, otherwise 409 with the reason (`event-not-allowed`):
+         *     `declined` only for an eligible participant not yet randomized; `not_randomized` only for an
+         *     eligible participant with complete consent who is not randomized; every other type only
+         *     after randomization and dated on or after it. No event may be dated before screening (409,
+         *     `event-before-screening`); a date in the future is a 422, like every impossible value.
+         *     Events are append-only; retract one with `POST …/events/{eventId}/retraction`.
+         */
+        post: operations["recordEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/events/{eventId}/retraction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retract an event recorded in error (the event stays, marked retracted) */
+        post: operations["retractEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/consort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * CONSORT flow counts for service users, with reasons, as of a date
+         * @description Counted in one SQL aggregation (docs/consort.md). Assessed = every service user screened by
+         *     `asOf`; not meeting inclusion criteria = ineligible (each unmet criterion with its code and
+         *     text, zero counts kept; a participant failing two criteria is counted once in the total);
+         *     declined = declined a required consent, a `declined` event, or withdrew consent before
+         *     randomization; other reasons = a `not_randomized` event; pending = eligible, not excluded,
+         *     not yet randomized. Per arm: allocated = randomized; did not receive =
+         *     `intervention_not_received` events; received = allocated − did not receive; lost to
+         *     follow-up = `lost_to_follow_up` events and consent withdrawals of scope `follow_up` or `all`
+         *     (reason "withdrew consent"); discontinued = `discontinued_intervention` events and
+         *     withdrawals of scope `intervention`; excluded from analysis = participants whose latest
+         *     analysis event is `excluded_from_analysis`; analysed = allocated − excluded (intention to
+         *     treat). Invariants: assessed = excluded + pending + randomized; Σ allocated = randomized.
+         *     Coordinators limited to sites count only their sites. Blinded keys see `Group 1`/`Group 2`.
+         */
+        get: operations["getConsortCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/consort.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The CONSORT flow diagram as SVG (or Graphviz DOT)
+         * @description The same counts as `GET …/consort`, drawn in the CONSORT 2010 layout (Enrollment,
+         *     Allocation, Follow-up and Analysis rows, one column per arm). Each count is a
+         *     `<tspan data-pointer="/json/pointer">` naming its place in the JSON. `format=dot` gives
+         *     Graphviz DOT (`dot -Tpng`).
+         */
+        get: operations["getConsortDiagram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -939,8 +1047,9 @@ export interface components {
         /**
          * @description Derived from what was recorded, in one place (the `participant_states` view):
          *     `ineligible` (failed screening), `withdrawn` (withdrew a required consent), `randomized`
-         *     (allocated), `declined` (declined a required consent), `consented` (granted every required
-         *     form), otherwise `eligible`. A later release adds `not_randomized`.
+         *     (allocated), `declined` (declined a required consent or a `declined` event),
+         *     `not_randomized` (a `not_randomized` event), `consented` (granted every required form),
+         *     otherwise `eligible`. Retracted events do not count.
          * @enum {string}
          */
         ParticipantStatus: "ineligible" | "eligible" | "declined" | "consented" | "randomized" | "not_randomized" | "withdrawn";
@@ -1051,6 +1160,8 @@ export interface components {
         };
         ParticipantListItem: components["schemas"]["ParticipantSummary"];
         Participant: {
+            /** @description Follow-up events in the order they happened, retracted ones included and marked. */
+            events: components["schemas"]["ParticipantEvent"][];
             /** @description The participant's allocation once randomized; null before. */
             allocation: null | components["schemas"]["Allocation"];
             eligibility: {
@@ -1269,6 +1380,71 @@ export interface components {
                 test: null | components["schemas"]["BaselineTest"];
             }[];
             note: string;
+        };
+        /** @enum {string} */
+        EventType: "declined" | "not_randomized" | "intervention_not_received" | "discontinued_intervention" | "lost_to_follow_up" | "follow_up_completed" | "excluded_from_analysis" | "included_in_analysis";
+        EventInput: {
+            type: components["schemas"]["EventType"];
+            occurredOn: components["schemas"]["Date"];
+            reason?: string;
+        };
+        ParticipantEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            type: components["schemas"]["EventType"];
+            occurredOn: components["schemas"]["Date"];
+            reason: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+            retraction: null | {
+                reason: string;
+                /** Format: date-time */
+                retractedAt: string;
+            };
+        };
+        ConsortReasonedCount: {
+            total: number;
+            reasons: {
+                reason: string;
+                count: number;
+            }[];
+        };
+        ConsortReport: {
+            /** Format: uuid */
+            trialId: string;
+            asOf: components["schemas"]["Date"];
+            siteCode?: string;
+            enrollment: {
+                assessedForEligibility: number;
+                excluded: {
+                    total: number;
+                    notMeetingInclusionCriteria: {
+                        total: number;
+                        reasons: {
+                            /** @description The criterion code. */
+                            reason: string;
+                            text: string;
+                            count: number;
+                        }[];
+                    };
+                    declinedToParticipate: components["schemas"]["ConsortReasonedCount"];
+                    otherReasons: components["schemas"]["ConsortReasonedCount"];
+                };
+                pendingRandomization: number;
+                randomized: number;
+            };
+            arms: {
+                arm: string;
+                allocated: number;
+                receivedAllocatedIntervention: number;
+                didNotReceiveAllocatedIntervention: components["schemas"]["ConsortReasonedCount"];
+                lostToFollowUp: components["schemas"]["ConsortReasonedCount"];
+                discontinuedIntervention: components["schemas"]["ConsortReasonedCount"];
+                analysed: number;
+                excludedFromAnalysis: components["schemas"]["ConsortReasonedCount"];
+            }[];
         };
     };
     responses: {
@@ -2473,6 +2649,143 @@ export interface operations {
                     "application/json": components["schemas"]["BaselineTable"];
                     "text/csv": string;
                     "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventInput"];
+            };
+        };
+        responses: {
+            /** @description The event. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    retractEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The event with its retraction. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getConsortCounts: {
+        parameters: {
+            query?: {
+                /** @description Count only what had happened by this date (event dates, not entry times); today (UTC) when omitted. */
+                asOf?: components["schemas"]["Date"];
+                siteCode?: components["schemas"]["SiteCode"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsortReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getConsortDiagram: {
+        parameters: {
+            query?: {
+                /** @description Count only what had happened by this date (event dates, not entry times); today (UTC) when omitted. */
+                asOf?: components["schemas"]["Date"];
+                siteCode?: components["schemas"]["SiteCode"];
+                format?: "svg" | "dot";
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The diagram. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                    "text/vnd.graphviz": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

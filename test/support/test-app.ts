@@ -51,7 +51,9 @@ export async function startTestApp(): Promise<TestApp> {
     if (options.raw) request = request.set('Content-Type', options.raw.contentType).send(options.raw.data);
     else if (options.body !== undefined) request = request.send(options.body as object);
     const res = await request;
-    const response: TestResponse = { status: res.status, headers: res.headers as Record<string, string | undefined>, body: res.body, text: res.text };
+    // superagent buffers image types (SVG) into a Buffer body and leaves text unset.
+    const text = res.text ?? (Buffer.isBuffer(res.body) ? res.body.toString('utf8') : '');
+    const response: TestResponse = { status: res.status, headers: res.headers as Record<string, string | undefined>, body: res.body, text };
     assertMatchesContract(method, path, response);
     return response;
   };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
+import { eventJsonSql, toEventView } from '../events/events.repo';
 import type { BaselineValues, ParticipantRole } from './participants';
 
 export type ParticipantView = components['schemas']['Participant'];
@@ -75,6 +76,8 @@ function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder 
       db.raw(`(SELECT json_build_object('allocationId', al.allocation_id, 'participantId', al.participant_id, 'arm', al.arm_code, 'stratum', al.stratum,
                       'randomizedAt', al.randomized_at, 'errorReason', al.error_reason, 'errorFlaggedAt', al.error_flagged_at)
                  FROM allocations al WHERE al.trial_id = p.trial_id AND al.participant_id = p.participant_id) AS allocation`),
+      db.raw(`(SELECT coalesce(json_agg(${eventJsonSql()} ORDER BY e.occurred_on, e.recorded_at), '[]')
+                 FROM participant_events e WHERE e.trial_id = p.trial_id AND e.participant_id = p.participant_id) AS events`),
     );
   }
   return db('participants as p')
@@ -114,6 +117,7 @@ type DetailRow = ParticipantRow & {
   consents: ConsentJson[];
   assignment: { arm: string; reason: string; assignedAt: string } | null;
   allocation: AllocationJson | null;
+  events: Parameters<typeof toEventView>[0][];
 };
 
 function toAllocation(json: AllocationJson): ParticipantView['allocation'] {
@@ -129,6 +133,7 @@ function toParticipantView(row: DetailRow): ParticipantView {
     consents: row.consents.map(toConsentView),
     assignment: row.assignment && { ...row.assignment, assignedAt: isoInstant(row.assignment.assignedAt) },
     allocation: row.allocation && toAllocation(row.allocation),
+    events: row.events.map(toEventView),
   };
 }
 

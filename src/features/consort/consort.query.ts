@@ -1,0 +1,139 @@
+import type { Knex } from 'knex';
+import type { ConsortAggregation, ReasonedCountInput } from './consort';
+
+/*
+ * CONSORT read model: one SQL statement that classifies every screened service user as of a date and
+ * returns flat counts (metric, arm, reason, n). Only what is dated on or before asOf counts: screening,
+ * consent decisions and withdrawals, randomization (UTC date) and event dates; retracted events never
+ * count. Rules: docs/consort.md.
+ */
+const CONSORT_SQL = `
+WITH su AS (
+  SELECT p.participant_id, p.eligible, p.unmet_criteria
+    FROM participants p
+   WHERE p.trial_id = :trialId AND p.role = 'service_user' AND p.screened_on <= :asOf::date
+     AND (:sites::jsonb IS NULL OR p.site_code IN (SELECT jsonb_array_elements_text(:sites::jsonb)))
+),
+alloc AS (
+  SELECT a.participant_id, a.arm_code
+    FROM allocations a JOIN su ON su.participant_id = a.participant_id
+   WHERE a.trial_id = :trialId AND (a.randomized_at AT TIME ZONE 'UTC')::date <= :asOf::date
+),
+ev AS (
+  SELECT e.participant_id, e.type, e.reason, e.occurred_on, e.recorded_at
+    FROM participant_events e JOIN su ON su.participant_id = e.participant_id
+   WHERE e.trial_id = :trialId AND e.occurred_on <= :asOf::date
+     AND NOT EXISTS (SELECT 1 FROM event_retractions r WHERE r.trial_id = e.trial_id AND r.event_id = e.event_id)
+),
+required_forms AS (
+  SELECT DISTINCT code FROM consent_forms WHERE trial_id = :trialId AND required
+),
+withdrawals AS (
+  SELECT c.participant_id, w.scope, w.withdrawn_on
+    FROM consent_withdrawals w
+    JOIN consents c ON c.trial_id = w.trial_id AND c.consent_id = w.consent_id
+    JOIN su ON su.participant_id = c.participant_id
+   WHERE w.trial_id = :trialId AND w.withdrawn_on <= :asOf::date AND c.form_code IN (SELECT code FROM required_forms)
+),
+decline_reasons AS (
+  SELECT DISTINCT ON (participant_id) participant_id, reason
+    FROM (SELECT c.participant_id, coalesce(c.reason, 'declined consent') AS reason, c.signed_on AS on_date, 1 AS priority
+            FROM consents c JOIN su ON su.participant_id = c.participant_id
+           WHERE c.trial_id = :trialId AND c.decision = 'declined' AND c.signed_on <= :asOf::date
+             AND c.form_code IN (SELECT code FROM required_forms)
+          UNION ALL
+          SELECT participant_id, reason, occurred_on, 2 FROM ev WHERE type = 'declined'
+          UNION ALL
+          SELECT participant_id, 'withdrew consent', withdrawn_on, 3 FROM withdrawals) d
+   WHERE participant_id NOT IN (SELECT participant_id FROM alloc)
+   ORDER BY participant_id, on_date, priority
+),
+other_reasons AS (
+  SELECT DISTINCT ON (participant_id) participant_id, reason FROM ev WHERE type = 'not_randomized'
+   ORDER BY participant_id, occurred_on, recorded_at
+),
+states AS (
+  SELECT su.participant_id,
+         CASE WHEN NOT su.eligible THEN 'ineligible'
+              WHEN alloc.participant_id IS NOT NULL THEN 'randomized'
+              WHEN dr.participant_id IS NOT NULL THEN 'declined'
+              WHEN o.participant_id IS NOT NULL THEN 'other'
+              ELSE 'pending' END AS state,
+         dr.reason AS decline_reason,
+         o.reason AS other_reason
+    FROM su
+    LEFT JOIN alloc ON alloc.participant_id = su.participant_id
+    LEFT JOIN decline_reasons dr ON dr.participant_id = su.participant_id
+    LEFT JOIN other_reasons o ON o.participant_id = su.participant_id
+),
+arm_boxes AS (
+  SELECT DISTINCT ON (participant_id, box) participant_id, box, reason
+    FROM (SELECT participant_id, 'not_received' AS box, reason, occurred_on AS on_date FROM ev WHERE type = 'intervention_not_received'
+          UNION ALL SELECT participant_id, 'discontinued', reason, occurred_on FROM ev WHERE type = 'discontinued_intervention'
+          UNION ALL SELECT participant_id, 'discontinued', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope = 'intervention'
+          UNION ALL SELECT participant_id, 'lost', reason, occurred_on FROM ev WHERE type = 'lost_to_follow_up'
+          UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope IN ('follow_up', 'all')) b
+   WHERE participant_id IN (SELECT participant_id FROM alloc)
+   ORDER BY participant_id, box, on_date
+),
+analysis AS (
+  SELECT DISTINCT ON (participant_id) participant_id, type, reason
+    FROM ev WHERE type IN ('excluded_from_analysis', 'included_in_analysis')
+   ORDER BY participant_id, occurred_on DESC, recorded_at DESC
+)
+SELECT 'assessed' AS metric, NULL AS arm, NULL AS reason, count(*) AS n FROM su
+UNION ALL SELECT 'state', state, NULL, count(*) FROM states GROUP BY state
+UNION ALL SELECT 'unmet', NULL, code, count(*) FROM su CROSS JOIN LATERAL unnest(su.unmet_criteria) AS code WHERE NOT su.eligible GROUP BY code
+UNION ALL SELECT 'declined', NULL, decline_reason, count(*) FROM states WHERE state = 'declined' GROUP BY decline_reason
+UNION ALL SELECT 'other', NULL, other_reason, count(*) FROM states WHERE state = 'other' GROUP BY other_reason
+UNION ALL SELECT 'allocated', arm_code, NULL, count(*) FROM alloc GROUP BY arm_code
+UNION ALL SELECT b.box, a.arm_code, b.reason, count(*) FROM arm_boxes b JOIN alloc a ON a.participant_id = b.participant_id GROUP BY b.box, a.arm_code, b.reason
+UNION ALL SELECT 'excluded', a.arm_code, an.reason, count(*) FROM analysis an JOIN alloc a ON a.participant_id = an.participant_id
+           WHERE an.type = 'excluded_from_analysis' GROUP BY a.arm_code, an.reason
+`;
+
+interface Row {
+  metric: string;
+  arm: string | null;
+  reason: string | null;
+  n: number;
+}
+
+export interface ConsortQuery {
+  trialId: string;
+  asOf: string;
+  /** Restrict to these sites; null for all. */
+  siteCodes: string[] | null;
+  /** Arm codes in trial order. */
+  arms: string[];
+}
+
+function reasoned(rows: Row[], metric: string, arm: string | null = null): ReasonedCountInput {
+  const matching = rows.filter((r) => r.metric === metric && r.arm === arm);
+  return { total: matching.reduce((sum, r) => sum + Number(r.n), 0), reasons: matching.map((r) => ({ reason: r.reason, count: Number(r.n) })) };
+}
+
+export async function consortAggregation(db: Knex, q: ConsortQuery): Promise<ConsortAggregation> {
+  const result = await db.raw(CONSORT_SQL, { trialId: q.trialId, asOf: q.asOf, sites: q.siteCodes === null ? null : JSON.stringify(q.siteCodes) });
+  const rows: Row[] = result.rows;
+  const single = (metric: string, arm: string | null = null) => Number(rows.find((r) => r.metric === metric && r.arm === arm)?.n ?? 0);
+  const state = (name: string) => single('state', name);
+  return {
+    assessedForEligibility: single('assessed'),
+    excludedTotal: state('ineligible') + state('declined') + state('other'),
+    ineligibleTotal: state('ineligible'),
+    unmetCriteria: rows.filter((r) => r.metric === 'unmet').map((r) => ({ code: r.reason!, count: Number(r.n) })),
+    declinedToParticipate: reasoned(rows, 'declined'),
+    notRandomized: reasoned(rows, 'other'),
+    pendingRandomization: state('pending'),
+    randomized: state('randomized'),
+    arms: q.arms.map((arm) => ({
+      label: arm,
+      allocated: single('allocated', arm),
+      didNotReceiveAllocatedIntervention: reasoned(rows, 'not_received', arm),
+      lostToFollowUp: reasoned(rows, 'lost', arm),
+      discontinuedIntervention: reasoned(rows, 'discontinued', arm),
+      excludedFromAnalysis: reasoned(rows, 'excluded', arm),
+    })),
+  };
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { withTransaction } from '../../db/database';
+import type { Actor, Principal } from '../../http/auth';
+import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
+import type { components } from '../../generated/openapi';
+import { insertAuditEvent } from '../audit/audit.repo';
+import { isFutureDate } from '../participants/participants';
+import { lockVisibleParticipant } from '../participants/participants.service';
+import { getTrial } from '../trials/trials.service';
+import { eventRefusal } from './events';
+import * as repo from './events.repo';
+
+type EventInput = components['schemas']['EventInput'];
+type ParticipantEvent = components['schemas']['ParticipantEvent'];
+
+const utcDate = (instant: string) => instant.slice(0, 10);
+
+export async function recordEvent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: EventInput, now = new Date()): Promise<ParticipantEvent> {
+  const trial = await getTrial(db, principal, trialId);
+  if (trial.status === 'setup') throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  return withTransaction(db, async (trx) => {
+    const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
+    const participant = facts.view;
+    if (participant.role !== 'service_user') throw new ValidationError([{ pointer: '', detail: 'follow-up events are recorded for service users; case workers are not in the CONSORT flow' }]);
+    if (isFutureDate(input.occurredOn, now)) throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
+    const refusal = eventRefusal(input.type, input.occurredOn, {
+      role: participant.role,
+      eligible: participant.eligible,
+      consentComplete: facts.consentComplete,
+      screenedOn: participant.screenedOn,
+      randomizedOn: participant.allocation ? utcDate(participant.allocation.randomizedAt) : null,
+    });
+    if (refusal) throw new ConflictError(refusal.kind === 'before-screening' ? 'event-before-screening' : 'event-not-allowed', refusal.detail);
+    const eventId = randomUUID();
+    await repo.insertEvent(trx, { trialId, eventId, participantId, type: input.type, occurredOn: input.occurredOn, reason: input.reason ?? null, recordedBy: principal.keyId });
+    const event = (await repo.findEvent(trx, trialId, participantId, eventId))!;
+    await insertAuditEvent(trx, actor, { trialId, action: 'event.recorded', entityType: 'event', entityId: eventId, before: null, after: event, reason: input.reason ?? null });
+    return event;
+  });
+}
+
+export async function retractEvent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, eventId: string, reason: string): Promise<ParticipantEvent> {
+  await getTrial(db, principal, trialId);
+  try {
+    return await withTransaction(db, async (trx) => {
+      await lockVisibleParticipant(trx, principal, trialId, participantId);
+      const before = await repo.findEvent(trx, trialId, participantId, eventId);
+      if (!before) throw new NotFoundError(`Event ${eventId} of participant ${participantId} was not found.`);
+      if (before.retraction) throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted at ${before.retraction.retractedAt}.`);
+      await repo.insertRetraction(trx, trialId, eventId, reason);
+      const after = (await repo.findEvent(trx, trialId, participantId, eventId))!;
+      await insertAuditEvent(trx, actor, { trialId, action: 'event.retracted', entityType: 'event', entityId: eventId, before, after, reason });
+      return after;
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted.`);
+    throw error;
+  }
+}
