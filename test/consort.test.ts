@@ -178,3 +178,33 @@ describe('follow-up events', () => {
     }
   });
 });
+
+describe('analysis export', () => {
+  it('streams one row per participant with status, arm, dates, baseline and follow-up flags, described by the dictionary', async () => {
+    const res = await t.call('get', `/v1/trials/${trial.id}/export/participants.csv`, { headers: { Accept: 'text/csv' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const [header, ...rows] = res.text.trim().split('\r\n').map((line) => line.split(','));
+    expect(rows).toHaveLength(10);
+    const col = (name: string) => header!.indexOf(name);
+    const byId = new Map(rows.map((r) => [r[col('participant_id')], r]));
+    const s7 = byId.get(ids.S7)!;
+    expect([s7[col('status')], s7[col('arm')], s7[col('consent_status')], s7[col('intervention_not_received_on')], s7[col('excluded_from_analysis_on')], s7[col('lost_to_follow_up_on')]]).toEqual(['randomized', 'SMCM', 'granted', TODAY, TODAY, '']);
+    const s10 = byId.get(ids.S10)!;
+    expect([s10[col('status')], s10[col('consent_status')], s10[col('withdrawal_scope')], s10[col('excluded_from_analysis_on')]]).toEqual(['withdrawn', 'withdrawn', 'all', '']);
+    expect(byId.get(ids.S1)![col('unmet_criteria')]).toBe('chinese');
+    expect(byId.get(ids.S3)![col('consent_status')]).toBe('declined');
+    expect(byId.get(ids.S7)![col('baseline_age')]).toBe('45');
+
+    const dictionary = await t.call('get', `/v1/trials/${trial.id}/export/dictionary.csv`);
+    const described = dictionary.text.trim().split('\r\n').slice(1).map((line) => line.split(',')[0]);
+    expect(described).toEqual(header);
+
+    const blinded = await t.call('post', '/v1/api-keys', { body: { name: 'blinded export', role: 'statistician', trialIds: [trial.id], blinded: true } });
+    const masked = await t.call('get', `/v1/trials/${trial.id}/export/participants.csv`, { key: blinded.body.key });
+    expect(masked.text).not.toMatch(/,SMCM,|,TAU,/);
+    expect(masked.text).toMatch(/,Group [12],/);
+    const monitor = await t.createKey('monitor');
+    expect((await t.call('get', `/v1/trials/${trial.id}/export/participants.csv`, { key: monitor.key })).status).toBe(403);
+  });
+});

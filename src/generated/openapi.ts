@@ -764,6 +764,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/export/participants.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Analysis export, one row per participant (streamed CSV)
+         * @description Site, role, status, arm (masked for blinded keys; the assigned arm for case workers), key
+         *     dates, consent status, every baseline variable, and follow-up flags as the date of the first
+         *     (not retracted) event of each kind. Rows are streamed from the database as they are read.
+         *     `dictionary.csv` describes every column.
+         */
+        get: operations["exportParticipants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/export/dictionary.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /** Data dictionary of the participant export */
+        get: operations["exportDictionary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2786,6 +2830,60 @@ export interface operations {
                 content: {
                     "image/svg+xml": string;
                     "text/vnd.graphviz": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    exportParticipants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    exportDictionary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per column of participants.csv. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

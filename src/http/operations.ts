@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/openapi';
@@ -19,7 +21,8 @@ type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 20
 type ContentOf<R> = R extends { content: infer C } ? C : never;
 
 type JsonBody<C> = C extends { 'application/json': infer B } ? { body: B; contentType?: undefined } : never;
-type TextBody<C> = Exclude<keyof C, 'application/json'> extends never ? never : { body: string; contentType: string };
+/** Text media types may be sent whole or streamed (a large CSV export, row by row). */
+type TextBody<C> = Exclude<keyof C, 'application/json'> extends never ? never : { body: string | Readable; contentType: string };
 
 /** A handler's answer: a status the contract declares and a body of one of the media types it declares. */
 export type HandlerResult<K extends OperationId> = {
@@ -138,6 +141,12 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
           headers,
           context: { requestId: state.requestId, log: state.log, principal },
         })) as { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
+        if (result.body instanceof Readable) {
+          for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+          res.status(result.status).type(result.contentType!);
+          await pipeline(result.body, res);
+          return;
+        }
         if (principal?.blinded && !result.contentType && typeof params.trialId === 'string') result.body = await blind(params.trialId, result.body);
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status);

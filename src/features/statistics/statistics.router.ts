@@ -3,7 +3,7 @@ import type { HandlerMap } from '../../http/operations';
 import { principalOf } from '../../http/operations';
 import { blindForTrial } from '../randomization/seed.service';
 import { baselineTableCsv, baselineTableHtml } from './baseline-render';
-import { getBaselineTable, runContingencyTests, runMannWhitney, runTTest } from './statistics.service';
+import { exportDictionary, exportParticipants, getBaselineTable, runContingencyTests, runMannWhitney, runTTest } from './statistics.service';
 
 export function statisticsHandlers(db: Knex): HandlerMap {
   return {
@@ -23,5 +23,17 @@ export function statisticsHandlers(db: Knex): HandlerMap {
       }
       return { status: 200, body: table };
     },
+    exportParticipants: async ({ params, context }) => ({
+      status: 200,
+      body: await exportParticipants(db, principalOf(context), params.trialId),
+      contentType: 'text/csv; charset=utf-8',
+      headers: { 'Content-Disposition': `attachment; filename="participants-${params.trialId}.csv"` },
+    }),
+    exportDictionary: async ({ params, context }) => ({
+      status: 200,
+      body: await exportDictionary(db, principalOf(context), params.trialId),
+      contentType: 'text/csv; charset=utf-8',
+      headers: { 'Content-Disposition': `attachment; filename="dictionary-${params.trialId}.csv"` },
+    }),
   };
 }

@@ -1,4 +1,5 @@
 import type { components } from '../../generated/openapi';
+import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Principal } from '../../http/auth';
 import { ValidationError } from '../../http/errors';
@@ -6,6 +7,9 @@ import { appliesTo } from '../participants/participants';
 import { getTrial } from '../trials/trials.service';
 import { BaselineTable, buildBaselineTable, TestChoice } from './baseline';
 import { armSizes, levelCounts, numericAggregates } from './baseline.query';
+import { armMaskFor } from '../randomization/seed.service';
+import { dictionaryCsv, exportColumns, exportHeader, exportLine, ExportRow } from './participant-export';
+import { streamExportRows } from './participant-export.query';
 import { chiSquareTest, fisherExactTest, GroupInput, rankSumTest, StatisticsInputError, tTest } from './statistics';
 
 type TTestInput = components['schemas']['TTestInput'];
@@ -98,4 +102,27 @@ export async function getBaselineTable(db: Knex, principal: Principal, trialId: 
     categories,
   });
   return { table, title: trial.title };
+}
+
+/** The participant export as a stream of CSV lines; arms are masked here for blinded keys, since CSV is not JSON. */
+export async function exportParticipants(db: Knex, principal: Principal, trialId: string): Promise<Readable> {
+  const trial = await getTrial(db, principal, trialId);
+  const columns = exportColumns(trial.baselineVariables);
+  const mask = principal.blinded ? await armMaskFor(db, trial) : null;
+  const rows = streamExportRows(db, trialId, principal.siteCodes);
+  async function* lines() {
+    yield exportHeader(columns);
+    for await (const raw of rows) {
+      const row = raw as ExportRow & { excluded_on: string | null };
+      row.flags = { ...(row.flags ?? {}), excluded_from_analysis: row.excluded_on };
+      if (mask && row.arm) row.arm = mask.get(row.arm) ?? row.arm;
+      yield exportLine(columns, row);
+    }
+  }
+  return Readable.from(lines());
+}
+
+export async function exportDictionary(db: Knex, principal: Principal, trialId: string): Promise<string> {
+  const trial = await getTrial(db, principal, trialId);
+  return dictionaryCsv(exportColumns(trial.baselineVariables));
 }
