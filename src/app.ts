@@ -7,6 +7,7 @@ import { auditHandlers } from './features/audit/audit.router';
 import { consentHandlers } from './features/consent/consent.router';
 import { consortHandlers } from './features/consort/consort.router';
 import { eventHandlers } from './features/events/events.router';
+import { incentiveHandlers } from './features/incentives/incentives.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
 import { blindForTrial } from './features/randomization/seed.service';
@@ -40,6 +41,7 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
     ...participantHandlers(knex),
     ...consentHandlers(knex),
     ...eventHandlers(knex),
+    ...incentiveHandlers(knex),
     ...consortHandlers(knex),
     ...randomizationHandlers(knex),
     ...statisticsHandlers(knex),

@@ -808,6 +808,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/incentive-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add an incentive type to a trial (any status but closed) */
+        post: operations["addIncentiveType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue an incentive (a coupon) to a participant
+         * @description The amount and currency are copied from the incentive type at issue time, so later changes
+         *     never rewrite history. Refused, with nothing written: a role the incentive is not for (a
+         *     case worker getting a coupon) or an unknown incentive → 422; an `issuedOn` in the future →
+         *     422; more than `maxPerParticipant` (voided entries do not count) → 409
+         *     `incentive-limit-reached`; a participant who never consented → 409
+         *     `participant-not-consented`; an `issuedOn` before screening → 409 `date-before-screening`;
+         *     a `reference` already used in this trial → 409 `duplicate-reference`. `Idempotency-Key`
+         *     works as for randomization.
+         */
+        post: operations["issueIncentive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/incentives/{incentiveId}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                incentiveId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an issued incentive with a reversing ledger entry
+         * @description The original entry stays, marked void; a second void is a 409.
+         */
+        post: operations["voidIncentive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The incentive ledger (JSON pages or CSV)
+         * @description Filtered by site, participant and issue date (inclusive); coordinators limited to sites see only their sites. `Accept text/csv` gives every matching entry.
+         */
+        get: operations["listIncentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/incentives/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Incentive totals by type and currency, by site and by arm
+         * @description Issued entries that were voided are counted separately (`voided`), and `net` is what was
+         *     actually handed out. Arms are masked for blinded keys; participants never randomized count
+         *     under arm `null`. `Accept: text/csv` gives the same figures as CSV.
+         */
+        get: operations["summarizeIncentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1204,6 +1323,8 @@ export interface components {
         };
         ParticipantListItem: components["schemas"]["ParticipantSummary"];
         Participant: {
+            /** @description Ledger entries of the participant, issues and voids. */
+            incentives: components["schemas"]["IncentiveEntry"][];
             /** @description Follow-up events in the order they happened, retracted ones included and marked. */
             events: components["schemas"]["ParticipantEvent"][];
             /** @description The participant's allocation once randomized; null before. */
@@ -1489,6 +1610,67 @@ export interface components {
                 analysed: number;
                 excludedFromAnalysis: components["schemas"]["ConsortReasonedCount"];
             }[];
+        };
+        IncentiveIssueInput: {
+            incentive: components["schemas"]["Code"];
+            issuedOn: components["schemas"]["Date"];
+            /** @description E.g. the coupon serial; unique in the trial. */
+            reference: string;
+            note?: string;
+        };
+        IncentiveEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            incentive: string;
+            /**
+             * @description void entries reverse an issue; their amount is negative.
+             * @enum {unknown}
+             */
+            kind: "issue" | "void";
+            /** @description Major units (50 for HK$50), copied at issue time. */
+            amount: number;
+            currency: string;
+            issuedOn: components["schemas"]["Date"];
+            reference: string | null;
+            note: string | null;
+            /** @description For issue entries: a void entry reverses it. */
+            voided: boolean;
+            /**
+             * Format: uuid
+             * @description For void entries: the entry reversed.
+             */
+            voids: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        IncentivePage: {
+            items: components["schemas"]["IncentiveEntry"][];
+            nextCursor: string | null;
+        };
+        IncentiveTotals: {
+            incentive: string;
+            currency: string;
+            issuedCount: number;
+            issuedAmount: number;
+            voidedCount: number;
+            voidedAmount: number;
+            netCount: number;
+            netAmount: number;
+        };
+        IncentiveSummary: {
+            /** Format: uuid */
+            trialId: string;
+            byType: components["schemas"]["IncentiveTotals"][];
+            bySite: (components["schemas"]["IncentiveTotals"] & {
+                siteCode: string;
+            })[];
+            byArm: (components["schemas"]["IncentiveTotals"] & {
+                arm: string | null;
+            })[];
         };
     };
     responses: {
@@ -2883,6 +3065,182 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    addIncentiveType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncentiveType"];
+            };
+        };
+        responses: {
+            /** @description The incentive type. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentiveType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    issueIncentive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe; see the operation's description. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncentiveIssueInput"];
+            };
+        };
+        responses: {
+            /** @description The ledger entry. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentiveEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    voidIncentive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                incentiveId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The reversing entry. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentiveEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listIncentives: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                participantId?: string;
+                from?: components["schemas"]["Date"];
+                to?: components["schemas"]["Date"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Entries in the order they were recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentivePage"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    summarizeIncentives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentiveSummary"];
                     "text/csv": string;
                 };
             };

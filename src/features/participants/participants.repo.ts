@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { eventJsonSql, toEventView } from '../events/events.repo';
+import { EntryJson, entryJsonSql, toEntryView } from '../incentives/incentives.repo';
 import type { BaselineValues, ParticipantRole } from './participants';
 
 export type ParticipantView = components['schemas']['Participant'];
@@ -78,6 +79,8 @@ function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder 
                  FROM allocations al WHERE al.trial_id = p.trial_id AND al.participant_id = p.participant_id) AS allocation`),
       db.raw(`(SELECT coalesce(json_agg(${eventJsonSql()} ORDER BY e.occurred_on, e.recorded_at), '[]')
                  FROM participant_events e WHERE e.trial_id = p.trial_id AND e.participant_id = p.participant_id) AS events`),
+      db.raw(`(SELECT coalesce(json_agg(${entryJsonSql()} ORDER BY l.recorded_at, l.entry_id), '[]')
+                 FROM incentive_ledger l WHERE l.trial_id = p.trial_id AND l.participant_id = p.participant_id) AS incentives`),
     );
   }
   return db('participants as p')
@@ -118,6 +121,7 @@ type DetailRow = ParticipantRow & {
   assignment: { arm: string; reason: string; assignedAt: string } | null;
   allocation: AllocationJson | null;
   events: Parameters<typeof toEventView>[0][];
+  incentives: EntryJson[];
 };
 
 function toAllocation(json: AllocationJson): ParticipantView['allocation'] {
@@ -134,6 +138,7 @@ function toParticipantView(row: DetailRow): ParticipantView {
     assignment: row.assignment && { ...row.assignment, assignedAt: isoInstant(row.assignment.assignedAt) },
     allocation: row.allocation && toAllocation(row.allocation),
     events: row.events.map(toEventView),
+    incentives: row.incentives.map(toEntryView),
   };
 }
 
