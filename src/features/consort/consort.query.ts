@@ -45,7 +45,7 @@ decline_reasons AS (
           SELECT participant_id, reason, occurred_on, 2 FROM ev WHERE type = 'declined'
           UNION ALL
           SELECT participant_id, 'withdrew consent', withdrawn_on, 3 FROM withdrawals) d
-   WHERE participant_id NOT IN (SELECT participant_id FROM alloc)
+   WHERE NOT EXISTS (SELECT 1 FROM alloc WHERE alloc.participant_id = d.participant_id)
    ORDER BY participant_id, on_date, priority
 ),
 other_reasons AS (
@@ -73,7 +73,7 @@ arm_boxes AS (
           UNION ALL SELECT participant_id, 'discontinued', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope = 'intervention'
           UNION ALL SELECT participant_id, 'lost', reason, occurred_on FROM ev WHERE type = 'lost_to_follow_up'
           UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope IN ('follow_up', 'all')) b
-   WHERE participant_id IN (SELECT participant_id FROM alloc)
+   WHERE EXISTS (SELECT 1 FROM alloc WHERE alloc.participant_id = b.participant_id)
    ORDER BY participant_id, box, on_date
 ),
 analysis AS (
