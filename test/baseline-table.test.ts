@@ -8,6 +8,8 @@ import { startTestApp, TestApp } from './support/test-app';
  * allocation list, case workers assigned) and compares Table 1 with what R computed, field by field.
  */
 const TOLERANCE = 1e-10;
+/** Largest relative error seen per kind of field, printed after the suite for the record. */
+const largestError = new Map<string, number>();
 
 let t: TestApp;
 let trial: Trial;
@@ -40,7 +42,11 @@ beforeAll(async () => {
     await t.call('post', `/v1/trials/${trial.id}/participants/${w.id}/assignment`, { body: { arm: worker.arm, reason: 'team allocation' } });
   }
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  const report = [...largestError.entries()].map(([kind, error]) => `${kind} ${error.toExponential(1)}`).join(', ');
+  process.stdout.write(`  [${t.db.kind}] Table 1 vs R, largest relative error by field: ${report}\n`);
+});
 
 type Expected = (typeof fixture.expected)['service_user'];
 
@@ -52,6 +58,8 @@ function compare(table: { arms: unknown; variables: Record<string, unknown>[] },
       return;
     }
     const error = relativeError(actual as number, wanted as number);
+    const kind = label.split(' ').pop()!;
+    largestError.set(kind, Math.max(largestError.get(kind) ?? 0, error));
     if (!(error <= TOLERANCE)) errors.push(`${label}: got ${actual}, R ${wanted} (relative error ${error})`);
   };
   expect(table.arms).toEqual(expected.arms);
