@@ -36,7 +36,7 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
 }
 
 /** Renders every error as RFC 9457 problem+json; 5xx bodies reveal nothing internal. */
-export function problemHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
+export function problemHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const state = locals(res);
   let problem: AppError | undefined = error instanceof AppError ? error : fromBodyParser(error as { type?: string });
   if (!problem && isDatabaseUnavailable(error)) {

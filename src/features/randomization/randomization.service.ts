@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Executor, withTransaction } from '../../db/database';
+import { withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { csvLine, CsvParseError, parseCsv } from '../../http/csv';
 import { ConflictError, FieldError, ValidationError } from '../../http/errors';

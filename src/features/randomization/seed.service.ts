@@ -32,11 +32,6 @@ export async function storeConfiguredSeed(trx: Knex.Transaction, trialId: string
   await repo.storeSeed(trx, trialId, Buffer.from(seedHex, 'hex'));
 }
 
-export async function revealedSeedOf(db: Executor, trialId: string): Promise<string | null> {
-  const secret = await repo.findSeed(db, trialId);
-  return secret?.revealedAt ? secret.seed.toString('hex') : null;
-}
-
 /**
  * The labels a blinded key sees for this trial's arms, in the masked order derived from the seed.
  * Before activation there may be no seed and nothing is allocated; arms are then labelled in trial order.
