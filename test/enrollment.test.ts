@@ -197,8 +197,8 @@ describe('consent form versions', () => {
 
     const usage = await t.call('get', `/v1/trials/${local.id}/consent-forms`);
     expect(usage.body.items).toEqual([
-      { code: 'trial', version: '1.0', required: true, current: false, granted: 1, declined: 1, withdrawn: 0 },
-      { code: 'audio', version: '1.0', required: false, current: true, granted: 0, declined: 0, withdrawn: 0 },
+      { code: 'trial', version: '1.0', title: 'Participant information sheet and consent', required: true, current: false, granted: 1, declined: 1, withdrawn: 0 },
+      { code: 'audio', version: '1.0', title: 'Audio recording of interviews', required: false, current: true, granted: 0, declined: 0, withdrawn: 0 },
       { code: 'trial', version: '2.0', title: 'Amended information sheet', required: true, current: true, granted: 1, declined: 0, withdrawn: 0 },
     ]);
     expect((await t.call('get', `/v1/trials/${local.id}`)).body.consentForms.map((f: { version: string }) => f.version)).toEqual(['1.0', '1.0', '2.0']);

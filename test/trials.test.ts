@@ -22,7 +22,8 @@ describe('creating and reading trials', () => {
     const read = await t.call('get', `/v1/trials/${res.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body).toEqual(res.body);
-    expect(read.body.incentives[0]).toEqual({ code: 'interview_coupon', description: 'Supermarket coupon for the interview', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 });
+    expect(read.body.incentives).toEqual(input.incentives);
+    expect(read.body.incentives[0]).toMatchObject({ code: 'interview_coupon', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 });
     expect(await t.db.knex('incentive_types').where({ trial_id: res.body.id }).first('amount_minor')).toEqual({ amount_minor: 5000 });
   });
 

@@ -1,44 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { TrialdeskClient } from '../../src/client';
 import type { components } from '../../src/generated/openapi';
+import { smcmTrialConfiguration } from '../smcm-trial';
 
 type TrialInput = components['schemas']['TrialInput'];
 type ParticipantInput = components['schemas']['ParticipantInput'];
 export type Trial = components['schemas']['Trial'];
 
-export const ELIGIBLE_ANSWERS = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
+import { DIAGNOSES, ELIGIBLE_ANSWERS } from '../smcm-trial';
+
+export { DIAGNOSES, ELIGIBLE_ANSWERS };
 export const SEXES = ['female', 'male'] as const;
-export const DIAGNOSES = ['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other'] as const;
 
 /** The SMCM trial of the README walkthrough: 1:1, permuted blocks of 2, 4 or 6 stratified by site. */
 export function benchTrialInput(): TrialInput {
-  return {
-    code: `BENCH-${randomBytes(5).toString('hex')}`,
-    title: 'Strengths model case management vs treatment as usual (benchmark)',
-    arms: [
-      { code: 'SMCM', name: 'Strengths model case management', ratio: 1 },
-      { code: 'TAU', name: 'Treatment as usual', ratio: 1 },
-    ],
-    randomization: { method: 'permuted_block', blockSizes: [2, 4, 6], stratifyBy: ['site'] },
-    eligibility: [
-      { code: 'age18', kind: 'inclusion', text: 'Aged 18 or above' },
-      { code: 'chinese', kind: 'inclusion', text: 'Ethnically Chinese' },
-      { code: 'cantonese', kind: 'inclusion', text: 'Cantonese speaking' },
-      { code: 'written_consent', kind: 'inclusion', text: 'Able to give written informed consent' },
-      { code: 'immediate_risk', kind: 'exclusion', text: 'Likely to engage in immediate risk behaviour (suicide and/or violence)' },
-      { code: 'overt_symptoms', kind: 'exclusion', text: 'Overt symptoms; cannot sustain a meaningful conversation for more than 10 minutes' },
-    ],
-    consentForms: [
-      { code: 'trial', version: '1.0', required: true },
-      { code: 'audio', version: '1.0', required: false },
-    ],
-    baselineVariables: [
-      { name: 'age', type: 'number', unit: 'years', min: 18, max: 120 },
-      { name: 'sex', type: 'category', levels: [...SEXES] },
-      { name: 'diagnosis', type: 'category', levels: [...DIAGNOSES] },
-      { name: 'onsetYears', type: 'number', unit: 'years', min: 0 },
-    ],
-  };
+  return { code: `BENCH-${randomBytes(5).toString('hex')}`, ...smcmTrialConfiguration('Strengths model case management vs treatment as usual (benchmark)') };
 }
 
 export function siteCodes(count: number): string[] {

@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { stratumKey } from '../../src/features/randomization/stratum-key';
 import { DIAGNOSES, ELIGIBLE_ANSWERS, SEXES, Trial } from './fixtures';
+import { mulberry32 } from '../seeded-random';
 
 export interface LoadOptions {
   participants: number;
@@ -44,18 +45,6 @@ export interface LoadResult {
   rows: number;
   seconds: number;
   rowsPerSecond: number;
-}
-
-/** mulberry32: small, fast, good enough to shape a synthetic population reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CRITERIA = Object.keys(ELIGIBLE_ANSWERS) as (keyof typeof ELIGIBLE_ANSWERS)[];
@@ -83,7 +72,7 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
   const batchParticipants = options.batchParticipants ?? 5000;
   const chunkRows = options.chunkRows ?? 1000;
   const labelPrefix = options.labelPrefix ?? 'BULK-';
-  const random = prng(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const armCodes = trial.arms.map((arm) => arm.code);
   const strata: StratumState[] = trial.sites.map((site) => ({ key: stratumKey(['site'], { site: site.code }), site: site.code, allocated: 0, block: [] }));
   const totals = { participants: 0, consents: 0, withdrawals: 0, allocations: 0 };

@@ -1,4 +1,5 @@
 import type { components } from '../../src/generated/openapi';
+import { ELIGIBLE_ANSWERS, smcmTrialConfiguration } from '../../scripts/smcm-trial';
 import type { TestApp } from './test-app';
 
 export type TrialInput = components['schemas']['TrialInput'];
@@ -9,39 +10,7 @@ let counter = 0;
 /** The SMCM trial of the seed paper (Hong Kong, three ICCMW centres), with a unique code. */
 export function smcmTrialInput(overrides: Partial<TrialInput> = {}): TrialInput {
   counter += 1;
-  return {
-    code: `SMCM-HK-${process.pid}-${counter}`,
-    title: 'Strengths model case management vs treatment as usual',
-    registry: 'ACTRN12617001435370',
-    arms: [
-      { code: 'SMCM', name: 'Strengths model case management', ratio: 1 },
-      { code: 'TAU', name: 'Treatment as usual', ratio: 1 },
-    ],
-    randomization: { method: 'permuted_block', blockSizes: [2, 4, 6], stratifyBy: ['site'] },
-    eligibility: [
-      { code: 'age18', kind: 'inclusion', text: 'Aged 18 or above' },
-      { code: 'chinese', kind: 'inclusion', text: 'Ethnically Chinese' },
-      { code: 'cantonese', kind: 'inclusion', text: 'Cantonese speaking' },
-      { code: 'written_consent', kind: 'inclusion', text: 'Able to give written informed consent' },
-      { code: 'immediate_risk', kind: 'exclusion', text: 'Likely to engage in immediate risk behaviour (suicide and/or violence)' },
-      { code: 'overt_symptoms', kind: 'exclusion', text: 'Overt symptoms; cannot sustain a meaningful conversation for more than 10 minutes' },
-    ],
-    consentForms: [
-      { code: 'trial', version: '1.0', required: true },
-      { code: 'audio', version: '1.0', required: false },
-    ],
-    baselineVariables: [
-      { name: 'age', type: 'number', unit: 'years', min: 18, max: 120 },
-      { name: 'sex', type: 'category', levels: ['female', 'male'] },
-      { name: 'diagnosis', type: 'category', levels: ['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other'] },
-      { name: 'onsetYears', type: 'number', unit: 'years', min: 0 },
-      { name: 'experienceYears', type: 'number', unit: 'years', min: 0, roles: ['case_worker'] },
-    ],
-    incentives: [
-      { code: 'interview_coupon', description: 'Supermarket coupon for the interview', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 },
-    ],
-    ...overrides,
-  };
+  return { code: `SMCM-HK-${process.pid}-${counter}`, ...smcmTrialConfiguration(), ...overrides };
 }
 
 export async function createTrial(t: TestApp, overrides: Partial<TrialInput> = {}): Promise<Trial> {
@@ -66,8 +35,6 @@ export async function createActiveTrial(t: TestApp, overrides: Partial<TrialInpu
 }
 
 export type ParticipantInput = components['schemas']['ParticipantInput'];
-
-const ELIGIBLE_ANSWERS = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
 
 let labelCounter = 0;
 

@@ -1,0 +1,181 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DemoResult, main, parseDemoArguments, UsageError } from '../scripts/demo';
+import { addDays, generateCohort } from '../scripts/demo/cohort';
+import { mapWithConcurrency } from '../scripts/demo/progress';
+import { countRequests } from '../scripts/demo/report';
+import { startTestApp } from './support/test-app';
+
+interface Captured {
+  result: DemoResult;
+  stdout: string;
+  stderr: string;
+  requests: { method: string; url: string }[];
+}
+
+/** Runs `npm run demo -- …argv` in this process, capturing its output and every request its client sent. */
+async function runMain(argv: string[], env: Record<string, string> = {}): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const requests: Captured['requests'] = [];
+  const result = await main(argv, {
+    env,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    fetch: (request) => {
+      requests.push({ method: request.method, url: request.url });
+      return fetch(request);
+    },
+  });
+  return { result, stdout, stderr, requests };
+}
+
+describe('npm run demo', () => {
+  let first: Captured;
+  let second: Captured;
+
+  beforeAll(async () => {
+    // The first run starts its own in-memory service, as `npm run demo` does; the second talks to a
+    // service already running (TRIALDESK_URL/TRIALDESK_KEY), here one cloned from the test template.
+    first = await runMain(['--participants', '60', '--seed', 'jest-demo']);
+    const running = await startTestApp();
+    const server: Server = running.app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      second = await runMain(['--participants', '60', '--seed', 'jest-demo'], { TRIALDESK_URL: url, TRIALDESK_KEY: running.adminKey });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await running.close();
+    }
+  }, 90_000);
+
+  it('prints the CONSORT counts, and they add up', () => {
+    const { consort } = first.result.run;
+    const check = /Check: assessed (\d+) = excluded (\d+) \+ pending (\d+) \+ randomized (\d+): holds/.exec(first.stdout);
+    expect(check).not.toBeNull();
+    const [assessed, excluded, pending, randomized] = check!.slice(1).map(Number) as [number, number, number, number];
+    expect(assessed).toBe(60);
+    expect(assessed).toBe(excluded + pending + randomized);
+    expect(consort.enrollment).toMatchObject({ assessedForEligibility: assessed, pendingRandomization: pending, randomized });
+    expect(consort.enrollment.excluded.total).toBe(excluded);
+    expect(first.stdout).toMatch(new RegExp(`Assessed for eligibility\\s+${assessed}\\n`));
+    expect(first.stdout).toMatch(new RegExp(`Randomized\\s+${randomized}\\n`));
+    expect(consort.arms.reduce((sum, arm) => sum + arm.allocated, 0)).toBe(randomized);
+    for (const arm of consort.arms) expect(first.stdout).toContain(arm.arm);
+  });
+
+  it('prints both baseline tables, the experience test and where the diagram is', () => {
+    expect(first.stdout).toContain('Baseline characteristics of randomized service users');
+    expect(first.stdout).toMatch(/Age \(years\), mean \(SD\)\s+\d+\.\d \(\d+\.\d\)/);
+    expect(first.stdout).toContain('Baseline characteristics of case workers');
+    expect(first.stdout).toMatch(/Profession, n \(%\)/);
+    expect(first.stdout).toMatch(/Case workers' years of experience, Welch two-sample t-test\n {2}SMCM .* vs TAU .*\n {2}t -?\d+\.\d\d, df \d+\.\d, p /);
+    expect(first.stdout).toContain(`${first.result.baseUrl}/v1/trials/${first.result.run.trial.id}/consort.svg`);
+    expect(first.stdout).toContain('curl -s -H "Authorization: Bearer td_');
+    expect(second.stdout).toContain('curl -s -H "Authorization: Bearer $TRIALDESK_KEY"');
+  });
+
+  it('issues the HK$50 interview coupons, twelve per arm, and prints their totals', () => {
+    const { coupons } = first.result.run;
+    if (!coupons.available) throw new Error('this service version has the incentive ledger');
+    expect(coupons.issued).toHaveLength(24);
+    expect(coupons.issued.filter((coupon) => coupon.arm === 'SMCM')).toHaveLength(12);
+    expect(new Set(coupons.issued.map((coupon) => coupon.reference)).size).toBe(24);
+    expect(coupons.summary.byType).toEqual([expect.objectContaining({ incentive: 'interview_coupon', currency: 'HKD', netCount: 24, netAmount: 1200 })]);
+    expect(first.stdout).toContain('Interview coupons: 24 issued');
+    expect(first.stdout).toContain('interview_coupon: 24 net, HK$1,200');
+  });
+
+  it('gives the same cohort and the same allocations for the same seed', () => {
+    expect(second.result.cohort).toEqual(first.result.cohort);
+    expect(Object.keys(first.result.run.allocations).length).toBeGreaterThan(0);
+    expect(second.result.run.allocations).toEqual(first.result.run.allocations);
+    expect(second.result.run.consort.arms).toEqual(first.result.run.consort.arms);
+  });
+
+  it('talks to the service only through the typed client over HTTP', () => {
+    const { result, requests } = first;
+    expect(requests).toHaveLength(countRequests(result.cohort, result.run));
+    for (const request of requests) expect(request.url.startsWith(`${result.baseUrl}/v1/`) || request.url === `${result.baseUrl}/openapi.json`).toBe(true);
+    expect(requests.filter((request) => request.url.endsWith('/randomization'))).toHaveLength(Object.keys(result.run.allocations).length);
+  });
+
+  it('reports progress on stderr as lines when stderr is not a terminal', () => {
+    expect(first.stderr).toContain('screening: 74/74');
+    expect(first.stderr).not.toContain('\r');
+  });
+});
+
+describe('the demo cohort', () => {
+  const today = '2026-03-31';
+
+  it('is the same for the same seed and differs for another', () => {
+    expect(generateCohort({ seed: '7', participants: 120, today })).toEqual(generateCohort({ seed: '7', participants: 120, today }));
+    expect(generateCohort({ seed: '8', participants: 120, today })).not.toEqual(generateCohort({ seed: '7', participants: 120, today }));
+  });
+
+  it('looks like the paper and never dates anything after today', () => {
+    const cohort = generateCohort({ seed: '2018', participants: 2000, today });
+    const people = cohort.serviceUsers;
+    const share = (predicate: (person: (typeof people)[number]) => boolean) => people.filter(predicate).length / people.length;
+    expect(share((p) => p.pathway.kind === 'ineligible')).toBeGreaterThan(0.2);
+    expect(share((p) => p.pathway.kind === 'ineligible')).toBeLessThan(0.3);
+    expect(people.some((p) => p.pathway.kind === 'ineligible' && p.pathway.unmet.length === 2)).toBe(true);
+    expect(share((p) => p.pathway.kind === 'declined_consent')).toBeGreaterThan(0.05);
+    expect(share((p) => p.pathway.kind === 'declined_consent')).toBeLessThan(0.11);
+    for (const kind of ['declined_event', 'not_randomized', 'pending', 'randomized'] as const) expect(people.some((p) => p.pathway.kind === kind)).toBe(true);
+
+    const baselines = people.flatMap((p) => (p.baseline ? [p.baseline] : []));
+    const mean = baselines.reduce((sum, b) => sum + b.age, 0) / baselines.length;
+    expect(mean).toBeGreaterThan(47);
+    expect(mean).toBeLessThan(52);
+    expect(baselines.every((b) => b.age >= 18 && b.age <= 90 && b.onsetYears >= 1 && b.onsetYears <= 32)).toBe(true);
+    expect(baselines.filter((b) => b.sex === 'female').length / baselines.length).toBeCloseTo(0.75, 1);
+    expect(baselines.filter((b) => b.diagnosis === 'schizophrenia').length / baselines.length).toBeCloseTo(0.5, 1);
+
+    for (const person of people) {
+      expect(person.screenedOn < today).toBe(true);
+      expect(person.screenedOn >= addDays(today, -60)).toBe(true);
+      const pathway = person.pathway;
+      if ('consentOn' in pathway) expect(pathway.consentOn).toBe(addDays(person.screenedOn, 1));
+      if ('occurredOn' in pathway) {
+        expect(pathway.occurredOn > person.screenedOn).toBe(true);
+        expect(pathway.occurredOn <= today).toBe(true);
+      }
+    }
+    expect(people.map((p) => p.screenedOn)).toEqual([...people.map((p) => p.screenedOn)].sort());
+  });
+
+  it('has the 14 case workers of the paper, 7 per arm', () => {
+    const workers = generateCohort({ seed: '1', participants: 10, today }).caseWorkers;
+    expect(workers).toHaveLength(14);
+    const count = (profession: string) => workers.filter((w) => w.profession === profession).length;
+    expect([count('nurse'), count('social_worker'), count('welfare_worker')]).toEqual([2, 8, 4]);
+    expect(workers.filter((w) => w.arm === 'SMCM')).toHaveLength(7);
+  });
+});
+
+describe('demo plumbing', () => {
+  it('never has more requests in flight than the limit', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const results = await mapWithConcurrency([...Array(50).keys()], 8, async (n) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1 + (n % 3)));
+      inFlight -= 1;
+      return n * 2;
+    });
+    expect(peak).toBe(8);
+    expect(results).toEqual([...Array(50).keys()].map((n) => n * 2));
+  });
+
+  it('reads --url and --key from the environment, and refuses half a target', () => {
+    expect(parseDemoArguments([], { TRIALDESK_URL: 'http://td:3000', TRIALDESK_KEY: 'k' })).toMatchObject({ url: 'http://td:3000', key: 'k', participants: 300 });
+    expect(parseDemoArguments(['--participants', '60', '--seed', 'x'], {})).toMatchObject({ url: null, participants: 60, seed: 'x' });
+    expect(() => parseDemoArguments(['--url', 'http://td:3000'], {})).toThrow(UsageError);
+    expect(() => parseDemoArguments(['--participants', 'many'], {})).toThrow(UsageError);
+  });
+});
