@@ -98,6 +98,18 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
   return applied;
 }
 
+/**
+ * Runs read-model queries with PostgreSQL's JIT compiler off. Aggregations over CTEs are estimated at
+ * millions of rows, which triggers JIT compilation costing about a second per query (measured: 990 ms
+ * of a 1,340 ms CONSORT aggregation at 100k participants) for queries that execute in far less.
+ */
+export async function withoutJit<T>(knex: Knex, read: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.transaction(async (trx) => {
+    await trx.raw('SET LOCAL jit = off');
+    return read(trx);
+  });
+}
+
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 export function isRetryableTransactionError(error: unknown): boolean {

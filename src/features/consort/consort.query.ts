@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { withoutJit } from '../../db/database';
 import type { ConsortAggregation, ReasonedCountInput } from './consort';
 
 /*
@@ -114,7 +115,7 @@ function reasoned(rows: Row[], metric: string, arm: string | null = null): Reaso
 }
 
 export async function consortAggregation(db: Knex, q: ConsortQuery): Promise<ConsortAggregation> {
-  const result = await db.raw(CONSORT_SQL, { trialId: q.trialId, asOf: q.asOf, sites: q.siteCodes === null ? null : JSON.stringify(q.siteCodes) });
+  const result = await withoutJit(db, (trx) => trx.raw(CONSORT_SQL, { trialId: q.trialId, asOf: q.asOf, sites: q.siteCodes === null ? null : JSON.stringify(q.siteCodes) }));
   const rows: Row[] = result.rows;
   const single = (metric: string, arm: string | null = null) => Number(rows.find((r) => r.metric === metric && r.arm === arm)?.n ?? 0);
   const state = (name: string) => single('state', name);

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
 import type { LevelCount, NumericAggregate } from './baseline';
 
 /*
@@ -32,12 +32,12 @@ export interface CohortQuery {
   asOf: string | null;
 }
 
-export async function armSizes(db: Knex, q: CohortQuery): Promise<Map<string, number>> {
+export async function armSizes(db: Executor, q: CohortQuery): Promise<Map<string, number>> {
   const result = await db.raw(`SELECT arm, count(*) AS n FROM (${cohortSql(q.role)}) cohort GROUP BY arm`, { ...q });
   return new Map(result.rows.map((r: { arm: string; n: number }) => [r.arm, Number(r.n)]));
 }
 
-export async function numericAggregates(db: Knex, q: CohortQuery, variable: string): Promise<NumericAggregate[]> {
+export async function numericAggregates(db: Executor, q: CohortQuery, variable: string): Promise<NumericAggregate[]> {
   const result = await db.raw(
     `SELECT arm, count(v) AS n, count(*) - count(v) AS missing, avg(v) AS mean, stddev_samp(v) AS sd, min(v) AS min, max(v) AS max,
             percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY v::float8) AS quartiles
@@ -62,7 +62,7 @@ export async function numericAggregates(db: Knex, q: CohortQuery, variable: stri
   });
 }
 
-export async function levelCounts(db: Knex, q: CohortQuery, variable: string): Promise<LevelCount[]> {
+export async function levelCounts(db: Executor, q: CohortQuery, variable: string): Promise<LevelCount[]> {
   const result = await db.raw(`SELECT arm, baseline ->> :variable AS level, count(*) AS count FROM (${cohortSql(q.role)}) cohort GROUP BY 1, 2`, { ...q, variable });
   return result.rows.map((r: { arm: string; level: string | null; count: number }) => ({ arm: r.arm, level: r.level, count: Number(r.count) }));
 }

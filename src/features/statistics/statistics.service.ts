@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
+import { withoutJit } from '../../db/database';
 import type { Principal } from '../../http/auth';
 import { ValidationError } from '../../http/errors';
 import { appliesTo } from '../participants/participants';
@@ -84,13 +85,15 @@ export async function getBaselineTable(db: Knex, principal: Principal, trialId: 
   const role = query.role ?? 'service_user';
   const cohort = { trialId, role, asOf: query.asOf ?? null };
   const variables = trial.baselineVariables.filter((v) => appliesTo(v, role));
-  const sizes = await armSizes(db, cohort);
   const numeric = new Map<string, Awaited<ReturnType<typeof numericAggregates>>>();
   const categories = new Map<string, Awaited<ReturnType<typeof levelCounts>>>();
-  for (const variable of variables) {
-    if (variable.type === 'category') categories.set(variable.name, await levelCounts(db, cohort, variable.name));
-    else numeric.set(variable.name, await numericAggregates(db, cohort, variable.name));
-  }
+  const sizes = await withoutJit(db, async (trx) => {
+    for (const variable of variables) {
+      if (variable.type === 'category') categories.set(variable.name, await levelCounts(trx, cohort, variable.name));
+      else numeric.set(variable.name, await numericAggregates(trx, cohort, variable.name));
+    }
+    return armSizes(trx, cohort);
+  });
   const table = buildBaselineTable({
     trialId,
     role,
