@@ -70,6 +70,18 @@ describe('randomizing one participant', () => {
     expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('participant.randomized');
   });
 
+  it('freezes baseline values once randomized: any change, even filling a gap, is an audited correction', async () => {
+    const trial = await createActiveTrial(t);
+    const p = await consentedServiceUser(trial, { baseline: { age: 50, sex: 'male' } });
+    await randomize(trial.id, p.id);
+    const gap = await t.call('put', `/v1/trials/${trial.id}/participants/${p.id}/baseline`, { body: { values: { age: 50, sex: 'male', onsetYears: 4 } } });
+    expect([gap.status, gap.body.errors]).toEqual([422, [{ pointer: '/reason', detail: 'baseline values are frozen after randomization; a change needs a reason' }]]);
+    const corrected = await t.call('put', `/v1/trials/${trial.id}/participants/${p.id}/baseline`, { body: { values: { age: 50, sex: 'male', onsetYears: 4 }, reason: 'onset found in hospital records' } });
+    expect(corrected.status).toBe(200);
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityId=${p.id}`);
+    expect(audit.body.items.at(-1)).toMatchObject({ action: 'participant.baseline_corrected', reason: 'onset found in hospital records', after: { baseline: { onsetYears: 4 } } });
+  });
+
   it('refuses with a type per reason, writing nothing', async () => {
     const trial = await createActiveTrial(t);
     const ineligible = await screen(t, trial.id, serviceUserInput({ eligibility: { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: true, overt_symptoms: false } }));

@@ -322,8 +322,9 @@ export interface paths {
          * Set or correct a participant's baseline values
          * @description `values` replaces the participant's baseline whole and is checked like the baseline at
          *     screening. Filling in values that were missing needs no reason; changing or removing a
-         *     recorded value is a correction and needs `reason` (422 without it). The audit row keeps the
-         *     old and the new values.
+         *     recorded value is a correction and needs `reason` (422 without it). Once the participant is
+         *     randomized the values are frozen: every change is a correction and needs a reason. The
+         *     audit row keeps the old and the new values.
          */
         put: operations["setBaseline"];
         post?: never;

@@ -115,8 +115,14 @@ export async function setBaseline(db: Knex, principal: Principal, actor: Actor, 
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const values = update.values as BaselineValues;
     const errors = validateBaseline(trial.baselineVariables, before.role, values, '/values');
-    const correction = isCorrection(before.baseline as BaselineValues, values);
-    if (correction && !update.reason) errors.push({ pointer: '/reason', detail: 'changing or removing a recorded baseline value is a correction and needs a reason' });
+    // Once randomized, baseline values are frozen: any change, even filling a gap, is an audited correction.
+    const correction = before.allocation !== null || isCorrection(before.baseline as BaselineValues, values);
+    if (correction && !update.reason) {
+      errors.push({
+        pointer: '/reason',
+        detail: before.allocation ? 'baseline values are frozen after randomization; a change needs a reason' : 'changing or removing a recorded baseline value is a correction and needs a reason',
+      });
+    }
     if (errors.length) throw new ValidationError(errors);
     await repo.updateBaseline(trx, trialId, participantId, values);
     const { view: after } = (await repo.findParticipant(trx, trialId, participantId))!;
