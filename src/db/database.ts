@@ -110,6 +110,12 @@ export async function withoutJit<T>(knex: Knex, read: (trx: Knex.Transaction) =>
   });
 }
 
+/** A unique constraint refused the write (SQLSTATE 23505), optionally a particular named constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 export function isRetryableTransactionError(error: unknown): boolean {

@@ -18,6 +18,20 @@ export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => val
   return value;
 }
 
+/** Keyset position in a listing ordered by an instant and then an id (both compared in SQL). */
+export interface TimeOrderedCursor {
+  /** The instant as PostgreSQL's text, keeping the microseconds a JavaScript Date would drop. */
+  at: string;
+  id: string;
+}
+
+export function isTimeOrderedCursor(value: unknown): value is TimeOrderedCursor {
+  const v = value as Record<string, unknown>;
+  return (
+    typeof value === 'object' && value !== null && typeof v.at === 'string' && !Number.isNaN(Date.parse(v.at)) && typeof v.id === 'string' && /^[0-9a-f-]{36}$/.test(v.id)
+  );
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
+import type { TimeOrderedCursor } from '../../http/pagination';
 
 export type ApiKeyView = components['schemas']['ApiKey'];
 type Role = components['schemas']['Role'];
@@ -62,14 +63,14 @@ export async function revokeApiKey(db: Executor, id: string): Promise<ApiKeyRow 
 
 export interface ApiKeyListQuery {
   limit: number;
-  after?: { createdAt: string; id: string };
+  after?: TimeOrderedCursor;
   includeRevoked: boolean;
 }
 
 export async function listApiKeys(db: Executor, query: ApiKeyListQuery): Promise<(ApiKeyRow & { created_at_text: string })[]> {
   const builder = db('api_keys');
   if (!query.includeRevoked) builder.whereNull('revoked_at');
-  if (query.after) builder.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [query.after.createdAt, query.after.id]);
+  if (query.after) builder.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
   // created_at as text keeps PostgreSQL's microseconds, which a JavaScript Date would cut to milliseconds.
   return builder
     .orderBy([{ column: 'created_at' }, { column: 'id' }])

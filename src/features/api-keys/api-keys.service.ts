@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { ConflictError, FieldError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
 import type { components } from '../../generated/openapi';
 import { insertAuditEvent } from '../audit/audit.repo';
 import { findMissingSiteCodes, findMissingTrialIds } from '../trials/trials.service';
@@ -60,14 +60,11 @@ export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): 
   });
 }
 
-const isKeyCursor = (value: unknown): value is { createdAt: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).createdAt === 'string' && typeof (value as Record<string, unknown>).id === 'string' && !Number.isNaN(Date.parse((value as { createdAt: string }).createdAt));
-
 export async function listApiKeys(db: Knex, query: { limit?: number; cursor?: string; includeRevoked?: boolean }): Promise<Page<ApiKeyView>> {
   const limit = query.limit ?? 50;
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isKeyCursor);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listApiKeys(db, { limit, after, includeRevoked: query.includeRevoked ?? false });
-  return toPage(rows, limit, toApiKeyView, (row) => ({ createdAt: row.created_at_text, id: row.id }));
+  return toPage(rows, limit, toApiKeyView, (row) => ({ at: row.created_at_text, id: row.id }));
 }
 
 export async function revokeApiKey(db: Knex, actor: Actor, keyId: string): Promise<ApiKeyView> {

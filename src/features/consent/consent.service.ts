@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { withTransaction } from '../../db/database';
+import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
 import type { components } from '../../generated/openapi';
@@ -16,8 +16,6 @@ type WithdrawalInput = components['schemas']['WithdrawalInput'];
 type ConsentView = components['schemas']['Consent'];
 type ConsentForm = components['schemas']['ConsentForm'];
 type ConsentFormUsage = components['schemas']['ConsentFormUsage'];
-
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 export async function recordConsent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: ConsentInput, now = new Date()): Promise<ConsentView> {
   const trial = await getTrial(db, principal, trialId);

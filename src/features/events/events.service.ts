@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { withTransaction } from '../../db/database';
+import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
 import type { components } from '../../generated/openapi';
@@ -54,7 +54,7 @@ export async function retractEvent(db: Knex, principal: Principal, actor: Actor,
       return after;
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted.`);
+    if (isUniqueViolation(error)) throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted.`);
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
+import type { TimeOrderedCursor } from '../../http/pagination';
 import { fromMinorUnits } from '../trials/trials';
 
 type IncentiveEntry = components['schemas']['IncentiveEntry'];
@@ -97,10 +98,10 @@ export interface LedgerQuery {
   from?: string;
   to?: string;
   limit: number | null;
-  after?: { recordedAt: string; id: string };
+  after?: TimeOrderedCursor;
 }
 
-export async function listEntries(db: Executor, q: LedgerQuery): Promise<{ entry: IncentiveEntry; cursor: { recordedAt: string; id: string } }[]> {
+export async function listEntries(db: Executor, q: LedgerQuery): Promise<{ entry: IncentiveEntry; cursor: TimeOrderedCursor }[]> {
   const builder = db('incentive_ledger as l')
     .join('participants as p', function joinParticipant() {
       this.on('p.trial_id', 'l.trial_id').andOn('p.participant_id', 'l.participant_id');
@@ -113,10 +114,10 @@ export async function listEntries(db: Executor, q: LedgerQuery): Promise<{ entry
   if (q.participantId) builder.where('l.participant_id', q.participantId);
   if (q.from) builder.where('l.issued_on', '>=', q.from);
   if (q.to) builder.where('l.issued_on', '<=', q.to);
-  if (q.after) builder.whereRaw('(l.recorded_at, l.entry_id) > (?::timestamptz, ?::uuid)', [q.after.recordedAt, q.after.id]);
+  if (q.after) builder.whereRaw('(l.recorded_at, l.entry_id) > (?::timestamptz, ?::uuid)', [q.after.at, q.after.id]);
   if (q.limit !== null) builder.limit(q.limit + 1);
   const rows: { entry: EntryJson; recorded_at_text: string; entry_id: string }[] = await builder;
-  return rows.map((row) => ({ entry: toEntryView(row.entry), cursor: { recordedAt: row.recorded_at_text, id: row.entry_id } }));
+  return rows.map((row) => ({ entry: toEntryView(row.entry), cursor: { at: row.recorded_at_text, id: row.entry_id } }));
 }
 
 type Grouping = 'type' | 'site' | 'arm';

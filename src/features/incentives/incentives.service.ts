@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { withTransaction } from '../../db/database';
+import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { csvLine } from '../../http/csv';
 import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
 import type { components } from '../../generated/openapi';
 import { insertAuditEvent } from '../audit/audit.repo';
 import { requestFingerprint, runIdempotently } from '../idempotency/idempotency.service';
@@ -19,8 +19,6 @@ type IncentiveEntry = components['schemas']['IncentiveEntry'];
 type IncentiveIssueInput = components['schemas']['IncentiveIssueInput'];
 type IncentiveType = components['schemas']['IncentiveType'];
 type IncentiveSummary = components['schemas']['IncentiveSummary'];
-
-const isViolationOf = (error: unknown, constraint: string) => (error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
 
 export async function issueIncentive(
   db: Knex,
@@ -73,7 +71,7 @@ export async function issueIncentive(
       }),
     );
   } catch (error) {
-    if (isViolationOf(error, 'incentive_ledger_reference')) throw new ConflictError('duplicate-reference', `Reference "${input.reference}" is already used in trial ${trialId}.`);
+    if (isUniqueViolation(error, 'incentive_ledger_reference')) throw new ConflictError('duplicate-reference', `Reference "${input.reference}" is already used in trial ${trialId}.`);
     throw error;
   }
 }
@@ -109,7 +107,7 @@ export async function voidIncentive(db: Knex, principal: Principal, actor: Actor
       return reversal;
     });
   } catch (error) {
-    if (isViolationOf(error, 'incentive_ledger_trial_id_voids_entry_id_key')) throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
+    if (isUniqueViolation(error, 'incentive_ledger_trial_id_voids_entry_id_key')) throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
     throw error;
   }
 }
@@ -137,13 +135,10 @@ export async function addIncentiveType(db: Knex, principal: Principal, actor: Ac
       return type;
     });
   } catch (error) {
-    if (isViolationOf(error, 'incentive_types_pkey')) throw new ConflictError('duplicate-incentive-type', `Trial ${trialId} already has an incentive ${type.code}.`);
+    if (isUniqueViolation(error, 'incentive_types_pkey')) throw new ConflictError('duplicate-incentive-type', `Trial ${trialId} already has an incentive ${type.code}.`);
     throw error;
   }
 }
-
-const isLedgerCursor = (value: unknown): value is { recordedAt: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).recordedAt === 'string' && !Number.isNaN(Date.parse((value as { recordedAt: string }).recordedAt)) && /^[0-9a-f-]{36}$/.test(String((value as Record<string, unknown>).id));
 
 export interface LedgerFilter {
   siteCode?: string;
@@ -157,7 +152,7 @@ export interface LedgerFilter {
 export async function listIncentives(db: Knex, principal: Principal, trialId: string, filter: LedgerFilter): Promise<Page<IncentiveEntry>> {
   await getTrial(db, principal, trialId);
   const limit = filter.limit ?? 50;
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, isLedgerCursor);
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, isTimeOrderedCursor);
   const rows = await repo.listEntries(db, { trialId, siteCodes: principal.siteCodes, ...filter, limit, after });
   return toPage(rows, limit, (row) => row.entry, (row) => row.cursor);
 }

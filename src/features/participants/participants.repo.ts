@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
+import type { TimeOrderedCursor } from '../../http/pagination';
 import type { components } from '../../generated/openapi';
 import { eventJsonSql, toEventView } from '../events/events.repo';
 import { EntryJson, entryJsonSql, toEntryView } from '../incentives/incentives.repo';
@@ -166,18 +167,18 @@ export interface ParticipantListQuery {
   role?: ParticipantRole;
   status?: ParticipantStatus;
   limit: number;
-  after?: { createdAt: string; id: string };
+  after?: TimeOrderedCursor;
 }
 
-export async function listParticipants(db: Executor, query: ParticipantListQuery): Promise<{ item: ParticipantListItem; cursor: { createdAt: string; id: string } }[]> {
+export async function listParticipants(db: Executor, query: ParticipantListQuery): Promise<{ item: ParticipantListItem; cursor: TimeOrderedCursor }[]> {
   const builder = selectParticipants(db, false).where('p.trial_id', query.trialId);
   if (query.siteCodes) builder.whereIn('p.site_code', query.siteCodes);
   if (query.siteCode) builder.where('p.site_code', query.siteCode);
   if (query.role) builder.where('p.role', query.role);
   if (query.status) builder.where('s.status', query.status);
-  if (query.after) builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.createdAt, query.after.id]);
+  if (query.after) builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
   const rows: ParticipantRow[] = await builder.orderBy([{ column: 'p.created_at' }, { column: 'p.participant_id' }]).limit(query.limit + 1);
-  return rows.map((row) => ({ item: toListItem(row), cursor: { createdAt: row.created_at_text, id: row.participant_id } }));
+  return rows.map((row) => ({ item: toListItem(row), cursor: { at: row.created_at_text, id: row.participant_id } }));
 }
 
 export interface NewParticipant {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Executor, withTransaction } from '../../db/database';
+import { Executor, isUniqueViolation, withTransaction } from '../../db/database';
 import type { Actor, Principal } from '../../http/auth';
 import { ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
 import type { components } from '../../generated/openapi';
 import { insertAuditEvent } from '../audit/audit.repo';
 import type { TrialView } from '../trials/trials';
@@ -41,9 +41,6 @@ export function assertEnrolling(trial: TrialView): void {
   if (trial.status === 'setup') throw new ConflictError('trial-not-active', `Trial ${trial.id} is still in set-up; activate it first.`, { trialStatus: trial.status });
   if (trial.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trial.id} is closed to recruitment.`, { trialStatus: trial.status });
 }
-
-const isUniqueViolation = (error: unknown, constraint: string) =>
-  (error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
 
 export async function screenParticipant(db: Knex, principal: Principal, actor: Actor, trialId: string, input: ParticipantInput, now = new Date()): Promise<ParticipantView> {
   const trial = await getTrial(db, principal, trialId);
@@ -93,9 +90,6 @@ export async function getParticipant(db: Knex, principal: Principal, trialId: st
   return (await requireVisibleParticipant(db, principal, trialId, participantId)).view;
 }
 
-const isParticipantCursor = (value: unknown): value is { createdAt: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).createdAt === 'string' && !Number.isNaN(Date.parse((value as { createdAt: string }).createdAt)) && /^[0-9a-f-]{36}$/.test(String((value as Record<string, unknown>).id));
-
 export async function listParticipants(
   db: Knex,
   principal: Principal,
@@ -104,7 +98,7 @@ export async function listParticipants(
 ): Promise<Page<ParticipantListItem>> {
   await getTrial(db, principal, trialId);
   const limit = query.limit ?? 50;
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isParticipantCursor);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listParticipants(db, { trialId, siteCodes: principal.siteCodes, siteCode: query.siteCode, role: query.role, status: query.status, limit, after });
   return toPage(rows, limit, (row) => row.item, (row) => row.cursor);
 }

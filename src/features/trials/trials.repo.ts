@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
+import type { TimeOrderedCursor } from '../../http/pagination';
 import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits, withoutSeed } from './trials';
 
 interface TrialRow {
@@ -87,19 +88,19 @@ export async function findTrial(db: Executor, trialId: string): Promise<TrialVie
 
 export interface TrialListQuery {
   limit: number;
-  after?: { createdAt: string; id: string };
+  after?: TimeOrderedCursor;
   status?: TrialView['status'];
   /** null: every trial. */
   trialIds: string[] | null;
 }
 
-export async function listTrials(db: Executor, query: TrialListQuery): Promise<{ view: TrialView; cursor: { createdAt: string; id: string } }[]> {
+export async function listTrials(db: Executor, query: TrialListQuery): Promise<{ view: TrialView; cursor: TimeOrderedCursor }[]> {
   const builder = selectTrials(db);
   if (query.trialIds !== null) builder.whereIn('t.trial_id', query.trialIds);
   if (query.status) builder.where('t.status', query.status);
-  if (query.after) builder.whereRaw('(t.created_at, t.trial_id) > (?::timestamptz, ?::uuid)', [query.after.createdAt, query.after.id]);
+  if (query.after) builder.whereRaw('(t.created_at, t.trial_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
   const rows: TrialRow[] = await builder.orderBy([{ column: 't.created_at' }, { column: 't.trial_id' }]).limit(query.limit + 1);
-  return rows.map((row) => ({ view: toTrialView(row), cursor: { createdAt: row.created_at_text, id: row.trial_id } }));
+  return rows.map((row) => ({ view: toTrialView(row), cursor: { at: row.created_at_text, id: row.trial_id } }));
 }
 
 /** Locks the trial row for the rest of the transaction: changes to one trial's set-up are serialised. */
@@ -182,6 +183,11 @@ export async function insertSite(trx: Knex.Transaction, trialId: string, site: {
 export async function listSites(db: Executor, trialId: string): Promise<TrialView['sites']> {
   const rows = await db('trial_sites').where({ trial_id: trialId }).orderBy('code').select<{ code: string; name: string; created_at: Date }[]>('code', 'name', 'created_at');
   return rows.map((s) => ({ code: s.code, name: s.name, createdAt: s.created_at.toISOString() }));
+}
+
+export async function findSite(db: Executor, trialId: string, code: string): Promise<TrialView['sites'][number] | undefined> {
+  const row = await db('trial_sites').where({ trial_id: trialId, code }).first<{ code: string; name: string; created_at: Date } | undefined>('code', 'name', 'created_at');
+  return row && { code: row.code, name: row.name, createdAt: row.created_at.toISOString() };
 }
 
 export async function countSites(db: Executor, trialId: string): Promise<number> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Executor, withTransaction } from '../../db/database';
+import { Executor, isUniqueViolation, withTransaction } from '../../db/database';
 import { canSeeTrial, Principal, trialNotFound } from '../../http/auth';
 import { ConflictError, PreconditionError, ValidationError } from '../../http/errors';
 import type { Actor } from '../../http/auth';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
 import { insertAuditEvent } from '../audit/audit.repo';
 import { sealRandomization, storeConfiguredSeed } from '../randomization/seed.service';
 import * as repo from './trials.repo';
@@ -21,10 +21,6 @@ import {
   TrialView,
   validateTrialConfiguration,
 } from './trials';
-
-const UNIQUE_VIOLATION = '23505';
-const isUniqueViolation = (error: unknown, constraint: string) =>
-  (error as { code?: string }).code === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === constraint;
 
 function assertCoherent(config: TrialConfiguration): void {
   const errors = validateTrialConfiguration(config);
@@ -57,12 +53,9 @@ export async function getTrial(db: Executor, principal: Principal, trialId: stri
   return trial;
 }
 
-const isTrialCursor = (value: unknown): value is { createdAt: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).createdAt === 'string' && typeof (value as Record<string, unknown>).id === 'string' && !Number.isNaN(Date.parse((value as { createdAt: string }).createdAt)) && /^[0-9a-f-]{36}$/.test((value as { id: string }).id);
-
 export async function listTrials(db: Knex, principal: Principal, query: { limit?: number; cursor?: string; status?: TrialView['status'] }): Promise<Page<TrialView>> {
   const limit = query.limit ?? 50;
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTrialCursor);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listTrials(db, { limit, after, status: query.status, trialIds: principal.trialIds });
   return toPage(rows, limit, (row) => row.view, (row) => row.cursor);
 }
@@ -141,7 +134,7 @@ export async function createSite(db: Knex, actor: Actor, trialId: string, site: 
       }
       await repo.insertSite(trx, trialId, site);
       await repo.bumpVersion(trx, trialId);
-      const created = (await repo.listSites(trx, trialId)).find((s) => s.code === site.code)!;
+      const created = (await repo.findSite(trx, trialId, site.code))!;
       await insertAuditEvent(trx, actor, { trialId, action: 'site.created', entityType: 'site', entityId: site.code, before: null, after: created });
       return created;
     });
