@@ -19,6 +19,7 @@ import { createProgress, ProgressStream } from './demo/progress';
 import { formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
 import { startService } from './bench/service';
+import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 
 export { generateCohort } from './demo/cohort';
 export { runDemo } from './demo/run';
@@ -110,7 +111,7 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
     io.stdout.write(`${result.output}\n`);
     return result;
   }
-  const service = await startService({ kind: 'embedded', dataDir: null, poolMax: 1 });
+  const service = await startService({ kind: 'embedded', dataDir: null, poolMax: 1, ...DEFAULT_DATABASE_LIMITS });
   let result: DemoResult;
   try {
     io.stderr.write(`Started trialdesk in this process at ${service.baseUrl} (in-memory database)\n`);

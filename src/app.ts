@@ -1,5 +1,6 @@
 import express from 'express';
 import pino, { Logger } from 'pino';
+import type { HttpConfig } from './config';
 import type { Database } from './db/database';
 import { apiKeyHandlers } from './features/api-keys/api-keys.router';
 import { authenticateApiKey } from './features/api-keys/api-keys.service';
@@ -17,19 +18,25 @@ import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
 import { BODY_LIMIT, notFoundHandler, problemHandler } from './http/problem';
+import { createRateLimiter } from './http/rate-limit';
 import { requestContext } from './http/request-context';
+import { cors, securityHeaders } from './http/security';
 import { compileOperations, createAjv } from './http/validation';
 import packageJson from '../package.json';
 
 export interface AppDeps {
   db: Database;
   logger?: Logger;
+  /** Rate limit and CORS; in-process uses (tests, demo, benchmarks) default to no rate limit. server.ts passes the configuration. */
+  http?: HttpConfig;
 }
+
+const IN_PROCESS_HTTP: HttpConfig = { rateLimit: null, corsOrigins: [] };
 
 export const SERVICE_VERSION: string = packageJson.version;
 
 /** Builds the HTTP application: middleware, every operation of the contract, the problem renderer. Never listens. */
-export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): express.Express {
+export function createApp({ db, logger = pino({ level: 'silent' }), http = IN_PROCESS_HTTP }: AppDeps): express.Express {
   const spec = loadSpec();
   const compiled = compileOperations(createAjv(), spec);
   const knex = db.knex;
@@ -51,9 +58,17 @@ export function createApp({ db, logger = pino({ level: 'silent' }) }: AppDeps): 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(logger));
+  app.use(securityHeaders());
+  app.use(cors(http.corsOrigins));
   app.use(express.json({ limit: BODY_LIMIT, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: BODY_LIMIT, type: 'text/csv' }));
-  app.use(mountOperations(spec, compiled, handlers, (token) => authenticateApiKey(knex, token), (trialId, body) => blindForTrial(knex, trialId, body)));
+  app.use(
+    mountOperations(spec, compiled, handlers, {
+      authenticate: (token) => authenticateApiKey(knex, token),
+      blind: (trialId, body) => blindForTrial(knex, trialId, body),
+      limiter: http.rateLimit ? createRateLimiter(http.rateLimit) : null,
+    }),
+  );
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;

@@ -5,7 +5,8 @@ describe('parseConfig', () => {
   it('defaults to port 3000 and the embedded database in ./data', () => {
     expect(parseConfig({}, '/srv/app')).toEqual({
       port: 3000,
-      database: { kind: 'embedded', dataDir: path.resolve('/srv/app', './data'), poolMax: 1 },
+      database: { kind: 'embedded', dataDir: path.resolve('/srv/app', './data'), poolMax: 1, statementTimeoutMs: 30000, acquireTimeoutMs: 5000 },
+      http: { rateLimit: { perMinute: 6000, burst: 600 }, corsOrigins: [] },
       adminApiKey: null,
       logLevel: 'info',
     });
@@ -13,7 +14,7 @@ describe('parseConfig', () => {
 
   it('switches to PostgreSQL when DATABASE_URL is set', () => {
     const config = parseConfig({ DATABASE_URL: 'postgres://u@db:5432/trialdesk', DATABASE_POOL_MAX: '20', PORT: '8080', LOG_LEVEL: 'warn' });
-    expect(config.database).toEqual({ kind: 'postgresql', url: 'postgres://u@db:5432/trialdesk', poolMax: 20 });
+    expect(config.database).toEqual({ kind: 'postgresql', url: 'postgres://u@db:5432/trialdesk', poolMax: 20, statementTimeoutMs: 30000, acquireTimeoutMs: 5000 });
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('warn');
   });
@@ -22,7 +23,29 @@ describe('parseConfig', () => {
     expect(parseConfig({ DATA_DIR: 'var/db' }, '/srv/app').database).toMatchObject({ dataDir: '/srv/app/var/db' });
   });
 
+  it('reads the limits, the rate limit and the CORS origins', () => {
+    const config = parseConfig({
+      STATEMENT_TIMEOUT_MS: '2500',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '800',
+      RATE_LIMIT_PER_MINUTE: '120',
+      RATE_LIMIT_BURST: '10',
+      CORS_ORIGINS: 'https://monitor.example.org, http://localhost:5173',
+    });
+    expect(config.database).toMatchObject({ statementTimeoutMs: 2500, acquireTimeoutMs: 800 });
+    expect(config.http).toEqual({ rateLimit: { perMinute: 120, burst: 10 }, corsOrigins: ['https://monitor.example.org', 'http://localhost:5173'] });
+  });
+
+  it('turns rate limiting off with RATE_LIMIT_PER_MINUTE=0', () => {
+    expect(parseConfig({ RATE_LIMIT_PER_MINUTE: '0' }).http.rateLimit).toBeNull();
+  });
+
   it.each([
+    [{ STATEMENT_TIMEOUT_MS: '-1' }, /STATEMENT_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_ACQUIRE_TIMEOUT_MS: '10' }, /DATABASE_ACQUIRE_TIMEOUT_MS must be between/],
+    [{ RATE_LIMIT_BURST: '0' }, /RATE_LIMIT_BURST must be between/],
+    [{ CORS_ORIGINS: '*' }, /CORS_ORIGINS/],
+    [{ CORS_ORIGINS: 'https://a.example/path' }, /no path or wildcard/],
+    [{ CORS_ORIGINS: 'ftp://a.example' }, /CORS_ORIGINS/],
     [{ PORT: 'eighty' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be between/],
     [{ DATABASE_URL: 'mysql://x' }, /postgres/],

@@ -3,13 +3,38 @@ import path from 'node:path';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Limits that protect the database from one slow statement or a crowd of waiting requests. */
+export interface DatabaseLimits {
+  /** PostgreSQL's statement_timeout for every connection, in ms (0: none). */
+  statementTimeoutMs: number;
+  /** How long a request waits for a free pool connection before it is answered 503, in ms. */
+  acquireTimeoutMs: number;
+}
+
 export type DatabaseConfig =
-  | { kind: 'embedded'; dataDir: string | null; poolMax: 1 }
-  | { kind: 'postgresql'; url: string; poolMax: number };
+  | ({ kind: 'embedded'; dataDir: string | null; poolMax: 1 } & DatabaseLimits)
+  | ({ kind: 'postgresql'; url: string; poolMax: number } & DatabaseLimits);
+
+/** Requests per API key: a token bucket refilled at `perMinute`, holding at most `burst`. */
+export interface RateLimitConfig {
+  perMinute: number;
+  burst: number;
+}
+
+export interface HttpConfig {
+  /** null: no rate limiting (RATE_LIMIT_PER_MINUTE=0). */
+  rateLimit: RateLimitConfig | null;
+  /** Origins allowed to call the API from a browser; empty (the default) sends no CORS headers at all. */
+  corsOrigins: string[];
+}
+
+export const DEFAULT_HTTP_CONFIG: HttpConfig = { rateLimit: { perMinute: 6000, burst: 600 }, corsOrigins: [] };
+export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = { statementTimeoutMs: 30_000, acquireTimeoutMs: 5_000 };
 
 export interface Config {
   port: number;
   database: DatabaseConfig;
+  http: HttpConfig;
   /** A bootstrap admin key; its digest is stored at start-up. */
   adminApiKey: string | null;
   logLevel: LogLevel;
@@ -28,19 +53,44 @@ function integerInRange(env: Env, name: string, fallback: number, min: number, m
   return value;
 }
 
+/** CORS_ORIGINS: comma-separated exact origins (scheme://host[:port]); no wildcards, so a key can never be used from any page. */
+function parseOrigins(raw: string | undefined): string[] {
+  if (!raw?.trim()) return [];
+  return raw.split(',').map((item) => item.trim()).filter(Boolean).map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org (scheme, host and port only, no path or wildcard)`);
+    }
+    return origin;
+  });
+}
+
 /** Parses and validates the environment once; the only place that knows variable names. */
 export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const port = integerInRange(env, 'PORT', 3000, 0, 65535);
   const databaseUrl = env.DATABASE_URL?.trim();
+  const limits: DatabaseLimits = {
+    statementTimeoutMs: integerInRange(env, 'STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.statementTimeoutMs, 0, 3_600_000),
+    acquireTimeoutMs: integerInRange(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.acquireTimeoutMs, 100, 600_000),
+  };
   let database: DatabaseConfig;
   if (databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
     }
-    database = { kind: 'postgresql', url: databaseUrl, poolMax: integerInRange(env, 'DATABASE_POOL_MAX', 10, 1, 500) };
+    database = { kind: 'postgresql', url: databaseUrl, poolMax: integerInRange(env, 'DATABASE_POOL_MAX', 10, 1, 500), ...limits };
   } else {
-    database = { kind: 'embedded', dataDir: path.resolve(cwd, env.DATA_DIR || './data'), poolMax: 1 };
+    database = { kind: 'embedded', dataDir: path.resolve(cwd, env.DATA_DIR || './data'), poolMax: 1, ...limits };
   }
+  const perMinute = integerInRange(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_HTTP_CONFIG.rateLimit!.perMinute, 0, 10_000_000);
+  const burst = integerInRange(env, 'RATE_LIMIT_BURST', DEFAULT_HTTP_CONFIG.rateLimit!.burst, 1, 10_000_000);
+  const corsOrigins = parseOrigins(env.CORS_ORIGINS);
+  const http: HttpConfig = { rateLimit: perMinute === 0 ? null : { perMinute, burst }, corsOrigins };
   const adminApiKey = env.ADMIN_API_KEY ? env.ADMIN_API_KEY : null;
   if (adminApiKey !== null && adminApiKey.length < 32) {
     // 32 characters of a random alphabet carry at least 128 bits for base16 and more for base64.
@@ -50,7 +100,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
-  return { port, database, adminApiKey, logLevel };
+  return { port, database, http, adminApiKey, logLevel };
 }
 
 export function loadConfig(): Config {

@@ -1,7 +1,7 @@
 import { createTestDatabase, TestDatabase } from './support/database';
 
 /** Small global tables that Citus would replicate to every node (docs/scaling.md). */
-const REFERENCE_TABLES = new Set(['trials', 'api_keys', 'system_audit_events', 'knex_migrations', 'knex_migrations_lock']);
+const REFERENCE_TABLES = new Set(['trials', 'api_keys', 'system_audit_events', 'system_audit_chain_head', 'knex_migrations', 'knex_migrations_lock']);
 
 let db: TestDatabase;
 beforeAll(async () => {

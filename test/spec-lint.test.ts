@@ -16,6 +16,7 @@ function problemsOf(op: OperationSpec): string[] {
   if (!Object.keys(op.responses).some((code) => /^2\d\d$/.test(code))) problems.push('no success response');
   const isPublic = op.roles.includes('public');
   if (!isPublic && (!status('401') || !status('403'))) problems.push('authenticated operation must document 401 and 403');
+  if (!isPublic && (!status('429') || !status('503'))) problems.push('authenticated operation must document 429 and 503');
   if (op.parameters.length && !status('422')) problems.push('operation with parameters must document 422');
   if (op.parameters.some((p) => p.in === 'path' && p.name === 'trialId') && !status('404')) problems.push('trial operation must document 404');
   if (op.hasJsonBody) for (const code of ['400', '413', '415', '422']) if (!status(code)) problems.push(`operation with a body must document ${code}`);

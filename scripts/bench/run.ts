@@ -14,7 +14,10 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config';
-import type { DatabaseConfig } from '../../src/config';
+import { DatabaseConfig, DEFAULT_DATABASE_LIMITS } from '../../src/config';
+
+/** Benchmarks time the full query however long it takes, so the statement timeout is off. */
+const BENCH_LIMITS = { ...DEFAULT_DATABASE_LIMITS, statementTimeoutMs: 0 };
 import { createActiveTrial } from './fixtures';
 import { loadTrialPopulation, LoadResult } from './load';
 import { lifetimeMaxRssMiB, LatencySummary, RssSampler } from './measure';
@@ -185,7 +188,7 @@ async function main(): Promise<void> {
       const scratch = await createScratchDatabase(serverUrl);
       log(`postgresql: scratch database ${scratch.name}, pool max ${poolMax}`);
       try {
-        runs.push(await benchmarkDatabase('postgresql', { kind: 'postgresql', url: scratch.url, poolMax }, plan, { sites, driver }, rss, log));
+        runs.push(await benchmarkDatabase('postgresql', { kind: 'postgresql', url: scratch.url, poolMax, ...BENCH_LIMITS }, plan, { sites, driver }, rss, log));
       } finally {
         await scratch.drop();
         log(`postgresql: dropped ${scratch.name}`);
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
     } else if (wanted('postgresql')) {
       log('postgresql: skipped (no --database-url or DATABASE_URL)');
     }
-    if (wanted('embedded')) runs.push(await benchmarkDatabase('embedded', { kind: 'embedded', dataDir: null, poolMax: 1 }, plan, { sites, driver }, rss, log));
+    if (wanted('embedded')) runs.push(await benchmarkDatabase('embedded', { kind: 'embedded', dataDir: null, poolMax: 1, ...BENCH_LIMITS }, plan, { sites, driver }, rss, log));
   } finally {
     rss.stop();
   }

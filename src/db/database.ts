@@ -3,7 +3,7 @@ import knexFactory, { Knex } from 'knex';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import ClientPgLite from 'knex-pglite';
-import type { DatabaseConfig } from '../config';
+import { DatabaseConfig, DatabaseLimits, DEFAULT_DATABASE_LIMITS } from '../config';
 import { migrationSource } from './migrations';
 
 export type DatabaseKind = 'embedded' | 'postgresql';
@@ -55,28 +55,45 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<PGlite> {
   return pglite;
 }
 
-/** knex over one PGlite instance. knex-pglite fixes the pool at one connection, so transactions queue, never interleave. */
-export function knexForPglite(pglite: PGlite): Knex {
+/**
+ * knex over one PGlite instance. knex-pglite fixes the pool at one connection, so transactions queue,
+ * never interleave. PGlite runs in this process's thread and has no timer signals, so
+ * statement_timeout has no effect on it (measured: pg_sleep(2) under a 500 ms timeout completes).
+ */
+export function knexForPglite(pglite: PGlite, acquireTimeoutMs = 30_000): Knex {
   return knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
     dialect: 'postgres',
     connection: () => ({ pglite }) as object,
-    acquireConnectionTimeout: 30_000,
+    acquireConnectionTimeout: acquireTimeoutMs,
   } as Knex.Config);
 }
 
-export function knexForPostgres(url: string, poolMax: number): Knex {
+/**
+ * knex over a PostgreSQL server. Every connection carries the statement timeout (a runaway query is
+ * cancelled, SQLSTATE 57014, answered 503) and an idle-in-transaction timeout (a transaction left open
+ * by a stuck request cannot hold locks for ever); a request waits at most `acquireTimeoutMs` for a
+ * pool connection, and as long again for a new connection to be established, then gets 503.
+ */
+export function knexForPostgres(url: string, poolMax: number, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS): Knex {
   return knexFactory({
     client: 'pg',
-    connection: { connectionString: url, types: pgTypes } as Knex.PgConnectionConfig,
+    connection: {
+      connectionString: url,
+      types: pgTypes,
+      statement_timeout: limits.statementTimeoutMs,
+      idle_in_transaction_session_timeout: Math.max(limits.statementTimeoutMs * 2, 60_000),
+      connectionTimeoutMillis: limits.acquireTimeoutMs,
+      application_name: 'trialdesk',
+    } as Knex.PgConnectionConfig,
     pool: { min: 0, max: poolMax },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: limits.acquireTimeoutMs,
   });
 }
 
 /** knex over an open PGlite; closing it closes both (knex-pglite may already have closed PGlite). */
-export function embeddedDatabase(pglite: PGlite): Database {
-  const knex = knexForPglite(pglite);
+export function embeddedDatabase(pglite: PGlite, acquireTimeoutMs?: number): Database {
+  const knex = knexForPglite(pglite, acquireTimeoutMs);
   return {
     knex,
     kind: 'embedded',
@@ -88,8 +105,10 @@ export function embeddedDatabase(pglite: PGlite): Database {
 }
 
 export async function createDb(config: DatabaseConfig): Promise<Database> {
-  if (config.kind === 'embedded') return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }));
-  const knex = knexForPostgres(config.url, config.poolMax);
+  // The embedded database has one connection that every request queues for; a long queue is
+  // normal there (no server to protect), so it waits longer than a pool of a server would.
+  if (config.kind === 'embedded') return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }), Math.max(config.acquireTimeoutMs, 30_000));
+  const knex = knexForPostgres(config.url, config.poolMax, config);
   return { knex, kind: 'postgresql', close: () => knex.destroy() };
 }
 

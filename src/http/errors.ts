@@ -112,3 +112,10 @@ export class ServiceUnavailableError extends AppError {
     super('service-unavailable', 'Service unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  constructor(detail: string, retryAfterSeconds: number) {
+    super('rate-limited', 'Too many requests', detail, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

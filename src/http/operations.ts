@@ -4,8 +4,9 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/openapi';
 import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, Principal } from './auth';
-import { MethodNotAllowedError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { MethodNotAllowedError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import type { LoadedSpec } from './openapi';
+import type { RateLimiter } from './rate-limit';
 import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
 
 export type OperationId = keyof operations;
@@ -76,12 +77,51 @@ export function locals(res: Response): RequestLocals {
   return res.locals as RequestLocals;
 }
 
+export interface OperationGuards {
+  authenticate: Authenticator;
+  blind: Blinder;
+  /** Requests per API key; failed authentications count against the client address. null: no limit. */
+  limiter: RateLimiter | null;
+}
+
+/**
+ * Rate limiting around authentication. A client address whose failed authentications exhausted its
+ * bucket is refused before its key is even looked up (no database work for a flood of bad keys);
+ * an authenticated request takes a token from its key's bucket.
+ */
+async function authenticateWithinLimits(req: Request, res: Response, guards: OperationGuards): Promise<Principal> {
+  const { limiter } = guards;
+  const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`;
+  if (limiter?.isExhausted(addressKey)) {
+    const refused = limiter.take(addressKey);
+    throw new TooManyRequestsError('Too many requests with a missing or invalid API key from this address.', refused.retryAfterSeconds);
+  }
+  let principal: Principal;
+  try {
+    principal = await authenticateRequest(req.get('authorization'), guards.authenticate);
+  } catch (error) {
+    if (error instanceof UnauthorizedError) limiter?.take(addressKey);
+    throw error;
+  }
+  if (limiter) {
+    const decision = limiter.take(`key:${principal.keyId}`);
+    res.setHeader('RateLimit-Limit', String(limiter.limit));
+    res.setHeader('RateLimit-Remaining', String(decision.remaining));
+    res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+    if (!decision.allowed) {
+      throw new TooManyRequestsError(`This API key sent more requests than its limit allows; retry in ${decision.retryAfterSeconds} s.`, decision.retryAfterSeconds);
+    }
+  }
+  return principal;
+}
+
 /**
  * Mounts every operation of the contract: authentication and the role check from `x-roles`,
  * validation of path, query, headers and body by operationId, then the handler. Fails at start-up
  * when the contract and the handlers disagree, so no route can exist outside the contract.
  */
-export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, authenticate: Authenticator, blind: Blinder): Router {
+export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, guards: OperationGuards): Router {
+  const { blind } = guards;
   const known = new Set(spec.operations.map((op) => op.operationId));
   const missing = [...known].filter((id) => !(id in handlers));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
@@ -102,7 +142,7 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
         state.operationId = op.operationId;
         let principal: Principal | null = null;
         if (!op.roles.includes('public')) {
-          principal = await authenticateRequest(req.get('authorization'), authenticate);
+          principal = await authenticateWithinLimits(req, res, guards);
           state.principal = principal;
           authorizeRole(principal, op);
         }

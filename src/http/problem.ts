@@ -23,12 +23,32 @@ function fromBodyParser(error: { type?: string; message?: string }): AppError | 
   }
 }
 
-/** Connection failures from pg and the pool: the database is away, not the request at fault. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+/**
+ * Failures of the database rather than of the request, answered 503 with Retry-After:
+ * - unreachable: connection refused/reset/timed out, the server shutting down or starting up
+ *   (57P01-57P03), connection exceptions (08xxx), and pg's code-less errors for a connection that
+ *   died mid-query or was already broken;
+ * - busy: no pool connection became free within DATABASE_ACQUIRE_TIMEOUT_MS (KnexTimeoutError), or
+ *   a statement ran past STATEMENT_TIMEOUT_MS (57014, query_canceled).
+ * Either way the transaction did not commit, so nothing was written.
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
+const UNREACHABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Connection terminated due to connection timeout|timeout expired)/;
 
-function isDatabaseUnavailable(error: unknown): boolean {
+export function databaseUnavailable(error: unknown): ServiceUnavailableError | undefined {
   const e = error as { code?: string; name?: string; message?: string };
-  return UNAVAILABLE_CODES.has(e?.code ?? '') || e?.name === 'KnexTimeoutError';
+  if (typeof e !== 'object' || e === null) return undefined;
+  const code = e.code ?? '';
+  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || (code === '' && UNREACHABLE_MESSAGES.test(e.message ?? ''))) {
+    return new ServiceUnavailableError('The database is not reachable; try again shortly. Nothing was written.', 5);
+  }
+  if (e.name === 'KnexTimeoutError') {
+    return new ServiceUnavailableError('The service is busy: no database connection became free in time. Nothing was written; try again shortly.', 2);
+  }
+  if (code === '57014') {
+    return new ServiceUnavailableError('The database statement took longer than the statement timeout and was cancelled. Nothing was written.', 2);
+  }
+  return undefined;
 }
 
 export function notFoundHandler(req: Request, _res: Response, next: NextFunction): void {
@@ -39,9 +59,9 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
 export function problemHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const state = locals(res);
   let problem: AppError | undefined = error instanceof AppError ? error : fromBodyParser(error as { type?: string });
-  if (!problem && isDatabaseUnavailable(error)) {
-    problem = new ServiceUnavailableError('The database is not reachable; try again shortly.', 5);
-    state.log?.warn({ err: error }, 'database unavailable');
+  if (!problem) {
+    problem = databaseUnavailable(error);
+    if (problem) state.log?.warn({ err: error, operationId: state.operationId }, 'database unavailable');
   }
   const status = problem?.status ?? 500;
   if (!problem) state.log?.error({ err: error, operationId: state.operationId }, 'unexpected failure');

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { HandlerMap, principalOf } from '../../http/operations';
 import { getTrial } from '../trials/trials.service';
-import { readAuditTrail } from './audit.service';
+import { readAuditTrail, verifyAuditChain } from './audit.service';
 
 export function auditHandlers(db: Knex): HandlerMap {
   return {
@@ -10,5 +10,10 @@ export function auditHandlers(db: Knex): HandlerMap {
       return { status: 200, body: await readAuditTrail(db, params.trialId, query) };
     },
     listSystemAuditEvents: async ({ query }) => ({ status: 200, body: await readAuditTrail(db, null, query) }),
+    verifyTrialAuditChain: async ({ params, context }) => {
+      await getTrial(db, principalOf(context), params.trialId);
+      return { status: 200, body: await verifyAuditChain(db, params.trialId) };
+    },
+    verifySystemAuditChain: async () => ({ status: 200, body: await verifyAuditChain(db, null) }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { decodeCursor, Page, toPage } from '../../http/pagination';
-import { AuditEventView, listAuditEvents, toAuditEventView } from './audit.repo';
+import { AuditChainVerification, AuditEventView, listAuditEvents, toAuditEventView, walkAuditChain } from './audit.repo';
 
 export interface AuditFilter {
   entityType?: string;
@@ -18,4 +18,36 @@ export async function readAuditTrail(db: Knex, trialId: string | null, filter: A
   const afterId = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after').id;
   const rows = await listAuditEvents(db, { trialId, entityType: filter.entityType, entityId: filter.entityId, afterId, limit });
   return toPage(rows, limit, toAuditEventView, (row) => ({ id: row.id }));
+}
+
+const DESCRIPTIONS = {
+  'content-altered': 'the stored hash does not match the row\'s content: the row was changed after it was written',
+  'previous-hash-mismatch': 'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
+  'sequence-gap': 'chain positions are missing before this row: rows were removed',
+  'missing-rows-at-end': 'the chain head records more rows than the trail holds: rows were removed from the end',
+} as const;
+
+/** Recomputes the hash chain of a trial's trail (or, trialId null, of the system trail). */
+export async function verifyAuditChain(db: Knex, trialId: string | null): Promise<AuditChainVerification> {
+  const walk = await walkAuditChain(db, trialId);
+  const hex = (bytes: Buffer | Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString('hex'));
+  const broken = walk.firstBroken;
+  return {
+    chain: trialId === null ? 'system' : 'trial',
+    trialId,
+    verifiedAt: new Date().toISOString(),
+    valid: broken === null,
+    rowsChecked: walk.rowsChecked,
+    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: hex(walk.head.row_hash)! } : null,
+    firstBrokenLink: broken
+      ? {
+          sequence: broken.chain_seq,
+          eventId: broken.id === null ? null : String(broken.id),
+          problem: broken.problem,
+          detail: `Audit chain broken at position ${broken.chain_seq}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
+          expectedHash: hex(broken.expected),
+          storedHash: hex(broken.stored),
+        }
+      : null,
+  };
 }

@@ -1,0 +1,134 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import supertest from 'supertest';
+import { createApp } from '../src/app';
+import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
+import { SECURITY_HEADERS } from '../src/http/security';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { smcmTrialInput } from './support/factories';
+
+let db: TestDatabase;
+let adminKey: string;
+let logLines: string[];
+let logger: pino.Logger;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
+  if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
+  adminKey = bootstrap.key;
+  logLines = [];
+  logger = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
+});
+afterAll(() => db.close());
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+describe('rate limiting per API key', () => {
+  it('answers 429 problem+json with Retry-After once a key has used its burst, and keeps other keys apart', async () => {
+    const app = createApp({ db, logger, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
+    const agent = supertest(app);
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 7; i++) {
+      last = await agent.get('/v1/trials').set(auth(adminKey));
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(last!.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(last!.headers['retry-after']).toBe('1');
+    expect(last!.body).toMatchObject({ type: 'https://trialdesk.dev/problems/rate-limited', status: 429, retryAfterSeconds: 1 });
+    expect(last!.headers['ratelimit-limit']).toBe('5');
+    expect(last!.headers['ratelimit-remaining']).toBe('0');
+
+    const other = await agent.post('/v1/api-keys').set(auth(adminKey)).send({ name: 'second', role: 'monitor' });
+    expect(other.status).toBe(429); // the admin key is still exhausted
+    const fresh = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
+    const created = await supertest(fresh).post('/v1/api-keys').set(auth(adminKey)).send({ name: 'second', role: 'monitor' });
+    expect(created.status).toBe(201);
+    const monitor = await agent.get('/v1/trials').set(auth(created.body.key));
+    expect(monitor.status).toBe(200);
+    expect(monitor.headers['ratelimit-remaining']).toBe('4');
+  });
+
+  it('refuses a flood of invalid keys from one address before looking them up', async () => {
+    const app = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
+    const agent = supertest(app);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await agent.get('/v1/trials').set(auth(`not-a-real-key-${'x'.repeat(40)}`))).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    // A valid key from the same address is refused too while the address is blocked: the address is the unit here.
+    expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(429);
+  });
+
+  it('is off when configured so (RATE_LIMIT_PER_MINUTE=0)', async () => {
+    const agent = supertest(createApp({ db, http: { rateLimit: null, corsOrigins: [] } }));
+    for (let i = 0; i < 30; i++) expect((await agent.get('/healthz')).status).toBe(200);
+    const res = await agent.get('/v1/trials').set(auth(adminKey));
+    expect(res.status).toBe(200);
+    expect(res.headers['ratelimit-limit']).toBeUndefined();
+  });
+});
+
+describe('security headers and CORS', () => {
+  it('sends the security headers on every answer: JSON, problem, HTML, 404', async () => {
+    const agent = supertest(createApp({ db }));
+    for (const res of [await agent.get('/healthz'), await agent.get('/v1/trials'), await agent.get('/docs'), await agent.get('/nowhere')]) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect([res.status, name, res.headers[name.toLowerCase()]]).toEqual([res.status, name, value]);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('is closed by default: no Access-Control header for any origin, and a preflight is not approved', async () => {
+    const agent = supertest(createApp({ db }));
+    const res = await agent.get('/v1/trials').set(auth(adminKey)).set('Origin', 'https://evil.example');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    const preflight = await agent.options('/v1/trials').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+    expect(preflight.status).toBe(405);
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers configured origins exactly, preflight included, and no others', async () => {
+    const agent = supertest(createApp({ db, http: { rateLimit: null, corsOrigins: ['https://monitor.example.org'] } }));
+    const preflight = await agent
+      .options('/v1/trials')
+      .set('Origin', 'https://monitor.example.org')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization, content-type');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://monitor.example.org');
+    expect(preflight.headers['access-control-allow-headers']).toMatch(/Authorization/);
+    expect(preflight.headers['access-control-allow-credentials']).toBeUndefined();
+    const res = await agent.get('/v1/trials').set(auth(adminKey)).set('Origin', 'https://monitor.example.org');
+    expect(res.headers['access-control-allow-origin']).toBe('https://monitor.example.org');
+    expect(res.headers['access-control-expose-headers']).toMatch(/X-Request-Id/);
+    expect(res.headers.vary).toMatch(/Origin/);
+    const other = await agent.get('/v1/trials').set(auth(adminKey)).set('Origin', 'https://monitor.example.org.evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('keys never reach the logs', () => {
+  it('logs requests, failures and key creation without the key or its digest', async () => {
+    logLines.length = 0;
+    const agent = supertest(createApp({ db, logger }));
+    const created = await agent.post('/v1/api-keys').set(auth(adminKey)).send({ name: 'logged', role: 'coordinator' });
+    expect(created.status).toBe(201);
+    const newKey: string = created.body.key;
+    await agent.get('/v1/trials').set(auth(newKey));
+    await agent.post('/v1/trials').set(auth(newKey)).send(smcmTrialInput()); // 403
+    await agent.get('/v1/trials').set(auth(`${newKey}x`)); // 401
+    await agent.get('/v1/trials').set('Authorization', `Basic ${newKey}`); // 401, malformed header
+    await agent.get(`/v1/trials?key=${newKey}`).set(auth(adminKey)); // 422: a key pasted into the URL
+    await agent.post('/v1/trials').set(auth(adminKey)).set('Content-Type', 'application/json').send(`{"title": "${newKey}`); // 400 malformed JSON
+    const { digestApiKey } = await import('../src/features/api-keys/api-keys');
+    const log = logLines.join('');
+    expect(logLines.length).toBeGreaterThanOrEqual(7);
+    for (const secret of [adminKey, newKey, digestApiKey(newKey), digestApiKey(adminKey)]) {
+      expect(log.includes(secret)).toBe(false);
+      expect(log.includes(secret.slice(8, 40))).toBe(false);
+    }
+    expect(log).toMatch(/"status":401/);
+  });
+});
