@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     );
   });
 
+  // Slow clients cannot hold sockets open: the headers must arrive within 10 s, the whole request within 60 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

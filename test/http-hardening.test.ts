@@ -2,6 +2,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createApp } from '../src/app';
+import { knexForPostgres } from '../src/db/database';
 import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
 import { SECURITY_HEADERS } from '../src/http/security';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -57,8 +58,15 @@ describe('rate limiting per API key', () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await agent.get('/v1/trials').set(auth(`not-a-real-key-${'x'.repeat(40)}`))).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
-    // A valid key from the same address is refused too while the address is blocked: the address is the unit here.
+    // A key never seen before from the blocked address is refused unchecked, even a valid one...
     expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(429);
+    // ...but a key that authenticated recently keeps working (clients sharing a proxy are not locked out by a neighbour).
+    const shared = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
+    const proxy = supertest(shared);
+    expect((await proxy.get('/v1/trials').set(auth(adminKey))).status).toBe(200);
+    for (let i = 0; i < 4; i++) await proxy.get('/v1/trials').set(auth(`not-a-real-key-${'y'.repeat(40)}`));
+    expect((await proxy.get('/v1/trials').set(auth(`not-a-real-key-${'y'.repeat(40)}`))).status).toBe(429);
+    expect((await proxy.get('/v1/trials').set(auth(adminKey))).status).toBe(200);
   });
 
   it('is off when configured so (RATE_LIMIT_PER_MINUTE=0)', async () => {
@@ -130,5 +138,36 @@ describe('keys never reach the logs', () => {
       expect(log.includes(secret.slice(8, 40))).toBe(false);
     }
     expect(log).toMatch(/"status":401/);
+  });
+});
+
+// PGlite has no statement timeout (it runs in this thread, without timer signals) and one connection, so these run on PostgreSQL.
+const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+onPostgres('database limits (PostgreSQL)', () => {
+  it('cancels a statement past STATEMENT_TIMEOUT_MS and refuses a request that waits too long for a connection: 503 with Retry-After, nothing hangs', async () => {
+    const limited = knexForPostgres(db.url!, 1, { statementTimeoutMs: 400, acquireTimeoutMs: 400 });
+    const agent = supertest(createApp({ db: { knex: limited, kind: 'postgresql', close: () => limited.destroy() } }));
+    const lock = await db.knex.transaction();
+    try {
+      await lock.raw('LOCK TABLE trials IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      // Authentication reads api_keys (not locked); listing trials then blocks on the lock.
+      const [first, second] = await Promise.all([agent.get('/v1/trials').set(auth(adminKey)), agent.get('/v1/trials').set(auth(adminKey))]);
+      const elapsed = Date.now() - started;
+      for (const res of [first, second]) {
+        expect(res.status).toBe(503);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.headers['retry-after']).toBe('2');
+      }
+      expect([first.body.detail, second.body.detail].sort().join(' | ')).toMatch(/statement timeout.*no database connection|no database connection.*statement timeout/);
+      expect(elapsed).toBeLessThan(5_000);
+    } finally {
+      await lock.rollback();
+    }
+    expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(200);
+    const { rows } = await limited.raw('SHOW statement_timeout');
+    expect(rows[0].statement_timeout).toBe('400ms');
+    await limited.destroy();
   });
 });

@@ -29,9 +29,14 @@ export type Authenticator = (token: string) => Promise<Principal | null>;
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{16,512})[ ]*$/;
 
+/** The key of a well-formed `Authorization: Bearer <key>` header, or null. */
+export function bearerToken(authorization: string | undefined): string | null {
+  return authorization ? (BEARER.exec(authorization)?.[1] ?? null) : null;
+}
+
 export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticator): Promise<Principal> {
   if (!authorization) throw new UnauthorizedError();
-  const token = BEARER.exec(authorization)?.[1];
+  const token = bearerToken(authorization);
   if (!token) throw new UnauthorizedError('The Authorization header must be "Bearer <key>".');
   const principal = await authenticate(token);
   if (!principal) throw new UnauthorizedError('The API key is unknown or revoked.');

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/openapi';
-import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, Principal } from './auth';
+import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bearerToken, Principal } from './auth';
 import { MethodNotAllowedError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import type { LoadedSpec } from './openapi';
 import type { RateLimiter } from './rate-limit';
@@ -84,26 +85,50 @@ export interface OperationGuards {
   limiter: RateLimiter | null;
 }
 
+/** Tokens that authenticated recently, by SHA-256, most recent last; bounded. */
+class RecentTokens {
+  private readonly seen = new Map<string, true>();
+  constructor(private readonly max = 10_000) {}
+  private static digest(token: string): string {
+    return createHash('sha256').update(token).digest('base64');
+  }
+  has(token: string): boolean {
+    return this.seen.has(RecentTokens.digest(token));
+  }
+  add(token: string): void {
+    const digest = RecentTokens.digest(token);
+    this.seen.delete(digest);
+    this.seen.set(digest, true);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
+  }
+}
+
 /**
- * Rate limiting around authentication. A client address whose failed authentications exhausted its
- * bucket is refused before its key is even looked up (no database work for a flood of bad keys);
- * an authenticated request takes a token from its key's bucket.
+ * Rate limiting around authentication. Failed authentications take tokens from the client address's
+ * bucket; once it is empty, requests from that address are refused before their key is looked up
+ * (no database work for a flood of bad keys) — except requests bearing a token that authenticated
+ * recently, so that clients sharing an address (behind one proxy) are not locked out by a
+ * neighbour sending bad keys; their key is still looked up, so revocation takes effect at once.
+ * An authenticated request takes a token from its key's bucket.
  */
-async function authenticateWithinLimits(req: Request, res: Response, guards: OperationGuards): Promise<Principal> {
+async function authenticateWithinLimits(req: Request, res: Response, guards: OperationGuards, recent: RecentTokens): Promise<Principal> {
   const { limiter } = guards;
+  const authorization = req.get('authorization');
   const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`;
-  if (limiter?.isExhausted(addressKey)) {
+  const token = bearerToken(authorization);
+  if (limiter?.isExhausted(addressKey) && !(token && recent.has(token))) {
     const refused = limiter.take(addressKey);
     throw new TooManyRequestsError('Too many requests with a missing or invalid API key from this address.', refused.retryAfterSeconds);
   }
   let principal: Principal;
   try {
-    principal = await authenticateRequest(req.get('authorization'), guards.authenticate);
+    principal = await authenticateRequest(authorization, guards.authenticate);
   } catch (error) {
     if (error instanceof UnauthorizedError) limiter?.take(addressKey);
     throw error;
   }
   if (limiter) {
+    recent.add(token!);
     const decision = limiter.take(`key:${principal.keyId}`);
     res.setHeader('RateLimit-Limit', String(limiter.limit));
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
@@ -122,6 +147,7 @@ async function authenticateWithinLimits(req: Request, res: Response, guards: Ope
  */
 export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, guards: OperationGuards): Router {
   const { blind } = guards;
+  const recent = new RecentTokens();
   const known = new Set(spec.operations.map((op) => op.operationId));
   const missing = [...known].filter((id) => !(id in handlers));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
@@ -142,7 +168,7 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
         state.operationId = op.operationId;
         let principal: Principal | null = null;
         if (!op.roles.includes('public')) {
-          principal = await authenticateWithinLimits(req, res, guards);
+          principal = await authenticateWithinLimits(req, res, guards, recent);
           state.principal = principal;
           authorizeRole(principal, op);
         }
