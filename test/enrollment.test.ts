@@ -204,6 +204,15 @@ describe('consent form versions', () => {
     expect((await t.call('get', `/v1/trials/${local.id}`)).body.consentForms.map((f: { version: string }) => f.version)).toEqual(['1.0', '1.0', '2.0']);
   });
 
+  it('counts only the sites of a site-limited coordinator', async () => {
+    const local = await createActiveTrial(t);
+    for (const site of ['A', 'A', 'B']) await grantConsent(t, local.id, (await screen(t, local.id, serviceUserInput({ siteCode: site }))).id);
+    const granted = async (key?: string) => (await t.call('get', `/v1/trials/${local.id}/consent-forms`, { key })).body.items.find((f: { code: string }) => f.code === 'trial').granted;
+    expect(await granted()).toBe(3);
+    expect(await granted((await t.createKey('coordinator', { trialIds: [local.id], siteCodes: ['B'] })).key)).toBe(1);
+    expect(await granted((await t.createKey('coordinator', { trialIds: [local.id], siteCodes: ['A', 'B'] })).key)).toBe(3);
+  });
+
   it('refuses a duplicate version, a disagreeing required flag, and non-admins', async () => {
     const duplicate = await t.call('post', `/v1/trials/${trial.id}/consent-forms`, { body: { code: 'trial', version: '1.0', required: true } });
     expect([duplicate.status, duplicate.body.type]).toEqual([409, 'https://trialdesk.dev/problems/duplicate-consent-form-version']);

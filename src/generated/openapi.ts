@@ -280,7 +280,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Consent forms and versions, with the number of participants per version */
+        /**
+         * Consent forms and versions, with the number of participants per version
+         * @description For a coordinator key limited to sites, the counts cover only participants of those sites.
+         */
         get: operations["listConsentForms"];
         put?: never;
         /**
@@ -958,7 +961,8 @@ export interface paths {
          * Incentive totals by type and currency, by site and by arm
          * @description Issued entries that were voided are counted separately (`voided`), and `net` is what was
          *     actually handed out. Arms are masked for blinded keys; participants never randomized count
-         *     under arm `null`. `Accept: text/csv` gives the same figures as CSV.
+         *     under arm `null`. For a coordinator key limited to sites, every total covers only those
+         *     sites. `Accept: text/csv` gives the same figures as CSV.
          */
         get: operations["summarizeIncentives"];
         put?: never;

@@ -66,7 +66,8 @@ export async function insertFormVersion(trx: Knex.Transaction, trialId: string, 
 }
 
 /** Every version with the participants who granted (and kept), declined, or withdrew it; one aggregation. */
-export async function listFormUsage(db: Executor, trialId: string): Promise<ConsentFormUsage[]> {
+/** Per form version, its consents; `siteCodes` (a site-limited key) counts only participants of those sites. */
+export async function listFormUsage(db: Executor, trialId: string, siteCodes: string[] | null): Promise<ConsentFormUsage[]> {
   const rows = await db.raw(
     `SELECT f.code, f.version, f.title, f.required,
             (cur.version IS NOT NULL) AS current,
@@ -76,11 +77,13 @@ export async function listFormUsage(db: Executor, trialId: string): Promise<Cons
        FROM consent_forms f
        LEFT JOIN current_consent_forms cur ON cur.trial_id = f.trial_id AND cur.code = f.code AND cur.version = f.version
        LEFT JOIN consents c ON c.trial_id = f.trial_id AND c.form_code = f.code AND c.form_version = f.version
+             AND (?::text[] IS NULL OR EXISTS (SELECT 1 FROM participants p
+                    WHERE p.trial_id = c.trial_id AND p.participant_id = c.participant_id AND p.site_code = ANY (?::text[])))
        LEFT JOIN consent_withdrawals w ON w.trial_id = c.trial_id AND w.consent_id = c.consent_id
       WHERE f.trial_id = ?
       GROUP BY f.code, f.version, f.title, f.required, f.position, cur.version
       ORDER BY f.position`,
-    [trialId],
+    [siteCodes, siteCodes, trialId],
   );
   return rows.rows.map((r: ConsentFormUsage & { title: string | null }) => ({
     code: r.code,

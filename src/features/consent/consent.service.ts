@@ -96,7 +96,7 @@ export async function addConsentFormVersion(db: Knex, principal: Principal, acto
       }
       await repo.insertFormVersion(trx, trialId, form);
       await bumpVersion(trx, trialId);
-      const usage = (await repo.listFormUsage(trx, trialId)).find((f) => f.code === form.code && f.version === form.version)!;
+      const usage = (await repo.listFormUsage(trx, trialId, null)).find((f) => f.code === form.code && f.version === form.version)!;
       await insertAuditEvent(trx, actor, { trialId, action: 'consent_form.added', entityType: 'consent_form', entityId: `${form.code}@${form.version}`, before: null, after: usage });
       return usage;
     });
@@ -108,5 +108,5 @@ export async function addConsentFormVersion(db: Knex, principal: Principal, acto
 
 export async function listConsentForms(db: Knex, principal: Principal, trialId: string): Promise<ConsentFormUsage[]> {
   await getTrial(db, principal, trialId);
-  return repo.listFormUsage(db, trialId);
+  return repo.listFormUsage(db, trialId, principal.siteCodes);
 }

@@ -1,0 +1,347 @@
+import type { HttpMethod } from '../../../src/http/openapi';
+import { serviceUserInput } from '../../support/factories';
+import type { TestApp, TestResponse } from '../../support/test-app';
+import {
+  consentedServiceUser,
+  FreshTrialState,
+  issueToken,
+  KeyScope,
+  MATRIX_ARMS,
+  MATRIX_TOKEN,
+  matrixTrialInput,
+  MatrixWorld,
+  randomizedServiceUser,
+  recordFollowUp,
+  screenServiceUser,
+  SharedTrial,
+  SITE_IN,
+  SITE_OUT,
+  todayUtc,
+  uniqueTag,
+} from './authz-world';
+
+/*
+ * One recipe per operation of the contract: the state it needs, made with the admin key, and the
+ * request itself. The matrix runs every recipe under every cell; an operation without a recipe fails.
+ */
+
+export interface MatrixRequest {
+  method: HttpMethod;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RecipeContext {
+  t: TestApp;
+  world: MatrixWorld;
+  /** The trial the request addresses: T1 or T2, or a trial made for this cell. */
+  trialId: string;
+  /** The site of the resource the request addresses (a participant, a new participant, a filter). */
+  site: string;
+}
+
+export interface ScopeCheckContext extends RecipeContext {
+  request: MatrixRequest;
+  mediaType: string | undefined;
+  scope: KeyScope;
+}
+
+/**
+ * Where the request goes: `none` (not about a trial), `shared` (T1, or T2 for keys of another trial),
+ * or a trial made for the cell in the given state, when the operation changes a trial for good.
+ */
+export type RecipeTarget = 'none' | 'shared' | FreshTrialState;
+
+export interface Recipe {
+  target: RecipeTarget;
+  prepare(ctx: RecipeContext): Promise<MatrixRequest>;
+  /** The request for one representation of the answer; by default the same request with that Accept. */
+  represent?(request: MatrixRequest, mediaType: string): MatrixRequest;
+  /** For a 2xx answer to a key limited to trials or sites: what the answer shows that the limit should have kept out. */
+  checkScope?(res: TestResponse, ctx: ScopeCheckContext): Promise<string[]>;
+}
+
+function shared(ctx: RecipeContext): SharedTrial {
+  const trial = ctx.world.byId.get(ctx.trialId);
+  if (!trial) throw new Error(`recipe needs one of the shared matrix trials, not ${ctx.trialId}`);
+  return trial;
+}
+
+const trialPath = (ctx: RecipeContext, suffix = '') => `/v1/trials/${ctx.trialId}${suffix}`;
+const participantPath = (ctx: RecipeContext, participantId: string, suffix = '') => trialPath(ctx, `/participants/${participantId}${suffix}`);
+
+export function withQuery(path: string, query: Record<string, string>): string {
+  const entries = Object.entries(query);
+  if (!entries.length) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(entries).toString()}`;
+}
+
+/** Lists filtered by site: the key's own view (no filter) for the key's site, an explicit filter for the other site. */
+const siteFilter = (ctx: RecipeContext): Record<string, string> => (ctx.site === SITE_IN ? {} : { siteCode: ctx.site });
+
+const get = (path: string): MatrixRequest => ({ method: 'get', path });
+const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({ method: 'post', path, body, headers });
+
+/** Rows of a CSV the service wrote (no quoted commas in the columns read here), as objects by header. */
+export function csvRecords(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.split(/\r?\n/).filter((line) => line !== '');
+  const columns = (header ?? '').split(',');
+  return lines.map((line) => {
+    const values = line.split(',');
+    return Object.fromEntries(columns.map((column, i) => [column, values[i] ?? '']));
+  });
+}
+
+/** Items that belong to a site outside the key's sites, named for the failure message. */
+function outsideSites(scope: KeyScope, sites: string[], what: string): string[] {
+  if (!scope.siteCodes) return [];
+  const foreign = sites.filter((site) => !scope.siteCodes!.includes(site));
+  return foreign.length ? [`${what} shows ${foreign.length} item(s) of site(s) ${[...new Set(foreign)].join(', ')} to a key limited to ${scope.siteCodes.join(', ')}`] : [];
+}
+
+/** An unfiltered list read by a site-limited key must show its own site's items, or the check proves nothing. */
+function nothingShown(ctx: ScopeCheckContext, count: number, what: string): string[] {
+  return ctx.scope.siteCodes && ctx.site === SITE_IN && count === 0 ? [`${what} is empty for a key limited to ${ctx.scope.siteCodes.join(', ')}; the site check proves nothing`] : [];
+}
+
+interface EnrollmentCounts {
+  assessed: number;
+  randomized: number;
+}
+
+/** The CONSORT enrollment counts an admin sees, for one site or (no site) the whole trial. */
+async function adminEnrollment(ctx: ScopeCheckContext, site?: string): Promise<EnrollmentCounts> {
+  const res = await ctx.t.call('get', withQuery(trialPath(ctx, '/consort'), site ? { siteCode: site } : {}));
+  if (res.status !== 200) throw new Error(`reference CONSORT ${site ? `for site ${site}` : 'of the trial'} answered ${res.status}`);
+  return { assessed: res.body.enrollment.assessedForEligibility, randomized: res.body.enrollment.randomized };
+}
+
+/**
+ * A site-limited key's CONSORT counts its own sites' participants (or none when it filters by another
+ * site): the admin's counts for that site, and fewer than the whole trial's, which has people at
+ * the other site too (so a filter ignored everywhere, the admin's included, is caught as well).
+ */
+async function checkEnrollment(what: string, seen: EnrollmentCounts, ctx: ScopeCheckContext): Promise<string[]> {
+  const ownSites = ctx.scope.siteCodes!;
+  const filteredElsewhere = ctx.site !== SITE_IN && !ownSites.includes(ctx.site);
+  const expected = filteredElsewhere ? { assessed: 0, randomized: 0 } : await adminEnrollment(ctx, ownSites[0]);
+  const whole = await adminEnrollment(ctx);
+  const problems: string[] = [];
+  if (seen.assessed !== expected.assessed || seen.randomized !== expected.randomized) {
+    problems.push(`${what} counts assessed ${seen.assessed}, randomized ${seen.randomized}; the key's sites alone have ${expected.assessed} and ${expected.randomized}`);
+  }
+  if (seen.assessed >= whole.assessed) problems.push(`${what} counts ${seen.assessed} assessed, as many as the whole trial (${whole.assessed}), for a key limited to ${ownSites.join(', ')}`);
+  return problems;
+}
+
+const statsBodies = {
+  tTest: { groups: [{ label: 'first', mean: 4.29, sd: 2.08, n: 7 }, { label: 'second', mean: 8.43, sd: 8.24, n: 7 }] },
+  contingencyTest: { table: [[12, 7], [5, 14]] },
+  mannWhitneyTest: { x: [1.83, 0.5, 1.62, 2.48, 1.68], y: [0.878, 0.647, 0.598, 2.05, 1.06] },
+};
+
+export const RECIPES: Record<string, Recipe> = {
+  getHealth: { target: 'none', prepare: async () => get('/healthz') },
+  getOpenApiDocument: { target: 'none', prepare: async () => get('/openapi.json') },
+  getApiReference: { target: 'none', prepare: async () => get('/docs') },
+
+  createApiKey: { target: 'none', prepare: async () => post('/v1/api-keys', { name: uniqueTag('matrix-made key'), role: 'monitor' }) },
+  listApiKeys: { target: 'none', prepare: async () => get('/v1/api-keys?limit=20') },
+  revokeApiKey: {
+    target: 'none',
+    prepare: async ({ t }) => ({ method: 'delete', path: `/v1/api-keys/${(await t.createKey('monitor')).id}` }),
+  },
+  listSystemAuditEvents: { target: 'none', prepare: async () => get('/v1/audit?limit=20') },
+  verifySystemAuditChain: { target: 'none', prepare: async () => get('/v1/audit/verification') },
+
+  createTrial: { target: 'none', prepare: async () => post('/v1/trials', matrixTrialInput()) },
+  listTrials: {
+    target: 'none',
+    prepare: async () => get('/v1/trials?limit=20'),
+    checkScope: async (res, { scope }) => {
+      if (!scope.trialIds) return [];
+      const ids: string[] = res.body.items.map((trial: { id: string }) => trial.id);
+      const foreign = ids.filter((id) => !scope.trialIds!.includes(id));
+      if (foreign.length) return [`listTrials shows trials ${foreign.join(', ')} to a key limited to ${scope.trialIds.join(', ')}`];
+      return ids.length ? [] : ['listTrials shows a trial-limited key none of its trials'];
+    },
+  },
+  getTrial: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx)) },
+  updateTrial: { target: 'setup', prepare: async (ctx) => ({ method: 'patch', path: trialPath(ctx), body: { title: 'Authorization matrix trial, renamed' } }) },
+  createSite: { target: 'setup', prepare: async (ctx) => post(trialPath(ctx, '/sites'), { code: 'S3', name: 'Third matrix site' }) },
+  listSites: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/sites')) },
+  activateTrial: { target: 'setup', prepare: async (ctx) => post(trialPath(ctx, '/activation')) },
+  closeTrial: { target: 'active', prepare: async (ctx) => post(trialPath(ctx, '/closure'), { reason: 'recruitment complete' }) },
+  revealSeed: { target: 'closed', prepare: async (ctx) => post(trialPath(ctx, '/seed-reveal'), { reason: 'final analysis' }) },
+  putAllocationTable: {
+    target: 'setup-list',
+    prepare: async (ctx) => ({
+      method: 'put',
+      path: trialPath(ctx, '/allocation-table'),
+      body: { rows: [{ stratum: { site: SITE_IN }, arm: MATRIX_ARMS[0]!.code }, { stratum: { site: SITE_OUT }, arm: MATRIX_ARMS[1]!.code }] },
+    }),
+  },
+  // The first page holds the set-up of the shared trial: its arms, allocations and case-worker assignments.
+  listTrialAuditEvents: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/audit?limit=500')) },
+  verifyTrialAuditChain: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/audit/verification')) },
+
+  addConsentFormVersion: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, '/consent-forms'), { code: uniqueTag('form'), version: '1.0', required: false, title: 'Optional matrix form' }),
+  },
+  listConsentForms: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/consent-forms')) },
+
+  screenParticipant: { target: 'shared', prepare: async (ctx) => post(trialPath(ctx, '/participants'), serviceUserInput({ siteCode: ctx.site, label: uniqueTag('SU') })) },
+  listParticipants: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/participants'), { limit: '500', ...siteFilter(ctx) })),
+    checkScope: async (res, ctx) => {
+      const sites: string[] = res.body.items.map((p: { siteCode: string }) => p.siteCode);
+      return [...outsideSites(ctx.scope, sites, 'listParticipants'), ...nothingShown(ctx, sites.length, 'listParticipants')];
+    },
+  },
+  getParticipant: { target: 'shared', prepare: async (ctx) => get(participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!)) },
+  setBaseline: {
+    target: 'shared',
+    prepare: async (ctx) => ({
+      method: 'put',
+      path: participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!, '/baseline'),
+      body: { values: { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 }, reason: 'checked against the case file' },
+    }),
+  },
+  recordConsent: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, '/consents'), { form: 'trial', version: '1.0', decision: 'granted', signedOn: '2018-03-02', obtainedBy: 'IW', method: 'written' });
+    },
+  },
+  withdrawConsent: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const { participantId, consentId } = await consentedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, `/consents/${consentId}/withdrawal`), { withdrawnOn: '2018-04-01', reason: 'moved out of the district', scope: 'all' });
+    },
+  },
+  assignCaseWorker: {
+    target: 'shared',
+    prepare: async (ctx) => post(participantPath(ctx, shared(ctx).caseWorker[ctx.site]!, '/assignment'), { arm: MATRIX_ARMS[1]!.code, reason: 'moved to the other team' }),
+  },
+
+  randomizeParticipant: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const { participantId } = await consentedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, '/randomization'), undefined, { 'Idempotency-Key': uniqueTag('randomize') });
+    },
+  },
+  flagRandomizationError: {
+    target: 'shared',
+    prepare: async (ctx) => post(participantPath(ctx, await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site), '/randomization/error'), { reason: 'randomized the wrong person' }),
+  },
+  listAllocations: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/allocations?limit=500')) },
+
+  tTest: { target: 'none', prepare: async () => post('/v1/stats/t-test', statsBodies.tTest) },
+  contingencyTest: { target: 'none', prepare: async () => post('/v1/stats/contingency', statsBodies.contingencyTest) },
+  mannWhitneyTest: { target: 'none', prepare: async () => post('/v1/stats/mann-whitney', statsBodies.mannWhitneyTest) },
+  getBaselineTable: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/baseline')) },
+
+  recordEvent: {
+    target: 'shared',
+    prepare: async (ctx) => post(participantPath(ctx, shared(ctx).randomized[ctx.site]![1]!, '/events'), { type: 'follow_up_completed', occurredOn: todayUtc() }),
+  },
+  retractEvent: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = shared(ctx).randomized[ctx.site]![1]!;
+      const eventId = await recordFollowUp(ctx.t, ctx.trialId, participantId);
+      return post(participantPath(ctx, participantId, `/events/${eventId}/retraction`), { reason: 'recorded for the wrong person' });
+    },
+  },
+  getConsortCounts: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/consort'), siteFilter(ctx))),
+    checkScope: async (res, ctx) => {
+      if (!ctx.scope.siteCodes) return [];
+      const seen = { assessed: res.body.enrollment.assessedForEligibility, randomized: res.body.enrollment.randomized };
+      return checkEnrollment('getConsortCounts', seen, ctx);
+    },
+  },
+  getConsortDiagram: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/consort.svg'), siteFilter(ctx))),
+    represent: (request, mediaType) => ({
+      ...request,
+      path: mediaType === 'text/vnd.graphviz' ? withQuery(request.path, { format: 'dot' }) : request.path,
+      headers: { Accept: mediaType },
+    }),
+    checkScope: async (res, ctx) => {
+      if (!ctx.scope.siteCodes) return [];
+      const count = (pattern: RegExp) => Number(pattern.exec(res.text)?.[1] ?? NaN);
+      const seen =
+        ctx.mediaType === 'image/svg+xml'
+          ? { assessed: count(/data-pointer="\/enrollment\/assessedForEligibility">n = (\d+)</), randomized: count(/data-pointer="\/enrollment\/randomized">n = (\d+)</) }
+          : { assessed: count(/Assessed for eligibility \(n = (\d+)\)/), randomized: count(/Randomi[sz]ed \(n = (\d+)\)/) };
+      return checkEnrollment(`getConsortDiagram (${ctx.mediaType})`, seen, ctx);
+    },
+  },
+  exportParticipants: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/export/participants.csv')) },
+  exportDictionary: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/export/dictionary.csv')) },
+
+  addIncentiveType: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, '/incentive-types'), { code: uniqueTag('reward'), description: 'A reward added by the matrix', amount: 10, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 }),
+  },
+  issueIncentive: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(
+        participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!, '/incentives'),
+        { incentive: MATRIX_TOKEN.code, issuedOn: todayUtc(), reference: uniqueTag('token') },
+        { 'Idempotency-Key': uniqueTag('issue') },
+      ),
+  },
+  voidIncentive: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = shared(ctx).randomized[ctx.site]![0]!;
+      const entryId = await issueToken(ctx.t, ctx.trialId, participantId);
+      return post(participantPath(ctx, participantId, `/incentives/${entryId}/void`), { reason: 'handed to the wrong person' });
+    },
+  },
+  listIncentives: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/incentives'), { limit: '500', ...siteFilter(ctx) })),
+    checkScope: async (res, ctx) => {
+      const sites: string[] = ctx.mediaType === 'text/csv' ? csvRecords(res.text).map((row) => row.siteCode!) : res.body.items.map((entry: { siteCode: string }) => entry.siteCode);
+      return [...outsideSites(ctx.scope, sites, `listIncentives (${ctx.mediaType})`), ...nothingShown(ctx, sites.length, `listIncentives (${ctx.mediaType})`)];
+    },
+  },
+  summarizeIncentives: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/incentives/summary')),
+    checkScope: async (res, ctx) => {
+      if (!ctx.scope.siteCodes) return [];
+      const what = `summarizeIncentives (${ctx.mediaType})`;
+      const rows =
+        ctx.mediaType === 'text/csv'
+          ? csvRecords(res.text).map((row) => ({ grouping: row.grouping!, key: row.key!, issuedCount: Number(row.issuedCount) }))
+          : [
+              ...res.body.byType.map((row: { issuedCount: number }) => ({ grouping: 'type', key: '', issuedCount: row.issuedCount })),
+              ...res.body.bySite.map((row: { siteCode: string; issuedCount: number }) => ({ grouping: 'site', key: row.siteCode, issuedCount: row.issuedCount })),
+              ...res.body.byArm.map((row: { arm: string | null; issuedCount: number }) => ({ grouping: 'arm', key: row.arm ?? '', issuedCount: row.issuedCount })),
+            ];
+      const bySite = rows.filter((row) => row.grouping === 'site');
+      const total = (list: typeof rows) => list.reduce((sum, row) => sum + row.issuedCount, 0);
+      const problems = [...outsideSites(ctx.scope, bySite.map((row) => row.key), what), ...nothingShown(ctx, bySite.length, what)];
+      // Totals by type and by arm must be the key's sites' totals too, not the whole trial's.
+      for (const grouping of ['type', 'arm']) {
+        const grouped = total(rows.filter((row) => row.grouping === grouping));
+        if (grouped !== total(bySite)) problems.push(`${what}: ${grouped} issued by ${grouping}, but ${total(bySite)} at the key's sites`);
+      }
+      return problems;
+    },
+  },
+};
