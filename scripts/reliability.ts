@@ -45,7 +45,7 @@ export function summarize(lines: FigureLine[]): string {
   row('database restarts survived', has('db-restart') ? `${sum('db-restart', 'restarts')}` : 'not run');
   row('pool-exhaustion requests hung', has('pool-exhaustion') ? `${sum('pool-exhaustion', 'hung')}` : 'not run');
   const lost = ['kill9', 'db-restart', 'fuzz'].reduce((total, suite) => total + sum(suite, 'recordsLost') + sum(suite, 'dbChanges'), 0);
-  row('records lost', String(lost));
+  row('records lost', ['kill9', 'db-restart', 'fuzz'].some(has) ? String(lost) : 'not run');
   out.push('', 'All figures, per suite:');
   for (const line of lines) {
     const { suite, at: _at, ...figures } = line;
