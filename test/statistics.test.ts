@@ -111,7 +111,8 @@ describe('contingency endpoint against R', () => {
       expectClose(`${c.name} fisher`, res.body.fisherExact.p, c.expected.p, errors);
     }
     expect(errors).toEqual([]);
-  });
+    // Every exact r×c fixture through HTTP: ~30 s alone on 2 cores, over 60 s when the machine is shared.
+  }, 240_000);
 
   it('refuses an empty row and tables beyond the exact-test limit with 422', async () => {
     const empty = await t.call('post', '/v1/stats/contingency', { body: { table: [[0, 0], [3, 4]] } });
@@ -120,7 +121,7 @@ describe('contingency endpoint against R', () => {
     const big = await t.call('post', '/v1/stats/contingency', { body: { table: [[40, 35, 30, 25, 20], [20, 25, 30, 35, 40], [30, 30, 30, 30, 30], [25, 35, 20, 40, 30], [33, 27, 31, 29, 30]] } });
     expect(big.status).toBe(422);
     expect(big.body.errors[0].detail).toMatch(/limit|large|steps/i);
-  });
+  }, 120_000);
 });
 
 describe('Mann-Whitney endpoint against R', () => {

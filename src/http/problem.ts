@@ -30,16 +30,28 @@ function fromBodyParser(error: { type?: string; message?: string }): AppError | 
  *   died mid-query or was already broken;
  * - busy: no pool connection became free within DATABASE_ACQUIRE_TIMEOUT_MS (KnexTimeoutError), or
  *   a statement ran past STATEMENT_TIMEOUT_MS (57014, query_canceled).
- * Either way the transaction did not commit, so nothing was written.
+ * Either way the transaction did not commit, so nothing was written, except when the connection
+ * died during COMMIT: PostgreSQL may have committed, and the answer says the outcome is unknown.
  */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
-const UNREACHABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Connection terminated due to connection timeout|timeout expired)/;
+/** knex's message for a failed COMMIT of knex.transaction(): "COMMIT; - <pg message>". */
+const COMMIT_FAILED = /^COMMIT;? - /;
+// knex prefixes the failed SQL to pg's message ("ROLLBACK - Client has encountered ..."), so the
+// message is matched at its start or right after knex's " - ".
+const UNREACHABLE_MESSAGES = /(?:^|\s-\s)(?:Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout expired)/;
 
 export function databaseUnavailable(error: unknown): ServiceUnavailableError | undefined {
   const e = error as { code?: string; name?: string; message?: string };
   if (typeof e !== 'object' || e === null) return undefined;
   const code = e.code ?? '';
   if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || (code === '' && UNREACHABLE_MESSAGES.test(e.message ?? ''))) {
+    // Lost during COMMIT, PostgreSQL may have committed (and made it durable) before the connection died.
+    if (COMMIT_FAILED.test(e.message ?? '')) {
+      return new ServiceUnavailableError(
+        'The connection to the database was lost while the change was being committed, so it may or may not have been written. Retrying with the same Idempotency-Key is safe; without one, check before sending it again.',
+        5,
+      );
+    }
     return new ServiceUnavailableError('The database is not reachable; try again shortly. Nothing was written.', 5);
   }
   if (e.name === 'KnexTimeoutError') {
