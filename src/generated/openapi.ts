@@ -1859,7 +1859,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The database does not answer, a statement ran longer than the statement timeout, or no database connection became free in time; retry after `Retry-After` seconds. Nothing was written. */
+        /** @description The database does not answer, a statement ran longer than the statement timeout, or no database connection became free in time; retry after `Retry-After` seconds. Nothing was written, except when the connection was lost during the commit itself; then `detail` says the outcome is unknown, and a retry with the same `Idempotency-Key` returns the stored result if there is one. */
         ServiceUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying. */
