@@ -18,7 +18,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.logLevel });
-  const db = await createDb(config.database);
+  const driverLog = logger.child({ component: 'database-driver' });
+  const db = await createDb(config.database, {
+    warn: (message) => driverLog.warn(String(message)),
+    error: (message) => driverLog.error(String(message)),
+    debug: (message) => driverLog.debug(String(message)),
+  });
   const applied = await migrateToLatest(db.knex);
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 

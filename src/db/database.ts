@@ -75,8 +75,9 @@ export function knexForPglite(pglite: PGlite, acquireTimeoutMs = 30_000): Knex {
  * by a stuck request cannot hold locks for ever); a request waits at most `acquireTimeoutMs` for a
  * pool connection, and as long again for a new connection to be established, then gets 503.
  */
-export function knexForPostgres(url: string, poolMax: number, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS): Knex {
+export function knexForPostgres(url: string, poolMax: number, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS, log?: DriverLog): Knex {
   return knexFactory({
+    ...(log ? { log: { warn: log.warn, error: log.error, deprecate: log.warn, debug: log.debug } } : {}),
     client: 'pg',
     connection: {
       connectionString: url,
@@ -104,11 +105,18 @@ export function embeddedDatabase(pglite: PGlite, acquireTimeoutMs?: number): Dat
   };
 }
 
-export async function createDb(config: DatabaseConfig): Promise<Database> {
+/** Where the driver's own messages go (e.g. "Connection Error: Connection ended unexpectedly" for an idle connection the server dropped). */
+export interface DriverLog {
+  warn(message: unknown): void;
+  error(message: unknown): void;
+  debug(message: unknown): void;
+}
+
+export async function createDb(config: DatabaseConfig, log?: DriverLog): Promise<Database> {
   // The embedded database has one connection that every request queues for; a long queue is
   // normal there (no server to protect), so it waits longer than a pool of a server would.
   if (config.kind === 'embedded') return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }), Math.max(config.acquireTimeoutMs, 30_000));
-  const knex = knexForPostgres(config.url, config.poolMax, config);
+  const knex = knexForPostgres(config.url, config.poolMax, config, log);
   return { knex, kind: 'postgresql', close: () => knex.destroy() };
 }
 
