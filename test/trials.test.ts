@@ -129,6 +129,29 @@ describe('changing a trial in set-up', () => {
   });
 });
 
+describe('changing a list trial whose allocation table was uploaded', () => {
+  it('keeps the table when arms and randomization stay, and discards it (audited) when they change', async () => {
+    const trial = await createTrial(t, { randomization: { method: 'list' } });
+    await addSites(t, trial.id, ['A']);
+    const upload = await t.call('put', `/v1/trials/${trial.id}/allocation-table`, { body: { rows: ['SMCM', 'TAU', 'TAU'].map((arm) => ({ stratum: {}, arm })) } });
+    expect(upload.status).toBe(200);
+    const rows = async () => (await t.db.knex('allocation_table_rows').where({ trial_id: trial.id }).count<{ n: number }[]>('* as n').first())!.n;
+    expect(await rows()).toBe(3);
+
+    const kept = await t.call('patch', `/v1/trials/${trial.id}`, { body: { title: 'Retitled', consentForms: [] } });
+    expect(kept.status).toBe(200);
+    expect(await rows()).toBe(3);
+
+    const arms = [...trial.arms, { code: 'WAIT', name: 'Waiting list', ratio: 1 }];
+    const changed = await t.call('patch', `/v1/trials/${trial.id}`, { body: { arms } });
+    expect(changed.status).toBe(200);
+    expect(await rows()).toBe(0);
+    const audit = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=50`)).body.items.filter((e: { action: string }) => e.action === 'trial.updated');
+    expect(audit.at(-1).after.allocationTableDiscarded).toEqual({ rows: 3, because: 'arms or randomization changed' });
+    expect(audit[0].after.allocationTableDiscarded).toBeUndefined();
+  });
+});
+
 describe('sites and activation', () => {
   it('adds and lists sites; a duplicate code is a conflict', async () => {
     const trial = await createTrial(t);

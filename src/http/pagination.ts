@@ -25,10 +25,26 @@ export interface TimeOrderedCursor {
   id: string;
 }
 
+/** What the service puts in cursors: PostgreSQL's timestamptz text in UTC ("2026-11-25 09:14:03.123456+00") or ISO 8601, and a UUID. */
+const ISSUED_INSTANT = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isCalendarInstant(text: string): boolean {
+  const match = ISSUED_INSTANT.exec(text);
+  if (!match) return false;
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && year >= 1;
+}
+
 export function isTimeOrderedCursor(value: unknown): value is TimeOrderedCursor {
   const v = value as Record<string, unknown>;
   return (
-    typeof value === 'object' && value !== null && typeof v.at === 'string' && !Number.isNaN(Date.parse(v.at)) && typeof v.id === 'string' && /^[0-9a-f-]{36}$/.test(v.id)
+    typeof value === 'object' &&
+    value !== null &&
+    typeof v.at === 'string' &&
+    isCalendarInstant(v.at) &&
+    typeof v.id === 'string' &&
+    UUID.test(v.id)
   );
 }
 

@@ -2,6 +2,19 @@ import type { components } from '../../generated/openapi';
 import { categoricalSmd, chiSquareTest, fisherExactTest, numericSmd, StatisticsInputError, tTest } from './statistics';
 
 export type BaselineTable = components['schemas']['BaselineTable'];
+
+/**
+ * The SMD, or null where it is undefined: e.g. each arm with all its observations in one level and
+ * the levels differ (one woman in one arm, one man in the other), where the pooled covariance is singular.
+ */
+function smdOrNull(compute: () => number): number | null {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof StatisticsInputError) return null;
+    throw error;
+  }
+}
 type BaselineVariable = components['schemas']['BaselineVariable'];
 type NumberSummary = components['schemas']['NumberSummary'];
 type CategorySummary = components['schemas']['CategorySummary'];
@@ -57,11 +70,7 @@ function numericRow(arms: string[], aggregates: NumericAggregate[], tests: TestC
   let smd: number | null = null;
   let test: BaselineTest | null = null;
   if (summaries) {
-    try {
-      smd = numericSmd(summaries[0], summaries[1]);
-    } catch (error) {
-      if (!(error instanceof StatisticsInputError)) throw error;
-    }
+    smd = smdOrNull(() => numericSmd(summaries[0], summaries[1]));
     if (tests !== 'none') {
       try {
         const result = tTest(summaries[0], summaries[1], { method: tests });
@@ -95,7 +104,7 @@ function categoryRow(arms: string[], levels: string[], counts: LevelCount[], tes
   let smd: number | null = null;
   let test: BaselineTest | null = null;
   if (table.every((row) => row.some((c) => c > 0)) && table[0]!.length >= 1) {
-    smd = table[0]!.length === 1 ? 0 : categoricalSmd(table[0]!, table[1]!);
+    smd = table[0]!.length === 1 ? 0 : smdOrNull(() => categoricalSmd(table[0]!, table[1]!));
   }
   if (tests !== 'none' && table[0]!.length >= 2 && table.every((row) => row.some((c) => c > 0))) {
     const chi = chiSquareTest(table, { continuityCorrection: true });

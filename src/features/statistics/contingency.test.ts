@@ -1,4 +1,4 @@
-import { chiSquareTest, fisherExactTest } from './contingency';
+import { chiSquareTest, fisherExactTest, FISHER_MAX_TOTAL } from './contingency';
 import { chiSquareComparisons, fisherComparisons, loadFixture, outsideTolerance, type ContingencyFixture } from './r-reference';
 import { StatisticsInputError } from './statistics-input-error';
 
@@ -88,5 +88,17 @@ describe('Fisher exact test', () => {
   ])('rejects %s', (_label, table, pointer) => {
     expect(() => fisherExactTest(table)).toThrow(expect.objectContaining({ pointer }));
     expect(() => chiSquareTest(table)).toThrow(StatisticsInputError);
+  });
+});
+
+describe('fisherExactTest on large tables', () => {
+  it('handles a 2×2 table of total 1,000,000 (a support of 500,001 values)', () => {
+    const { p } = fisherExactTest([[250_000, 250_000], [250_000, 250_000]]);
+    expect(p).toBeCloseTo(1, 12);
+  });
+
+  it('refuses, before allocating anything, tables totalling more than FISHER_MAX_TOTAL', () => {
+    expect(() => fisherExactTest([[FISHER_MAX_TOTAL, 1], [0, 0]])).toThrow(/at most 1000000/);
+    expect(() => fisherExactTest([[3e8, 1e8], [2e8, 4e8]])).toThrow(StatisticsInputError);
   });
 });

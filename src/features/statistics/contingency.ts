@@ -95,8 +95,19 @@ export interface FisherOptions {
   maxSearchSteps?: number;
 }
 
+/**
+ * Largest table total for the exact test: both algorithms hold one value per possible count
+ * (2×2: the support of the hypergeometric; r×c: log-factorials up to the total), so the total must
+ * be bounded before anything is allocated. At this size a 2×2 test takes ~0.1 s; chi-square has no limit.
+ */
+export const FISHER_MAX_TOTAL = 1_000_000;
+
 export function fisherExactTest(table: ContingencyTable, options: FisherOptions = {}): FisherResult {
   const { rowSums, colSums } = validateTable(table);
+  const total = rowSums.reduce((sum, count) => sum + count, 0);
+  if (total > FISHER_MAX_TOTAL) {
+    throw new StatisticsInputError('', `the table totals ${total}; the exact test is limited to tables totalling at most ${FISHER_MAX_TOTAL} (use chi-square, which has no limit)`);
+  }
   if (rowSums.length === 2 && colSums.length === 2) {
     return { p: fisher2x2(table), method: '2x2 hypergeometric' };
   }
@@ -116,7 +127,7 @@ function fisher2x2(table: ContingencyTable): number {
   const hi = Math.min(rowOne, colOne);
   const logDensities: number[] = [];
   for (let x = lo; x <= hi; x++) logDensities.push(logHypergeometricDensity(x, colOne, colTwo, rowOne));
-  const largest = Math.max(...logDensities);
+  const largest = logDensities.reduce((max, value) => (value > max ? value : max), -Infinity);
   const relative = logDensities.map((logDensity) => Math.exp(logDensity - largest));
   const observed = relative[a - lo]! * (1 + FISHER_2X2_RELATIVE_TOLERANCE);
   const all = new CompensatedSum();

@@ -156,6 +156,13 @@ export async function replaceConfiguration(trx: Knex.Transaction, trialId: strin
   await writeChildren(trx, trialId, config);
 }
 
+/** Removes the uploaded allocation table of a list trial; returns how many rows it had. */
+export async function deleteAllocationTable(trx: Knex.Transaction, trialId: string): Promise<number> {
+  // Counted from RETURNING: knex-pglite answers a plain DELETE with the driver's result object, not a count.
+  const deleted = await trx('allocation_table_rows').where({ trial_id: trialId }).delete(['row_index']);
+  return deleted.length;
+}
+
 export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {
   await trx('trials').where({ trial_id: trialId }).update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
 }

@@ -81,10 +81,21 @@ export async function updateTrial(db: Knex, actor: Actor, trialId: string, patch
     const next = applyPatch(configurationOf(before), patch);
     assertCoherent(next);
     await repo.replaceConfiguration(trx, trialId, next);
+    // An uploaded allocation table was checked against the arms and strata it was uploaded for.
+    const current = configurationOf(before);
+    const designChanged = JSON.stringify([current.arms, current.randomization]) !== JSON.stringify([next.arms, next.randomization]);
+    const discardedRows = designChanged ? await repo.deleteAllocationTable(trx, trialId) : 0;
     const seed = patch.randomization ? seedOf(patch.randomization) : undefined;
     if (seed) await storeConfiguredSeed(trx, trialId, seed);
     const after = (await repo.findTrial(trx, trialId))!;
-    await insertAuditEvent(trx, actor, { trialId, action: 'trial.updated', entityType: 'trial', entityId: trialId, before, after });
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'trial.updated',
+      entityType: 'trial',
+      entityId: trialId,
+      before,
+      after: discardedRows ? { ...after, allocationTableDiscarded: { rows: discardedRows, because: 'arms or randomization changed' } } : after,
+    });
     return after;
   });
 }
