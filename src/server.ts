@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-errors';
 import { ConfigError, loadConfig } from './config';
 import { createDb, migrateToLatest } from './db/database';
 import { ensureBootstrapAdminKey } from './features/api-keys/api-keys.service';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     );
   });
 
+  answerClientErrors(server);
   // Slow clients cannot hold sockets open: the headers must arrive within 10 s, the whole request within 60 s.
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;

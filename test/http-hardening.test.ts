@@ -171,3 +171,64 @@ onPostgres('database limits (PostgreSQL)', () => {
     await limited.destroy();
   });
 });
+
+describe('hostile requests found by fuzzing are refused as problem+json', () => {
+  it('NUL in a body string or a query value: 422 with the pointer, nothing written', async () => {
+    const agent = supertest(createApp({ db }));
+    const before = (await db.knex('trials').count<{ n: number }[]>('* as n').first())!.n;
+    const inTitle = await agent.post('/v1/trials').set(auth(adminKey)).send(smcmTrialInput({ title: 'SMCM\u0000trial' }));
+    expect(inTitle.status).toBe(422);
+    expect(inTitle.body.errors).toEqual([{ pointer: '/title', detail: 'must not contain the NUL character (U+0000)' }]);
+    const inQuery = await agent.get('/v1/trials?cursor=abc%00def').set(auth(adminKey));
+    expect(inQuery.status).toBe(422);
+    expect(inQuery.body.errors[0].pointer).toBe('/query/cursor');
+    expect((await db.knex('trials').count<{ n: number }[]>('* as n').first())!.n).toBe(before);
+  });
+
+  it('a path segment that is not percent-encoded UTF-8: 400', async () => {
+    const res = await supertest(createApp({ db })).get('/v1/trials/%ED%A0%80').set(auth(adminKey));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.type).toBe('https://trialdesk.dev/problems/malformed-request');
+  });
+
+  it('a body labelled gzip that does not decompress: 400', async () => {
+    const res = await supertest(createApp({ db }))
+      .post('/v1/trials')
+      .set(auth(adminKey))
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send('{"not": "gzip"}');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it("requests Node's HTTP parser refuses: problem+json with a request id, then the connection closes", async () => {
+    const net = await import('node:net');
+    const { answerClientErrors } = await import('../src/http/client-errors');
+    const server = createApp({ db }).listen(0, '127.0.0.1');
+    answerClientErrors(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    try {
+      const conflicting = await raw('POST /v1/trials HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      expect(conflicting).toMatch(/^HTTP\/1\.1 400 /);
+      expect(conflicting).toMatch(/content-type: application\/problem\+json/i);
+      expect(conflicting).toMatch(/x-request-id: [0-9a-f-]{36}/i);
+      expect(JSON.parse(conflicting.split('\r\n\r\n')[1]!)).toMatchObject({ status: 400, type: 'https://trialdesk.dev/problems/malformed-request' });
+      const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(huge.split('\r\n\r\n')[1]!)).toMatchObject({ status: 431 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

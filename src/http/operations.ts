@@ -85,6 +85,35 @@ export interface OperationGuards {
   limiter: RateLimiter | null;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, so a NUL anywhere in a request's strings (values or keys) is
+ * refused here with its pointer rather than reaching the database. Returns the first pointer.
+ */
+export function findNul(value: unknown, pointer = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? pointer : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${pointer}/${i}`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (key.includes('\u0000')) return child;
+      const found = findNul(item, child);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+function refuseNul(value: unknown, pointer: string): void {
+  const found = findNul(value, pointer);
+  if (found !== null) throw new ValidationError([{ pointer: found, detail: 'must not contain the NUL character (U+0000)' }]);
+}
+
 /** Tokens that authenticated recently, by SHA-256, most recent last; bounded. */
 class RecentTokens {
   private readonly seen = new Map<string, true>();
@@ -175,9 +204,11 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
 
         const params = coerceParameters({ ...req.params }, op.parameters, 'path');
         validateOrThrow(validators.path, params, '/path');
+        refuseNul(params, '/path');
         if (principal && typeof params.trialId === 'string') authorizeTrial(principal, params.trialId);
         const query = coerceParameters({ ...(req.query as Record<string, unknown>) }, op.parameters, 'query');
         validateOrThrow(validators.query, query, '/query');
+        refuseNul(query, '/query');
         const headers = Object.fromEntries(op.parameters.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), req.get(p.name)]));
         validateOrThrow(validators.headers, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)), '/header');
 
@@ -191,6 +222,7 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
           }
           if (mediaType && mediaType !== 'application/json') text = typeof req.body === 'string' ? req.body : '';
           else body = req.body;
+          refuseNul(text ?? body, '');
           if (body === undefined && text === undefined) {
             if (op.bodyRequired) throw new ValidationError([{ pointer: '', detail: 'a request body is required' }]);
           } else if (body !== undefined && validators.body) {

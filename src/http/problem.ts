@@ -4,6 +4,21 @@ import { locals } from './operations';
 
 export const BODY_LIMIT = '1mb';
 
+/**
+ * Client errors raised below the handlers without our hierarchy: the router's URIError for a path
+ * segment that is not percent-encoded UTF-8, and http-errors from body-parser without a `type`
+ * (a body labelled gzip/deflate/br that does not decompress). Only 4xx errors marked `expose`.
+ */
+function fromRequestLayer(error: unknown): AppError | undefined {
+  if (error instanceof URIError) return new BadRequestError('The path is not valid percent-encoded UTF-8.');
+  const e = error as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof e !== 'object' || e === null || e.expose !== true || typeof e.status !== 'number') return undefined;
+  if (e.status === 413) return new PayloadTooLargeError(BODY_LIMIT);
+  if (e.status === 415) return new UnsupportedMediaTypeError(String(e.message));
+  if (e.status >= 400 && e.status < 500) return new BadRequestError(`The request body could not be read: ${String(e.message)}.`);
+  return undefined;
+}
+
 /** Errors raised by express's JSON body parser carry a `type`; map them onto the hierarchy. */
 function fromBodyParser(error: { type?: string; message?: string }): AppError | undefined {
   switch (error.type) {
@@ -70,7 +85,7 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
 /** Renders every error as RFC 9457 problem+json; 5xx bodies reveal nothing internal. */
 export function problemHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const state = locals(res);
-  let problem: AppError | undefined = error instanceof AppError ? error : fromBodyParser(error as { type?: string });
+  let problem: AppError | undefined = error instanceof AppError ? error : (fromBodyParser(error as { type?: string }) ?? fromRequestLayer(error));
   if (!problem) {
     problem = databaseUnavailable(error);
     if (problem) state.log?.warn({ err: error, operationId: state.operationId }, 'database unavailable');
