@@ -232,3 +232,37 @@ describe('hostile requests found by fuzzing are refused as problem+json', () => 
     }
   });
 });
+
+describe('an operation without a body waits for the whole request', () => {
+  it('does not activate a trial when the client breaks off the body it announced', async () => {
+    const net = await import('node:net');
+    const { answerClientErrors } = await import('../src/http/client-errors');
+    const app = createApp({ db });
+    const created = await supertest(app).post('/v1/trials').set(auth(adminKey)).send(smcmTrialInput());
+    const trialId = created.body.id;
+    await supertest(app).post(`/v1/trials/${trialId}/sites`).set(auth(adminKey)).send({ code: 'A', name: 'Centre A' });
+    const server = app.listen(0, '127.0.0.1');
+    answerClientErrors(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(`POST /v1/trials/${trialId}/activation HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${adminKey}\r\nContent-Length: 100\r\n\r\n{"half":`);
+          setTimeout(() => socket.end(), 300);
+        });
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).not.toMatch(/^HTTP\/1\.1 20/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await supertest(app).get(`/v1/trials/${trialId}`).set(auth(adminKey))).body.status).toBe('setup');
+      // The same request sent whole activates it.
+      expect((await supertest(app).post(`/v1/trials/${trialId}/activation`).set(auth(adminKey))).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -13,7 +13,10 @@ import { SECURITY_HEADERS } from './security';
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // As Node's own handler: answer only when no response has started on this connection (a CSV
+    // export may still be streaming); otherwise the bytes would land inside that response.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }

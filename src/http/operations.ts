@@ -5,7 +5,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/openapi';
 import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bearerToken, Principal } from './auth';
-import { MethodNotAllowedError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { BadRequestError, MethodNotAllowedError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import type { LoadedSpec } from './openapi';
 import type { RateLimiter } from './rate-limit';
 import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
@@ -89,24 +89,44 @@ export interface OperationGuards {
  * PostgreSQL text cannot hold U+0000, so a NUL anywhere in a request's strings (values or keys) is
  * refused here with its pointer rather than reaching the database. Returns the first pointer.
  */
-export function findNul(value: unknown, pointer = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? pointer : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${pointer}/${i}`);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (key.includes('\u0000')) return child;
-      const found = findNul(item, child);
-      if (found !== null) return found;
+export function findNul(root: unknown, rootPointer = ''): string | null {
+  // Iterative, depth first in document order: a body nested thousands of levels deep must not overflow the stack.
+  const stack: [unknown, string][] = [[root, rootPointer]];
+  while (stack.length) {
+    const [value, pointer] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return pointer;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${pointer}/${i}`]);
+    } else if (typeof value === 'object' && value !== null) {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i]!;
+        const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (key.includes('\u0000')) return child;
+        stack.push([item, child]);
+      }
     }
   }
   return null;
+}
+
+/**
+ * Resolves once the whole request has arrived. Operations without a request body would otherwise
+ * run as soon as the head arrives; if the client then breaks the body it announced (fewer bytes
+ * than Content-Length, a bad chunk), Node refuses the request — and a change must not have been
+ * made by a request that was refused. Unread bytes are drained; a broken request never resolves
+ * into the handler.
+ */
+function requestReceived(req: Request): Promise<void> {
+  if (req.complete || req.readableEnded) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    req.once('end', () => resolve());
+    const broken = () => reject(new BadRequestError('The request was not received completely.'));
+    req.once('error', broken);
+    req.once('aborted', broken);
+    req.resume();
+  });
 }
 
 function refuseNul(value: unknown, pointer: string): void {
@@ -195,6 +215,7 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
       try {
         const state = locals(res);
         state.operationId = op.operationId;
+        await requestReceived(req);
         let principal: Principal | null = null;
         if (!op.roles.includes('public')) {
           principal = await authenticateWithinLimits(req, res, guards, recent);
