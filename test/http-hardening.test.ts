@@ -146,7 +146,8 @@ const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
 onPostgres('database limits (PostgreSQL)', () => {
   it('cancels a statement past STATEMENT_TIMEOUT_MS and refuses a request that waits too long for a connection: 503 with Retry-After, nothing hangs', async () => {
-    const limited = knexForPostgres(db.url!, 1, { statementTimeoutMs: 400, acquireTimeoutMs: 400 });
+    // The acquire timeout is well below the statement timeout, so the request that waits for the pool gives up first.
+    const limited = knexForPostgres(db.url!, 1, { statementTimeoutMs: 1000, acquireTimeoutMs: 300 });
     const agent = supertest(createApp({ db: { knex: limited, kind: 'postgresql', close: () => limited.destroy() } }));
     const lock = await db.knex.transaction();
     try {
@@ -167,7 +168,7 @@ onPostgres('database limits (PostgreSQL)', () => {
     }
     expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(200);
     const { rows } = await limited.raw('SHOW statement_timeout');
-    expect(rows[0].statement_timeout).toBe('400ms');
+    expect(rows[0].statement_timeout).toBe('1s');
     await limited.destroy();
   });
 });
