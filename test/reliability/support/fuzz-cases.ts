@@ -159,7 +159,7 @@ export function caseFactory(spec: LoadedSpec): CaseFactory {
       query: queryArbitrary(ctx, op),
       headers: headerArbitrary(ctx, op),
       body: bodySchema ? arbitraryFor(ctx, bodySchema) : fc.constant(undefined),
-      mutations: fc.oneof({ arbitrary: fc.constant([] as Mutation[]), weight: 3 }, { arbitrary: fc.array(mutationArbitrary(op), { minLength: 1, maxLength: 2 }), weight: 7 }),
+      mutations: fc.oneof({ arbitrary: fc.constant([] as Mutation[]), weight: 7 }, { arbitrary: fc.array(mutationArbitrary(op), { minLength: 1, maxLength: 2 }), weight: 13 }),
     });
   });
   // Every operation equally often: the contract's surface is covered evenly whatever its size.

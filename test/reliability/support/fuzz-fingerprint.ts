@@ -9,8 +9,9 @@ import type { Knex } from 'knex';
  * Why row versions rather than an md5 of the rows: hashing the rows as text costs time in proportion
  * to their size (measured: 13 ms per fingerprint for the seeded world, 183 ms once a fuzz case had
  * uploaded a 60,000-row allocation table), while count(*) and max(xmin) cost 13 ms at 60,000 rows.
- * They miss nothing here: cases run one at a time, so every transaction a request commits has a
- * larger transaction id than any row already stored. An INSERT or UPDATE therefore raises max(xmin),
+ * They miss nothing here: cases run one at a time, and a fingerprint is taken only once the app has
+ * answered every request it received (RunningServer.quiet), so every transaction a request commits
+ * has a larger transaction id than any row already stored. An INSERT or UPDATE therefore raises max(xmin),
  * a DELETE lowers the count, and a rolled-back transaction leaves no visible row version. It is
  * stricter than comparing content: a committed UPDATE that rewrites the same values counts as a change.
  *

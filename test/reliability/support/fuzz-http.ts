@@ -62,12 +62,35 @@ const NODE_METHODS = new Set(http.METHODS);
 export interface RunningServer {
   port: number;
   send(request: WireRequest): Promise<WireResponse>;
+  /**
+   * Resolves once every request the app has received has been answered (the app called res.end),
+   * so its writes are committed; false if some are still running after QUIET_TIMEOUT_MS. A client
+   * can get its answer before the app is done: Node's parser may refuse bytes that follow a request,
+   * or the client may stop early, while the operation the request started is still running.
+   */
+  quiet(): Promise<boolean>;
   close(): Promise<void>;
 }
 
+const QUIET_TIMEOUT_MS = 10_000;
+
 /** Listens as src/server.ts does: the app, plus problem+json answers to requests Node's parser refuses. */
 export async function listen(app: Express): Promise<RunningServer> {
-  const server = http.createServer(app);
+  let running = 0;
+  // A plain request listener around the app (not an outer express app), so the stack is unchanged.
+  const server = http.createServer((req, res) => {
+    running += 1;
+    let ended = false;
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      if (!ended) {
+        ended = true;
+        running -= 1;
+      }
+      return end(...args);
+    }) as typeof res.end;
+    app(req, res);
+  });
   answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -75,6 +98,14 @@ export async function listen(app: Express): Promise<RunningServer> {
   return {
     port,
     send: (request) => (viaAgent(request) ? sendWithAgent(agent, port, request) : sendRaw(port, request)),
+    async quiet() {
+      const started = performance.now();
+      while (running > 0) {
+        if (performance.now() - started > QUIET_TIMEOUT_MS) return false;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return true;
+    },
     async close() {
       agent.destroy();
       server.closeAllConnections();

@@ -157,7 +157,7 @@ export function arbitraryFor(ctx: SchemaContext, input: Schema, depth = 0, prope
   if (schema === false) return fc.constant(null);
   const own = buildFor(ctx, schema, depth);
   const hinted = propertyName !== undefined ? ctx.hint?.(propertyName, schema) : undefined;
-  return hinted ? fc.oneof({ arbitrary: hinted, weight: 3 }, { arbitrary: own, weight: 1 }) : own;
+  return hinted ? fc.oneof({ arbitrary: hinted, weight: 6 }, { arbitrary: own, weight: 1 }) : own;
 }
 
 function buildFor(ctx: SchemaContext, schema: Record<string, unknown>, depth: number): fc.Arbitrary<JVal> {

@@ -71,6 +71,8 @@ export class World {
   private labelCounter = 0;
   private codeCounter = 0;
   replenishments = 0;
+  /** A success changed what the world offers (a trial activated or closed): replenish before the next case. */
+  needsReplenishing = false;
 
   constructor(
     private readonly server: RunningServer,
@@ -333,12 +335,18 @@ export class World {
         break;
       case 'activateTrial':
         if (id) this.trialStatus.set(id, body.status);
+        this.needsReplenishing = true;
         break;
       case 'closeTrial':
         if (id) {
           this.trialStatus.set(id, body.status);
-          const active = this.pools.activeTrialId;
-          if (active.includes(id) && active.length > 1) active.splice(active.indexOf(id), 1);
+          // Refs favour the first rows of a pool (fast-check biases toward small indexes): a closed
+          // trial moves to the end, and leaves the pool of active ones.
+          for (const pool of [this.pools.trialId, this.pools.activeTrialId]) {
+            if (pool.includes(id)) pool.splice(pool.indexOf(id), 1);
+          }
+          this.pools.trialId.push(id);
+          this.needsReplenishing = true;
         }
         break;
       case 'screenParticipant':
@@ -371,6 +379,7 @@ export class World {
    */
   async replenish(): Promise<void> {
     this.replenishments += 1;
+    this.needsReplenishing = false;
     if (![...this.trialStatus.values()].includes('setup')) await this.createTrial('SETUP', {}, ['A']);
     const active = this.smcmTrials.filter((id) => this.trialStatus.get(id) === 'active');
     if (active.length < 2) active.push(await this.seedActiveTrial(`ACTIVE-R${this.replenishments}`));
