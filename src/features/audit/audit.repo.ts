@@ -97,13 +97,14 @@ interface ChainFinding {
   chain_seq: number;
   id: number | null;
   problem: 'content-altered' | 'previous-hash-mismatch' | 'sequence-gap' | 'missing-rows-at-end';
-  expected: Buffer | Uint8Array | null;
-  stored: Buffer | Uint8Array | null;
+  /** Hashes as hex. */
+  expected: string | null;
+  stored: string | null;
 }
 
 export interface ChainWalk {
   rowsChecked: number;
-  head: { chain_seq: number; id: number; row_hash: Buffer | Uint8Array } | null;
+  head: { chain_seq: number; id: number; row_hash: string } | null;
   firstBroken: ChainFinding | null;
 }
 
@@ -156,20 +157,19 @@ export async function walkAuditChain(db: Executor, trialId: string | null): Prom
     recorded_seq: number | null;
     recorded_hash: string | null;
   };
-  const fromHex = (value: string | null) => (value === null ? null : Buffer.from(value, 'hex'));
   let firstBroken: ChainFinding | null = result.first_broken
-    ? { ...result.first_broken, expected: fromHex(result.first_broken.expected), stored: fromHex(result.first_broken.stored) }
+    ? result.first_broken
     : null;
   const lastSeq = result.head?.chain_seq ?? 0;
   if (!firstBroken && result.head && result.recorded_seq === lastSeq && result.recorded_hash !== result.head.row_hash) {
-    firstBroken = { chain_seq: lastSeq, id: result.head.id, problem: 'content-altered', expected: fromHex(result.recorded_hash), stored: fromHex(result.head.row_hash) };
+    firstBroken = { chain_seq: lastSeq, id: result.head.id, problem: 'content-altered', expected: result.recorded_hash, stored: result.head.row_hash };
   }
   if (!firstBroken && (result.recorded_seq ?? 0) > lastSeq) {
-    firstBroken = { chain_seq: lastSeq + 1, id: null, problem: 'missing-rows-at-end', expected: fromHex(result.recorded_hash), stored: fromHex(result.head?.row_hash ?? null) };
+    firstBroken = { chain_seq: lastSeq + 1, id: null, problem: 'missing-rows-at-end', expected: result.recorded_hash, stored: result.head?.row_hash ?? null };
   }
   return {
     rowsChecked: Number(result.rows_checked),
-    head: result.head ? { chain_seq: result.head.chain_seq, id: result.head.id, row_hash: Buffer.from(result.head.row_hash, 'hex') } : null,
+    head: result.head,
     firstBroken,
   };
 }

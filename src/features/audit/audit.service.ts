@@ -30,7 +30,6 @@ const DESCRIPTIONS = {
 /** Recomputes the hash chain of a trial's trail (or, trialId null, of the system trail). */
 export async function verifyAuditChain(db: Knex, trialId: string | null): Promise<AuditChainVerification> {
   const walk = await walkAuditChain(db, trialId);
-  const hex = (bytes: Buffer | Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString('hex'));
   const broken = walk.firstBroken;
   return {
     chain: trialId === null ? 'system' : 'trial',
@@ -38,15 +37,15 @@ export async function verifyAuditChain(db: Knex, trialId: string | null): Promis
     verifiedAt: new Date().toISOString(),
     valid: broken === null,
     rowsChecked: walk.rowsChecked,
-    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: hex(walk.head.row_hash)! } : null,
+    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: walk.head.row_hash } : null,
     firstBrokenLink: broken
       ? {
           sequence: broken.chain_seq,
           eventId: broken.id === null ? null : String(broken.id),
           problem: broken.problem,
           detail: `Audit chain broken at position ${broken.chain_seq}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
-          expectedHash: hex(broken.expected),
-          storedHash: hex(broken.stored),
+          expectedHash: broken.expected,
+          storedHash: broken.stored,
         }
       : null,
   };
