@@ -9,7 +9,9 @@ import { migrationSource } from './src/db/migrations';
 
 const config = loadConfig();
 if (config.database.kind !== 'postgresql') {
-  throw new Error('knexfile.ts drives a PostgreSQL server: set DATABASE_URL. The embedded database migrates when the service starts.');
+  throw new Error(
+    'knexfile.ts drives a PostgreSQL server: set DATABASE_URL. The embedded database migrates when the service starts.',
+  );
 }
 
 const knexConfig: Knex.Config = {

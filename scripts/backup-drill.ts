@@ -23,11 +23,30 @@ import { DEFAULT_DATABASE_LIMITS, loadConfig } from '../src/config';
 import { utcToday } from './demo/cohort';
 import { demoWithClient } from './demo';
 import { createScratchDatabase, RunningService, ScratchDatabase, serverVersion, startService } from './bench/service';
-import { attemptTamper, fingerprintTables, listTriggers, previousHashAt, TableFingerprint, tablesWithStatistics, TAMPER_STATEMENTS, TriggerState, withClient } from './backup-drill/database-state';
+import {
+  attemptTamper,
+  fingerprintTables,
+  listTriggers,
+  previousHashAt,
+  TableFingerprint,
+  tablesWithStatistics,
+  TAMPER_STATEMENTS,
+  TriggerState,
+  withClient,
+} from './backup-drill/database-state';
 import { findPgTools, runPgTool, schemaText } from './backup-drill/pg-tools';
 import { Checks, DrillReport, formatSummary } from './backup-drill/report';
 import { startServiceOnExistingDatabase } from './backup-drill/restored-service';
-import { ChainState, firstDifference, listTrialIds, readTrial, RequestTimings, timeRequests, TrialReads, verifyChains } from './backup-drill/service-reads';
+import {
+  ChainState,
+  firstDifference,
+  listTrialIds,
+  readTrial,
+  RequestTimings,
+  timeRequests,
+  TrialReads,
+  verifyChains,
+} from './backup-drill/service-reads';
 
 const USAGE = 'usage: npx tsx scripts/backup-drill.ts [--database-url URL] [--participants N] [--seed S] [--json FILE]';
 const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -62,11 +81,14 @@ export function parseDrillArguments(argv: readonly string[]): DrillArguments {
   }
   const participants = Number(values.participants);
   if (!Number.isSafeInteger(participants) || participants < 1 || participants > 100_000) {
-    throw new UsageError(`--participants must be a whole number from 1 to 100000, got "${values.participants}"\n${USAGE}`);
+    throw new UsageError(
+      `--participants must be a whole number from 1 to 100000, got "${values.participants}"\n${USAGE}`,
+    );
   }
   const configured = values['database-url'] === undefined ? loadConfig().database : null;
   const serverUrl = values['database-url'] ?? (configured?.kind === 'postgresql' ? configured.url : DEFAULT_SERVER_URL);
-  if (!/^postgres(ql)?:\/\//.test(serverUrl)) throw new UsageError(`--database-url must be a postgres:// URL\n${USAGE}`);
+  if (!/^postgres(ql)?:\/\//.test(serverUrl))
+    throw new UsageError(`--database-url must be a postgres:// URL\n${USAGE}`);
   return { serverUrl, participants, seed: values.seed!, json: values.json ?? null };
 }
 
@@ -145,7 +167,11 @@ function compareTables(checks: Checks, source: TableFingerprint[], restored: Tab
     }
     if (before.rows !== after.rows) rowCountMismatches++;
     if (before.md5 !== after.md5) md5Mismatches++;
-    checks.expect(`table ${name}`, before.rows === after.rows && before.md5 === after.md5, `rows ${before.rows} -> ${after.rows}, md5 ${before.md5} -> ${after.md5}`);
+    checks.expect(
+      `table ${name}`,
+      before.rows === after.rows && before.md5 === after.md5,
+      `rows ${before.rows} -> ${after.rows}, md5 ${before.md5} -> ${after.md5}`,
+    );
   }
   return { tablesCompared: names.length, rowCountMismatches, md5Mismatches };
 }
@@ -157,7 +183,11 @@ function compareChains(checks: Checks, source: ChainState[], restored: ChainStat
     const after = restored.find((state) => state.chain === before.chain);
     if (!after) {
       headsEqual = false;
-      checks.expect(`audit chain ${before.chain} after restore`, false, 'not verified on the restored service (trial missing?)');
+      checks.expect(
+        `audit chain ${before.chain} after restore`,
+        false,
+        'not verified on the restored service (trial missing?)',
+      );
       continue;
     }
     const sameHead = isDeepStrictEqual(before.head, after.head);
@@ -178,15 +208,31 @@ function compareReads(checks: Checks, source: TrialReads, restored: TrialReads) 
   };
   return {
     consortIdentical: same('CONSORT JSON identical', source.consort, restored.consort),
-    serviceUserBaselineIdentical: same('baseline table (service users) identical', source.serviceUserBaseline, restored.serviceUserBaseline),
-    caseWorkerBaselineIdentical: same('baseline table (case workers) identical', source.caseWorkerBaseline, restored.caseWorkerBaseline),
+    serviceUserBaselineIdentical: same(
+      'baseline table (service users) identical',
+      source.serviceUserBaseline,
+      restored.serviceUserBaseline,
+    ),
+    caseWorkerBaselineIdentical: same(
+      'baseline table (case workers) identical',
+      source.caseWorkerBaseline,
+      restored.caseWorkerBaseline,
+    ),
   };
 }
 
 function compareTriggers(checks: Checks, source: TriggerState[], restored: TriggerState[]) {
-  const identical = checks.expect('triggers identical', isDeepStrictEqual(source, restored), `source ${source.length}, restored ${restored.length}: ${JSON.stringify(restored.filter((t) => !source.some((s) => isDeepStrictEqual(s, t))))}`);
+  const identical = checks.expect(
+    'triggers identical',
+    isDeepStrictEqual(source, restored),
+    `source ${source.length}, restored ${restored.length}: ${JSON.stringify(restored.filter((t) => !source.some((s) => isDeepStrictEqual(s, t))))}`,
+  );
   const disabled = restored.filter((trigger) => trigger.enabled !== 'O');
-  const allEnabled = checks.expect('triggers enabled after restore', disabled.length === 0, disabled.map((t) => `${t.table}.${t.trigger} is ${t.enabled}`).join(', '));
+  const allEnabled = checks.expect(
+    'triggers enabled after restore',
+    disabled.length === 0,
+    disabled.map((t) => `${t.table}.${t.trigger} is ${t.enabled}`).join(', '),
+  );
   return { count: restored.length, identical, allEnabled };
 }
 
@@ -194,13 +240,29 @@ function compareTriggers(checks: Checks, source: TriggerState[], restored: Trigg
  * Writes one audited change to a trial (a new case worker) and one to the system trail (an API key)
  * on the restored service, then checks that each chain grew from the restored head and still verifies.
  */
-async function writeAfterRestore(checks: Checks, service: RunningService, databaseUrl: string, trialId: string, restored: ChainState[]): Promise<ChainState[]> {
+async function writeAfterRestore(
+  checks: Checks,
+  service: RunningService,
+  databaseUrl: string,
+  trialId: string,
+  restored: ChainState[],
+): Promise<ChainState[]> {
   await service.client.post('/v1/trials/{trialId}/participants', {
     params: { path: { trialId } },
-    body: { siteCode: 'A', role: 'case_worker', label: 'BACKUP-DRILL-CW', screenedOn: utcToday(), eligibility: {}, baseline: { experienceYears: 3, profession: 'nurse' } },
+    body: {
+      siteCode: 'A',
+      role: 'case_worker',
+      label: 'BACKUP-DRILL-CW',
+      screenedOn: utcToday(),
+      eligibility: {},
+      baseline: { experienceYears: 3, profession: 'nurse' },
+    },
   });
   await service.client.post('/v1/api-keys', { body: { name: 'backup drill: written after restore', role: 'monitor' } });
-  const after = await verifyChains(service.client, restored.map((state) => state.chain).filter((chain) => chain !== 'system'));
+  const after = await verifyChains(
+    service.client,
+    restored.map((state) => state.chain).filter((chain) => chain !== 'system'),
+  );
   await withClient(databaseUrl, async (client) => {
     for (const chain of [trialId, 'system']) {
       const before = restored.find((state) => state.chain === chain);
@@ -221,7 +283,11 @@ async function writeAfterRestore(checks: Checks, service: RunningService, databa
   return after;
 }
 
-export async function runDrill(args: DrillArguments, log: (line: string) => void, cleanup: Cleanup): Promise<DrillReport> {
+export async function runDrill(
+  args: DrillArguments,
+  log: (line: string) => void,
+  cleanup: Cleanup,
+): Promise<DrillReport> {
   const checks = new Checks();
   const toolWarnings: string[] = [];
   const tools = findPgTools();
@@ -232,11 +298,22 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
   const source: ScratchDatabase = await createScratchDatabase(args.serverUrl);
   cleanup.add(`drop database ${source.name}`, () => source.drop());
   log(`source database ${source.name}`);
-  const sourceService = await startService({ kind: 'postgresql', url: source.url, poolMax: 10, ...DEFAULT_DATABASE_LIMITS });
+  const sourceService = await startService({
+    kind: 'postgresql',
+    url: source.url,
+    poolMax: 10,
+    ...DEFAULT_DATABASE_LIMITS,
+  });
   const closeSource = once(() => sourceService.close());
   cleanup.add('stop the source service', closeSource);
   const built = await timedSeconds(() =>
-    demoWithClient(sourceService.client, { participants: args.participants, seed: args.seed, baseUrl: sourceService.baseUrl, keyHint: '(drill)', progress: process.stderr }),
+    demoWithClient(sourceService.client, {
+      participants: args.participants,
+      seed: args.seed,
+      baseUrl: sourceService.baseUrl,
+      keyHint: '(drill)',
+      progress: process.stderr,
+    }),
   );
   const trial = built.result.run.trial;
   log(`demo trial ${trial.code} built in ${built.seconds.toFixed(1)} s`);
@@ -256,7 +333,11 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
     const tables = await fingerprintTables(client);
     const triggers = await listTriggers(client);
     log(`recorded ${tables.length} tables; dumping`);
-    const dump = await runPgTool(tools, 'pg_dump', source.url, ['--format=custom', `--snapshot=${exported}`, `--file=${dumpFile}`]);
+    const dump = await runPgTool(tools, 'pg_dump', source.url, [
+      '--format=custom',
+      `--snapshot=${exported}`,
+      `--file=${dumpFile}`,
+    ]);
     await client.query('COMMIT');
     return { tables, triggers, dump };
   });
@@ -277,14 +358,29 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
     withStatistics: await tablesWithStatistics(client),
   }));
   const tableComparison = compareTables(checks, snapshot.tables, restoredState.tables);
-  const schemaDifference = firstDifference(sourceSchema.split('\n'), (await schemaText(tools, restored.url)).split('\n'));
-  const schemaIdentical = checks.expect('schema identical (pg_dump --schema-only)', schemaDifference === null, `first differing line ${schemaDifference}`);
+  const schemaDifference = firstDifference(
+    sourceSchema.split('\n'),
+    (await schemaText(tools, restored.url)).split('\n'),
+  );
+  const schemaIdentical = checks.expect(
+    'schema identical (pg_dump --schema-only)',
+    schemaDifference === null,
+    `first differing line ${schemaDifference}`,
+  );
 
   // 5. The service on the restored database (the source's admin key was restored with the data), CONSORT before and after ANALYZE.
   const restoredService = await startServiceOnExistingDatabase(restored.url, sourceService.adminKey);
-  cleanup.add('stop the restored service', once(() => restoredService.close()));
-  checks.expect('no migrations to apply on the restored database', restoredService.migrationsApplied.length === 0, restoredService.migrationsApplied.join(', '));
-  const consortRequest = () => restoredService.client.get('/v1/trials/{trialId}/consort', { params: { path: { trialId: trial.id } } });
+  cleanup.add(
+    'stop the restored service',
+    once(() => restoredService.close()),
+  );
+  checks.expect(
+    'no migrations to apply on the restored database',
+    restoredService.migrationsApplied.length === 0,
+    restoredService.migrationsApplied.join(', '),
+  );
+  const consortRequest = () =>
+    restoredService.client.get('/v1/trials/{trialId}/consort', { params: { path: { trialId: trial.id } } });
   await restoredService.client.get('/v1/trials/{trialId}', { params: { path: { trialId: trial.id } } });
   const consortBefore = await timeOrError(() => timeRequests(CONSORT_REPEATS, consortRequest));
   log('analyzing the restored database');
@@ -297,7 +393,11 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
   // 6. The restored service answers as the source did.
   const readComparison = compareReads(checks, sourceReads, await readTrial(restoredService.client, trial.id));
   const restoredTrialIds = await listTrialIds(restoredService.client);
-  checks.expect('same trials listed', isDeepStrictEqual(trialIds, restoredTrialIds), `${trialIds.join(', ')} -> ${restoredTrialIds.join(', ')}`);
+  checks.expect(
+    'same trials listed',
+    isDeepStrictEqual(trialIds, restoredTrialIds),
+    `${trialIds.join(', ')} -> ${restoredTrialIds.join(', ')}`,
+  );
   const restoredChains = await verifyChains(restoredService.client, restoredTrialIds);
   const headsEqual = compareChains(checks, sourceChains, restoredChains);
 
@@ -308,7 +408,8 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
     for (const statement of TAMPER_STATEMENTS) attempts.push(await attemptTamper(client, statement));
     return attempts;
   });
-  for (const attempt of tamper) checks.expect(`refused: ${attempt.statement.split(' WHERE')[0]}`, attempt.refused, attempt.outcome);
+  for (const attempt of tamper)
+    checks.expect(`refused: ${attempt.statement.split(' WHERE')[0]}`, attempt.refused, attempt.outcome);
   const afterWrite = await writeAfterRestore(checks, restoredService, restored.url, trial.id, restoredChains);
 
   const failedChecks = checks.failed;
@@ -319,12 +420,26 @@ export async function runDrill(args: DrillArguments, log: (line: string) => void
     server: { version: server.version, pgDump: tools.dumpVersion },
     trial: { id: trial.id, code: trial.code, serviceUsersRequested: args.participants, seed: args.seed },
     databases: { source: source.name, restored: restored.name },
-    seconds: { buildDemo: built.seconds, dump: snapshot.dump.seconds, restore: restore.seconds, analyze: analyze.seconds },
+    seconds: {
+      buildDemo: built.seconds,
+      dump: snapshot.dump.seconds,
+      restore: restore.seconds,
+      analyze: analyze.seconds,
+    },
     demoPhasesMs: built.result.run.timings,
     dump: { format: 'custom', bytes: dumpBytes, consistentWithFingerprint: 'exported snapshot' },
-    data: { tables: snapshot.tables.length, rows: snapshot.tables.reduce((sum, t) => sum + t.rows, 0), byTable: snapshot.tables },
+    data: {
+      tables: snapshot.tables.length,
+      rows: snapshot.tables.reduce((sum, t) => sum + t.rows, 0),
+      byTable: snapshot.tables,
+    },
     comparison: { ...tableComparison, schemaIdentical, ...readComparison },
-    statistics: { tables: restoredState.tables.length, emptyTables: restoredState.tables.filter((t) => t.rows === 0).length, withStatisticsBeforeAnalyze: restoredState.withStatistics, withStatisticsAfterAnalyze: analyze.withStatistics },
+    statistics: {
+      tables: restoredState.tables.length,
+      emptyTables: restoredState.tables.filter((t) => t.rows === 0).length,
+      withStatisticsBeforeAnalyze: restoredState.withStatistics,
+      withStatisticsAfterAnalyze: analyze.withStatistics,
+    },
     consortMs: { beforeAnalyze: consortBefore, afterAnalyze: consortAfter },
     audit: { source: sourceChains, restored: restoredChains, headsEqual, afterWrite },
     triggers: { ...triggers, tamper },
@@ -360,7 +475,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`\n${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `\n${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(error instanceof UsageError ? 2 : 1);
     },
   );

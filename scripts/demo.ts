@@ -37,7 +37,10 @@ export interface DemoArguments {
 
 export class UsageError extends Error {}
 
-export function parseDemoArguments(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DemoArguments {
+export function parseDemoArguments(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DemoArguments {
   let values;
   try {
     ({ values } = parseArgs({
@@ -58,13 +61,22 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
   }
   const participants = Number(values.participants);
   if (!Number.isSafeInteger(participants) || participants < 1 || participants > 100_000) {
-    throw new UsageError(`--participants must be a whole number from 1 to 100000, got "${values.participants}"\n${USAGE}`);
+    throw new UsageError(
+      `--participants must be a whole number from 1 to 100000, got "${values.participants}"\n${USAGE}`,
+    );
   }
   const url = values.url ?? env.TRIALDESK_URL ?? null;
   const key = values.key ?? env.TRIALDESK_KEY ?? null;
   if (url !== null && key === null) throw new UsageError(`--url needs --key (or TRIALDESK_KEY)\n${USAGE}`);
   if (url === null && values.key !== undefined) throw new UsageError(`--key needs --url (or TRIALDESK_URL)\n${USAGE}`);
-  return { participants, seed: values.seed!, url, key: url === null ? null : key, keep: values.keep!, svg: values.svg ?? null };
+  return {
+    participants,
+    seed: values.seed!,
+    url,
+    key: url === null ? null : key,
+    keep: values.keep!,
+    svg: values.svg ?? null,
+  };
 }
 
 export interface DemoIo {
@@ -88,13 +100,30 @@ export interface DemoResult {
  * The whole demo against one client: generate the cohort, run it through the service, write the
  * report. Exported so that tests (and other scripts) can run it against any client.
  */
-export async function demoWithClient(client: TrialdeskClient, options: { participants: number; seed: string; baseUrl: string; keyHint: string; progress?: ProgressStream; svg?: string | null }): Promise<DemoResult> {
+export async function demoWithClient(
+  client: TrialdeskClient,
+  options: {
+    participants: number;
+    seed: string;
+    baseUrl: string;
+    keyHint: string;
+    progress?: ProgressStream;
+    svg?: string | null;
+  },
+): Promise<DemoResult> {
   const cohort = generateCohort({ seed: options.seed, participants: options.participants, today: utcToday() });
   // Trial codes are unique per service; the suffix lets a running service host many demo runs.
   const trialCode = `SMCM-DEMO-${options.seed.replace(/[^A-Za-z0-9]/g, '').slice(0, 20) || 'seed'}-${Date.now().toString(36)}`;
-  const run = await runDemo(client, { cohort, trialCode, ...(options.progress ? { progress: createProgress(options.progress) } : {}) });
+  const run = await runDemo(client, {
+    cohort,
+    trialCode,
+    ...(options.progress ? { progress: createProgress(options.progress) } : {}),
+  });
   if (options.svg) {
-    const { data, error } = await client.api.GET('/v1/trials/{trialId}/consort.svg', { params: { path: { trialId: run.trial.id } }, parseAs: 'text' });
+    const { data, error } = await client.api.GET('/v1/trials/{trialId}/consort.svg', {
+      params: { path: { trialId: run.trial.id } },
+      parseAs: 'text',
+    });
     if (error !== undefined || typeof data !== 'string') throw new Error('the CONSORT diagram could not be fetched');
     fs.writeFileSync(options.svg, data);
   }
@@ -106,7 +135,11 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
   const args = parseDemoArguments(argv, io.env);
   const common = { participants: args.participants, seed: args.seed, progress: io.stderr, svg: args.svg };
   if (args.url !== null) {
-    const client = createTrialdeskClient({ baseUrl: args.url, apiKey: args.key!, ...(io.fetch ? { fetch: io.fetch } : {}) });
+    const client = createTrialdeskClient({
+      baseUrl: args.url,
+      apiKey: args.key!,
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
     const result = await demoWithClient(client, { ...common, baseUrl: args.url, keyHint: '$TRIALDESK_KEY' });
     io.stdout.write(`${result.output}\n`);
     return result;
@@ -116,17 +149,27 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
   try {
     io.stderr.write(`Started trialdesk in this process at ${service.baseUrl} (in-memory database)\n`);
     // The key of a throwaway in-memory service: printing it is what makes the curl line usable.
-    const client = createTrialdeskClient({ baseUrl: service.baseUrl, apiKey: service.adminKey, ...(io.fetch ? { fetch: io.fetch } : {}) });
+    const client = createTrialdeskClient({
+      baseUrl: service.baseUrl,
+      apiKey: service.adminKey,
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
     result = await demoWithClient(client, { ...common, baseUrl: service.baseUrl, keyHint: service.adminKey });
     io.stdout.write(`${result.output}\n`);
     if (args.keep && io.untilInterrupted) {
-      io.stdout.write(`\nServing ${service.baseUrl} until Ctrl-C (admin key ${service.adminKey}); the data goes when it stops.\n`);
+      io.stdout.write(
+        `\nServing ${service.baseUrl} until Ctrl-C (admin key ${service.adminKey}); the data goes when it stops.\n`,
+      );
       await io.untilInterrupted();
     }
   } finally {
     await service.close();
   }
-  io.stdout.write(args.keep ? '\nStopped; the in-memory data is gone.\n' : '\nThe in-process service has stopped; its in-memory data is gone (--keep keeps it serving until Ctrl-C).\n');
+  io.stdout.write(
+    args.keep
+      ? '\nStopped; the in-memory data is gone.\n'
+      : '\nThe in-process service has stopped; its in-memory data is gone (--keep keeps it serving until Ctrl-C).\n',
+  );
   return result;
 }
 
@@ -139,7 +182,9 @@ if (require.main === module) {
   }).then(
     () => process.exit(0),
     (error: unknown) => {
-      process.stderr.write(`\n${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `\n${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(error instanceof UsageError ? 2 : 1);
     },
   );

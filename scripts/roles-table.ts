@@ -18,8 +18,12 @@ export function rolesTable(spec: LoadedSpec): string {
       isPublic ? 'public, no key' : '',
       op.requiresUnscopedKey ? 'unscoped key only' : '',
       op.requiresUnblindedKey ? 'not for blinded keys' : '',
-    ].filter(Boolean).join('; ');
-    lines.push(`| \`${op.operationId}\` | \`${op.method.toUpperCase()} ${op.path}\` | ${cells.join(' | ')} | ${notes} |`);
+    ]
+      .filter(Boolean)
+      .join('; ');
+    lines.push(
+      `| \`${op.operationId}\` | \`${op.method.toUpperCase()} ${op.path}\` | ${cells.join(' | ')} | ${notes} |`,
+    );
   }
   return lines.join('\n');
 }

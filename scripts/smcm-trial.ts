@@ -17,12 +17,27 @@ export const CRITERIA = [
   { code: 'chinese', kind: 'inclusion', text: 'Ethnically Chinese' },
   { code: 'cantonese', kind: 'inclusion', text: 'Cantonese speaking' },
   { code: 'written_consent', kind: 'inclusion', text: 'Able to give written informed consent' },
-  { code: 'immediate_risk', kind: 'exclusion', text: 'Likely to engage in immediate risk behaviour (suicide and/or violence)' },
-  { code: 'overt_symptoms', kind: 'exclusion', text: 'Overt symptoms; cannot sustain a meaningful conversation for more than 10 minutes' },
+  {
+    code: 'immediate_risk',
+    kind: 'exclusion',
+    text: 'Likely to engage in immediate risk behaviour (suicide and/or violence)',
+  },
+  {
+    code: 'overt_symptoms',
+    kind: 'exclusion',
+    text: 'Overt symptoms; cannot sustain a meaningful conversation for more than 10 minutes',
+  },
 ] as const;
 
 /** Answers that meet every criterion. */
-export const ELIGIBLE_ANSWERS = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
+export const ELIGIBLE_ANSWERS = {
+  age18: true,
+  chinese: true,
+  cantonese: true,
+  written_consent: true,
+  immediate_risk: false,
+  overt_symptoms: false,
+};
 
 export const INTERVIEW_COUPON = {
   code: 'interview_coupon',
@@ -35,7 +50,9 @@ export const INTERVIEW_COUPON = {
 } as const;
 
 /** 1:1, permuted blocks of 2, 4 or 6 stratified by centre; service users' and case workers' variables. */
-export function smcmTrialConfiguration(title = 'Strengths model case management vs treatment as usual'): TrialConfiguration {
+export function smcmTrialConfiguration(
+  title = 'Strengths model case management vs treatment as usual',
+): TrialConfiguration {
   return {
     title,
     registry: 'ACTRN12617001435370',

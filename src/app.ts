@@ -36,7 +36,11 @@ const IN_PROCESS_HTTP: HttpConfig = { rateLimit: null, corsOrigins: [] };
 export const SERVICE_VERSION: string = packageJson.version;
 
 /** Builds the HTTP application: middleware, every operation of the contract, the problem renderer. Never listens. */
-export function createApp({ db, logger = pino({ level: 'silent' }), http = IN_PROCESS_HTTP }: AppDeps): express.Express {
+export function createApp({
+  db,
+  logger = pino({ level: 'silent' }),
+  http = IN_PROCESS_HTTP,
+}: AppDeps): express.Express {
   const spec = loadSpec();
   const compiled = compileOperations(createAjv(), spec);
   const knex = db.knex;

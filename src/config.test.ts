@@ -5,7 +5,13 @@ describe('parseConfig', () => {
   it('defaults to port 3000 and the embedded database in ./data', () => {
     expect(parseConfig({}, '/srv/app')).toEqual({
       port: 3000,
-      database: { kind: 'embedded', dataDir: path.resolve('/srv/app', './data'), poolMax: 1, statementTimeoutMs: 30000, acquireTimeoutMs: 5000 },
+      database: {
+        kind: 'embedded',
+        dataDir: path.resolve('/srv/app', './data'),
+        poolMax: 1,
+        statementTimeoutMs: 30000,
+        acquireTimeoutMs: 5000,
+      },
       http: { rateLimit: { perMinute: 6000, burst: 600 }, corsOrigins: [] },
       adminApiKey: null,
       logLevel: 'info',
@@ -13,8 +19,19 @@ describe('parseConfig', () => {
   });
 
   it('switches to PostgreSQL when DATABASE_URL is set', () => {
-    const config = parseConfig({ DATABASE_URL: 'postgres://u@db:5432/trialdesk', DATABASE_POOL_MAX: '20', PORT: '8080', LOG_LEVEL: 'warn' });
-    expect(config.database).toEqual({ kind: 'postgresql', url: 'postgres://u@db:5432/trialdesk', poolMax: 20, statementTimeoutMs: 30000, acquireTimeoutMs: 5000 });
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://u@db:5432/trialdesk',
+      DATABASE_POOL_MAX: '20',
+      PORT: '8080',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config.database).toEqual({
+      kind: 'postgresql',
+      url: 'postgres://u@db:5432/trialdesk',
+      poolMax: 20,
+      statementTimeoutMs: 30000,
+      acquireTimeoutMs: 5000,
+    });
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('warn');
   });
@@ -32,7 +49,10 @@ describe('parseConfig', () => {
       CORS_ORIGINS: 'https://monitor.example.org, http://localhost:5173',
     });
     expect(config.database).toMatchObject({ statementTimeoutMs: 2500, acquireTimeoutMs: 800 });
-    expect(config.http).toEqual({ rateLimit: { perMinute: 120, burst: 10 }, corsOrigins: ['https://monitor.example.org', 'http://localhost:5173'] });
+    expect(config.http).toEqual({
+      rateLimit: { perMinute: 120, burst: 10 },
+      corsOrigins: ['https://monitor.example.org', 'http://localhost:5173'],
+    });
   });
 
   it('turns rate limiting off with RATE_LIMIT_PER_MINUTE=0', () => {

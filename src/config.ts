@@ -56,18 +56,24 @@ function integerInRange(env: Env, name: string, fallback: number, min: number, m
 /** CORS_ORIGINS: comma-separated exact origins (scheme://host[:port]); no wildcards, so a key can never be used from any page. */
 function parseOrigins(raw: string | undefined): string[] {
   if (!raw?.trim()) return [];
-  return raw.split(',').map((item) => item.trim()).filter(Boolean).map((origin) => {
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org`);
-    }
-    if (!/^https?:$/.test(url.protocol) || url.origin !== origin) {
-      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org (scheme, host and port only, no path or wildcard)`);
-    }
-    return origin;
-  });
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let url: URL;
+      try {
+        url = new URL(origin);
+      } catch {
+        throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org`);
+      }
+      if (!/^https?:$/.test(url.protocol) || url.origin !== origin) {
+        throw new ConfigError(
+          `CORS_ORIGINS: "${origin}" is not an origin like https://monitor.example.org (scheme, host and port only, no path or wildcard)`,
+        );
+      }
+      return origin;
+    });
 }
 
 /** Parses and validates the environment once; the only place that knows variable names. */
@@ -75,19 +81,42 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const port = integerInRange(env, 'PORT', 3000, 0, 65535);
   const databaseUrl = env.DATABASE_URL?.trim();
   const limits: DatabaseLimits = {
-    statementTimeoutMs: integerInRange(env, 'STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.statementTimeoutMs, 0, 3_600_000),
-    acquireTimeoutMs: integerInRange(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.acquireTimeoutMs, 100, 600_000),
+    statementTimeoutMs: integerInRange(
+      env,
+      'STATEMENT_TIMEOUT_MS',
+      DEFAULT_DATABASE_LIMITS.statementTimeoutMs,
+      0,
+      3_600_000,
+    ),
+    acquireTimeoutMs: integerInRange(
+      env,
+      'DATABASE_ACQUIRE_TIMEOUT_MS',
+      DEFAULT_DATABASE_LIMITS.acquireTimeoutMs,
+      100,
+      600_000,
+    ),
   };
   let database: DatabaseConfig;
   if (databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
       throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
     }
-    database = { kind: 'postgresql', url: databaseUrl, poolMax: integerInRange(env, 'DATABASE_POOL_MAX', 10, 1, 500), ...limits };
+    database = {
+      kind: 'postgresql',
+      url: databaseUrl,
+      poolMax: integerInRange(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+      ...limits,
+    };
   } else {
     database = { kind: 'embedded', dataDir: path.resolve(cwd, env.DATA_DIR || './data'), poolMax: 1, ...limits };
   }
-  const perMinute = integerInRange(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_HTTP_CONFIG.rateLimit!.perMinute, 0, 10_000_000);
+  const perMinute = integerInRange(
+    env,
+    'RATE_LIMIT_PER_MINUTE',
+    DEFAULT_HTTP_CONFIG.rateLimit!.perMinute,
+    0,
+    10_000_000,
+  );
   const burst = integerInRange(env, 'RATE_LIMIT_BURST', DEFAULT_HTTP_CONFIG.rateLimit!.burst, 1, 10_000_000);
   const corsOrigins = parseOrigins(env.CORS_ORIGINS);
   const http: HttpConfig = { rateLimit: perMinute === 0 ? null : { perMinute, burst }, corsOrigins };

@@ -12,7 +12,13 @@ describe('API keys', () => {
   it('creates a key shown once and stores only its SHA-256 digest', async () => {
     const res = await t.call('post', '/v1/api-keys', { body: { name: 'Statistician at HKU', role: 'statistician' } });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name: 'Statistician at HKU', role: 'statistician', trialIds: null, siteCodes: null, revokedAt: null });
+    expect(res.body).toMatchObject({
+      name: 'Statistician at HKU',
+      role: 'statistician',
+      trialIds: null,
+      siteCodes: null,
+      revokedAt: null,
+    });
     expect(res.body.key).toMatch(/^td_[A-Za-z0-9_-]{43}$/);
     expect(res.body.key.startsWith(res.body.prefix)).toBe(true);
 
@@ -26,7 +32,11 @@ describe('API keys', () => {
   });
 
   it('answers 401 without a key, with an unknown key and with a malformed header', async () => {
-    const attempts: Record<string, string>[] = [{}, { Authorization: 'Bearer td_unknownunknownunknownunknown' }, { Authorization: 'Basic abc' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { Authorization: 'Bearer td_unknownunknownunknownunknown' },
+      { Authorization: 'Basic abc' },
+    ];
     for (const headers of attempts) {
       const res = await t.call('get', '/v1/trials', { key: null, headers });
       expect(res.status).toBe(401);
@@ -69,7 +79,9 @@ describe('API keys', () => {
     const missing = await t.call('get', '/v1/trials/00000000-0000-4000-8000-000000000000', { key });
     expect(hidden.status).toBe(404);
     expect(missing.status).toBe(404);
-    expect(hidden.body.detail.replace(other.id, 'ID')).toBe(missing.body.detail.replace('00000000-0000-4000-8000-000000000000', 'ID'));
+    expect(hidden.body.detail.replace(other.id, 'ID')).toBe(
+      missing.body.detail.replace('00000000-0000-4000-8000-000000000000', 'ID'),
+    );
     expect((await t.call('get', `/v1/trials/${other.id}/sites`, { key })).status).toBe(404);
     const list = await t.call('get', '/v1/trials', { key });
     expect(list.body.items.map((trial: { id: string }) => trial.id)).toEqual([mine.id]);
@@ -80,7 +92,9 @@ describe('API keys', () => {
     const { key } = await t.createKey('admin', { trialIds: [trial.id] });
     expect((await t.call('post', '/v1/trials', { key, body: {} })).status).toBe(403);
     expect((await t.call('get', '/v1/api-keys', { key })).status).toBe(403);
-    expect((await t.call('post', `/v1/trials/${trial.id}/sites`, { key, body: { code: 'Z', name: 'Z' } })).status).toBe(201);
+    expect((await t.call('post', `/v1/trials/${trial.id}/sites`, { key, body: { code: 'Z', name: 'Z' } })).status).toBe(
+      201,
+    );
   });
 
   it('validates scopes: sites only for coordinators of exactly one existing trial and its existing sites', async () => {
@@ -111,7 +125,10 @@ describe('API keys', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.call('get', `/v1/api-keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.call(
+        'get',
+        `/v1/api-keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((k) => k.id));
       cursor = res.body.nextCursor;

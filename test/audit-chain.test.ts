@@ -37,7 +37,13 @@ describe('tamper-evident audit trail', () => {
     for (let i = 1; i < trail.length; i++) expect(trail[i].previousHash).toBe(trail[i - 1].hash);
 
     const result = await verify(trial.id);
-    expect(result).toMatchObject({ chain: 'trial', trialId: trial.id, valid: true, rowsChecked: trail.length, firstBrokenLink: null });
+    expect(result).toMatchObject({
+      chain: 'trial',
+      trialId: trial.id,
+      valid: true,
+      rowsChecked: trail.length,
+      firstBrokenLink: null,
+    });
     expect(result.head).toEqual({ sequence: trail.length, eventId: trail.at(-1).id, hash: trail.at(-1).hash });
   });
 
@@ -46,26 +52,35 @@ describe('tamper-evident audit trail', () => {
     const [first, second] = (await t.call('get', `/v1/trials/${trial.id}/audit`)).body.items;
     const { createHash } = await import('node:crypto');
     const payload = async (id: string) =>
-      (await t.db.knex.raw(
-        `SELECT audit_chain_payload(trial_id::text, chain_seq, id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, before, after, reason, request_id) AS p
+      (
+        await t.db.knex.raw(
+          `SELECT audit_chain_payload(trial_id::text, chain_seq, id, occurred_at, actor_key_id, actor_role, action, entity_type, entity_id, before, after, reason, request_id) AS p
            FROM audit_events WHERE trial_id = ? AND id = ?`,
-        [trial.id, id],
-      )).rows[0].p as string;
+          [trial.id, id],
+        )
+      ).rows[0].p as string;
     const firstPayload = await payload(first.id);
     expect(JSON.parse(firstPayload).slice(0, 3)).toEqual([trial.id, 1, Number(first.id)]);
     expect(createHash('sha256').update(firstPayload, 'utf8').digest('hex')).toBe(first.hash);
     const secondPayload = await payload(second.id);
-    expect(createHash('sha256').update(Buffer.from(first.hash, 'hex')).update(secondPayload, 'utf8').digest('hex')).toBe(second.hash);
+    expect(
+      createHash('sha256').update(Buffer.from(first.hash, 'hex')).update(secondPayload, 'utf8').digest('hex'),
+    ).toBe(second.hash);
   });
 
   it('keeps one unbroken chain when 40 writers hit one trial at once', async () => {
     const trial = await createActiveTrial(t);
     // screen() throws unless the answer is 201.
-    const screened = await Promise.all(Array.from({ length: 40 }, (_, i) => screen(t, trial.id, serviceUserInput({ label: `C-${i}` }))));
+    const screened = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => screen(t, trial.id, serviceUserInput({ label: `C-${i}` }))),
+    );
     expect(new Set(screened.map((p) => p.id)).size).toBe(40);
     const result = await verify(trial.id);
     expect(result.valid).toBe(true);
-    const { rows } = await t.db.knex.raw('SELECT count(*)::int AS n, max(chain_seq)::int AS m, count(DISTINCT previous_hash)::int AS d FROM audit_events WHERE trial_id = ?', [trial.id]);
+    const { rows } = await t.db.knex.raw(
+      'SELECT count(*)::int AS n, max(chain_seq)::int AS m, count(DISTINCT previous_hash)::int AS d FROM audit_events WHERE trial_id = ?',
+      [trial.id],
+    );
     expect(rows[0].n).toBe(rows[0].m);
     expect(rows[0].d).toBe(rows[0].n - 1); // every row but the first points at a different predecessor: no fork
   });
@@ -74,10 +89,18 @@ describe('tamper-evident audit trail', () => {
     const trial = await trialWithTrail(4);
     const trail = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=200`)).body.items;
     const victim = trail[3];
-    await tamper(`UPDATE audit_events SET after = jsonb_set(after, '{label}', '"SU-forged"') WHERE trial_id = ? AND id = ?`, [trial.id, victim.id]);
+    await tamper(
+      `UPDATE audit_events SET after = jsonb_set(after, '{label}', '"SU-forged"') WHERE trial_id = ? AND id = ?`,
+      [trial.id, victim.id],
+    );
     const result = await verify(trial.id);
     expect(result.valid).toBe(false);
-    expect(result.firstBrokenLink).toMatchObject({ sequence: victim.sequence, eventId: victim.id, problem: 'content-altered', storedHash: victim.hash });
+    expect(result.firstBrokenLink).toMatchObject({
+      sequence: victim.sequence,
+      eventId: victim.id,
+      problem: 'content-altered',
+      storedHash: victim.hash,
+    });
     expect(result.firstBrokenLink.expectedHash).not.toBe(victim.hash);
   });
 
@@ -91,20 +114,32 @@ describe('tamper-evident audit trail', () => {
       [trial.id, victim.id],
     );
     const result = await verify(trial.id);
-    expect(result.firstBrokenLink).toMatchObject({ sequence: victim.sequence + 1, eventId: trail[3].id, problem: 'previous-hash-mismatch' });
+    expect(result.firstBrokenLink).toMatchObject({
+      sequence: victim.sequence + 1,
+      eventId: trail[3].id,
+      problem: 'previous-hash-mismatch',
+    });
   });
 
   it('reports removed rows, in the middle and at the end', async () => {
     const trial = await trialWithTrail(4);
     const trail = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=200`)).body.items;
     await tamper('DELETE FROM audit_events WHERE trial_id = ? AND id = ?', [trial.id, trail[1].id]);
-    expect((await verify(trial.id)).firstBrokenLink).toMatchObject({ sequence: 3, eventId: trail[2].id, problem: 'sequence-gap' });
+    expect((await verify(trial.id)).firstBrokenLink).toMatchObject({
+      sequence: 3,
+      eventId: trail[2].id,
+      problem: 'sequence-gap',
+    });
 
     const other = await trialWithTrail(2);
     const otherTrail = (await t.call('get', `/v1/trials/${other.id}/audit?limit=200`)).body.items;
     await tamper('DELETE FROM audit_events WHERE trial_id = ? AND id = ?', [other.id, otherTrail.at(-1).id]);
     const result = await verify(other.id);
-    expect(result.firstBrokenLink).toMatchObject({ sequence: otherTrail.length, eventId: null, problem: 'missing-rows-at-end' });
+    expect(result.firstBrokenLink).toMatchObject({
+      sequence: otherTrail.length,
+      eventId: null,
+      problem: 'missing-rows-at-end',
+    });
     expect(result.rowsChecked).toBe(otherTrail.length - 1);
   });
 
@@ -123,7 +158,9 @@ describe('tamper-evident audit trail', () => {
     const monitor = await t.createKey('monitor');
     expect((await t.call('get', `/v1/trials/${trial.id}/audit/verification`, { key: monitor.key })).status).toBe(200);
     const coordinator = await t.createKey('coordinator');
-    expect((await t.call('get', `/v1/trials/${trial.id}/audit/verification`, { key: coordinator.key })).status).toBe(403);
+    expect((await t.call('get', `/v1/trials/${trial.id}/audit/verification`, { key: coordinator.key })).status).toBe(
+      403,
+    );
     const elsewhere = await createActiveTrial(t);
     const scoped = await t.createKey('monitor', { trialIds: [elsewhere.id] });
     expect((await t.call('get', `/v1/trials/${trial.id}/audit/verification`, { key: scoped.key })).status).toBe(404);
@@ -137,7 +174,16 @@ describe('tamper-evident audit trail', () => {
     expect(chainIndex).toBeGreaterThan(0);
     for (let i = names.length - 1; i >= chainIndex; i--) await t.db.knex.migrate.down({ migrationSource });
     expect(await t.db.knex.schema.hasColumn('audit_events', 'row_hash')).toBe(false);
-    await t.db.knex('audit_events').insert({ trial_id: trial.id, actor_role: 'admin', action: 'legacy.row', entity_type: 'trial', entity_id: trial.id, after: JSON.stringify({ n: 1 }) });
+    await t.db
+      .knex('audit_events')
+      .insert({
+        trial_id: trial.id,
+        actor_role: 'admin',
+        action: 'legacy.row',
+        entity_type: 'trial',
+        entity_id: trial.id,
+        after: JSON.stringify({ n: 1 }),
+      });
     await t.db.knex.migrate.latest({ migrationSource });
     const result = await verify(trial.id);
     expect(result).toMatchObject({ valid: true, firstBrokenLink: null });

@@ -10,14 +10,25 @@ afterAll(() => t.close());
 describe('audit trail', () => {
   it('records every change of a trial with actor, before and after, in order', async () => {
     const { id: keyId, key } = await t.createKey('admin');
-    const trial = (await t.call('post', '/v1/trials', { key, body: (await import('./support/factories')).smcmTrialInput() })).body;
-    await t.call('patch', `/v1/trials/${trial.id}`, { key, body: { title: 'Renamed' }, headers: { 'X-Request-Id': 'req-patch-1' } });
+    const trial = (
+      await t.call('post', '/v1/trials', { key, body: (await import('./support/factories')).smcmTrialInput() })
+    ).body;
+    await t.call('patch', `/v1/trials/${trial.id}`, {
+      key,
+      body: { title: 'Renamed' },
+      headers: { 'X-Request-Id': 'req-patch-1' },
+    });
     await t.call('post', `/v1/trials/${trial.id}/sites`, { key, body: { code: 'A', name: 'Centre A' } });
     await t.call('post', `/v1/trials/${trial.id}/activation`, { key });
 
     const res = await t.call('get', `/v1/trials/${trial.id}/audit`);
     expect(res.status).toBe(200);
-    expect(res.body.items.map((e: { action: string }) => e.action)).toEqual(['trial.created', 'trial.updated', 'site.created', 'trial.activated']);
+    expect(res.body.items.map((e: { action: string }) => e.action)).toEqual([
+      'trial.created',
+      'trial.updated',
+      'site.created',
+      'trial.activated',
+    ]);
     for (const event of res.body.items) {
       expect(event.actor).toEqual({ keyId, role: 'admin' });
       expect(event.trialId).toBe(trial.id);
@@ -29,16 +40,33 @@ describe('audit trail', () => {
     expect(updated).toMatchObject({ requestId: 'req-patch-1' });
     expect(updated.before.title).toBe(trial.title);
     expect(updated.after.title).toBe('Renamed');
-    expect(site).toMatchObject({ entityType: 'site', entityId: 'A', before: null, after: { code: 'A', name: 'Centre A' } });
+    expect(site).toMatchObject({
+      entityType: 'site',
+      entityId: 'A',
+      before: null,
+      after: { code: 'A', name: 'Centre A' },
+    });
     expect(activated).toMatchObject({ before: { status: 'setup' }, after: { status: 'active' } });
   });
 
   it('writes nothing, audit included, when a change is refused', async () => {
     const trial = await createTrial(t);
-    const count = async () => (await t.db.knex('audit_events').where({ trial_id: trial.id }).count<{ n: number }[]>('* as n').first())!.n;
+    const count = async () =>
+      (await t.db.knex('audit_events').where({ trial_id: trial.id }).count<{ n: number }[]>('* as n').first())!.n;
     const before = await count();
     expect((await t.call('post', `/v1/trials/${trial.id}/activation`)).status).toBe(409);
-    expect((await t.call('patch', `/v1/trials/${trial.id}`, { body: { arms: [{ code: 'A', name: 'A', ratio: 3 }, { code: 'B', name: 'B', ratio: 1 }] } })).status).toBe(422);
+    expect(
+      (
+        await t.call('patch', `/v1/trials/${trial.id}`, {
+          body: {
+            arms: [
+              { code: 'A', name: 'A', ratio: 3 },
+              { code: 'B', name: 'B', ratio: 1 },
+            ],
+          },
+        })
+      ).status,
+    ).toBe(422);
     expect(await count()).toBe(before);
   });
 
@@ -53,7 +81,10 @@ describe('audit trail', () => {
     const ids: string[] = [];
     let after: string | null = null;
     do {
-      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.call('get', `/v1/trials/${trial.id}/audit?limit=2${after ? `&after=${after}` : ''}`);
+      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.call(
+        'get',
+        `/v1/trials/${trial.id}/audit?limit=2${after ? `&after=${after}` : ''}`,
+      );
       ids.push(...page.body.items.map((e) => e.id));
       after = page.body.nextCursor;
     } while (after);
@@ -87,7 +118,9 @@ describe('audit trail', () => {
   it('is append-only in the database itself: UPDATE, DELETE and TRUNCATE are refused', async () => {
     const trial = await createTrial(t);
     const row = await t.db.knex('audit_events').where({ trial_id: trial.id }).first();
-    await expect(t.db.knex('audit_events').where({ trial_id: trial.id, id: row.id }).update({ action: 'forged' })).rejects.toThrow(/append-only/);
+    await expect(
+      t.db.knex('audit_events').where({ trial_id: trial.id, id: row.id }).update({ action: 'forged' }),
+    ).rejects.toThrow(/append-only/);
     await expect(t.db.knex('audit_events').where({ trial_id: trial.id }).delete()).rejects.toThrow(/append-only/);
     await expect(t.db.knex.raw('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
     await expect(t.db.knex('system_audit_events').update({ action: 'forged' })).rejects.toThrow(/append-only/);

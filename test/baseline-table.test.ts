@@ -1,4 +1,4 @@
-import { relativeError } from '../src/features/statistics/r-reference';
+import { relativeError } from './support/r-reference';
 import fixture from './fixtures/r/baseline-table.json';
 import { addSites, createTrial, grantConsent, screen, Trial } from './support/factories';
 import { startTestApp, TestApp } from './support/test-app';
@@ -21,25 +21,59 @@ beforeAll(async () => {
     baselineVariables: [
       { name: 'age', type: 'number', unit: 'years', min: 18, max: 120 },
       { name: 'sex', type: 'category', levels: ['female', 'male'] },
-      { name: 'diagnosis', type: 'category', levels: ['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other'] },
+      {
+        name: 'diagnosis',
+        type: 'category',
+        levels: ['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other'],
+      },
       { name: 'onsetYears', type: 'number', unit: 'years', min: 0 },
       { name: 'experienceYears', type: 'number', unit: 'years', min: 0, roles: ['case_worker'] },
-      { name: 'profession', type: 'category', levels: ['nurse', 'social_worker', 'welfare_worker'], roles: ['case_worker'] },
+      {
+        name: 'profession',
+        type: 'category',
+        levels: ['nurse', 'social_worker', 'welfare_worker'],
+        roles: ['case_worker'],
+      },
     ],
   });
   await addSites(t, trial.id);
-  await t.call('put', `/v1/trials/${trial.id}/allocation-table`, { body: { rows: fixture.serviceUsers.map((u) => ({ stratum: {}, arm: u.arm })) } });
+  await t.call('put', `/v1/trials/${trial.id}/allocation-table`, {
+    body: { rows: fixture.serviceUsers.map((u) => ({ stratum: {}, arm: u.arm })) },
+  });
   expect((await t.call('post', `/v1/trials/${trial.id}/activation`)).status).toBe(200);
-  const eligibility = { age18: true, chinese: true, cantonese: true, written_consent: true, immediate_risk: false, overt_symptoms: false };
+  const eligibility = {
+    age18: true,
+    chinese: true,
+    cantonese: true,
+    written_consent: true,
+    immediate_risk: false,
+    overt_symptoms: false,
+  };
   for (const user of fixture.serviceUsers) {
-    const p = await screen(t, trial.id, { siteCode: user.site, role: 'service_user', label: user.label, screenedOn: '2018-03-01', eligibility, baseline: user.baseline as Record<string, number | string> });
+    const p = await screen(t, trial.id, {
+      siteCode: user.site,
+      role: 'service_user',
+      label: user.label,
+      screenedOn: '2018-03-01',
+      eligibility,
+      baseline: user.baseline as Record<string, number | string>,
+    });
     await grantConsent(t, trial.id, p.id);
     const allocation = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
     expect(allocation.body.arm).toBe(user.arm);
   }
   for (const worker of fixture.caseWorkers) {
-    const w = await screen(t, trial.id, { siteCode: worker.site, role: 'case_worker', label: worker.label, screenedOn: '2018-02-01', eligibility: {}, baseline: worker.baseline });
-    await t.call('post', `/v1/trials/${trial.id}/participants/${w.id}/assignment`, { body: { arm: worker.arm, reason: 'team allocation' } });
+    const w = await screen(t, trial.id, {
+      siteCode: worker.site,
+      role: 'case_worker',
+      label: worker.label,
+      screenedOn: '2018-02-01',
+      eligibility: {},
+      baseline: worker.baseline,
+    });
+    await t.call('post', `/v1/trials/${trial.id}/participants/${w.id}/assignment`, {
+      body: { arm: worker.arm, reason: 'team allocation' },
+    });
   }
 });
 afterAll(async () => {
@@ -50,7 +84,11 @@ afterAll(async () => {
 
 type Expected = (typeof fixture.expected)['service_user'];
 
-function compare(table: { arms: unknown; variables: Record<string, unknown>[] }, expected: Expected, tests: 'welch' | 'student'): string[] {
+function compare(
+  table: { arms: unknown; variables: Record<string, unknown>[] },
+  expected: Expected,
+  tests: 'welch' | 'student',
+): string[] {
   const errors: string[] = [];
   const close = (label: string, actual: unknown, wanted: unknown) => {
     if (wanted === null || actual === null) {
@@ -81,7 +119,12 @@ function compare(table: { arms: unknown; variables: Record<string, unknown>[] },
       }
     }
     close(`${name} smd`, got.smd, want.smd);
-    const wantTest = (want.type === 'number' ? want[tests] : want.test) as { method?: string; statistic: number | null; df: number | null; p: number };
+    const wantTest = (want.type === 'number' ? want[tests] : want.test) as {
+      method?: string;
+      statistic: number | null;
+      df: number | null;
+      p: number;
+    };
     const test = got.test as { method: string; statistic: number | null; df: number | null; p: number };
     expect([name, test.method]).toEqual([name, wantTest.method ?? tests]);
     close(`${name} statistic`, test.statistic, wantTest.statistic);
@@ -98,20 +141,54 @@ describe('Table 1 against R', () => {
     expect(res.body.note).toMatch(/CONSORT/);
     expect(compare(res.body, fixture.expected.service_user, 'welch')).toEqual([]);
     const diagnosis = res.body.variables.find((v: { name: string }) => v.name === 'diagnosis');
-    expect(diagnosis.byArm.SMCM.levels.map((l: { level: string }) => l.level)).toEqual(['schizophrenia', 'depression', 'bipolar', 'adjustment', 'anxiety', 'other']);
+    expect(diagnosis.byArm.SMCM.levels.map((l: { level: string }) => l.level)).toEqual([
+      'schizophrenia',
+      'depression',
+      'bipolar',
+      'adjustment',
+      'anxiety',
+      'other',
+    ]);
   });
 
   it('matches R with Student tests, and for case workers by assigned arm', async () => {
-    expect(compare((await t.call('get', `/v1/trials/${trial.id}/baseline?tests=student`)).body, fixture.expected.service_user, 'student')).toEqual([]);
-    expect(compare((await t.call('get', `/v1/trials/${trial.id}/baseline?role=case_worker`)).body, fixture.expected.case_worker, 'welch')).toEqual([]);
+    expect(
+      compare(
+        (await t.call('get', `/v1/trials/${trial.id}/baseline?tests=student`)).body,
+        fixture.expected.service_user,
+        'student',
+      ),
+    ).toEqual([]);
+    expect(
+      compare(
+        (await t.call('get', `/v1/trials/${trial.id}/baseline?role=case_worker`)).body,
+        fixture.expected.case_worker,
+        'welch',
+      ),
+    ).toEqual([]);
   });
 
   it('leaves tests out with tests=none and counts nobody before the first randomization date', async () => {
     const none = await t.call('get', `/v1/trials/${trial.id}/baseline?tests=none`);
-    expect(none.body.variables.every((v: { test: unknown; smd: unknown }) => v.test === null && v.smd !== null)).toBe(true);
+    expect(none.body.variables.every((v: { test: unknown; smd: unknown }) => v.test === null && v.smd !== null)).toBe(
+      true,
+    );
     const early = await t.call('get', `/v1/trials/${trial.id}/baseline?asOf=2000-01-01`);
-    expect(early.body.arms).toEqual([{ arm: 'SMCM', n: 0 }, { arm: 'TAU', n: 0 }]);
-    expect(early.body.variables[0].byArm.SMCM).toEqual({ n: 0, missing: 0, mean: null, sd: null, median: null, q1: null, q3: null, min: null, max: null });
+    expect(early.body.arms).toEqual([
+      { arm: 'SMCM', n: 0 },
+      { arm: 'TAU', n: 0 },
+    ]);
+    expect(early.body.variables[0].byArm.SMCM).toEqual({
+      n: 0,
+      missing: 0,
+      mean: null,
+      sd: null,
+      median: null,
+      q1: null,
+      q3: null,
+      min: null,
+      max: null,
+    });
   });
 
   it('renders the same table as CSV and printable HTML', async () => {
@@ -128,7 +205,9 @@ describe('Table 1 against R', () => {
   });
 
   it('masks arms for blinded keys in JSON, CSV and HTML', async () => {
-    const created = await t.call('post', '/v1/api-keys', { body: { name: 'blinded statistician', role: 'statistician', trialIds: [trial.id], blinded: true } });
+    const created = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded statistician', role: 'statistician', trialIds: [trial.id], blinded: true },
+    });
     const key = created.body.key;
     for (const accept of ['application/json', 'text/csv', 'text/html']) {
       const res = await t.call('get', `/v1/trials/${trial.id}/baseline`, { key, headers: { Accept: accept } });

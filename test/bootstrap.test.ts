@@ -15,7 +15,12 @@ describe('bootstrap admin key', () => {
     const key = (first as { key: string }).key;
     const rows = await db.knex('api_keys').select('*');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ role: 'admin', key_digest: digestApiKey(key), is_bootstrap: true, trial_ids: null });
+    expect(rows[0]).toMatchObject({
+      role: 'admin',
+      key_digest: digestApiKey(key),
+      is_bootstrap: true,
+      trial_ids: null,
+    });
     expect(JSON.stringify(rows)).not.toContain(key);
     expect(await authenticateApiKey(db.knex, key)).toMatchObject({ role: 'admin', trialIds: null });
 

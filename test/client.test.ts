@@ -43,16 +43,29 @@ async function rejection(pending: Promise<unknown>): Promise<unknown> {
 async function activeTrial() {
   const trial = await td.post('/v1/trials', { body: smcmTrialInput() });
   for (const code of ['A', 'B', 'C']) {
-    await td.post('/v1/trials/{trialId}/sites', { params: { path: { trialId: trial.id } }, body: { code, name: `ICCMW centre ${code}` } });
+    await td.post('/v1/trials/{trialId}/sites', {
+      params: { path: { trialId: trial.id } },
+      body: { code, name: `ICCMW centre ${code}` },
+    });
   }
   return td.post('/v1/trials/{trialId}/activation', { params: { path: { trialId: trial.id } } });
 }
 
 async function consentedServiceUser(trialId: string) {
-  const participant = await td.post('/v1/trials/{trialId}/participants', { params: { path: { trialId } }, body: serviceUserInput() });
+  const participant = await td.post('/v1/trials/{trialId}/participants', {
+    params: { path: { trialId } },
+    body: serviceUserInput(),
+  });
   await td.post('/v1/trials/{trialId}/participants/{participantId}/consents', {
     params: { path: { trialId, participantId: participant.id } },
-    body: { form: 'trial', version: '1.0', decision: 'granted', signedOn: '2018-03-02', obtainedBy: 'IW', method: 'written' },
+    body: {
+      form: 'trial',
+      version: '1.0',
+      decision: 'granted',
+      signedOn: '2018-03-02',
+      obtainedBy: 'IW',
+      method: 'written',
+    },
   });
   return participant;
 }
@@ -68,20 +81,33 @@ describe('the typed client over HTTP', () => {
     const trialId = created.id;
 
     for (const code of ['A', 'B', 'C']) {
-      const site = await td.post('/v1/trials/{trialId}/sites', { params: { path: { trialId } }, body: { code, name: `ICCMW centre ${code}` } });
+      const site = await td.post('/v1/trials/{trialId}/sites', {
+        params: { path: { trialId } },
+        body: { code, name: `ICCMW centre ${code}` },
+      });
       expect(site.code).toBe(code);
     }
     const active = await td.post('/v1/trials/{trialId}/activation', { params: { path: { trialId } } });
     expect(active.status).toBe('active');
     expect(active.sites.map((site) => site.code)).toEqual(['A', 'B', 'C']);
 
-    const screened = await td.post('/v1/trials/{trialId}/participants', { params: { path: { trialId } }, body: serviceUserInput({ siteCode: 'B' }) });
+    const screened = await td.post('/v1/trials/{trialId}/participants', {
+      params: { path: { trialId } },
+      body: serviceUserInput({ siteCode: 'B' }),
+    });
     expect(screened.status).toBe('eligible');
     expect(screened.allocation).toBeNull();
 
     const consent = await td.post('/v1/trials/{trialId}/participants/{participantId}/consents', {
       params: { path: { trialId, participantId: screened.id } },
-      body: { form: 'trial', version: '1.0', decision: 'granted', signedOn: '2018-03-02', obtainedBy: 'IW', method: 'written' },
+      body: {
+        form: 'trial',
+        version: '1.0',
+        decision: 'granted',
+        signedOn: '2018-03-02',
+        obtainedBy: 'IW',
+        method: 'written',
+      },
     });
     expect(consent.decision).toBe('granted');
 
@@ -91,7 +117,9 @@ describe('the typed client over HTTP', () => {
     expect(allocation.stratum).toEqual({ site: 'B' });
     expect(allocation.error).toBeNull();
 
-    const participant = await td.get('/v1/trials/{trialId}/participants/{participantId}', { params: { path: { trialId, participantId: screened.id } } });
+    const participant = await td.get('/v1/trials/{trialId}/participants/{participantId}', {
+      params: { path: { trialId, participantId: screened.id } },
+    });
     expect(participant.status).toBe('randomized');
     expect(participant.allocation?.allocationId).toBe(allocation.allocationId);
   });
@@ -104,7 +132,10 @@ describe('the typed client over HTTP', () => {
     expect(again).toEqual(first);
 
     const viaParams = await td.post('/v1/trials/{trialId}/participants/{participantId}/randomization', {
-      params: { path: { trialId: trial.id, participantId: participant.id }, header: { 'Idempotency-Key': 'client-test-1' } },
+      params: {
+        path: { trialId: trial.id, participantId: participant.id },
+        header: { 'Idempotency-Key': 'client-test-1' },
+      },
     });
     expect(viaParams).toEqual(first);
 
@@ -126,7 +157,13 @@ describe('the typed client over HTTP', () => {
     const problem = await rejection(
       td.post('/v1/trials/{trialId}/participants', {
         params: { path: { trialId: trial.id } },
-        body: { siteCode: 'B', role: 'service_user', label: 'SU-0044', screenedOn: '2018-03-01', eligibility: { age18: true } },
+        body: {
+          siteCode: 'B',
+          role: 'service_user',
+          label: 'SU-0044',
+          screenedOn: '2018-03-01',
+          eligibility: { age18: true },
+        },
       }),
     );
     expect(problem).toBeInstanceOf(ValidationProblem);
@@ -137,7 +174,13 @@ describe('the typed client over HTTP', () => {
     expect(validation.instance).toMatch(/^urn:trialdesk:request:/);
     expect(validation.requestId).toBeTruthy();
     expect(validation.errors.map((error) => error.pointer)).toEqual(
-      expect.arrayContaining(['/eligibility/chinese', '/eligibility/cantonese', '/eligibility/written_consent', '/eligibility/immediate_risk', '/eligibility/overt_symptoms']),
+      expect.arrayContaining([
+        '/eligibility/chinese',
+        '/eligibility/cantonese',
+        '/eligibility/written_consent',
+        '/eligibility/immediate_risk',
+        '/eligibility/overt_symptoms',
+      ]),
     );
     expect(validation.detailFor('/eligibility/chinese')).toEqual(expect.any(String));
     expect(validation.message).toContain('422');
@@ -145,7 +188,9 @@ describe('the typed client over HTTP', () => {
 
   it('throws a ConflictProblem whose slug and extension members name the reason on 409', async () => {
     const trial = await activeTrial();
-    const problem = await rejection(td.patch('/v1/trials/{trialId}', { params: { path: { trialId: trial.id } }, body: { title: 'too late' } }));
+    const problem = await rejection(
+      td.patch('/v1/trials/{trialId}', { params: { path: { trialId: trial.id } }, body: { title: 'too late' } }),
+    );
     expect(problem).toBeInstanceOf(ConflictProblem);
     expect(problem).toBeInstanceOf(TrialdeskProblem);
     const conflict = problem as ConflictProblem;
@@ -155,7 +200,10 @@ describe('the typed client over HTTP', () => {
     expect(conflict.extensions).toEqual({ trialStatus: 'active' });
     expect(isProblem(problem, 409, 'trial-not-in-setup')).toBe(true);
 
-    const eligibleOnly = await td.post('/v1/trials/{trialId}/participants', { params: { path: { trialId: trial.id } }, body: serviceUserInput() });
+    const eligibleOnly = await td.post('/v1/trials/{trialId}/participants', {
+      params: { path: { trialId: trial.id } },
+      body: serviceUserInput(),
+    });
     const refused = await rejection(td.randomize(trial.id, eligibleOnly.id));
     expect(refused).toBeInstanceOf(ConflictProblem);
     expect((refused as ConflictProblem).slug).toBe('consent-missing');
@@ -178,7 +226,9 @@ describe('the typed client over HTTP', () => {
     expect(forbidden).toBeInstanceOf(AuthProblem);
     expect((forbidden as AuthProblem).status).toBe(403);
 
-    const missing = await rejection(td.get('/v1/trials/{trialId}', { params: { path: { trialId: '00000000-0000-4000-8000-000000000000' } } }));
+    const missing = await rejection(
+      td.get('/v1/trials/{trialId}', { params: { path: { trialId: '00000000-0000-4000-8000-000000000000' } } }),
+    );
     expect(missing).toBeInstanceOf(NotFoundProblem);
     expect((missing as NotFoundProblem).status).toBe(404);
   });

@@ -43,7 +43,10 @@ describe('npm run demo', () => {
     try {
       await new Promise((resolve) => server.once('listening', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      second = await runMain(['--participants', '60', '--seed', 'jest-demo'], { TRIALDESK_URL: url, TRIALDESK_KEY: running.adminKey });
+      second = await runMain(['--participants', '60', '--seed', 'jest-demo'], {
+        TRIALDESK_URL: url,
+        TRIALDESK_KEY: running.adminKey,
+      });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -53,12 +56,18 @@ describe('npm run demo', () => {
 
   it('prints the CONSORT counts, and they add up', () => {
     const { consort } = first.result.run;
-    const check = /Check: assessed (\d+) = excluded (\d+) \+ pending (\d+) \+ randomized (\d+): holds/.exec(first.stdout);
+    const check = /Check: assessed (\d+) = excluded (\d+) \+ pending (\d+) \+ randomized (\d+): holds/.exec(
+      first.stdout,
+    );
     expect(check).not.toBeNull();
     const [assessed, excluded, pending, randomized] = check!.slice(1).map(Number) as [number, number, number, number];
     expect(assessed).toBe(60);
     expect(assessed).toBe(excluded + pending + randomized);
-    expect(consort.enrollment).toMatchObject({ assessedForEligibility: assessed, pendingRandomization: pending, randomized });
+    expect(consort.enrollment).toMatchObject({
+      assessedForEligibility: assessed,
+      pendingRandomization: pending,
+      randomized,
+    });
     expect(consort.enrollment.excluded.total).toBe(excluded);
     expect(first.stdout).toMatch(new RegExp(`Assessed for eligibility\\s+${assessed}\\n`));
     expect(first.stdout).toMatch(new RegExp(`Randomized\\s+${randomized}\\n`));
@@ -71,7 +80,9 @@ describe('npm run demo', () => {
     expect(first.stdout).toMatch(/Age \(years\), mean \(SD\)\s+\d+\.\d \(\d+\.\d\)/);
     expect(first.stdout).toContain('Baseline characteristics of case workers');
     expect(first.stdout).toMatch(/Profession, n \(%\)/);
-    expect(first.stdout).toMatch(/Case workers' years of experience, Welch two-sample t-test\n {2}SMCM .* vs TAU .*\n {2}t -?\d+\.\d\d, df \d+\.\d, p /);
+    expect(first.stdout).toMatch(
+      /Case workers' years of experience, Welch two-sample t-test\n {2}SMCM .* vs TAU .*\n {2}t -?\d+\.\d\d, df \d+\.\d, p /,
+    );
     expect(first.stdout).toContain(`${first.result.baseUrl}/v1/trials/${first.result.run.trial.id}/consort.svg`);
     expect(first.stdout).toContain('curl -s -H "Authorization: Bearer td_');
     expect(second.stdout).toContain('curl -s -H "Authorization: Bearer $TRIALDESK_KEY"');
@@ -83,7 +94,9 @@ describe('npm run demo', () => {
     expect(coupons.issued).toHaveLength(24);
     expect(coupons.issued.filter((coupon) => coupon.arm === 'SMCM')).toHaveLength(12);
     expect(new Set(coupons.issued.map((coupon) => coupon.reference)).size).toBe(24);
-    expect(coupons.summary.byType).toEqual([expect.objectContaining({ incentive: 'interview_coupon', currency: 'HKD', netCount: 24, netAmount: 1200 })]);
+    expect(coupons.summary.byType).toEqual([
+      expect.objectContaining({ incentive: 'interview_coupon', currency: 'HKD', netCount: 24, netAmount: 1200 }),
+    ]);
     expect(first.stdout).toContain('Interview coupons: 24 issued');
     expect(first.stdout).toContain('interview_coupon: 24 net, HK$1,200');
   });
@@ -98,8 +111,13 @@ describe('npm run demo', () => {
   it('talks to the service only through the typed client over HTTP', () => {
     const { result, requests } = first;
     expect(requests).toHaveLength(countRequests(result.cohort, result.run));
-    for (const request of requests) expect(request.url.startsWith(`${result.baseUrl}/v1/`) || request.url === `${result.baseUrl}/openapi.json`).toBe(true);
-    expect(requests.filter((request) => request.url.endsWith('/randomization'))).toHaveLength(Object.keys(result.run.allocations).length);
+    for (const request of requests)
+      expect(request.url.startsWith(`${result.baseUrl}/v1/`) || request.url === `${result.baseUrl}/openapi.json`).toBe(
+        true,
+      );
+    expect(requests.filter((request) => request.url.endsWith('/randomization'))).toHaveLength(
+      Object.keys(result.run.allocations).length,
+    );
   });
 
   it('reports progress on stderr as lines when stderr is not a terminal', () => {
@@ -112,20 +130,26 @@ describe('the demo cohort', () => {
   const today = '2026-03-31';
 
   it('is the same for the same seed and differs for another', () => {
-    expect(generateCohort({ seed: '7', participants: 120, today })).toEqual(generateCohort({ seed: '7', participants: 120, today }));
-    expect(generateCohort({ seed: '8', participants: 120, today })).not.toEqual(generateCohort({ seed: '7', participants: 120, today }));
+    expect(generateCohort({ seed: '7', participants: 120, today })).toEqual(
+      generateCohort({ seed: '7', participants: 120, today }),
+    );
+    expect(generateCohort({ seed: '8', participants: 120, today })).not.toEqual(
+      generateCohort({ seed: '7', participants: 120, today }),
+    );
   });
 
   it('looks like the paper and never dates anything after today', () => {
     const cohort = generateCohort({ seed: '2018', participants: 2000, today });
     const people = cohort.serviceUsers;
-    const share = (predicate: (person: (typeof people)[number]) => boolean) => people.filter(predicate).length / people.length;
+    const share = (predicate: (person: (typeof people)[number]) => boolean) =>
+      people.filter(predicate).length / people.length;
     expect(share((p) => p.pathway.kind === 'ineligible')).toBeGreaterThan(0.2);
     expect(share((p) => p.pathway.kind === 'ineligible')).toBeLessThan(0.3);
     expect(people.some((p) => p.pathway.kind === 'ineligible' && p.pathway.unmet.length === 2)).toBe(true);
     expect(share((p) => p.pathway.kind === 'declined_consent')).toBeGreaterThan(0.05);
     expect(share((p) => p.pathway.kind === 'declined_consent')).toBeLessThan(0.11);
-    for (const kind of ['declined_event', 'not_randomized', 'pending', 'randomized'] as const) expect(people.some((p) => p.pathway.kind === kind)).toBe(true);
+    for (const kind of ['declined_event', 'not_randomized', 'pending', 'randomized'] as const)
+      expect(people.some((p) => p.pathway.kind === kind)).toBe(true);
 
     const baselines = people.flatMap((p) => (p.baseline ? [p.baseline] : []));
     const mean = baselines.reduce((sum, b) => sum + b.age, 0) / baselines.length;
@@ -173,8 +197,16 @@ describe('demo plumbing', () => {
   });
 
   it('reads --url and --key from the environment, and refuses half a target', () => {
-    expect(parseDemoArguments([], { TRIALDESK_URL: 'http://td:3000', TRIALDESK_KEY: 'k' })).toMatchObject({ url: 'http://td:3000', key: 'k', participants: 300 });
-    expect(parseDemoArguments(['--participants', '60', '--seed', 'x'], {})).toMatchObject({ url: null, participants: 60, seed: 'x' });
+    expect(parseDemoArguments([], { TRIALDESK_URL: 'http://td:3000', TRIALDESK_KEY: 'k' })).toMatchObject({
+      url: 'http://td:3000',
+      key: 'k',
+      participants: 300,
+    });
+    expect(parseDemoArguments(['--participants', '60', '--seed', 'x'], {})).toMatchObject({
+      url: null,
+      participants: 60,
+      seed: 'x',
+    });
     expect(() => parseDemoArguments(['--url', 'http://td:3000'], {})).toThrow(UsageError);
     expect(() => parseDemoArguments(['--participants', 'many'], {})).toThrow(UsageError);
   });

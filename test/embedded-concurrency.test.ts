@@ -49,7 +49,9 @@ describe('embedded database under concurrency', () => {
         withTransaction(db.knex, async (trx) => {
           const { value } = await trx('counter_probe').where({ id: 1 }).first();
           await pause();
-          await trx('counter_probe').where({ id: 1 }).update({ value: value + 1 });
+          await trx('counter_probe')
+            .where({ id: 1 })
+            .update({ value: value + 1 });
         }),
       ),
     );
@@ -73,10 +75,16 @@ describe('embedded database under concurrency', () => {
     if (bootstrap.kind !== 'generated') throw new Error('expected a fresh key');
     const agent = supertest(createApp({ db }));
     const responses = await Promise.all(
-      Array.from({ length: 30 }, () => agent.post('/v1/trials').set('Authorization', `Bearer ${bootstrap.key}`).send(smcmTrialInput())),
+      Array.from({ length: 30 }, () =>
+        agent.post('/v1/trials').set('Authorization', `Bearer ${bootstrap.key}`).send(smcmTrialInput()),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(30).fill(201));
-    const audits = await db.knex('audit_events').where({ action: 'trial.created' }).count<{ n: number }[]>('* as n').first();
+    const audits = await db
+      .knex('audit_events')
+      .where({ action: 'trial.created' })
+      .count<{ n: number }[]>('* as n')
+      .first();
     expect(audits!.n).toBe(30);
   });
 });

@@ -19,7 +19,10 @@ beforeAll(async () => {
   if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
   adminKey = bootstrap.key;
   logLines = [];
-  logger = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
+  logger = pino(
+    { level: 'trace' },
+    new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }),
+  );
 });
 afterAll(() => db.close());
 
@@ -38,14 +41,21 @@ describe('rate limiting per API key', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     expect(last!.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(last!.headers['retry-after']).toBe('1');
-    expect(last!.body).toMatchObject({ type: 'https://trialdesk.dev/problems/rate-limited', status: 429, retryAfterSeconds: 1 });
+    expect(last!.body).toMatchObject({
+      type: 'https://trialdesk.dev/problems/rate-limited',
+      status: 429,
+      retryAfterSeconds: 1,
+    });
     expect(last!.headers['ratelimit-limit']).toBe('5');
     expect(last!.headers['ratelimit-remaining']).toBe('0');
 
     const other = await agent.post('/v1/api-keys').set(auth(adminKey)).send({ name: 'second', role: 'monitor' });
     expect(other.status).toBe(429); // the admin key is still exhausted
     const fresh = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
-    const created = await supertest(fresh).post('/v1/api-keys').set(auth(adminKey)).send({ name: 'second', role: 'monitor' });
+    const created = await supertest(fresh)
+      .post('/v1/api-keys')
+      .set(auth(adminKey))
+      .send({ name: 'second', role: 'monitor' });
     expect(created.status).toBe(201);
     const monitor = await agent.get('/v1/trials').set(auth(created.body.key));
     expect(monitor.status).toBe(200);
@@ -56,7 +66,8 @@ describe('rate limiting per API key', () => {
     const app = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
     const agent = supertest(app);
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await agent.get('/v1/trials').set(auth(`not-a-real-key-${'x'.repeat(40)}`))).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await agent.get('/v1/trials').set(auth(`not-a-real-key-${'x'.repeat(40)}`))).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     // A key never seen before from the blocked address is refused unchecked, even a valid one...
     expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(429);
@@ -81,8 +92,14 @@ describe('rate limiting per API key', () => {
 describe('security headers and CORS', () => {
   it('sends the security headers on every answer: JSON, problem, HTML, 404', async () => {
     const agent = supertest(createApp({ db }));
-    for (const res of [await agent.get('/healthz'), await agent.get('/v1/trials'), await agent.get('/docs'), await agent.get('/nowhere')]) {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect([res.status, name, res.headers[name.toLowerCase()]]).toEqual([res.status, name, value]);
+    for (const res of [
+      await agent.get('/healthz'),
+      await agent.get('/v1/trials'),
+      await agent.get('/docs'),
+      await agent.get('/nowhere'),
+    ]) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect([res.status, name, res.headers[name.toLowerCase()]]).toEqual([res.status, name, value]);
       expect(res.headers['x-powered-by']).toBeUndefined();
     }
   });
@@ -92,7 +109,10 @@ describe('security headers and CORS', () => {
     const res = await agent.get('/v1/trials').set(auth(adminKey)).set('Origin', 'https://evil.example');
     expect(res.status).toBe(200);
     expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
-    const preflight = await agent.options('/v1/trials').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+    const preflight = await agent
+      .options('/v1/trials')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'POST');
     expect(preflight.status).toBe(405);
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -112,7 +132,10 @@ describe('security headers and CORS', () => {
     expect(res.headers['access-control-allow-origin']).toBe('https://monitor.example.org');
     expect(res.headers['access-control-expose-headers']).toMatch(/X-Request-Id/);
     expect(res.headers.vary).toMatch(/Origin/);
-    const other = await agent.get('/v1/trials').set(auth(adminKey)).set('Origin', 'https://monitor.example.org.evil.example');
+    const other = await agent
+      .get('/v1/trials')
+      .set(auth(adminKey))
+      .set('Origin', 'https://monitor.example.org.evil.example');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -129,7 +152,11 @@ describe('keys never reach the logs', () => {
     await agent.get('/v1/trials').set(auth(`${newKey}x`)); // 401
     await agent.get('/v1/trials').set('Authorization', `Basic ${newKey}`); // 401, malformed header
     await agent.get(`/v1/trials?key=${newKey}`).set(auth(adminKey)); // 422: a key pasted into the URL
-    await agent.post('/v1/trials').set(auth(adminKey)).set('Content-Type', 'application/json').send(`{"title": "${newKey}`); // 400 malformed JSON
+    await agent
+      .post('/v1/trials')
+      .set(auth(adminKey))
+      .set('Content-Type', 'application/json')
+      .send(`{"title": "${newKey}`); // 400 malformed JSON
     const { digestApiKey } = await import('../src/features/api-keys/api-keys');
     const log = logLines.join('');
     expect(logLines.length).toBeGreaterThanOrEqual(7);
@@ -154,14 +181,19 @@ onPostgres('database limits (PostgreSQL)', () => {
       await lock.raw('LOCK TABLE trials IN ACCESS EXCLUSIVE MODE');
       const started = Date.now();
       // Authentication reads api_keys (not locked); listing trials then blocks on the lock.
-      const [first, second] = await Promise.all([agent.get('/v1/trials').set(auth(adminKey)), agent.get('/v1/trials').set(auth(adminKey))]);
+      const [first, second] = await Promise.all([
+        agent.get('/v1/trials').set(auth(adminKey)),
+        agent.get('/v1/trials').set(auth(adminKey)),
+      ]);
       const elapsed = Date.now() - started;
       for (const res of [first, second]) {
         expect(res.status).toBe(503);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
         expect(res.headers['retry-after']).toBe('2');
       }
-      expect([first.body.detail, second.body.detail].sort().join(' | ')).toMatch(/statement timeout.*no database connection|no database connection.*statement timeout/);
+      expect([first.body.detail, second.body.detail].sort().join(' | ')).toMatch(
+        /statement timeout.*no database connection|no database connection.*statement timeout/,
+      );
       expect(elapsed).toBeLessThan(5_000);
     } finally {
       await lock.rollback();
@@ -177,7 +209,10 @@ describe('hostile requests found by fuzzing are refused as problem+json', () => 
   it('NUL in a body string or a query value: 422 with the pointer, nothing written', async () => {
     const agent = supertest(createApp({ db }));
     const before = (await db.knex('trials').count<{ n: number }[]>('* as n').first())!.n;
-    const inTitle = await agent.post('/v1/trials').set(auth(adminKey)).send(smcmTrialInput({ title: 'SMCM\u0000trial' }));
+    const inTitle = await agent
+      .post('/v1/trials')
+      .set(auth(adminKey))
+      .send(smcmTrialInput({ title: 'SMCM\u0000trial' }));
     expect(inTitle.status).toBe(422);
     expect(inTitle.body.errors).toEqual([{ pointer: '/title', detail: 'must not contain the NUL character (U+0000)' }]);
     const inQuery = await agent.get('/v1/trials?cursor=abc%00def').set(auth(adminKey));
@@ -220,11 +255,16 @@ describe('hostile requests found by fuzzing are refused as problem+json', () => 
         socket.on('error', reject);
       });
     try {
-      const conflicting = await raw('POST /v1/trials HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      const conflicting = await raw(
+        'POST /v1/trials HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      );
       expect(conflicting).toMatch(/^HTTP\/1\.1 400 /);
       expect(conflicting).toMatch(/content-type: application\/problem\+json/i);
       expect(conflicting).toMatch(/x-request-id: [0-9a-f-]{36}/i);
-      expect(JSON.parse(conflicting.split('\r\n\r\n')[1]!)).toMatchObject({ status: 400, type: 'https://trialdesk.dev/problems/malformed-request' });
+      expect(JSON.parse(conflicting.split('\r\n\r\n')[1]!)).toMatchObject({
+        status: 400,
+        type: 'https://trialdesk.dev/problems/malformed-request',
+      });
       const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       expect(huge).toMatch(/^HTTP\/1\.1 431 /);
       expect(JSON.parse(huge.split('\r\n\r\n')[1]!)).toMatchObject({ status: 431 });
@@ -249,7 +289,9 @@ describe('an operation without a body waits for the whole request', () => {
     try {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = net.connect(port, '127.0.0.1', () => {
-          socket.write(`POST /v1/trials/${trialId}/activation HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${adminKey}\r\nContent-Length: 100\r\n\r\n{"half":`);
+          socket.write(
+            `POST /v1/trials/${trialId}/activation HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${adminKey}\r\nContent-Length: 100\r\n\r\n{"half":`,
+          );
           setTimeout(() => socket.end(), 300);
         });
         let text = '';

@@ -1,7 +1,14 @@
 import { createTestDatabase, TestDatabase } from './support/database';
 
 /** Small global tables that Citus would replicate to every node (docs/scaling.md). */
-const REFERENCE_TABLES = new Set(['trials', 'api_keys', 'system_audit_events', 'system_audit_chain_head', 'knex_migrations', 'knex_migrations_lock']);
+const REFERENCE_TABLES = new Set([
+  'trials',
+  'api_keys',
+  'system_audit_events',
+  'system_audit_chain_head',
+  'knex_migrations',
+  'knex_migrations_lock',
+]);
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -16,7 +23,10 @@ interface ConstraintRow {
   columns: string[];
 }
 
-export function violations(tables: { table_name: string; has_trial_id: boolean }[], constraints: ConstraintRow[]): string[] {
+export function violations(
+  tables: { table_name: string; has_trial_id: boolean }[],
+  constraints: ConstraintRow[],
+): string[] {
   const problems: string[] = [];
   for (const table of tables) {
     if (REFERENCE_TABLES.has(table.table_name)) continue;
@@ -24,11 +34,13 @@ export function violations(tables: { table_name: string; has_trial_id: boolean }
   }
   const withPrimaryKey = new Set(constraints.filter((c) => c.constraint_type === 'p').map((c) => c.table_name));
   for (const table of tables) {
-    if (!REFERENCE_TABLES.has(table.table_name) && !withPrimaryKey.has(table.table_name)) problems.push(`${table.table_name} has no primary key`);
+    if (!REFERENCE_TABLES.has(table.table_name) && !withPrimaryKey.has(table.table_name))
+      problems.push(`${table.table_name} has no primary key`);
   }
   for (const c of constraints) {
     if (REFERENCE_TABLES.has(c.table_name)) continue;
-    if (!c.columns.includes('trial_id')) problems.push(`${c.table_name}.${c.constraint_name} does not include trial_id`);
+    if (!c.columns.includes('trial_id'))
+      problems.push(`${c.table_name}.${c.constraint_name} does not include trial_id`);
   }
   return problems;
 }
@@ -79,9 +91,18 @@ describe('schema distribution rule', () => {
         ],
         [
           { table_name: 'participants', constraint_name: 'participants_pkey', constraint_type: 'p', columns: ['id'] },
-          { table_name: 'participants', constraint_name: 'participants_label_key', constraint_type: 'u', columns: ['label', 'trial_id'] },
+          {
+            table_name: 'participants',
+            constraint_name: 'participants_label_key',
+            constraint_type: 'u',
+            columns: ['label', 'trial_id'],
+          },
         ],
       ),
-    ).toEqual(['orphans has no trial_id column', 'orphans has no primary key', 'participants.participants_pkey does not include trial_id']);
+    ).toEqual([
+      'orphans has no trial_id column',
+      'orphans has no primary key',
+      'participants.participants_pkey does not include trial_id',
+    ]);
   });
 });

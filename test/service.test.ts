@@ -29,7 +29,8 @@ describe('service endpoints', () => {
     const res = await t.call('get', '/docs', { key: null });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
-    for (const id of ['createTrial', 'activateTrial', 'createApiKey', 'listTrialAuditEvents']) expect(res.text).toContain(`id="op-${id}"`);
+    for (const id of ['createTrial', 'activateTrial', 'createApiKey', 'listTrialAuditEvents'])
+      expect(res.text).toContain(`id="op-${id}"`);
     expect(res.text).toContain('id="schema-TrialInput"');
   });
 
@@ -47,7 +48,11 @@ describe('problem+json for every failure', () => {
     const res = await t.call('get', '/v1/nothing-here');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: 'https://trialdesk.dev/problems/not-found', status: 404, title: 'Not found' });
+    expect(res.body).toMatchObject({
+      type: 'https://trialdesk.dev/problems/not-found',
+      status: 404,
+      title: 'Not found',
+    });
   });
 
   it('405 with Allow for a known path and an unknown method', async () => {
@@ -75,13 +80,20 @@ describe('problem+json for every failure', () => {
   });
 
   it('422 with one pointer per failing field, including unknown properties and query parameters', async () => {
-    const res = await t.call('post', '/v1/trials', { body: { code: 'bad code!', arms: [{ code: 'A', name: 'A', ratio: 0 }], extra: true } });
+    const res = await t.call('post', '/v1/trials', {
+      body: { code: 'bad code!', arms: [{ code: 'A', name: 'A', ratio: 0 }], extra: true },
+    });
     expect(res.status).toBe(422);
     const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer);
-    expect(pointers).toEqual(expect.arrayContaining(['/code', '/title', '/randomization', '/arms', '/arms/0/ratio', '/extra']));
+    expect(pointers).toEqual(
+      expect.arrayContaining(['/code', '/title', '/randomization', '/arms', '/arms/0/ratio', '/extra']),
+    );
     const query = await t.call('get', '/v1/trials?limit=0&bogus=1');
     expect(query.status).toBe(422);
-    expect(query.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(['/query/bogus', '/query/limit']);
+    expect(query.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      '/query/bogus',
+      '/query/limit',
+    ]);
     const path = await t.call('get', '/v1/trials/not-a-uuid');
     expect(path.status).toBe(422);
     expect(path.body.errors).toEqual([{ pointer: '/path/trialId', detail: 'must match format "uuid"' }]);

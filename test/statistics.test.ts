@@ -1,4 +1,4 @@
-import { relativeError } from '../src/features/statistics/r-reference';
+import { relativeError } from './support/r-reference';
 import { startTestApp, TestApp } from './support/test-app';
 import contingencyFixture from './fixtures/r/contingency.json';
 import rankSumFixture from './fixtures/r/rank-sum.json';
@@ -44,7 +44,8 @@ describe('t-test endpoint against R', () => {
       const res = await t.call('post', '/v1/stats/t-test', { body: tTestBody(c) });
       expect(res.status).toBe(200);
       const e = c.expected;
-      for (const field of ['t', 'df', 'p', 'meanDifference', 'standardError', 'hedgesG'] as const) expectClose(`${c.name} ${field}`, res.body[field], e[field], errors);
+      for (const field of ['t', 'df', 'p', 'meanDifference', 'standardError', 'hedgesG'] as const)
+        expectClose(`${c.name} ${field}`, res.body[field], e[field], errors);
       expectClose(`${c.name} lower`, res.body.confidenceInterval.lower, e.confidenceInterval.lower, errors);
       expectClose(`${c.name} upper`, res.body.confidenceInterval.upper, e.confidenceInterval.upper, errors);
       expectClose(`${c.name} sd1`, res.body.groups[0].sd, e.group1.sd, errors);
@@ -55,7 +56,12 @@ describe('t-test endpoint against R', () => {
 
   it("reproduces the seed paper's case-worker Welch test: t(6.76) = -1.29, p = .24", async () => {
     const res = await t.call('post', '/v1/stats/t-test', {
-      body: { groups: [{ label: 'SMCM', mean: 4.29, sd: 2.08, n: 7 }, { label: 'TAU', mean: 8.43, sd: 8.24, n: 7 }] },
+      body: {
+        groups: [
+          { label: 'SMCM', mean: 4.29, sd: 2.08, n: 7 },
+          { label: 'TAU', mean: 8.43, sd: 8.24, n: 7 },
+        ],
+      },
     });
     expect(res.body.method).toBe('welch');
     expect(res.body.df.toFixed(2)).toBe('6.76');
@@ -65,16 +71,48 @@ describe('t-test endpoint against R', () => {
   });
 
   it('reports one-sided intervals with null for the infinite bound', async () => {
-    const res = await t.call('post', '/v1/stats/t-test', { body: { alternative: 'greater', groups: [{ label: 'a', values: [1, 2, 3, 4] }, { label: 'b', values: [2, 3, 5, 9] }] } });
+    const res = await t.call('post', '/v1/stats/t-test', {
+      body: {
+        alternative: 'greater',
+        groups: [
+          { label: 'a', values: [1, 2, 3, 4] },
+          { label: 'b', values: [2, 3, 5, 9] },
+        ],
+      },
+    });
     expect(res.body.confidenceInterval.upper).toBeNull();
     expect(typeof res.body.confidenceInterval.lower).toBe('number');
   });
 
   it('refuses degenerate input with the reason, never NaN', async () => {
     const cases: [object, string][] = [
-      [{ groups: [{ label: 'a', values: [1] }, { label: 'b', values: [2, 3] }] }, '/groups/0'],
-      [{ groups: [{ label: 'a', values: [2, 2, 2] }, { label: 'b', values: [5, 5] }] }, ''],
-      [{ groups: [{ label: 'a', mean: 1, sd: 1, n: 1 }, { label: 'b', mean: 1, sd: 1, n: 5 }] }, '/groups/0'],
+      [
+        {
+          groups: [
+            { label: 'a', values: [1] },
+            { label: 'b', values: [2, 3] },
+          ],
+        },
+        '/groups/0',
+      ],
+      [
+        {
+          groups: [
+            { label: 'a', values: [2, 2, 2] },
+            { label: 'b', values: [5, 5] },
+          ],
+        },
+        '',
+      ],
+      [
+        {
+          groups: [
+            { label: 'a', mean: 1, sd: 1, n: 1 },
+            { label: 'b', mean: 1, sd: 1, n: 5 },
+          ],
+        },
+        '/groups/0',
+      ],
     ];
     for (const [body, pointerStart] of cases) {
       const res = await t.call('post', '/v1/stats/t-test', { body });
@@ -82,7 +120,12 @@ describe('t-test endpoint against R', () => {
       expect(res.text).not.toMatch(/NaN|Infinity/);
       expect(res.body.errors[0].pointer.startsWith(pointerStart)).toBe(true);
     }
-    const huge = await t.call('post', '/v1/stats/t-test', { raw: { contentType: 'application/json', data: '{"groups":[{"label":"a","values":[1e999,2]},{"label":"b","values":[1,2]}]}' } });
+    const huge = await t.call('post', '/v1/stats/t-test', {
+      raw: {
+        contentType: 'application/json',
+        data: '{"groups":[{"label":"a","values":[1e999,2]},{"label":"b","values":[1,2]}]}',
+      },
+    });
     expect(huge.status).toBe(422);
   });
 });
@@ -105,7 +148,9 @@ describe('contingency endpoint against R', () => {
     for (const c of contingencyFixture.fisher) {
       const res = await t.call('post', '/v1/stats/contingency', { body: { table: c.table } });
       // fisher.test gives 1 for a table with an empty row, chisq.test NaN; the combined endpoint refuses it.
-      const hasEmptyMargin = c.table.some((row) => row.every((x) => x === 0)) || c.table[0]!.some((_, j) => c.table.every((row) => row[j] === 0));
+      const hasEmptyMargin =
+        c.table.some((row) => row.every((x) => x === 0)) ||
+        c.table[0]!.some((_, j) => c.table.every((row) => row[j] === 0));
       expect([c.name, res.status]).toEqual([c.name, hasEmptyMargin ? 422 : 200]);
       if (hasEmptyMargin) continue;
       expectClose(`${c.name} fisher`, res.body.fisherExact.p, c.expected.p, errors);
@@ -115,10 +160,27 @@ describe('contingency endpoint against R', () => {
   }, 240_000);
 
   it('refuses an empty row and tables beyond the exact-test limit with 422', async () => {
-    const empty = await t.call('post', '/v1/stats/contingency', { body: { table: [[0, 0], [3, 4]] } });
+    const empty = await t.call('post', '/v1/stats/contingency', {
+      body: {
+        table: [
+          [0, 0],
+          [3, 4],
+        ],
+      },
+    });
     expect(empty.status).toBe(422);
     expect(empty.body.errors[0].pointer).toMatch(/^\/table/);
-    const big = await t.call('post', '/v1/stats/contingency', { body: { table: [[40, 35, 30, 25, 20], [20, 25, 30, 35, 40], [30, 30, 30, 30, 30], [25, 35, 20, 40, 30], [33, 27, 31, 29, 30]] } });
+    const big = await t.call('post', '/v1/stats/contingency', {
+      body: {
+        table: [
+          [40, 35, 30, 25, 20],
+          [20, 25, 30, 35, 40],
+          [30, 30, 30, 30, 30],
+          [25, 35, 20, 40, 30],
+          [33, 27, 31, 29, 30],
+        ],
+      },
+    });
     expect(big.status).toBe(422);
     expect(big.body.errors[0].detail).toMatch(/limit|large|steps/i);
   }, 120_000);
@@ -128,7 +190,9 @@ describe('Mann-Whitney endpoint against R', () => {
   it('matches wilcox.test on every fixture case', async () => {
     const errors: string[] = [];
     for (const c of rankSumFixture.cases) {
-      const res = await t.call('post', '/v1/stats/mann-whitney', { body: { x: c.group1, y: c.group2, alternative: alternative(c.alternative as RAlternative) } });
+      const res = await t.call('post', '/v1/stats/mann-whitney', {
+        body: { x: c.group1, y: c.group2, alternative: alternative(c.alternative as RAlternative) },
+      });
       expect(res.status).toBe(200);
       expectClose(`${c.name} W`, res.body.W, c.expected.w, errors);
       expectClose(`${c.name} p`, res.body.p, c.expected.p, errors);

@@ -23,8 +23,16 @@ describe('creating and reading trials', () => {
     expect(read.status).toBe(200);
     expect(read.body).toEqual(res.body);
     expect(read.body.incentives).toEqual(input.incentives);
-    expect(read.body.incentives[0]).toMatchObject({ code: 'interview_coupon', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 });
-    expect(await t.db.knex('incentive_types').where({ trial_id: res.body.id }).first('amount_minor')).toEqual({ amount_minor: 5000 });
+    expect(read.body.incentives[0]).toMatchObject({
+      code: 'interview_coupon',
+      amount: 50,
+      currency: 'HKD',
+      roles: ['service_user'],
+      maxPerParticipant: 1,
+    });
+    expect(await t.db.knex('incentive_types').where({ trial_id: res.body.id }).first('amount_minor')).toEqual({
+      amount_minor: 5000,
+    });
   });
 
   it('keeps decimal amounts exact in two- and three-decimal currencies', async () => {
@@ -36,7 +44,18 @@ describe('creating and reading trials', () => {
     });
     expect(trial.incentives.map((i) => i.amount)).toEqual([0.3, 1.005]);
     const bad = await t.call('post', '/v1/trials', {
-      body: smcmTrialInput({ incentives: [{ code: 'c', description: 'x', amount: 0.1 + 0.2, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 }] }),
+      body: smcmTrialInput({
+        incentives: [
+          {
+            code: 'c',
+            description: 'x',
+            amount: 0.1 + 0.2,
+            currency: 'HKD',
+            roles: ['service_user'],
+            maxPerParticipant: 1,
+          },
+        ],
+      }),
     });
     expect(bad.status).toBe(422);
     expect(pointersOf(bad.body)).toEqual(['/incentives/0/amount']);
@@ -58,13 +77,28 @@ describe('creating and reading trials', () => {
       }),
     });
     expect(res.status).toBe(422);
-    expect(pointersOf(res.body).sort()).toEqual(['/arms/1/code', '/baselineVariables/0/levels', '/baselineVariables/1/max', '/randomization/blockSizes/1', '/randomization/stratifyBy/1'].sort());
+    expect(pointersOf(res.body).sort()).toEqual(
+      [
+        '/arms/1/code',
+        '/baselineVariables/0/levels',
+        '/baselineVariables/1/max',
+        '/randomization/blockSizes/1',
+        '/randomization/stratifyBy/1',
+      ].sort(),
+    );
     expect(await t.db.knex('trials').count<{ n: number }[]>('* as n').first()).toEqual(before);
   });
 
   it('refuses an unknown randomization method and a ratio of zero at the schema', async () => {
     const res = await t.call('post', '/v1/trials', {
-      body: { ...smcmTrialInput(), randomization: { method: 'coin_toss' }, arms: [{ code: 'A', name: 'A', ratio: 0 }, { code: 'B', name: 'B', ratio: 1 }] },
+      body: {
+        ...smcmTrialInput(),
+        randomization: { method: 'coin_toss' },
+        arms: [
+          { code: 'A', name: 'A', ratio: 0 },
+          { code: 'B', name: 'B', ratio: 1 },
+        ],
+      },
     });
     expect(res.status).toBe(422);
     expect(pointersOf(res.body)).toEqual(expect.arrayContaining(['/randomization/method', '/arms/0/ratio']));
@@ -87,7 +121,10 @@ describe('creating and reading trials', () => {
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { items: { id: string; status: string }[]; nextCursor: string | null } } = await t.call('get', `/v1/trials?limit=2&status=setup${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { body: { items: { id: string; status: string }[]; nextCursor: string | null } } = await t.call(
+        'get',
+        `/v1/trials?limit=2&status=setup${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.body.items.every((item) => item.status === 'setup')).toBe(true);
       ids.push(...page.body.items.map((item) => item.id));
       cursor = page.body.nextCursor;
@@ -102,20 +139,40 @@ describe('creating and reading trials', () => {
 describe('changing a trial in set-up', () => {
   it('replaces the given fields, bumps the version and honours If-Match', async () => {
     const trial = await createTrial(t);
-    const patched = await t.call('patch', `/v1/trials/${trial.id}`, { body: { title: 'Renamed', arms: [{ code: 'SMCM', name: 'SMCM', ratio: 2 }, { code: 'TAU', name: 'TAU', ratio: 1 }], randomization: { method: 'permuted_block', blockSizes: [3, 6] } }, headers: { 'If-Match': '"1"' } });
+    const patched = await t.call('patch', `/v1/trials/${trial.id}`, {
+      body: {
+        title: 'Renamed',
+        arms: [
+          { code: 'SMCM', name: 'SMCM', ratio: 2 },
+          { code: 'TAU', name: 'TAU', ratio: 1 },
+        ],
+        randomization: { method: 'permuted_block', blockSizes: [3, 6] },
+      },
+      headers: { 'If-Match': '"1"' },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ title: 'Renamed', version: 2, eligibility: trial.eligibility });
     expect(patched.body.arms.map((a: { ratio: number }) => a.ratio)).toEqual([2, 1]);
     expect(patched.headers.etag).toBe('"2"');
 
-    const stale = await t.call('patch', `/v1/trials/${trial.id}`, { body: { title: 'Lost update' }, headers: { 'If-Match': '"1"' } });
+    const stale = await t.call('patch', `/v1/trials/${trial.id}`, {
+      body: { title: 'Lost update' },
+      headers: { 'If-Match': '"1"' },
+    });
     expect(stale.status).toBe(412);
     expect((await t.call('get', `/v1/trials/${trial.id}`)).body.title).toBe('Renamed');
   });
 
   it('checks the merged configuration: ratios changed alone must still divide the block sizes', async () => {
     const trial = await createTrial(t);
-    const res = await t.call('patch', `/v1/trials/${trial.id}`, { body: { arms: [{ code: 'A', name: 'A', ratio: 2 }, { code: 'B', name: 'B', ratio: 1 }] } });
+    const res = await t.call('patch', `/v1/trials/${trial.id}`, {
+      body: {
+        arms: [
+          { code: 'A', name: 'A', ratio: 2 },
+          { code: 'B', name: 'B', ratio: 1 },
+        ],
+      },
+    });
     expect(res.status).toBe(422);
     expect(pointersOf(res.body)).toEqual(['/randomization/blockSizes/0', '/randomization/blockSizes/1']); // 2 and 4 are not multiples of 3
   });
@@ -133,9 +190,13 @@ describe('changing a list trial whose allocation table was uploaded', () => {
   it('keeps the table when arms and randomization stay, and discards it (audited) when they change', async () => {
     const trial = await createTrial(t, { randomization: { method: 'list' } });
     await addSites(t, trial.id, ['A']);
-    const upload = await t.call('put', `/v1/trials/${trial.id}/allocation-table`, { body: { rows: ['SMCM', 'TAU', 'TAU'].map((arm) => ({ stratum: {}, arm })) } });
+    const upload = await t.call('put', `/v1/trials/${trial.id}/allocation-table`, {
+      body: { rows: ['SMCM', 'TAU', 'TAU'].map((arm) => ({ stratum: {}, arm })) },
+    });
     expect(upload.status).toBe(200);
-    const rows = async () => (await t.db.knex('allocation_table_rows').where({ trial_id: trial.id }).count<{ n: number }[]>('* as n').first())!.n;
+    const rows = async () =>
+      (await t.db.knex('allocation_table_rows').where({ trial_id: trial.id }).count<{ n: number }[]>('* as n').first())!
+        .n;
     expect(await rows()).toBe(3);
 
     const kept = await t.call('patch', `/v1/trials/${trial.id}`, { body: { title: 'Retitled', consentForms: [] } });
@@ -146,7 +207,9 @@ describe('changing a list trial whose allocation table was uploaded', () => {
     const changed = await t.call('patch', `/v1/trials/${trial.id}`, { body: { arms } });
     expect(changed.status).toBe(200);
     expect(await rows()).toBe(0);
-    const audit = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=50`)).body.items.filter((e: { action: string }) => e.action === 'trial.updated');
+    const audit = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=50`)).body.items.filter(
+      (e: { action: string }) => e.action === 'trial.updated',
+    );
     expect(audit.at(-1).after.allocationTableDiscarded).toEqual({ rows: 3, because: 'arms or randomization changed' });
     expect(audit[0].after.allocationTableDiscarded).toBeUndefined();
   });
@@ -161,7 +224,13 @@ describe('sites and activation', () => {
     const dup = await t.call('post', `/v1/trials/${trial.id}/sites`, { body: { code: 'A', name: 'again' } });
     expect(dup.status).toBe(409);
     expect(dup.body.type).toBe('https://trialdesk.dev/problems/duplicate-site');
-    expect((await t.call('post', '/v1/trials/00000000-0000-4000-8000-000000000000/sites', { body: { code: 'A', name: 'x' } })).status).toBe(404);
+    expect(
+      (
+        await t.call('post', '/v1/trials/00000000-0000-4000-8000-000000000000/sites', {
+          body: { code: 'A', name: 'x' },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('needs a site to activate, activates once, and locks the design afterwards', async () => {
@@ -177,26 +246,47 @@ describe('sites and activation', () => {
 
     const twice = await t.call('post', `/v1/trials/${trial.id}/activation`);
     expect(twice.status).toBe(409);
-    const patch = await t.call('patch', `/v1/trials/${trial.id}`, { body: { arms: [{ code: 'X', name: 'X', ratio: 1 }, { code: 'Y', name: 'Y', ratio: 1 }] } });
+    const patch = await t.call('patch', `/v1/trials/${trial.id}`, {
+      body: {
+        arms: [
+          { code: 'X', name: 'X', ratio: 1 },
+          { code: 'Y', name: 'Y', ratio: 1 },
+        ],
+      },
+    });
     expect(patch.status).toBe(409);
-    expect(patch.body).toMatchObject({ type: 'https://trialdesk.dev/problems/trial-not-in-setup', trialStatus: 'active' });
+    expect(patch.body).toMatchObject({
+      type: 'https://trialdesk.dev/problems/trial-not-in-setup',
+      trialStatus: 'active',
+    });
     const site = await t.call('post', `/v1/trials/${trial.id}/sites`, { body: { code: 'D', name: 'new centre' } });
     expect(site.status).toBe(409);
     expect(site.body.type).toBe('https://trialdesk.dev/problems/strata-locked');
-    expect((await t.call('get', `/v1/trials/${trial.id}`)).body.arms.map((a: { code: string }) => a.code)).toEqual(['SMCM', 'TAU']);
+    expect((await t.call('get', `/v1/trials/${trial.id}`)).body.arms.map((a: { code: string }) => a.code)).toEqual([
+      'SMCM',
+      'TAU',
+    ]);
   });
 
   it('still takes new sites after activation when sites are not strata', async () => {
     const trial = await createActiveTrial(t, { randomization: { method: 'permuted_block', blockSizes: [4] } });
-    expect((await t.call('post', `/v1/trials/${trial.id}/sites`, { body: { code: 'D', name: 'new centre' } })).status).toBe(201);
+    expect(
+      (await t.call('post', `/v1/trials/${trial.id}/sites`, { body: { code: 'D', name: 'new centre' } })).status,
+    ).toBe(201);
   });
 
   it('serialises concurrent activations: exactly one wins', async () => {
     const trial = await createTrial(t);
     await addSites(t, trial.id, ['A']);
-    const results = await Promise.all(Array.from({ length: 8 }, () => t.call('post', `/v1/trials/${trial.id}/activation`)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => t.call('post', `/v1/trials/${trial.id}/activation`)),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
-    const audits = await t.db.knex('audit_events').where({ trial_id: trial.id, action: 'trial.activated' }).count<{ n: number }[]>('* as n').first();
+    const audits = await t.db
+      .knex('audit_events')
+      .where({ trial_id: trial.id, action: 'trial.activated' })
+      .count<{ n: number }[]>('* as n')
+      .first();
     expect(audits!.n).toBe(1);
   });
 });

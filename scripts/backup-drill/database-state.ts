@@ -25,7 +25,9 @@ export async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url, application_name: 'trialdesk-backup-drill' });
   await client.connect();
   // Row text depends on these settings; fixing them makes the digests comparable between sessions.
-  await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'`);
+  await client.query(
+    `SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'`,
+  );
   return client;
 }
 
@@ -100,7 +102,11 @@ export async function attemptTamper(client: Client, statement: string): Promise<
   await client.query('BEGIN');
   try {
     const result = await client.query(statement);
-    return { statement, refused: false, outcome: `not refused: ${result.command} affected ${result.rowCount ?? 0} row(s)` };
+    return {
+      statement,
+      refused: false,
+      outcome: `not refused: ${result.command} affected ${result.rowCount ?? 0} row(s)`,
+    };
   } catch (error) {
     const message = (error as Error).message;
     return { statement, refused: /append-only/.test(message), outcome: message };
@@ -119,9 +125,20 @@ export const TAMPER_STATEMENTS: readonly string[] = [
 ];
 
 /** The chain link of one audit row: its previous hash, hex (null for the first row, undefined when there is no such row). */
-export async function previousHashAt(client: Client, trialId: string | null, sequence: number): Promise<string | null | undefined> {
-  const { rows } = trialId === null
-    ? await client.query<{ previous: string | null }>(`SELECT encode(previous_hash, 'hex') AS previous FROM system_audit_events WHERE chain_seq = $1`, [sequence])
-    : await client.query<{ previous: string | null }>(`SELECT encode(previous_hash, 'hex') AS previous FROM audit_events WHERE trial_id = $1 AND chain_seq = $2`, [trialId, sequence]);
+export async function previousHashAt(
+  client: Client,
+  trialId: string | null,
+  sequence: number,
+): Promise<string | null | undefined> {
+  const { rows } =
+    trialId === null
+      ? await client.query<{ previous: string | null }>(
+          `SELECT encode(previous_hash, 'hex') AS previous FROM system_audit_events WHERE chain_seq = $1`,
+          [sequence],
+        )
+      : await client.query<{ previous: string | null }>(
+          `SELECT encode(previous_hash, 'hex') AS previous FROM audit_events WHERE trial_id = $1 AND chain_seq = $2`,
+          [trialId, sequence],
+        );
   return rows.length === 0 ? undefined : rows[0]!.previous;
 }

@@ -33,7 +33,12 @@ function libpqConnection(url: string): { dbname: string; env: NodeJS.ProcessEnv 
 }
 
 /** Runs `name` from the bin directory against the database at `url` (passed as --dbname), timing it. */
-export function runPgTool(tools: PgTools, name: 'pg_dump' | 'pg_restore', url: string, args: readonly string[]): Promise<ToolRun> {
+export function runPgTool(
+  tools: PgTools,
+  name: 'pg_dump' | 'pg_restore',
+  url: string,
+  args: readonly string[],
+): Promise<ToolRun> {
   const connection = libpqConnection(url);
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -44,7 +49,11 @@ export function runPgTool(tools: PgTools, name: 'pg_dump' | 'pg_restore', url: s
       (error, stdout, stderr) => {
         const seconds = (performance.now() - started) / 1000;
         if (error) {
-          reject(new Error(`${name} failed (${error.code ?? error.signal ?? 'error'}) after ${seconds.toFixed(1)} s:\n${stderr.trim() || error.message}`));
+          reject(
+            new Error(
+              `${name} failed (${error.code ?? error.signal ?? 'error'}) after ${seconds.toFixed(1)} s:\n${stderr.trim() || error.message}`,
+            ),
+          );
           return;
         }
         resolve({ seconds, stdout, stderr: stderr.trim() });

@@ -45,7 +45,12 @@ export interface DrillReport {
     caseWorkerBaselineIdentical: boolean;
   };
   /** ANALYZE records no statistics for an empty table, so `emptyTables` never get any. */
-  statistics: { tables: number; emptyTables: number; withStatisticsBeforeAnalyze: number; withStatisticsAfterAnalyze: number };
+  statistics: {
+    tables: number;
+    emptyTables: number;
+    withStatisticsBeforeAnalyze: number;
+    withStatisticsAfterAnalyze: number;
+  };
   consortMs: { beforeAnalyze: RequestTimings | { error: string }; afterAnalyze: RequestTimings | { error: string } };
   audit: { source: ChainState[]; restored: ChainState[]; headsEqual: boolean; afterWrite: ChainState[] };
   triggers: { count: number; identical: boolean; allEnabled: boolean; tamper: TamperAttempt[] };
@@ -67,7 +72,8 @@ function timing(t: RequestTimings | { error: string }): string {
 }
 
 function chainLine(state: ChainState, trialId: string): string {
-  const name = state.chain === 'system' ? 'system' : state.chain === trialId ? 'trial' : `trial ${state.chain.slice(0, 8)}`;
+  const name =
+    state.chain === 'system' ? 'system' : state.chain === trialId ? 'trial' : `trial ${state.chain.slice(0, 8)}`;
   const head = state.head === null ? 'empty' : `head #${state.head.sequence} ${shortHash(state.head.hash)}`;
   return `${name} ${state.valid ? 'valid' : 'INVALID'}, ${count(state.rowsChecked, 'row')}, ${head}`;
 }

@@ -12,7 +12,10 @@ import type { RunningService } from '../bench/service';
  * caller checks), then listening on an ephemeral port. No key is created: the key the source service
  * issued was restored with the data, so `adminKey` is the source's.
  */
-export async function startServiceOnExistingDatabase(url: string, adminKey: string): Promise<RunningService & { migrationsApplied: string[] }> {
+export async function startServiceOnExistingDatabase(
+  url: string,
+  adminKey: string,
+): Promise<RunningService & { migrationsApplied: string[] }> {
   const db = await createDb({ kind: 'postgresql', url, poolMax: 10, ...DEFAULT_DATABASE_LIMITS });
   let server: Server;
   let migrationsApplied: string[];

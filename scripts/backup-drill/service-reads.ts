@@ -20,7 +20,9 @@ export async function listTrialIds(client: TrialdeskClient): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await client.get('/v1/trials', { params: { query: { limit: 500, ...(cursor === undefined ? {} : { cursor }) } } });
+    const page = await client.get('/v1/trials', {
+      params: { query: { limit: 500, ...(cursor === undefined ? {} : { cursor }) } },
+    });
     ids.push(...page.items.map((trial) => trial.id));
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
@@ -39,7 +41,12 @@ const toChainState = (chain: string, verification: AuditChainVerification): Chai
 export async function verifyChains(client: TrialdeskClient, trialIds: readonly string[]): Promise<ChainState[]> {
   const states: ChainState[] = [];
   for (const trialId of trialIds) {
-    states.push(toChainState(trialId, await client.get('/v1/trials/{trialId}/audit/verification', { params: { path: { trialId } } })));
+    states.push(
+      toChainState(
+        trialId,
+        await client.get('/v1/trials/{trialId}/audit/verification', { params: { path: { trialId } } }),
+      ),
+    );
   }
   states.push(toChainState('system', await client.get('/v1/audit/verification')));
   return states;
@@ -56,8 +63,12 @@ export async function readTrial(client: TrialdeskClient, trialId: string): Promi
   const path = { trialId };
   return {
     consort: await client.get('/v1/trials/{trialId}/consort', { params: { path } }),
-    serviceUserBaseline: await client.get('/v1/trials/{trialId}/baseline', { params: { path, query: { role: 'service_user', tests: 'welch' } } }),
-    caseWorkerBaseline: await client.get('/v1/trials/{trialId}/baseline', { params: { path, query: { role: 'case_worker', tests: 'welch' } } }),
+    serviceUserBaseline: await client.get('/v1/trials/{trialId}/baseline', {
+      params: { path, query: { role: 'service_user', tests: 'welch' } },
+    }),
+    caseWorkerBaseline: await client.get('/v1/trials/{trialId}/baseline', {
+      params: { path, query: { role: 'case_worker', tests: 'welch' } },
+    }),
   };
 }
 
@@ -82,11 +93,22 @@ export async function timeRequests(count: number, request: () => Promise<unknown
 /** The JSON pointer of the first place two JSON values differ, or null when they are equal. */
 export function firstDifference(a: unknown, b: unknown, pointer = ''): string | null {
   if (a === b) return null;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return pointer || '/';
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  )
+    return pointer || '/';
   if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return `${pointer}/length`;
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   for (const key of keys) {
-    const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    const found = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+    );
     if (found !== null) return found;
   }
   return null;

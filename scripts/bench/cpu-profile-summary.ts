@@ -33,12 +33,18 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
   const internal = /^node:(?:internal\/)?([^/]+)/.exec(url);
   if (internal) return `node:${internal[1]!.replace(/\.js$/, '')}`;
   const local = /\/(src|scripts|test)\/([^/]+)(?:\/([^/]+))?/.exec(url);
-  if (local) return local[1] === 'src' && local[2] === 'features' && local[3] ? `src/features/${local[3]}` : `${local[1]}/${local[2]!.replace(/\.ts$/, '')}`;
+  if (local)
+    return local[1] === 'src' && local[2] === 'features' && local[3]
+      ? `src/features/${local[3]}`
+      : `${local[1]}/${local[2]!.replace(/\.ts$/, '')}`;
   return url;
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
   const top = Number(values.top);
   for (const file of positionals) {
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
@@ -72,7 +78,9 @@ function main(): void {
     const print = (title: string, map: Map<string, number>) => {
       console.log(`\n${title}`);
       for (const [name, micros] of [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-        console.log(`${((micros / total) * 100).toFixed(1).padStart(6)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${name}`);
+        console.log(
+          `${((micros / total) * 100).toFixed(1).padStart(6)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${name}`,
+        );
       }
     };
     console.log(`${file}: ${(total / 1000).toFixed(0)} ms of CPU, not counting idle`);

@@ -64,8 +64,14 @@ interface StratumState {
   block: string[];
 }
 
-async function insertChunked(trx: Knex.Transaction, table: string, rows: Record<string, unknown>[], chunkRows: number): Promise<void> {
-  for (let start = 0; start < rows.length; start += chunkRows) await trx(table).insert(rows.slice(start, start + chunkRows));
+async function insertChunked(
+  trx: Knex.Transaction,
+  table: string,
+  rows: Record<string, unknown>[],
+  chunkRows: number,
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += chunkRows)
+    await trx(table).insert(rows.slice(start, start + chunkRows));
 }
 
 export async function loadTrialPopulation(knex: Knex, trial: Trial, options: LoadOptions): Promise<LoadResult> {
@@ -74,7 +80,12 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
   const labelPrefix = options.labelPrefix ?? 'BULK-';
   const random = mulberry32(options.seed ?? 1);
   const armCodes = trial.arms.map((arm) => arm.code);
-  const strata: StratumState[] = trial.sites.map((site) => ({ key: stratumKey(['site'], { site: site.code }), site: site.code, allocated: 0, block: [] }));
+  const strata: StratumState[] = trial.sites.map((site) => ({
+    key: stratumKey(['site'], { site: site.code }),
+    site: site.code,
+    allocated: 0,
+    block: [],
+  }));
   const totals = { participants: 0, consents: 0, withdrawals: 0, allocations: 0 };
   const started = performance.now();
 
@@ -82,10 +93,15 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
     .insert(strata.map((s) => ({ trial_id: trial.id, stratum_key: s.key })))
     .onConflict(['trial_id', 'stratum_key'])
     .ignore();
-  const existing = await knex('randomization_strata').where({ trial_id: trial.id }).select<{ stratum_key: string; allocated: number }[]>('stratum_key', 'allocated');
+  const existing = await knex('randomization_strata')
+    .where({ trial_id: trial.id })
+    .select<{ stratum_key: string; allocated: number }[]>('stratum_key', 'allocated');
   for (const row of existing) {
     const stratum = strata.find((s) => s.key === row.stratum_key);
-    if (stratum && row.allocated > 0) throw new Error(`trial ${trial.id} already has allocations in stratum ${row.stratum_key}: load into a fresh trial`);
+    if (stratum && row.allocated > 0)
+      throw new Error(
+        `trial ${trial.id} already has allocations in stratum ${row.stratum_key}: load into a fresh trial`,
+      );
   }
 
   /** The next arm of the stratum: balanced blocks of 4, each a seeded shuffle of the arms (1:1). */
@@ -181,7 +197,13 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
         arm_code: nextArm(stratum),
       });
       if (random() < 0.04) {
-        withdrawals.push({ trial_id: trial.id, consent_id: trialConsent, withdrawn_on: isoDate(signedOn, 100), reason: 'moved out of the district', scope: WITHDRAWAL_SCOPES[i % WITHDRAWAL_SCOPES.length] });
+        withdrawals.push({
+          trial_id: trial.id,
+          consent_id: trialConsent,
+          withdrawn_on: isoDate(signedOn, 100),
+          reason: 'moved out of the district',
+          scope: WITHDRAWAL_SCOPES[i % WITHDRAWAL_SCOPES.length],
+        });
       }
     }
 
@@ -197,7 +219,12 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
           .update(
             stratum.allocated === 0
               ? { allocated: 0 }
-              : { allocated: stratum.allocated, block_number: blockNumber, block_size: BLOCK_SIZE, block_start_sequence: (blockNumber - 1) * BLOCK_SIZE + 1 },
+              : {
+                  allocated: stratum.allocated,
+                  block_number: blockNumber,
+                  block_size: BLOCK_SIZE,
+                  block_start_sequence: (blockNumber - 1) * BLOCK_SIZE + 1,
+                },
           );
       }
     });

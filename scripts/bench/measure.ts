@@ -21,14 +21,21 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /**
  * Runs `count` operations with exactly `concurrency` in flight until the last ones drain, timing
  * each. Every operation must succeed: a benchmark that swallows failures measures the wrong thing.
  */
-export async function runClosedLoop(count: number, concurrency: number, operation: (i: number) => Promise<unknown>): Promise<LatencySummary> {
+export async function runClosedLoop(
+  count: number,
+  concurrency: number,
+  operation: (i: number) => Promise<unknown>,
+): Promise<LatencySummary> {
   const latencies = new Array<number>(count);
   let next = 0;
   const started = performance.now();
@@ -44,7 +51,14 @@ export async function runClosedLoop(count: number, concurrency: number, operatio
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { count, seconds, rate: count / seconds, p50Ms: percentile(latencies, 50), p95Ms: percentile(latencies, 95), p99Ms: percentile(latencies, 99) };
+  return {
+    count,
+    seconds,
+    rate: count / seconds,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 export interface CpuShare {
@@ -77,7 +91,9 @@ function processCpuMs(pid: number): number | null {
 }
 
 async function backendPids(knex: Knex): Promise<number[]> {
-  const result = await knex.raw<{ rows: { pid: number }[] }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const result = await knex.raw<{ rows: { pid: number }[] }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
   return result.rows.map((row) => row.pid);
 }
 
@@ -86,7 +102,10 @@ async function backendPids(knex: Knex): Promise<number[]> {
  * server on this host) and the whole machine kept busy while `work` ran. The machine figure
  * includes anything else running on the host.
  */
-export async function withCpuShare<T>(work: () => Promise<T>, postgres: Knex | null = null): Promise<{ result: T; cpu: CpuShare }> {
+export async function withCpuShare<T>(
+  work: () => Promise<T>,
+  postgres: Knex | null = null,
+): Promise<{ result: T; cpu: CpuShare }> {
   const before = new Map<number, number>();
   if (postgres) for (const pid of await backendPids(postgres)) before.set(pid, processCpuMs(pid) ?? Number.NaN);
   const wall0 = performance.now();
@@ -106,7 +125,10 @@ export async function withCpuShare<T>(work: () => Promise<T>, postgres: Knex | n
     }
     postgresCores = Number.isFinite(total) && [...before.values()].every(Number.isFinite) ? total / wallMs : null;
   }
-  return { result, cpu: { processCores: (used.user + used.system) / 1000 / wallMs, postgresCores, machineCores: machineMs / wallMs } };
+  return {
+    result,
+    cpu: { processCores: (used.user + used.system) / 1000 / wallMs, postgresCores, machineCores: machineMs / wallMs },
+  };
 }
 
 /** Runs tasks with at most `width` in flight, keeping results in order (used to prepare data fast). */
@@ -217,8 +239,17 @@ export function recordStatements(knex: Knex): { stop(): StatementProfile } {
     stop() {
       knex.removeListener('query', onQuery);
       durations.sort((a, b) => a - b);
-      const meanMsAfterStatement = Object.fromEntries(Object.entries(gaps).map(([shape, gap]) => [shape, gap.total / gap.count]));
-      return { statements, transactions: durations.length, transactionP50Ms: percentile(durations, 50), transactionP95Ms: percentile(durations, 95), byShape, meanMsAfterStatement };
+      const meanMsAfterStatement = Object.fromEntries(
+        Object.entries(gaps).map(([shape, gap]) => [shape, gap.total / gap.count]),
+      );
+      return {
+        statements,
+        transactions: durations.length,
+        transactionP50Ms: percentile(durations, 50),
+        transactionP95Ms: percentile(durations, 95),
+        byShape,
+        meanMsAfterStatement,
+      };
     },
   };
 }

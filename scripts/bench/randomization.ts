@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { createTrialdeskClient } from '../../src/client';
 import { consentedServiceUser, createActiveTrial } from './fixtures';
-import { CpuShare, inParallel, LatencySummary, recordStatements, RssSampler, runClosedLoop, StatementProfile, withCpuShare } from './measure';
+import {
+  CpuShare,
+  inParallel,
+  LatencySummary,
+  recordStatements,
+  RssSampler,
+  runClosedLoop,
+  StatementProfile,
+  withCpuShare,
+} from './measure';
 import type { RunningService } from './service';
 
 /**
@@ -13,13 +22,19 @@ import type { RunningService } from './service';
  */
 export type Driver = 'typed' | 'fetch';
 
-function randomizer(service: RunningService, driver: Driver): (trialId: string, participantId: string) => Promise<unknown> {
+function randomizer(
+  service: RunningService,
+  driver: Driver,
+): (trialId: string, participantId: string) => Promise<unknown> {
   if (driver === 'typed') return (trialId, participantId) => service.client.randomize(trialId, participantId);
   return async (trialId, participantId) => {
-    const response = await fetch(`${service.baseUrl}/v1/trials/${trialId}/participants/${participantId}/randomization`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${service.adminKey}` },
-    });
+    const response = await fetch(
+      `${service.baseUrl}/v1/trials/${trialId}/participants/${participantId}/randomization`,
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${service.adminKey}` },
+      },
+    );
     const body = await response.text();
     if (response.status !== 201) throw new Error(`randomization answered ${response.status}: ${body.slice(0, 300)}`);
     return body;
@@ -63,7 +78,12 @@ export async function ceilingTransactions(knex: Knex, count: number, concurrency
  * costs what the randomization's round trips cost through knex and pg, without HTTP, locks or
  * real work, and so separates "too many statements" from everything else.
  */
-export async function statementMatchedTransactions(knex: Knex, count: number, concurrency: number, statements: number): Promise<LatencySummary> {
+export async function statementMatchedTransactions(
+  knex: Knex,
+  count: number,
+  concurrency: number,
+  statements: number,
+): Promise<LatencySummary> {
   await knex.raw('CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, v int)');
   return runClosedLoop(count, concurrency, (i) =>
     knex.transaction(async (trx) => {
@@ -78,7 +98,10 @@ export async function statementMatchedTransactions(knex: Knex, count: number, co
  * service users prepared through the API, then every one of them randomized with `concurrency`
  * requests in flight. The ceiling is measured right after, on the same pool.
  */
-export async function measureRandomization(service: RunningService, options: { concurrency: number; participants: number; sites: number; driver: Driver; rss: RssSampler }): Promise<RandomizationLevel> {
+export async function measureRandomization(
+  service: RunningService,
+  options: { concurrency: number; participants: number; sites: number; driver: Driver; rss: RssSampler },
+): Promise<RandomizationLevel> {
   const td = service.client;
   const prepareStarted = Date.now();
   const trial = await createActiveTrial(td, options.sites);
@@ -88,13 +111,21 @@ export async function measureRandomization(service: RunningService, options: { c
   options.rss.reset();
   const recorder = recordStatements(service.db.knex);
   const randomize = randomizer(service, options.driver);
-  const { result: serviceSummary, cpu } = await withCpuShare(() => runClosedLoop(ids.length, options.concurrency, (i) => randomize(trial.id, ids[i]!)), service.db.kind === 'postgresql' ? service.db.knex : null);
+  const { result: serviceSummary, cpu } = await withCpuShare(
+    () => runClosedLoop(ids.length, options.concurrency, (i) => randomize(trial.id, ids[i]!)),
+    service.db.kind === 'postgresql' ? service.db.knex : null,
+  );
   const statements = recorder.stop();
   const peakRssMiB = options.rss.reset();
 
   const ceiling = await ceilingTransactions(service.db.knex, Math.max(ids.length, 200), options.concurrency);
   const perRandomization = Math.round(statements.statements / ids.length);
-  const statementMatched = await statementMatchedTransactions(service.db.knex, Math.max(ids.length, 200), options.concurrency, perRandomization);
+  const statementMatched = await statementMatchedTransactions(
+    service.db.knex,
+    Math.max(ids.length, 200),
+    options.concurrency,
+    perRandomization,
+  );
   return {
     concurrency: options.concurrency,
     participants: options.participants,
@@ -124,7 +155,10 @@ export async function warmUp(service: RunningService, participants: number): Pro
  * that answers every randomization with a canned 201. If this rate is far above the service's,
  * the client is not what limits the measurement; 1/rate is its (and HTTP's) cost per request.
  */
-export async function measureClientCeiling(count: number, concurrency: number): Promise<{ typed: LatencySummary; plainFetch: LatencySummary }> {
+export async function measureClientCeiling(
+  count: number,
+  concurrency: number,
+): Promise<{ typed: LatencySummary; plainFetch: LatencySummary }> {
   const allocation = JSON.stringify({
     allocationId: '00000000-0000-4000-8000-000000000001',
     participantId: '00000000-0000-4000-8000-000000000002',
@@ -149,13 +183,19 @@ export async function measureClientCeiling(count: number, concurrency: number): 
     const participantId = '00000000-0000-4000-8000-000000000002';
     const typedCall = () => td.randomize(trialId, participantId);
     const plainCall = async () => {
-      const response = await fetch(`${baseUrl}/v1/trials/${trialId}/participants/${participantId}/randomization`, { method: 'POST', headers: { Authorization: 'Bearer td_stub' } });
+      const response = await fetch(`${baseUrl}/v1/trials/${trialId}/participants/${participantId}/randomization`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer td_stub' },
+      });
       if (response.status !== 201) throw new Error(`stub answered ${response.status}`);
       return response.json();
     };
     await runClosedLoop(200, concurrency, typedCall);
     await runClosedLoop(200, concurrency, plainCall);
-    return { typed: await runClosedLoop(count, concurrency, typedCall), plainFetch: await runClosedLoop(count, concurrency, plainCall) };
+    return {
+      typed: await runClosedLoop(count, concurrency, typedCall),
+      plainFetch: await runClosedLoop(count, concurrency, plainCall),
+    };
   } finally {
     stub.closeAllConnections();
     await new Promise((resolve) => stub.close(resolve));

@@ -35,14 +35,22 @@ export const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? va
 
 export function formatTable(rows: ResultRow[]): string {
   const header = ['database', 'figure', 'value', 'ceiling', 'ratio'];
-  const cells = rows.map((row) => [row.database, row.figure, row.value, row.ceiling, row.ratio === null ? '—' : `${(row.ratio * 100).toFixed(0)}%`]);
+  const cells = rows.map((row) => [
+    row.database,
+    row.figure,
+    row.value,
+    row.ceiling,
+    row.ratio === null ? '—' : `${(row.ratio * 100).toFixed(0)}%`,
+  ]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
   const line = (values: string[]) => `| ${values.map((value, i) => value.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 }
 
 export function describeMachineLine(machine: Machine): string {
-  const pg = machine.postgresql ? `; PostgreSQL ${machine.postgresql.version} on 127.0.0.1 (synchronous_commit=${machine.postgresql.synchronousCommit}, fsync=${machine.postgresql.fsync})` : '';
+  const pg = machine.postgresql
+    ? `; PostgreSQL ${machine.postgresql.version} on 127.0.0.1 (synchronous_commit=${machine.postgresql.synchronousCommit}, fsync=${machine.postgresql.fsync})`
+    : '';
   return `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}${pg}`;
 }
 

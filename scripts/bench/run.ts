@@ -42,11 +42,29 @@ const LISTED_READ_SIZES = [10_000, 100_000, 1_000_000];
 
 function planFor(quick: boolean): Plan {
   return quick
-    ? { levels: [1, 8, 32, 64], participants: { postgresql: 250, embedded: 80 }, readSizes: { postgresql: [10_000], embedded: [2_000] }, listedReadSizes: LISTED_READ_SIZES, clientCeilingRequests: 2_000, queryRepeats: 3 }
-    : { levels: [1, 8, 32, 64], participants: { postgresql: 2_000, embedded: 300 }, readSizes: { postgresql: [10_000, 100_000], embedded: [10_000] }, listedReadSizes: LISTED_READ_SIZES, clientCeilingRequests: 10_000, queryRepeats: 5 };
+    ? {
+        levels: [1, 8, 32, 64],
+        participants: { postgresql: 250, embedded: 80 },
+        readSizes: { postgresql: [10_000], embedded: [2_000] },
+        listedReadSizes: LISTED_READ_SIZES,
+        clientCeilingRequests: 2_000,
+        queryRepeats: 3,
+      }
+    : {
+        levels: [1, 8, 32, 64],
+        participants: { postgresql: 2_000, embedded: 300 },
+        readSizes: { postgresql: [10_000, 100_000], embedded: [10_000] },
+        listedReadSizes: LISTED_READ_SIZES,
+        clientCeilingRequests: 10_000,
+        queryRepeats: 5,
+      };
 }
 
-const list = (text: string) => text.split(',').map((item) => Number(item.trim())).filter((n) => Number.isSafeInteger(n) && n > 0);
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((item) => Number(item.trim()))
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
 const latencies = (s: LatencySummary) => `${fixed(s.p50Ms)} / ${fixed(s.p95Ms)} / ${fixed(s.p99Ms)} ms`;
 const thousands = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
@@ -66,7 +84,14 @@ interface DatabaseRun {
   peakRssMiB: number;
 }
 
-async function benchmarkDatabase(database: DatabaseKind, config: DatabaseConfig, plan: Plan, shape: { sites: number; driver: Driver }, rss: RssSampler, log: (line: string) => void): Promise<DatabaseRun> {
+async function benchmarkDatabase(
+  database: DatabaseKind,
+  config: DatabaseConfig,
+  plan: Plan,
+  shape: { sites: number; driver: Driver },
+  rss: RssSampler,
+  log: (line: string) => void,
+): Promise<DatabaseRun> {
   const service = await startService(config);
   try {
     log(`${database}: warming up`);
@@ -78,8 +103,16 @@ async function benchmarkDatabase(database: DatabaseKind, config: DatabaseConfig,
     const levels: RandomizationLevel[] = [];
     for (const concurrency of plan.levels) {
       log(`${database}: randomization c=${concurrency}, ${plan.participants[database]} participants`);
-      const level = await measureRandomization(service, { concurrency, participants: plan.participants[database], sites: shape.sites, driver: shape.driver, rss });
-      log(`${database}:   ${fixed(level.service.rate)}/s vs ceiling ${fixed(level.ceiling.rate)}/s; node ${fixed(level.cpu.processCores, 2)} cores, postgres ${level.cpu.postgresCores === null ? '—' : fixed(level.cpu.postgresCores, 2)}, machine ${fixed(level.cpu.machineCores, 2)} (prepared in ${fixed(level.preparedInSeconds)} s)`);
+      const level = await measureRandomization(service, {
+        concurrency,
+        participants: plan.participants[database],
+        sites: shape.sites,
+        driver: shape.driver,
+        rss,
+      });
+      log(
+        `${database}:   ${fixed(level.service.rate)}/s vs ceiling ${fixed(level.ceiling.rate)}/s; node ${fixed(level.cpu.processCores, 2)} cores, postgres ${level.cpu.postgresCores === null ? '—' : fixed(level.cpu.postgresCores, 2)}, machine ${fixed(level.cpu.machineCores, 2)} (prepared in ${fixed(level.preparedInSeconds)} s)`,
+      );
       levels.push(level);
     }
 
@@ -94,7 +127,9 @@ async function benchmarkDatabase(database: DatabaseKind, config: DatabaseConfig,
       for (const scenario of READ_SCENARIOS) {
         const endpoint = findEndpoint(scenario);
         const ceilingMs = await timeCeilingQuery(service.db.knex, scenario, trial.id, plan.queryRepeats);
-        const endpointMs = endpoint ? await timeEndpoint(service.baseUrl, service.adminKey, endpoint, trial.id, plan.queryRepeats) : null;
+        const endpointMs = endpoint
+          ? await timeEndpoint(service.baseUrl, service.adminKey, endpoint, trial.id, plan.queryRepeats)
+          : null;
         scenarios.push({ name: scenario.name, endpoint: endpoint?.operationId ?? null, endpointMs, ceilingMs });
       }
       reads.push({ size, load, peakRssMiB: rss.reset(), scenarios });
@@ -110,21 +145,69 @@ function rowsOf(run: DatabaseRun, plan: Plan): ResultRow[] {
   const rows: ResultRow[] = [];
   for (const level of run.levels) {
     const c = `c=${level.concurrency}`;
-    rows.push({ database: db, figure: `randomizations/s, ${c}`, value: fixed(level.service.rate), ceiling: `${fixed(level.ceiling.rate)} commits/s`, ratio: level.ratio });
-    rows.push({ database: db, figure: `  cores busy: node / postgres / machine, ${c}`, value: `${fixed(level.cpu.processCores, 2)} / ${level.cpu.postgresCores === null ? '—' : fixed(level.cpu.postgresCores, 2)} / ${fixed(level.cpu.machineCores, 2)}`, ceiling: '—', ratio: null });
-    rows.push({ database: db, figure: `randomize p50/p95/p99, ${c}`, value: latencies(level.service), ceiling: latencies(level.ceiling), ratio: null });
-    rows.push({ database: db, figure: `  diagnostic: ${Math.round(level.statements.statements / level.participants)}-statement txn, ${c}`, value: `${fixed(level.statementMatched.rate)} txn/s`, ceiling: `${fixed(level.ceiling.rate)} commits/s`, ratio: level.statementMatched.rate / level.ceiling.rate });
+    rows.push({
+      database: db,
+      figure: `randomizations/s, ${c}`,
+      value: fixed(level.service.rate),
+      ceiling: `${fixed(level.ceiling.rate)} commits/s`,
+      ratio: level.ratio,
+    });
+    rows.push({
+      database: db,
+      figure: `  cores busy: node / postgres / machine, ${c}`,
+      value: `${fixed(level.cpu.processCores, 2)} / ${level.cpu.postgresCores === null ? '—' : fixed(level.cpu.postgresCores, 2)} / ${fixed(level.cpu.machineCores, 2)}`,
+      ceiling: '—',
+      ratio: null,
+    });
+    rows.push({
+      database: db,
+      figure: `randomize p50/p95/p99, ${c}`,
+      value: latencies(level.service),
+      ceiling: latencies(level.ceiling),
+      ratio: null,
+    });
+    rows.push({
+      database: db,
+      figure: `  diagnostic: ${Math.round(level.statements.statements / level.participants)}-statement txn, ${c}`,
+      value: `${fixed(level.statementMatched.rate)} txn/s`,
+      ceiling: `${fixed(level.ceiling.rate)} commits/s`,
+      ratio: level.statementMatched.rate / level.ceiling.rate,
+    });
   }
   const profiled = run.levels.find((level) => level.concurrency === 32) ?? run.levels[run.levels.length - 1];
   if (profiled) {
     const c = `c=${profiled.concurrency}`;
-    rows.push({ database: db, figure: 'SQL statements per randomization', value: fixed(profiled.statements.statements / profiled.participants), ceiling: '3 (BEGIN, INSERT, COMMIT)', ratio: null });
-    rows.push({ database: db, figure: `transaction BEGIN→COMMIT p50/p95, ${c}`, value: `${fixed(profiled.statements.transactionP50Ms)} / ${fixed(profiled.statements.transactionP95Ms)} ms`, ceiling: '—', ratio: null });
+    rows.push({
+      database: db,
+      figure: 'SQL statements per randomization',
+      value: fixed(profiled.statements.statements / profiled.participants),
+      ceiling: '3 (BEGIN, INSERT, COMMIT)',
+      ratio: null,
+    });
+    rows.push({
+      database: db,
+      figure: `transaction BEGIN→COMMIT p50/p95, ${c}`,
+      value: `${fixed(profiled.statements.transactionP50Ms)} / ${fixed(profiled.statements.transactionP95Ms)} ms`,
+      ceiling: '—',
+      ratio: null,
+    });
   }
-  rows.push({ database: db, figure: 'load generator vs stub server, c=32', value: `typed client ${fixed(run.clientCeiling.typed.rate, 0)} req/s`, ceiling: `plain fetch ${fixed(run.clientCeiling.plainFetch.rate, 0)} req/s`, ratio: run.clientCeiling.typed.rate / run.clientCeiling.plainFetch.rate });
+  rows.push({
+    database: db,
+    figure: 'load generator vs stub server, c=32',
+    value: `typed client ${fixed(run.clientCeiling.typed.rate, 0)} req/s`,
+    ceiling: `plain fetch ${fixed(run.clientCeiling.plainFetch.rate, 0)} req/s`,
+    ratio: run.clientCeiling.typed.rate / run.clientCeiling.plainFetch.rate,
+  });
   for (const read of run.reads) {
     const size = thousands(read.size);
-    rows.push({ database: db, figure: `bulk load ${size} participants`, value: `${fixed(read.load.rowsPerSecond, 0)} rows/s (${read.load.rows} rows, ${fixed(read.load.seconds)} s)`, ceiling: '—', ratio: null });
+    rows.push({
+      database: db,
+      figure: `bulk load ${size} participants`,
+      value: `${fixed(read.load.rowsPerSecond, 0)} rows/s (${read.load.rows} rows, ${fixed(read.load.seconds)} s)`,
+      ceiling: '—',
+      ratio: null,
+    });
     for (const scenario of read.scenarios) {
       rows.push({
         database: db,
@@ -134,18 +217,40 @@ function rowsOf(run: DatabaseRun, plan: Plan): ResultRow[] {
         ratio: scenario.endpointMs === null ? null : scenario.ceilingMs / scenario.endpointMs,
       });
     }
-    rows.push({ database: db, figure: `peak RSS during ${size} load + reads`, value: `${fixed(read.peakRssMiB, 0)} MiB`, ceiling: '—', ratio: null });
+    rows.push({
+      database: db,
+      figure: `peak RSS during ${size} load + reads`,
+      value: `${fixed(read.peakRssMiB, 0)} MiB`,
+      ceiling: '—',
+      ratio: null,
+    });
   }
   for (const size of plan.listedReadSizes.filter((s) => !run.reads.some((read) => read.size === s))) {
-    for (const scenario of READ_SCENARIOS) rows.push({ database: db, figure: `${scenario.name} @ ${thousands(size)}`, value: 'not run (--read-sizes)', ceiling: '—', ratio: null });
+    for (const scenario of READ_SCENARIOS)
+      rows.push({
+        database: db,
+        figure: `${scenario.name} @ ${thousands(size)}`,
+        value: 'not run (--read-sizes)',
+        ceiling: '—',
+        ratio: null,
+      });
   }
-  rows.push({ database: db, figure: 'peak RSS of the process so far', value: `${fixed(run.peakRssMiB, 0)} MiB`, ceiling: '—', ratio: null });
+  rows.push({
+    database: db,
+    figure: 'peak RSS of the process so far',
+    value: `${fixed(run.peakRssMiB, 0)} MiB`,
+    ceiling: '—',
+    ratio: null,
+  });
   return rows;
 }
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -166,17 +271,24 @@ async function main(): Promise<void> {
     },
   });
   const started = Date.now();
-  const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  const log = (line: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   const plan = planFor(values.quick ?? false);
   if (values.levels) plan.levels = list(values.levels);
-  if (values.participants) plan.participants = { postgresql: Number(values.participants), embedded: Number(values.participants) };
-  if (values['read-sizes']) plan.readSizes = { postgresql: list(values['read-sizes']), embedded: list(values['read-sizes']) };
+  if (values.participants)
+    plan.participants = { postgresql: Number(values.participants), embedded: Number(values.participants) };
+  if (values['read-sizes'])
+    plan.readSizes = { postgresql: list(values['read-sizes']), embedded: list(values['read-sizes']) };
 
   const sites = Number(values.sites);
   const driver = values.driver === 'typed' ? 'typed' : 'fetch';
   const configured = loadConfig().database;
   const serverUrl = values['database-url'] ?? (configured.kind === 'postgresql' ? configured.url : null);
-  const poolMax = values['pool-max'] ? Number(values['pool-max']) : configured.kind === 'postgresql' ? configured.poolMax : 10;
+  const poolMax = values['pool-max']
+    ? Number(values['pool-max'])
+    : configured.kind === 'postgresql'
+      ? configured.poolMax
+      : 10;
   const wanted = (database: DatabaseKind) => !values.only || values.only === database;
 
   const machine: Machine = describeMachine();
@@ -188,7 +300,16 @@ async function main(): Promise<void> {
       const scratch = await createScratchDatabase(serverUrl);
       log(`postgresql: scratch database ${scratch.name}, pool max ${poolMax}`);
       try {
-        runs.push(await benchmarkDatabase('postgresql', { kind: 'postgresql', url: scratch.url, poolMax, ...BENCH_LIMITS }, plan, { sites, driver }, rss, log));
+        runs.push(
+          await benchmarkDatabase(
+            'postgresql',
+            { kind: 'postgresql', url: scratch.url, poolMax, ...BENCH_LIMITS },
+            plan,
+            { sites, driver },
+            rss,
+            log,
+          ),
+        );
       } finally {
         await scratch.drop();
         log(`postgresql: dropped ${scratch.name}`);
@@ -196,7 +317,17 @@ async function main(): Promise<void> {
     } else if (wanted('postgresql')) {
       log('postgresql: skipped (no --database-url or DATABASE_URL)');
     }
-    if (wanted('embedded')) runs.push(await benchmarkDatabase('embedded', { kind: 'embedded', dataDir: null, poolMax: 1, ...BENCH_LIMITS }, plan, { sites, driver }, rss, log));
+    if (wanted('embedded'))
+      runs.push(
+        await benchmarkDatabase(
+          'embedded',
+          { kind: 'embedded', dataDir: null, poolMax: 1, ...BENCH_LIMITS },
+          plan,
+          { sites, driver },
+          rss,
+          log,
+        ),
+      );
   } finally {
     rss.stop();
   }
@@ -204,9 +335,23 @@ async function main(): Promise<void> {
   const rows = runs.flatMap((run) => rowsOf(run, plan));
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\nMachine: ${describeMachineLine(machine)}\n`);
-  process.stdout.write(`Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}; total ${fixed(seconds)} s\n\n`);
+  process.stdout.write(
+    `Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}; total ${fixed(seconds)} s\n\n`,
+  );
   process.stdout.write(`${formatTable(rows)}\n\n`);
-  const file = writeResults({ startedAt: new Date(started).toISOString(), seconds, mode: values.quick ? 'quick' : 'full', commit: gitCommit(), machine, plan, sites, driver, poolMax, rows, runs });
+  const file = writeResults({
+    startedAt: new Date(started).toISOString(),
+    seconds,
+    mode: values.quick ? 'quick' : 'full',
+    commit: gitCommit(),
+    machine,
+    plan,
+    sites,
+    driver,
+    poolMax,
+    rows,
+    runs,
+  });
   process.stdout.write(`Results written to ${file}\n`);
 }
 

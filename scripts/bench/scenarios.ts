@@ -21,7 +21,10 @@ export interface ReadScenario {
   ceilingSql: string;
 }
 
-const isTrialLevelGet = (operation: OperationSpec) => operation.method === 'get' && operation.path.startsWith('/v1/trials/{trialId}/') && !operation.path.includes('{participantId}');
+const isTrialLevelGet = (operation: OperationSpec) =>
+  operation.method === 'get' &&
+  operation.path.startsWith('/v1/trials/{trialId}/') &&
+  !operation.path.includes('{participantId}');
 
 export const READ_SCENARIOS: ReadScenario[] = [
   {
@@ -62,7 +65,12 @@ export function findEndpoint(scenario: ReadScenario): OperationSpec | undefined 
 }
 
 /** Median wall time of `repeats` runs of the ceiling query, after one unmeasured run (warm cache, plan). */
-export async function timeCeilingQuery(knex: Knex, scenario: ReadScenario, trialId: string, repeats: number): Promise<number> {
+export async function timeCeilingQuery(
+  knex: Knex,
+  scenario: ReadScenario,
+  trialId: string,
+  repeats: number,
+): Promise<number> {
   await knex.raw(scenario.ceilingSql, [trialId]);
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -74,12 +82,19 @@ export async function timeCeilingQuery(knex: Knex, scenario: ReadScenario, trial
 }
 
 /** Median wall time of `repeats` GETs of the endpoint over HTTP (JSON), after one unmeasured call. */
-export async function timeEndpoint(baseUrl: string, apiKey: string, operation: OperationSpec, trialId: string, repeats: number): Promise<number> {
+export async function timeEndpoint(
+  baseUrl: string,
+  apiKey: string,
+  operation: OperationSpec,
+  trialId: string,
+  repeats: number,
+): Promise<number> {
   const url = baseUrl + operation.path.replace('{trialId}', trialId);
   const get = async () => {
     const response = await fetch(url, { headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' } });
     const body = await response.text();
-    if (response.status !== 200) throw new Error(`${operation.operationId} answered ${response.status}: ${body.slice(0, 300)}`);
+    if (response.status !== 200)
+      throw new Error(`${operation.operationId} answered ${response.status}: ${body.slice(0, 300)}`);
   };
   await get();
   const times: number[] = [];

@@ -83,12 +83,20 @@ export async function createScratchDatabase(serverUrl: string): Promise<ScratchD
   };
 }
 
-export async function serverVersion(url: string): Promise<{ version: string; synchronousCommit: string; fsync: string; maxConnections: string }> {
+export async function serverVersion(
+  url: string,
+): Promise<{ version: string; synchronousCommit: string; fsync: string; maxConnections: string }> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const setting = async (name: string) => ((await client.query(`SELECT current_setting('${name}') AS v`)).rows[0] as { v: string }).v;
-    return { version: await setting('server_version'), synchronousCommit: await setting('synchronous_commit'), fsync: await setting('fsync'), maxConnections: await setting('max_connections') };
+    const setting = async (name: string) =>
+      ((await client.query(`SELECT current_setting('${name}') AS v`)).rows[0] as { v: string }).v;
+    return {
+      version: await setting('server_version'),
+      synchronousCommit: await setting('synchronous_commit'),
+      fsync: await setting('fsync'),
+      maxConnections: await setting('max_connections'),
+    };
   } finally {
     await client.end();
   }

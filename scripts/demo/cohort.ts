@@ -1,4 +1,14 @@
-import { chance, clamp, logNormal, mulberry32, normal, Random, seedFromText, shuffle, weighted } from '../seeded-random';
+import {
+  chance,
+  clamp,
+  logNormal,
+  mulberry32,
+  normal,
+  Random,
+  seedFromText,
+  shuffle,
+  weighted,
+} from '../seeded-random';
 import { ArmCode, CRITERIA, CriterionCode, Profession, SiteCode } from './trial';
 
 export interface ServiceUserBaseline {
@@ -10,7 +20,12 @@ export interface ServiceUserBaseline {
 
 export type ConsentDecision = { decision: 'granted' } | { decision: 'declined'; reason: string };
 
-export type FollowUpEventType = 'intervention_not_received' | 'discontinued_intervention' | 'lost_to_follow_up' | 'excluded_from_analysis' | 'follow_up_completed';
+export type FollowUpEventType =
+  | 'intervention_not_received'
+  | 'discontinued_intervention'
+  | 'lost_to_follow_up'
+  | 'excluded_from_analysis'
+  | 'follow_up_completed';
 
 /** What happens to a service user after screening; the service decides the arm, never the cohort. */
 export type Pathway =
@@ -23,7 +38,12 @@ export type Pathway =
   | { kind: 'not_randomized'; consentOn: string; audio: ConsentDecision; occurredOn: string; reason: string }
   /** Consented recently, waiting to be randomized. */
   | { kind: 'pending'; consentOn: string; audio: ConsentDecision }
-  | { kind: 'randomized'; consentOn: string; audio: ConsentDecision; followUp: { type: FollowUpEventType; reason?: string }[] };
+  | {
+      kind: 'randomized';
+      consentOn: string;
+      audio: ConsentDecision;
+      followUp: { type: FollowUpEventType; reason?: string }[];
+    };
 
 export interface ServiceUser {
   label: string;
@@ -73,16 +93,47 @@ const FAILED_CRITERION: readonly (readonly [CriterionCode, number])[] = [
   ['chinese', 10],
   ['age18', 6],
 ];
-const DECLINE_REASONS = [['not interested', 45], ['no time', 30], ['already receiving enough support', 15], ['family objected', 10]] as const;
-const DECLINED_EVENT_REASONS = [['changed mind before the consent appointment', 60], ['family objected', 40]] as const;
-const NOT_RANDOMIZED_REASONS = [['admitted to hospital', 75], ['moved out of the district', 25]] as const;
-const NOT_RECEIVED_REASONS = [['did not attend any session', 60], ['could not be reached after allocation', 40]] as const;
-const DISCONTINUED_REASONS = [['no longer wanted case management', 50], ['dissatisfied with the case worker', 25], ['started full-time work', 25]] as const;
-const LOST_REASONS = [['could not be contacted', 55], ['moved away', 25], ['admitted to hospital long term', 20]] as const;
+const DECLINE_REASONS = [
+  ['not interested', 45],
+  ['no time', 30],
+  ['already receiving enough support', 15],
+  ['family objected', 10],
+] as const;
+const DECLINED_EVENT_REASONS = [
+  ['changed mind before the consent appointment', 60],
+  ['family objected', 40],
+] as const;
+const NOT_RANDOMIZED_REASONS = [
+  ['admitted to hospital', 75],
+  ['moved out of the district', 25],
+] as const;
+const NOT_RECEIVED_REASONS = [
+  ['did not attend any session', 60],
+  ['could not be reached after allocation', 40],
+] as const;
+const DISCONTINUED_REASONS = [
+  ['no longer wanted case management', 50],
+  ['dissatisfied with the case worker', 25],
+  ['started full-time work', 25],
+] as const;
+const LOST_REASONS = [
+  ['could not be contacted', 55],
+  ['moved away', 25],
+  ['admitted to hospital long term', 20],
+] as const;
 const EXCLUDED_REASONS = [['baseline assessment incomplete', 100]] as const;
 
-const DIAGNOSIS_MIX = [['schizophrenia', 50], ['depression', 37.5], ['bipolar', 8.3], ['adjustment', 4.2]] as const;
-const SITE_MIX = [['A', 36], ['B', 33], ['C', 31]] as const;
+const DIAGNOSIS_MIX = [
+  ['schizophrenia', 50],
+  ['depression', 37.5],
+  ['bipolar', 8.3],
+  ['adjustment', 4.2],
+] as const;
+const SITE_MIX = [
+  ['A', 36],
+  ['B', 33],
+  ['C', 31],
+] as const;
 
 function allMet(): Record<CriterionCode, boolean> {
   return Object.fromEntries(CRITERIA.map((c) => [c.code, c.kind === 'inclusion'])) as Record<CriterionCode, boolean>;
@@ -106,7 +157,9 @@ function serviceUserBaseline(random: Random): ServiceUserBaseline {
 }
 
 function audioConsent(random: Random): ConsentDecision {
-  return chance(random, 0.85) ? { decision: 'granted' } : { decision: 'declined', reason: 'prefers not to be recorded' };
+  return chance(random, 0.85)
+    ? { decision: 'granted' }
+    : { decision: 'declined', reason: 'prefers not to be recorded' };
 }
 
 function followUpPlan(random: Random): { type: FollowUpEventType; reason?: string }[] {
@@ -116,7 +169,8 @@ function followUpPlan(random: Random): { type: FollowUpEventType; reason?: strin
   else if (u < 0.08) events.push({ type: 'discontinued_intervention', reason: weighted(random, DISCONTINUED_REASONS) });
   if (chance(random, 0.06)) events.push({ type: 'lost_to_follow_up', reason: weighted(random, LOST_REASONS) });
   else events.push({ type: 'follow_up_completed' });
-  if (chance(random, 0.015)) events.push({ type: 'excluded_from_analysis', reason: weighted(random, EXCLUDED_REASONS) });
+  if (chance(random, 0.015))
+    events.push({ type: 'excluded_from_analysis', reason: weighted(random, EXCLUDED_REASONS) });
   return events;
 }
 
@@ -124,25 +178,62 @@ function pathwayFor(random: Random, screenedOn: string, daysAgo: number): { path
   if (chance(random, 0.25)) {
     const first = weighted(random, FAILED_CRITERION);
     const unmet: CriterionCode[] = [first];
-    if (chance(random, 0.2)) unmet.push(weighted(random, FAILED_CRITERION.filter(([code]) => code !== first)));
-    return { pathway: { kind: 'ineligible', unmet: CRITERIA.map((c) => c.code).filter((code) => unmet.includes(code)) }, eligible: false };
+    if (chance(random, 0.2))
+      unmet.push(
+        weighted(
+          random,
+          FAILED_CRITERION.filter(([code]) => code !== first),
+        ),
+      );
+    return {
+      pathway: { kind: 'ineligible', unmet: CRITERIA.map((c) => c.code).filter((code) => unmet.includes(code)) },
+      eligible: false,
+    };
   }
   const consentOn = addDays(screenedOn, 1);
   const u = random();
-  if (u < 0.107) return { pathway: { kind: 'declined_consent', consentOn, reason: weighted(random, DECLINE_REASONS) }, eligible: true };
-  if (u < 0.127) return { pathway: { kind: 'declined_event', occurredOn: consentOn, reason: weighted(random, DECLINED_EVENT_REASONS) }, eligible: true };
+  if (u < 0.107)
+    return {
+      pathway: { kind: 'declined_consent', consentOn, reason: weighted(random, DECLINE_REASONS) },
+      eligible: true,
+    };
+  if (u < 0.127)
+    return {
+      pathway: { kind: 'declined_event', occurredOn: consentOn, reason: weighted(random, DECLINED_EVENT_REASONS) },
+      eligible: true,
+    };
   const audio = audioConsent(random);
   if (u < 0.147) {
     const occurredOn = addDays(consentOn, Math.min(daysAgo - 1, 1 + Math.floor(random() * 3)));
-    return { pathway: { kind: 'not_randomized', consentOn, audio, occurredOn, reason: weighted(random, NOT_RANDOMIZED_REASONS) }, eligible: true };
+    return {
+      pathway: {
+        kind: 'not_randomized',
+        consentOn,
+        audio,
+        occurredOn,
+        reason: weighted(random, NOT_RANDOMIZED_REASONS),
+      },
+      eligible: true,
+    };
   }
   if (daysAgo <= 3 && chance(random, 0.6)) return { pathway: { kind: 'pending', consentOn, audio }, eligible: true };
   return { pathway: { kind: 'randomized', consentOn, audio, followUp: followUpPlan(random) }, eligible: true };
 }
 
 // The paper's 14 case workers: 2 nurses, 8 social workers, 4 welfare workers, 7 per arm.
-const WORKERS_PER_ARM: readonly Profession[] = ['nurse', 'social_worker', 'social_worker', 'social_worker', 'social_worker', 'welfare_worker', 'welfare_worker'];
-const EXPERIENCE: Record<ArmCode, { mean: number; sd: number }> = { SMCM: { mean: 4.3, sd: 1.9 }, TAU: { mean: 8.4, sd: 7.6 } };
+const WORKERS_PER_ARM: readonly Profession[] = [
+  'nurse',
+  'social_worker',
+  'social_worker',
+  'social_worker',
+  'social_worker',
+  'welfare_worker',
+  'welfare_worker',
+];
+const EXPERIENCE: Record<ArmCode, { mean: number; sd: number }> = {
+  SMCM: { mean: 4.3, sd: 1.9 },
+  TAU: { mean: 8.4, sd: 7.6 },
+};
 
 function caseWorkers(random: Random, today: string): CaseWorker[] {
   const workers = (['SMCM', 'TAU'] as const).flatMap((arm) =>
@@ -150,10 +241,15 @@ function caseWorkers(random: Random, today: string): CaseWorker[] {
       arm,
       profession,
       siteCode: (['A', 'B', 'C'] as const)[index % 3]!,
-      experienceYears: Math.round(clamp(logNormal(random, EXPERIENCE[arm].mean, EXPERIENCE[arm].sd), 0.5, 35) * 10) / 10,
+      experienceYears:
+        Math.round(clamp(logNormal(random, EXPERIENCE[arm].mean, EXPERIENCE[arm].sd), 0.5, 35) * 10) / 10,
     })),
   );
-  return shuffle(random, workers).map((worker, index) => ({ label: `CW-${String(index + 1).padStart(2, '0')}`, screenedOn: addDays(today, -70), ...worker }));
+  return shuffle(random, workers).map((worker, index) => ({
+    label: `CW-${String(index + 1).padStart(2, '0')}`,
+    screenedOn: addDays(today, -70),
+    ...worker,
+  }));
 }
 
 /**
@@ -163,7 +259,9 @@ function caseWorkers(random: Random, today: string): CaseWorker[] {
  */
 export function generateCohort(options: { seed: string; participants: number; today: string }): Cohort {
   const random = mulberry32(seedFromText(options.seed));
-  const daysAgo = Array.from({ length: options.participants }, () => 1 + Math.floor(random() * 60)).sort((a, b) => b - a);
+  const daysAgo = Array.from({ length: options.participants }, () => 1 + Math.floor(random() * 60)).sort(
+    (a, b) => b - a,
+  );
   const serviceUsers = daysAgo.map((ago, index): ServiceUser => {
     const screenedOn = addDays(options.today, -ago);
     const siteCode = weighted(random, SITE_MIX);

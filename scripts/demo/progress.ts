@@ -23,7 +23,9 @@ export function createProgress(stream: ProgressStream): Progress {
     const fraction = total === 0 ? 1 : completed / total;
     if (stream.isTTY) {
       const filled = Math.round(fraction * WIDTH);
-      stream.write(`\r${name.padEnd(22)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(completed).padStart(String(total).length)}/${total}`);
+      stream.write(
+        `\r${name.padEnd(22)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(completed).padStart(String(total).length)}/${total}`,
+      );
       return;
     }
     // Off a terminal (CI logs, pipes), a line at every tenth instead of a bar.
@@ -65,7 +67,11 @@ export const silentProgress: Progress = { phase() {}, tick() {}, done() {} };
  * Runs `work` over `items` with at most `limit` in flight; resolves in input order. The first
  * failure rejects once the requests already in flight have settled, so none is left dangling.
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | null = null;

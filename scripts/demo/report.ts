@@ -7,8 +7,10 @@ type CategorySummary = components['schemas']['CategorySummary'];
 type BaselineTest = components['schemas']['BaselineTest'];
 type ReasonedCount = components['schemas']['ConsortReasonedCount'];
 
-const fixed = (value: number | null | undefined, digits = 1) => (value === null || value === undefined ? '–' : value.toFixed(digits));
-const signed = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? '–' : (value < 0 ? '' : ' ') + value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits = 1) =>
+  value === null || value === undefined ? '–' : value.toFixed(digits);
+const signed = (value: number | null | undefined, digits = 2) =>
+  value === null || value === undefined ? '–' : (value < 0 ? '' : ' ') + value.toFixed(digits);
 export const formatP = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
 function table(rows: string[][], alignRight: (column: number) => boolean): string[] {
@@ -26,14 +28,17 @@ export function formatConsort(report: ConsortReport): string {
   const { excluded } = enrollment;
   const lines = [`CONSORT flow (service users, as of ${report.asOf})`, '', 'Enrollment'];
   // Counts first for the reasons: the criteria texts are long and would push a count column far right.
-  const reasons = (items: readonly { count: number; label: string }[]) => items.map((item) => `      ${String(item.count).padStart(4)}  ${item.label}`);
+  const reasons = (items: readonly { count: number; label: string }[]) =>
+    items.map((item) => `      ${String(item.count).padStart(4)}  ${item.label}`);
   const heading = (label: string, value: number) => `${label.padEnd(36)}${String(value).padStart(5)}`;
   const notMeeting = excluded.notMeetingInclusionCriteria;
   lines.push(
     heading('  Assessed for eligibility', enrollment.assessedForEligibility),
     heading('  Excluded', excluded.total),
     heading('    Not meeting inclusion criteria', notMeeting.total),
-    ...reasons(notMeeting.reasons.map((reason) => ({ count: reason.count, label: `${reason.text} (${reason.reason})` }))),
+    ...reasons(
+      notMeeting.reasons.map((reason) => ({ count: reason.count, label: `${reason.text} (${reason.reason})` })),
+    ),
   );
   if (notMeeting.reasons.reduce((sum, reason) => sum + reason.count, 0) > notMeeting.total) {
     lines.push('            (someone failing two criteria is listed under both and counted once in the total)');
@@ -50,11 +55,16 @@ export function formatConsort(report: ConsortReport): string {
   const arms = report.arms;
   const rows: string[][] = [['', ...arms.map((arm) => arm.arm)]];
   const section = (title: string) => rows.push([title, ...arms.map(() => '')]);
-  const count = (label: string, pick: (arm: ConsortReport['arms'][number]) => number) => rows.push([`  ${label}`, ...arms.map((arm) => String(pick(arm)))]);
+  const count = (label: string, pick: (arm: ConsortReport['arms'][number]) => number) =>
+    rows.push([`  ${label}`, ...arms.map((arm) => String(pick(arm)))]);
   const reasoned = (label: string, pick: (arm: ConsortReport['arms'][number]) => ReasonedCount) => {
     count(label, (arm) => pick(arm).total);
     const reasons = [...new Set(arms.flatMap((arm) => pick(arm).reasons.map((reason) => reason.reason)))];
-    for (const reason of reasons) rows.push([`    ${reason}`, ...arms.map((arm) => String(pick(arm).reasons.find((r) => r.reason === reason)?.count ?? 0))]);
+    for (const reason of reasons)
+      rows.push([
+        `    ${reason}`,
+        ...arms.map((arm) => String(pick(arm).reasons.find((r) => r.reason === reason)?.count ?? 0)),
+      ]);
   };
   section('Allocation');
   count('Allocated', (arm) => arm.allocated);
@@ -68,7 +78,8 @@ export function formatConsort(report: ConsortReport): string {
   reasoned('Excluded from analysis', (arm) => arm.excludedFromAnalysis);
   lines.push('', ...table(rows, (column) => column > 0));
 
-  const holds = enrollment.assessedForEligibility === excluded.total + enrollment.pendingRandomization + enrollment.randomized;
+  const holds =
+    enrollment.assessedForEligibility === excluded.total + enrollment.pendingRandomization + enrollment.randomized;
   const allocated = arms.reduce((sum, arm) => sum + arm.allocated, 0);
   lines.push(
     '',
@@ -116,12 +127,16 @@ export function formatBaseline(title: string, baseline: BaselineTable, options: 
     const test = [signed(variable.smd), describeTest(variable.test), variable.test ? formatP(variable.test.p) : ''];
     if (variable.type === 'category') {
       rows.push([`${name}, n (%)`, ...arms.map(() => ''), ...test]);
-      const levels = (baseline.arms.map((arm) => variable.byArm[arm.arm]) as CategorySummary[]).flatMap((summary) => summary?.levels.map((level) => level.level) ?? []);
+      const levels = (baseline.arms.map((arm) => variable.byArm[arm.arm]) as CategorySummary[]).flatMap(
+        (summary) => summary?.levels.map((level) => level.level) ?? [],
+      );
       for (const level of [...new Set(levels)]) {
         rows.push([
           `  ${level}`,
           ...arms.map((arm) => {
-            const found = (variable.byArm[arm.arm] as CategorySummary | undefined)?.levels.find((entry) => entry.level === level);
+            const found = (variable.byArm[arm.arm] as CategorySummary | undefined)?.levels.find(
+              (entry) => entry.level === level,
+            );
             return found ? `${found.count} (${fixed(found.percent)})` : '–';
           }),
           '',
@@ -147,7 +162,8 @@ export function formatBaseline(title: string, baseline: BaselineTable, options: 
 
 export function formatExperienceTest(result: TTestResult): string {
   const [first, second] = result.groups;
-  const group = (g: TTestResult['groups'][number] | undefined) => (g ? `${g.label} ${g.mean.toFixed(1)} (SD ${g.sd.toFixed(1)}, n ${g.n})` : '');
+  const group = (g: TTestResult['groups'][number] | undefined) =>
+    g ? `${g.label} ${g.mean.toFixed(1)} (SD ${g.sd.toFixed(1)}, n ${g.n})` : '';
   const ci = result.confidenceInterval;
   return [
     "Case workers' years of experience, Welch two-sample t-test",
@@ -160,12 +176,19 @@ export function formatExperienceTest(result: TTestResult): string {
 export function formatCoupons(run: DemoRun): string {
   if (!run.coupons.available) return 'coupons: not available in this service version';
   const { summary, issued } = run.coupons;
-  const money = (amount: number, currency: string) => `${currency === 'HKD' ? 'HK$' : `${currency} `}${amount.toLocaleString('en-US')}`;
-  const lines = [`Interview coupons: ${issued.length} issued (${issued[0]?.reference ?? ''} … ${issued[issued.length - 1]?.reference ?? ''})`];
+  const money = (amount: number, currency: string) =>
+    `${currency === 'HKD' ? 'HK$' : `${currency} `}${amount.toLocaleString('en-US')}`;
+  const lines = [
+    `Interview coupons: ${issued.length} issued (${issued[0]?.reference ?? ''} … ${issued[issued.length - 1]?.reference ?? ''})`,
+  ];
   for (const total of summary.byType) {
-    lines.push(`  ${total.incentive}: ${total.netCount} net, ${money(total.netAmount, total.currency)} (issued ${total.issuedCount}, voided ${total.voidedCount})`);
+    lines.push(
+      `  ${total.incentive}: ${total.netCount} net, ${money(total.netAmount, total.currency)} (issued ${total.issuedCount}, voided ${total.voidedCount})`,
+    );
   }
-  lines.push(`  by arm: ${summary.byArm.map((total) => `${total.arm ?? 'not randomized'} ${total.netCount} (${money(total.netAmount, total.currency)})`).join(', ')}`);
+  lines.push(
+    `  by arm: ${summary.byArm.map((total) => `${total.arm ?? 'not randomized'} ${total.netCount} (${money(total.netAmount, total.currency)})`).join(', ')}`,
+  );
   lines.push(`  by site: ${summary.bySite.map((total) => `${total.siteCode} ${total.netCount}`).join(', ')}`);
   return lines.join('\n');
 }
@@ -204,7 +227,9 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun; baseUrl: s
     '',
     formatBaseline('Baseline characteristics of randomized service users', run.baseline, { withNote: true }),
     '',
-    formatBaseline('Baseline characteristics of case workers (by the arm they deliver)', run.workerBaseline, { withNote: run.workerBaseline.note !== run.baseline.note }),
+    formatBaseline('Baseline characteristics of case workers (by the arm they deliver)', run.workerBaseline, {
+      withNote: run.workerBaseline.note !== run.baseline.note,
+    }),
     '',
     formatExperienceTest(run.workerExperience),
     '',

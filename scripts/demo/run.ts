@@ -75,7 +75,10 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     progress.tick();
     const trialId = created.id;
     for (const site of SITES) {
-      await client.post('/v1/trials/{trialId}/sites', { params: { path: { trialId } }, body: { code: site.code, name: site.name } });
+      await client.post('/v1/trials/{trialId}/sites', {
+        params: { path: { trialId } },
+        body: { code: site.code, name: site.name },
+      });
       progress.tick();
     }
     const active = await client.post('/v1/trials/{trialId}/activation', { params: { path: { trialId } } });
@@ -118,16 +121,24 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
   });
 
   const consenting = cohort.serviceUsers.filter((person) => 'consentOn' in person.pathway);
-  await timed('consent', consenting.length, () => each(consenting, (person) => recordConsents(client, trialId, idOf(person.label), person)));
+  await timed('consent', consenting.length, () =>
+    each(consenting, (person) => recordConsents(client, trialId, idOf(person.label), person)),
+  );
 
-  const leaving = cohort.serviceUsers.filter((person) => person.pathway.kind === 'declined_event' || person.pathway.kind === 'not_randomized');
+  const leaving = cohort.serviceUsers.filter(
+    (person) => person.pathway.kind === 'declined_event' || person.pathway.kind === 'not_randomized',
+  );
   await timed('declined, not randomized', leaving.length, () =>
     each(leaving, async (person) => {
       const pathway = person.pathway;
       if (pathway.kind !== 'declined_event' && pathway.kind !== 'not_randomized') return;
       await client.post('/v1/trials/{trialId}/participants/{participantId}/events', {
         params: { path: { trialId, participantId: idOf(person.label) } },
-        body: { type: pathway.kind === 'declined_event' ? 'declined' : 'not_randomized', occurredOn: pathway.occurredOn, reason: pathway.reason },
+        body: {
+          type: pathway.kind === 'declined_event' ? 'declined' : 'not_randomized',
+          occurredOn: pathway.occurredOn,
+          reason: pathway.reason,
+        },
       });
     }),
   );
@@ -142,7 +153,10 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     await Promise.all(
       SITES.map(async (site) => {
         for (const person of randomizing.filter((candidate) => candidate.siteCode === site.code)) {
-          const allocation = await client.randomize(trialId, idOf(person.label), { idempotencyKey: `demo-${trialId}-${person.label}`, retries: 2 });
+          const allocation = await client.randomize(trialId, idOf(person.label), {
+            idempotencyKey: `demo-${trialId}-${person.label}`,
+            retries: 2,
+          });
           allocations[person.label] = allocation.arm;
           randomizedOn[person.label] = allocation.randomizedAt.slice(0, 10);
           progress.tick();
@@ -158,7 +172,11 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
         await client.post('/v1/trials/{trialId}/participants/{participantId}/events', {
           params: { path: { trialId, participantId: idOf(person.label) } },
           // Randomization happened just now, so follow-up is dated the (UTC) day of the allocation.
-          body: { type: event.type, occurredOn: randomizedOn[person.label]!, ...(event.reason ? { reason: event.reason } : {}) },
+          body: {
+            type: event.type,
+            occurredOn: randomizedOn[person.label]!,
+            ...(event.reason ? { reason: event.reason } : {}),
+          },
         });
       }
     }),
@@ -168,7 +186,11 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     each(cohort.caseWorkers, (worker) =>
       client.post('/v1/trials/{trialId}/participants/{participantId}/assignment', {
         params: { path: { trialId, participantId: idOf(worker.label) } },
-        body: { arm: worker.arm, reason: worker.arm === 'SMCM' ? 'trained in the strengths model' : "delivers the centre's usual case management" },
+        body: {
+          arm: worker.arm,
+          reason:
+            worker.arm === 'SMCM' ? 'trained in the strengths model' : "delivers the centre's usual case management",
+        },
       }),
     ),
   );
@@ -178,7 +200,10 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     ? await timed('interview coupons', interviewees.length, async (): Promise<CouponOutcome> => {
         const issued = await each(interviewees, async (coupon) => {
           await client.post(ISSUE_INCENTIVE_PATH, {
-            params: { path: { trialId, participantId: idOf(coupon.label) }, header: { 'Idempotency-Key': `demo-${trialId}-coupon-${coupon.label}` } },
+            params: {
+              path: { trialId, participantId: idOf(coupon.label) },
+              header: { 'Idempotency-Key': `demo-${trialId}-coupon-${coupon.label}` },
+            },
             body: { incentive: COUPON.code, issuedOn: randomizedOn[coupon.label]!, reference: coupon.reference },
           });
           return { ...coupon, issuedOn: randomizedOn[coupon.label]! };
@@ -193,13 +218,24 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
       progress.tick();
       return value;
     };
-    const experience = (arm: ArmCode) => cohort.caseWorkers.filter((worker) => worker.arm === arm).map((worker) => worker.experienceYears);
+    const experience = (arm: ArmCode) =>
+      cohort.caseWorkers.filter((worker) => worker.arm === arm).map((worker) => worker.experienceYears);
     const [consort, baseline, workerBaseline, workerExperience] = await Promise.all([
       client.get('/v1/trials/{trialId}/consort', { params: { path: { trialId } } }).then(tick),
-      client.get('/v1/trials/{trialId}/baseline', { params: { path: { trialId }, query: { role: 'service_user', tests: 'welch' } } }).then(tick),
-      client.get('/v1/trials/{trialId}/baseline', { params: { path: { trialId }, query: { role: 'case_worker', tests: 'welch' } } }).then(tick),
       client
-        .post('/v1/stats/t-test', { body: { method: 'welch', groups: ARMS.map((arm) => ({ label: arm, values: experience(arm) })) } })
+        .get('/v1/trials/{trialId}/baseline', {
+          params: { path: { trialId }, query: { role: 'service_user', tests: 'welch' } },
+        })
+        .then(tick),
+      client
+        .get('/v1/trials/{trialId}/baseline', {
+          params: { path: { trialId }, query: { role: 'case_worker', tests: 'welch' } },
+        })
+        .then(tick),
+      client
+        .post('/v1/stats/t-test', {
+          body: { method: 'welch', groups: ARMS.map((arm) => ({ label: arm, values: experience(arm) })) },
+        })
         .then(tick),
     ]);
     return { consort, baseline, workerBaseline, workerExperience };
@@ -208,7 +244,12 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
   return { trial, participantIds, allocations, coupons, timings, ...reports };
 }
 
-async function recordConsents(client: TrialdeskClient, trialId: string, participantId: string, person: ServiceUser): Promise<void> {
+async function recordConsents(
+  client: TrialdeskClient,
+  trialId: string,
+  participantId: string,
+  person: ServiceUser,
+): Promise<void> {
   const pathway = person.pathway;
   if (!('consentOn' in pathway)) return;
   const common = { signedOn: pathway.consentOn, obtainedBy: INTERVIEWERS[person.siteCode], method: 'written' as const };
@@ -220,7 +261,10 @@ async function recordConsents(client: TrialdeskClient, trialId: string, particip
     });
     return;
   }
-  await client.post('/v1/trials/{trialId}/participants/{participantId}/consents', { params: { path }, body: { form: 'trial', version: '1.0', decision: 'granted', ...common } });
+  await client.post('/v1/trials/{trialId}/participants/{participantId}/consents', {
+    params: { path },
+    body: { form: 'trial', version: '1.0', decision: 'granted', ...common },
+  });
   await client.post('/v1/trials/{trialId}/participants/{participantId}/consents', {
     params: { path },
     body: { form: 'audio', version: '1.0', ...pathway.audio, ...common },
@@ -231,9 +275,15 @@ async function recordConsents(client: TrialdeskClient, trialId: string, particip
  * The service users interviewed at follow-up: those who completed it and stay in the analysis,
  * the first twelve of each arm in label order (topped up from the other arm in a small cohort).
  */
-export function chooseInterviewees(randomized: readonly ServiceUser[], allocations: Record<string, string>): Omit<Coupon, 'issuedOn'>[] {
+export function chooseInterviewees(
+  randomized: readonly ServiceUser[],
+  allocations: Record<string, string>,
+): Omit<Coupon, 'issuedOn'>[] {
   const completed = randomized.filter(
-    (person) => person.pathway.kind === 'randomized' && person.pathway.followUp.some((e) => e.type === 'follow_up_completed') && !person.pathway.followUp.some((e) => e.type === 'excluded_from_analysis'),
+    (person) =>
+      person.pathway.kind === 'randomized' &&
+      person.pathway.followUp.some((e) => e.type === 'follow_up_completed') &&
+      !person.pathway.followUp.some((e) => e.type === 'excluded_from_analysis'),
   );
   const byArm = ARMS.map((arm) => completed.filter((person) => allocations[person.label] === arm));
   const chosen = byArm.flatMap((people) => people.slice(0, COUPONS_PER_ARM));
@@ -252,4 +302,3 @@ async function serviceIssuesIncentives(client: TrialdeskClient): Promise<boolean
   const contract = (await client.get('/openapi.json')) as { paths?: Record<string, { post?: unknown } | undefined> };
   return contract.paths?.[ISSUE_INCENTIVE_PATH]?.post !== undefined;
 }
-

@@ -32,5 +32,14 @@ export function randomizationSeed(demoSeed: string): string {
 /** The SMCM trial of the seed paper (Hong Kong, ACTRN12617001435370), as a demo trial. */
 export function smcmTrialInput(code: string, demoSeed: string): TrialInput {
   const configuration = smcmTrialConfiguration('Strengths model case management vs treatment as usual (demo data)');
-  return { code, ...configuration, randomization: { method: 'permuted_block', blockSizes: [2, 4, 6], stratifyBy: ['site'], seed: randomizationSeed(demoSeed) } };
+  return {
+    code,
+    ...configuration,
+    randomization: {
+      method: 'permuted_block',
+      blockSizes: [2, 4, 6],
+      stratifyBy: ['site'],
+      seed: randomizationSeed(demoSeed),
+    },
+  };
 }

@@ -34,7 +34,9 @@ async function settle<R extends Outcome>(pending: Promise<R>): Promise<SuccessBo
  * higher-order inference keeps the method's generics, so paths, params, bodies and results stay
  * exactly those of the generated `paths`.
  */
-function settling<A extends unknown[], R extends Outcome>(method: (...args: A) => Promise<R>): (...args: A) => Promise<SuccessBody<R>> {
+function settling<A extends unknown[], R extends Outcome>(
+  method: (...args: A) => Promise<R>,
+): (...args: A) => Promise<SuccessBody<R>> {
   return (...args) => settle(method(...args));
 }
 
@@ -84,7 +86,11 @@ export function createTrialdeskClient(options: TrialdeskClientOptions) {
     delete: settling(api.DELETE),
 
     /** `POST .../randomization` with an `Idempotency-Key`, resent on transient failures when `retries` > 0. */
-    async randomize(trialId: string, participantId: string, randomizeOptions: RandomizeOptions = {}): Promise<Allocation> {
+    async randomize(
+      trialId: string,
+      participantId: string,
+      randomizeOptions: RandomizeOptions = {},
+    ): Promise<Allocation> {
       const retries = randomizeOptions.retries ?? 0;
       const idempotencyKey = randomizeOptions.idempotencyKey ?? (retries > 0 ? randomUUID() : undefined);
       const header = idempotencyKey === undefined ? undefined : { 'Idempotency-Key': idempotencyKey };

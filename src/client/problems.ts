@@ -77,7 +77,12 @@ export class ServerProblem extends TrialdeskProblem {}
 function isProblemBody(value: unknown): value is ProblemBody {
   if (typeof value !== 'object' || value === null) return false;
   const body = value as Record<string, unknown>;
-  return typeof body.type === 'string' && typeof body.title === 'string' && typeof body.status === 'number' && typeof body.detail === 'string';
+  return (
+    typeof body.type === 'string' &&
+    typeof body.title === 'string' &&
+    typeof body.status === 'number' &&
+    typeof body.detail === 'string'
+  );
 }
 
 /**
@@ -91,7 +96,10 @@ export function problemFromResponse(response: Response, body: unknown): Trialdes
         type: 'about:blank',
         title: response.statusText || `HTTP ${response.status}`,
         status: response.status,
-        detail: typeof body === 'string' && body.length > 0 ? body.slice(0, 500) : `The server answered ${response.status} without a problem body.`,
+        detail:
+          typeof body === 'string' && body.length > 0
+            ? body.slice(0, 500)
+            : `The server answered ${response.status} without a problem body.`,
         instance: '',
       };
   const status = response.status;

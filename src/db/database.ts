@@ -75,7 +75,12 @@ export function knexForPglite(pglite: PGlite, acquireTimeoutMs = 30_000): Knex {
  * by a stuck request cannot hold locks for ever); a request waits at most `acquireTimeoutMs` for a
  * pool connection, and as long again for a new connection to be established, then gets 503.
  */
-export function knexForPostgres(url: string, poolMax: number, limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS, log?: DriverLog): Knex {
+export function knexForPostgres(
+  url: string,
+  poolMax: number,
+  limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS,
+  log?: DriverLog,
+): Knex {
   return knexFactory({
     ...(log ? { log: { warn: log.warn, error: log.error, deprecate: log.warn, debug: log.debug } } : {}),
     client: 'pg',
@@ -115,7 +120,8 @@ export interface DriverLog {
 export async function createDb(config: DatabaseConfig, log?: DriverLog): Promise<Database> {
   // The embedded database has one connection that every request queues for; a long queue is
   // normal there (no server to protect), so it waits longer than a pool of a server would.
-  if (config.kind === 'embedded') return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }), Math.max(config.acquireTimeoutMs, 30_000));
+  if (config.kind === 'embedded')
+    return embeddedDatabase(await openEmbedded({ dataDir: config.dataDir }), Math.max(config.acquireTimeoutMs, 30_000));
   const knex = knexForPostgres(config.url, config.poolMax, config, log);
   return { knex, kind: 'postgresql', close: () => knex.destroy() };
 }
@@ -146,7 +152,9 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 export function isRetryableTransactionError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
+  return (
+    typeof error === 'object' && error !== null && RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '')
+  );
 }
 
 /**

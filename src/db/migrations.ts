@@ -23,7 +23,9 @@ const MIGRATION_FILE = /^(\d{14}_[a-z0-9_]+)\.(ts|js)$/;
  */
 export const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {
-    const files = fs.readdirSync(findMigrationsDir()).filter((file) => MIGRATION_FILE.test(file) && !file.endsWith('.d.ts'));
+    const files = fs
+      .readdirSync(findMigrationsDir())
+      .filter((file) => MIGRATION_FILE.test(file) && !file.endsWith('.d.ts'));
     return [...new Set(files.map((file) => MIGRATION_FILE.exec(file)![1]!))].sort();
   },
   getMigrationName(name) {

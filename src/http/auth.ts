@@ -34,7 +34,10 @@ export function bearerToken(authorization: string | undefined): string | null {
   return authorization ? (BEARER.exec(authorization)?.[1] ?? null) : null;
 }
 
-export async function authenticateRequest(authorization: string | undefined, authenticate: Authenticator): Promise<Principal> {
+export async function authenticateRequest(
+  authorization: string | undefined,
+  authenticate: Authenticator,
+): Promise<Principal> {
   if (!authorization) throw new UnauthorizedError();
   const token = bearerToken(authorization);
   if (!token) throw new UnauthorizedError('The Authorization header must be "Bearer <key>".');
@@ -46,7 +49,9 @@ export async function authenticateRequest(authorization: string | undefined, aut
 /** Enforces what the contract declares for the operation: the roles in `x-roles` and `x-requires-unscoped-key`. */
 export function authorizeRole(principal: Principal, operation: OperationSpec): void {
   if (!operation.roles.includes(principal.role)) {
-    throw new ForbiddenError(`The ${principal.role} role may not call ${operation.operationId}; allowed: ${operation.roles.join(', ')}.`);
+    throw new ForbiddenError(
+      `The ${principal.role} role may not call ${operation.operationId}; allowed: ${operation.roles.join(', ')}.`,
+    );
   }
   if (operation.requiresUnscopedKey && principal.trialIds !== null) {
     throw new ForbiddenError('This operation needs a key that is not limited to particular trials.');

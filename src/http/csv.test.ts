@@ -6,13 +6,22 @@ describe('CSV', () => {
   });
 
   it('round-trips awkward fields', () => {
-    const rows = [['stratum', 'arm'], ['site=A|sex=female', 'SMCM'], ['line\nbreak', 'quote " inside'], ['', 'x,y']];
+    const rows = [
+      ['stratum', 'arm'],
+      ['site=A|sex=female', 'SMCM'],
+      ['line\nbreak', 'quote " inside'],
+      ['', 'x,y'],
+    ];
     const text = rows.map(csvLine).join('');
     expect(parseCsv(text)).toEqual(rows);
   });
 
   it('accepts LF line ends, a BOM and no final newline', () => {
-    expect(parseCsv('\uFEFFarm,site\nSMCM,A\nTAU,B')).toEqual([['arm', 'site'], ['SMCM', 'A'], ['TAU', 'B']]);
+    expect(parseCsv('\uFEFFarm,site\nSMCM,A\nTAU,B')).toEqual([
+      ['arm', 'site'],
+      ['SMCM', 'A'],
+      ['TAU', 'B'],
+    ]);
   });
 
   it('reports malformed quoting with its line', () => {

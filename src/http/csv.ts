@@ -38,7 +38,8 @@ export function parseCsv(text: string): string[][] {
         }
         quoted = false;
         i++;
-        if (i < input.length && !',\r\n'.includes(input[i]!)) throw new CsvParseError(line, 'text after a closing quote');
+        if (i < input.length && !',\r\n'.includes(input[i]!))
+          throw new CsvParseError(line, 'text after a closing quote');
         continue;
       }
       if (ch === '\n') line++;

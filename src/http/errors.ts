@@ -15,7 +15,13 @@ export abstract class AppError extends Error {
   readonly extensions: Record<string, unknown>;
   readonly headers: Record<string, string>;
 
-  constructor(slug: string, title: string, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  constructor(
+    slug: string,
+    title: string,
+    detail: string,
+    extensions: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(detail);
     this.slug = slug;
     this.title = title;
@@ -59,7 +65,13 @@ export class NotFoundError extends AppError {
 export class MethodNotAllowedError extends AppError {
   readonly status = 405;
   constructor(method: string, allowed: string[]) {
-    super('method-not-allowed', 'Method not allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`, {}, { Allow: allowed.join(', ') });
+    super(
+      'method-not-allowed',
+      'Method not allowed',
+      `${method} is not allowed here; use ${allowed.join(', ')}.`,
+      {},
+      { Allow: allowed.join(', ') },
+    );
   }
 }
 
@@ -100,7 +112,10 @@ export class ValidationError extends AppError {
     super(
       'validation-failed',
       'Validation failed',
-      detail ?? (errors.length === 1 ? `${errors[0]!.pointer || '(body)'}: ${errors[0]!.detail}` : `${errors.length} fields are invalid.`),
+      detail ??
+        (errors.length === 1
+          ? `${errors[0]!.pointer || '(body)'}: ${errors[0]!.detail}`
+          : `${errors.length} fields are invalid.`),
     );
     this.errors = errors;
   }
@@ -116,6 +131,12 @@ export class ServiceUnavailableError extends AppError {
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   constructor(detail: string, retryAfterSeconds: number) {
-    super('rate-limited', 'Too many requests', detail, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+    super(
+      'rate-limited',
+      'Too many requests',
+      detail,
+      { retryAfterSeconds },
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
   }
 }

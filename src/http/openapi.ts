@@ -90,7 +90,9 @@ export function indexOperations(document: OpenApiDocument): OperationSpec[] {
       if (!op) continue;
       const own = (op.parameters as unknown[] | undefined) ?? [];
       const parameters = [...shared, ...own].map((p) => resolveLocalRef<ParameterObject>(document, p));
-      const requestBody = op.requestBody ? resolveLocalRef<Record<string, unknown>>(document, op.requestBody) : undefined;
+      const requestBody = op.requestBody
+        ? resolveLocalRef<Record<string, unknown>>(document, op.requestBody)
+        : undefined;
       const content = requestBody?.content as Record<string, unknown> | undefined;
       operations.push({
         operationId: String(op.operationId),

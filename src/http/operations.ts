@@ -4,8 +4,23 @@ import { pipeline } from 'node:stream/promises';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { operations } from '../generated/openapi';
-import { Actor, authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bearerToken, Principal } from './auth';
-import { BadRequestError, MethodNotAllowedError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import {
+  Actor,
+  authenticateRequest,
+  Authenticator,
+  authorizeRole,
+  authorizeTrial,
+  bearerToken,
+  Principal,
+} from './auth';
+import {
+  BadRequestError,
+  MethodNotAllowedError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors';
 import type { LoadedSpec } from './openapi';
 import type { RateLimiter } from './rate-limit';
 import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
@@ -15,8 +30,12 @@ type Op<K extends OperationId> = operations[K];
 
 type JsonContent<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: infer R } ? JsonContent<R> : undefined;
-export type PathParams<K extends OperationId> = Op<K>['parameters'] extends { path: infer P } ? P : Record<string, never>;
-export type QueryParams<K extends OperationId> = Op<K>['parameters'] extends { query?: infer Q } ? NonNullable<Q> : Record<string, never>;
+export type PathParams<K extends OperationId> = Op<K>['parameters'] extends { path: infer P }
+  ? P
+  : Record<string, never>;
+export type QueryParams<K extends OperationId> = Op<K>['parameters'] extends { query?: infer Q }
+  ? NonNullable<Q>
+  : Record<string, never>;
 
 type Responses<K extends OperationId> = Op<K>['responses'];
 type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
@@ -24,11 +43,14 @@ type ContentOf<R> = R extends { content: infer C } ? C : never;
 
 type JsonBody<C> = C extends { 'application/json': infer B } ? { body: B; contentType?: undefined } : never;
 /** Text media types may be sent whole or streamed (a large CSV export, row by row). */
-type TextBody<C> = Exclude<keyof C, 'application/json'> extends never ? never : { body: string | Readable; contentType: string };
+type TextBody<C> =
+  Exclude<keyof C, 'application/json'> extends never ? never : { body: string | Readable; contentType: string };
 
 /** A handler's answer: a status the contract declares and a body of one of the media types it declares. */
 export type HandlerResult<K extends OperationId> = {
-  [S in SuccessStatus<K>]: { status: S; headers?: Record<string, string> } & (JsonBody<ContentOf<Responses<K>[S]>> | TextBody<ContentOf<Responses<K>[S]>>);
+  [S in SuccessStatus<K>]: { status: S; headers?: Record<string, string> } & (
+    JsonBody<ContentOf<Responses<K>[S]>> | TextBody<ContentOf<Responses<K>[S]>>
+  );
 }[SuccessStatus<K>];
 
 /** Rewrites a JSON response for a blinded key so that no arm appears in it. */
@@ -131,7 +153,8 @@ function requestReceived(req: Request): Promise<void> {
 
 function refuseNul(value: unknown, pointer: string): void {
   const found = findNul(value, pointer);
-  if (found !== null) throw new ValidationError([{ pointer: found, detail: 'must not contain the NUL character (U+0000)' }]);
+  if (found !== null)
+    throw new ValidationError([{ pointer: found, detail: 'must not contain the NUL character (U+0000)' }]);
 }
 
 /** Tokens that authenticated recently, by SHA-256, most recent last; bounded. */
@@ -160,14 +183,22 @@ class RecentTokens {
  * neighbour sending bad keys; their key is still looked up, so revocation takes effect at once.
  * An authenticated request takes a token from its key's bucket.
  */
-async function authenticateWithinLimits(req: Request, res: Response, guards: OperationGuards, recent: RecentTokens): Promise<Principal> {
+async function authenticateWithinLimits(
+  req: Request,
+  res: Response,
+  guards: OperationGuards,
+  recent: RecentTokens,
+): Promise<Principal> {
   const { limiter } = guards;
   const authorization = req.get('authorization');
   const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`;
   const token = bearerToken(authorization);
   if (limiter?.isExhausted(addressKey) && !(token && recent.has(token))) {
     const refused = limiter.take(addressKey);
-    throw new TooManyRequestsError('Too many requests with a missing or invalid API key from this address.', refused.retryAfterSeconds);
+    throw new TooManyRequestsError(
+      'Too many requests with a missing or invalid API key from this address.',
+      refused.retryAfterSeconds,
+    );
   }
   let principal: Principal;
   try {
@@ -183,7 +214,10 @@ async function authenticateWithinLimits(req: Request, res: Response, guards: Ope
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
     res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
     if (!decision.allowed) {
-      throw new TooManyRequestsError(`This API key sent more requests than its limit allows; retry in ${decision.retryAfterSeconds} s.`, decision.retryAfterSeconds);
+      throw new TooManyRequestsError(
+        `This API key sent more requests than its limit allows; retry in ${decision.retryAfterSeconds} s.`,
+        decision.retryAfterSeconds,
+      );
     }
   }
   return principal;
@@ -194,14 +228,21 @@ async function authenticateWithinLimits(req: Request, res: Response, guards: Ope
  * validation of path, query, headers and body by operationId, then the handler. Fails at start-up
  * when the contract and the handlers disagree, so no route can exist outside the contract.
  */
-export function mountOperations(spec: LoadedSpec, compiled: Map<string, CompiledOperation>, handlers: HandlerMap, guards: OperationGuards): Router {
+export function mountOperations(
+  spec: LoadedSpec,
+  compiled: Map<string, CompiledOperation>,
+  handlers: HandlerMap,
+  guards: OperationGuards,
+): Router {
   const { blind } = guards;
   const recent = new RecentTokens();
   const known = new Set(spec.operations.map((op) => op.operationId));
   const missing = [...known].filter((id) => !(id in handlers));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
   if (missing.length || extra.length) {
-    throw new Error(`handlers and contract disagree; without handler: [${missing.join(', ')}], not in contract: [${extra.join(', ')}]`);
+    throw new Error(
+      `handlers and contract disagree; without handler: [${missing.join(', ')}], not in contract: [${extra.join(', ')}]`,
+    );
   }
 
   const router = express.Router({ strict: true });
@@ -230,16 +271,27 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
         const query = coerceParameters({ ...(req.query as Record<string, unknown>) }, op.parameters, 'query');
         validateOrThrow(validators.query, query, '/query');
         refuseNul(query, '/query');
-        const headers = Object.fromEntries(op.parameters.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), req.get(p.name)]));
-        validateOrThrow(validators.headers, Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)), '/header');
+        const headers = Object.fromEntries(
+          op.parameters.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), req.get(p.name)]),
+        );
+        validateOrThrow(
+          validators.headers,
+          Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)),
+          '/header',
+        );
 
         let body: unknown = undefined;
         let text: string | undefined;
         if (op.requestMediaTypes.length) {
-          const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+          const hasBody =
+            req.headers['content-length'] !== undefined
+              ? req.headers['content-length'] !== '0'
+              : req.headers['transfer-encoding'] !== undefined;
           const mediaType = hasBody ? req.is(op.requestMediaTypes) : false;
           if (hasBody && !mediaType) {
-            throw new UnsupportedMediaTypeError(`Send the body as ${op.requestMediaTypes.join(' or ')}, not ${req.get('content-type') ?? 'an unlabelled body'}.`);
+            throw new UnsupportedMediaTypeError(
+              `Send the body as ${op.requestMediaTypes.join(' or ')}, not ${req.get('content-type') ?? 'an unlabelled body'}.`,
+            );
           }
           if (mediaType && mediaType !== 'application/json') text = typeof req.body === 'string' ? req.body : '';
           else body = req.body;
@@ -266,7 +318,8 @@ export function mountOperations(spec: LoadedSpec, compiled: Map<string, Compiled
           await pipeline(result.body, res);
           return;
         }
-        if (principal?.blinded && !result.contentType && typeof params.trialId === 'string') result.body = await blind(params.trialId, result.body);
+        if (principal?.blinded && !result.contentType && typeof params.trialId === 'string')
+          result.body = await blind(params.trialId, result.body);
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status);
         if (result.contentType) res.type(result.contentType).send(result.body);

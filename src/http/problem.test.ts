@@ -11,9 +11,19 @@ describe('databaseUnavailable', () => {
     [new Error('Connection terminated unexpectedly'), 5],
     [new Error('Client has encountered a connection error and is not queryable'), 5],
     // as knex rethrows them: the failed SQL, " - ", pg's message
-    [new Error('select * from "api_keys" where "key_digest" = $1 and "revoked_at" is null limit $2 - Connection terminated unexpectedly'), 5],
+    [
+      new Error(
+        'select * from "api_keys" where "key_digest" = $1 and "revoked_at" is null limit $2 - Connection terminated unexpectedly',
+      ),
+      5,
+    ],
     [new Error('ROLLBACK - Client has encountered a connection error and is not queryable'), 5],
-    [Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }), 2],
+    [
+      Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), {
+        name: 'KnexTimeoutError',
+      }),
+      2,
+    ],
     [withCode('57014', 'canceling statement due to statement timeout'), 2],
   ])('maps %s to 503 with Retry-After', (error, retryAfter) => {
     const problem = databaseUnavailable(error);

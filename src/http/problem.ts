@@ -1,5 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import {
+  AppError,
+  BadRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors';
 import { locals } from './operations';
 
 export const BODY_LIMIT = '1mb';
@@ -15,7 +23,8 @@ function fromRequestLayer(error: unknown): AppError | undefined {
   if (typeof e !== 'object' || e === null || e.expose !== true || typeof e.status !== 'number') return undefined;
   if (e.status === 413) return new PayloadTooLargeError(BODY_LIMIT);
   if (e.status === 415) return new UnsupportedMediaTypeError(String(e.message));
-  if (e.status >= 400 && e.status < 500) return new BadRequestError(`The request body could not be read: ${String(e.message)}.`);
+  if (e.status >= 400 && e.status < 500)
+    return new BadRequestError(`The request body could not be read: ${String(e.message)}.`);
   return undefined;
 }
 
@@ -48,18 +57,35 @@ function fromBodyParser(error: { type?: string; message?: string }): AppError | 
  * Either way the transaction did not commit, so nothing was written, except when the connection
  * died during COMMIT: PostgreSQL may have committed, and the answer says the outcome is unknown.
  */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 /** knex's message for a failed COMMIT of knex.transaction(): "COMMIT; - <pg message>". */
 const COMMIT_FAILED = /^COMMIT;? - /;
 // knex prefixes the failed SQL to pg's message ("ROLLBACK - Client has encountered ..."), so the
 // message is matched at its start or right after knex's " - ".
-const UNREACHABLE_MESSAGES = /(?:^|\s-\s)(?:Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout expired)/;
+const UNREACHABLE_MESSAGES =
+  /(?:^|\s-\s)(?:Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout expired)/;
 
 export function databaseUnavailable(error: unknown): ServiceUnavailableError | undefined {
   const e = error as { code?: string; name?: string; message?: string };
   if (typeof e !== 'object' || e === null) return undefined;
   const code = e.code ?? '';
-  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || (code === '' && UNREACHABLE_MESSAGES.test(e.message ?? ''))) {
+  if (
+    UNREACHABLE_CODES.has(code) ||
+    code.startsWith('08') ||
+    (code === '' && UNREACHABLE_MESSAGES.test(e.message ?? ''))
+  ) {
     // Lost during COMMIT, PostgreSQL may have committed (and made it durable) before the connection died.
     if (COMMIT_FAILED.test(e.message ?? '')) {
       return new ServiceUnavailableError(
@@ -70,10 +96,16 @@ export function databaseUnavailable(error: unknown): ServiceUnavailableError | u
     return new ServiceUnavailableError('The database is not reachable; try again shortly. Nothing was written.', 5);
   }
   if (e.name === 'KnexTimeoutError') {
-    return new ServiceUnavailableError('The service is busy: no database connection became free in time. Nothing was written; try again shortly.', 2);
+    return new ServiceUnavailableError(
+      'The service is busy: no database connection became free in time. Nothing was written; try again shortly.',
+      2,
+    );
   }
   if (code === '57014') {
-    return new ServiceUnavailableError('The database statement took longer than the statement timeout and was cancelled. Nothing was written.', 2);
+    return new ServiceUnavailableError(
+      'The database statement took longer than the statement timeout and was cancelled. Nothing was written.',
+      2,
+    );
   }
   return undefined;
 }
@@ -85,7 +117,8 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
 /** Renders every error as RFC 9457 problem+json; 5xx bodies reveal nothing internal. */
 export function problemHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const state = locals(res);
-  let problem: AppError | undefined = error instanceof AppError ? error : (fromBodyParser(error as { type?: string }) ?? fromRequestLayer(error));
+  let problem: AppError | undefined =
+    error instanceof AppError ? error : (fromBodyParser(error as { type?: string }) ?? fromRequestLayer(error));
   if (!problem) {
     problem = databaseUnavailable(error);
     if (problem) state.log?.warn({ err: error, operationId: state.operationId }, 'database unavailable');

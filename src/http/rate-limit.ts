@@ -31,7 +31,11 @@ interface Bucket {
  * buckets that have refilled are dropped when the map grows, which bounds memory by the keys active
  * within one refill period.
  */
-export function createRateLimiter(config: RateLimitConfig, now: () => number = () => performance.now(), maxBuckets = 10_000): RateLimiter {
+export function createRateLimiter(
+  config: RateLimitConfig,
+  now: () => number = () => performance.now(),
+  maxBuckets = 10_000,
+): RateLimiter {
   const perMs = config.perMinute / 60_000;
   const buckets = new Map<string, Bucket>();
 
@@ -41,7 +45,8 @@ export function createRateLimiter(config: RateLimitConfig, now: () => number = (
     return { tokens: Math.min(config.burst, bucket.tokens + (time - bucket.at) * perMs), at: time };
   };
   const sweep = (time: number) => {
-    for (const [key, bucket] of buckets) if (bucket.tokens + (time - bucket.at) * perMs >= config.burst) buckets.delete(key);
+    for (const [key, bucket] of buckets)
+      if (bucket.tokens + (time - bucket.at) * perMs >= config.burst) buckets.delete(key);
   };
   const decision = (bucket: Bucket, allowed: boolean): RateDecision => ({
     allowed,

@@ -3,7 +3,8 @@ import { resolveLocalRef } from './openapi';
 
 type Schema = Record<string, unknown>;
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The little Markdown the contract's descriptions use: paragraphs, lists, `code` and **bold**. */
 function markdown(text: string | undefined): string {
@@ -17,7 +18,8 @@ function markdown(text: string | undefined): string {
     .split(/\n\s*\n/)
     .map((block) => {
       const lines = block.split('\n');
-      if (lines.every((l) => /^\s*[-*] /.test(l))) return `<ul>${lines.map((l) => `<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`).join('')}</ul>`;
+      if (lines.every((l) => /^\s*[-*] /.test(l)))
+        return `<ul>${lines.map((l) => `<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`).join('')}</ul>`;
       return `<p>${inline(block.replace(/\n/g, ' '))}</p>`;
     })
     .join('\n');
@@ -30,15 +32,28 @@ function typeOf(schema: Schema | boolean | undefined): string {
   if (schema === false) return 'nothing';
   if (typeof schema.$ref === 'string') return `<a href="#schema-${refName(schema.$ref)}">${refName(schema.$ref)}</a>`;
   if ('const' in schema) return `<code>${escapeHtml(JSON.stringify(schema.const))}</code>`;
-  if (Array.isArray(schema.enum)) return schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(' | ');
+  if (Array.isArray(schema.enum))
+    return schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(' | ');
   for (const combinator of ['oneOf', 'anyOf', 'allOf'] as const) {
-    if (Array.isArray(schema[combinator])) return (schema[combinator] as Schema[]).map(typeOf).join(combinator === 'allOf' ? ' &amp; ' : ' | ');
+    if (Array.isArray(schema[combinator]))
+      return (schema[combinator] as Schema[]).map(typeOf).join(combinator === 'allOf' ? ' &amp; ' : ' | ');
   }
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : schema.type ? [schema.type as string] : [];
   return types.map((t) => (t === 'array' ? `array of ${typeOf(schema.items as Schema)}` : t)).join(' | ') || 'object';
 }
 
-const CONSTRAINTS = ['format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'default'];
+const CONSTRAINTS = [
+  'format',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'default',
+];
 
 function constraints(schema: Schema): string {
   return CONSTRAINTS.filter((k) => k in schema)
@@ -57,7 +72,10 @@ function propertiesTable(document: OpenApiDocument, schema: Schema): string {
   const rows = Object.entries(properties).filter(([, s]) => s !== (true as unknown));
   if (!rows.length) return '';
   return `<table><tr><th>field</th><th>type</th><th>required</th><th>notes</th></tr>${rows
-    .map(([name, s]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${typeOf(s)}</td><td>${required.has(name) ? 'yes' : ''}</td><td>${markdown(s.description as string)} ${constraints(s)}</td></tr>`)
+    .map(
+      ([name, s]) =>
+        `<tr><td><code>${escapeHtml(name)}</code></td><td>${typeOf(s)}</td><td>${required.has(name) ? 'yes' : ''}</td><td>${markdown(s.description as string)} ${constraints(s)}</td></tr>`,
+    )
     .join('')}</table>`;
 }
 
@@ -72,17 +90,25 @@ export function renderReferencePage(spec: LoadedSpec): string {
         .map((op) => {
           const params = op.parameters.length
             ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th><th>required</th><th>notes</th></tr>${op.parameters
-                .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${typeOf(p.schema)}</td><td>${p.required ? 'yes' : ''}</td><td>${markdown(p.description)} ${constraints(p.schema ?? {})}</td></tr>`)
+                .map(
+                  (p) =>
+                    `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${typeOf(p.schema)}</td><td>${p.required ? 'yes' : ''}</td><td>${markdown(p.description)} ${constraints(p.schema ?? {})}</td></tr>`,
+                )
                 .join('')}</table>`
             : '';
           const pathItem = document.paths[op.path]![op.method] as Schema;
           const body = pathItem.requestBody ? resolveLocalRef<Schema>(document, pathItem.requestBody) : undefined;
-          const bodySchema = (body?.content as Record<string, { schema: Schema }> | undefined)?.['application/json']?.schema;
+          const bodySchema = (body?.content as Record<string, { schema: Schema }> | undefined)?.['application/json']
+            ?.schema;
           const responses = Object.entries(op.responses)
             .map(([status, r]) => {
               const resolved = resolveLocalRef<Schema>(document, r);
               const content = resolved.content as Record<string, { schema: Schema }> | undefined;
-              const media = content ? Object.entries(content).map(([type, c]) => `${type}: ${typeOf(c.schema)}`).join('; ') : '';
+              const media = content
+                ? Object.entries(content)
+                    .map(([type, c]) => `${type}: ${typeOf(c.schema)}`)
+                    .join('; ')
+                : '';
               return `<tr><td>${status}</td><td>${markdown(resolved.description as string)}</td><td>${media}</td></tr>`;
             })
             .join('');
@@ -94,7 +120,10 @@ ${markdown(op.description)}${params}${bodySchema ? `<h4>Request body</h4><p>${ty
     })
     .join('\n');
   const schemas = Object.entries((document.components.schemas ?? {}) as Record<string, Schema>)
-    .map(([name, schema]) => `<section id="schema-${name}"><h3>${name}</h3>${markdown(schema.description as string)}<p>${typeOf({ ...schema, description: undefined, properties: undefined, allOf: schema.properties ? undefined : schema.allOf })}</p>${propertiesTable(document, schema)}</section>`)
+    .map(
+      ([name, schema]) =>
+        `<section id="schema-${name}"><h3>${name}</h3>${markdown(schema.description as string)}<p>${typeOf({ ...schema, description: undefined, properties: undefined, allOf: schema.properties ? undefined : schema.allOf })}</p>${propertiesTable(document, schema)}</section>`,
+    )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(info.title)} ${escapeHtml(info.version)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

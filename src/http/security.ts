@@ -7,7 +7,8 @@ import type { NextFunction, Request, Response } from 'express';
  * reference and the CONSORT SVG carry their own <style>; scripts are not allowed anywhere.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -27,7 +28,8 @@ export function securityHeaders() {
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, Idempotency-Key, If-Match, X-Request-Id';
-const EXPOSED_HEADERS = 'ETag, Location, Retry-After, X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Content-Disposition';
+const EXPOSED_HEADERS =
+  'ETag, Location, Retry-After, X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Content-Disposition';
 
 /**
  * CORS for the exact origins configured in CORS_ORIGINS, none by default: without an allowed origin

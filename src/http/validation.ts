@@ -6,11 +6,28 @@ import { LoadedSpec, OperationSpec, ParameterObject, escapePointerToken } from '
 const SPEC_ID = 'openapi.json';
 
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, discriminator: true });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictTypes: false,
+    allowUnionTypes: true,
+    discriminator: true,
+  });
   addFormats(ajv);
   // The contract is added whole so that references resolve within it; its top-level OpenAPI fields
   // are not schema keywords, and strict mode must be told they carry no validation.
-  for (const keyword of ['openapi', 'info', 'servers', 'tags', 'security', 'paths', 'components', 'jsonSchemaDialect', 'webhooks', 'externalDocs']) {
+  for (const keyword of [
+    'openapi',
+    'info',
+    'servers',
+    'tags',
+    'security',
+    'paths',
+    'components',
+    'jsonSchemaDialect',
+    'webhooks',
+    'externalDocs',
+  ]) {
     ajv.addKeyword({ keyword });
   }
   return ajv;
@@ -39,7 +56,8 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined, prefix =
       detail = `must be ${JSON.stringify(params.allowedValue)}`;
     } else if (error.keyword === 'discriminator') {
       pointer += '/' + escapePointerToken(String(params.tag));
-      detail = params.tagValue === undefined ? 'is required' : `${JSON.stringify(params.tagValue)} is not a known value`;
+      detail =
+        params.tagValue === undefined ? 'is required' : `${JSON.stringify(params.tagValue)} is not a known value`;
     } else if (error.keyword === 'if' || error.keyword === 'allOf') {
       continue; // their failing subschemas are reported on their own
     }
@@ -105,7 +123,11 @@ export function pointRefsAtSpec(value: unknown): unknown {
  * Query and path values arrive as strings; convert those whose schema says number or boolean,
  * leaving anything that does not parse for ajv to report.
  */
-export function coerceParameters(values: Record<string, unknown>, parameters: ParameterObject[], location: ParameterObject['in']): Record<string, unknown> {
+export function coerceParameters(
+  values: Record<string, unknown>,
+  parameters: ParameterObject[],
+  location: ParameterObject['in'],
+): Record<string, unknown> {
   const result: Record<string, unknown> = { ...values };
   for (const p of parameters.filter((param) => param.in === location)) {
     const name = location === 'header' ? p.name.toLowerCase() : p.name;

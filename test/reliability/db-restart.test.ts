@@ -1,5 +1,11 @@
 import type pg from 'pg';
-import { checkInvariants, existingParticipants, mismatchWithAnswer, openDrillClient, storedWorkOf } from './support/drill-checks';
+import {
+  checkInvariants,
+  existingParticipants,
+  mismatchWithAnswer,
+  openDrillClient,
+  storedWorkOf,
+} from './support/drill-checks';
 import { describeExchange, DrillResponse, isServiceUnavailableProblem, jsonOf } from './support/drill-http';
 import {
   ApiRequest,
@@ -68,7 +74,11 @@ beforeAll(async () => {
   const adminKey = newAdminKey();
   postgres = await PrivatePostgres.create('db-restart');
   url = await postgres.createDatabase('trialdesk');
-  service = await ServiceProcess.start({ databaseUrl: url, adminApiKey: adminKey, env: { DATABASE_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS) } });
+  service = await ServiceProcess.start({
+    databaseUrl: url,
+    adminApiKey: adminKey,
+    env: { DATABASE_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS) },
+  });
   api = new DrillApi(service.baseUrl, adminKey);
 });
 
@@ -161,7 +171,9 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
       windows.push(window);
       const deadline = startEnd + 30_000;
       while (performance.now() < deadline) {
-        const recovered = exchanges.find((e) => e.response.endedAt >= startEnd && e.response.status >= 200 && e.response.status < 300);
+        const recovered = exchanges.find(
+          (e) => e.response.endedAt >= startEnd && e.response.status >= 200 && e.response.status < 300,
+        );
         if (recovered) {
           window.recoveryMs = recovered.response.endedAt - startEnd;
           break;
@@ -190,11 +202,15 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
     if (whileDown) {
       answersWhileDown += 1;
       maxAnswerMsWhileDown = Math.max(maxAnswerMsWhileDown, response.ms);
-      if (!isServiceUnavailableProblem(response)) findings.push(`answer while the database was down is not 503 problem+json with Retry-After: ${describeExchange(exchange.request, response)}`);
+      if (!isServiceUnavailableProblem(response))
+        findings.push(
+          `answer while the database was down is not 503 problem+json with Retry-After: ${describeExchange(exchange.request, response)}`,
+        );
     }
     if (response.status === 503) {
       status503 += 1;
-      if (!isServiceUnavailableProblem(response)) findings.push(`503 without problem+json or Retry-After: ${describeExchange(exchange.request, response)}`);
+      if (!isServiceUnavailableProblem(response))
+        findings.push(`503 without problem+json or Retry-After: ${describeExchange(exchange.request, response)}`);
     } else if (response.status >= 500) {
       status5xxOther += 1;
       findings.push(`server error: ${describeExchange(exchange.request, response)}`);
@@ -204,10 +220,14 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
     } else if (response.status >= 400 && !isIdempotencyKeyInUse(response)) {
       findings.push(`unexpected answer: ${describeExchange(exchange.request, response)}`);
     }
-    if (response.ms > ANSWER_BOUND_MS) findings.push(`answer slower than ${ANSWER_BOUND_MS} ms: ${describeExchange(exchange.request, response)}`);
+    if (response.ms > ANSWER_BOUND_MS)
+      findings.push(`answer slower than ${ANSWER_BOUND_MS} ms: ${describeExchange(exchange.request, response)}`);
   }
   windows.forEach((w, i) => {
-    if (w.recoveryMs === null || w.recoveryMs > RECOVERY_LIMIT_MS) findings.push(`restart ${i + 1}: no 2xx answer within ${RECOVERY_LIMIT_MS} ms of the database being back (${w.recoveryMs} ms)`);
+    if (w.recoveryMs === null || w.recoveryMs > RECOVERY_LIMIT_MS)
+      findings.push(
+        `restart ${i + 1}: no 2xx answer within ${RECOVERY_LIMIT_MS} ms of the database being back (${w.recoveryMs} ms)`,
+      );
   });
 
   // Writes never acknowledged but committed: their 503 said "Nothing was written".
@@ -217,18 +237,27 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
     if (!exchange.write || exchange.response.status !== 201) continue;
     const first = acknowledgedText.get(exchange.write.key);
     if (first === undefined) acknowledgedText.set(exchange.write.key, exchange.response.text);
-    else if (first !== exchange.response.text) findings.push(`replay differs from the first answer for key ${exchange.write.key}: ${first} / ${exchange.response.text}`);
+    else if (first !== exchange.response.text)
+      findings.push(
+        `replay differs from the first answer for key ${exchange.write.key}: ${first} / ${exchange.response.text}`,
+      );
   }
   const storedBeforeRetry = await storedWorkOf(db, trialId, keyed);
   const screenings = exchanges.filter((e) => e.op === 'screen');
   const screenedLabels = new Set(
-    (await db.query<{ label: string }>('SELECT label FROM participants WHERE trial_id = $1 AND label = ANY($2::text[])', [trialId, screenings.map((e) => e.label!)])).rows.map((r) => r.label),
+    (
+      await db.query<{ label: string }>(
+        'SELECT label FROM participants WHERE trial_id = $1 AND label = ANY($2::text[])',
+        [trialId, screenings.map((e) => e.label!)],
+      )
+    ).rows.map((r) => r.label),
   );
   // A write never acknowledged but committed: its transaction was committing when PostgreSQL went
   // down. Fine after a 500 (flagged above anyway) or an answer that says the outcome is unknown; but
   // a 503 saying "Nothing was written" is false, and a client that believes it and sends the request
   // again without a key writes twice.
-  const inFlightAtCrash = (e: Exchange) => windows.some((w) => e.response.sentAt <= w.stopEnd && e.response.endedAt >= w.stopBegin);
+  const inFlightAtCrash = (e: Exchange) =>
+    windows.some((w) => e.response.sentAt <= w.stopEnd && e.response.endedAt >= w.stopBegin);
   let committedUnacknowledged = 0;
   let committedDespite503 = 0;
   for (const write of keyed) {
@@ -249,7 +278,9 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
       committedUnacknowledged += 1;
       if (claimsNothingWritten(exchange.response)) {
         committedDespite503 += 1;
-        findings.push(`a screening answered 503 "Nothing was written" was written (a retry would screen the person twice): ${describeExchange(exchange.request, exchange.response)}`);
+        findings.push(
+          `a screening answered 503 "Nothing was written" was written (a retry would screen the person twice): ${describeExchange(exchange.request, exchange.response)}`,
+        );
       }
     }
   }
@@ -267,7 +298,9 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
       findings.push(`acknowledged write lost or altered (${mismatch}): key ${write.key}`);
     }
   }
-  const screenedIds = screenings.filter((e) => e.response.status === 201).map((e) => jsonOf<Participant>(e.response)!.id);
+  const screenedIds = screenings
+    .filter((e) => e.response.status === 201)
+    .map((e) => jsonOf<Participant>(e.response)!.id);
   acknowledged += screenedIds.length;
   const present = await existingParticipants(db, trialId, screenedIds);
   for (const id of screenedIds) {
@@ -278,13 +311,16 @@ it(`answers 503 while PostgreSQL is away and recovers, through ${RESTARTS} crash
   }
 
   // Settle every keyed write with its key: one record each, replays equal to the first answer.
-  const finals = await inParallel(keyed.length, 16, async (i) => (await sendUntilSettled(api, keyed[i]!.request)).at(-1)!);
+  const finals = await inParallel(keyed.length, 16, async (i) =>
+    (await sendUntilSettled(api, keyed[i]!.request)).at(-1)!,
+  );
   const storedAfter = await storedWorkOf(db, trialId, keyed);
   keyed.forEach((write, i) => {
     const final = finals[i]!;
     const first = acknowledgedText.get(write.key);
     if (final.status !== 201) findings.push(`retry did not settle with 201: ${describeExchange(write.request, final)}`);
-    else if (first !== undefined && final.text !== first) findings.push(`replay after the drill differs for key ${write.key}: ${first} / ${final.text}`);
+    else if (first !== undefined && final.text !== first)
+      findings.push(`replay after the drill differs for key ${write.key}: ${first} / ${final.text}`);
     const mismatch = mismatchWithAnswer(write, storedAfter.get(write.key)!, final.text);
     if (mismatch) findings.push(`after settling key ${write.key}: ${mismatch}`);
   });
@@ -340,37 +376,63 @@ it('does not answer "Nothing was written" for a write whose COMMIT PostgreSQL ma
   let answers: DrillResponse[];
   let waitingInCommit = 0;
   try {
-    const inFlight = Promise.all([api.call({ ...screening, timeoutMs: 60_000 }), api.call({ ...coupon.request, timeoutMs: 60_000 })]);
+    const inFlight = Promise.all([
+      api.call({ ...screening, timeoutMs: 60_000 }),
+      api.call({ ...coupon.request, timeoutMs: 60_000 }),
+    ]);
     const deadline = performance.now() + 20_000;
     while (waitingInCommit < 2 && performance.now() < deadline) {
       await sleep(50);
-      const out = await postgres.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'trialdesk' AND wait_event = 'SyncRep'`);
+      const out = await postgres.psql(
+        `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'trialdesk' AND wait_event = 'SyncRep'`,
+      );
       waitingInCommit = Number(out.trim());
     }
     await postgres.stopImmediate();
     answers = await inFlight;
     await postgres.start();
   } finally {
-    if (!(await postgres.psql('SELECT 1').then(() => true, () => false))) await postgres.start();
+    if (
+      !(await postgres.psql('SELECT 1').then(
+        () => true,
+        () => false,
+      ))
+    )
+      await postgres.start();
     await postgres.psql('ALTER SYSTEM RESET synchronous_standby_names');
     await postgres.psql('SELECT pg_reload_conf()');
   }
 
   const db = await connect();
-  const screened = (await db.query('SELECT participant_id FROM participants WHERE trial_id = $1 AND label = $2', [screeningTrial, label])).rows.length;
-  const issued = (await db.query(`SELECT entry_id FROM incentive_ledger WHERE trial_id = $1 AND reference = $2`, [couponTrial, coupon.reference])).rows.length;
+  const screened = (
+    await db.query('SELECT participant_id FROM participants WHERE trial_id = $1 AND label = $2', [
+      screeningTrial,
+      label,
+    ])
+  ).rows.length;
+  const issued = (
+    await db.query(`SELECT entry_id FROM incentive_ledger WHERE trial_id = $1 AND reference = $2`, [
+      couponTrial,
+      coupon.reference,
+    ])
+  ).rows.length;
   const [screeningAnswer, couponAnswer] = answers;
   const findings: string[] = [];
   for (const [request, answer, written] of [
     [screening, screeningAnswer!, screened],
     [coupon.request, couponAnswer!, issued],
   ] as const) {
-    if (!isServiceUnavailableProblem(answer)) findings.push(`not 503 problem+json with Retry-After: ${describeExchange(request, answer)}`);
-    if (written && claimsNothingWritten(answer)) findings.push(`written, but answered "Nothing was written": ${describeExchange(request, answer)}`);
+    if (!isServiceUnavailableProblem(answer))
+      findings.push(`not 503 problem+json with Retry-After: ${describeExchange(request, answer)}`);
+    if (written && claimsNothingWritten(answer))
+      findings.push(`written, but answered "Nothing was written": ${describeExchange(request, answer)}`);
   }
   const retry = (await sendUntilSettled(api, coupon.request)).at(-1)!;
   const afterRetry = (await storedWorkOf(db, couponTrial, [coupon])).get(coupon.key)!;
-  const mismatch = retry.status === 201 ? mismatchWithAnswer(coupon, afterRetry, retry.text) : `retry answered ${describeExchange(coupon.request, retry)}`;
+  const mismatch =
+    retry.status === 201
+      ? mismatchWithAnswer(coupon, afterRetry, retry.text)
+      : `retry answered ${describeExchange(coupon.request, retry)}`;
   if (mismatch) findings.push(`keyed retry after the in-doubt commit: ${mismatch}`);
 
   recordFigures('db-restart-in-doubt-commit', {

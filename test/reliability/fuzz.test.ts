@@ -62,13 +62,26 @@ describe('fuzzing every operation of the contract', () => {
   test(
     `${CASES} cases: no 5xx, every refusal a problem+json, refused requests and reads change nothing`,
     async () => {
-      process.stdout.write(`[fuzz] ${CASES} cases, seed ${SEED}${REPLAY_PATH ? `, path ${REPLAY_PATH}` : ''}, database ${db.kind}, db check every ${DB_CHECK_EVERY}\n`);
-      const runner = new FuzzRunner(server, world, fingerprinter, spec, { dbCheckEvery: DB_CHECK_EVERY, replenishEvery: 150, knownBugs: KNOWN_BUGS, errorLog });
+      process.stdout.write(
+        `[fuzz] ${CASES} cases, seed ${SEED}${REPLAY_PATH ? `, path ${REPLAY_PATH}` : ''}, database ${db.kind}, db check every ${DB_CHECK_EVERY}\n`,
+      );
+      const runner = new FuzzRunner(server, world, fingerprinter, spec, {
+        dbCheckEvery: DB_CHECK_EVERY,
+        replenishEvery: 150,
+        knownBugs: KNOWN_BUGS,
+        errorLog,
+      });
       const started = performance.now();
       await fc.assert(
         fc.asyncProperty(factory.arbitrary, (fuzzCase: FuzzCase) => runner.run(fuzzCase)),
         // The failing request is part of the message (not only its cause), whatever prints it.
-        { numRuns: CASES, seed: SEED, path: REPLAY_PATH, endOnFailure: REPLAY_PATH !== undefined, includeErrorInReport: true },
+        {
+          numRuns: CASES,
+          seed: SEED,
+          path: REPLAY_PATH,
+          endOnFailure: REPLAY_PATH !== undefined,
+          includeErrorInReport: true,
+        },
       );
       const elapsed = performance.now() - started;
       process.stdout.write(runner.summary(elapsed));
@@ -108,10 +121,22 @@ describe('fuzzing every operation of the contract', () => {
    * name its seed, path and the request's bytes.
    */
   describe('the oracle catches a sabotaged service', () => {
-    type Sabotage = 'refuse-after-insert' | 'refuse-after-rewrite' | 'read-writes' | 'text-refusal' | 'status-mismatch' | 'internal-error';
+    type Sabotage =
+      | 'refuse-after-insert'
+      | 'refuse-after-rewrite'
+      | 'read-writes'
+      | 'text-refusal'
+      | 'status-mismatch'
+      | 'internal-error';
 
     const problem = (status: number, bodyStatus = status) =>
-      JSON.stringify({ type: 'https://trialdesk.dev/problems/sabotage', title: 'Sabotage', status: bodyStatus, detail: 'sabotaged', instance: 'urn:sabotage' });
+      JSON.stringify({
+        type: 'https://trialdesk.dev/problems/sabotage',
+        title: 'Sabotage',
+        status: bodyStatus,
+        detail: 'sabotaged',
+        instance: 'urn:sabotage',
+      });
 
     function saboteur(inner: Express, mode: Sabotage): Express {
       const outer = express();
@@ -119,7 +144,9 @@ describe('fuzzing every operation of the contract', () => {
         try {
           switch (mode) {
             case 'refuse-after-insert':
-              await db.knex.raw(`INSERT INTO trial_sites (trial_id, code, name) SELECT trial_id, 'SAB' || floor(random() * 1e12)::text, 'sabotage' FROM trials LIMIT 1`);
+              await db.knex.raw(
+                `INSERT INTO trial_sites (trial_id, code, name) SELECT trial_id, 'SAB' || floor(random() * 1e12)::text, 'sabotage' FROM trials LIMIT 1`,
+              );
               res.status(422).type('application/problem+json').send(problem(422));
               return;
             case 'refuse-after-rewrite':
@@ -160,21 +187,32 @@ describe('fuzzing every operation of the contract', () => {
 
     // Cases the saboteur sees whole: no framing tricks that Node's parser refuses before any app runs.
     const reachesTheApp = (c: FuzzCase) => c.mutations.every((m) => m.on !== 'wire' && m.on !== 'bytes');
-    const isRead = (c: FuzzCase) => spec.byId.get(c.operationId)!.method === 'get' && c.mutations.every((m) => m.on !== 'route');
+    const isRead = (c: FuzzCase) =>
+      spec.byId.get(c.operationId)!.method === 'get' && c.mutations.every((m) => m.on !== 'route');
 
     async function withSaboteur<T>(mode: Sabotage, work: (runner: FuzzRunner) => Promise<T>): Promise<T> {
       const log = new ServiceErrorLog(false);
       const sabotaged = await listen(saboteur(createApp({ db, logger: pino({ level: 'error' }, log.stream) }), mode));
       try {
         // Known bugs stay in force: they must not excuse any of this.
-        return await work(new FuzzRunner(sabotaged, world, fingerprinter, spec, { dbCheckEvery: 1, replenishEvery: 0, knownBugs: KNOWN_BUGS, errorLog: log }));
+        return await work(
+          new FuzzRunner(sabotaged, world, fingerprinter, spec, {
+            dbCheckEvery: 1,
+            replenishEvery: 0,
+            knownBugs: KNOWN_BUGS,
+            errorLog: log,
+          }),
+        );
       } finally {
         await sabotaged.close();
       }
     }
 
     test.each(Object.keys(expected) as Sabotage[])('%s: every case is reported', async (mode) => {
-      const cases = fc.sample(factory.arbitrary.filter(mode === 'read-writes' ? (c) => reachesTheApp(c) && isRead(c) : reachesTheApp), { seed: SEED, numRuns: 12 });
+      const cases = fc.sample(
+        factory.arbitrary.filter(mode === 'read-writes' ? (c) => reachesTheApp(c) && isRead(c) : reachesTheApp),
+        { seed: SEED, numRuns: 12 },
+      );
       await withSaboteur(mode, async (runner) => {
         for (const fuzzCase of cases) await expect(runner.run(fuzzCase)).rejects.toThrow(expected[mode]);
         expect(runner.figures.unexplainedViolations).toBe(cases.length);
@@ -184,8 +222,14 @@ describe('fuzzing every operation of the contract', () => {
     test('a failing run names its seed, its path and the bytes of the request', async () => {
       const error = await withSaboteur('refuse-after-insert', async (runner) =>
         fc
-          .assert(fc.asyncProperty(factory.arbitrary.filter(reachesTheApp), (c) => runner.run(c)), { numRuns: 5, seed: 42, endOnFailure: true, includeErrorInReport: true })
-          .then(() => undefined, (e: Error) => e),
+          .assert(
+            fc.asyncProperty(factory.arbitrary.filter(reachesTheApp), (c) => runner.run(c)),
+            { numRuns: 5, seed: 42, endOnFailure: true, includeErrorInReport: true },
+          )
+          .then(
+            () => undefined,
+            (e: Error) => e,
+          ),
       );
       expect(error?.message).toMatch(/seed: 42, path: "\d+(:\d+)*"/);
       expect(error?.message).toMatch(/Counterexample/);

@@ -59,7 +59,12 @@ interface RoundLoad {
 }
 
 /** Sends the writes with WIDTH clients and kills the service after `killDelayMs`; no new request starts after that. */
-async function loadUntilKilled(api: DrillApi, target: ServiceProcess, writes: KeyedWrite[], killDelayMs: number): Promise<RoundLoad> {
+async function loadUntilKilled(
+  api: DrillApi,
+  target: ServiceProcess,
+  writes: KeyedWrite[],
+  killDelayMs: number,
+): Promise<RoundLoad> {
   const first: (DrillResponse | null)[] = writes.map(() => null);
   let next = 0;
   let inFlight = 0;
@@ -118,7 +123,9 @@ it(`keeps every acknowledged write and all invariants through ${ITERATIONS} kill
     consented.push(...fresh);
     const writes = shuffled([
       ...fresh.map((participantId, i) => randomizeWrite(trialId, participantId, `k9-${round}-rand-${i}`)),
-      ...Array.from({ length: COUPONS_PER_ROUND }, (_, i) => couponWrite(trialId, pick(consented), `k9-${round}-coupon-${i}`)),
+      ...Array.from({ length: COUPONS_PER_ROUND }, (_, i) =>
+        couponWrite(trialId, pick(consented), `k9-${round}-coupon-${i}`),
+      ),
     ]);
     const logMark = service.logMark();
     mark('prepared');
@@ -142,13 +149,17 @@ it(`keeps every acknowledged write and all invariants through ${ITERATIONS} kill
         const mismatch = mismatchWithAnswer(write, stored, answer.text);
         if (mismatch) {
           recordsLost += 1;
-          findings.push(`round ${round}: acknowledged write lost or altered after kill -9 (${mismatch}): ${describeExchange(write.request, answer)}`);
+          findings.push(
+            `round ${round}: acknowledged write lost or altered after kill -9 (${mismatch}): ${describeExchange(write.request, answer)}`,
+          );
         }
       } else {
         if (stored.allocations.length + stored.entries.length > 0) committedUnacknowledged += 1;
         if (answer && answer.status !== 0 && answer.status !== 503) {
           unexpectedAnswers += 1;
-          findings.push(`round ${round}: unexpected first answer before the kill: ${describeExchange(write.request, answer)}`);
+          findings.push(
+            `round ${round}: unexpected first answer before the kill: ${describeExchange(write.request, answer)}`,
+          );
         }
       }
     });
@@ -169,7 +180,10 @@ it(`keeps every acknowledged write and all invariants through ${ITERATIONS} kill
       }
       if (answer && answer.status === 201) {
         if (final.text === answer.text) replaysMatched += 1;
-        else findings.push(`round ${round}: replay differs from the acknowledged answer: first ${answer.text} / replay ${final.text}`);
+        else
+          findings.push(
+            `round ${round}: replay differs from the acknowledged answer: first ${answer.text} / replay ${final.text}`,
+          );
       }
       const mismatch = mismatchWithAnswer(write, storedAfter.get(write.key)!, final.text);
       if (mismatch) findings.push(`round ${round}: after retrying key ${write.key}: ${mismatch}`);
@@ -184,11 +198,17 @@ it(`keeps every acknowledged write and all invariants through ${ITERATIONS} kill
 
     const errors = service.logLines(logMark).filter((line) => /"level":(50|60)/.test(line));
     if (errors.length) findings.push(`round ${round}: service logged errors:\n${errors.slice(0, 10).join('\n')}`);
-    if (service.unexpectedExits().length) findings.push(`round ${round}: the service exited by itself: ${JSON.stringify(service.unexpectedExits())}`);
+    if (service.unexpectedExits().length)
+      findings.push(`round ${round}: the service exited by itself: ${JSON.stringify(service.unexpectedExits())}`);
     mark('checked');
     if (process.env.DRILL_DEBUG) {
-      const phases = marks.slice(1).map(([name, at], i) => `${name} ${Math.round(at - marks[i]![1])}`).join(', ');
-      process.stdout.write(`[kill9] round ${round}: kill at ${load.killAtMs} ms, ${load.inFlightAtKill} in flight, ${load.completedBeforeKill} answered; ${phases} ms\n`);
+      const phases = marks
+        .slice(1)
+        .map(([name, at], i) => `${name} ${Math.round(at - marks[i]![1])}`)
+        .join(', ');
+      process.stdout.write(
+        `[kill9] round ${round}: kill at ${load.killAtMs} ms, ${load.inFlightAtKill} in flight, ${load.completedBeforeKill} answered; ${phases} ms\n`,
+      );
     }
   }
 

@@ -59,11 +59,17 @@ function cause(response: DrillResponse): 'statement-timeout' | 'pool-timeout' | 
 }
 
 /** Retries until the request answers `status` or `withinMs` passes; returns the last answer and when it came. */
-async function awaitStatus(api: DrillApi, request: ApiRequest, status: number, withinMs: number): Promise<{ response: DrillResponse; afterMs: number }> {
+async function awaitStatus(
+  api: DrillApi,
+  request: ApiRequest,
+  status: number,
+  withinMs: number,
+): Promise<{ response: DrillResponse; afterMs: number }> {
   const started = performance.now();
   for (;;) {
     const response = await api.call(request);
-    if (response.status === status || performance.now() - started > withinMs) return { response, afterMs: performance.now() - started };
+    if (response.status === status || performance.now() - started > withinMs)
+      return { response, afterMs: performance.now() - started };
     await sleep(100);
   }
 }
@@ -75,7 +81,11 @@ it('answers every request 503 with Retry-After within statement + acquire timeou
   service = await ServiceProcess.start({
     databaseUrl: url,
     adminApiKey: adminKey,
-    env: { DATABASE_POOL_MAX: String(POOL_MAX), DATABASE_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS), STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) },
+    env: {
+      DATABASE_POOL_MAX: String(POOL_MAX),
+      DATABASE_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS),
+      STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+    },
   });
   const api = new DrillApi(service.baseUrl, adminKey);
   const trialId = await createDrillTrial(api, 'pool exhaustion drill');
@@ -123,14 +133,20 @@ it('answers every request 503 with Retry-After within statement + acquire timeou
         if (why === 'statement-timeout') {
           statementTimeouts += 1;
           statementWaits.push(response.ms);
-          if (response.ms < STATEMENT_TIMEOUT_MS - TIMER_SLACK_MS) findings.push(`round ${round}: statement-timeout 503 before the statement timeout: ${evidence}`);
+          if (response.ms < STATEMENT_TIMEOUT_MS - TIMER_SLACK_MS)
+            findings.push(`round ${round}: statement-timeout 503 before the statement timeout: ${evidence}`);
         } else if (why === 'pool-timeout') {
           poolTimeouts += 1;
           poolWaits.push(response.ms);
-          if (response.ms < ACQUIRE_TIMEOUT_MS - TIMER_SLACK_MS) findings.push(`round ${round}: pool-timeout 503 before the acquire timeout: ${evidence}`);
-        } else findings.push(`round ${round}: 503 for another reason than the pool or the statement timeout: ${evidence}`);
+          if (response.ms < ACQUIRE_TIMEOUT_MS - TIMER_SLACK_MS)
+            findings.push(`round ${round}: pool-timeout 503 before the acquire timeout: ${evidence}`);
+        } else
+          findings.push(`round ${round}: 503 for another reason than the pool or the statement timeout: ${evidence}`);
       }
-      if (response.ms > ANSWER_BOUND_MS) findings.push(`round ${round}: answered after ${Math.round(response.ms)} ms, more than ${ANSWER_BOUND_MS} ms: ${evidence}`);
+      if (response.ms > ANSWER_BOUND_MS)
+        findings.push(
+          `round ${round}: answered after ${Math.round(response.ms)} ms, more than ${ANSWER_BOUND_MS} ms: ${evidence}`,
+        );
     });
 
     // The statement timeout must have cancelled every service statement that waited for the lock.
@@ -138,16 +154,21 @@ it('answers every request 503 with Retry-After within statement + acquire timeou
       `SELECT pid, query, (extract(epoch FROM now() - query_start) * 1000)::int AS waited_ms FROM pg_stat_activity
         WHERE application_name = 'trialdesk' AND wait_event_type = 'Lock'`,
     );
-    for (const row of waiting.rows) findings.push(`round ${round}: a service backend still waits for the lock after the burst: ${JSON.stringify(row)}`);
+    for (const row of waiting.rows)
+      findings.push(
+        `round ${round}: a service backend still waits for the lock after the burst: ${JSON.stringify(row)}`,
+      );
 
     await lockHolder.query('ROLLBACK');
     const read: ApiRequest = { method: 'GET', path: `/v1/trials/${trialId}/participants/${participants[0]}` };
     const { response, afterMs } = await awaitStatus(api, read, 200, 10_000);
     recoveryMs = Math.max(recoveryMs, afterMs);
-    if (response.status !== 200) findings.push(`round ${round}: no 200 within 10 s of releasing the lock: ${describeExchange(read, response)}`);
+    if (response.status !== 200)
+      findings.push(`round ${round}: no 200 within 10 s of releasing the lock: ${describeExchange(read, response)}`);
     const screening = screeningRequest(trialId, 'B', uniqueLabel('POOL-AFTER'));
     const written = await api.call(screening);
-    if (written.status !== 201) findings.push(`round ${round}: screening after the lock was released: ${describeExchange(screening, written)}`);
+    if (written.status !== 201)
+      findings.push(`round ${round}: screening after the lock was released: ${describeExchange(screening, written)}`);
   }
 
   const logged = service.logLines().filter((line) => /"level":(50|60)/.test(line));

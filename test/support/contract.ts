@@ -44,15 +44,20 @@ export function assertMatchesContract(method: string, path: string, res: Respons
   let schema: object;
   let key: string;
   if (!op) {
-    if (![404, 405].includes(res.status)) throw new Error(`${method} ${path}: no operation in the contract, yet status ${res.status}`);
+    if (![404, 405].includes(res.status))
+      throw new Error(`${method} ${path}: no operation in the contract, yet status ${res.status}`);
     schema = { $ref: '#/components/schemas/Problem' };
     key = 'routing-problem';
-    if (contentType !== 'application/problem+json') throw new Error(`${method} ${path}: routing error served as ${contentType}`);
+    if (contentType !== 'application/problem+json')
+      throw new Error(`${method} ${path}: routing error served as ${contentType}`);
   } else {
     const declared = op.responses[String(res.status)] ?? op.responses.default;
-    if (!declared) throw new Error(`${op.operationId}: status ${res.status} is not documented (body: ${res.text.slice(0, 300)})`);
+    if (!declared)
+      throw new Error(`${op.operationId}: status ${res.status} is not documented (body: ${res.text.slice(0, 300)})`);
     if (!op.responses[String(res.status)] && res.status < 500) {
-      throw new Error(`${op.operationId}: status ${res.status} is only covered by "default"; document it (body: ${res.text.slice(0, 300)})`);
+      throw new Error(
+        `${op.operationId}: status ${res.status} is only covered by "default"; document it (body: ${res.text.slice(0, 300)})`,
+      );
     }
     const response = resolveLocalRef<{ content?: Record<string, { schema: object }> }>(spec.document, declared);
     if (!response.content) {
@@ -60,14 +65,21 @@ export function assertMatchesContract(method: string, path: string, res: Respons
       return;
     }
     const media = response.content[contentType];
-    if (!media) throw new Error(`${op.operationId}: ${res.status} served as ${contentType}, contract says ${Object.keys(response.content).join(', ')}`);
+    if (!media)
+      throw new Error(
+        `${op.operationId}: ${res.status} served as ${contentType}, contract says ${Object.keys(response.content).join(', ')}`,
+      );
     if (!contentType.includes('json')) return;
     schema = media.schema;
     key = `${op.operationId}:${res.status}:${contentType}`;
   }
   const validate = validatorFor(key, schema);
   if (!validate(res.body)) {
-    const errors = toFieldErrors(validate.errors).map((e) => `${e.pointer} ${e.detail}`).join('; ');
-    throw new Error(`${method} ${path} -> ${res.status}: body does not match the contract: ${errors}\n${res.text.slice(0, 500)}`);
+    const errors = toFieldErrors(validate.errors)
+      .map((e) => `${e.pointer} ${e.detail}`)
+      .join('; ');
+    throw new Error(
+      `${method} ${path} -> ${res.status}: body does not match the contract: ${errors}\n${res.text.slice(0, 500)}`,
+    );
   }
 }

@@ -12,7 +12,10 @@ export interface TestDatabase extends Database {
 /** A fresh database for one test file, copied from the migrated template made by global-setup. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const template = process.env.TRIALDESK_TEST_TEMPLATE;
-  if (!template) throw new Error('TRIALDESK_TEST_TEMPLATE is not set: run the tests through jest (global-setup builds the template)');
+  if (!template)
+    throw new Error(
+      'TRIALDESK_TEST_TEMPLATE is not set: run the tests through jest (global-setup builds the template)',
+    );
   const serverUrl = testDatabaseUrl();
   if (serverUrl) {
     const name = `trialdesk_t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;

@@ -54,7 +54,15 @@ export function serviceUserInput(overrides: Partial<ParticipantInput> = {}): Par
 
 export function caseWorkerInput(overrides: Partial<ParticipantInput> = {}): ParticipantInput {
   labelCounter += 1;
-  return { siteCode: 'A', role: 'case_worker', label: `CW-${String(labelCounter).padStart(4, '0')}`, screenedOn: '2018-03-01', eligibility: {}, baseline: { experienceYears: 4 }, ...overrides };
+  return {
+    siteCode: 'A',
+    role: 'case_worker',
+    label: `CW-${String(labelCounter).padStart(4, '0')}`,
+    screenedOn: '2018-03-01',
+    eligibility: {},
+    baseline: { experienceYears: 4 },
+    ...overrides,
+  };
 }
 
 export async function screen(t: TestApp, trialId: string, input: ParticipantInput, key?: string) {
@@ -63,7 +71,14 @@ export async function screen(t: TestApp, trialId: string, input: ParticipantInpu
   return res.body as components['schemas']['Participant'];
 }
 
-export async function grantConsent(t: TestApp, trialId: string, participantId: string, form = 'trial', version = '1.0', signedOn = '2018-03-02') {
+export async function grantConsent(
+  t: TestApp,
+  trialId: string,
+  participantId: string,
+  form = 'trial',
+  version = '1.0',
+  signedOn = '2018-03-02',
+) {
   const res = await t.call('post', `/v1/trials/${trialId}/participants/${participantId}/consents`, {
     body: { form, version, decision: 'granted', signedOn, obtainedBy: 'IW', method: 'written' },
   });

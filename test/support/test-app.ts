@@ -53,7 +53,12 @@ export async function startTestApp(): Promise<TestApp> {
     const res = await request;
     // superagent buffers image types (SVG) into a Buffer body and leaves text unset.
     const text = res.text ?? (Buffer.isBuffer(res.body) ? res.body.toString('utf8') : '');
-    const response: TestResponse = { status: res.status, headers: res.headers as Record<string, string | undefined>, body: res.body, text };
+    const response: TestResponse = {
+      status: res.status,
+      headers: res.headers as Record<string, string | undefined>,
+      body: res.body,
+      text,
+    };
     assertMatchesContract(method, path, response);
     return response;
   };

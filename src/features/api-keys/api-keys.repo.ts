@@ -33,7 +33,10 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
   };
 }
 
-export async function insertApiKey(db: Executor, row: Omit<ApiKeyRow, 'created_at' | 'revoked_at'>): Promise<ApiKeyRow> {
+export async function insertApiKey(
+  db: Executor,
+  row: Omit<ApiKeyRow, 'created_at' | 'revoked_at'>,
+): Promise<ApiKeyRow> {
   const [inserted] = await db('api_keys').insert(row).returning<ApiKeyRow[]>('*');
   return inserted!;
 }
@@ -57,7 +60,11 @@ export async function countApiKeys(db: Executor): Promise<number> {
 
 /** Revokes in one guarded statement: a key already revoked is left as it was (undefined returned). */
 export async function revokeApiKey(db: Executor, id: string): Promise<ApiKeyRow | undefined> {
-  const [row] = await db('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() }).returning<ApiKeyRow[]>('*');
+  const [row] = await db('api_keys')
+    .where({ id })
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() })
+    .returning<ApiKeyRow[]>('*');
   return row;
 }
 
@@ -67,7 +74,10 @@ export interface ApiKeyListQuery {
   includeRevoked: boolean;
 }
 
-export async function listApiKeys(db: Executor, query: ApiKeyListQuery): Promise<(ApiKeyRow & { created_at_text: string })[]> {
+export async function listApiKeys(
+  db: Executor,
+  query: ApiKeyListQuery,
+): Promise<(ApiKeyRow & { created_at_text: string })[]> {
   const builder = db('api_keys');
   if (!query.includeRevoked) builder.whereNull('revoked_at');
   if (query.after) builder.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);

@@ -17,7 +17,14 @@ type CreatedApiKey = components['schemas']['CreatedApiKey'];
 export async function authenticateApiKey(db: Knex, token: string): Promise<Principal | null> {
   const row = await repo.findActiveApiKeyByDigest(db, digestApiKey(token));
   if (!row) return null;
-  return { keyId: row.id, name: row.name, role: row.role, trialIds: row.trial_ids, siteCodes: row.site_codes, blinded: row.blinded };
+  return {
+    keyId: row.id,
+    name: row.name,
+    role: row.role,
+    trialIds: row.trial_ids,
+    siteCodes: row.site_codes,
+    blinded: row.blinded,
+  };
 }
 
 async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<void> {
@@ -25,16 +32,28 @@ async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<vo
   if (input.siteCodes && input.role !== 'coordinator') {
     errors.push({ pointer: '/siteCodes', detail: 'only coordinator keys can be limited to sites' });
   } else if (input.siteCodes && input.trialIds?.length !== 1) {
-    errors.push({ pointer: '/siteCodes', detail: 'site codes belong to one trial: give exactly one trial in trialIds' });
+    errors.push({
+      pointer: '/siteCodes',
+      detail: 'site codes belong to one trial: give exactly one trial in trialIds',
+    });
   }
-  if (input.blinded && input.role === 'admin') errors.push({ pointer: '/blinded', detail: 'admin keys cannot be blinded: admins set up randomization and may reveal the seed' });
+  if (input.blinded && input.role === 'admin')
+    errors.push({
+      pointer: '/blinded',
+      detail: 'admin keys cannot be blinded: admins set up randomization and may reveal the seed',
+    });
   if (input.trialIds) {
     const missing = new Set(await findMissingTrialIds(trx, input.trialIds));
-    input.trialIds.forEach((id, i) => missing.has(id) && errors.push({ pointer: `/trialIds/${i}`, detail: `no trial ${id}` }));
+    input.trialIds.forEach(
+      (id, i) => missing.has(id) && errors.push({ pointer: `/trialIds/${i}`, detail: `no trial ${id}` }),
+    );
   }
   if (!errors.length && input.siteCodes && input.trialIds) {
     const missing = new Set(await findMissingSiteCodes(trx, input.trialIds[0]!, input.siteCodes));
-    input.siteCodes.forEach((code, i) => missing.has(code) && errors.push({ pointer: `/siteCodes/${i}`, detail: `trial has no site ${code}` }));
+    input.siteCodes.forEach(
+      (code, i) =>
+        missing.has(code) && errors.push({ pointer: `/siteCodes/${i}`, detail: `trial has no site ${code}` }),
+    );
   }
   if (errors.length) throw new ValidationError(errors);
 }
@@ -55,12 +74,22 @@ export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): 
       is_bootstrap: false,
     });
     const view = toApiKeyView(row);
-    await insertAuditEvent(trx, actor, { trialId: null, action: 'api_key.created', entityType: 'api_key', entityId: row.id, before: null, after: view });
+    await insertAuditEvent(trx, actor, {
+      trialId: null,
+      action: 'api_key.created',
+      entityType: 'api_key',
+      entityId: row.id,
+      before: null,
+      after: view,
+    });
     return { ...view, key };
   });
 }
 
-export async function listApiKeys(db: Knex, query: { limit?: number; cursor?: string; includeRevoked?: boolean }): Promise<Page<ApiKeyView>> {
+export async function listApiKeys(
+  db: Knex,
+  query: { limit?: number; cursor?: string; includeRevoked?: boolean },
+): Promise<Page<ApiKeyView>> {
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listApiKeys(db, { limit, after, includeRevoked: query.includeRevoked ?? false });
@@ -72,17 +101,26 @@ export async function revokeApiKey(db: Knex, actor: Actor, keyId: string): Promi
     const before = await repo.findApiKey(trx, keyId);
     if (!before) throw new NotFoundError(`API key ${keyId} was not found.`);
     const revoked = await repo.revokeApiKey(trx, keyId);
-    if (!revoked) throw new ConflictError('api-key-already-revoked', `API key ${keyId} was already revoked at ${before.revoked_at?.toISOString()}.`);
+    if (!revoked)
+      throw new ConflictError(
+        'api-key-already-revoked',
+        `API key ${keyId} was already revoked at ${before.revoked_at?.toISOString()}.`,
+      );
     const view = toApiKeyView(revoked);
-    await insertAuditEvent(trx, actor, { trialId: null, action: 'api_key.revoked', entityType: 'api_key', entityId: keyId, before: toApiKeyView(before), after: view });
+    await insertAuditEvent(trx, actor, {
+      trialId: null,
+      action: 'api_key.revoked',
+      entityType: 'api_key',
+      entityId: keyId,
+      before: toApiKeyView(before),
+      after: view,
+    });
     return view;
   });
 }
 
 export type BootstrapOutcome =
-  | { kind: 'configured'; created: boolean }
-  | { kind: 'generated'; key: string }
-  | { kind: 'existing' };
+  { kind: 'configured'; created: boolean } | { kind: 'generated'; key: string } | { kind: 'existing' };
 
 const SERVICE_ACTOR: Actor = { keyId: null, role: 'service', requestId: null };
 
@@ -116,7 +154,14 @@ export async function ensureBootstrapAdminKey(db: Knex, configuredKey: string | 
       blinded: false,
       is_bootstrap: true,
     });
-    await insertAuditEvent(trx, SERVICE_ACTOR, { trialId: null, action: 'api_key.created', entityType: 'api_key', entityId: row.id, before: null, after: toApiKeyView(row) });
+    await insertAuditEvent(trx, SERVICE_ACTOR, {
+      trialId: null,
+      action: 'api_key.created',
+      entityType: 'api_key',
+      entityId: row.id,
+      before: null,
+      after: toApiKeyView(row),
+    });
     return outcome;
   });
 }

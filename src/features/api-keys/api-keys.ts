@@ -14,7 +14,9 @@ export function digestApiKey(key: string): string {
 }
 
 export function visiblePrefix(key: string): string {
-  return key.startsWith(KEY_PREFIX) ? key.slice(0, KEY_PREFIX.length + SHOWN_CHARACTERS) : key.slice(0, SHOWN_CHARACTERS);
+  return key.startsWith(KEY_PREFIX)
+    ? key.slice(0, KEY_PREFIX.length + SHOWN_CHARACTERS)
+    : key.slice(0, SHOWN_CHARACTERS);
 }
 
 export interface NewApiKey {

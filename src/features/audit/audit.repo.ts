@@ -5,7 +5,6 @@ import type { Actor } from '../../http/auth';
 export type AuditEventView = components['schemas']['AuditEvent'];
 export type AuditChainVerification = components['schemas']['AuditChainVerification'];
 
-
 export interface AuditEntry {
   /** null for changes that belong to no trial (API keys); they go to system_audit_events. */
   trialId: string | null;
@@ -35,7 +34,8 @@ interface AuditRow {
   row_hash: Buffer | Uint8Array;
 }
 
-const hex = (bytes: Buffer | Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString('hex'));
+const hex = (bytes: Buffer | Uint8Array | null): string | null =>
+  bytes === null ? null : Buffer.from(bytes).toString('hex');
 
 function toJsonb(value: unknown): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value);
@@ -67,11 +67,15 @@ export interface AuditQuery {
 
 /** Fetches limit + 1 rows in trail order, so the caller can tell whether another page follows. */
 export async function listAuditEvents(db: Executor, query: AuditQuery): Promise<AuditRow[]> {
-  const builder = query.trialId === null ? db('system_audit_events') : db('audit_events').where('trial_id', query.trialId);
+  const builder =
+    query.trialId === null ? db('system_audit_events') : db('audit_events').where('trial_id', query.trialId);
   if (query.entityType !== undefined) builder.where('entity_type', query.entityType);
   if (query.entityId !== undefined) builder.where('entity_id', query.entityId);
   if (query.afterId !== undefined) builder.where('id', '>', query.afterId);
-  return builder.orderBy('id').limit(query.limit + 1).select<AuditRow[]>('*');
+  return builder
+    .orderBy('id')
+    .limit(query.limit + 1)
+    .select<AuditRow[]>('*');
 }
 
 export function toAuditEventView(row: AuditRow): AuditEventView {
@@ -117,9 +121,10 @@ export async function walkAuditChain(db: Executor, trialId: string | null): Prom
   const table = trialId === null ? 'system_audit_events' : 'audit_events';
   const chainLabel = trialId === null ? `'system'` : 'trial_id::text';
   const where = trialId === null ? 'TRUE' : 'trial_id = :trialId';
-  const head = trialId === null
-    ? `SELECT last_seq, last_hash FROM system_audit_chain_head WHERE chain = 'system'`
-    : `SELECT last_seq, last_hash FROM audit_chain_heads WHERE trial_id = :trialId`;
+  const head =
+    trialId === null
+      ? `SELECT last_seq, last_hash FROM system_audit_chain_head WHERE chain = 'system'`
+      : `SELECT last_seq, last_hash FROM audit_chain_heads WHERE trial_id = :trialId`;
   const { rows } = await db.raw(
     `WITH chain AS (
        SELECT id, chain_seq, previous_hash, row_hash,
@@ -153,19 +158,35 @@ export async function walkAuditChain(db: Executor, trialId: string | null): Prom
   const result = rows[0] as {
     rows_checked: number;
     head: { id: number; chain_seq: number; row_hash: string } | null;
-    first_broken: { chain_seq: number; id: number; problem: ChainFinding['problem']; expected: string | null; stored: string | null } | null;
+    first_broken: {
+      chain_seq: number;
+      id: number;
+      problem: ChainFinding['problem'];
+      expected: string | null;
+      stored: string | null;
+    } | null;
     recorded_seq: number | null;
     recorded_hash: string | null;
   };
-  let firstBroken: ChainFinding | null = result.first_broken
-    ? result.first_broken
-    : null;
+  let firstBroken: ChainFinding | null = result.first_broken ? result.first_broken : null;
   const lastSeq = result.head?.chain_seq ?? 0;
   if (!firstBroken && result.head && result.recorded_seq === lastSeq && result.recorded_hash !== result.head.row_hash) {
-    firstBroken = { chain_seq: lastSeq, id: result.head.id, problem: 'content-altered', expected: result.recorded_hash, stored: result.head.row_hash };
+    firstBroken = {
+      chain_seq: lastSeq,
+      id: result.head.id,
+      problem: 'content-altered',
+      expected: result.recorded_hash,
+      stored: result.head.row_hash,
+    };
   }
   if (!firstBroken && (result.recorded_seq ?? 0) > lastSeq) {
-    firstBroken = { chain_seq: lastSeq + 1, id: null, problem: 'missing-rows-at-end', expected: result.recorded_hash, stored: result.head?.row_hash ?? null };
+    firstBroken = {
+      chain_seq: lastSeq + 1,
+      id: null,
+      problem: 'missing-rows-at-end',
+      expected: result.recorded_hash,
+      stored: result.head?.row_hash ?? null,
+    };
   }
   return {
     rowsChecked: Number(result.rows_checked),

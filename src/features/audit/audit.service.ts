@@ -1,6 +1,12 @@
 import type { Knex } from 'knex';
 import { decodeCursor, Page, toPage } from '../../http/pagination';
-import { AuditChainVerification, AuditEventView, listAuditEvents, toAuditEventView, walkAuditChain } from './audit.repo';
+import {
+  AuditChainVerification,
+  AuditEventView,
+  listAuditEvents,
+  toAuditEventView,
+  walkAuditChain,
+} from './audit.repo';
 
 export interface AuditFilter {
   entityType?: string;
@@ -13,16 +19,27 @@ const isAuditCursor = (value: unknown): value is { id: number } =>
   typeof value === 'object' && value !== null && Number.isSafeInteger((value as { id?: unknown }).id);
 
 /** The trail of one trial, or (trialId null) of changes that belong to no trial. */
-export async function readAuditTrail(db: Knex, trialId: string | null, filter: AuditFilter): Promise<Page<AuditEventView>> {
+export async function readAuditTrail(
+  db: Knex,
+  trialId: string | null,
+  filter: AuditFilter,
+): Promise<Page<AuditEventView>> {
   const limit = filter.limit ?? 50;
   const afterId = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after').id;
-  const rows = await listAuditEvents(db, { trialId, entityType: filter.entityType, entityId: filter.entityId, afterId, limit });
+  const rows = await listAuditEvents(db, {
+    trialId,
+    entityType: filter.entityType,
+    entityId: filter.entityId,
+    afterId,
+    limit,
+  });
   return toPage(rows, limit, toAuditEventView, (row) => ({ id: row.id }));
 }
 
 const DESCRIPTIONS = {
-  'content-altered': 'the stored hash does not match the row\'s content: the row was changed after it was written',
-  'previous-hash-mismatch': 'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
+  'content-altered': "the stored hash does not match the row's content: the row was changed after it was written",
+  'previous-hash-mismatch':
+    'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
   'sequence-gap': 'chain positions are missing before this row: rows were removed',
   'missing-rows-at-end': 'the chain head records more rows than the trail holds: rows were removed from the end',
 } as const;

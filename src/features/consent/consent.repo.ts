@@ -7,7 +7,12 @@ type ConsentView = components['schemas']['Consent'];
 type ConsentFormUsage = components['schemas']['ConsentFormUsage'];
 type ConsentForm = components['schemas']['ConsentForm'];
 
-export async function findConsent(db: Executor, trialId: string, participantId: string, consentId: string): Promise<ConsentView | undefined> {
+export async function findConsent(
+  db: Executor,
+  trialId: string,
+  participantId: string,
+  consentId: string,
+): Promise<ConsentView | undefined> {
   const row = await db('consents as c')
     .where({ 'c.trial_id': trialId, 'c.participant_id': participantId, 'c.consent_id': consentId })
     .first(db.raw(`${consentJsonSql()} AS consent`));
@@ -42,15 +47,33 @@ export async function insertConsent(trx: Knex.Transaction, c: NewConsent): Promi
   });
 }
 
-export async function insertWithdrawal(trx: Knex.Transaction, w: { trialId: string; consentId: string; withdrawnOn: string; reason: string; scope: string }): Promise<void> {
-  await trx('consent_withdrawals').insert({ trial_id: w.trialId, consent_id: w.consentId, withdrawn_on: w.withdrawnOn, reason: w.reason, scope: w.scope });
+export async function insertWithdrawal(
+  trx: Knex.Transaction,
+  w: { trialId: string; consentId: string; withdrawnOn: string; reason: string; scope: string },
+): Promise<void> {
+  await trx('consent_withdrawals').insert({
+    trial_id: w.trialId,
+    consent_id: w.consentId,
+    withdrawn_on: w.withdrawnOn,
+    reason: w.reason,
+    scope: w.scope,
+  });
 }
 
-export async function findFormVersion(db: Executor, trialId: string, code: string, version: string): Promise<{ required: boolean } | undefined> {
+export async function findFormVersion(
+  db: Executor,
+  trialId: string,
+  code: string,
+  version: string,
+): Promise<{ required: boolean } | undefined> {
   return db('consent_forms').where({ trial_id: trialId, code, version }).first('required');
 }
 
-export async function findForm(db: Executor, trialId: string, code: string): Promise<{ required: boolean } | undefined> {
+export async function findForm(
+  db: Executor,
+  trialId: string,
+  code: string,
+): Promise<{ required: boolean } | undefined> {
   return db('consent_forms').where({ trial_id: trialId, code }).first('required');
 }
 
@@ -67,7 +90,11 @@ export async function insertFormVersion(trx: Knex.Transaction, trialId: string, 
 
 /** Every version with the participants who granted (and kept), declined, or withdrew it; one aggregation. */
 /** Per form version, its consents; `siteCodes` (a site-limited key) counts only participants of those sites. */
-export async function listFormUsage(db: Executor, trialId: string, siteCodes: string[] | null): Promise<ConsentFormUsage[]> {
+export async function listFormUsage(
+  db: Executor,
+  trialId: string,
+  siteCodes: string[] | null,
+): Promise<ConsentFormUsage[]> {
   const rows = await db.raw(
     `SELECT f.code, f.version, f.title, f.required,
             (cur.version IS NOT NULL) AS current,

@@ -17,7 +17,15 @@ type ConsentView = components['schemas']['Consent'];
 type ConsentForm = components['schemas']['ConsentForm'];
 type ConsentFormUsage = components['schemas']['ConsentFormUsage'];
 
-export async function recordConsent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: ConsentInput, now = new Date()): Promise<ConsentView> {
+export async function recordConsent(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  input: ConsentInput,
+  now = new Date(),
+): Promise<ConsentView> {
   const trial = await getTrial(db, principal, trialId);
   assertEnrolling(trial);
   try {
@@ -25,17 +33,25 @@ export async function recordConsent(db: Knex, principal: Principal, actor: Actor
       const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
       const errors = [];
       if (!(await repo.findFormVersion(trx, trialId, input.form, input.version))) {
-        errors.push((await repo.findForm(trx, trialId, input.form))
-          ? { pointer: '/version', detail: `form ${input.form} has no version ${input.version}` }
-          : { pointer: '/form', detail: `trial has no consent form ${input.form}` });
+        errors.push(
+          (await repo.findForm(trx, trialId, input.form))
+            ? { pointer: '/version', detail: `form ${input.form} has no version ${input.version}` }
+            : { pointer: '/form', detail: `trial has no consent form ${input.form}` },
+        );
       }
       if (isFutureDate(input.signedOn, now)) errors.push({ pointer: '/signedOn', detail: 'is in the future' });
       if (errors.length) throw new ValidationError(errors);
       if (!participant.eligible) {
-        throw new ConflictError('participant-ineligible', `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}); consent cannot be recorded.`);
+        throw new ConflictError(
+          'participant-ineligible',
+          `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}); consent cannot be recorded.`,
+        );
       }
       if (input.signedOn < participant.screenedOn) {
-        throw new ConflictError('date-before-screening', `signedOn ${input.signedOn} is before the participant was screened on ${participant.screenedOn}.`);
+        throw new ConflictError(
+          'date-before-screening',
+          `signedOn ${input.signedOn} is before the participant was screened on ${participant.screenedOn}.`,
+        );
       }
       const consentId = randomUUID();
       await repo.insertConsent(trx, {
@@ -51,40 +67,91 @@ export async function recordConsent(db: Knex, principal: Principal, actor: Actor
         reason: input.reason ?? null,
       });
       const consent = (await repo.findConsent(trx, trialId, participantId, consentId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'consent.recorded', entityType: 'consent', entityId: consentId, before: null, after: consent, reason: input.reason ?? null });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'consent.recorded',
+        entityType: 'consent',
+        entityId: consentId,
+        before: null,
+        after: consent,
+        reason: input.reason ?? null,
+      });
       return consent;
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new ConflictError('consent-already-recorded', `A decision on form ${input.form} version ${input.version} is already recorded for participant ${participantId}.`);
+      throw new ConflictError(
+        'consent-already-recorded',
+        `A decision on form ${input.form} version ${input.version} is already recorded for participant ${participantId}.`,
+      );
     }
     throw error;
   }
 }
 
-export async function withdrawConsent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, consentId: string, input: WithdrawalInput, now = new Date()): Promise<ConsentView> {
+export async function withdrawConsent(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  consentId: string,
+  input: WithdrawalInput,
+  now = new Date(),
+): Promise<ConsentView> {
   await getTrial(db, principal, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const before = await repo.findConsent(trx, trialId, participantId, consentId);
       if (!before) throw new NotFoundError(`Consent ${consentId} of participant ${participantId} was not found.`);
-      if (isFutureDate(input.withdrawnOn, now)) throw new ValidationError([{ pointer: '/withdrawnOn', detail: 'is in the future' }]);
-      if (before.decision === 'declined') throw new ConflictError('consent-declined', `Consent ${consentId} was declined; there is nothing to withdraw.`);
-      if (before.withdrawal) throw new ConflictError('consent-already-withdrawn', `Consent ${consentId} was already withdrawn on ${before.withdrawal.withdrawnOn}.`);
-      if (input.withdrawnOn < before.signedOn) throw new ConflictError('date-before-consent', `withdrawnOn ${input.withdrawnOn} is before the consent was signed on ${before.signedOn}.`);
-      await repo.insertWithdrawal(trx, { trialId, consentId, withdrawnOn: input.withdrawnOn, reason: input.reason, scope: input.scope });
+      if (isFutureDate(input.withdrawnOn, now))
+        throw new ValidationError([{ pointer: '/withdrawnOn', detail: 'is in the future' }]);
+      if (before.decision === 'declined')
+        throw new ConflictError('consent-declined', `Consent ${consentId} was declined; there is nothing to withdraw.`);
+      if (before.withdrawal)
+        throw new ConflictError(
+          'consent-already-withdrawn',
+          `Consent ${consentId} was already withdrawn on ${before.withdrawal.withdrawnOn}.`,
+        );
+      if (input.withdrawnOn < before.signedOn)
+        throw new ConflictError(
+          'date-before-consent',
+          `withdrawnOn ${input.withdrawnOn} is before the consent was signed on ${before.signedOn}.`,
+        );
+      await repo.insertWithdrawal(trx, {
+        trialId,
+        consentId,
+        withdrawnOn: input.withdrawnOn,
+        reason: input.reason,
+        scope: input.scope,
+      });
       const after = (await repo.findConsent(trx, trialId, participantId, consentId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'consent.withdrawn', entityType: 'consent', entityId: consentId, before, after, reason: input.reason });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'consent.withdrawn',
+        entityType: 'consent',
+        entityId: consentId,
+        before,
+        after,
+        reason: input.reason,
+      });
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError('consent-already-withdrawn', `Consent ${consentId} was already withdrawn.`);
+    if (isUniqueViolation(error))
+      throw new ConflictError('consent-already-withdrawn', `Consent ${consentId} was already withdrawn.`);
     throw error;
   }
 }
 
-export async function addConsentFormVersion(db: Knex, principal: Principal, actor: Actor, trialId: string, form: ConsentForm): Promise<ConsentFormUsage> {
+export async function addConsentFormVersion(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  form: ConsentForm,
+): Promise<ConsentFormUsage> {
   await getTrial(db, principal, trialId);
   try {
     return await withTransaction(db, async (trx) => {
@@ -92,16 +159,34 @@ export async function addConsentFormVersion(db: Knex, principal: Principal, acto
       if (locked.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
       const existing = await repo.findForm(trx, trialId, form.code);
       if (existing && existing.required !== form.required) {
-        throw new ValidationError([{ pointer: '/required', detail: `form ${form.code} is ${existing.required ? '' : 'not '}required; every version must agree` }]);
+        throw new ValidationError([
+          {
+            pointer: '/required',
+            detail: `form ${form.code} is ${existing.required ? '' : 'not '}required; every version must agree`,
+          },
+        ]);
       }
       await repo.insertFormVersion(trx, trialId, form);
       await bumpVersion(trx, trialId);
-      const usage = (await repo.listFormUsage(trx, trialId, null)).find((f) => f.code === form.code && f.version === form.version)!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'consent_form.added', entityType: 'consent_form', entityId: `${form.code}@${form.version}`, before: null, after: usage });
+      const usage = (await repo.listFormUsage(trx, trialId, null)).find(
+        (f) => f.code === form.code && f.version === form.version,
+      )!;
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'consent_form.added',
+        entityType: 'consent_form',
+        entityId: `${form.code}@${form.version}`,
+        before: null,
+        after: usage,
+      });
       return usage;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError('duplicate-consent-form-version', `Form ${form.code} already has a version ${form.version}.`);
+    if (isUniqueViolation(error))
+      throw new ConflictError(
+        'duplicate-consent-form-version',
+        `Form ${form.code} already has a version ${form.version}.`,
+      );
     throw error;
   }
 }

@@ -8,7 +8,7 @@ import {
   SMCM_CRITERIA,
   SMCM_META,
   smcmAggregation,
-} from './consort.test-support';
+} from '../../../test/support/consort-cases';
 
 interface Rect {
   x: number;
@@ -34,7 +34,8 @@ function resolvePointer(document: unknown, pointer: string): unknown {
     .slice(1)
     .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce<unknown>(
-      (node, token) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[token] : undefined),
+      (node, token) =>
+        typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[token] : undefined,
       document,
     );
 }
@@ -47,8 +48,9 @@ function displayedCounts(markup: string): { pointer: string; value: number }[] {
 }
 
 function unescapeXml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"' })[name as 'amp'],
+  return text.replace(
+    /&(amp|lt|gt|quot);/g,
+    (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"' })[name as 'amp'],
   );
 }
 
@@ -122,13 +124,19 @@ type Segment = readonly [number, number, number, number];
 
 function arrowSegments(svg: string): Segment[] {
   return [...svg.matchAll(/<path d="([^"]*)"\/>/g)].flatMap((match) => {
-    const points = [...match[1]!.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((point) => [Number(point[1]), Number(point[2])]);
+    const points = [...match[1]!.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((point) => [
+      Number(point[1]),
+      Number(point[2]),
+    ]);
     return points.slice(1).map((end, index) => [...points[index]!, ...end] as unknown as Segment);
   });
 }
 
 function arrowTips(svg: string): [number, number][] {
-  return [...svg.matchAll(/<polygon points="(-?[\d.]+),(-?[\d.]+) /g)].map((match) => [Number(match[1]), Number(match[2])]);
+  return [...svg.matchAll(/<polygon points="(-?[\d.]+),(-?[\d.]+) /g)].map((match) => [
+    Number(match[1]),
+    Number(match[2]),
+  ]);
 }
 
 function overlaps(a: Rect, b: Rect): boolean {
@@ -148,7 +156,10 @@ function crossesInside([x1, y1, x2, y2]: Segment, rect: Rect): boolean {
 function onBorder([x, y]: [number, number], rect: Rect): boolean {
   const withinX = x >= rect.x && x <= rect.x + rect.width;
   const withinY = y >= rect.y && y <= rect.y + rect.height;
-  return (withinX && (y === rect.y || y === rect.y + rect.height)) || (withinY && (x === rect.x || x === rect.x + rect.width));
+  return (
+    (withinX && (y === rect.y || y === rect.y + rect.height)) ||
+    (withinY && (x === rect.x || x === rect.x + rect.width))
+  );
 }
 
 function withoutWhitespace(text: string): string {
@@ -167,7 +178,8 @@ describe('renderConsortSvg', () => {
   it('shows every count of the report exactly once, each under the pointer to its number', () => {
     for (const report of reports) {
       const displayed = displayedCounts(renderConsortSvg(report));
-      for (const { pointer, value } of displayed) expect({ pointer, value: resolvePointer(report, pointer) }).toEqual({ pointer, value });
+      for (const { pointer, value } of displayed)
+        expect({ pointer, value: resolvePointer(report, pointer) }).toEqual({ pointer, value });
       const expected = numericLeaves(report).filter(
         // Pending randomization has a box only while someone is pending.
         (leaf) => !(leaf.pointer === '/enrollment/pendingRandomization' && leaf.value === 0),
@@ -186,7 +198,8 @@ describe('renderConsortSvg', () => {
   });
 
   it('is well-formed XML whatever the reasons and arm labels say', () => {
-    for (const report of reports) expect(xmlProblems(renderConsortSvg(report, { title: 'R&D <trial> "x"' }))).toEqual([]);
+    for (const report of reports)
+      expect(xmlProblems(renderConsortSvg(report, { title: 'R&D <trial> "x"' }))).toEqual([]);
   });
 
   it('escapes user text: a reason is shown as typed, never as markup', () => {
@@ -238,11 +251,15 @@ describe('renderConsortSvg', () => {
       const rects = [...boxes.map((box) => box.rect), ...rowLabelRects(svg).map((row) => row.rect)];
       rects.forEach((a, index) => rects.slice(index + 1).forEach((b) => expect(overlaps(a, b)).toBe(false)));
       for (const segment of arrowSegments(svg)) {
-        for (const rect of rects) expect({ segment, crosses: crossesInside(segment, rect) }).toEqual({ segment, crosses: false });
+        for (const rect of rects)
+          expect({ segment, crosses: crossesInside(segment, rect) }).toEqual({ segment, crosses: false });
       }
       const tips = arrowTips(svg);
       for (const box of boxes.filter((candidate) => candidate.id !== 'assessed')) {
-        expect({ box: box.id, arrowIn: tips.some((tip) => onBorder(tip, box.rect)) }).toEqual({ box: box.id, arrowIn: true });
+        expect({ box: box.id, arrowIn: tips.some((tip) => onBorder(tip, box.rect)) }).toEqual({
+          box: box.id,
+          arrowIn: true,
+        });
       }
       const width = attribute(svg, 'width');
       const height = attribute(svg, 'height');
@@ -288,7 +305,10 @@ describe('wrapText', () => {
     const random = mulberry32(7);
     const words = HOSTILE_REASONS.filter((reason): reason is string => reason !== null);
     for (let trial = 0; trial < 300; trial += 1) {
-      const text = Array.from({ length: randomInteger(random, 0, 6) }, () => words[randomInteger(random, 0, words.length - 1)]).join(' ');
+      const text = Array.from(
+        { length: randomInteger(random, 0, 6) },
+        () => words[randomInteger(random, 0, words.length - 1)],
+      ).join(' ');
       const maxWidth = randomInteger(random, 40, 300);
       const lines = wrapText(text, maxWidth);
       expect(lines.join('').replace(/\s+/g, '')).toBe(withoutWhitespace(text));
@@ -300,7 +320,10 @@ describe('wrapText', () => {
   });
 
   it('wraps at spaces when it can', () => {
-    expect(wrapText('Could not be contacted after three attempts', 140)).toEqual(['Could not be contacted', 'after three attempts']);
+    expect(wrapText('Could not be contacted after three attempts', 140)).toEqual([
+      'Could not be contacted',
+      'after three attempts',
+    ]);
   });
 
   it('splits text without spaces, such as Chinese, by character', () => {
@@ -343,7 +366,9 @@ describe('renderConsortDot', () => {
       const boxNodes = [...labels.keys()].filter((id) => !id.startsWith('row_'));
       expect(boxNodes.sort()).toEqual(svgBoxes.map((box) => box.id).sort());
       for (const box of svgBoxes) {
-        const svgCounts = box.lines.flatMap((line) => [...line.text.matchAll(/\(n = (\d+)\)/g)].map((count) => count[1]));
+        const svgCounts = box.lines.flatMap((line) =>
+          [...line.text.matchAll(/\(n = (\d+)\)/g)].map((count) => count[1]),
+        );
         const dotCounts = [...labels.get(box.id)!.matchAll(/\(n = (\d+)\)/g)].map((count) => count[1]);
         expect(dotCounts).toEqual(svgCounts);
       }

@@ -162,7 +162,12 @@ function reasonEntries(group: ConsortReasonedCount, pointer: string, level: Leve
   }));
 }
 
-function enrollmentBoxes(report: ConsortReport): { assessed: Box; excluded: Box; pending: Box | null; randomized: Box } {
+function enrollmentBoxes(report: ConsortReport): {
+  assessed: Box;
+  excluded: Box;
+  pending: Box | null;
+  randomized: Box;
+} {
   const { enrollment } = report;
   const excluded = enrollment.excluded;
   const pointer = '/enrollment/excluded';
@@ -340,7 +345,8 @@ function layOut(report: ConsortReport, title: string | undefined): Layout {
   const sideWidth = Math.max(SIDE_BOX_MIN_WIDTH, armsRight - sideLeft);
   const width = Math.max(armsRight, sideLeft + sideWidth) + MARGIN;
 
-  const headerLines = title === undefined ? [] : wrapText(title, (width - 2 * MARGIN) / BOLD_WIDTH_FACTOR, TITLE_FONT_SIZE);
+  const headerLines =
+    title === undefined ? [] : wrapText(title, (width - 2 * MARGIN) / BOLD_WIDTH_FACTOR, TITLE_FONT_SIZE);
   const subtitle = `Counts as of ${report.asOf}`;
   let y = MARGIN + headerLines.length * TITLE_LINE_HEIGHT + LINE_HEIGHT + VERTICAL_GAP / 2;
 
@@ -359,19 +365,43 @@ function layOut(report: ConsortReport, title: string | undefined): Layout {
   for (const box of sideBoxes) {
     const placed = place(box, sideLeft, y, sideWidth);
     const arrowY = Math.round(placed.y + placed.height / 2);
-    arrows.push({ points: [[trunkX, arrowY], [sideLeft, arrowY]], arrowhead: true });
+    arrows.push({
+      points: [
+        [trunkX, arrowY],
+        [sideLeft, arrowY],
+      ],
+      arrowhead: true,
+    });
     y = placed.y + placed.height + VERTICAL_GAP / 2;
   }
   y += VERTICAL_GAP / 2;
   const randomized = place(enrollment.randomized, centreLeft, y, CENTRE_BOX_WIDTH);
-  arrows.push({ points: [[trunkX, assessed.y + assessed.height], [trunkX, randomized.y]], arrowhead: true });
+  arrows.push({
+    points: [
+      [trunkX, assessed.y + assessed.height],
+      [trunkX, randomized.y],
+    ],
+    arrowhead: true,
+  });
 
   const rowLabels: Layout['rowLabels'] = [{ row: 'enrollment', centreY: assessed.y + assessed.height / 2 }];
   const armCentre = (index: number): number => armsLeft + index * (ARM_BOX_WIDTH + COLUMN_GAP) + ARM_BOX_WIDTH / 2;
   const splitY = randomized.y + randomized.height + VERTICAL_GAP / 2;
   if (arms.length > 0) {
-    arrows.push({ points: [[trunkX, randomized.y + randomized.height], [trunkX, splitY]], arrowhead: false });
-    arrows.push({ points: [[armCentre(0), splitY], [armCentre(arms.length - 1), splitY]], arrowhead: false });
+    arrows.push({
+      points: [
+        [trunkX, randomized.y + randomized.height],
+        [trunkX, splitY],
+      ],
+      arrowhead: false,
+    });
+    arrows.push({
+      points: [
+        [armCentre(0), splitY],
+        [armCentre(arms.length - 1), splitY],
+      ],
+      arrowhead: false,
+    });
   }
   y = splitY + VERTICAL_GAP / 2;
   for (const row of ARM_ROWS) {
@@ -402,7 +432,10 @@ function layOut(report: ConsortReport, title: string | undefined): Layout {
  */
 function escapeXml(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(
+      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+      '\ufffd',
+    )
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -541,8 +574,12 @@ export function renderConsortDot(report: ConsortReport): string {
     '  ranksep=0.3;',
     '  node [shape=box, fontname="Helvetica", fontsize=10];',
     '  edge [arrowsize=0.7];',
-    ...Object.entries(ROW_LABELS).map(([row, label]) => `  row_${row} [label="${escapeDot(label)}", style="rounded,bold"];`),
-    `  ${Object.keys(ROW_LABELS).map((row) => `row_${row}`).join(' -> ')} [style=invis];`,
+    ...Object.entries(ROW_LABELS).map(
+      ([row, label]) => `  row_${row} [label="${escapeDot(label)}", style="rounded,bold"];`,
+    ),
+    `  ${Object.keys(ROW_LABELS)
+      .map((row) => `row_${row}`)
+      .join(' -> ')} [style=invis];`,
     ...trunkPoints.map((point) => `  ${point} [shape=point, width=0.01, label=""];`),
     ...nodes,
     ...trunk.slice(0, -1).map((from, index) => {
@@ -558,7 +595,10 @@ export function renderConsortDot(report: ConsortReport): string {
     rank('rank_enrollment', ['row_enrollment', 'assessed']),
     ...sideBoxes.map((box) => rank(`rank_${box.id}`, [`trunk_${box.id}`, box.id])),
     ...ARM_ROWS.map((row) =>
-      rank(`rank_${ROW_LABEL_FOR_ARM_ROW[row]}`, [`row_${ROW_LABEL_FOR_ARM_ROW[row]}`, ...arms.map((arm) => arm[row].id)]),
+      rank(`rank_${ROW_LABEL_FOR_ARM_ROW[row]}`, [
+        `row_${ROW_LABEL_FOR_ARM_ROW[row]}`,
+        ...arms.map((arm) => arm[row].id),
+      ]),
     ),
     '}',
     '',

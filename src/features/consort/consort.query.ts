@@ -111,13 +111,23 @@ export interface ConsortQuery {
 
 function reasoned(rows: Row[], metric: string, arm: string | null = null): ReasonedCountInput {
   const matching = rows.filter((r) => r.metric === metric && r.arm === arm);
-  return { total: matching.reduce((sum, r) => sum + Number(r.n), 0), reasons: matching.map((r) => ({ reason: r.reason, count: Number(r.n) })) };
+  return {
+    total: matching.reduce((sum, r) => sum + Number(r.n), 0),
+    reasons: matching.map((r) => ({ reason: r.reason, count: Number(r.n) })),
+  };
 }
 
 export async function consortAggregation(db: Knex, q: ConsortQuery): Promise<ConsortAggregation> {
-  const result = await withoutJit(db, (trx) => trx.raw(CONSORT_SQL, { trialId: q.trialId, asOf: q.asOf, sites: q.siteCodes === null ? null : JSON.stringify(q.siteCodes) }));
+  const result = await withoutJit(db, (trx) =>
+    trx.raw(CONSORT_SQL, {
+      trialId: q.trialId,
+      asOf: q.asOf,
+      sites: q.siteCodes === null ? null : JSON.stringify(q.siteCodes),
+    }),
+  );
   const rows: Row[] = result.rows;
-  const single = (metric: string, arm: string | null = null) => Number(rows.find((r) => r.metric === metric && r.arm === arm)?.n ?? 0);
+  const single = (metric: string, arm: string | null = null) =>
+    Number(rows.find((r) => r.metric === metric && r.arm === arm)?.n ?? 0);
   const state = (name: string) => single('state', name);
   return {
     assessedForEligibility: single('assessed'),

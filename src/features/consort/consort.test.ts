@@ -13,7 +13,7 @@ import {
   SMCM_CRITERIA,
   SMCM_META,
   smcmAggregation,
-} from './consort.test-support';
+} from '../../../test/support/consort-cases';
 
 function smcmReport(): ConsortReport {
   return buildConsortReport(smcmAggregation(), SMCM_CRITERIA, SMCM_META);

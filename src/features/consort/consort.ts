@@ -171,16 +171,16 @@ function appliesToServiceUsers(criterion: ConsortCriterion): boolean {
 }
 
 /** Every criterion that applies to service users, in the trial's order, zero counts included. */
-function buildCriteriaCount(
-  input: ConsortAggregation,
-  criteria: readonly ConsortCriterion[],
-): ConsortCriteriaCount {
+function buildCriteriaCount(input: ConsortAggregation, criteria: readonly ConsortCriterion[]): ConsortCriteriaCount {
   const screenedCriteria = criteria.filter(appliesToServiceUsers);
   const countByCode = new Map<string, number>();
   input.unmetCriteria.forEach((row, index) => {
     const pointer = `/unmetCriteria/${index}`;
     if (!screenedCriteria.some((criterion) => criterion.code === row.code)) {
-      throw new ConsortInputError(`${pointer}/code`, `${JSON.stringify(row.code)} is not a criterion service users are screened against`);
+      throw new ConsortInputError(
+        `${pointer}/code`,
+        `${JSON.stringify(row.code)} is not a criterion service users are screened against`,
+      );
     }
     if (countByCode.has(row.code)) {
       throw new ConsortInputError(`${pointer}/code`, `${JSON.stringify(row.code)} is listed twice`);
@@ -300,7 +300,8 @@ function checkCriteriaReasons(group: ConsortCriteriaCount, pointer: string, viol
 export function checkConsortInvariants(report: ConsortReport): string[] {
   const violations: string[] = [];
   for (const { pointer, value } of numericLeaves(report)) {
-    if (!Number.isSafeInteger(value) || value < 0) violations.push(`${pointer}: ${value} is not a non-negative integer`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      violations.push(`${pointer}: ${value} is not a non-negative integer`);
   }
 
   const { enrollment } = report;
@@ -320,7 +321,11 @@ export function checkConsortInvariants(report: ConsortReport): string[] {
         ` + declined ${excluded.declinedToParticipate.total} + other reasons ${excluded.otherReasons.total} = ${excludedSum}`,
     );
   }
-  checkCriteriaReasons(excluded.notMeetingInclusionCriteria, '/enrollment/excluded/notMeetingInclusionCriteria', violations);
+  checkCriteriaReasons(
+    excluded.notMeetingInclusionCriteria,
+    '/enrollment/excluded/notMeetingInclusionCriteria',
+    violations,
+  );
   checkFreeTextReasons(excluded.declinedToParticipate, '/enrollment/excluded/declinedToParticipate', violations);
   checkFreeTextReasons(excluded.otherReasons, '/enrollment/excluded/otherReasons', violations);
 

@@ -18,11 +18,25 @@ export function toEventView(json: EventJson): ParticipantEvent {
   return {
     ...json,
     recordedAt: new Date(json.recordedAt).toISOString(),
-    retraction: json.retraction && { ...json.retraction, retractedAt: new Date(json.retraction.retractedAt).toISOString() },
+    retraction: json.retraction && {
+      ...json.retraction,
+      retractedAt: new Date(json.retraction.retractedAt).toISOString(),
+    },
   };
 }
 
-export async function insertEvent(trx: Knex.Transaction, e: { trialId: string; eventId: string; participantId: string; type: string; occurredOn: string; reason: string | null; recordedBy: string }): Promise<void> {
+export async function insertEvent(
+  trx: Knex.Transaction,
+  e: {
+    trialId: string;
+    eventId: string;
+    participantId: string;
+    type: string;
+    occurredOn: string;
+    reason: string | null;
+    recordedBy: string;
+  },
+): Promise<void> {
   await trx('participant_events').insert({
     trial_id: e.trialId,
     event_id: e.eventId,
@@ -34,11 +48,23 @@ export async function insertEvent(trx: Knex.Transaction, e: { trialId: string; e
   });
 }
 
-export async function findEvent(db: Executor, trialId: string, participantId: string, eventId: string): Promise<ParticipantEvent | undefined> {
-  const row = await db('participant_events as e').where({ 'e.trial_id': trialId, 'e.participant_id': participantId, 'e.event_id': eventId }).first(db.raw(`${eventJsonSql()} AS event`));
+export async function findEvent(
+  db: Executor,
+  trialId: string,
+  participantId: string,
+  eventId: string,
+): Promise<ParticipantEvent | undefined> {
+  const row = await db('participant_events as e')
+    .where({ 'e.trial_id': trialId, 'e.participant_id': participantId, 'e.event_id': eventId })
+    .first(db.raw(`${eventJsonSql()} AS event`));
   return row && toEventView(row.event);
 }
 
-export async function insertRetraction(trx: Knex.Transaction, trialId: string, eventId: string, reason: string): Promise<void> {
+export async function insertRetraction(
+  trx: Knex.Transaction,
+  trialId: string,
+  eventId: string,
+  reason: string,
+): Promise<void> {
   await trx('event_retractions').insert({ trial_id: trialId, event_id: eventId, reason });
 }

@@ -6,11 +6,26 @@ export function eventHandlers(db: Knex): HandlerMap {
   return {
     recordEvent: async ({ params, body, context }) => ({
       status: 201,
-      body: await service.recordEvent(db, principalOf(context), actorOf(context), params.trialId, params.participantId, body),
+      body: await service.recordEvent(
+        db,
+        principalOf(context),
+        actorOf(context),
+        params.trialId,
+        params.participantId,
+        body,
+      ),
     }),
     retractEvent: async ({ params, body, context }) => ({
       status: 201,
-      body: await service.retractEvent(db, principalOf(context), actorOf(context), params.trialId, params.participantId, params.eventId, body.reason),
+      body: await service.retractEvent(
+        db,
+        principalOf(context),
+        actorOf(context),
+        params.trialId,
+        params.participantId,
+        params.eventId,
+        body.reason,
+      ),
     }),
   };
 }

@@ -16,14 +16,30 @@ type ParticipantEvent = components['schemas']['ParticipantEvent'];
 
 const utcDate = (instant: string) => instant.slice(0, 10);
 
-export async function recordEvent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: EventInput, now = new Date()): Promise<ParticipantEvent> {
+export async function recordEvent(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  input: EventInput,
+  now = new Date(),
+): Promise<ParticipantEvent> {
   const trial = await getTrial(db, principal, trialId);
-  if (trial.status === 'setup') throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
   return withTransaction(db, async (trx) => {
     const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const participant = facts.view;
-    if (participant.role !== 'service_user') throw new ValidationError([{ pointer: '', detail: 'follow-up events are recorded for service users; case workers are not in the CONSORT flow' }]);
-    if (isFutureDate(input.occurredOn, now)) throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
+    if (participant.role !== 'service_user')
+      throw new ValidationError([
+        {
+          pointer: '',
+          detail: 'follow-up events are recorded for service users; case workers are not in the CONSORT flow',
+        },
+      ]);
+    if (isFutureDate(input.occurredOn, now))
+      throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
     const refusal = eventRefusal(input.type, input.occurredOn, {
       role: participant.role,
       eligible: participant.eligible,
@@ -31,30 +47,71 @@ export async function recordEvent(db: Knex, principal: Principal, actor: Actor, 
       screenedOn: participant.screenedOn,
       randomizedOn: participant.allocation ? utcDate(participant.allocation.randomizedAt) : null,
     });
-    if (refusal) throw new ConflictError(refusal.kind === 'before-screening' ? 'event-before-screening' : 'event-not-allowed', refusal.detail);
+    if (refusal)
+      throw new ConflictError(
+        refusal.kind === 'before-screening' ? 'event-before-screening' : 'event-not-allowed',
+        refusal.detail,
+      );
     const eventId = randomUUID();
-    await repo.insertEvent(trx, { trialId, eventId, participantId, type: input.type, occurredOn: input.occurredOn, reason: input.reason ?? null, recordedBy: principal.keyId });
+    await repo.insertEvent(trx, {
+      trialId,
+      eventId,
+      participantId,
+      type: input.type,
+      occurredOn: input.occurredOn,
+      reason: input.reason ?? null,
+      recordedBy: principal.keyId,
+    });
     const event = (await repo.findEvent(trx, trialId, participantId, eventId))!;
-    await insertAuditEvent(trx, actor, { trialId, action: 'event.recorded', entityType: 'event', entityId: eventId, before: null, after: event, reason: input.reason ?? null });
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'event.recorded',
+      entityType: 'event',
+      entityId: eventId,
+      before: null,
+      after: event,
+      reason: input.reason ?? null,
+    });
     return event;
   });
 }
 
-export async function retractEvent(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, eventId: string, reason: string): Promise<ParticipantEvent> {
+export async function retractEvent(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  eventId: string,
+  reason: string,
+): Promise<ParticipantEvent> {
   await getTrial(db, principal, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const before = await repo.findEvent(trx, trialId, participantId, eventId);
       if (!before) throw new NotFoundError(`Event ${eventId} of participant ${participantId} was not found.`);
-      if (before.retraction) throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted at ${before.retraction.retractedAt}.`);
+      if (before.retraction)
+        throw new ConflictError(
+          'event-already-retracted',
+          `Event ${eventId} was already retracted at ${before.retraction.retractedAt}.`,
+        );
       await repo.insertRetraction(trx, trialId, eventId, reason);
       const after = (await repo.findEvent(trx, trialId, participantId, eventId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'event.retracted', entityType: 'event', entityId: eventId, before, after, reason });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'event.retracted',
+        entityType: 'event',
+        entityId: eventId,
+        before,
+        after,
+        reason,
+      });
       return after;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted.`);
+    if (isUniqueViolation(error))
+      throw new ConflictError('event-already-retracted', `Event ${eventId} was already retracted.`);
     throw error;
   }
 }

@@ -1,7 +1,20 @@
 import { eventRefusal, EventType, ParticipantState } from './events';
 
-const base: ParticipantState = { role: 'service_user', eligible: true, consentComplete: true, screenedOn: '2018-03-01', randomizedOn: null };
-const afterRandomization: EventType[] = ['intervention_not_received', 'discontinued_intervention', 'lost_to_follow_up', 'follow_up_completed', 'excluded_from_analysis', 'included_in_analysis'];
+const base: ParticipantState = {
+  role: 'service_user',
+  eligible: true,
+  consentComplete: true,
+  screenedOn: '2018-03-01',
+  randomizedOn: null,
+};
+const afterRandomization: EventType[] = [
+  'intervention_not_received',
+  'discontinued_intervention',
+  'lost_to_follow_up',
+  'follow_up_completed',
+  'excluded_from_analysis',
+  'included_in_analysis',
+];
 
 describe('eventRefusal', () => {
   it('refuses any event dated before screening', () => {
@@ -20,7 +33,9 @@ describe('eventRefusal', () => {
   it('allows not_randomized for eligible consented participants who are not randomized', () => {
     expect(eventRefusal('not_randomized', '2018-03-02', base)).toBeNull();
     expect(eventRefusal('not_randomized', '2018-03-02', { ...base, consentComplete: false })?.kind).toBe('not-allowed');
-    expect(eventRefusal('not_randomized', '2018-03-02', { ...base, randomizedOn: '2018-03-02' })?.kind).toBe('not-allowed');
+    expect(eventRefusal('not_randomized', '2018-03-02', { ...base, randomizedOn: '2018-03-02' })?.kind).toBe(
+      'not-allowed',
+    );
   });
 
   it('allows the follow-up events only on or after the day of randomization', () => {

@@ -19,21 +19,32 @@ export type EventRefusal = { kind: 'not-allowed' | 'before-screening'; detail: s
  * describes what happened to an allocated participant, on or after the day of allocation.
  */
 export function eventRefusal(type: EventType, occurredOn: string, state: ParticipantState): EventRefusal {
-  if (occurredOn < state.screenedOn) return { kind: 'before-screening', detail: `occurredOn ${occurredOn} is before the participant was screened on ${state.screenedOn}.` };
+  if (occurredOn < state.screenedOn)
+    return {
+      kind: 'before-screening',
+      detail: `occurredOn ${occurredOn} is before the participant was screened on ${state.screenedOn}.`,
+    };
   const refuse = (detail: string): EventRefusal => ({ kind: 'not-allowed', detail });
   switch (type) {
     case 'declined':
-      if (!state.eligible) return refuse('declined applies to eligible participants; this one did not meet the criteria.');
+      if (!state.eligible)
+        return refuse('declined applies to eligible participants; this one did not meet the criteria.');
       if (state.randomizedOn) return refuse('declined applies before randomization; this participant is randomized.');
       return null;
     case 'not_randomized':
-      if (!state.eligible) return refuse('not_randomized applies to eligible participants; this one did not meet the criteria.');
-      if (!state.consentComplete) return refuse('not_randomized applies to consented participants; record the consent (or a declined event) instead.');
+      if (!state.eligible)
+        return refuse('not_randomized applies to eligible participants; this one did not meet the criteria.');
+      if (!state.consentComplete)
+        return refuse(
+          'not_randomized applies to consented participants; record the consent (or a declined event) instead.',
+        );
       if (state.randomizedOn) return refuse('this participant is randomized.');
       return null;
     default:
-      if (!state.randomizedOn) return refuse(`${type} applies only after randomization; this participant is not randomized.`);
-      if (occurredOn < state.randomizedOn) return refuse(`occurredOn ${occurredOn} is before the randomization on ${state.randomizedOn}.`);
+      if (!state.randomizedOn)
+        return refuse(`${type} applies only after randomization; this participant is not randomized.`);
+      if (occurredOn < state.randomizedOn)
+        return refuse(`occurredOn ${occurredOn} is before the randomization on ${state.randomizedOn}.`);
       return null;
   }
 }

@@ -7,7 +7,9 @@ export const IDEMPOTENCY_RETENTION_HOURS = 24;
 
 /** What identifies "the same request": the operation, its path and its body. */
 export function requestFingerprint(operationId: string, path: string, body: unknown): string {
-  return createHash('sha256').update(JSON.stringify([operationId, path, body ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([operationId, path, body ?? null]))
+    .digest('hex');
 }
 
 export interface IdempotentRequest {
@@ -32,16 +34,26 @@ export async function runIdempotently<B>(
   if (request.key === undefined) return { ...(await work()), replayed: false };
   const scope = { trialId: request.trialId, apiKeyId: request.apiKeyId, key: request.key };
   if (!(await repo.tryLockKey(trx, scope))) {
-    throw new ConflictError('idempotency-key-in-use', `A request with Idempotency-Key ${request.key} is still being processed; retry when it has finished.`);
+    throw new ConflictError(
+      'idempotency-key-in-use',
+      `A request with Idempotency-Key ${request.key} is still being processed; retry when it has finished.`,
+    );
   }
   const stored = await repo.findLiveResponse(trx, scope, IDEMPOTENCY_RETENTION_HOURS);
   if (stored) {
     if (stored.fingerprint !== request.fingerprint) {
-      throw new ValidationError([{ pointer: '/header/idempotency-key', detail: 'was already used for a different request' }]);
+      throw new ValidationError([
+        { pointer: '/header/idempotency-key', detail: 'was already used for a different request' },
+      ]);
     }
     return { status: stored.status, body: stored.body as B, replayed: true };
   }
   const result = await work();
-  await repo.storeResponse(trx, scope, { fingerprint: request.fingerprint, status: result.status, body: result.body }, IDEMPOTENCY_RETENTION_HOURS);
+  await repo.storeResponse(
+    trx,
+    scope,
+    { fingerprint: request.fingerprint, status: result.status, body: result.body },
+    IDEMPOTENCY_RETENTION_HOURS,
+  );
   return { ...result, replayed: false };
 }

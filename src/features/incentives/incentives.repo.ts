@@ -21,7 +21,11 @@ export type EntryJson = Omit<IncentiveEntry, 'amount'> & { amountMinor: number }
 
 export function toEntryView(json: EntryJson): IncentiveEntry {
   const { amountMinor, ...rest } = json;
-  return { ...rest, amount: fromMinorUnits(Number(amountMinor), json.currency), recordedAt: new Date(json.recordedAt).toISOString() };
+  return {
+    ...rest,
+    amount: fromMinorUnits(Number(amountMinor), json.currency),
+    recordedAt: new Date(json.recordedAt).toISOString(),
+  };
 }
 
 export interface NewEntry {
@@ -59,24 +63,54 @@ export async function insertEntry(trx: Knex.Transaction, e: NewEntry): Promise<v
 }
 
 export async function findEntry(db: Executor, trialId: string, entryId: string): Promise<IncentiveEntry | undefined> {
-  const row = await db('incentive_ledger as l').where({ 'l.trial_id': trialId, 'l.entry_id': entryId }).first(db.raw(`${entryJsonSql()} AS entry`));
+  const row = await db('incentive_ledger as l')
+    .where({ 'l.trial_id': trialId, 'l.entry_id': entryId })
+    .first(db.raw(`${entryJsonSql()} AS entry`));
   return row && toEntryView(row.entry);
 }
 
-export async function findIncentiveType(db: Executor, trialId: string, code: string): Promise<{ amount_minor: number; currency: string; roles: string[]; max_per_participant: number } | undefined> {
-  return db('incentive_types').where({ trial_id: trialId, code }).first('amount_minor', 'currency', 'roles', 'max_per_participant');
+export async function findIncentiveType(
+  db: Executor,
+  trialId: string,
+  code: string,
+): Promise<{ amount_minor: number; currency: string; roles: string[]; max_per_participant: number } | undefined> {
+  return db('incentive_types')
+    .where({ trial_id: trialId, code })
+    .first('amount_minor', 'currency', 'roles', 'max_per_participant');
 }
 
-export async function countLiveIssues(trx: Knex.Transaction, trialId: string, participantId: string, incentive: string): Promise<number> {
+export async function countLiveIssues(
+  trx: Knex.Transaction,
+  trialId: string,
+  participantId: string,
+  incentive: string,
+): Promise<number> {
   const row = await trx('incentive_ledger as l')
-    .where({ 'l.trial_id': trialId, 'l.participant_id': participantId, 'l.incentive_code': incentive, 'l.kind': 'issue' })
+    .where({
+      'l.trial_id': trialId,
+      'l.participant_id': participantId,
+      'l.incentive_code': incentive,
+      'l.kind': 'issue',
+    })
     .whereNotExists(trx('incentive_ledger as v').whereRaw('v.trial_id = l.trial_id AND v.voids_entry_id = l.entry_id'))
     .count<{ n: number }[]>('* as n')
     .first();
   return Number(row?.n ?? 0);
 }
 
-export async function insertIncentiveType(trx: Knex.Transaction, trialId: string, t: { code: string; description: string; amountMinor: number; currency: string; roles: string[]; maxPerParticipant: number; occasion: string | null }): Promise<void> {
+export async function insertIncentiveType(
+  trx: Knex.Transaction,
+  trialId: string,
+  t: {
+    code: string;
+    description: string;
+    amountMinor: number;
+    currency: string;
+    roles: string[];
+    maxPerParticipant: number;
+    occasion: string | null;
+  },
+): Promise<void> {
   await trx('incentive_types').insert({
     trial_id: trialId,
     code: t.code,
@@ -101,7 +135,10 @@ export interface LedgerQuery {
   after?: TimeOrderedCursor;
 }
 
-export async function listEntries(db: Executor, q: LedgerQuery): Promise<{ entry: IncentiveEntry; cursor: TimeOrderedCursor }[]> {
+export async function listEntries(
+  db: Executor,
+  q: LedgerQuery,
+): Promise<{ entry: IncentiveEntry; cursor: TimeOrderedCursor }[]> {
   const builder = db('incentive_ledger as l')
     .join('participants as p', function joinParticipant() {
       this.on('p.trial_id', 'l.trial_id').andOn('p.participant_id', 'l.participant_id');
@@ -126,7 +163,11 @@ type Grouping = 'type' | 'site' | 'arm';
  * Totals by type, by site and by arm in one aggregation (GROUPING SETS). Issued entries count whether
  * or not they were voided; voided ones are also counted apart, and net = issued − voided.
  */
-export async function summarize(db: Executor, trialId: string, siteCodes: string[] | null): Promise<{ grouping: Grouping; key: string | null; totals: IncentiveTotals }[]> {
+export async function summarize(
+  db: Executor,
+  trialId: string,
+  siteCodes: string[] | null,
+): Promise<{ grouping: Grouping; key: string | null; totals: IncentiveTotals }[]> {
   const result = await db.raw(
     `WITH issues AS (
        SELECT l.incentive_code, l.currency, l.amount_minor, p.site_code, a.arm_code,

@@ -5,7 +5,10 @@ import * as service from './incentives.service';
 
 export function incentiveHandlers(db: Knex): HandlerMap {
   return {
-    addIncentiveType: async ({ params, body, context }) => ({ status: 201, body: await service.addIncentiveType(db, principalOf(context), actorOf(context), params.trialId, body) }),
+    addIncentiveType: async ({ params, body, context }) => ({
+      status: 201,
+      body: await service.addIncentiveType(db, principalOf(context), actorOf(context), params.trialId, body),
+    }),
     issueIncentive: async ({ params, body, headers, context }) => {
       const { status, body: entry } = await service.issueIncentive(db, principalOf(context), actorOf(context), {
         trialId: params.trialId,
@@ -17,11 +20,23 @@ export function incentiveHandlers(db: Knex): HandlerMap {
     },
     voidIncentive: async ({ params, body, context }) => ({
       status: 201,
-      body: await service.voidIncentive(db, principalOf(context), actorOf(context), params.trialId, params.participantId, params.incentiveId, body.reason),
+      body: await service.voidIncentive(
+        db,
+        principalOf(context),
+        actorOf(context),
+        params.trialId,
+        params.participantId,
+        params.incentiveId,
+        body.reason,
+      ),
     }),
     listIncentives: async ({ params, query, accepts, context }) => {
       if (accepts(['application/json', 'text/csv']) === 'text/csv') {
-        return { status: 200, body: await service.incentivesCsv(db, principalOf(context), params.trialId, query), contentType: 'text/csv; charset=utf-8' };
+        return {
+          status: 200,
+          body: await service.incentivesCsv(db, principalOf(context), params.trialId, query),
+          contentType: 'text/csv; charset=utf-8',
+        };
       }
       return { status: 200, body: await service.listIncentives(db, principalOf(context), params.trialId, query) };
     },

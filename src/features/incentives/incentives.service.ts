@@ -29,62 +29,105 @@ export async function issueIncentive(
 ): Promise<{ status: number; body: IncentiveEntry }> {
   const { trialId, participantId, input } = request;
   const trial = await getTrial(db, principal, trialId);
-  if (trial.status === 'setup') throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
   const fingerprint = requestFingerprint('issueIncentive', `${trialId}/${participantId}`, input);
   try {
     return await withTransaction(db, (trx) =>
-      runIdempotently(trx, { trialId, apiKeyId: principal.keyId, key: request.idempotencyKey, fingerprint }, async () => {
-        const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
-        const type = await repo.findIncentiveType(trx, trialId, input.incentive);
-        if (!type) throw new ValidationError([{ pointer: '/incentive', detail: `trial has no incentive ${input.incentive}` }]);
-        if (!type.roles.includes(participant.role)) {
-          throw new ValidationError([{ pointer: '/incentive', detail: `${input.incentive} is for ${type.roles.join(' and ').replace(/_/g, ' ')}s, not ${participant.role.replace('_', ' ')}s` }]);
-        }
-        if (isFutureDate(input.issuedOn, now)) throw new ValidationError([{ pointer: '/issuedOn', detail: 'is in the future' }]);
-        if (!participant.consents.some((c) => c.decision === 'granted')) {
-          throw new ConflictError('participant-not-consented', `Participant ${participantId} never consented; incentives are for consented participants.`);
-        }
-        if (input.issuedOn < participant.screenedOn) throw new ConflictError('date-before-screening', `issuedOn ${input.issuedOn} is before the participant was screened on ${participant.screenedOn}.`);
-        const live = await repo.countLiveIssues(trx, trialId, participantId, input.incentive);
-        if (live >= type.max_per_participant) {
-          throw new ConflictError('incentive-limit-reached', `Participant ${participantId} already has ${live} ${input.incentive} (at most ${type.max_per_participant}).`);
-        }
-        const entryId = randomUUID();
-        await repo.insertEntry(trx, {
-          trialId,
-          entryId,
-          participantId,
-          incentive: input.incentive,
-          kind: 'issue',
-          amountMinor: Number(type.amount_minor),
-          currency: type.currency,
-          issuedOn: input.issuedOn,
-          reference: input.reference,
-          note: input.note ?? null,
-          voids: null,
-          reason: null,
-          recordedBy: principal.keyId,
-        });
-        const entry = (await repo.findEntry(trx, trialId, entryId))!;
-        await insertAuditEvent(trx, actor, { trialId, action: 'incentive.issued', entityType: 'incentive', entityId: entryId, before: null, after: entry });
-        return { status: 201, body: entry };
-      }),
+      runIdempotently(
+        trx,
+        { trialId, apiKeyId: principal.keyId, key: request.idempotencyKey, fingerprint },
+        async () => {
+          const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
+          const type = await repo.findIncentiveType(trx, trialId, input.incentive);
+          if (!type)
+            throw new ValidationError([{ pointer: '/incentive', detail: `trial has no incentive ${input.incentive}` }]);
+          if (!type.roles.includes(participant.role)) {
+            throw new ValidationError([
+              {
+                pointer: '/incentive',
+                detail: `${input.incentive} is for ${type.roles.join(' and ').replace(/_/g, ' ')}s, not ${participant.role.replace('_', ' ')}s`,
+              },
+            ]);
+          }
+          if (isFutureDate(input.issuedOn, now))
+            throw new ValidationError([{ pointer: '/issuedOn', detail: 'is in the future' }]);
+          if (!participant.consents.some((c) => c.decision === 'granted')) {
+            throw new ConflictError(
+              'participant-not-consented',
+              `Participant ${participantId} never consented; incentives are for consented participants.`,
+            );
+          }
+          if (input.issuedOn < participant.screenedOn)
+            throw new ConflictError(
+              'date-before-screening',
+              `issuedOn ${input.issuedOn} is before the participant was screened on ${participant.screenedOn}.`,
+            );
+          const live = await repo.countLiveIssues(trx, trialId, participantId, input.incentive);
+          if (live >= type.max_per_participant) {
+            throw new ConflictError(
+              'incentive-limit-reached',
+              `Participant ${participantId} already has ${live} ${input.incentive} (at most ${type.max_per_participant}).`,
+            );
+          }
+          const entryId = randomUUID();
+          await repo.insertEntry(trx, {
+            trialId,
+            entryId,
+            participantId,
+            incentive: input.incentive,
+            kind: 'issue',
+            amountMinor: Number(type.amount_minor),
+            currency: type.currency,
+            issuedOn: input.issuedOn,
+            reference: input.reference,
+            note: input.note ?? null,
+            voids: null,
+            reason: null,
+            recordedBy: principal.keyId,
+          });
+          const entry = (await repo.findEntry(trx, trialId, entryId))!;
+          await insertAuditEvent(trx, actor, {
+            trialId,
+            action: 'incentive.issued',
+            entityType: 'incentive',
+            entityId: entryId,
+            before: null,
+            after: entry,
+          });
+          return { status: 201, body: entry };
+        },
+      ),
     );
   } catch (error) {
-    if (isUniqueViolation(error, 'incentive_ledger_reference')) throw new ConflictError('duplicate-reference', `Reference "${input.reference}" is already used in trial ${trialId}.`);
+    if (isUniqueViolation(error, 'incentive_ledger_reference'))
+      throw new ConflictError(
+        'duplicate-reference',
+        `Reference "${input.reference}" is already used in trial ${trialId}.`,
+      );
     throw error;
   }
 }
 
-export async function voidIncentive(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, entryId: string, reason: string): Promise<IncentiveEntry> {
+export async function voidIncentive(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  entryId: string,
+  reason: string,
+): Promise<IncentiveEntry> {
   await getTrial(db, principal, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const original = await repo.findEntry(trx, trialId, entryId);
-      if (!original || original.participantId !== participantId) throw new NotFoundError(`Incentive ${entryId} of participant ${participantId} was not found.`);
+      if (!original || original.participantId !== participantId)
+        throw new NotFoundError(`Incentive ${entryId} of participant ${participantId} was not found.`);
       if (original.kind === 'void') throw new ConflictError('not-an-issue', `Entry ${entryId} is itself a void.`);
-      if (original.voided) throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
+      if (original.voided)
+        throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
       const voidId = randomUUID();
       const minor = toMinorUnits(original.amount, original.currency)!;
       await repo.insertEntry(trx, {
@@ -103,19 +146,42 @@ export async function voidIncentive(db: Knex, principal: Principal, actor: Actor
         recordedBy: principal.keyId,
       });
       const reversal = (await repo.findEntry(trx, trialId, voidId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'incentive.voided', entityType: 'incentive', entityId: entryId, before: original, after: reversal, reason });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'incentive.voided',
+        entityType: 'incentive',
+        entityId: entryId,
+        before: original,
+        after: reversal,
+        reason,
+      });
       return reversal;
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'incentive_ledger_trial_id_voids_entry_id_key')) throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
+    if (isUniqueViolation(error, 'incentive_ledger_trial_id_voids_entry_id_key'))
+      throw new ConflictError('incentive-already-voided', `Incentive ${entryId} is already voided.`);
     throw error;
   }
 }
 
-export async function addIncentiveType(db: Knex, principal: Principal, actor: Actor, trialId: string, type: IncentiveType): Promise<IncentiveType> {
+export async function addIncentiveType(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  type: IncentiveType,
+): Promise<IncentiveType> {
   await getTrial(db, principal, trialId);
-  const errors = validateTrialConfiguration({ title: 'x', registry: null, arms: [], randomization: { method: 'simple' }, eligibility: [], consentForms: [], baselineVariables: [], incentives: [type] })
-    .map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
+  const errors = validateTrialConfiguration({
+    title: 'x',
+    registry: null,
+    arms: [],
+    randomization: { method: 'simple' },
+    eligibility: [],
+    consentForms: [],
+    baselineVariables: [],
+    incentives: [type],
+  }).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
   if (errors.length) throw new ValidationError(errors);
   try {
     return await withTransaction(db, async (trx) => {
@@ -130,12 +196,22 @@ export async function addIncentiveType(db: Knex, principal: Principal, actor: Ac
         maxPerParticipant: type.maxPerParticipant,
         occasion: type.occasion ?? null,
       });
-      await trx('trials').where({ trial_id: trialId }).update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-      await insertAuditEvent(trx, actor, { trialId, action: 'incentive_type.added', entityType: 'incentive_type', entityId: type.code, before: null, after: type });
+      await trx('trials')
+        .where({ trial_id: trialId })
+        .update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'incentive_type.added',
+        entityType: 'incentive_type',
+        entityId: type.code,
+        before: null,
+        after: type,
+      });
       return type;
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'incentive_types_pkey')) throw new ConflictError('duplicate-incentive-type', `Trial ${trialId} already has an incentive ${type.code}.`);
+    if (isUniqueViolation(error, 'incentive_types_pkey'))
+      throw new ConflictError('duplicate-incentive-type', `Trial ${trialId} already has an incentive ${type.code}.`);
     throw error;
   }
 }
@@ -149,17 +225,47 @@ export interface LedgerFilter {
   cursor?: string;
 }
 
-export async function listIncentives(db: Knex, principal: Principal, trialId: string, filter: LedgerFilter): Promise<Page<IncentiveEntry>> {
+export async function listIncentives(
+  db: Knex,
+  principal: Principal,
+  trialId: string,
+  filter: LedgerFilter,
+): Promise<Page<IncentiveEntry>> {
   await getTrial(db, principal, trialId);
   const limit = filter.limit ?? 50;
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, isTimeOrderedCursor);
   const rows = await repo.listEntries(db, { trialId, siteCodes: principal.siteCodes, ...filter, limit, after });
-  return toPage(rows, limit, (row) => row.entry, (row) => row.cursor);
+  return toPage(
+    rows,
+    limit,
+    (row) => row.entry,
+    (row) => row.cursor,
+  );
 }
 
-const LEDGER_COLUMNS = ['id', 'participantId', 'siteCode', 'incentive', 'kind', 'amount', 'currency', 'issuedOn', 'reference', 'note', 'voided', 'voids', 'reason', 'recordedAt'] as const;
+const LEDGER_COLUMNS = [
+  'id',
+  'participantId',
+  'siteCode',
+  'incentive',
+  'kind',
+  'amount',
+  'currency',
+  'issuedOn',
+  'reference',
+  'note',
+  'voided',
+  'voids',
+  'reason',
+  'recordedAt',
+] as const;
 
-export async function incentivesCsv(db: Knex, principal: Principal, trialId: string, filter: LedgerFilter): Promise<string> {
+export async function incentivesCsv(
+  db: Knex,
+  principal: Principal,
+  trialId: string,
+  filter: LedgerFilter,
+): Promise<string> {
   await getTrial(db, principal, trialId);
   const rows = await repo.listEntries(db, { trialId, siteCodes: principal.siteCodes, ...filter, limit: null });
   return csvLine(LEDGER_COLUMNS) + rows.map(({ entry }) => csvLine(LEDGER_COLUMNS.map((c) => entry[c]))).join('');
@@ -176,10 +282,20 @@ export async function summarizeIncentives(db: Knex, principal: Principal, trialI
   };
 }
 
-const SUMMARY_COLUMNS = ['incentive', 'currency', 'issuedCount', 'issuedAmount', 'voidedCount', 'voidedAmount', 'netCount', 'netAmount'] as const;
+const SUMMARY_COLUMNS = [
+  'incentive',
+  'currency',
+  'issuedCount',
+  'issuedAmount',
+  'voidedCount',
+  'voidedAmount',
+  'netCount',
+  'netAmount',
+] as const;
 
 export function summaryCsv(summary: IncentiveSummary): string {
-  const line = (grouping: string, key: string | null, totals: Record<(typeof SUMMARY_COLUMNS)[number], unknown>) => csvLine([grouping, key, ...SUMMARY_COLUMNS.map((c) => totals[c])]);
+  const line = (grouping: string, key: string | null, totals: Record<(typeof SUMMARY_COLUMNS)[number], unknown>) =>
+    csvLine([grouping, key, ...SUMMARY_COLUMNS.map((c) => totals[c])]);
   return (
     csvLine(['grouping', 'key', ...SUMMARY_COLUMNS]) +
     summary.byType.map((t) => line('type', null, t)).join('') +

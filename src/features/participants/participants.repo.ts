@@ -42,7 +42,12 @@ interface ConsentJson {
   method: ConsentView['method'];
   reason: string | null;
   recordedAt: string;
-  withdrawal: { withdrawnOn: string; reason: string; scope: 'intervention' | 'follow_up' | 'all'; recordedAt: string } | null;
+  withdrawal: {
+    withdrawnOn: string;
+    reason: string;
+    scope: 'intervention' | 'follow_up' | 'all';
+    recordedAt: string;
+  } | null;
 }
 
 const isoInstant = (value: string) => new Date(value).toISOString();
@@ -67,7 +72,14 @@ export function toConsentView(json: ConsentJson): ConsentView {
 }
 
 function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder {
-  const columns: (string | Knex.Raw)[] = ['p.*', 's.status', 's.reconsent_required', 's.consent_complete', 's.consent_withdrawn', db.raw('p.created_at::text AS created_at_text')];
+  const columns: (string | Knex.Raw)[] = [
+    'p.*',
+    's.status',
+    's.reconsent_required',
+    's.consent_complete',
+    's.consent_withdrawn',
+    db.raw('p.created_at::text AS created_at_text'),
+  ];
   if (detailed) {
     columns.push(
       db.raw(`(SELECT coalesce(json_agg(${consentJsonSql()} ORDER BY c.recorded_at, c.consent_id), '[]')
@@ -127,7 +139,11 @@ type DetailRow = ParticipantRow & {
 
 function toAllocation(json: AllocationJson): ParticipantView['allocation'] {
   const { errorReason, errorFlaggedAt, ...rest } = json;
-  return { ...rest, randomizedAt: isoInstant(json.randomizedAt), error: errorReason === null ? null : { reason: errorReason, flaggedAt: isoInstant(errorFlaggedAt!) } };
+  return {
+    ...rest,
+    randomizedAt: isoInstant(json.randomizedAt),
+    error: errorReason === null ? null : { reason: errorReason, flaggedAt: isoInstant(errorFlaggedAt!) },
+  };
 }
 
 function toParticipantView(row: DetailRow): ParticipantView {
@@ -150,13 +166,29 @@ export interface ParticipantFacts {
   consentWithdrawn: boolean;
 }
 
-export async function findParticipant(db: Executor, trialId: string, participantId: string): Promise<ParticipantFacts | undefined> {
-  const row: DetailRow | undefined = await selectParticipants(db, true).where({ 'p.trial_id': trialId, 'p.participant_id': participantId }).first();
-  return row && { view: toParticipantView(row), consentComplete: row.consent_complete, consentWithdrawn: row.consent_withdrawn };
+export async function findParticipant(
+  db: Executor,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantFacts | undefined> {
+  const row: DetailRow | undefined = await selectParticipants(db, true)
+    .where({ 'p.trial_id': trialId, 'p.participant_id': participantId })
+    .first();
+  return (
+    row && {
+      view: toParticipantView(row),
+      consentComplete: row.consent_complete,
+      consentWithdrawn: row.consent_withdrawn,
+    }
+  );
 }
 
 /** Locks the participant row: changes to one participant are serialised. Returns its site, or undefined. */
-export async function lockParticipant(trx: Knex.Transaction, trialId: string, participantId: string): Promise<{ site_code: string } | undefined> {
+export async function lockParticipant(
+  trx: Knex.Transaction,
+  trialId: string,
+  participantId: string,
+): Promise<{ site_code: string } | undefined> {
   return trx('participants').where({ trial_id: trialId, participant_id: participantId }).forUpdate().first('site_code');
 }
 
@@ -170,14 +202,20 @@ export interface ParticipantListQuery {
   after?: TimeOrderedCursor;
 }
 
-export async function listParticipants(db: Executor, query: ParticipantListQuery): Promise<{ item: ParticipantListItem; cursor: TimeOrderedCursor }[]> {
+export async function listParticipants(
+  db: Executor,
+  query: ParticipantListQuery,
+): Promise<{ item: ParticipantListItem; cursor: TimeOrderedCursor }[]> {
   const builder = selectParticipants(db, false).where('p.trial_id', query.trialId);
   if (query.siteCodes) builder.whereIn('p.site_code', query.siteCodes);
   if (query.siteCode) builder.where('p.site_code', query.siteCode);
   if (query.role) builder.where('p.role', query.role);
   if (query.status) builder.where('s.status', query.status);
-  if (query.after) builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
-  const rows: ParticipantRow[] = await builder.orderBy([{ column: 'p.created_at' }, { column: 'p.participant_id' }]).limit(query.limit + 1);
+  if (query.after)
+    builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
+  const rows: ParticipantRow[] = await builder
+    .orderBy([{ column: 'p.created_at' }, { column: 'p.participant_id' }])
+    .limit(query.limit + 1);
   return rows.map((row) => ({ item: toListItem(row), cursor: { at: row.created_at_text, id: row.participant_id } }));
 }
 
@@ -211,10 +249,26 @@ export async function insertParticipant(trx: Knex.Transaction, p: NewParticipant
   });
 }
 
-export async function updateBaseline(trx: Knex.Transaction, trialId: string, participantId: string, baseline: BaselineValues): Promise<void> {
-  await trx('participants').where({ trial_id: trialId, participant_id: participantId }).update({ baseline: JSON.stringify(baseline) });
+export async function updateBaseline(
+  trx: Knex.Transaction,
+  trialId: string,
+  participantId: string,
+  baseline: BaselineValues,
+): Promise<void> {
+  await trx('participants')
+    .where({ trial_id: trialId, participant_id: participantId })
+    .update({ baseline: JSON.stringify(baseline) });
 }
 
-export async function insertAssignment(trx: Knex.Transaction, row: { trialId: string; assignmentId: string; participantId: string; arm: string; reason: string }): Promise<void> {
-  await trx('case_worker_assignments').insert({ trial_id: row.trialId, assignment_id: row.assignmentId, participant_id: row.participantId, arm_code: row.arm, reason: row.reason });
+export async function insertAssignment(
+  trx: Knex.Transaction,
+  row: { trialId: string; assignmentId: string; participantId: string; arm: string; reason: string },
+): Promise<void> {
+  await trx('case_worker_assignments').insert({
+    trial_id: row.trialId,
+    assignment_id: row.assignmentId,
+    participant_id: row.participantId,
+    arm_code: row.arm,
+    reason: row.reason,
+  });
 }

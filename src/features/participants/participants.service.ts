@@ -8,7 +8,14 @@ import type { components } from '../../generated/openapi';
 import { insertAuditEvent } from '../audit/audit.repo';
 import type { TrialView } from '../trials/trials';
 import { getTrial } from '../trials/trials.service';
-import { BaselineValues, evaluateEligibility, isCorrection, isFutureDate, labelKey, validateBaseline } from './participants';
+import {
+  BaselineValues,
+  evaluateEligibility,
+  isCorrection,
+  isFutureDate,
+  labelKey,
+  validateBaseline,
+} from './participants';
 import * as repo from './participants.repo';
 import type { ParticipantFacts, ParticipantListItem, ParticipantView } from './participants.repo';
 
@@ -20,17 +27,28 @@ function participantNotFound(participantId: string): NotFoundError {
   return new NotFoundError(`Participant ${participantId} was not found.`);
 }
 
-const canSeeSite = (principal: Principal, siteCode: string) => principal.siteCodes === null || principal.siteCodes.includes(siteCode);
+const canSeeSite = (principal: Principal, siteCode: string) =>
+  principal.siteCodes === null || principal.siteCodes.includes(siteCode);
 
 /** Participants at sites outside a coordinator key's scope answer 404, exactly like ones that do not exist. */
-export async function requireVisibleParticipant(db: Executor, principal: Principal, trialId: string, participantId: string): Promise<ParticipantFacts> {
+export async function requireVisibleParticipant(
+  db: Executor,
+  principal: Principal,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantFacts> {
   const facts = await repo.findParticipant(db, trialId, participantId);
   if (!facts || !canSeeSite(principal, facts.view.siteCode)) throw participantNotFound(participantId);
   return facts;
 }
 
 /** Locks a visible participant for a change and returns its current facts, read inside the transaction. */
-export async function lockVisibleParticipant(trx: Knex.Transaction, principal: Principal, trialId: string, participantId: string): Promise<ParticipantFacts> {
+export async function lockVisibleParticipant(
+  trx: Knex.Transaction,
+  principal: Principal,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantFacts> {
   const locked = await repo.lockParticipant(trx, trialId, participantId);
   if (!locked || !canSeeSite(principal, locked.site_code)) throw participantNotFound(participantId);
   return (await repo.findParticipant(trx, trialId, participantId))!;
@@ -38,18 +56,32 @@ export async function lockVisibleParticipant(trx: Knex.Transaction, principal: P
 
 /** Enrollment happens in active trials only. */
 export function assertEnrolling(trial: TrialView): void {
-  if (trial.status === 'setup') throw new ConflictError('trial-not-active', `Trial ${trial.id} is still in set-up; activate it first.`, { trialStatus: trial.status });
-  if (trial.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trial.id} is closed to recruitment.`, { trialStatus: trial.status });
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trial.id} is still in set-up; activate it first.`, {
+      trialStatus: trial.status,
+    });
+  if (trial.status === 'closed')
+    throw new ConflictError('trial-closed', `Trial ${trial.id} is closed to recruitment.`, {
+      trialStatus: trial.status,
+    });
 }
 
-export async function screenParticipant(db: Knex, principal: Principal, actor: Actor, trialId: string, input: ParticipantInput, now = new Date()): Promise<ParticipantView> {
+export async function screenParticipant(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  input: ParticipantInput,
+  now = new Date(),
+): Promise<ParticipantView> {
   const trial = await getTrial(db, principal, trialId);
   assertEnrolling(trial);
   if (!canSeeSite(principal, input.siteCode)) {
     throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
   }
   const errors: FieldError[] = [];
-  if (!trial.sites.some((s) => s.code === input.siteCode)) errors.push({ pointer: '/siteCode', detail: `trial has no site ${input.siteCode}` });
+  if (!trial.sites.some((s) => s.code === input.siteCode))
+    errors.push({ pointer: '/siteCode', detail: `trial has no site ${input.siteCode}` });
   if (isFutureDate(input.screenedOn, now)) errors.push({ pointer: '/screenedOn', detail: 'is in the future' });
   const eligibility = evaluateEligibility(trial.eligibility, input.role, input.eligibility);
   errors.push(...eligibility.errors);
@@ -74,18 +106,33 @@ export async function screenParticipant(db: Knex, principal: Principal, actor: A
         baseline,
       });
       const { view } = (await repo.findParticipant(trx, trialId, participantId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'participant.screened', entityType: 'participant', entityId: participantId, before: null, after: view });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'participant.screened',
+        entityType: 'participant',
+        entityId: participantId,
+        before: null,
+        after: view,
+      });
       return view;
     });
   } catch (error) {
     if (isUniqueViolation(error, 'participants_trial_id_label_key_key')) {
-      throw new ConflictError('duplicate-label', `Trial ${trialId} already has a participant labelled ${input.label} (labels are compared after Unicode NFC normalization).`);
+      throw new ConflictError(
+        'duplicate-label',
+        `Trial ${trialId} already has a participant labelled ${input.label} (labels are compared after Unicode NFC normalization).`,
+      );
     }
     throw error;
   }
 }
 
-export async function getParticipant(db: Knex, principal: Principal, trialId: string, participantId: string): Promise<ParticipantView> {
+export async function getParticipant(
+  db: Knex,
+  principal: Principal,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantView> {
   await getTrial(db, principal, trialId);
   return (await requireVisibleParticipant(db, principal, trialId, participantId)).view;
 }
@@ -94,16 +141,42 @@ export async function listParticipants(
   db: Knex,
   principal: Principal,
   trialId: string,
-  query: { siteCode?: string; role?: ParticipantListItem['role']; status?: ParticipantListItem['status']; limit?: number; cursor?: string },
+  query: {
+    siteCode?: string;
+    role?: ParticipantListItem['role'];
+    status?: ParticipantListItem['status'];
+    limit?: number;
+    cursor?: string;
+  },
 ): Promise<Page<ParticipantListItem>> {
   await getTrial(db, principal, trialId);
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
-  const rows = await repo.listParticipants(db, { trialId, siteCodes: principal.siteCodes, siteCode: query.siteCode, role: query.role, status: query.status, limit, after });
-  return toPage(rows, limit, (row) => row.item, (row) => row.cursor);
+  const rows = await repo.listParticipants(db, {
+    trialId,
+    siteCodes: principal.siteCodes,
+    siteCode: query.siteCode,
+    role: query.role,
+    status: query.status,
+    limit,
+    after,
+  });
+  return toPage(
+    rows,
+    limit,
+    (row) => row.item,
+    (row) => row.cursor,
+  );
 }
 
-export async function setBaseline(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, update: BaselineUpdate): Promise<ParticipantView> {
+export async function setBaseline(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  update: BaselineUpdate,
+): Promise<ParticipantView> {
   const trial = await getTrial(db, principal, trialId);
   return withTransaction(db, async (trx) => {
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -114,7 +187,9 @@ export async function setBaseline(db: Knex, principal: Principal, actor: Actor, 
     if (correction && !update.reason) {
       errors.push({
         pointer: '/reason',
-        detail: before.allocation ? 'baseline values are frozen after randomization; a change needs a reason' : 'changing or removing a recorded baseline value is a correction and needs a reason',
+        detail: before.allocation
+          ? 'baseline values are frozen after randomization; a change needs a reason'
+          : 'changing or removing a recorded baseline value is a correction and needs a reason',
       });
     }
     if (errors.length) throw new ValidationError(errors);
@@ -133,15 +208,30 @@ export async function setBaseline(db: Knex, principal: Principal, actor: Actor, 
   });
 }
 
-export async function assignCaseWorker(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, input: AssignmentInput): Promise<ParticipantView> {
+export async function assignCaseWorker(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  input: AssignmentInput,
+): Promise<ParticipantView> {
   const trial = await getTrial(db, principal, trialId);
   return withTransaction(db, async (trx) => {
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const errors: FieldError[] = [];
-    if (before.role !== 'case_worker') errors.push({ pointer: '', detail: 'only case workers are assigned to an arm; service users are randomized' });
-    if (!trial.arms.some((arm) => arm.code === input.arm)) errors.push({ pointer: '/arm', detail: `trial has no arm ${input.arm}` });
+    if (before.role !== 'case_worker')
+      errors.push({ pointer: '', detail: 'only case workers are assigned to an arm; service users are randomized' });
+    if (!trial.arms.some((arm) => arm.code === input.arm))
+      errors.push({ pointer: '/arm', detail: `trial has no arm ${input.arm}` });
     if (errors.length) throw new ValidationError(errors);
-    await repo.insertAssignment(trx, { trialId, assignmentId: randomUUID(), participantId, arm: input.arm, reason: input.reason });
+    await repo.insertAssignment(trx, {
+      trialId,
+      assignmentId: randomUUID(),
+      participantId,
+      arm: input.arm,
+      reason: input.reason,
+    });
     const { view: after } = (await repo.findParticipant(trx, trialId, participantId))!;
     await insertAuditEvent(trx, actor, {
       trialId,

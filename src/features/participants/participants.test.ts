@@ -1,4 +1,12 @@
-import { appliesTo, evaluateEligibility, isCorrection, isFutureDate, labelKey, latestToday, validateBaseline } from './participants';
+import {
+  appliesTo,
+  evaluateEligibility,
+  isCorrection,
+  isFutureDate,
+  labelKey,
+  latestToday,
+  validateBaseline,
+} from './participants';
 
 const criteria = [
   { code: 'age18', kind: 'inclusion' as const, text: 'Aged 18 or above' },
@@ -10,8 +18,14 @@ const criteria = [
 describe('evaluateEligibility', () => {
   it('is eligible only when every inclusion is true and every exclusion false', () => {
     const answers = { age18: true, chinese: true, immediate_risk: false };
-    expect(evaluateEligibility(criteria, 'service_user', answers)).toEqual({ errors: [], eligible: true, unmetCriteria: [] });
-    expect(evaluateEligibility(criteria, 'service_user', { ...answers, chinese: false, immediate_risk: true }).unmetCriteria).toEqual(['chinese', 'immediate_risk']);
+    expect(evaluateEligibility(criteria, 'service_user', answers)).toEqual({
+      errors: [],
+      eligible: true,
+      unmetCriteria: [],
+    });
+    expect(
+      evaluateEligibility(criteria, 'service_user', { ...answers, chinese: false, immediate_risk: true }).unmetCriteria,
+    ).toEqual(['chinese', 'immediate_risk']);
   });
 
   it('exhaustively: over every answer combination, eligible exactly when no criterion fails', () => {
@@ -19,7 +33,9 @@ describe('evaluateEligibility', () => {
     for (let mask = 0; mask < 1 << applicable.length; mask++) {
       const answers = Object.fromEntries(applicable.map((c, i) => [c.code, Boolean(mask & (1 << i))]));
       const outcome = evaluateEligibility(criteria, 'service_user', answers);
-      const expected = applicable.filter((c) => (c.kind === 'inclusion' ? !answers[c.code] : answers[c.code])).map((c) => c.code);
+      const expected = applicable
+        .filter((c) => (c.kind === 'inclusion' ? !answers[c.code] : answers[c.code]))
+        .map((c) => c.code);
       expect(outcome.unmetCriteria).toEqual(expected);
       expect(outcome.eligible).toBe(expected.length === 0);
     }
@@ -28,12 +44,23 @@ describe('evaluateEligibility', () => {
   it('refuses missing, unknown and other-role answers instead of guessing', () => {
     const outcome = evaluateEligibility(criteria, 'service_user', { age18: true, bogus: true, worker_licence: true });
     expect(outcome.eligible).toBe(false);
-    expect(outcome.errors.map((e) => e.pointer)).toEqual(['/eligibility/chinese', '/eligibility/immediate_risk', '/eligibility/bogus', '/eligibility/worker_licence']);
+    expect(outcome.errors.map((e) => e.pointer)).toEqual([
+      '/eligibility/chinese',
+      '/eligibility/immediate_risk',
+      '/eligibility/bogus',
+      '/eligibility/worker_licence',
+    ]);
   });
 
   it('applies only criteria that list the case-worker role to case workers', () => {
-    expect(evaluateEligibility(criteria, 'case_worker', { worker_licence: true })).toEqual({ errors: [], eligible: true, unmetCriteria: [] });
-    expect(evaluateEligibility(criteria, 'case_worker', { worker_licence: false }).unmetCriteria).toEqual(['worker_licence']);
+    expect(evaluateEligibility(criteria, 'case_worker', { worker_licence: true })).toEqual({
+      errors: [],
+      eligible: true,
+      unmetCriteria: [],
+    });
+    expect(evaluateEligibility(criteria, 'case_worker', { worker_licence: false }).unmetCriteria).toEqual([
+      'worker_licence',
+    ]);
   });
 });
 
@@ -52,14 +79,23 @@ describe('validateBaseline', () => {
 
   it('reports each bad value by pointer', () => {
     const errors = validateBaseline(variables, 'service_user', { age: 17, sex: 'other', children: 1.5, shoe: 42 });
-    expect(errors.map((e) => e.pointer).sort()).toEqual(['/baseline/age', '/baseline/children', '/baseline/sex', '/baseline/shoe']);
+    expect(errors.map((e) => e.pointer).sort()).toEqual([
+      '/baseline/age',
+      '/baseline/children',
+      '/baseline/sex',
+      '/baseline/shoe',
+    ]);
     expect(errors.find((e) => e.pointer === '/baseline/age')!.detail).toBe('must be >= 18');
     expect(errors.find((e) => e.pointer === '/baseline/shoe')!.detail).toBe('is not a baseline variable of this trial');
   });
 
   it('requires required variables and refuses variables of another role', () => {
-    expect(validateBaseline(variables, 'service_user', { sex: 'male' })).toEqual([{ pointer: '/baseline/age', detail: 'is required' }]);
-    expect(validateBaseline(variables, 'service_user', { age: 30, experienceYears: 3 })).toEqual([{ pointer: '/baseline/experienceYears', detail: 'applies to case workers only' }]);
+    expect(validateBaseline(variables, 'service_user', { sex: 'male' })).toEqual([
+      { pointer: '/baseline/age', detail: 'is required' },
+    ]);
+    expect(validateBaseline(variables, 'service_user', { age: 30, experienceYears: 3 })).toEqual([
+      { pointer: '/baseline/experienceYears', detail: 'applies to case workers only' },
+    ]);
   });
 });
 

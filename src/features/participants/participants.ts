@@ -21,17 +21,26 @@ export interface EligibilityOutcome {
 }
 
 /** Screening: every applicable criterion must be answered, nothing else; missing answers are errors, not guesses. */
-export function evaluateEligibility(criteria: Criterion[], role: ParticipantRole, answers: Record<string, boolean>): EligibilityOutcome {
+export function evaluateEligibility(
+  criteria: Criterion[],
+  role: ParticipantRole,
+  answers: Record<string, boolean>,
+): EligibilityOutcome {
   const errors: FieldError[] = [];
   const applicable = criteria.filter((c) => appliesTo(c, role));
   const known = new Set(criteria.map((c) => c.code));
   const applicableCodes = new Set(applicable.map((c) => c.code));
   for (const criterion of applicable) {
-    if (!(criterion.code in answers)) errors.push({ pointer: `/eligibility/${criterion.code}`, detail: `answer "${criterion.text}" (${criterion.kind} criterion)` });
+    if (!(criterion.code in answers))
+      errors.push({
+        pointer: `/eligibility/${criterion.code}`,
+        detail: `answer "${criterion.text}" (${criterion.kind} criterion)`,
+      });
   }
   for (const code of Object.keys(answers)) {
     if (!known.has(code)) errors.push({ pointer: `/eligibility/${code}`, detail: 'is not a criterion of this trial' });
-    else if (!applicableCodes.has(code)) errors.push({ pointer: `/eligibility/${code}`, detail: `does not apply to ${role.replace('_', ' ')}s` });
+    else if (!applicableCodes.has(code))
+      errors.push({ pointer: `/eligibility/${code}`, detail: `does not apply to ${role.replace('_', ' ')}s` });
   }
   const unmetCriteria = applicable.filter((c) => answers[c.code] === (c.kind === 'exclusion')).map((c) => c.code);
   return { errors, eligible: errors.length === 0 && unmetCriteria.length === 0, unmetCriteria };
@@ -43,10 +52,22 @@ export function baselineSchema(variables: BaselineVariable[], role: ParticipantR
   const properties = Object.fromEntries(
     applicable.map((v) => {
       if (v.type === 'category') return [v.name, { enum: v.levels ?? [] }];
-      return [v.name, { type: v.type, ...(v.min !== undefined ? { minimum: v.min } : {}), ...(v.max !== undefined ? { maximum: v.max } : {}) }];
+      return [
+        v.name,
+        {
+          type: v.type,
+          ...(v.min !== undefined ? { minimum: v.min } : {}),
+          ...(v.max !== undefined ? { maximum: v.max } : {}),
+        },
+      ];
     }),
   );
-  return { type: 'object', properties, required: applicable.filter((v) => v.required).map((v) => v.name), additionalProperties: false };
+  return {
+    type: 'object',
+    properties,
+    required: applicable.filter((v) => v.required).map((v) => v.name),
+    additionalProperties: false,
+  };
 }
 
 const baselineAjv = new Ajv2020({ allErrors: true, strict: true });
@@ -57,11 +78,20 @@ const MAX_CACHED_SCHEMAS = 1000;
  * Checks values against the trial's variables for the role. Compiled schemas are cached by their
  * own text, so a trial's schema is compiled once however many participants are screened.
  */
-export function validateBaseline(variables: BaselineVariable[], role: ParticipantRole, values: BaselineValues, pointer = '/baseline'): FieldError[] {
+export function validateBaseline(
+  variables: BaselineVariable[],
+  role: ParticipantRole,
+  values: BaselineValues,
+  pointer = '/baseline',
+): FieldError[] {
   const errors: FieldError[] = [];
   for (const name of Object.keys(values)) {
     const variable = variables.find((v) => v.name === name);
-    if (variable && !appliesTo(variable, role)) errors.push({ pointer: `${pointer}/${name}`, detail: `applies to ${(variable.roles ?? ['service_user']).join(' and ').replace(/_/g, ' ')}s only` });
+    if (variable && !appliesTo(variable, role))
+      errors.push({
+        pointer: `${pointer}/${name}`,
+        detail: `applies to ${(variable.roles ?? ['service_user']).join(' and ').replace(/_/g, ' ')}s only`,
+      });
   }
   if (errors.length) return errors;
   const schema = baselineSchema(variables, role);
@@ -73,7 +103,9 @@ export function validateBaseline(variables: BaselineVariable[], role: Participan
     compiledBaselineSchemas.set(key, validate);
   }
   if (validate(values)) return [];
-  return toFieldErrors(validate.errors, pointer).map((e) => (e.detail === 'is not allowed here' ? { ...e, detail: 'is not a baseline variable of this trial' } : e));
+  return toFieldErrors(validate.errors, pointer).map((e) =>
+    e.detail === 'is not allowed here' ? { ...e, detail: 'is not a baseline variable of this trial' } : e,
+  );
 }
 
 /** A change of baseline is a correction when a recorded value changes or disappears; filling gaps is not. */

@@ -15,18 +15,30 @@ const ROWS: AllocationListRow[] = [
 
 describe('listAllocation', () => {
   it('consumes the rows of a stratum in upload order', () => {
-    const arms = [1, 2, 3].map((sequenceNumber) => listAllocation(ROWS, RULES.stratifyBy, 'site=LDN|sex=F', sequenceNumber));
+    const arms = [1, 2, 3].map((sequenceNumber) =>
+      listAllocation(ROWS, RULES.stratifyBy, 'site=LDN|sex=F', sequenceNumber),
+    );
     expect(arms).toEqual([
       { status: 'allocated', arm: 'TAU', rowIndex: 0 },
       { status: 'allocated', arm: 'SMCM', rowIndex: 2 },
       { status: 'allocated', arm: 'TAU', rowIndex: 3 },
     ]);
-    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=MAN|sex=F', 1)).toEqual({ status: 'allocated', arm: 'SMCM', rowIndex: 1 });
+    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=MAN|sex=F', 1)).toEqual({
+      status: 'allocated',
+      arm: 'SMCM',
+      rowIndex: 1,
+    });
   });
 
   it('signals exhaustion once the stratum has no row left, and for strata without rows', () => {
-    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=LDN|sex=F', 4)).toEqual({ status: 'exhausted', rowsInStratum: 3 });
-    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=MAN|sex=M', 1)).toEqual({ status: 'exhausted', rowsInStratum: 0 });
+    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=LDN|sex=F', 4)).toEqual({
+      status: 'exhausted',
+      rowsInStratum: 3,
+    });
+    expect(listAllocation(ROWS, RULES.stratifyBy, 'site=MAN|sex=M', 1)).toEqual({
+      status: 'exhausted',
+      rowsInStratum: 0,
+    });
   });
 
   it('uses the single stratum "" when unstratified', () => {

@@ -26,8 +26,7 @@ export interface AllocationListProblem {
 }
 
 export type ListSlot =
-  | { status: 'allocated'; arm: string; rowIndex: number }
-  | { status: 'exhausted'; rowsInStratum: number };
+  { status: 'allocated'; arm: string; rowIndex: number } | { status: 'exhausted'; rowsInStratum: number };
 
 export function allocationListProblems(
   rows: readonly AllocationListRow[],

@@ -12,7 +12,13 @@ const mask = armMask(arms, [
 
 describe('maskArms', () => {
   it('masks arm codes under "arm" at any depth, and leaves equal strings elsewhere alone', () => {
-    const body = { participantId: 'p1', arm: 'SMCM', stratum: { site: 'TAU' }, items: [{ arm: 'TAU', label: 'SMCM' }], after: { assignment: { arm: 'SMCM' } } };
+    const body = {
+      participantId: 'p1',
+      arm: 'SMCM',
+      stratum: { site: 'TAU' },
+      items: [{ arm: 'TAU', label: 'SMCM' }],
+      after: { assignment: { arm: 'SMCM' } },
+    };
     expect(maskArms(body, mask)).toEqual({
       participantId: 'p1',
       arm: 'Group 2',
@@ -32,12 +38,27 @@ describe('maskArms', () => {
   });
 
   it('orders per-arm rows by label too', () => {
-    const counts = { arms: [{ arm: 'SMCM', allocated: 10 }, { arm: 'TAU', allocated: 12 }] };
-    expect(maskArms(counts, mask)).toEqual({ arms: [{ arm: 'Group 1', allocated: 12 }, { arm: 'Group 2', allocated: 10 }] });
+    const counts = {
+      arms: [
+        { arm: 'SMCM', allocated: 10 },
+        { arm: 'TAU', allocated: 12 },
+      ],
+    };
+    expect(maskArms(counts, mask)).toEqual({
+      arms: [
+        { arm: 'Group 1', allocated: 12 },
+        { arm: 'Group 2', allocated: 10 },
+      ],
+    });
   });
 
   it('leaves no real arm code or name anywhere in a masked trial view', () => {
-    const view = { id: 't', arms, randomization: { method: 'permuted_block' }, audit: [{ before: null, after: { arms, arm: 'TAU' } }] };
+    const view = {
+      id: 't',
+      arms,
+      randomization: { method: 'permuted_block' },
+      audit: [{ before: null, after: { arms, arm: 'TAU' } }],
+    };
     const text = JSON.stringify(maskArms(view, mask));
     for (const arm of arms) {
       expect(text).not.toContain(arm.code);
@@ -47,7 +68,9 @@ describe('maskArms', () => {
 
   it('renames the keys of byArm objects and orders them by label', () => {
     const table = { variables: [{ name: 'age', byArm: { SMCM: { n: 12 }, TAU: { n: 11 } } }] };
-    expect(maskArms(table, mask)).toEqual({ variables: [{ name: 'age', byArm: { 'Group 1': { n: 11 }, 'Group 2': { n: 12 } } }] });
+    expect(maskArms(table, mask)).toEqual({
+      variables: [{ name: 'age', byArm: { 'Group 1': { n: 11 }, 'Group 2': { n: 12 } } }],
+    });
     expect(Object.keys(maskArms(table, mask).variables[0]!.byArm)).toEqual(['Group 1', 'Group 2']);
   });
 

@@ -14,7 +14,8 @@ export function armMask(arms: readonly { code: string; name: string }[], masked:
   return mask;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Replaces every arm in a response by its label. Arms appear under three keys across the contract
@@ -42,10 +43,17 @@ export function maskArms<T>(value: T, mask: ArmMask): T {
           if (!isRecord(arm)) return maskArms(arm, mask);
           const masked = maskArms(arm, mask);
           if (typeof arm.code === 'string') masked.code = mask.get(arm.code) ?? arm.code;
-          if (typeof arm.name === 'string') masked.name = mask.get(arm.code as string) ?? mask.get(arm.name) ?? arm.name;
+          if (typeof arm.name === 'string')
+            masked.name = mask.get(arm.code as string) ?? mask.get(arm.name) ?? arm.name;
           return masked;
         })
-        .sort((a, b) => String((a as Record<string, unknown>).code ?? (a as Record<string, unknown>).arm ?? '').localeCompare(String((b as Record<string, unknown>).code ?? (b as Record<string, unknown>).arm ?? ''), 'en', { numeric: true }));
+        .sort((a, b) =>
+          String((a as Record<string, unknown>).code ?? (a as Record<string, unknown>).arm ?? '').localeCompare(
+            String((b as Record<string, unknown>).code ?? (b as Record<string, unknown>).arm ?? ''),
+            'en',
+            { numeric: true },
+          ),
+        );
     } else {
       result[key] = maskArms(inner, mask);
     }

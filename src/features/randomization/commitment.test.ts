@@ -22,15 +22,33 @@ describe('allocationCommitment', () => {
   });
 
   it('ignores arm names and the case of the seed, which decide no allocation', () => {
-    const named = { ...CONFIG, arms: [{ code: 'SMCM', name: 'Case management', ratio: 1 }, { code: 'TAU', name: 'Usual care', ratio: 1 }] };
+    const named = {
+      ...CONFIG,
+      arms: [
+        { code: 'SMCM', name: 'Case management', ratio: 1 },
+        { code: 'TAU', name: 'Usual care', ratio: 1 },
+      ],
+    };
     expect(allocationCommitment(SEED.toUpperCase(), named)).toBe(allocationCommitment(SEED, CONFIG));
   });
 
   it('changes with the seed, the ratios, the arm order and the block size order', () => {
     const reference = allocationCommitment(SEED, CONFIG);
     const variants: RandomizationConfig[] = [
-      { ...CONFIG, arms: [{ code: 'SMCM', ratio: 2 }, { code: 'TAU', ratio: 1 }] },
-      { ...CONFIG, arms: [{ code: 'TAU', ratio: 1 }, { code: 'SMCM', ratio: 1 }] },
+      {
+        ...CONFIG,
+        arms: [
+          { code: 'SMCM', ratio: 2 },
+          { code: 'TAU', ratio: 1 },
+        ],
+      },
+      {
+        ...CONFIG,
+        arms: [
+          { code: 'TAU', ratio: 1 },
+          { code: 'SMCM', ratio: 1 },
+        ],
+      },
       { ...CONFIG, randomization: { method: 'permuted_block', blockSizes: [6, 4], stratifyBy: ['site'] } },
       { ...CONFIG, randomization: { method: 'permuted_block', blockSizes: [4, 6] } },
     ];
@@ -45,7 +63,9 @@ describe('allocationCommitment', () => {
       randomization: { method: 'minimization', factors: ['site'], p: 0.8, imbalance: 'range' },
     };
     expect(allocationCommitment(SEED, omitted)).toBe(allocationCommitment(SEED, explicit));
-    expect(commitmentPreimage(SEED, omitted)).toContain('"randomization":{"factors":["site"],"imbalance":"range","method":"minimization","p":0.8}');
+    expect(commitmentPreimage(SEED, omitted)).toContain(
+      '"randomization":{"factors":["site"],"imbalance":"range","method":"minimization","p":0.8}',
+    );
     const unstratified: RandomizationConfig = { ...CONFIG, randomization: { method: 'simple' } };
     expect(commitmentPreimage(SEED, unstratified)).toContain('"randomization":{"method":"simple","stratifyBy":[]}');
   });

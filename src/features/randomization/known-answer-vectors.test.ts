@@ -5,7 +5,7 @@ import { maskedArmLabels } from './masked-arms';
 import { minimizationAllocation } from './minimization';
 import { generateBlock } from './permuted-blocks';
 import { acceptUniformInt, drawDigest, drawMessage, hmacDraws, leadingUint64, parseSeed } from './random-stream';
-import { REPOSITORY_ROOT, runPython, VERIFIER_SCRIPT } from './randomization.test-support';
+import { REPOSITORY_ROOT, runPython, VERIFIER_SCRIPT } from '../../../test/support/randomization-cases';
 import { simpleAllocation } from './simple-randomization';
 
 /**
@@ -104,11 +104,7 @@ function computeInTypeScript(): unknown {
   const firstDrawDraws = hmacDraws(seed, firstDraw.address.stratumKey, firstDraw.address.blockNumber);
   const counts: Record<string, Record<string, Record<string, number>>> = {};
   const minimizationArms = minimization.participants.map((participantLevels, index) => {
-    const { arm } = minimizationAllocation(
-      seed,
-      { ...minimization, counts, participantLevels },
-      index + 1,
-    );
+    const { arm } = minimizationAllocation(seed, { ...minimization, counts, participantLevels }, index + 1);
     for (const [factor, level] of Object.entries(participantLevels)) {
       const byArm = ((counts[factor] ??= {})[level] ??= {});
       byArm[arm] = (byArm[arm] ?? 0) + 1;

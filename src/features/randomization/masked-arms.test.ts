@@ -1,5 +1,5 @@
 import { maskedArmLabels } from './masked-arms';
-import { seedFor } from './randomization.test-support';
+import { seedFor } from '../../../test/support/randomization-cases';
 
 const ARMS = [{ code: 'SMCM' }, { code: 'TAU' }, { code: 'WAIT' }];
 
@@ -18,7 +18,11 @@ describe('maskedArmLabels', () => {
   it('depends on the seed: over many seeds every order of three arms occurs', () => {
     const orders = new Set<string>();
     for (let index = 0; index < 200; index += 1) {
-      orders.add(maskedArmLabels(seedFor(`mask ${index}`), ARMS).map((arm) => arm.code).join(','));
+      orders.add(
+        maskedArmLabels(seedFor(`mask ${index}`), ARMS)
+          .map((arm) => arm.code)
+          .join(','),
+      );
     }
     expect(orders.size).toBe(6);
   });

@@ -5,7 +5,7 @@ import {
   type MinimizationInput,
 } from './minimization';
 import { hmacDraws, type Draws } from './random-stream';
-import { seedFor } from './randomization.test-support';
+import { seedFor } from '../../../test/support/randomization-cases';
 import { simpleAllocation } from './simple-randomization';
 
 type MutableCounts = Record<string, Record<string, Record<string, number>>>;
@@ -64,7 +64,10 @@ describe('minimization imbalance scores', () => {
 
   it('divides counts by ratios: 2:1 with F counts A 4, B 1 scores A (2.5 vs 1) = 1.5 and B (2 vs 2) = 0', () => {
     const input: MinimizationInput = {
-      arms: [{ code: 'A', ratio: 2 }, { code: 'B', ratio: 1 }],
+      arms: [
+        { code: 'A', ratio: 2 },
+        { code: 'B', ratio: 1 },
+      ],
       factors: ['sex'],
       counts: { sex: { F: { A: 4, B: 1 } } },
       participantLevels: { sex: 'F' },
@@ -90,7 +93,10 @@ describe('minimization imbalance scores', () => {
 
   it('treats the first participant of a 2:1 trial as best placed in the larger arm', () => {
     const input: MinimizationInput = {
-      arms: [{ code: 'A', ratio: 2 }, { code: 'B', ratio: 1 }],
+      arms: [
+        { code: 'A', ratio: 2 },
+        { code: 'B', ratio: 1 },
+      ],
       factors: ['sex'],
       counts: {},
       participantLevels: { sex: 'F' },
@@ -101,9 +107,9 @@ describe('minimization imbalance scores', () => {
   });
 
   it('refuses a participant without a level for a factor, and p outside (0, 1]', () => {
-    expect(() => chooseMinimizationArm({ ...twoFactors, participantLevels: { sex: 'F' } }, scriptedDraws(0, {}))).toThrow(
-      /site/,
-    );
+    expect(() =>
+      chooseMinimizationArm({ ...twoFactors, participantLevels: { sex: 'F' } }, scriptedDraws(0, {})),
+    ).toThrow(/site/);
     expect(() => chooseMinimizationArm({ ...twoFactors, p: 0 }, scriptedDraws(0, {}))).toThrow(/p must be/);
     expect(() => chooseMinimizationArm({ ...twoFactors, p: 1.2 }, scriptedDraws(0, {}))).toThrow(/p must be/);
   });
@@ -207,7 +213,11 @@ describe('minimization against simple randomization', () => {
         };
         const minimizedArm = minimizationAllocation(seedFor(`minimization ${trial}`), input, sequenceNumber).arm;
         addToCounts(minimizationCounts, participantLevels, minimizedArm);
-        addToCounts(simpleCounts, participantLevels, simpleAllocation(seedFor(`simple ${trial}`), ONE_TO_ONE, '', sequenceNumber));
+        addToCounts(
+          simpleCounts,
+          participantLevels,
+          simpleAllocation(seedFor(`simple ${trial}`), ONE_TO_ONE, '', sequenceNumber),
+        );
       }
       minimizationImbalance += totalMarginalImbalance(minimizationCounts);
       simpleImbalance += totalMarginalImbalance(simpleCounts);

@@ -57,10 +57,7 @@ export function chooseMinimizationArm(input: MinimizationInput, draws: Draws): M
   assertUsableInput(input);
   const ratioLcm = leastCommonMultiple(input.arms.map((arm) => BigInt(arm.ratio)));
   const exactScores = input.arms.map((candidate) =>
-    input.factors.reduce(
-      (sum, factor) => sum + factorImbalanceNumerator(input, ratioLcm, factor, candidate.code),
-      0n,
-    ),
+    input.factors.reduce((sum, factor) => sum + factorImbalanceNumerator(input, ratioLcm, factor, candidate.code), 0n),
   );
   const leastScore = exactScores.reduce((least, score) => (score < least ? score : least));
   const minimizingArms = input.arms.filter((_, index) => exactScores[index] === leastScore).map((arm) => arm.code);

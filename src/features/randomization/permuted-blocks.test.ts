@@ -8,24 +8,53 @@ import {
   type PermutedBlockDesign,
   type PermutedBlockSlot,
 } from './permuted-blocks';
-import { chiSquareCritical, chiSquareStatistic, seedFor } from './randomization.test-support';
+import { chiSquareCritical, chiSquareStatistic, seedFor } from '../../../test/support/randomization-cases';
 
 const DESIGNS: Record<string, PermutedBlockDesign> = {
-  '1:1 in blocks of 4 or 6': { arms: [{ code: 'SMCM', ratio: 1 }, { code: 'TAU', ratio: 1 }], blockSizes: [4, 6] },
+  '1:1 in blocks of 4 or 6': {
+    arms: [
+      { code: 'SMCM', ratio: 1 },
+      { code: 'TAU', ratio: 1 },
+    ],
+    blockSizes: [4, 6],
+  },
   '1:1 in blocks of 2 to 8': {
-    arms: [{ code: 'SMCM', ratio: 1 }, { code: 'TAU', ratio: 1 }],
+    arms: [
+      { code: 'SMCM', ratio: 1 },
+      { code: 'TAU', ratio: 1 },
+    ],
     blockSizes: [2, 4, 6, 8],
   },
-  '2:1 in blocks of 3, 6 or 9': { arms: [{ code: 'SMCM', ratio: 2 }, { code: 'TAU', ratio: 1 }], blockSizes: [3, 6, 9] },
+  '2:1 in blocks of 3, 6 or 9': {
+    arms: [
+      { code: 'SMCM', ratio: 2 },
+      { code: 'TAU', ratio: 1 },
+    ],
+    blockSizes: [3, 6, 9],
+  },
   '1:1:1 in blocks of 3 or 6': {
-    arms: [{ code: 'A', ratio: 1 }, { code: 'B', ratio: 1 }, { code: 'C', ratio: 1 }],
+    arms: [
+      { code: 'A', ratio: 1 },
+      { code: 'B', ratio: 1 },
+      { code: 'C', ratio: 1 },
+    ],
     blockSizes: [3, 6],
   },
   '1:2:1 in blocks of 4 or 8': {
-    arms: [{ code: 'A', ratio: 1 }, { code: 'B', ratio: 2 }, { code: 'C', ratio: 1 }],
+    arms: [
+      { code: 'A', ratio: 1 },
+      { code: 'B', ratio: 2 },
+      { code: 'C', ratio: 1 },
+    ],
     blockSizes: [8, 4],
   },
-  '3:2 in blocks of 5 or 10': { arms: [{ code: 'A', ratio: 3 }, { code: 'B', ratio: 2 }], blockSizes: [5, 10] },
+  '3:2 in blocks of 5 or 10': {
+    arms: [
+      { code: 'A', ratio: 3 },
+      { code: 'B', ratio: 2 },
+    ],
+    blockSizes: [5, 10],
+  },
 };
 const DESIGN_ENTRIES = Object.entries(DESIGNS);
 
@@ -57,7 +86,13 @@ describe('generateBlock', () => {
   });
 
   it('makes every arrangement of a block equally likely (1:1, size 4: six arrangements)', () => {
-    const design: PermutedBlockDesign = { arms: [{ code: 'A', ratio: 1 }, { code: 'B', ratio: 1 }], blockSizes: [4] };
+    const design: PermutedBlockDesign = {
+      arms: [
+        { code: 'A', ratio: 1 },
+        { code: 'B', ratio: 1 },
+      ],
+      blockSizes: [4],
+    };
     const frequency = new Map<string, number>();
     const blocks = 12_000;
     for (let blockNumber = 1; blockNumber <= blocks; blockNumber += 1) {
@@ -70,7 +105,13 @@ describe('generateBlock', () => {
   });
 
   it('makes every arrangement of a 2:1 block of 3 equally likely', () => {
-    const design: PermutedBlockDesign = { arms: [{ code: 'A', ratio: 2 }, { code: 'B', ratio: 1 }], blockSizes: [3] };
+    const design: PermutedBlockDesign = {
+      arms: [
+        { code: 'A', ratio: 2 },
+        { code: 'B', ratio: 1 },
+      ],
+      blockSizes: [3],
+    };
     const positionOfB = [0, 0, 0];
     const blocks = 9_000;
     for (let blockNumber = 1; blockNumber <= blocks; blockNumber += 1) {
@@ -80,12 +121,17 @@ describe('generateBlock', () => {
   });
 
   it('refuses designs whose block sizes are not multiples of the ratio sum', () => {
-    const arms = [{ code: 'A', ratio: 2 }, { code: 'B', ratio: 1 }];
+    const arms = [
+      { code: 'A', ratio: 2 },
+      { code: 'B', ratio: 1 },
+    ];
     expect(permutedBlockDesignProblems({ arms, blockSizes: [3, 6] })).toEqual([]);
     expect(permutedBlockDesignProblems({ arms, blockSizes: [4] })).toEqual([
       'block size 4 is not a positive multiple of the ratio sum 3',
     ]);
-    expect(permutedBlockDesignProblems({ arms, blockSizes: [] })).toEqual(['permuted blocks need at least one block size']);
+    expect(permutedBlockDesignProblems({ arms, blockSizes: [] })).toEqual([
+      'permuted blocks need at least one block size',
+    ]);
     expect(() => generateBlock(seedFor('x'), { arms, blockSizes: [4] }, '', 1)).toThrow(/multiple of the ratio sum/);
     expect(() => generateBlock(seedFor('x'), { arms: [{ code: 'A', ratio: 1 }], blockSizes: [2] }, '', 1)).toThrow(
       /at least two arms/,
@@ -136,7 +182,11 @@ describe('permutedBlockSlot', () => {
     const served: PermutedBlockSlot[] = [];
     for (let sequenceNumber = 1; sequenceNumber <= 120; sequenceNumber += 1) {
       const slot: PermutedBlockSlot = permutedBlockSlot(seed, design, 'site=LDN', stored, sequenceNumber);
-      stored = { blockNumber: slot.blockNumber, blockSize: slot.blockSize, blockStartSequence: slot.blockStartSequence };
+      stored = {
+        blockNumber: slot.blockNumber,
+        blockSize: slot.blockSize,
+        blockStartSequence: slot.blockStartSequence,
+      };
       served.push(slot);
     }
     expect(served).toEqual(walked);
@@ -171,7 +221,12 @@ describe('in-stratum imbalance over 10,000 simulated trials', () => {
     for (let trial = 0; trial < 10_000; trial += 1) {
       const [name, design] = DESIGN_ENTRIES[trial % DESIGN_ENTRIES.length]!;
       const allocationsInStratum = 30 + ((trial * 37) % 91);
-      const slots = permutedBlockSequence(seedFor(`trial ${trial}`), design, `site=S${trial % 7}`, allocationsInStratum);
+      const slots = permutedBlockSequence(
+        seedFor(`trial ${trial}`),
+        design,
+        `site=S${trial % 7}`,
+        allocationsInStratum,
+      );
       worstByDesign.set(name, Math.max(worstByDesign.get(name) ?? 0, worstRatioImbalance(design, slots)));
     }
     for (const [name, design] of DESIGN_ENTRIES) {

@@ -9,7 +9,7 @@ import {
   parseSeed,
   uniformRealFromWord,
 } from './random-stream';
-import { chiSquareCritical, chiSquareStatistic, seedFor } from './randomization.test-support';
+import { chiSquareCritical, chiSquareStatistic, seedFor } from '../../../test/support/randomization-cases';
 
 const TWO_POW_64 = 1n << 64n;
 const SEQUENTIAL_SEED = parseSeed('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
@@ -19,12 +19,9 @@ describe('parseSeed', () => {
     expect(parseSeed('AB'.repeat(32))).toEqual(Buffer.alloc(32, 0xab));
   });
 
-  it.each(['', 'ab'.repeat(31), 'ab'.repeat(33), 'zz'.repeat(32), ` ${'ab'.repeat(32)}`])(
-    'refuses %j',
-    (seedHex) => {
-      expect(() => parseSeed(seedHex)).toThrow(RangeError);
-    },
-  );
+  it.each(['', 'ab'.repeat(31), 'ab'.repeat(33), 'zz'.repeat(32), ` ${'ab'.repeat(32)}`])('refuses %j', (seedHex) => {
+    expect(() => parseSeed(seedHex)).toThrow(RangeError);
+  });
 });
 
 describe('drawMessage', () => {
@@ -129,7 +126,9 @@ describe('uniformRealFromWord', () => {
 describe('hmacDraws', () => {
   it('gives the same draws for the same address and different ones for different addresses', () => {
     const words = (seed: Buffer, stratumKey: string, blockNumber: number) =>
-      Array.from({ length: 8 }, (_, drawIndex) => hmacDraws(seed, stratumKey, blockNumber).uniformInt(drawIndex, 2 ** 40));
+      Array.from({ length: 8 }, (_, drawIndex) =>
+        hmacDraws(seed, stratumKey, blockNumber).uniformInt(drawIndex, 2 ** 40),
+      );
     const reference = words(SEQUENTIAL_SEED, 'site=A', 1);
     expect(words(SEQUENTIAL_SEED, 'site=A', 1)).toEqual(reference);
     expect(words(SEQUENTIAL_SEED, 'site=B', 1)).not.toEqual(reference);

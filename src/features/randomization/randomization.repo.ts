@@ -6,8 +6,13 @@ import type { BlockPosition } from './permuted-blocks';
 type AllocationView = components['schemas']['Allocation'];
 type AllocationRecord = components['schemas']['AllocationRecord'];
 
-export async function findSeed(db: Executor, trialId: string): Promise<{ seed: Buffer; revealedAt: Date | null } | undefined> {
-  const row = await db('randomization_secrets').where({ trial_id: trialId }).first<{ seed: Buffer; revealed_at: Date | null } | undefined>('seed', 'revealed_at');
+export async function findSeed(
+  db: Executor,
+  trialId: string,
+): Promise<{ seed: Buffer; revealedAt: Date | null } | undefined> {
+  const row = await db('randomization_secrets')
+    .where({ trial_id: trialId })
+    .first<{ seed: Buffer; revealed_at: Date | null } | undefined>('seed', 'revealed_at');
   return row && { seed: Buffer.from(row.seed), revealedAt: row.revealed_at };
 }
 
@@ -16,7 +21,10 @@ export async function storeSeed(trx: Knex.Transaction, trialId: string, seed: Bu
 }
 
 export async function markSeedRevealed(trx: Knex.Transaction, trialId: string): Promise<Date> {
-  const [row] = await trx('randomization_secrets').where({ trial_id: trialId }).update({ revealed_at: trx.raw('coalesce(revealed_at, now())') }).returning<{ revealed_at: Date }[]>('revealed_at');
+  const [row] = await trx('randomization_secrets')
+    .where({ trial_id: trialId })
+    .update({ revealed_at: trx.raw('coalesce(revealed_at, now())') })
+    .returning<{ revealed_at: Date }[]>('revealed_at');
   return row!.revealed_at;
 }
 
@@ -27,21 +35,43 @@ export interface StratumCursor {
 
 /** Creates the stratum's cursor on first use and locks it: allocations within one stratum are serialised. */
 export async function lockStratum(trx: Knex.Transaction, trialId: string, stratumKey: string): Promise<StratumCursor> {
-  await trx('randomization_strata').insert({ trial_id: trialId, stratum_key: stratumKey }).onConflict(['trial_id', 'stratum_key']).ignore();
+  await trx('randomization_strata')
+    .insert({ trial_id: trialId, stratum_key: stratumKey })
+    .onConflict(['trial_id', 'stratum_key'])
+    .ignore();
   const row = await trx('randomization_strata')
     .where({ trial_id: trialId, stratum_key: stratumKey })
     .forUpdate()
-    .first<{ allocated: number; block_number: number | null; block_size: number | null; block_start_sequence: number | null }>();
+    .first<{
+      allocated: number;
+      block_number: number | null;
+      block_size: number | null;
+      block_start_sequence: number | null;
+    }>();
   return {
     allocated: row.allocated,
-    currentBlock: row.block_number === null ? null : { blockNumber: row.block_number, blockSize: row.block_size!, blockStartSequence: row.block_start_sequence! },
+    currentBlock:
+      row.block_number === null
+        ? null
+        : { blockNumber: row.block_number, blockSize: row.block_size!, blockStartSequence: row.block_start_sequence! },
   };
 }
 
-export async function advanceStratum(trx: Knex.Transaction, trialId: string, stratumKey: string, allocated: number, block: BlockPosition | null): Promise<void> {
+export async function advanceStratum(
+  trx: Knex.Transaction,
+  trialId: string,
+  stratumKey: string,
+  allocated: number,
+  block: BlockPosition | null,
+): Promise<void> {
   await trx('randomization_strata')
     .where({ trial_id: trialId, stratum_key: stratumKey })
-    .update({ allocated, block_number: block?.blockNumber ?? null, block_size: block?.blockSize ?? null, block_start_sequence: block?.blockStartSequence ?? null });
+    .update({
+      allocated,
+      block_number: block?.blockNumber ?? null,
+      block_size: block?.blockSize ?? null,
+      block_start_sequence: block?.blockStartSequence ?? null,
+    });
 }
 
 export interface NewAllocation {
@@ -96,17 +126,29 @@ export function toAllocationView(row: AllocationRow): AllocationView {
     arm: row.arm_code,
     stratum: row.stratum,
     randomizedAt: row.randomized_at.toISOString(),
-    error: row.error_reason === null ? null : { reason: row.error_reason, flaggedAt: row.error_flagged_at!.toISOString() },
+    error:
+      row.error_reason === null ? null : { reason: row.error_reason, flaggedAt: row.error_flagged_at!.toISOString() },
   };
 }
 
-export async function findAllocation(db: Executor, trialId: string, participantId: string): Promise<AllocationView | undefined> {
-  const row = await db('allocations').where({ trial_id: trialId, participant_id: participantId }).first<AllocationRow | undefined>();
+export async function findAllocation(
+  db: Executor,
+  trialId: string,
+  participantId: string,
+): Promise<AllocationView | undefined> {
+  const row = await db('allocations')
+    .where({ trial_id: trialId, participant_id: participantId })
+    .first<AllocationRow | undefined>();
   return row && toAllocationView(row);
 }
 
 /** Flags in one guarded statement; undefined when there is no allocation or it was already flagged. */
-export async function flagAllocationError(trx: Knex.Transaction, trialId: string, participantId: string, reason: string): Promise<AllocationView | undefined> {
+export async function flagAllocationError(
+  trx: Knex.Transaction,
+  trialId: string,
+  participantId: string,
+  reason: string,
+): Promise<AllocationView | undefined> {
   const [row] = await trx('allocations')
     .where({ trial_id: trialId, participant_id: participantId })
     .whereNull('error_reason')
@@ -142,15 +184,22 @@ export async function listAllocationRecords(
     .where('a.trial_id', trialId)
     .select('a.*', 'p.site_code', 'p.baseline')
     .orderBy([{ column: 'a.stratum_key' }, { column: 'a.sequence_number' }]);
-  if (page?.after) builder.whereRaw('(a.stratum_key, a.sequence_number) > (?, ?)', [page.after.stratumKey, page.after.sequenceNumber]);
+  if (page?.after)
+    builder.whereRaw('(a.stratum_key, a.sequence_number) > (?, ?)', [page.after.stratumKey, page.after.sequenceNumber]);
   if (page) builder.limit(page.limit + 1);
   const rows: (AllocationRow & { site_code: string; baseline: Record<string, unknown> })[] = await builder;
   return rows.map((row) => ({ record: toRecord(row), levels: { site: row.site_code, ...row.baseline } }));
 }
 
 /** Allocations so far per factor level and arm, for minimization: counts[factor][level][arm]. */
-export async function marginalCounts(trx: Knex.Transaction, trialId: string, factors: string[]): Promise<Record<string, Record<string, Record<string, number>>>> {
-  const counts: Record<string, Record<string, Record<string, number>>> = Object.fromEntries(factors.map((f) => [f, {}]));
+export async function marginalCounts(
+  trx: Knex.Transaction,
+  trialId: string,
+  factors: string[],
+): Promise<Record<string, Record<string, Record<string, number>>>> {
+  const counts: Record<string, Record<string, Record<string, number>>> = Object.fromEntries(
+    factors.map((f) => [f, {}]),
+  );
   if (!factors.length) return counts;
   const selects = factors.map(
     (factor) =>
@@ -168,7 +217,11 @@ export async function marginalCounts(trx: Knex.Transaction, trialId: string, fac
   return counts;
 }
 
-export async function replaceAllocationTable(trx: Knex.Transaction, trialId: string, rows: { stratumKey: string; stratum: Record<string, string>; stratumPosition: number; arm: string }[]): Promise<void> {
+export async function replaceAllocationTable(
+  trx: Knex.Transaction,
+  trialId: string,
+  rows: { stratumKey: string; stratum: Record<string, string>; stratumPosition: number; arm: string }[],
+): Promise<void> {
   await trx('allocation_table_rows').where({ trial_id: trialId }).delete();
   for (let start = 0; start < rows.length; start += 1000) {
     await trx('allocation_table_rows').insert(
@@ -184,8 +237,15 @@ export async function replaceAllocationTable(trx: Knex.Transaction, trialId: str
   }
 }
 
-export async function findListRow(trx: Knex.Transaction, trialId: string, stratumKey: string, position: number): Promise<{ arm_code: string } | undefined> {
-  return trx('allocation_table_rows').where({ trial_id: trialId, stratum_key: stratumKey, stratum_position: position }).first('arm_code');
+export async function findListRow(
+  trx: Knex.Transaction,
+  trialId: string,
+  stratumKey: string,
+  position: number,
+): Promise<{ arm_code: string } | undefined> {
+  return trx('allocation_table_rows')
+    .where({ trial_id: trialId, stratum_key: stratumKey, stratum_position: position })
+    .first('arm_code');
 }
 
 export async function countListRows(db: Executor, trialId: string, stratumKey?: string): Promise<number> {

@@ -31,7 +31,10 @@ export function stratifyByOf(randomization: Randomization): string[] {
   return randomization.method === 'minimization' ? [] : (randomization.stratifyBy ?? []);
 }
 
-function levelsOf(factors: string[], participant: { siteCode: string; baseline: Record<string, unknown> }): { levels: Record<string, string>; missing: string[] } {
+function levelsOf(
+  factors: string[],
+  participant: { siteCode: string; baseline: Record<string, unknown> },
+): { levels: Record<string, string>; missing: string[] } {
   const levels: Record<string, string> = {};
   const missing: string[] = [];
   for (const factor of factors) {
@@ -52,29 +55,58 @@ export interface RandomizeRequest {
   idempotencyKey: string | undefined;
 }
 
-export async function randomizeParticipant(db: Knex, principal: Principal, actor: Actor, request: RandomizeRequest): Promise<{ status: number; body: Allocation }> {
+export async function randomizeParticipant(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  request: RandomizeRequest,
+): Promise<{ status: number; body: Allocation }> {
   const { trialId, participantId } = request;
   const trial = await getTrial(db, principal, trialId);
   const fingerprint = requestFingerprint('randomizeParticipant', `${trialId}/${participantId}`, null);
   return withTransaction(db, async (trx) =>
     runIdempotently(trx, { trialId, apiKeyId: principal.keyId, key: request.idempotencyKey, fingerprint }, async () => {
       // FOR SHARE: closure (FOR UPDATE) waits for randomizations in flight, and they see it once it commits.
-      const status = (await trx('trials').where({ trial_id: trialId }).forShare().first('status')).status as TrialView['status'];
-      if (status !== 'active') throw new ConflictError('trial-not-active', `Trial ${trialId} is ${status}; only active trials randomize.`, { trialStatus: status });
+      const status = (await trx('trials').where({ trial_id: trialId }).forShare().first('status'))
+        .status as TrialView['status'];
+      if (status !== 'active')
+        throw new ConflictError('trial-not-active', `Trial ${trialId} is ${status}; only active trials randomize.`, {
+          trialStatus: status,
+        });
 
       const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
       const participant = facts.view;
-      if (participant.role !== 'service_user') throw refuse('not-eligible', `Participant ${participantId} is a case worker; case workers are assigned to arms, not randomized.`);
-      if (!participant.eligible) throw refuse('not-eligible', `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}).`);
-      if (participant.allocation) throw refuse('already-randomized', `Participant ${participantId} was already randomized at ${participant.allocation.randomizedAt}.`);
-      if (facts.consentWithdrawn) throw refuse('consent-withdrawn', `Participant ${participantId} withdrew a required consent.`);
+      if (participant.role !== 'service_user')
+        throw refuse(
+          'not-eligible',
+          `Participant ${participantId} is a case worker; case workers are assigned to arms, not randomized.`,
+        );
+      if (!participant.eligible)
+        throw refuse(
+          'not-eligible',
+          `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}).`,
+        );
+      if (participant.allocation)
+        throw refuse(
+          'already-randomized',
+          `Participant ${participantId} was already randomized at ${participant.allocation.randomizedAt}.`,
+        );
+      if (facts.consentWithdrawn)
+        throw refuse('consent-withdrawn', `Participant ${participantId} withdrew a required consent.`);
       if (!facts.consentComplete) {
-        throw refuse('consent-missing', `Participant ${participantId} lacks a granted, current consent to every required form${participant.reconsentRequired ? ' (a newer version must be signed)' : ''}.`);
+        throw refuse(
+          'consent-missing',
+          `Participant ${participantId} lacks a granted, current consent to every required form${participant.reconsentRequired ? ' (a newer version must be signed)' : ''}.`,
+        );
       }
 
       const factors = stratifyByOf(trial.randomization);
       const { levels, missing } = levelsOf(factors, participant);
-      if (missing.length) throw refuse('stratum-unknown', `Participant ${participantId} has no baseline value for ${missing.join(', ')}, which defines the stratum.`);
+      if (missing.length)
+        throw refuse(
+          'stratum-unknown',
+          `Participant ${participantId} has no baseline value for ${missing.join(', ')}, which defines the stratum.`,
+        );
       const key = stratumKey(factors, levels);
       const secret = (await repo.findSeed(trx, trialId))!;
       const cursor = await repo.lockStratum(trx, trialId, key);
@@ -86,9 +118,19 @@ export async function randomizeParticipant(db: Knex, principal: Principal, actor
       const randomization = trial.randomization;
       switch (randomization.method) {
         case 'permuted_block': {
-          const slot = permutedBlockSlot(secret.seed, { arms: trial.arms, blockSizes: randomization.blockSizes }, key, cursor.currentBlock, sequenceNumber);
+          const slot = permutedBlockSlot(
+            secret.seed,
+            { arms: trial.arms, blockSizes: randomization.blockSizes },
+            key,
+            cursor.currentBlock,
+            sequenceNumber,
+          );
           arm = slot.arm;
-          block = { blockNumber: slot.blockNumber, blockSize: slot.blockSize, blockStartSequence: slot.blockStartSequence };
+          block = {
+            blockNumber: slot.blockNumber,
+            blockSize: slot.blockSize,
+            blockStartSequence: slot.blockStartSequence,
+          };
           positionInBlock = slot.positionInBlock;
           break;
         }
@@ -97,7 +139,11 @@ export async function randomizeParticipant(db: Knex, principal: Principal, actor
           break;
         case 'minimization': {
           const { levels: factorLevels, missing: missingFactors } = levelsOf(randomization.factors, participant);
-          if (missingFactors.length) throw refuse('stratum-unknown', `Participant ${participantId} has no baseline value for ${missingFactors.join(', ')}, a minimization factor.`);
+          if (missingFactors.length)
+            throw refuse(
+              'stratum-unknown',
+              `Participant ${participantId} has no baseline value for ${missingFactors.join(', ')}, a minimization factor.`,
+            );
           const choice = minimizationAllocation(
             secret.seed,
             {
@@ -116,7 +162,11 @@ export async function randomizeParticipant(db: Knex, principal: Principal, actor
         case 'list': {
           const row = await repo.findListRow(trx, trialId, key, sequenceNumber);
           if (!row) {
-            throw new ConflictError('list-exhausted', `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${cursor.allocated} used).`, { stratum: levels });
+            throw new ConflictError(
+              'list-exhausted',
+              `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${cursor.allocated} used).`,
+              { stratum: levels },
+            );
           }
           arm = row.arm_code;
           break;
@@ -139,35 +189,87 @@ export async function randomizeParticipant(db: Knex, principal: Principal, actor
       });
       await repo.advanceStratum(trx, trialId, key, sequenceNumber, block);
       const allocation = (await repo.findAllocation(trx, trialId, participantId))!;
-      await insertAuditEvent(trx, actor, { trialId, action: 'participant.randomized', entityType: 'participant', entityId: participantId, before: { status: participant.status }, after: { allocation } });
+      await insertAuditEvent(trx, actor, {
+        trialId,
+        action: 'participant.randomized',
+        entityType: 'participant',
+        entityId: participantId,
+        before: { status: participant.status },
+        after: { allocation },
+      });
       return { status: 201, body: allocation };
     }),
   );
 }
 
-export async function flagRandomizationError(db: Knex, principal: Principal, actor: Actor, trialId: string, participantId: string, reason: string): Promise<Allocation> {
+export async function flagRandomizationError(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  participantId: string,
+  reason: string,
+): Promise<Allocation> {
   await getTrial(db, principal, trialId);
   return withTransaction(db, async (trx) => {
     const { view } = await lockVisibleParticipant(trx, principal, trialId, participantId);
-    if (!view.allocation) throw new ConflictError('not-randomized', `Participant ${participantId} has not been randomized.`);
+    if (!view.allocation)
+      throw new ConflictError('not-randomized', `Participant ${participantId} has not been randomized.`);
     const flagged = await repo.flagAllocationError(trx, trialId, participantId, reason);
-    if (!flagged) throw new ConflictError('already-flagged', `The randomization of participant ${participantId} is already flagged as an error.`);
-    await insertAuditEvent(trx, actor, { trialId, action: 'randomization.flagged_error', entityType: 'participant', entityId: participantId, before: { allocation: view.allocation }, after: { allocation: flagged }, reason });
+    if (!flagged)
+      throw new ConflictError(
+        'already-flagged',
+        `The randomization of participant ${participantId} is already flagged as an error.`,
+      );
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'randomization.flagged_error',
+      entityType: 'participant',
+      entityId: participantId,
+      before: { allocation: view.allocation },
+      after: { allocation: flagged },
+      reason,
+    });
     return flagged;
   });
 }
 
-export async function revealSeed(db: Knex, principal: Principal, actor: Actor, trialId: string, reason: string): Promise<SeedReveal> {
+export async function revealSeed(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  reason: string,
+): Promise<SeedReveal> {
   const trial = await getTrial(db, principal, trialId);
   return withTransaction(db, async (trx) => {
     const locked = (await lockTrial(trx, trialId))!;
-    if (locked.status !== 'closed') throw new ConflictError('trial-not-closed', `Trial ${trialId} is ${locked.status}; the seed is revealed only after closure.`, { trialStatus: locked.status });
+    if (locked.status !== 'closed')
+      throw new ConflictError(
+        'trial-not-closed',
+        `Trial ${trialId} is ${locked.status}; the seed is revealed only after closure.`,
+        { trialStatus: locked.status },
+      );
     const secret = (await repo.findSeed(trx, trialId))!;
     const revealedAt = await repo.markSeedRevealed(trx, trialId);
     const seed = secret.seed.toString('hex');
     const config = { arms: trial.arms, randomization: trial.randomization };
-    const reveal: SeedReveal = { trialId, seed, allocationCommitment: allocationCommitment(seed, config), commitmentPreimage: commitmentPreimage(seed, config), revealedAt: revealedAt.toISOString() };
-    await insertAuditEvent(trx, actor, { trialId, action: 'trial.seed_revealed', entityType: 'trial', entityId: trialId, before: null, after: reveal, reason });
+    const reveal: SeedReveal = {
+      trialId,
+      seed,
+      allocationCommitment: allocationCommitment(seed, config),
+      commitmentPreimage: commitmentPreimage(seed, config),
+      revealedAt: revealedAt.toISOString(),
+    };
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'trial.seed_revealed',
+      entityType: 'trial',
+      entityId: trialId,
+      before: null,
+      after: reveal,
+      reason,
+    });
     return reveal;
   });
 }
@@ -177,7 +279,8 @@ function tableRowsFromCsv(text: string, stratifyBy: string[]): AllocationListRow
   try {
     rows = parseCsv(text);
   } catch (error) {
-    if (error instanceof CsvParseError) throw new ValidationError([{ pointer: '', detail: `the CSV is malformed: ${error.message}` }]);
+    if (error instanceof CsvParseError)
+      throw new ValidationError([{ pointer: '', detail: `the CSV is malformed: ${error.message}` }]);
     throw error;
   }
   const [header, ...data] = rows;
@@ -191,15 +294,33 @@ function tableRowsFromCsv(text: string, stratifyBy: string[]): AllocationListRow
   }));
 }
 
-export async function putAllocationTable(db: Knex, principal: Principal, actor: Actor, trialId: string, input: { rows?: AllocationListRow[]; csv?: string }): Promise<AllocationTableSummary> {
+export async function putAllocationTable(
+  db: Knex,
+  principal: Principal,
+  actor: Actor,
+  trialId: string,
+  input: { rows?: AllocationListRow[]; csv?: string },
+): Promise<AllocationTableSummary> {
   const trial = await getTrial(db, principal, trialId);
-  if (trial.randomization.method !== 'list') throw new ConflictError('not-a-list-trial', `Trial ${trialId} randomizes by ${trial.randomization.method}; allocation tables are for the list method.`);
+  if (trial.randomization.method !== 'list')
+    throw new ConflictError(
+      'not-a-list-trial',
+      `Trial ${trialId} randomizes by ${trial.randomization.method}; allocation tables are for the list method.`,
+    );
   const stratifyBy = stratifyByOf(trial.randomization);
   const rows = input.csv !== undefined ? tableRowsFromCsv(input.csv, stratifyBy) : input.rows!;
   const levelsByFactor: Record<string, string[]> = { site: trial.sites.map((s) => s.code) };
-  for (const variable of trial.baselineVariables) if (variable.type === 'category') levelsByFactor[variable.name] = variable.levels ?? [];
-  const problems = allocationListProblems(rows, { armCodes: trial.arms.map((a) => a.code), stratifyBy, levelsByFactor });
-  if (problems.length) throw new ValidationError(problems.slice(0, 100).map((p) => ({ pointer: `/rows${p.pointer}`, detail: p.message })) as FieldError[]);
+  for (const variable of trial.baselineVariables)
+    if (variable.type === 'category') levelsByFactor[variable.name] = variable.levels ?? [];
+  const problems = allocationListProblems(rows, {
+    armCodes: trial.arms.map((a) => a.code),
+    stratifyBy,
+    levelsByFactor,
+  });
+  if (problems.length)
+    throw new ValidationError(
+      problems.slice(0, 100).map((p) => ({ pointer: `/rows${p.pointer}`, detail: p.message })) as FieldError[],
+    );
 
   const positions = new Map<string, number>();
   const stored = rows.map((row) => {
@@ -210,27 +331,55 @@ export async function putAllocationTable(db: Knex, principal: Principal, actor: 
   });
   return withTransaction(db, async (trx) => {
     const locked = (await lockTrial(trx, trialId))!;
-    if (locked.status !== 'setup') throw new ConflictError('trial-not-in-setup', `Trial ${trialId} is ${locked.status}; the allocation table is locked.`, { trialStatus: locked.status });
+    if (locked.status !== 'setup')
+      throw new ConflictError(
+        'trial-not-in-setup',
+        `Trial ${trialId} is ${locked.status}; the allocation table is locked.`,
+        { trialStatus: locked.status },
+      );
     await repo.replaceAllocationTable(trx, trialId, stored);
     const summary: AllocationTableSummary = {
       rows: stored.length,
-      strata: [...positions.entries()].map(([key, count]) => ({ stratum: stored.find((row) => row.stratumKey === key)!.stratum, rows: count })),
+      strata: [...positions.entries()].map(([key, count]) => ({
+        stratum: stored.find((row) => row.stratumKey === key)!.stratum,
+        rows: count,
+      })),
     };
     // The audit keeps the counts, not the table: the rows stay concealed until the seed-free list is used.
-    await insertAuditEvent(trx, actor, { trialId, action: 'allocation_table.uploaded', entityType: 'trial', entityId: trialId, before: null, after: summary });
+    await insertAuditEvent(trx, actor, {
+      trialId,
+      action: 'allocation_table.uploaded',
+      entityType: 'trial',
+      entityId: trialId,
+      before: null,
+      after: summary,
+    });
     return summary;
   });
 }
 
 const isAllocationCursor = (value: unknown): value is { stratumKey: string; sequenceNumber: number } =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).stratumKey === 'string' && Number.isSafeInteger((value as Record<string, unknown>).sequenceNumber);
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Record<string, unknown>).stratumKey === 'string' &&
+  Number.isSafeInteger((value as Record<string, unknown>).sequenceNumber);
 
-export async function listAllocations(db: Knex, principal: Principal, trialId: string, query: { limit?: number; cursor?: string }): Promise<Page<AllocationRecord>> {
+export async function listAllocations(
+  db: Knex,
+  principal: Principal,
+  trialId: string,
+  query: { limit?: number; cursor?: string },
+): Promise<Page<AllocationRecord>> {
   await getTrial(db, principal, trialId);
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isAllocationCursor);
   const rows = await repo.listAllocationRecords(db, trialId, { limit, after });
-  return toPage(rows, limit, (row) => row.record, (row) => ({ stratumKey: row.record.stratumKey, sequenceNumber: row.record.sequenceNumber }));
+  return toPage(
+    rows,
+    limit,
+    (row) => row.record,
+    (row) => ({ stratumKey: row.record.stratumKey, sequenceNumber: row.record.sequenceNumber }),
+  );
 }
 
 /** The export `scripts/verify-allocations.py` reads; minimization adds one column per factor with the participant's level. */
@@ -238,14 +387,35 @@ export async function allocationsCsv(db: Knex, principal: Principal, trialId: st
   const trial = await getTrial(db, principal, trialId);
   const factors = trial.randomization.method === 'minimization' ? trial.randomization.factors : [];
   const rows = await repo.listAllocationRecords(db, trialId, null);
-  const header = csvLine(['sequenceNumber', 'stratum', 'blockNumber', 'blockSize', 'positionInBlock', 'arm', 'participantId', 'randomizedAt', 'errorFlag', ...factors]);
+  const header = csvLine([
+    'sequenceNumber',
+    'stratum',
+    'blockNumber',
+    'blockSize',
+    'positionInBlock',
+    'arm',
+    'participantId',
+    'randomizedAt',
+    'errorFlag',
+    ...factors,
+  ]);
   return (
     header +
     rows
       .map(({ record: r, levels }) =>
-        csvLine([r.sequenceNumber, r.stratumKey, r.blockNumber, r.blockSize, r.positionInBlock, r.arm, r.participantId, r.randomizedAt, r.errorFlag, ...factors.map((f) => levels[f])]),
+        csvLine([
+          r.sequenceNumber,
+          r.stratumKey,
+          r.blockNumber,
+          r.blockSize,
+          r.positionInBlock,
+          r.arm,
+          r.participantId,
+          r.randomizedAt,
+          r.errorFlag,
+          ...factors.map((f) => levels[f]),
+        ]),
       )
       .join('')
   );
 }
-

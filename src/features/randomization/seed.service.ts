@@ -17,7 +17,10 @@ import * as repo from './randomization.repo';
 /** Called inside the activation transaction: fixes the seed (drawing one if none was given) and returns the commitment to publish. */
 export async function sealRandomization(trx: Knex.Transaction, trial: TrialView): Promise<string> {
   if (trial.randomization.method === 'list' && (await repo.countListRows(trx, trial.id)) === 0) {
-    throw new ConflictError('allocation-table-missing', `Trial ${trial.id} uses an allocation list; upload it (PUT …/allocation-table) before activation.`);
+    throw new ConflictError(
+      'allocation-table-missing',
+      `Trial ${trial.id} uses an allocation list; upload it (PUT …/allocation-table) before activation.`,
+    );
   }
   let secret = await repo.findSeed(trx, trial.id);
   if (!secret) {
@@ -38,7 +41,9 @@ export async function storeConfiguredSeed(trx: Knex.Transaction, trialId: string
  */
 export async function armMaskFor(db: Executor, trial: Pick<TrialView, 'id' | 'arms'>): Promise<ArmMask> {
   const secret = await repo.findSeed(db, trial.id);
-  const masked = secret ? maskedArmLabels(secret.seed, trial.arms) : trial.arms.map((arm, i) => ({ code: arm.code, label: `Group ${i + 1}` }));
+  const masked = secret
+    ? maskedArmLabels(secret.seed, trial.arms)
+    : trial.arms.map((arm, i) => ({ code: arm.code, label: `Group ${i + 1}` }));
   return armMask(trial.arms, masked);
 }
 

@@ -1,5 +1,5 @@
 import { armAtRatioIndex } from './arm-ratios';
-import { chiSquareCritical, chiSquareStatistic, seedFor } from './randomization.test-support';
+import { chiSquareCritical, chiSquareStatistic, seedFor } from '../../../test/support/randomization-cases';
 import { simpleAllocation } from './simple-randomization';
 
 const TWO_TO_ONE = [
@@ -39,10 +39,26 @@ describe('simpleAllocation', () => {
   it('refuses sequence numbers below 1 and unusable arms', () => {
     expect(() => simpleAllocation(seedFor('x'), TWO_TO_ONE, '', 0)).toThrow(/start at 1/);
     expect(() =>
-      simpleAllocation(seedFor('x'), [{ code: 'A', ratio: 1 }, { code: 'A', ratio: 1 }], '', 1),
+      simpleAllocation(
+        seedFor('x'),
+        [
+          { code: 'A', ratio: 1 },
+          { code: 'A', ratio: 1 },
+        ],
+        '',
+        1,
+      ),
     ).toThrow(/more than once/);
-    expect(() => simpleAllocation(seedFor('x'), [{ code: 'A', ratio: 0 }, { code: 'B', ratio: 1 }], '', 1)).toThrow(
-      /positive integers/,
-    );
+    expect(() =>
+      simpleAllocation(
+        seedFor('x'),
+        [
+          { code: 'A', ratio: 0 },
+          { code: 'B', ratio: 1 },
+        ],
+        '',
+        1,
+      ),
+    ).toThrow(/positive integers/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { allocationCommitment, type RandomizationConfig } from './commitment';
 import { minimizationAllocation } from './minimization';
 import { permutedBlockSequence } from './permuted-blocks';
-import { runPython, VERIFIER_SCRIPT, type ProcessResult } from './randomization.test-support';
+import { runPython, VERIFIER_SCRIPT, type ProcessResult } from '../../../test/support/randomization-cases';
 import { simpleAllocation } from './simple-randomization';
 import { stratumKey } from './stratum-key';
 
@@ -44,7 +44,10 @@ function verify(exported: Export, extraArgs: string[] = []): ProcessResult {
   const directory = mkdtempSync(join(tmpdir(), 'trialdesk-verify-'));
   try {
     const columns = [...CSV_COLUMNS, ...(exported.extraColumns ?? [])];
-    const lines = [columns.join(','), ...exported.rows.map((row) => columns.map((column) => csvField(row[column])).join(','))];
+    const lines = [
+      columns.join(','),
+      ...exported.rows.map((row) => columns.map((column) => csvField(row[column])).join(',')),
+    ];
     writeFileSync(join(directory, 'trial.json'), JSON.stringify(exported.trial, null, 2));
     writeFileSync(join(directory, 'allocations.csv'), `${lines.join('\r\n')}\r\n`);
     return runPython([
@@ -131,7 +134,10 @@ describe('scripts/verify-allocations.py', () => {
 
   it('reports a wrong commitment and exits 1', () => {
     const exported = permutedBlockExport();
-    const published = allocationCommitment(SEED_HEX, { ...exported.trial, randomization: { method: 'permuted_block', blockSizes: [3, 6] } });
+    const published = allocationCommitment(SEED_HEX, {
+      ...exported.trial,
+      randomization: { method: 'permuted_block', blockSizes: [3, 6] },
+    });
     const result = verify(exported, ['--commitment', published]);
     expect(result.stdout).toContain('commitment: DOES NOT MATCH');
     expect(result.status).toBe(1);
@@ -177,14 +183,26 @@ describe('scripts/verify-allocations.py', () => {
         { code: 'SMCM', name: 'SMCM', ratio: 1 },
         { code: 'TAU', name: 'TAU', ratio: 1 },
       ],
-      randomization: { method: 'minimization' as const, factors: ['site', 'sex'], p: 0.75, imbalance: 'variance' as const },
+      randomization: {
+        method: 'minimization' as const,
+        factors: ['site', 'sex'],
+        p: 0.75,
+        imbalance: 'variance' as const,
+      },
     };
     const counts: Record<string, Record<string, Record<string, number>>> = {};
     const rows = Array.from({ length: 60 }, (_, index) => {
       const participantLevels = { site: ['LDN', 'MAN', 'BRS'][index % 3]!, sex: index % 7 < 3 ? 'F' : 'M' };
       const { arm } = minimizationAllocation(
         SEED,
-        { arms: trial.arms, factors: trial.randomization.factors, counts, participantLevels, imbalance: 'variance', p: 0.75 },
+        {
+          arms: trial.arms,
+          factors: trial.randomization.factors,
+          counts,
+          participantLevels,
+          imbalance: 'variance',
+          p: 0.75,
+        },
         index + 1,
       );
       for (const [factor, level] of Object.entries(participantLevels)) {

@@ -22,17 +22,28 @@ export function baselineTableCsv(table: BaselineTable): string {
         rows.push([`${level.level}: percent`, (s) => (isCategory(s) ? s.levels[i]!.percent : '')]);
       });
     } else {
-      for (const stat of ['mean', 'sd', 'median', 'q1', 'q3', 'min', 'max'] as const) rows.push([stat, (s) => (isCategory(s) ? '' : s[stat])]);
+      for (const stat of ['mean', 'sd', 'median', 'q1', 'q3', 'min', 'max'] as const)
+        rows.push([stat, (s) => (isCategory(s) ? '' : s[stat])]);
     }
     rows.forEach(([statistic, pick], i) => {
-      const test = i === 0 && variable.test ? [variable.test.method, variable.test.statistic, variable.test.df, variable.test.p] : ['', '', '', ''];
-      out += csvLine([variable.name, statistic, ...arms.map((arm) => pick(variable.byArm[arm]!)), i === 0 ? variable.smd : '', ...test]);
+      const test =
+        i === 0 && variable.test
+          ? [variable.test.method, variable.test.statistic, variable.test.df, variable.test.p]
+          : ['', '', '', ''];
+      out += csvLine([
+        variable.name,
+        statistic,
+        ...arms.map((arm) => pick(variable.byArm[arm]!)),
+        i === 0 ? variable.smd : '',
+        ...test,
+      ]);
     });
   }
   return out;
 }
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '–' : x.toFixed(digits));
 const fmtP = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
@@ -40,14 +51,18 @@ const fmtP = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 export function baselineTableHtml(table: BaselineTable, title: string): string {
   const arms = table.arms;
   const cell = (text: string) => `<td>${escapeHtml(text)}</td>`;
-  const rows: string[] = [`<tr><th></th>${arms.map((a) => `<th>${escapeHtml(a.arm)}<br>(n = ${a.n})</th>`).join('')}<th>SMD</th><th>test</th><th>p</th></tr>`];
+  const rows: string[] = [
+    `<tr><th></th>${arms.map((a) => `<th>${escapeHtml(a.arm)}<br>(n = ${a.n})</th>`).join('')}<th>SMD</th><th>test</th><th>p</th></tr>`,
+  ];
   for (const v of table.variables) {
     const name = `${v.label ?? v.name}${v.unit ? ` (${v.unit})` : ''}`;
     const test = v.test ? `${v.test.method.replace('_', ' ')}` : '';
     const tail = `${cell(v.smd === null ? '' : v.smd.toFixed(3))}${cell(test)}${cell(v.test ? fmtP(v.test.p) : '')}`;
     const first = v.byArm[arms[0]!.arm];
     if (first && isCategory(first)) {
-      rows.push(`<tr class="var"><th>${escapeHtml(name)}, n (%)</th>${arms.map(() => '<td></td>').join('')}${tail}</tr>`);
+      rows.push(
+        `<tr class="var"><th>${escapeHtml(name)}, n (%)</th>${arms.map(() => '<td></td>').join('')}${tail}</tr>`,
+      );
       first.levels.forEach((level, i) => {
         rows.push(
           `<tr><td class="level">${escapeHtml(level.level)}</td>${arms
@@ -60,11 +75,28 @@ export function baselineTableHtml(table: BaselineTable, title: string): string {
         );
       });
     } else {
-      rows.push(`<tr class="var"><th>${escapeHtml(name)}, mean (SD)</th>${arms.map((a) => { const s = v.byArm[a.arm]!; return cell(isCategory(s) ? '' : `${fmt(s.mean)} (${fmt(s.sd)})`); }).join('')}${tail}</tr>`);
-      rows.push(`<tr><td class="level">median [Q1, Q3]</td>${arms.map((a) => { const s = v.byArm[a.arm]!; return cell(isCategory(s) ? '' : `${fmt(s.median)} [${fmt(s.q1)}, ${fmt(s.q3)}]`); }).join('')}<td></td><td></td><td></td></tr>`);
+      rows.push(
+        `<tr class="var"><th>${escapeHtml(name)}, mean (SD)</th>${arms
+          .map((a) => {
+            const s = v.byArm[a.arm]!;
+            return cell(isCategory(s) ? '' : `${fmt(s.mean)} (${fmt(s.sd)})`);
+          })
+          .join('')}${tail}</tr>`,
+      );
+      rows.push(
+        `<tr><td class="level">median [Q1, Q3]</td>${arms
+          .map((a) => {
+            const s = v.byArm[a.arm]!;
+            return cell(isCategory(s) ? '' : `${fmt(s.median)} [${fmt(s.q1)}, ${fmt(s.q3)}]`);
+          })
+          .join('')}<td></td><td></td><td></td></tr>`,
+      );
     }
     const missing = arms.map((a) => v.byArm[a.arm]!.missing);
-    if (missing.some((m) => m > 0)) rows.push(`<tr><td class="level">missing</td>${missing.map((m) => cell(String(m))).join('')}<td></td><td></td><td></td></tr>`);
+    if (missing.some((m) => m > 0))
+      rows.push(
+        `<tr><td class="level">missing</td>${missing.map((m) => cell(String(m))).join('')}<td></td><td></td><td></td></tr>`,
+      );
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Table 1 – ${escapeHtml(title)}</title>
 <style>body{font:14px/1.4 Georgia,serif;margin:2rem}table{border-collapse:collapse}th,td{padding:.2rem .6rem;text-align:left}

@@ -63,6 +63,13 @@ export async function numericAggregates(db: Executor, q: CohortQuery, variable: 
 }
 
 export async function levelCounts(db: Executor, q: CohortQuery, variable: string): Promise<LevelCount[]> {
-  const result = await db.raw(`SELECT arm, baseline ->> :variable AS level, count(*) AS count FROM (${cohortSql(q.role)}) cohort GROUP BY 1, 2`, { ...q, variable });
-  return result.rows.map((r: { arm: string; level: string | null; count: number }) => ({ arm: r.arm, level: r.level, count: Number(r.count) }));
+  const result = await db.raw(
+    `SELECT arm, baseline ->> :variable AS level, count(*) AS count FROM (${cohortSql(q.role)}) cohort GROUP BY 1, 2`,
+    { ...q, variable },
+  );
+  return result.rows.map((r: { arm: string; level: string | null; count: number }) => ({
+    arm: r.arm,
+    level: r.level,
+    count: Number(r.count),
+  }));
 }

@@ -7,10 +7,21 @@ describe('buildBaselineTable', () => {
       role: 'service_user',
       asOf: null,
       tests: 'welch',
-      arms: [{ arm: 'SMCM', n: 1 }, { arm: 'TAU', n: 1 }],
+      arms: [
+        { arm: 'SMCM', n: 1 },
+        { arm: 'TAU', n: 1 },
+      ],
       variables: [{ name: 'sex', type: 'category', levels: ['female', 'male'] } as never],
       numeric: new Map(),
-      categories: new Map([['sex', [{ arm: 'SMCM', level: 'female', count: 1 }, { arm: 'TAU', level: 'male', count: 1 }]]]),
+      categories: new Map([
+        [
+          'sex',
+          [
+            { arm: 'SMCM', level: 'female', count: 1 },
+            { arm: 'TAU', level: 'male', count: 1 },
+          ],
+        ],
+      ]),
     });
     expect(table.variables[0]!.smd).toBeNull();
   });

@@ -1,5 +1,12 @@
 import type { components } from '../../generated/openapi';
-import { categoricalSmd, chiSquareTest, fisherExactTest, numericSmd, StatisticsInputError, tTest } from './statistics';
+import {
+  categoricalSmd,
+  chiSquareTest,
+  fisherExactTest,
+  numericSmd,
+  StatisticsInputError,
+  tTest,
+} from '../../lib/statistics';
 
 export type BaselineTable = components['schemas']['BaselineTable'];
 
@@ -48,7 +55,11 @@ export const BASELINE_NOTE =
   'The standardized mean difference describes the size of an imbalance instead; values above about 0.1 are commonly flagged. ' +
   'Tests are shown on request (tests=welch|student) and can be switched off (tests=none).';
 
-function numericRow(arms: string[], aggregates: NumericAggregate[], tests: TestChoice): Pick<BaselineTable['variables'][number], 'byArm' | 'smd' | 'test'> {
+function numericRow(
+  arms: string[],
+  aggregates: NumericAggregate[],
+  tests: TestChoice,
+): Pick<BaselineTable['variables'][number], 'byArm' | 'smd' | 'test'> {
   const byArm: Record<string, NumberSummary> = {};
   for (const arm of arms) {
     const a = aggregates.find((row) => row.arm === arm);
@@ -66,7 +77,13 @@ function numericRow(arms: string[], aggregates: NumericAggregate[], tests: TestC
   }
   if (arms.length !== 2) return { byArm, smd: null, test: null };
   const [first, second] = [byArm[arms[0]!]!, byArm[arms[1]!]!];
-  const summaries = first.n >= 2 && second.n >= 2 ? ([{ mean: first.mean!, sd: first.sd!, n: first.n }, { mean: second.mean!, sd: second.sd!, n: second.n }] as const) : null;
+  const summaries =
+    first.n >= 2 && second.n >= 2
+      ? ([
+          { mean: first.mean!, sd: first.sd!, n: first.n },
+          { mean: second.mean!, sd: second.sd!, n: second.n },
+        ] as const)
+      : null;
   let smd: number | null = null;
   let test: BaselineTest | null = null;
   if (summaries) {
@@ -83,7 +100,12 @@ function numericRow(arms: string[], aggregates: NumericAggregate[], tests: TestC
   return { byArm, smd, test };
 }
 
-function categoryRow(arms: string[], levels: string[], counts: LevelCount[], tests: TestChoice): Pick<BaselineTable['variables'][number], 'byArm' | 'smd' | 'test'> {
+function categoryRow(
+  arms: string[],
+  levels: string[],
+  counts: LevelCount[],
+  tests: TestChoice,
+): Pick<BaselineTable['variables'][number], 'byArm' | 'smd' | 'test'> {
   const byArm: Record<string, CategorySummary> = {};
   const matrix: number[][] = [];
   for (const arm of arms) {
@@ -93,7 +115,11 @@ function categoryRow(arms: string[], levels: string[], counts: LevelCount[], tes
     byArm[arm] = {
       n,
       missing: inArm.filter((c) => c.level === null).reduce((sum, c) => sum + c.count, 0),
-      levels: levels.map((level, i) => ({ level, count: levelCounts[i]!, percent: n ? (100 * levelCounts[i]!) / n : null })),
+      levels: levels.map((level, i) => ({
+        level,
+        count: levelCounts[i]!,
+        percent: n ? (100 * levelCounts[i]!) / n : null,
+      })),
     };
     matrix.push(levelCounts);
   }
@@ -114,7 +140,10 @@ function categoryRow(arms: string[], levels: string[], counts: LevelCount[], tes
         test = { method: 'fisher_exact', statistic: null, df: null, p: fisherExactTest(table).p };
       } catch (error) {
         if (!(error instanceof StatisticsInputError)) throw error;
-        test = { ...chiTest, warning: `an expected count is below 5 but the table is too large for Fisher's exact test (${error.reason}); chi-square shown` };
+        test = {
+          ...chiTest,
+          warning: `an expected count is below 5 but the table is too large for Fisher's exact test (${error.reason}); chi-square shown`,
+        };
       }
     } else {
       test = chiTest;

@@ -25,9 +25,15 @@ export function streamExportRows(db: Knex, trialId: string, siteCodes: string[] 
         (SELECT a.arm_code FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id),
         (SELECT c.arm_code FROM case_worker_assignments c WHERE c.trial_id = p.trial_id AND c.participant_id = p.participant_id
           ORDER BY c.assigned_at DESC, c.assignment_id DESC LIMIT 1)) AS arm`),
-      db.raw(`(SELECT (a.randomized_at AT TIME ZONE 'UTC')::date FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS randomized_on`),
-      db.raw(`(SELECT a.sequence_number FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS sequence_number`),
-      db.raw(`(SELECT a.error_reason IS NOT NULL FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS randomization_error`),
+      db.raw(
+        `(SELECT (a.randomized_at AT TIME ZONE 'UTC')::date FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS randomized_on`,
+      ),
+      db.raw(
+        `(SELECT a.sequence_number FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS sequence_number`,
+      ),
+      db.raw(
+        `(SELECT a.error_reason IS NOT NULL FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS randomization_error`,
+      ),
       db.raw(`CASE WHEN s.consent_withdrawn THEN 'withdrawn'
                    WHEN s.status IN ('consented', 'randomized', 'not_randomized') OR s.consent_complete THEN 'granted'
                    WHEN EXISTS (SELECT 1 FROM consents c JOIN current_consent_forms f ON f.trial_id = c.trial_id AND f.code = c.form_code AND f.required

@@ -3,7 +3,14 @@ import type { HandlerMap } from '../../http/operations';
 import { principalOf } from '../../http/operations';
 import { blindForTrial } from '../randomization/seed.service';
 import { baselineTableCsv, baselineTableHtml } from './baseline-render';
-import { exportDictionary, exportParticipants, getBaselineTable, runContingencyTests, runMannWhitney, runTTest } from './statistics.service';
+import {
+  exportDictionary,
+  exportParticipants,
+  getBaselineTable,
+  runContingencyTests,
+  runMannWhitney,
+  runTTest,
+} from './statistics.service';
 
 export function statisticsHandlers(db: Knex): HandlerMap {
   return {

@@ -11,7 +11,14 @@ import { armSizes, levelCounts, numericAggregates } from './baseline.query';
 import { armMaskFor } from '../randomization/seed.service';
 import { dictionaryCsv, exportColumns, exportHeader, exportLine, ExportRow } from './participant-export';
 import { streamExportRows } from './participant-export.query';
-import { chiSquareTest, fisherExactTest, GroupInput, rankSumTest, StatisticsInputError, tTest } from './statistics';
+import {
+  chiSquareTest,
+  fisherExactTest,
+  GroupInput,
+  rankSumTest,
+  StatisticsInputError,
+  tTest,
+} from '../../lib/statistics';
 
 type TTestInput = components['schemas']['TTestInput'];
 type TTestResult = components['schemas']['TTestResult'];
@@ -30,17 +37,26 @@ function refusingAsValidation<T>(compute: () => T, pointerPrefixes: Record<strin
   } catch (error) {
     if (!(error instanceof StatisticsInputError)) throw error;
     const prefix = Object.keys(pointerPrefixes).find((p) => error.pointer === p || error.pointer.startsWith(`${p}/`));
-    const pointer = prefix === undefined ? (pointerPrefixes[''] ?? '') + error.pointer : pointerPrefixes[prefix] + error.pointer.slice(prefix.length);
+    const pointer =
+      prefix === undefined
+        ? (pointerPrefixes[''] ?? '') + error.pointer
+        : pointerPrefixes[prefix] + error.pointer.slice(prefix.length);
     throw new ValidationError([{ pointer, detail: error.reason }]);
   }
 }
 
-const groupInput = (group: TTestInput['groups'][number]): GroupInput => ('values' in group ? group.values : { mean: group.mean, sd: group.sd, n: group.n });
+const groupInput = (group: TTestInput['groups'][number]): GroupInput =>
+  'values' in group ? group.values : { mean: group.mean, sd: group.sd, n: group.n };
 
 export function runTTest(input: TTestInput): TTestResult {
   const [first, second] = input.groups as [TTestInput['groups'][number], TTestInput['groups'][number]];
   const result = refusingAsValidation(
-    () => tTest(groupInput(first), groupInput(second), { method: input.method ?? 'welch', alternative: input.alternative ?? 'two-sided', confidenceLevel: input.confidenceLevel ?? 0.95 }),
+    () =>
+      tTest(groupInput(first), groupInput(second), {
+        method: input.method ?? 'welch',
+        alternative: input.alternative ?? 'two-sided',
+        confidenceLevel: input.confidenceLevel ?? 0.95,
+      }),
     { '/group1': '/groups/0', '/group2': '/groups/1', '': '' },
   );
   return {
@@ -51,7 +67,11 @@ export function runTTest(input: TTestInput): TTestResult {
     p: result.p,
     meanDifference: result.meanDifference,
     standardError: result.standardError,
-    confidenceInterval: { level: result.confidenceLevel, lower: result.confidenceInterval.lower, upper: result.confidenceInterval.upper },
+    confidenceInterval: {
+      level: result.confidenceLevel,
+      lower: result.confidenceInterval.lower,
+      upper: result.confidenceInterval.upper,
+    },
     groups: [
       { label: first.label, ...result.group1 },
       { label: second.label, ...result.group2 },
@@ -61,16 +81,28 @@ export function runTTest(input: TTestInput): TTestResult {
 }
 
 export function runContingencyTests(input: ContingencyInput): ContingencyResult {
-  const chi = refusingAsValidation(() => chiSquareTest(input.table, { continuityCorrection: input.correction ?? true }), { '': '/table' });
+  const chi = refusingAsValidation(
+    () => chiSquareTest(input.table, { continuityCorrection: input.correction ?? true }),
+    { '': '/table' },
+  );
   const fisher = refusingAsValidation(() => fisherExactTest(input.table), { '': '/table' });
   return {
-    chiSquare: { statistic: chi.statistic, df: chi.df, p: chi.p, correction: chi.continuityCorrected, expectedMin: chi.minimumExpectedCount },
+    chiSquare: {
+      statistic: chi.statistic,
+      df: chi.df,
+      p: chi.p,
+      correction: chi.continuityCorrected,
+      expectedMin: chi.minimumExpectedCount,
+    },
     fisherExact: { p: fisher.p },
   };
 }
 
 export function runMannWhitney(input: MannWhitneyInput): MannWhitneyResult {
-  const result = refusingAsValidation(() => rankSumTest(input.x, input.y, { alternative: input.alternative ?? 'two-sided' }), { '/group1': '/x', '/group2': '/y', '': '' });
+  const result = refusingAsValidation(
+    () => rankSumTest(input.x, input.y, { alternative: input.alternative ?? 'two-sided' }),
+    { '/group1': '/x', '/group2': '/y', '': '' },
+  );
   return { W: result.w, p: result.p, method: result.method, alternative: result.alternative };
 }
 
@@ -80,7 +112,12 @@ export interface BaselineQuery {
   asOf?: string;
 }
 
-export async function getBaselineTable(db: Knex, principal: Principal, trialId: string, query: BaselineQuery): Promise<{ table: BaselineTable; title: string }> {
+export async function getBaselineTable(
+  db: Knex,
+  principal: Principal,
+  trialId: string,
+  query: BaselineQuery,
+): Promise<{ table: BaselineTable; title: string }> {
   const trial = await getTrial(db, principal, trialId);
   const role = query.role ?? 'service_user';
   const cohort = { trialId, role, asOf: query.asOf ?? null };

@@ -23,7 +23,15 @@ interface TrialRow {
   arms: TrialView['arms'];
   sites: { code: string; name: string; created_at: string }[];
   consent_forms: { code: string; version: string; required: boolean; title: string | null }[];
-  incentives: { code: string; description: string; amount_minor: number; currency: string; roles: string[]; max_per_participant: number; occasion: string | null }[];
+  incentives: {
+    code: string;
+    description: string;
+    amount_minor: number;
+    currency: string;
+    roles: string[];
+    max_per_participant: number;
+    occasion: string | null;
+  }[];
 }
 
 /**
@@ -34,7 +42,9 @@ function selectTrials(db: Executor): Knex.QueryBuilder {
   return db('trials as t').select(
     't.*',
     db.raw('t.created_at::text AS created_at_text'),
-    db.raw(`(SELECT encode(rs.seed, 'hex') FROM randomization_secrets rs WHERE rs.trial_id = t.trial_id AND rs.revealed_at IS NOT NULL) AS revealed_seed`),
+    db.raw(
+      `(SELECT encode(rs.seed, 'hex') FROM randomization_secrets rs WHERE rs.trial_id = t.trial_id AND rs.revealed_at IS NOT NULL) AS revealed_seed`,
+    ),
     db.raw(`(SELECT coalesce(json_agg(json_build_object('code', a.code, 'name', a.name, 'ratio', a.ratio) ORDER BY a.position), '[]')
                FROM trial_arms a WHERE a.trial_id = t.trial_id) AS arms`),
     db.raw(`(SELECT coalesce(json_agg(json_build_object('code', s.code, 'name', s.name, 'created_at', s.created_at) ORDER BY s.code), '[]')
@@ -59,7 +69,12 @@ function toTrialView(row: TrialRow): TrialView {
     arms: row.arms,
     randomization: row.randomization,
     eligibility: row.eligibility,
-    consentForms: row.consent_forms.map((f) => ({ code: f.code, version: f.version, required: f.required, ...(f.title === null ? {} : { title: f.title }) })),
+    consentForms: row.consent_forms.map((f) => ({
+      code: f.code,
+      version: f.version,
+      required: f.required,
+      ...(f.title === null ? {} : { title: f.title }),
+    })),
     baselineVariables: row.baseline_variables,
     incentives: row.incentives.map((i) => ({
       code: i.code,
@@ -94,25 +109,52 @@ export interface TrialListQuery {
   trialIds: string[] | null;
 }
 
-export async function listTrials(db: Executor, query: TrialListQuery): Promise<{ view: TrialView; cursor: TimeOrderedCursor }[]> {
+export async function listTrials(
+  db: Executor,
+  query: TrialListQuery,
+): Promise<{ view: TrialView; cursor: TimeOrderedCursor }[]> {
   const builder = selectTrials(db);
   if (query.trialIds !== null) builder.whereIn('t.trial_id', query.trialIds);
   if (query.status) builder.where('t.status', query.status);
-  if (query.after) builder.whereRaw('(t.created_at, t.trial_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
-  const rows: TrialRow[] = await builder.orderBy([{ column: 't.created_at' }, { column: 't.trial_id' }]).limit(query.limit + 1);
+  if (query.after)
+    builder.whereRaw('(t.created_at, t.trial_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
+  const rows: TrialRow[] = await builder
+    .orderBy([{ column: 't.created_at' }, { column: 't.trial_id' }])
+    .limit(query.limit + 1);
   return rows.map((row) => ({ view: toTrialView(row), cursor: { at: row.created_at_text, id: row.trial_id } }));
 }
 
 /** Locks the trial row for the rest of the transaction: changes to one trial's set-up are serialised. */
-export async function lockTrial(trx: Knex.Transaction, trialId: string): Promise<{ status: TrialView['status']; version: number } | undefined> {
-  return trx('trials').where({ trial_id: trialId }).forUpdate().first<{ status: TrialView['status']; version: number } | undefined>('status', 'version');
+export async function lockTrial(
+  trx: Knex.Transaction,
+  trialId: string,
+): Promise<{ status: TrialView['status']; version: number } | undefined> {
+  return trx('trials')
+    .where({ trial_id: trialId })
+    .forUpdate()
+    .first<{ status: TrialView['status']; version: number } | undefined>('status', 'version');
 }
 
 async function writeChildren(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
-  await trx('trial_arms').insert(config.arms.map((arm, position) => ({ trial_id: trialId, code: arm.code, name: arm.name, ratio: arm.ratio, position })));
+  await trx('trial_arms').insert(
+    config.arms.map((arm, position) => ({
+      trial_id: trialId,
+      code: arm.code,
+      name: arm.name,
+      ratio: arm.ratio,
+      position,
+    })),
+  );
   if (config.consentForms.length) {
     await trx('consent_forms').insert(
-      config.consentForms.map((f, position) => ({ trial_id: trialId, code: f.code, version: f.version, required: f.required, title: f.title ?? null, position })),
+      config.consentForms.map((f, position) => ({
+        trial_id: trialId,
+        code: f.code,
+        version: f.version,
+        required: f.required,
+        title: f.title ?? null,
+        position,
+      })),
     );
   }
   if (config.incentives.length) {
@@ -142,17 +184,27 @@ function trialColumns(config: TrialConfiguration) {
   };
 }
 
-export async function insertTrial(trx: Knex.Transaction, trialId: string, code: string, config: TrialConfiguration): Promise<void> {
+export async function insertTrial(
+  trx: Knex.Transaction,
+  trialId: string,
+  code: string,
+  config: TrialConfiguration,
+): Promise<void> {
   await trx('trials').insert({ trial_id: trialId, code, ...trialColumns(config) });
   await writeChildren(trx, trialId, config);
 }
 
 /** Replaces the configuration of a trial in set-up; the caller holds the row lock. */
-export async function replaceConfiguration(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
+export async function replaceConfiguration(
+  trx: Knex.Transaction,
+  trialId: string,
+  config: TrialConfiguration,
+): Promise<void> {
   await trx('trials')
     .where({ trial_id: trialId, status: 'setup' })
     .update({ ...trialColumns(config), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-  for (const table of ['trial_arms', 'consent_forms', 'incentive_types']) await trx(table).where({ trial_id: trialId }).delete();
+  for (const table of ['trial_arms', 'consent_forms', 'incentive_types'])
+    await trx(table).where({ trial_id: trialId }).delete();
   await writeChildren(trx, trialId, config);
 }
 
@@ -164,7 +216,9 @@ export async function deleteAllocationTable(trx: Knex.Transaction, trialId: stri
 }
 
 export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {
-  await trx('trials').where({ trial_id: trialId }).update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+  await trx('trials')
+    .where({ trial_id: trialId })
+    .update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
 }
 
 /** Moves active -> closed in one guarded statement; false when the trial was not active. */
@@ -176,24 +230,47 @@ export async function markClosed(trx: Knex.Transaction, trialId: string): Promis
 }
 
 /** Moves setup -> active and publishes the commitment, in one guarded statement; false when the trial was not in set-up. */
-export async function markActive(trx: Knex.Transaction, trialId: string, allocationCommitment: string): Promise<boolean> {
+export async function markActive(
+  trx: Knex.Transaction,
+  trialId: string,
+  allocationCommitment: string,
+): Promise<boolean> {
   const updated = await trx('trials')
     .where({ trial_id: trialId, status: 'setup' })
-    .update({ status: 'active', activated_at: trx.fn.now(), allocation_commitment: allocationCommitment, version: trx.raw('version + 1'), updated_at: trx.fn.now() });
+    .update({
+      status: 'active',
+      activated_at: trx.fn.now(),
+      allocation_commitment: allocationCommitment,
+      version: trx.raw('version + 1'),
+      updated_at: trx.fn.now(),
+    });
   return updated === 1;
 }
 
-export async function insertSite(trx: Knex.Transaction, trialId: string, site: { code: string; name: string }): Promise<void> {
+export async function insertSite(
+  trx: Knex.Transaction,
+  trialId: string,
+  site: { code: string; name: string },
+): Promise<void> {
   await trx('trial_sites').insert({ trial_id: trialId, code: site.code, name: site.name });
 }
 
 export async function listSites(db: Executor, trialId: string): Promise<TrialView['sites']> {
-  const rows = await db('trial_sites').where({ trial_id: trialId }).orderBy('code').select<{ code: string; name: string; created_at: Date }[]>('code', 'name', 'created_at');
+  const rows = await db('trial_sites')
+    .where({ trial_id: trialId })
+    .orderBy('code')
+    .select<{ code: string; name: string; created_at: Date }[]>('code', 'name', 'created_at');
   return rows.map((s) => ({ code: s.code, name: s.name, createdAt: s.created_at.toISOString() }));
 }
 
-export async function findSite(db: Executor, trialId: string, code: string): Promise<TrialView['sites'][number] | undefined> {
-  const row = await db('trial_sites').where({ trial_id: trialId, code }).first<{ code: string; name: string; created_at: Date } | undefined>('code', 'name', 'created_at');
+export async function findSite(
+  db: Executor,
+  trialId: string,
+  code: string,
+): Promise<TrialView['sites'][number] | undefined> {
+  const row = await db('trial_sites')
+    .where({ trial_id: trialId, code })
+    .first<{ code: string; name: string; created_at: Date } | undefined>('code', 'name', 'created_at');
   return row && { code: row.code, name: row.name, createdAt: row.created_at.toISOString() };
 }
 

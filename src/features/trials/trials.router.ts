@@ -14,7 +14,8 @@ export function trialHandlers(db: Knex): HandlerMap {
       const principal = principalOf(context);
       const page = await service.listTrials(db, principal, query);
       // Trial operations under /v1/trials/{trialId} are masked by the operation layer; this list spans trials.
-      if (principal.blinded) page.items = await Promise.all(page.items.map((trial) => blindForTrial(db, trial.id, trial)));
+      if (principal.blinded)
+        page.items = await Promise.all(page.items.map((trial) => blindForTrial(db, trial.id, trial)));
       return { status: 200, body: page };
     },
     getTrial: async ({ params, context }) => {
@@ -29,8 +30,17 @@ export function trialHandlers(db: Knex): HandlerMap {
       const trial = await service.activateTrial(db, actorOf(context), params.trialId);
       return { status: 200, body: trial, headers: { ETag: etagOf(trial.version) } };
     },
-    closeTrial: async ({ params, body, context }) => ({ status: 200, body: await service.closeTrial(db, actorOf(context), params.trialId, body.reason) }),
-    createSite: async ({ params, body, context }) => ({ status: 201, body: await service.createSite(db, actorOf(context), params.trialId, body) }),
-    listSites: async ({ params, context }) => ({ status: 200, body: { items: await service.listSites(db, principalOf(context), params.trialId) } }),
+    closeTrial: async ({ params, body, context }) => ({
+      status: 200,
+      body: await service.closeTrial(db, actorOf(context), params.trialId, body.reason),
+    }),
+    createSite: async ({ params, body, context }) => ({
+      status: 201,
+      body: await service.createSite(db, actorOf(context), params.trialId, body),
+    }),
+    listSites: async ({ params, context }) => ({
+      status: 200,
+      body: { items: await service.listSites(db, principalOf(context), params.trialId) },
+    }),
   };
 }

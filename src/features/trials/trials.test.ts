@@ -1,4 +1,13 @@
-import { applyPatch, currencyDecimals, fromMinorUnits, ifMatchHolds, isStratifiedBySite, toMinorUnits, TrialConfiguration, validateTrialConfiguration } from './trials';
+import {
+  applyPatch,
+  currencyDecimals,
+  fromMinorUnits,
+  ifMatchHolds,
+  isStratifiedBySite,
+  toMinorUnits,
+  TrialConfiguration,
+  validateTrialConfiguration,
+} from './trials';
 
 function smcm(): TrialConfiguration {
   return {
@@ -20,7 +29,16 @@ function smcm(): TrialConfiguration {
       { name: 'experienceYears', type: 'number', min: 0, roles: ['case_worker'] },
       { name: 'profession', type: 'category', levels: ['nurse', 'social_worker'], roles: ['case_worker'] },
     ],
-    incentives: [{ code: 'interview_coupon', description: 'Coupon', amount: 50, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 }],
+    incentives: [
+      {
+        code: 'interview_coupon',
+        description: 'Coupon',
+        amount: 50,
+        currency: 'HKD',
+        roles: ['service_user'],
+        maxPerParticipant: 1,
+      },
+    ],
   };
 }
 
@@ -39,7 +57,13 @@ describe('validateTrialConfiguration', () => {
     config.incentives.push({ ...config.incentives[0]! });
     config.consentForms.push({ code: 'trial', version: '1.0', required: true });
     expect(pointers(config)).toEqual(
-      expect.arrayContaining(['/arms/2/code', '/eligibility/2/code', '/baselineVariables/4/name', '/incentives/1/code', '/consentForms/1/version']),
+      expect.arrayContaining([
+        '/arms/2/code',
+        '/eligibility/2/code',
+        '/baselineVariables/4/name',
+        '/incentives/1/code',
+        '/consentForms/1/version',
+      ]),
     );
   });
 
@@ -48,13 +72,23 @@ describe('validateTrialConfiguration', () => {
     config.arms[0]!.ratio = 2; // 2:1 sums to 3
     config.randomization = { method: 'permuted_block', blockSizes: [3, 4, 6] };
     const errors = validateTrialConfiguration(config);
-    expect(errors).toEqual([{ pointer: '/randomization/blockSizes/1', detail: 'must be a multiple of 3, the sum of the arm ratios' }]);
+    expect(errors).toEqual([
+      { pointer: '/randomization/blockSizes/1', detail: 'must be a multiple of 3, the sum of the arm ratios' },
+    ]);
   });
 
   it('allows stratification only by site or a service-user category variable', () => {
     const config = smcm();
-    config.randomization = { method: 'permuted_block', blockSizes: [4], stratifyBy: ['site', 'sex', 'age', 'profession', 'nope'] };
-    expect(pointers(config)).toEqual(['/randomization/stratifyBy/2', '/randomization/stratifyBy/3', '/randomization/stratifyBy/4']);
+    config.randomization = {
+      method: 'permuted_block',
+      blockSizes: [4],
+      stratifyBy: ['site', 'sex', 'age', 'profession', 'nope'],
+    };
+    expect(pointers(config)).toEqual([
+      '/randomization/stratifyBy/2',
+      '/randomization/stratifyBy/3',
+      '/randomization/stratifyBy/4',
+    ]);
     config.randomization = { method: 'minimization', factors: ['sex', 'age'] };
     expect(pointers(config)).toEqual(['/randomization/factors/1']);
   });
@@ -123,7 +157,13 @@ describe('money in minor units', () => {
 describe('applyPatch', () => {
   it('replaces given fields whole and keeps the rest', () => {
     const current = smcm();
-    const next = applyPatch(current, { title: 'New', arms: [{ code: 'A', name: 'A', ratio: 1 }, { code: 'B', name: 'B', ratio: 1 }] });
+    const next = applyPatch(current, {
+      title: 'New',
+      arms: [
+        { code: 'A', name: 'A', ratio: 1 },
+        { code: 'B', name: 'B', ratio: 1 },
+      ],
+    });
     expect(next.title).toBe('New');
     expect(next.arms.map((a) => a.code)).toEqual(['A', 'B']);
     expect(next.eligibility).toBe(current.eligibility);

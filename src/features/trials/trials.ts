@@ -93,7 +93,8 @@ function duplicates<T>(items: T[], keyOf: (item: T) => string): Map<number, numb
   return result;
 }
 
-const appliesToServiceUsers = (variable: BaselineVariable) => !variable.roles || variable.roles.includes('service_user');
+const appliesToServiceUsers = (variable: BaselineVariable) =>
+  !variable.roles || variable.roles.includes('service_user');
 
 /**
  * The coherence rules the schema cannot express. Each failure names the field by JSON pointer.
@@ -103,36 +104,53 @@ export function validateTrialConfiguration(config: TrialConfiguration): FieldErr
   const errors: FieldError[] = [];
   const add = (pointer: string, detail: string) => errors.push({ pointer, detail });
 
-  for (const [i, first] of duplicates(config.arms, (arm) => arm.code)) add(`/arms/${i}/code`, `duplicates the code of /arms/${first}`);
+  for (const [i, first] of duplicates(config.arms, (arm) => arm.code))
+    add(`/arms/${i}/code`, `duplicates the code of /arms/${first}`);
 
   const ratioSum = config.arms.reduce((sum, arm) => sum + arm.ratio, 0);
   const randomization = config.randomization;
   if (randomization.method === 'permuted_block') {
     randomization.blockSizes.forEach((size, i) => {
-      if (size % ratioSum !== 0) add(`/randomization/blockSizes/${i}`, `must be a multiple of ${ratioSum}, the sum of the arm ratios`);
+      if (size % ratioSum !== 0)
+        add(`/randomization/blockSizes/${i}`, `must be a multiple of ${ratioSum}, the sum of the arm ratios`);
     });
   }
-  const stratifiable = new Set(['site', ...config.baselineVariables.filter((v) => v.type === 'category' && appliesToServiceUsers(v)).map((v) => v.name)]);
-  const factors = randomization.method === 'minimization' ? { key: 'factors', names: randomization.factors } : { key: 'stratifyBy', names: randomization.stratifyBy ?? [] };
+  const stratifiable = new Set([
+    'site',
+    ...config.baselineVariables.filter((v) => v.type === 'category' && appliesToServiceUsers(v)).map((v) => v.name),
+  ]);
+  const factors =
+    randomization.method === 'minimization'
+      ? { key: 'factors', names: randomization.factors }
+      : { key: 'stratifyBy', names: randomization.stratifyBy ?? [] };
   factors.names.forEach((name, i) => {
     if (!stratifiable.has(name)) {
-      add(`/randomization/${factors.key}/${i}`, `"${name}" is neither "site" nor a category baseline variable of service users`);
+      add(
+        `/randomization/${factors.key}/${i}`,
+        `"${name}" is neither "site" nor a category baseline variable of service users`,
+      );
     }
   });
 
-  for (const [i, first] of duplicates(config.eligibility, (c) => c.code)) add(`/eligibility/${i}/code`, `duplicates the code of /eligibility/${first}`);
+  for (const [i, first] of duplicates(config.eligibility, (c) => c.code))
+    add(`/eligibility/${i}/code`, `duplicates the code of /eligibility/${first}`);
 
   for (const [i, first] of duplicates(config.consentForms, (f) => `${f.code}\u0000${f.version}`)) {
-    add(`/consentForms/${i}/version`, `form ${config.consentForms[i]!.code} version ${config.consentForms[i]!.version} duplicates /consentForms/${first}`);
+    add(
+      `/consentForms/${i}/version`,
+      `form ${config.consentForms[i]!.code} version ${config.consentForms[i]!.version} duplicates /consentForms/${first}`,
+    );
   }
   const requiredByCode = new Map<string, boolean>();
   config.consentForms.forEach((form, i) => {
     const earlier = requiredByCode.get(form.code);
-    if (earlier !== undefined && earlier !== form.required) add(`/consentForms/${i}/required`, `every version of form ${form.code} must agree on "required"`);
+    if (earlier !== undefined && earlier !== form.required)
+      add(`/consentForms/${i}/required`, `every version of form ${form.code} must agree on "required"`);
     requiredByCode.set(form.code, form.required);
   });
 
-  for (const [i, first] of duplicates(config.baselineVariables, (v) => v.name)) add(`/baselineVariables/${i}/name`, `duplicates the name of /baselineVariables/${first}`);
+  for (const [i, first] of duplicates(config.baselineVariables, (v) => v.name))
+    add(`/baselineVariables/${i}/name`, `duplicates the name of /baselineVariables/${first}`);
   config.baselineVariables.forEach((variable, i) => {
     const at = `/baselineVariables/${i}`;
     if (variable.type === 'category') {
@@ -142,20 +160,27 @@ export function validateTrialConfiguration(config: TrialConfiguration): FieldErr
       if (variable.unit !== undefined) add(`${at}/unit`, 'applies to number and integer variables only');
     } else {
       if (variable.levels) add(`${at}/levels`, 'only category variables have levels');
-      if (variable.min !== undefined && variable.max !== undefined && variable.min > variable.max) add(`${at}/max`, `must be at least min (${variable.min})`);
+      if (variable.min !== undefined && variable.max !== undefined && variable.min > variable.max)
+        add(`${at}/max`, `must be at least min (${variable.min})`);
       if (variable.type === 'integer') {
-        if (variable.min !== undefined && !Number.isInteger(variable.min)) add(`${at}/min`, 'must be a whole number for an integer variable');
-        if (variable.max !== undefined && !Number.isInteger(variable.max)) add(`${at}/max`, 'must be a whole number for an integer variable');
+        if (variable.min !== undefined && !Number.isInteger(variable.min))
+          add(`${at}/min`, 'must be a whole number for an integer variable');
+        if (variable.max !== undefined && !Number.isInteger(variable.max))
+          add(`${at}/max`, 'must be a whole number for an integer variable');
       }
     }
   });
 
-  for (const [i, first] of duplicates(config.incentives, (t) => t.code)) add(`/incentives/${i}/code`, `duplicates the code of /incentives/${first}`);
+  for (const [i, first] of duplicates(config.incentives, (t) => t.code))
+    add(`/incentives/${i}/code`, `duplicates the code of /incentives/${first}`);
   config.incentives.forEach((incentive, i) => {
     if (!SUPPORTED_CURRENCIES.has(incentive.currency)) {
       add(`/incentives/${i}/currency`, `"${incentive.currency}" is not an ISO 4217 currency code`);
     } else if (toMinorUnits(incentive.amount, incentive.currency) === null) {
-      add(`/incentives/${i}/amount`, `${incentive.currency} amounts have at most ${currencyDecimals(incentive.currency)} decimals`);
+      add(
+        `/incentives/${i}/amount`,
+        `${incentive.currency} amounts have at most ${currencyDecimals(incentive.currency)} decimals`,
+      );
     }
   });
   return errors;
@@ -175,5 +200,8 @@ export function etagOf(version: number): string {
 export function ifMatchHolds(ifMatch: string | undefined, version: number): boolean {
   if (ifMatch === undefined) return true;
   const current = etagOf(version);
-  return ifMatch.split(',').map((tag) => tag.trim()).some((tag) => tag === '*' || tag === current);
+  return ifMatch
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || tag === current);
 }

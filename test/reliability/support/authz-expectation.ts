@@ -51,8 +51,7 @@ export interface OperationTraits {
 }
 
 export type ExpectedOutcome =
-  | { status: number; kind: 'success'; because: string }
-  | { status: 403 | 404 | 422; kind: 'refusal'; because: string };
+  { status: number; kind: 'success'; because: string } | { status: 403 | 404 | 422; kind: 'refusal'; because: string };
 
 export function enumerateCells(): MatrixCell[] {
   const cells: MatrixCell[] = [];
@@ -73,7 +72,9 @@ export function isSiteLimited(cell: Pick<MatrixCell, 'role' | 'trialScope'>): bo
 
 export function describeCell(cell: MatrixCell): string {
   const trial = { unscoped: 'unscoped key', in: 'key of this trial', out: 'key of another trial' }[cell.trialScope];
-  const site = isSiteLimited(cell) ? `, limited to S1, resource at ${cell.site === 'in' ? 'S1' : 'S2'}` : `, resource at ${cell.site === 'in' ? 'S1' : 'S2'}`;
+  const site = isSiteLimited(cell)
+    ? `, limited to S1, resource at ${cell.site === 'in' ? 'S1' : 'S2'}`
+    : `, resource at ${cell.site === 'in' ? 'S1' : 'S2'}`;
   return `${cell.blinded ? 'blinded ' : ''}${cell.role}, ${trial}${site}`;
 }
 
@@ -82,7 +83,10 @@ type SchemaNode = { properties?: Record<string, unknown>; allOf?: unknown[] };
 function bodyNamesSite(spec: LoadedSpec, op: OperationSpec): boolean {
   const raw = spec.document.paths[op.path]?.[op.method] as { requestBody?: unknown } | undefined;
   if (!raw?.requestBody) return false;
-  const requestBody = resolveLocalRef<{ content?: Record<string, { schema?: unknown }> }>(spec.document, raw.requestBody);
+  const requestBody = resolveLocalRef<{ content?: Record<string, { schema?: unknown }> }>(
+    spec.document,
+    raw.requestBody,
+  );
   const schema = requestBody.content?.['application/json']?.schema;
   if (!schema) return false;
   const pending: unknown[] = [schema];
@@ -97,7 +101,10 @@ function bodyNamesSite(spec: LoadedSpec, op: OperationSpec): boolean {
 /** Everything the expectation needs to know about an operation, read from the contract alone. */
 export function describeOperation(spec: LoadedSpec, op: OperationSpec): OperationTraits {
   const successes = Object.keys(op.responses).filter((status) => /^2\d\d$/.test(status));
-  if (successes.length !== 1) throw new Error(`${op.operationId}: expected exactly one 2xx response in the contract, found [${successes.join(', ')}]`);
+  if (successes.length !== 1)
+    throw new Error(
+      `${op.operationId}: expected exactly one 2xx response in the contract, found [${successes.join(', ')}]`,
+    );
   const success = resolveLocalRef<{ content?: Record<string, unknown> }>(spec.document, op.responses[successes[0]!]);
   const pathParam = (name: string) => op.parameters.some((p) => p.in === 'path' && p.name === name);
   let siteBinding: SiteBinding = 'none';
@@ -125,16 +132,23 @@ export function describeOperation(spec: LoadedSpec, op: OperationSpec): Operatio
  * unscoped key and blinding, then the trial in the path, and the service checks the site last.
  */
 export function expectedOutcome(op: OperationTraits, cell: MatrixCell): ExpectedOutcome {
-  if (cell.role === 'admin' && cell.blinded) return { status: 422, kind: 'refusal', because: 'admin keys cannot be blinded (POST /v1/api-keys refuses)' };
+  if (cell.role === 'admin' && cell.blinded)
+    return { status: 422, kind: 'refusal', because: 'admin keys cannot be blinded (POST /v1/api-keys refuses)' };
   const success = (because: string): ExpectedOutcome => ({ status: op.successStatus, kind: 'success', because });
   if (op.isPublic) return success('public operation: no key is checked');
-  if (!op.roles.includes(cell.role)) return { status: 403, kind: 'refusal', because: `role ${cell.role} is not in x-roles [${op.roles.join(', ')}]` };
-  if (op.requiresUnscopedKey && cell.trialScope !== 'unscoped') return { status: 403, kind: 'refusal', because: 'x-requires-unscoped-key and the key is limited to trials' };
-  if (op.requiresUnblindedKey && cell.blinded) return { status: 403, kind: 'refusal', because: 'x-requires-unblinded-key and the key is blinded' };
-  if (op.trialInPath && cell.trialScope === 'out') return { status: 404, kind: 'refusal', because: 'the trial is outside the key\'s scope' };
+  if (!op.roles.includes(cell.role))
+    return { status: 403, kind: 'refusal', because: `role ${cell.role} is not in x-roles [${op.roles.join(', ')}]` };
+  if (op.requiresUnscopedKey && cell.trialScope !== 'unscoped')
+    return { status: 403, kind: 'refusal', because: 'x-requires-unscoped-key and the key is limited to trials' };
+  if (op.requiresUnblindedKey && cell.blinded)
+    return { status: 403, kind: 'refusal', because: 'x-requires-unblinded-key and the key is blinded' };
+  if (op.trialInPath && cell.trialScope === 'out')
+    return { status: 404, kind: 'refusal', because: "the trial is outside the key's scope" };
   if (isSiteLimited(cell) && cell.site === 'out') {
-    if (op.siteBinding === 'participant') return { status: 404, kind: 'refusal', because: 'the participant is at a site outside the key\'s scope' };
-    if (op.siteBinding === 'screening') return { status: 403, kind: 'refusal', because: 'a site-limited coordinator screens only at its sites' };
+    if (op.siteBinding === 'participant')
+      return { status: 404, kind: 'refusal', because: "the participant is at a site outside the key's scope" };
+    if (op.siteBinding === 'screening')
+      return { status: 403, kind: 'refusal', because: 'a site-limited coordinator screens only at its sites' };
     if (op.siteBinding === 'filter') return success('filtering by another site answers, with nothing of that site');
   }
   return success('allowed');

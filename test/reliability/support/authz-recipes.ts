@@ -69,7 +69,8 @@ function shared(ctx: RecipeContext): SharedTrial {
 }
 
 const trialPath = (ctx: RecipeContext, suffix = '') => `/v1/trials/${ctx.trialId}${suffix}`;
-const participantPath = (ctx: RecipeContext, participantId: string, suffix = '') => trialPath(ctx, `/participants/${participantId}${suffix}`);
+const participantPath = (ctx: RecipeContext, participantId: string, suffix = '') =>
+  trialPath(ctx, `/participants/${participantId}${suffix}`);
 
 export function withQuery(path: string, query: Record<string, string>): string {
   const entries = Object.entries(query);
@@ -81,7 +82,12 @@ export function withQuery(path: string, query: Record<string, string>): string {
 const siteFilter = (ctx: RecipeContext): Record<string, string> => (ctx.site === SITE_IN ? {} : { siteCode: ctx.site });
 
 const get = (path: string): MatrixRequest => ({ method: 'get', path });
-const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({ method: 'post', path, body, headers });
+const post = (path: string, body?: unknown, headers?: Record<string, string>): MatrixRequest => ({
+  method: 'post',
+  path,
+  body,
+  headers,
+});
 
 /** Rows of a CSV the service wrote (no quoted commas in the columns read here), as objects by header. */
 export function csvRecords(text: string): Record<string, string>[] {
@@ -97,12 +103,18 @@ export function csvRecords(text: string): Record<string, string>[] {
 function outsideSites(scope: KeyScope, sites: string[], what: string): string[] {
   if (!scope.siteCodes) return [];
   const foreign = sites.filter((site) => !scope.siteCodes!.includes(site));
-  return foreign.length ? [`${what} shows ${foreign.length} item(s) of site(s) ${[...new Set(foreign)].join(', ')} to a key limited to ${scope.siteCodes.join(', ')}`] : [];
+  return foreign.length
+    ? [
+        `${what} shows ${foreign.length} item(s) of site(s) ${[...new Set(foreign)].join(', ')} to a key limited to ${scope.siteCodes.join(', ')}`,
+      ]
+    : [];
 }
 
 /** An unfiltered list read by a site-limited key must show its own site's items, or the check proves nothing. */
 function nothingShown(ctx: ScopeCheckContext, count: number, what: string): string[] {
-  return ctx.scope.siteCodes && ctx.site === SITE_IN && count === 0 ? [`${what} is empty for a key limited to ${ctx.scope.siteCodes.join(', ')}; the site check proves nothing`] : [];
+  return ctx.scope.siteCodes && ctx.site === SITE_IN && count === 0
+    ? [`${what} is empty for a key limited to ${ctx.scope.siteCodes.join(', ')}; the site check proves nothing`]
+    : [];
 }
 
 interface EnrollmentCounts {
@@ -113,7 +125,8 @@ interface EnrollmentCounts {
 /** The CONSORT enrollment counts an admin sees, for one site or (no site) the whole trial. */
 async function adminEnrollment(ctx: ScopeCheckContext, site?: string): Promise<EnrollmentCounts> {
   const res = await ctx.t.call('get', withQuery(trialPath(ctx, '/consort'), site ? { siteCode: site } : {}));
-  if (res.status !== 200) throw new Error(`reference CONSORT ${site ? `for site ${site}` : 'of the trial'} answered ${res.status}`);
+  if (res.status !== 200)
+    throw new Error(`reference CONSORT ${site ? `for site ${site}` : 'of the trial'} answered ${res.status}`);
   return { assessed: res.body.enrollment.assessedForEligibility, randomized: res.body.enrollment.randomized };
 }
 
@@ -129,15 +142,30 @@ async function checkEnrollment(what: string, seen: EnrollmentCounts, ctx: ScopeC
   const whole = await adminEnrollment(ctx);
   const problems: string[] = [];
   if (seen.assessed !== expected.assessed || seen.randomized !== expected.randomized) {
-    problems.push(`${what} counts assessed ${seen.assessed}, randomized ${seen.randomized}; the key's sites alone have ${expected.assessed} and ${expected.randomized}`);
+    problems.push(
+      `${what} counts assessed ${seen.assessed}, randomized ${seen.randomized}; the key's sites alone have ${expected.assessed} and ${expected.randomized}`,
+    );
   }
-  if (seen.assessed >= whole.assessed) problems.push(`${what} counts ${seen.assessed} assessed, as many as the whole trial (${whole.assessed}), for a key limited to ${ownSites.join(', ')}`);
+  if (seen.assessed >= whole.assessed)
+    problems.push(
+      `${what} counts ${seen.assessed} assessed, as many as the whole trial (${whole.assessed}), for a key limited to ${ownSites.join(', ')}`,
+    );
   return problems;
 }
 
 const statsBodies = {
-  tTest: { groups: [{ label: 'first', mean: 4.29, sd: 2.08, n: 7 }, { label: 'second', mean: 8.43, sd: 8.24, n: 7 }] },
-  contingencyTest: { table: [[12, 7], [5, 14]] },
+  tTest: {
+    groups: [
+      { label: 'first', mean: 4.29, sd: 2.08, n: 7 },
+      { label: 'second', mean: 8.43, sd: 8.24, n: 7 },
+    ],
+  },
+  contingencyTest: {
+    table: [
+      [12, 7],
+      [5, 14],
+    ],
+  },
   mannWhitneyTest: { x: [1.83, 0.5, 1.62, 2.48, 1.68], y: [0.878, 0.647, 0.598, 2.05, 1.06] },
 };
 
@@ -146,7 +174,10 @@ export const RECIPES: Record<string, Recipe> = {
   getOpenApiDocument: { target: 'none', prepare: async () => get('/openapi.json') },
   getApiReference: { target: 'none', prepare: async () => get('/docs') },
 
-  createApiKey: { target: 'none', prepare: async () => post('/v1/api-keys', { name: uniqueTag('matrix-made key'), role: 'monitor' }) },
+  createApiKey: {
+    target: 'none',
+    prepare: async () => post('/v1/api-keys', { name: uniqueTag('matrix-made key'), role: 'monitor' }),
+  },
   listApiKeys: { target: 'none', prepare: async () => get('/v1/api-keys?limit=20') },
   revokeApiKey: {
     target: 'none',
@@ -163,23 +194,45 @@ export const RECIPES: Record<string, Recipe> = {
       if (!scope.trialIds) return [];
       const ids: string[] = res.body.items.map((trial: { id: string }) => trial.id);
       const foreign = ids.filter((id) => !scope.trialIds!.includes(id));
-      if (foreign.length) return [`listTrials shows trials ${foreign.join(', ')} to a key limited to ${scope.trialIds.join(', ')}`];
+      if (foreign.length)
+        return [`listTrials shows trials ${foreign.join(', ')} to a key limited to ${scope.trialIds.join(', ')}`];
       return ids.length ? [] : ['listTrials shows a trial-limited key none of its trials'];
     },
   },
   getTrial: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx)) },
-  updateTrial: { target: 'setup', prepare: async (ctx) => ({ method: 'patch', path: trialPath(ctx), body: { title: 'Authorization matrix trial, renamed' } }) },
-  createSite: { target: 'setup', prepare: async (ctx) => post(trialPath(ctx, '/sites'), { code: 'S3', name: 'Third matrix site' }) },
+  updateTrial: {
+    target: 'setup',
+    prepare: async (ctx) => ({
+      method: 'patch',
+      path: trialPath(ctx),
+      body: { title: 'Authorization matrix trial, renamed' },
+    }),
+  },
+  createSite: {
+    target: 'setup',
+    prepare: async (ctx) => post(trialPath(ctx, '/sites'), { code: 'S3', name: 'Third matrix site' }),
+  },
   listSites: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/sites')) },
   activateTrial: { target: 'setup', prepare: async (ctx) => post(trialPath(ctx, '/activation')) },
-  closeTrial: { target: 'active', prepare: async (ctx) => post(trialPath(ctx, '/closure'), { reason: 'recruitment complete' }) },
-  revealSeed: { target: 'closed', prepare: async (ctx) => post(trialPath(ctx, '/seed-reveal'), { reason: 'final analysis' }) },
+  closeTrial: {
+    target: 'active',
+    prepare: async (ctx) => post(trialPath(ctx, '/closure'), { reason: 'recruitment complete' }),
+  },
+  revealSeed: {
+    target: 'closed',
+    prepare: async (ctx) => post(trialPath(ctx, '/seed-reveal'), { reason: 'final analysis' }),
+  },
   putAllocationTable: {
     target: 'setup-list',
     prepare: async (ctx) => ({
       method: 'put',
       path: trialPath(ctx, '/allocation-table'),
-      body: { rows: [{ stratum: { site: SITE_IN }, arm: MATRIX_ARMS[0]!.code }, { stratum: { site: SITE_OUT }, arm: MATRIX_ARMS[1]!.code }] },
+      body: {
+        rows: [
+          { stratum: { site: SITE_IN }, arm: MATRIX_ARMS[0]!.code },
+          { stratum: { site: SITE_OUT }, arm: MATRIX_ARMS[1]!.code },
+        ],
+      },
     }),
   },
   // The first page holds the set-up of the shared trial: its arms, allocations and case-worker assignments.
@@ -188,57 +241,96 @@ export const RECIPES: Record<string, Recipe> = {
 
   addConsentFormVersion: {
     target: 'shared',
-    prepare: async (ctx) => post(trialPath(ctx, '/consent-forms'), { code: uniqueTag('form'), version: '1.0', required: false, title: 'Optional matrix form' }),
+    prepare: async (ctx) =>
+      post(trialPath(ctx, '/consent-forms'), {
+        code: uniqueTag('form'),
+        version: '1.0',
+        required: false,
+        title: 'Optional matrix form',
+      }),
   },
   listConsentForms: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/consent-forms')) },
 
-  screenParticipant: { target: 'shared', prepare: async (ctx) => post(trialPath(ctx, '/participants'), serviceUserInput({ siteCode: ctx.site, label: uniqueTag('SU') })) },
+  screenParticipant: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, '/participants'), serviceUserInput({ siteCode: ctx.site, label: uniqueTag('SU') })),
+  },
   listParticipants: {
     target: 'shared',
     prepare: async (ctx) => get(withQuery(trialPath(ctx, '/participants'), { limit: '500', ...siteFilter(ctx) })),
     checkScope: async (res, ctx) => {
       const sites: string[] = res.body.items.map((p: { siteCode: string }) => p.siteCode);
-      return [...outsideSites(ctx.scope, sites, 'listParticipants'), ...nothingShown(ctx, sites.length, 'listParticipants')];
+      return [
+        ...outsideSites(ctx.scope, sites, 'listParticipants'),
+        ...nothingShown(ctx, sites.length, 'listParticipants'),
+      ];
     },
   },
-  getParticipant: { target: 'shared', prepare: async (ctx) => get(participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!)) },
+  getParticipant: {
+    target: 'shared',
+    prepare: async (ctx) => get(participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!)),
+  },
   setBaseline: {
     target: 'shared',
     prepare: async (ctx) => ({
       method: 'put',
       path: participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!, '/baseline'),
-      body: { values: { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 }, reason: 'checked against the case file' },
+      body: {
+        values: { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 },
+        reason: 'checked against the case file',
+      },
     }),
   },
   recordConsent: {
     target: 'shared',
     prepare: async (ctx) => {
       const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
-      return post(participantPath(ctx, participantId, '/consents'), { form: 'trial', version: '1.0', decision: 'granted', signedOn: '2018-03-02', obtainedBy: 'IW', method: 'written' });
+      return post(participantPath(ctx, participantId, '/consents'), {
+        form: 'trial',
+        version: '1.0',
+        decision: 'granted',
+        signedOn: '2018-03-02',
+        obtainedBy: 'IW',
+        method: 'written',
+      });
     },
   },
   withdrawConsent: {
     target: 'shared',
     prepare: async (ctx) => {
       const { participantId, consentId } = await consentedServiceUser(ctx.t, ctx.trialId, ctx.site);
-      return post(participantPath(ctx, participantId, `/consents/${consentId}/withdrawal`), { withdrawnOn: '2018-04-01', reason: 'moved out of the district', scope: 'all' });
+      return post(participantPath(ctx, participantId, `/consents/${consentId}/withdrawal`), {
+        withdrawnOn: '2018-04-01',
+        reason: 'moved out of the district',
+        scope: 'all',
+      });
     },
   },
   assignCaseWorker: {
     target: 'shared',
-    prepare: async (ctx) => post(participantPath(ctx, shared(ctx).caseWorker[ctx.site]!, '/assignment'), { arm: MATRIX_ARMS[1]!.code, reason: 'moved to the other team' }),
+    prepare: async (ctx) =>
+      post(participantPath(ctx, shared(ctx).caseWorker[ctx.site]!, '/assignment'), {
+        arm: MATRIX_ARMS[1]!.code,
+        reason: 'moved to the other team',
+      }),
   },
 
   randomizeParticipant: {
     target: 'shared',
     prepare: async (ctx) => {
       const { participantId } = await consentedServiceUser(ctx.t, ctx.trialId, ctx.site);
-      return post(participantPath(ctx, participantId, '/randomization'), undefined, { 'Idempotency-Key': uniqueTag('randomize') });
+      return post(participantPath(ctx, participantId, '/randomization'), undefined, {
+        'Idempotency-Key': uniqueTag('randomize'),
+      });
     },
   },
   flagRandomizationError: {
     target: 'shared',
-    prepare: async (ctx) => post(participantPath(ctx, await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site), '/randomization/error'), { reason: 'randomized the wrong person' }),
+    prepare: async (ctx) =>
+      post(participantPath(ctx, await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site), '/randomization/error'), {
+        reason: 'randomized the wrong person',
+      }),
   },
   listAllocations: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/allocations?limit=500')) },
 
@@ -249,14 +341,20 @@ export const RECIPES: Record<string, Recipe> = {
 
   recordEvent: {
     target: 'shared',
-    prepare: async (ctx) => post(participantPath(ctx, shared(ctx).randomized[ctx.site]![1]!, '/events'), { type: 'follow_up_completed', occurredOn: todayUtc() }),
+    prepare: async (ctx) =>
+      post(participantPath(ctx, shared(ctx).randomized[ctx.site]![1]!, '/events'), {
+        type: 'follow_up_completed',
+        occurredOn: todayUtc(),
+      }),
   },
   retractEvent: {
     target: 'shared',
     prepare: async (ctx) => {
       const participantId = shared(ctx).randomized[ctx.site]![1]!;
       const eventId = await recordFollowUp(ctx.t, ctx.trialId, participantId);
-      return post(participantPath(ctx, participantId, `/events/${eventId}/retraction`), { reason: 'recorded for the wrong person' });
+      return post(participantPath(ctx, participantId, `/events/${eventId}/retraction`), {
+        reason: 'recorded for the wrong person',
+      });
     },
   },
   getConsortCounts: {
@@ -281,8 +379,14 @@ export const RECIPES: Record<string, Recipe> = {
       const count = (pattern: RegExp) => Number(pattern.exec(res.text)?.[1] ?? NaN);
       const seen =
         ctx.mediaType === 'image/svg+xml'
-          ? { assessed: count(/data-pointer="\/enrollment\/assessedForEligibility">n = (\d+)</), randomized: count(/data-pointer="\/enrollment\/randomized">n = (\d+)</) }
-          : { assessed: count(/Assessed for eligibility \(n = (\d+)\)/), randomized: count(/Randomi[sz]ed \(n = (\d+)\)/) };
+          ? {
+              assessed: count(/data-pointer="\/enrollment\/assessedForEligibility">n = (\d+)</),
+              randomized: count(/data-pointer="\/enrollment\/randomized">n = (\d+)</),
+            }
+          : {
+              assessed: count(/Assessed for eligibility \(n = (\d+)\)/),
+              randomized: count(/Randomi[sz]ed \(n = (\d+)\)/),
+            };
       return checkEnrollment(`getConsortDiagram (${ctx.mediaType})`, seen, ctx);
     },
   },
@@ -292,7 +396,14 @@ export const RECIPES: Record<string, Recipe> = {
   addIncentiveType: {
     target: 'shared',
     prepare: async (ctx) =>
-      post(trialPath(ctx, '/incentive-types'), { code: uniqueTag('reward'), description: 'A reward added by the matrix', amount: 10, currency: 'HKD', roles: ['service_user'], maxPerParticipant: 1 }),
+      post(trialPath(ctx, '/incentive-types'), {
+        code: uniqueTag('reward'),
+        description: 'A reward added by the matrix',
+        amount: 10,
+        currency: 'HKD',
+        roles: ['service_user'],
+        maxPerParticipant: 1,
+      }),
   },
   issueIncentive: {
     target: 'shared',
@@ -308,15 +419,23 @@ export const RECIPES: Record<string, Recipe> = {
     prepare: async (ctx) => {
       const participantId = shared(ctx).randomized[ctx.site]![0]!;
       const entryId = await issueToken(ctx.t, ctx.trialId, participantId);
-      return post(participantPath(ctx, participantId, `/incentives/${entryId}/void`), { reason: 'handed to the wrong person' });
+      return post(participantPath(ctx, participantId, `/incentives/${entryId}/void`), {
+        reason: 'handed to the wrong person',
+      });
     },
   },
   listIncentives: {
     target: 'shared',
     prepare: async (ctx) => get(withQuery(trialPath(ctx, '/incentives'), { limit: '500', ...siteFilter(ctx) })),
     checkScope: async (res, ctx) => {
-      const sites: string[] = ctx.mediaType === 'text/csv' ? csvRecords(res.text).map((row) => row.siteCode!) : res.body.items.map((entry: { siteCode: string }) => entry.siteCode);
-      return [...outsideSites(ctx.scope, sites, `listIncentives (${ctx.mediaType})`), ...nothingShown(ctx, sites.length, `listIncentives (${ctx.mediaType})`)];
+      const sites: string[] =
+        ctx.mediaType === 'text/csv'
+          ? csvRecords(res.text).map((row) => row.siteCode!)
+          : res.body.items.map((entry: { siteCode: string }) => entry.siteCode);
+      return [
+        ...outsideSites(ctx.scope, sites, `listIncentives (${ctx.mediaType})`),
+        ...nothingShown(ctx, sites.length, `listIncentives (${ctx.mediaType})`),
+      ];
     },
   },
   summarizeIncentives: {
@@ -327,19 +446,43 @@ export const RECIPES: Record<string, Recipe> = {
       const what = `summarizeIncentives (${ctx.mediaType})`;
       const rows =
         ctx.mediaType === 'text/csv'
-          ? csvRecords(res.text).map((row) => ({ grouping: row.grouping!, key: row.key!, issuedCount: Number(row.issuedCount) }))
+          ? csvRecords(res.text).map((row) => ({
+              grouping: row.grouping!,
+              key: row.key!,
+              issuedCount: Number(row.issuedCount),
+            }))
           : [
-              ...res.body.byType.map((row: { issuedCount: number }) => ({ grouping: 'type', key: '', issuedCount: row.issuedCount })),
-              ...res.body.bySite.map((row: { siteCode: string; issuedCount: number }) => ({ grouping: 'site', key: row.siteCode, issuedCount: row.issuedCount })),
-              ...res.body.byArm.map((row: { arm: string | null; issuedCount: number }) => ({ grouping: 'arm', key: row.arm ?? '', issuedCount: row.issuedCount })),
+              ...res.body.byType.map((row: { issuedCount: number }) => ({
+                grouping: 'type',
+                key: '',
+                issuedCount: row.issuedCount,
+              })),
+              ...res.body.bySite.map((row: { siteCode: string; issuedCount: number }) => ({
+                grouping: 'site',
+                key: row.siteCode,
+                issuedCount: row.issuedCount,
+              })),
+              ...res.body.byArm.map((row: { arm: string | null; issuedCount: number }) => ({
+                grouping: 'arm',
+                key: row.arm ?? '',
+                issuedCount: row.issuedCount,
+              })),
             ];
       const bySite = rows.filter((row) => row.grouping === 'site');
       const total = (list: typeof rows) => list.reduce((sum, row) => sum + row.issuedCount, 0);
-      const problems = [...outsideSites(ctx.scope, bySite.map((row) => row.key), what), ...nothingShown(ctx, bySite.length, what)];
+      const problems = [
+        ...outsideSites(
+          ctx.scope,
+          bySite.map((row) => row.key),
+          what,
+        ),
+        ...nothingShown(ctx, bySite.length, what),
+      ];
       // Totals by type and by arm must be the key's sites' totals too, not the whole trial's.
       for (const grouping of ['type', 'arm']) {
         const grouped = total(rows.filter((row) => row.grouping === grouping));
-        if (grouped !== total(bySite)) problems.push(`${what}: ${grouped} issued by ${grouping}, but ${total(bySite)} at the key's sites`);
+        if (grouped !== total(bySite))
+          problems.push(`${what}: ${grouped} issued by ${grouping}, but ${total(bySite)} at the key's sites`);
       }
       return problems;
     },

@@ -1,5 +1,14 @@
 import { INTERVIEW_COUPON } from '../../../scripts/smcm-trial';
-import { addSites, caseWorkerInput, grantConsent, screen, serviceUserInput, smcmTrialInput, Trial, TrialInput } from '../../support/factories';
+import {
+  addSites,
+  caseWorkerInput,
+  grantConsent,
+  screen,
+  serviceUserInput,
+  smcmTrialInput,
+  Trial,
+  TrialInput,
+} from '../../support/factories';
 import type { TestApp } from '../../support/test-app';
 import { isSiteLimited, KeyRole, MatrixCell } from './authz-expectation';
 
@@ -17,7 +26,14 @@ export const MATRIX_ARMS = [
   { code: 'quokka', name: 'Quokka care', ratio: 1 },
 ];
 /** Any number of these may be issued to one participant, so cells can issue them to shared participants. */
-export const MATRIX_TOKEN = { code: 'matrix_token', description: 'Token issued by the authorization matrix', amount: 5, currency: 'HKD', roles: ['service_user' as const], maxPerParticipant: 1000 };
+export const MATRIX_TOKEN = {
+  code: 'matrix_token',
+  description: 'Token issued by the authorization matrix',
+  amount: 5,
+  currency: 'HKD',
+  roles: ['service_user' as const],
+  maxPerParticipant: 1000,
+};
 
 export const todayUtc = () => new Date().toISOString().slice(0, 10);
 
@@ -47,14 +63,18 @@ export function matrixTrialInput(overrides: Partial<TrialInput> = {}): TrialInpu
     title: 'Authorization matrix trial',
     arms: MATRIX_ARMS.map((arm) => ({ ...arm })),
     randomization: { method: 'permuted_block', blockSizes: [2], stratifyBy: ['site'] },
-    incentives: [{ ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] }, { ...MATRIX_TOKEN, roles: [...MATRIX_TOKEN.roles] }],
+    incentives: [
+      { ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] },
+      { ...MATRIX_TOKEN, roles: [...MATRIX_TOKEN.roles] },
+    ],
     ...overrides,
   });
 }
 
 async function expectStatus(t: TestApp, status: number, method: 'post' | 'put', path: string, body?: unknown) {
   const res = await t.call(method, path, { body });
-  if (res.status !== status) throw new Error(`set-up ${method.toUpperCase()} ${path} answered ${res.status}: ${res.text}`);
+  if (res.status !== status)
+    throw new Error(`set-up ${method.toUpperCase()} ${path} answered ${res.status}: ${res.text}`);
   return res;
 }
 
@@ -62,11 +82,14 @@ export type FreshTrialState = 'setup' | 'setup-list' | 'active' | 'closed';
 
 /** A trial of its own for one cell, with sites S1 and S2 (so keys can be limited to it and to S1). */
 export async function createMatrixTrial(t: TestApp, state: FreshTrialState): Promise<Trial> {
-  const input = matrixTrialInput(state === 'setup-list' ? { randomization: { method: 'list', stratifyBy: ['site'] } } : {});
+  const input = matrixTrialInput(
+    state === 'setup-list' ? { randomization: { method: 'list', stratifyBy: ['site'] } } : {},
+  );
   const trial = (await expectStatus(t, 201, 'post', '/v1/trials', input)).body as Trial;
   await addSites(t, trial.id, [SITE_IN, SITE_OUT]);
   if (state === 'active' || state === 'closed') await expectStatus(t, 200, 'post', `/v1/trials/${trial.id}/activation`);
-  if (state === 'closed') await expectStatus(t, 200, 'post', `/v1/trials/${trial.id}/closure`, { reason: 'closed for the matrix' });
+  if (state === 'closed')
+    await expectStatus(t, 200, 'post', `/v1/trials/${trial.id}/closure`, { reason: 'closed for the matrix' });
   return trial;
 }
 
@@ -74,7 +97,11 @@ export async function screenServiceUser(t: TestApp, trialId: string, siteCode: s
   return (await screen(t, trialId, serviceUserInput({ siteCode, label: uniqueTag('SU') }))).id;
 }
 
-export async function consentedServiceUser(t: TestApp, trialId: string, siteCode: string): Promise<{ participantId: string; consentId: string }> {
+export async function consentedServiceUser(
+  t: TestApp,
+  trialId: string,
+  siteCode: string,
+): Promise<{ participantId: string; consentId: string }> {
   const participantId = await screenServiceUser(t, trialId, siteCode);
   const consent = await grantConsent(t, trialId, participantId);
   return { participantId, consentId: consent.id };
@@ -96,7 +123,10 @@ export async function issueToken(t: TestApp, trialId: string, participantId: str
 }
 
 export async function recordFollowUp(t: TestApp, trialId: string, participantId: string): Promise<string> {
-  const res = await expectStatus(t, 201, 'post', `/v1/trials/${trialId}/participants/${participantId}/events`, { type: 'follow_up_completed', occurredOn: todayUtc() });
+  const res = await expectStatus(t, 201, 'post', `/v1/trials/${trialId}/participants/${participantId}/events`, {
+    type: 'follow_up_completed',
+    occurredOn: todayUtc(),
+  });
   return res.body.id;
 }
 
@@ -112,7 +142,10 @@ async function sharedTrial(t: TestApp): Promise<SharedTrial> {
       shared.randomized[site]!.push(participantId);
     }
     const caseWorker = await screen(t, trial.id, caseWorkerInput({ siteCode: site, label: uniqueTag('CW') }));
-    await expectStatus(t, 201, 'post', `/v1/trials/${trial.id}/participants/${caseWorker.id}/assignment`, { arm: MATRIX_ARMS[0]!.code, reason: 'trained for the first arm' });
+    await expectStatus(t, 201, 'post', `/v1/trials/${trial.id}/participants/${caseWorker.id}/assignment`, {
+      arm: MATRIX_ARMS[0]!.code,
+      reason: 'trained for the first arm',
+    });
     shared.caseWorker[site] = caseWorker.id;
   }
   return shared;

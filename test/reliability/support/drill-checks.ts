@@ -55,15 +55,30 @@ export interface StoredWork {
 }
 
 /** Stored work for many writes in two queries (the per-round checks run after every kill). */
-export async function storedWorkOf(client: pg.Client, trialId: string, writes: KeyedWrite[]): Promise<Map<string, StoredWork>> {
+export async function storedWorkOf(
+  client: pg.Client,
+  trialId: string,
+  writes: KeyedWrite[],
+): Promise<Map<string, StoredWork>> {
   const participants = writes.filter((w) => w.kind === 'randomize').map((w) => w.participantId);
   const references = writes.flatMap((w) => (w.kind === 'coupon' ? [w.reference] : []));
-  const allocations = (await client.query<AllocationRow>('SELECT * FROM allocations WHERE trial_id = $1 AND participant_id = ANY($2::uuid[])', [trialId, participants])).rows;
-  const entries = (await client.query<EntryRow>(`SELECT * FROM incentive_ledger WHERE trial_id = $1 AND kind = 'issue' AND reference = ANY($2::text[])`, [trialId, references])).rows;
+  const allocations = (
+    await client.query<AllocationRow>(
+      'SELECT * FROM allocations WHERE trial_id = $1 AND participant_id = ANY($2::uuid[])',
+      [trialId, participants],
+    )
+  ).rows;
+  const entries = (
+    await client.query<EntryRow>(
+      `SELECT * FROM incentive_ledger WHERE trial_id = $1 AND kind = 'issue' AND reference = ANY($2::text[])`,
+      [trialId, references],
+    )
+  ).rows;
   const result = new Map<string, StoredWork>();
   for (const write of writes) {
     result.set(write.key, {
-      allocations: write.kind === 'randomize' ? allocations.filter((row) => row.participant_id === write.participantId) : [],
+      allocations:
+        write.kind === 'randomize' ? allocations.filter((row) => row.participant_id === write.participantId) : [],
       entries: write.kind === 'coupon' ? entries.filter((row) => row.reference === write.reference) : [],
     });
   }
@@ -79,19 +94,54 @@ export function mismatchWithAnswer(write: KeyedWrite, stored: StoredWork, answer
     return `the answer is not JSON: ${answeredText.slice(0, 200)}`;
   }
   if (write.kind === 'randomize') {
-    if (stored.allocations.length !== 1) return `${stored.allocations.length} allocations for participant ${write.participantId}`;
+    if (stored.allocations.length !== 1)
+      return `${stored.allocations.length} allocations for participant ${write.participantId}`;
     const row = stored.allocations[0]!;
     const body = answered as Allocation;
-    const fromDb = { allocationId: row.allocation_id, participantId: row.participant_id, arm: row.arm_code, stratum: row.stratum, randomizedAt: row.randomized_at.toISOString() };
-    const fromAnswer = { allocationId: body.allocationId, participantId: body.participantId, arm: body.arm, stratum: body.stratum, randomizedAt: body.randomizedAt };
-    return isDeepStrictEqual(fromDb, fromAnswer) ? null : `answered ${JSON.stringify(fromAnswer)}, stored ${JSON.stringify(fromDb)}`;
+    const fromDb = {
+      allocationId: row.allocation_id,
+      participantId: row.participant_id,
+      arm: row.arm_code,
+      stratum: row.stratum,
+      randomizedAt: row.randomized_at.toISOString(),
+    };
+    const fromAnswer = {
+      allocationId: body.allocationId,
+      participantId: body.participantId,
+      arm: body.arm,
+      stratum: body.stratum,
+      randomizedAt: body.randomizedAt,
+    };
+    return isDeepStrictEqual(fromDb, fromAnswer)
+      ? null
+      : `answered ${JSON.stringify(fromAnswer)}, stored ${JSON.stringify(fromDb)}`;
   }
   if (stored.entries.length !== 1) return `${stored.entries.length} ledger entries with reference "${write.reference}"`;
   const row = stored.entries[0]!;
   const body = answered as IncentiveEntry;
-  const fromDb = { id: row.entry_id, participantId: row.participant_id, incentive: row.incentive_code, kind: row.kind, amountMinor: row.amount_minor, currency: row.currency, issuedOn: row.issued_on, reference: row.reference };
-  const fromAnswer = { id: body.id, participantId: body.participantId, incentive: body.incentive, kind: body.kind, amountMinor: Math.round(body.amount * 100), currency: body.currency, issuedOn: body.issuedOn, reference: body.reference };
-  return isDeepStrictEqual(fromDb, fromAnswer) ? null : `answered ${JSON.stringify(fromAnswer)}, stored ${JSON.stringify(fromDb)}`;
+  const fromDb = {
+    id: row.entry_id,
+    participantId: row.participant_id,
+    incentive: row.incentive_code,
+    kind: row.kind,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    issuedOn: row.issued_on,
+    reference: row.reference,
+  };
+  const fromAnswer = {
+    id: body.id,
+    participantId: body.participantId,
+    incentive: body.incentive,
+    kind: body.kind,
+    amountMinor: Math.round(body.amount * 100),
+    currency: body.currency,
+    issuedOn: body.issuedOn,
+    reference: body.reference,
+  };
+  return isDeepStrictEqual(fromDb, fromAnswer)
+    ? null
+    : `answered ${JSON.stringify(fromAnswer)}, stored ${JSON.stringify(fromDb)}`;
 }
 
 export interface InvariantCounts {
@@ -115,7 +165,10 @@ export interface InvariantCounts {
  *   ledger issue of the drill (all sent with a key) has its stored response.
  * Returns one line per broken row (empty when all hold) and the table counts.
  */
-export async function checkInvariants(client: pg.Client, trialId: string): Promise<{ violations: string[]; counts: InvariantCounts }> {
+export async function checkInvariants(
+  client: pg.Client,
+  trialId: string,
+): Promise<{ violations: string[]; counts: InvariantCounts }> {
   const checks: [string, string][] = [
     [
       'allocation without its audit row',
@@ -166,7 +219,10 @@ export async function checkInvariants(client: pg.Client, trialId: string): Promi
       `SELECT a.allocation_id, a.stratum_key FROM allocations a
         WHERE a.trial_id = $1 AND NOT EXISTS (SELECT 1 FROM randomization_strata s WHERE s.trial_id = a.trial_id AND s.stratum_key = a.stratum_key)`,
     ],
-    ['participant with more than one allocation', `SELECT participant_id, count(*) AS n FROM allocations WHERE trial_id = $1 GROUP BY participant_id HAVING count(*) > 1`],
+    [
+      'participant with more than one allocation',
+      `SELECT participant_id, count(*) AS n FROM allocations WHERE trial_id = $1 GROUP BY participant_id HAVING count(*) > 1`,
+    ],
     [
       'stored idempotent response without its work',
       `SELECT k.idempotency_key, k.response_status FROM idempotency_keys k
@@ -206,6 +262,9 @@ export async function checkInvariants(client: pg.Client, trialId: string): Promi
 
 /** Participants that exist (for acknowledged screenings). */
 export async function existingParticipants(client: pg.Client, trialId: string, ids: string[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ participant_id: string }>('SELECT participant_id FROM participants WHERE trial_id = $1 AND participant_id = ANY($2::uuid[])', [trialId, ids]);
+  const { rows } = await client.query<{ participant_id: string }>(
+    'SELECT participant_id FROM participants WHERE trial_id = $1 AND participant_id = ANY($2::uuid[])',
+    [trialId, ids],
+  );
   return new Set(rows.map((row) => row.participant_id));
 }

@@ -10,10 +10,14 @@ import { spawn } from 'node:child_process';
 
 /** Runs `shellCommand` once this process has exited; returns a function that disarms the watchdog. */
 export function afterTestProcessDies(shellCommand: string): () => void {
-  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; ${shellCommand}`], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const watchdog = spawn(
+    'sh',
+    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; ${shellCommand}`],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   watchdog.unref();
   let armed = true;
   return () => {

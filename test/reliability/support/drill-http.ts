@@ -52,7 +52,14 @@ export function send(baseUrl: string, request: DrillRequest): Promise<DrillRespo
       resolve({ status, headers: responseHeaders, text, error, sentAt, endedAt, ms: endedAt - sentAt });
     };
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method: request.method, headers, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: request.method,
+        headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -92,8 +99,13 @@ export function isServiceUnavailableProblem(response: DrillResponse): boolean {
 }
 
 /** One line of evidence for a report: method, path, status or error, time, and the body. */
-export function describeExchange(request: Pick<DrillRequest, 'method' | 'path' | 'headers'>, response: DrillResponse): string {
-  const outcome = response.error ? `no answer (${response.error})` : `${response.status} ${response.headers['content-type'] ?? ''} retry-after=${response.headers['retry-after'] ?? '-'}`;
+export function describeExchange(
+  request: Pick<DrillRequest, 'method' | 'path' | 'headers'>,
+  response: DrillResponse,
+): string {
+  const outcome = response.error
+    ? `no answer (${response.error})`
+    : `${response.status} ${response.headers['content-type'] ?? ''} retry-after=${response.headers['retry-after'] ?? '-'}`;
   const key = request.headers?.['Idempotency-Key'] ? ` [Idempotency-Key: ${request.headers['Idempotency-Key']}]` : '';
   return `${request.method} ${request.path}${key} -> ${outcome} after ${Math.round(response.ms)} ms: ${response.text.slice(0, 500)}`;
 }

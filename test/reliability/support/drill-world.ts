@@ -18,7 +18,14 @@ export type Participant = components['schemas']['Participant'];
 export const newAdminKey = (): string => randomBytes(32).toString('hex');
 
 /** Any number of these may be issued to one participant, so coupon requests can share participants. */
-export const DRILL_TOKEN = { code: 'drill_token', description: 'Token issued by the fault drills', amount: 5, currency: 'HKD', roles: ['service_user' as const], maxPerParticipant: 1000 };
+export const DRILL_TOKEN = {
+  code: 'drill_token',
+  description: 'Token issued by the fault drills',
+  amount: 5,
+  currency: 'HKD',
+  roles: ['service_user' as const],
+  maxPerParticipant: 1000,
+};
 export const DRILL_SITES = ['A', 'B', 'C'];
 /** On or after every drill participant's screening date, never in the future. */
 export const ISSUED_ON = '2024-01-15';
@@ -40,7 +47,8 @@ export class DrillApi {
   /** A set-up step: anything but `status` is an error carrying the exchange. */
   async expect<T>(status: number, request: ApiRequest): Promise<T> {
     const response = await this.call(request);
-    if (response.status !== status) throw new Error(`set-up step failed, expected ${status}: ${describeExchange(request, response)}`);
+    if (response.status !== status)
+      throw new Error(`set-up step failed, expected ${status}: ${describeExchange(request, response)}`);
     return jsonOf<T>(response) as T;
   }
 }
@@ -48,11 +56,18 @@ export class DrillApi {
 export async function createDrillTrial(api: DrillApi, title: string): Promise<string> {
   const input = smcmTrialInput({
     title,
-    incentives: [{ ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] }, { ...DRILL_TOKEN, roles: [...DRILL_TOKEN.roles] }],
+    incentives: [
+      { ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] },
+      { ...DRILL_TOKEN, roles: [...DRILL_TOKEN.roles] },
+    ],
   });
   const trial = await api.expect<{ id: string }>(201, { method: 'POST', path: '/v1/trials', body: input });
   for (const code of DRILL_SITES) {
-    await api.expect(201, { method: 'POST', path: `/v1/trials/${trial.id}/sites`, body: { code, name: `Drill centre ${code}` } });
+    await api.expect(201, {
+      method: 'POST',
+      path: `/v1/trials/${trial.id}/sites`,
+      body: { code, name: `Drill centre ${code}` },
+    });
   }
   await api.expect(200, { method: 'POST', path: `/v1/trials/${trial.id}/activation` });
   return trial.id;
@@ -72,12 +87,24 @@ export async function consentedServiceUser(api: DrillApi, trialId: string, siteC
   await api.expect(201, {
     method: 'POST',
     path: `/v1/trials/${trialId}/participants/${participant.id}/consents`,
-    body: { form: 'trial', version: '1.0', decision: 'granted', signedOn: '2018-03-02', obtainedBy: 'IW', method: 'written' },
+    body: {
+      form: 'trial',
+      version: '1.0',
+      decision: 'granted',
+      signedOn: '2018-03-02',
+      obtainedBy: 'IW',
+      method: 'written',
+    },
   });
   return participant.id;
 }
 
-export async function consentedServiceUsers(api: DrillApi, trialId: string, count: number, width = 16): Promise<string[]> {
+export async function consentedServiceUsers(
+  api: DrillApi,
+  trialId: string,
+  count: number,
+  width = 16,
+): Promise<string[]> {
   return inParallel(count, width, (i) => consentedServiceUser(api, trialId, DRILL_SITES[i % DRILL_SITES.length]!));
 }
 
@@ -91,7 +118,11 @@ export function randomizeWrite(trialId: string, participantId: string, key: stri
     kind: 'randomize',
     key,
     participantId,
-    request: { method: 'POST', path: `/v1/trials/${trialId}/participants/${participantId}/randomization`, headers: { 'Idempotency-Key': key } },
+    request: {
+      method: 'POST',
+      path: `/v1/trials/${trialId}/participants/${participantId}/randomization`,
+      headers: { 'Idempotency-Key': key },
+    },
   };
 }
 
@@ -114,7 +145,8 @@ export function couponWrite(trialId: string, participantId: string, key: string)
 }
 
 export const isIdempotencyKeyInUse = (response: DrillResponse): boolean =>
-  response.status === 409 && jsonOf<{ type?: string }>(response)?.type === 'https://trialdesk.dev/problems/idempotency-key-in-use';
+  response.status === 409 &&
+  jsonOf<{ type?: string }>(response)?.type === 'https://trialdesk.dev/problems/idempotency-key-in-use';
 
 /**
  * Sends a keyed write until it gets a final answer, as a careful client would: no answer, 503, and

@@ -37,8 +37,16 @@ export type Mutation =
   | { on: 'path'; param: number; segment: number }
   | { on: 'crossId'; param: number; pool: PoolName; index: number }
   | { on: 'query'; kind: 'nasty' | 'unknown' | 'repeat' | 'cursor' | 'proto'; param: number; pick: number }
-  | { on: 'header'; kind: 'contentType' | 'noContentType' | 'accept' | 'idempotencyKey' | 'ifMatch' | 'requestId' | 'methodOverride'; pick: number }
-  | { on: 'route'; kind: 'method' | 'head' | 'options' | 'trailingSlash' | 'doubleSlash' | 'upperCase' | 'child' | 'dotSegment'; pick: number }
+  | {
+      on: 'header';
+      kind: 'contentType' | 'noContentType' | 'accept' | 'idempotencyKey' | 'ifMatch' | 'requestId' | 'methodOverride';
+      pick: number;
+    }
+  | {
+      on: 'route';
+      kind: 'method' | 'head' | 'options' | 'trailingSlash' | 'doubleSlash' | 'upperCase' | 'child' | 'dotSegment';
+      pick: number;
+    }
   | { on: 'wire'; kind: 'framing' | 'nulHeader' | 'rawPathBytes' | 'hugeHeader' | 'duplicateHeader'; pick: number }
   | { on: 'csv'; pick: number };
 
@@ -62,13 +70,22 @@ const ID_POOLS: Record<string, PoolName> = {
 };
 const ALL_ID_POOLS = Object.values(ID_POOLS);
 
-function pathParamArbitrary(ctx: SchemaContext, name: string, schema: Record<string, unknown>): fc.Arbitrary<ParamValue> {
+function pathParamArbitrary(
+  ctx: SchemaContext,
+  name: string,
+  schema: Record<string, unknown>,
+): fc.Arbitrary<ParamValue> {
   const pool = ID_POOLS[name];
   const fromSchema = arbitraryFor(ctx, schema).map((value): ParamValue => ({ value }));
   if (!pool) return fromSchema;
   const fromPool = (name: PoolName) => fc.nat().map((n): ParamValue => ({ value: new Ref(name, n) }));
   // Half the trial ids are active SMCM trials, where the body hints make valid requests likely.
-  if (pool === 'trialId') return fc.oneof({ arbitrary: fromPool('activeTrialId'), weight: 5 }, { arbitrary: fromPool('trialId'), weight: 5 }, { arbitrary: fromSchema, weight: 2 });
+  if (pool === 'trialId')
+    return fc.oneof(
+      { arbitrary: fromPool('activeTrialId'), weight: 5 },
+      { arbitrary: fromPool('trialId'), weight: 5 },
+      { arbitrary: fromSchema, weight: 2 },
+    );
   return fc.oneof({ arbitrary: fromPool(pool), weight: 10 }, { arbitrary: fromSchema, weight: 2 });
 }
 
@@ -93,8 +110,14 @@ function headerArbitrary(ctx: SchemaContext, op: OperationSpec): fc.Arbitrary<[s
   return fc
     .tuple(
       ...params.map((p) => {
-        const own = p.name.toLowerCase() === 'if-match' ? fc.constantFrom('"1"', '"2"', '*', '"1", "3"') : arbitraryFor(ctx, p.schema ?? true).map((v) => String(v));
-        return fc.option(own.map((value): [string, string] => [p.name, value]), { nil: null, freq: 2 });
+        const own =
+          p.name.toLowerCase() === 'if-match'
+            ? fc.constantFrom('"1"', '"2"', '*', '"1", "3"')
+            : arbitraryFor(ctx, p.schema ?? true).map((v) => String(v));
+        return fc.option(
+          own.map((value): [string, string] => [p.name, value]),
+          { nil: null, freq: 2 },
+        );
       }),
     )
     .map((entries) => entries.filter((e): e is [string, string] => e !== null));
@@ -107,34 +130,75 @@ function mutationArbitrary(op: OperationSpec): fc.Arbitrary<Mutation> {
     { arbitrary: byteMutation.map((choice): Mutation => ({ on: 'bytes', choice })), weight: op.hasJsonBody ? 8 : 2 },
     {
       arbitrary: fc
-        .record({ kind: fc.constantFrom('contentType', 'noContentType', 'accept', 'idempotencyKey', 'ifMatch', 'requestId', 'methodOverride'), pick: fc.nat() })
+        .record({
+          kind: fc.constantFrom(
+            'contentType',
+            'noContentType',
+            'accept',
+            'idempotencyKey',
+            'ifMatch',
+            'requestId',
+            'methodOverride',
+          ),
+          pick: fc.nat(),
+        })
         .map((h): Mutation => ({ on: 'header', ...h })),
       weight: 6,
     },
     {
       arbitrary: fc
-        .record({ kind: fc.constantFrom('method', 'head', 'options', 'trailingSlash', 'doubleSlash', 'upperCase', 'child', 'dotSegment'), pick: fc.nat() })
+        .record({
+          kind: fc.constantFrom(
+            'method',
+            'head',
+            'options',
+            'trailingSlash',
+            'doubleSlash',
+            'upperCase',
+            'child',
+            'dotSegment',
+          ),
+          pick: fc.nat(),
+        })
         .map((r): Mutation => ({ on: 'route', ...r })),
       weight: 2,
     },
     {
-      arbitrary: fc.record({ kind: fc.constantFrom('framing', 'nulHeader', 'rawPathBytes', 'hugeHeader', 'duplicateHeader'), pick: fc.nat() }).map((w): Mutation => ({ on: 'wire', ...w })),
+      arbitrary: fc
+        .record({
+          kind: fc.constantFrom('framing', 'nulHeader', 'rawPathBytes', 'hugeHeader', 'duplicateHeader'),
+          pick: fc.nat(),
+        })
+        .map((w): Mutation => ({ on: 'wire', ...w })),
       weight: 2,
     },
     {
-      arbitrary: fc.record({ kind: fc.constantFrom('nasty', 'unknown', 'repeat', 'cursor', 'proto'), param: fc.nat(), pick: fc.nat() }).map((q): Mutation => ({ on: 'query', ...q })),
+      arbitrary: fc
+        .record({
+          kind: fc.constantFrom('nasty', 'unknown', 'repeat', 'cursor', 'proto'),
+          param: fc.nat(),
+          pick: fc.nat(),
+        })
+        .map((q): Mutation => ({ on: 'query', ...q })),
       weight: queryCount ? 6 : 1,
     },
   ];
-  if (op.hasJsonBody) options.push({ arbitrary: mutationChoice.map((choice): Mutation => ({ on: 'body', choice })), weight: 20 });
+  if (op.hasJsonBody)
+    options.push({ arbitrary: mutationChoice.map((choice): Mutation => ({ on: 'body', choice })), weight: 20 });
   if (pathCount) {
-    options.push({ arbitrary: fc.record({ param: fc.nat(), segment: fc.nat() }).map((p): Mutation => ({ on: 'path', ...p })), weight: 5 });
     options.push({
-      arbitrary: fc.record({ param: fc.nat(), pool: fc.constantFrom(...ALL_ID_POOLS), index: fc.nat() }).map((p): Mutation => ({ on: 'crossId', ...p })),
+      arbitrary: fc.record({ param: fc.nat(), segment: fc.nat() }).map((p): Mutation => ({ on: 'path', ...p })),
+      weight: 5,
+    });
+    options.push({
+      arbitrary: fc
+        .record({ param: fc.nat(), pool: fc.constantFrom(...ALL_ID_POOLS), index: fc.nat() })
+        .map((p): Mutation => ({ on: 'crossId', ...p })),
       weight: 3,
     });
   }
-  if (op.requestMediaTypes.includes('text/csv')) options.push({ arbitrary: fc.nat().map((pick): Mutation => ({ on: 'csv', pick })), weight: 6 });
+  if (op.requestMediaTypes.includes('text/csv'))
+    options.push({ arbitrary: fc.nat().map((pick): Mutation => ({ on: 'csv', pick })), weight: 6 });
   return fc.oneof(...options);
 }
 
@@ -147,23 +211,39 @@ export function caseFactory(spec: LoadedSpec): CaseFactory {
   const ctx: SchemaContext = { document: spec.document, hint: worldHints };
   const perOperation = spec.operations.map((op) => {
     const bodySchema = op.hasJsonBody
-      ? deref(spec.document, (spec.document.paths[op.path]![op.method] as { requestBody: { content: Record<string, { schema: object }> } }).requestBody.content['application/json']!.schema as Record<string, unknown>)
+      ? deref(
+          spec.document,
+          (spec.document.paths[op.path]![op.method] as { requestBody: { content: Record<string, { schema: object }> } })
+            .requestBody.content['application/json']!.schema as Record<string, unknown>,
+        )
       : undefined;
     const pathParams = op.parameters.filter((p) => p.in === 'path');
     return fc.record({
       operationId: fc.constant(op.operationId),
-      auth: op.roles.includes('public') ? fc.oneof({ arbitrary: fc.constant<AuthChoice>('none'), weight: 4 }, ...AUTH_CHOICES) : fc.oneof(...AUTH_CHOICES),
+      auth: op.roles.includes('public')
+        ? fc.oneof({ arbitrary: fc.constant<AuthChoice>('none'), weight: 4 }, ...AUTH_CHOICES)
+        : fc.oneof(...AUTH_CHOICES),
       pathParams: pathParams.length
-        ? fc.tuple(...pathParams.map((p) => pathParamArbitrary(ctx, p.name, p.schema ?? {}).map((v): [string, ParamValue] => [p.name, v])))
+        ? fc.tuple(
+            ...pathParams.map((p) =>
+              pathParamArbitrary(ctx, p.name, p.schema ?? {}).map((v): [string, ParamValue] => [p.name, v]),
+            ),
+          )
         : fc.constant([] as [string, ParamValue][]),
       query: queryArbitrary(ctx, op),
       headers: headerArbitrary(ctx, op),
       body: bodySchema ? arbitraryFor(ctx, bodySchema) : fc.constant(undefined),
-      mutations: fc.oneof({ arbitrary: fc.constant([] as Mutation[]), weight: 7 }, { arbitrary: fc.array(mutationArbitrary(op), { minLength: 1, maxLength: 2 }), weight: 13 }),
+      mutations: fc.oneof(
+        { arbitrary: fc.constant([] as Mutation[]), weight: 7 },
+        { arbitrary: fc.array(mutationArbitrary(op), { minLength: 1, maxLength: 2 }), weight: 13 },
+      ),
     });
   });
   // Every operation equally often: the contract's surface is covered evenly whatever its size.
-  return { operations: spec.operations, arbitrary: fc.nat({ max: perOperation.length - 1 }).chain((i) => perOperation[i]!) };
+  return {
+    operations: spec.operations,
+    arbitrary: fc.nat({ max: perOperation.length - 1 }).chain((i) => perOperation[i]!),
+  };
 }
 
 /*
@@ -275,7 +355,8 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
         const others = query.filter(([n]) => n !== name);
         if (m.kind === 'nasty') {
           const isAfter = name === 'after';
-          const value = isAfter && m.pick % 2 ? pick(AUDIT_AFTER_VALUES, m.pick >> 1) : pick(NASTY_QUERY_VALUES, m.pick);
+          const value =
+            isAfter && m.pick % 2 ? pick(AUDIT_AFTER_VALUES, m.pick >> 1) : pick(NASTY_QUERY_VALUES, m.pick);
           query = [...others, [name, { raw: value }]];
           labels.push(`query ${name}=${value.slice(0, 60)}`);
         } else if (m.kind === 'cursor') {
@@ -291,7 +372,10 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
           query = [...query, [name, { raw: '1' }], [name, { raw: '2' }]];
           labels.push(`query ${name} repeated`);
         } else {
-          const protoName = pick(['__proto__', 'constructor', '__proto__[limit]', 'constructor[prototype][x]', 'toString'], m.pick);
+          const protoName = pick(
+            ['__proto__', 'constructor', '__proto__[limit]', 'constructor[prototype][x]', 'toString'],
+            m.pick,
+          );
           query = [...query, [protoName, { raw: '1' }]];
           labels.push(`query ${protoName}=1`);
         }
@@ -310,11 +394,19 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
           labels.push(`Accept: ${accept}`);
         } else if (m.kind === 'idempotencyKey') {
           const key = pick(IDEMPOTENCY_KEYS, m.pick);
-          extraHeaders.splice(0, extraHeaders.length, ...extraHeaders.filter(([n]) => n.toLowerCase() !== 'idempotency-key'), ['Idempotency-Key', key]);
+          extraHeaders.splice(
+            0,
+            extraHeaders.length,
+            ...extraHeaders.filter(([n]) => n.toLowerCase() !== 'idempotency-key'),
+            ['Idempotency-Key', key],
+          );
           labels.push(`Idempotency-Key: ${JSON.stringify(key.slice(0, 40))}`);
         } else if (m.kind === 'ifMatch') {
           const tag = pick(IF_MATCH_VALUES, m.pick);
-          extraHeaders.splice(0, extraHeaders.length, ...extraHeaders.filter(([n]) => n.toLowerCase() !== 'if-match'), ['If-Match', tag]);
+          extraHeaders.splice(0, extraHeaders.length, ...extraHeaders.filter(([n]) => n.toLowerCase() !== 'if-match'), [
+            'If-Match',
+            tag,
+          ]);
           labels.push(`If-Match: ${tag.slice(0, 40)}`);
         } else if (m.kind === 'requestId') {
           const id = pick(REQUEST_ID_VALUES, m.pick);
@@ -382,7 +474,9 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
     }
     labels.push(`route ${r.kind} -> ${method} ${path.slice(0, 100)}`);
   }
-  const queryString = query.map(([name, value]) => `${percentEncodeName(name)}=${encodeParam(value, resolve)}`).join('&');
+  const queryString = query
+    .map(([name, value]) => `${percentEncodeName(name)}=${encodeParam(value, resolve)}`)
+    .join('&');
   let target = queryString ? `${path}?${queryString}` : path;
 
   const authorization = world.authorization(fuzzCase.auth);
@@ -414,23 +508,33 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
   for (const w of wire) {
     switch (w.kind) {
       case 'framing':
-        framing = pick<Framing>(['chunked', 'short-length', 'long-length', 'both-lengths', 'bad-chunk', 'http10'], w.pick);
+        framing = pick<Framing>(
+          ['chunked', 'short-length', 'long-length', 'both-lengths', 'bad-chunk', 'http10'],
+          w.pick,
+        );
         if (bytes === null || bytes.length === 0) bytes = Buffer.from('{"a":1}');
         // A stray body on an operation that takes none stays unlabelled: no body parser reads it, so
         // the operation may run before Node finds the framing broken.
-        if (op.requestMediaTypes.length && !headers.some(([n]) => n === 'Content-Type')) headers.push(['Content-Type', 'application/json']);
+        if (op.requestMediaTypes.length && !headers.some(([n]) => n === 'Content-Type'))
+          headers.push(['Content-Type', 'application/json']);
         labels.push(`framing ${framing}`);
         break;
       case 'nulHeader': {
         const where = w.pick % 3;
-        if (where === 0) headers = headers.map(([n, v]): [string, string] => (n === 'Authorization' ? [n, v + '\u0000'] : [n, v]));
+        if (where === 0)
+          headers = headers.map(([n, v]): [string, string] => (n === 'Authorization' ? [n, v + '\u0000'] : [n, v]));
         else if (where === 1) headers.push(['X-Fuzz', 'a\u0000b']);
         else headers.push(['X-Fuzz', 'a\rb']);
-        labels.push(['NUL after the Authorization value', 'NUL in a header value', 'bare CR in a header value'][where]!);
+        labels.push(
+          ['NUL after the Authorization value', 'NUL in a header value', 'bare CR in a header value'][where]!,
+        );
         break;
       }
       case 'rawPathBytes': {
-        const insert = pick(['\u00ff', '\u00c3\u00a9', ' ', '\u0000', '\u007f', '\t', '#frag', '\u00ed\u00a0\u0080'], w.pick);
+        const insert = pick(
+          ['\u00ff', '\u00c3\u00a9', ' ', '\u0000', '\u007f', '\t', '#frag', '\u00ed\u00a0\u0080'],
+          w.pick,
+        );
         const cut = target.indexOf('/', 1) > 0 ? target.indexOf('/', 1) + 1 : target.length;
         target = target.slice(0, cut) + insert + target.slice(cut);
         labels.push(`raw bytes ${JSON.stringify(insert)} in the request target`);
@@ -443,7 +547,15 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
         break;
       }
       case 'duplicateHeader': {
-        const dup = pick<[string, string]>([['Authorization', 'Bearer ' + 'B'.repeat(40)], ['Content-Type', 'text/plain'], ['Content-Length', '0'], ['Host', 'evil.example']], w.pick);
+        const dup = pick<[string, string]>(
+          [
+            ['Authorization', 'Bearer ' + 'B'.repeat(40)],
+            ['Content-Type', 'text/plain'],
+            ['Content-Length', '0'],
+            ['Host', 'evil.example'],
+          ],
+          w.pick,
+        );
         headers.push(dup);
         labels.push(`duplicate ${dup[0]}`);
         break;
@@ -454,7 +566,9 @@ export function render(fuzzCase: FuzzCase, op: OperationSpec, world: World): Ren
 }
 
 function percentEncodeName(name: string): string {
-  return name.startsWith('%') ? name : percentEncode(name).replace(/%5B/g, '[').replace(/%5D/g, ']').replace(/%24/g, '$');
+  return name.startsWith('%')
+    ? name
+    : percentEncode(name).replace(/%5B/g, '[').replace(/%5D/g, ']').replace(/%24/g, '$');
 }
 
 /** Header values travel as latin1; characters beyond it go as their UTF-8 bytes (what a client would send). */

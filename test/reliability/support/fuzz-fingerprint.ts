@@ -41,7 +41,10 @@ export async function createFingerprinter(knex: Knex): Promise<Fingerprinter> {
   const tables: string[] = result.rows.map((r: { table_name: string }) => r.table_name);
   if (tables.length === 0) throw new Error('fingerprint: no tables in the current schema');
   const sql = tables
-    .map((table) => `SELECT ${knex.raw('?', [table]).toQuery()}::text AS t, count(*)::int AS n, coalesce(max(xmin::text::bigint), 0)::text AS v FROM ${quoteIdent(table)}`)
+    .map(
+      (table) =>
+        `SELECT ${knex.raw('?', [table]).toQuery()}::text AS t, count(*)::int AS n, coalesce(max(xmin::text::bigint), 0)::text AS v FROM ${quoteIdent(table)}`,
+    )
     .join('\nUNION ALL\n');
   return {
     tables,
@@ -57,7 +60,8 @@ export function differences(before: Fingerprint, after: Fingerprint): string[] {
   const changed: string[] = [];
   for (const [table, was] of before) {
     const now = after.get(table);
-    if (!now || now.rows !== was.rows || now.newestVersion !== was.newestVersion) changed.push(`${table} (${was.rows} -> ${now?.rows ?? '?'} rows)`);
+    if (!now || now.rows !== was.rows || now.newestVersion !== was.newestVersion)
+      changed.push(`${table} (${was.rows} -> ${now?.rows ?? '?'} rows)`);
   }
   return changed;
 }

@@ -134,7 +134,15 @@ function sendWithAgent(agent: http.Agent, port: number, request: WireRequest, re
     if (request.body && request.framing === 'content-length') headers['Content-Length'] = String(request.body.length);
     // Node frames a body as chunks by default only for methods that usually carry one; say it for all.
     if (request.body && request.framing === 'chunked') headers['Transfer-Encoding'] = 'chunked';
-    const req = http.request({ agent, host: '127.0.0.1', port, method: request.method, path: request.target, headers, timeout: TIMEOUT_MS });
+    const req = http.request({
+      agent,
+      host: '127.0.0.1',
+      port,
+      method: request.method,
+      path: request.target,
+      headers,
+      timeout: TIMEOUT_MS,
+    });
     let answered = false;
     req.on('response', (res) => {
       answered = true;
@@ -142,8 +150,15 @@ function sendWithAgent(agent: http.Agent, port: number, request: WireRequest, re
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const joined: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) joined[name] = Array.isArray(value) ? value.join(', ') : String(value);
-        resolve({ status: res.statusCode!, headers: joined, body: Buffer.concat(chunks), transport: 'agent', ms: performance.now() - started });
+        for (const [name, value] of Object.entries(res.headers))
+          joined[name] = Array.isArray(value) ? value.join(', ') : String(value);
+        resolve({
+          status: res.statusCode!,
+          headers: joined,
+          body: Buffer.concat(chunks),
+          transport: 'agent',
+          ms: performance.now() - started,
+        });
       });
       res.on('error', reject);
     });
@@ -151,7 +166,8 @@ function sendWithAgent(agent: http.Agent, port: number, request: WireRequest, re
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (answered) return; // the server answered before reading the whole body, then closed: the answer counts
       // A keep-alive socket the server closed while idle: retry once on a new one (Node's documented pattern).
-      if (!retried && req.reusedSocket && error.code === 'ECONNRESET') resolve(sendWithAgent(agent, port, request, true));
+      if (!retried && req.reusedSocket && error.code === 'ECONNRESET')
+        resolve(sendWithAgent(agent, port, request, true));
       else reject(error);
     });
     if (request.body && request.framing === 'chunked') {
@@ -178,22 +194,35 @@ function head(request: WireRequest, extra: string[]): Buffer {
 /** The request head, and the bytes of the body as framed. */
 function framed(request: WireRequest): { head: Buffer; body: Buffer; halfClose: boolean } {
   const body = request.body ?? Buffer.alloc(0);
-  const chunk = (data: Buffer) => (data.length ? [Buffer.from(data.length.toString(16) + '\r\n', 'latin1'), data, Buffer.from('\r\n')] : []);
+  const chunk = (data: Buffer) =>
+    data.length ? [Buffer.from(data.length.toString(16) + '\r\n', 'latin1'), data, Buffer.from('\r\n')] : [];
   const lastChunk = Buffer.from('0\r\n\r\n');
   switch (request.framing) {
     case 'content-length':
     case 'http10':
       return { head: head(request, [`Content-Length: ${body.length}`]), body, halfClose: false };
     case 'chunked':
-      return { head: head(request, ['Transfer-Encoding: chunked']), body: Buffer.concat([...chunk(body), lastChunk]), halfClose: false };
+      return {
+        head: head(request, ['Transfer-Encoding: chunked']),
+        body: Buffer.concat([...chunk(body), lastChunk]),
+        halfClose: false,
+      };
     case 'short-length':
       return { head: head(request, [`Content-Length: ${Math.floor(body.length / 2)}`]), body, halfClose: false };
     case 'long-length':
       return { head: head(request, [`Content-Length: ${body.length + 100}`]), body, halfClose: true };
     case 'both-lengths':
-      return { head: head(request, ['Transfer-Encoding: chunked', `Content-Length: ${body.length}`]), body: Buffer.concat([...chunk(body), lastChunk]), halfClose: false };
+      return {
+        head: head(request, ['Transfer-Encoding: chunked', `Content-Length: ${body.length}`]),
+        body: Buffer.concat([...chunk(body), lastChunk]),
+        halfClose: false,
+      };
     case 'bad-chunk':
-      return { head: head(request, ['Transfer-Encoding: chunked']), body: Buffer.concat([Buffer.from('zz\r\n'), body, Buffer.from('\r\n'), lastChunk]), halfClose: false };
+      return {
+        head: head(request, ['Transfer-Encoding: chunked']),
+        body: Buffer.concat([Buffer.from('zz\r\n'), body, Buffer.from('\r\n'), lastChunk]),
+        halfClose: false,
+      };
   }
 }
 
@@ -210,7 +239,15 @@ function sendRaw(port: number, request: WireRequest): Promise<WireResponse> {
       const received = Buffer.concat(chunks);
       const parsed = received.length ? parseFirstResponse(received, request.method, true) : undefined;
       if (parsed) resolve({ ...parsed, transport: 'raw', ms: performance.now() - started });
-      else reject(error ?? new Error(received.length ? `unparseable response: ${JSON.stringify(received.subarray(0, 200).toString('latin1'))}` : CLOSED_WITHOUT_RESPONSE));
+      else
+        reject(
+          error ??
+            new Error(
+              received.length
+                ? `unparseable response: ${JSON.stringify(received.subarray(0, 200).toString('latin1'))}`
+                : CLOSED_WITHOUT_RESPONSE,
+            ),
+        );
     };
     socket.setTimeout(TIMEOUT_MS, () => finish(new Error(`no response within ${TIMEOUT_MS} ms`)));
     socket.on('data', (chunk: Buffer) => {
@@ -237,7 +274,11 @@ function sendRaw(port: number, request: WireRequest): Promise<WireResponse> {
 }
 
 /** The first complete response in `data`, or undefined while it is incomplete. Skips 1xx interim responses. */
-export function parseFirstResponse(data: Buffer, method: string, atEof = false): Omit<WireResponse, 'transport' | 'ms'> | undefined {
+export function parseFirstResponse(
+  data: Buffer,
+  method: string,
+  atEof = false,
+): Omit<WireResponse, 'transport' | 'ms'> | undefined {
   let offset = 0;
   for (;;) {
     const end = data.indexOf('\r\n\r\n', offset, 'latin1');
@@ -267,7 +308,8 @@ export function parseFirstResponse(data: Buffer, method: string, atEof = false):
     }
     if (headers['content-length'] !== undefined) {
       const length = Number(headers['content-length']);
-      if (data.length - bodyStart >= length) return { status, headers, body: data.subarray(bodyStart, bodyStart + length) };
+      if (data.length - bodyStart >= length)
+        return { status, headers, body: data.subarray(bodyStart, bodyStart + length) };
       return atEof ? { status, headers, body: data.subarray(bodyStart), truncated: true } : undefined;
     }
     // Delimited by the end of the connection: complete only once it closes.

@@ -39,9 +39,27 @@ export const HUGE_NUMBERS: Labelled<JVal>[] = [
   L('-1.7976931348623157e308', -Number.MAX_VALUE),
 ];
 
-export const NAN_LIKE: Labelled<JVal>[] = ['NaN', 'Infinity', '-Infinity', '1e999', '0x1F', ' 42', '42 ', '4_2', '', 'null', 'undefined', '٤٢', 'Ⅻ', '0.1e1', '+1', '-0', '1,5', '∞', 'true'].map(
-  (s) => L(`nan-like ${JSON.stringify(s)}`, s),
-);
+export const NAN_LIKE: Labelled<JVal>[] = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e999',
+  '0x1F',
+  ' 42',
+  '42 ',
+  '4_2',
+  '',
+  'null',
+  'undefined',
+  '٤٢',
+  'Ⅻ',
+  '0.1e1',
+  '+1',
+  '-0',
+  '1,5',
+  '∞',
+  'true',
+].map((s) => L(`nan-like ${JSON.stringify(s)}`, s));
 
 export const BAD_DATES: Labelled<JVal>[] = [
   '2019-02-30',
@@ -127,10 +145,35 @@ export const WRONG_TYPES: Labelled<JVal>[] = [
   L('uuid string', '00000000-0000-0000-0000-000000000000'),
 ];
 
-export const EXTRA_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'extra', '', ' ', 'a'.repeat(300), '\u0000', '\u202eedoc', 'ｃｏｄｅ', 'id', 'status', 'trialId', 'role', 'version', '$ref', '__defineGetter__'];
+export const EXTRA_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'extra',
+  '',
+  ' ',
+  'a'.repeat(300),
+  '\u0000',
+  '\u202eedoc',
+  'ｃｏｄｅ',
+  'id',
+  'status',
+  'trialId',
+  'role',
+  'version',
+  '$ref',
+  '__defineGetter__',
+];
 
 export const PROTO_PAYLOADS: JVal[] = [
-  new JObj([['role', 'admin'], ['polluted', true], ['status', 'active']]),
+  new JObj([
+    ['role', 'admin'],
+    ['polluted', true],
+    ['status', 'active'],
+  ]),
   new JObj([['prototype', new JObj([['polluted', true]])]]),
   null,
   'x',
@@ -189,11 +232,15 @@ export function applyBodyMutation(body: JVal, m: MutationChoice): { body: JVal; 
     case 'wrongType': {
       const pos = pickFrom(all.length > 1 ? all.slice(1) : all, m.at);
       const value = pickFrom(WRONG_TYPES, m.pick);
-      return { body: replaceAt(body, pos.path, () => value.value), label: `wrong type at ${pointerOf(body, pos.path)}: ${value.label}` };
+      return {
+        body: replaceAt(body, pos.path, () => value.value),
+        label: `wrong type at ${pointerOf(body, pos.path)}: ${value.label}`,
+      };
     }
     case 'dropField': {
       const pos = choose(all, m.at, (v) => v instanceof JObj && v.entries.length > 0);
-      if (!(pos.value instanceof JObj) || pos.value.entries.length === 0) return { body, label: 'drop field (nothing to drop)' };
+      if (!(pos.value instanceof JObj) || pos.value.entries.length === 0)
+        return { body, label: 'drop field (nothing to drop)' };
       const index = m.pick % pos.value.entries.length;
       const dropped = pos.value.entries[index]![0];
       return {
@@ -204,9 +251,14 @@ export function applyBodyMutation(body: JVal, m: MutationChoice): { body: JVal; 
     case 'extraField':
     case 'protoKey': {
       const pos = choose(all, m.at, isObject);
-      const key = m.kind === 'protoKey' ? pickFrom(['__proto__', 'constructor', 'prototype'], m.pick) : pickFrom(EXTRA_KEYS, m.pick);
-      const value = m.kind === 'protoKey' ? pickFrom(PROTO_PAYLOADS, m.pick >> 2) : pickFrom(WRONG_TYPES, m.pick >> 3).value;
-      if (!(pos.value instanceof JObj)) return { body: new JObj([[key, value]]), label: `body replaced by {${key}: ...}` };
+      const key =
+        m.kind === 'protoKey'
+          ? pickFrom(['__proto__', 'constructor', 'prototype'], m.pick)
+          : pickFrom(EXTRA_KEYS, m.pick);
+      const value =
+        m.kind === 'protoKey' ? pickFrom(PROTO_PAYLOADS, m.pick >> 2) : pickFrom(WRONG_TYPES, m.pick >> 3).value;
+      if (!(pos.value instanceof JObj))
+        return { body: new JObj([[key, value]]), label: `body replaced by {${key}: ...}` };
       return {
         body: replaceAt(body, pos.path, (old) => new JObj([...(old as JObj).entries, [key, value]])),
         label: `extra field ${pointerOf(body, pos.path)}/${JSON.stringify(key).slice(0, 40)}`,
@@ -214,12 +266,18 @@ export function applyBodyMutation(body: JVal, m: MutationChoice): { body: JVal; 
     }
     case 'duplicateKey': {
       const pos = choose(all, m.at, (v) => v instanceof JObj && v.entries.length > 0);
-      if (!(pos.value instanceof JObj) || pos.value.entries.length === 0) return { body, label: 'duplicate key (no object)' };
+      if (!(pos.value instanceof JObj) || pos.value.entries.length === 0)
+        return { body, label: 'duplicate key (no object)' };
       const [key] = pos.value.entries[m.pick % pos.value.entries.length]!;
       const value = pickFrom(WRONG_TYPES, m.pick >> 3).value;
       const first = m.pick % 2 === 0;
       return {
-        body: replaceAt(body, pos.path, (old) => new JObj(first ? [[key, value], ...(old as JObj).entries] : [...(old as JObj).entries, [key, value]])),
+        body: replaceAt(
+          body,
+          pos.path,
+          (old) =>
+            new JObj(first ? [[key, value], ...(old as JObj).entries] : [...(old as JObj).entries, [key, value]]),
+        ),
         label: `duplicate key ${pointerOf(body, pos.path)}/${key} (${first ? 'first' : 'last'} wins a naive parser)`,
       };
     }
@@ -235,32 +293,53 @@ export function applyBodyMutation(body: JVal, m: MutationChoice): { body: JVal; 
       const pos = pickFrom(all, m.at);
       const depth = pickFrom([1000, 1000, 5000, 100_000], m.pick);
       const nested = deepNesting(depth, m.pick % 2 ? 'object' : 'array');
-      return { body: replaceAt(body, pos.path, () => nested), label: `${nested.label} at ${pointerOf(body, pos.path)}` };
+      return {
+        body: replaceAt(body, pos.path, () => nested),
+        label: `${nested.label} at ${pointerOf(body, pos.path)}`,
+      };
     }
     case 'bigArray': {
       const pos = choose(all, m.at, Array.isArray);
       const size = pickFrom([10_000, 50_000], m.pick);
       const element = pickFrom<JVal>([1, 'x', null, 0.5], m.pick >> 1);
       const text = '[' + Array.from({ length: size }, () => JSON.stringify(element)).join(',') + ']';
-      return { body: replaceAt(body, pos.path, () => new Raw(Buffer.from(text), `array of ${size}`)), label: `array of ${size} at ${pointerOf(body, pos.path)}` };
+      return {
+        body: replaceAt(body, pos.path, () => new Raw(Buffer.from(text), `array of ${size}`)),
+        label: `array of ${size} at ${pointerOf(body, pos.path)}`,
+      };
     }
     case 'manyKeys': {
       const pos = choose(all, m.at, isObject);
       const size = pickFrom([300, 5000], m.pick);
       const text = '{' + Array.from({ length: size }, (_, i) => `"k${i}":${i % 2 ? 'true' : '1'}`).join(',') + '}';
-      return { body: replaceAt(body, pos.path, () => new Raw(Buffer.from(text), `object of ${size} keys`)), label: `object of ${size} keys at ${pointerOf(body, pos.path)}` };
+      return {
+        body: replaceAt(body, pos.path, () => new Raw(Buffer.from(text), `object of ${size} keys`)),
+        label: `object of ${size} keys at ${pointerOf(body, pos.path)}`,
+      };
     }
     case 'wholeBody': {
-      const value = pickFrom<Labelled<JVal>>([...WRONG_TYPES, L('[body]', [body]), L('{"body": body}', new JObj([['body', body]]))], m.pick);
+      const value = pickFrom<Labelled<JVal>>(
+        [...WRONG_TYPES, L('[body]', [body]), L('{"body": body}', new JObj([['body', body]]))],
+        m.pick,
+      );
       return { body: value.value, label: `whole body replaced by ${value.label}` };
     }
   }
 }
 
-function replaceWith(body: JVal, all: Position[], m: MutationChoice, prefer: (v: JVal) => boolean, catalogue: Labelled<JVal>[]) {
+function replaceWith(
+  body: JVal,
+  all: Position[],
+  m: MutationChoice,
+  prefer: (v: JVal) => boolean,
+  catalogue: Labelled<JVal>[],
+) {
   const pos = choose(all, m.at, prefer);
   const value = pickFrom(catalogue, m.pick);
-  return { body: replaceAt(body, pos.path, () => value.value), label: `${value.label} at ${pointerOf(body, pos.path)}` };
+  return {
+    body: replaceAt(body, pos.path, () => value.value),
+    label: `${value.label} at ${pointerOf(body, pos.path)}`,
+  };
 }
 
 /** A readable JSON pointer for a tree path (object steps are entry indexes). */
@@ -284,7 +363,20 @@ export function pointerOf(root: JVal, path: TreePath): string {
  * Mutations of the bytes of a serialized body, and bodies that are not JSON at all.
  */
 
-export const BYTE_MUTATIONS = ['truncate', 'garbage', 'bom', 'utf16', 'trailingGarbage', 'empty', 'tenMegabytes', 'atLimit', 'overLimit', 'gzipBomb', 'badGzip', 'formEncoded'] as const;
+export const BYTE_MUTATIONS = [
+  'truncate',
+  'garbage',
+  'bom',
+  'utf16',
+  'trailingGarbage',
+  'empty',
+  'tenMegabytes',
+  'atLimit',
+  'overLimit',
+  'gzipBomb',
+  'badGzip',
+  'formEncoded',
+] as const;
 export type ByteMutationKind = (typeof BYTE_MUTATIONS)[number];
 
 export interface ByteMutation {
@@ -305,7 +397,9 @@ let gzipBombCache: Buffer | undefined;
 
 /** Twenty megabytes of zeros in about twenty kilobytes: the limit must apply to the inflated body. */
 function gzipBomb(): Buffer {
-  gzipBombCache ??= zlib.gzipSync(Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(20 * 1024 * 1024, 0x30), Buffer.from('"}')]));
+  gzipBombCache ??= zlib.gzipSync(
+    Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(20 * 1024 * 1024, 0x30), Buffer.from('"}')]),
+  );
   return gzipBombCache;
 }
 
@@ -332,7 +426,11 @@ export function applyByteMutation(bytes: Buffer, m: ByteMutation): MutatedBytes 
     case 'bom':
       return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]), label: 'UTF-8 BOM before the body' };
     case 'utf16':
-      return { bytes: Buffer.from(bytes.toString('utf8'), 'utf16le'), label: 'body in UTF-16LE', headers: [['content-type', 'application/json; charset=utf-16le']] };
+      return {
+        bytes: Buffer.from(bytes.toString('utf8'), 'utf16le'),
+        label: 'body in UTF-16LE',
+        headers: [['content-type', 'application/json; charset=utf-16le']],
+      };
     case 'trailingGarbage': {
       const tail = pickFrom(['x', '\u0000', ']', '}{}', ' // comment', '\n{"a":1}'], m.pick);
       return { bytes: Buffer.concat([bytes, Buffer.from(tail)]), label: `trailing ${JSON.stringify(tail)}` };
@@ -341,7 +439,10 @@ export function applyByteMutation(bytes: Buffer, m: ByteMutation): MutatedBytes 
       return { bytes: Buffer.alloc(0), label: 'empty body' };
     case 'tenMegabytes':
       return m.pick % 2
-        ? { bytes: Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(TEN_MB, 0x61), Buffer.from('"}')]), label: '10 MB JSON string' }
+        ? {
+            bytes: Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(TEN_MB, 0x61), Buffer.from('"}')]),
+            label: '10 MB JSON string',
+          }
         : { bytes: padTo(bytes, TEN_MB), label: '10 MB of whitespace before the body' };
     case 'atLimit':
       return { bytes: padTo(bytes, BODY_LIMIT_BYTES), label: 'body of exactly 1 MiB (the limit)' };
@@ -350,9 +451,19 @@ export function applyByteMutation(bytes: Buffer, m: ByteMutation): MutatedBytes 
     case 'gzipBomb':
       return { bytes: gzipBomb(), label: 'gzip bomb (20 MB inflated)', headers: [['content-encoding', 'gzip']] };
     case 'badGzip':
-      return { bytes, label: 'Content-Encoding gzip on a plain body', headers: [['content-encoding', pickFrom(['gzip', 'deflate', 'br', 'compress', 'gzip, gzip', 'identity'], m.pick)]] };
+      return {
+        bytes,
+        label: 'Content-Encoding gzip on a plain body',
+        headers: [
+          ['content-encoding', pickFrom(['gzip', 'deflate', 'br', 'compress', 'gzip, gzip', 'identity'], m.pick)],
+        ],
+      };
     case 'formEncoded':
-      return { bytes: Buffer.from('role=admin&__proto__[x]=1'), label: 'form-encoded body', headers: [['content-type', 'application/x-www-form-urlencoded']] };
+      return {
+        bytes: Buffer.from('role=admin&__proto__[x]=1'),
+        label: 'form-encoded body',
+        headers: [['content-type', 'application/x-www-form-urlencoded']],
+      };
   }
 }
 
@@ -440,11 +551,54 @@ export const NASTY_CURSORS: string[] = [
   .map((json) => Buffer.from(json, 'utf8').toString('base64url'))
   .concat(['not-base64!', '====', 'AAAA', '%00']);
 
-export const AUDIT_AFTER_VALUES: string[] = ['-1', '0', '1', '9223372036854775808', '1e400', 'NaN', '1.5', ' 1', '0x1', '%00', 'abc'];
+export const AUDIT_AFTER_VALUES: string[] = [
+  '-1',
+  '0',
+  '1',
+  '9223372036854775808',
+  '1e400',
+  'NaN',
+  '1.5',
+  ' 1',
+  '0x1',
+  '%00',
+  'abc',
+];
 
-export const IDEMPOTENCY_KEYS: string[] = ['fuzz-key-1', 'fuzz-key-2', 'k', '', ' ', 'x'.repeat(255), 'x'.repeat(256), 'with space', 'tab\there', '\u00e9', '\u00ff\u00fe', '%00', '"quoted"'];
+export const IDEMPOTENCY_KEYS: string[] = [
+  'fuzz-key-1',
+  'fuzz-key-2',
+  'k',
+  '',
+  ' ',
+  'x'.repeat(255),
+  'x'.repeat(256),
+  'with space',
+  'tab\there',
+  '\u00e9',
+  '\u00ff\u00fe',
+  '%00',
+  '"quoted"',
+];
 
-export const IF_MATCH_VALUES: string[] = ['"1"', '"2"', 'W/"1"', '*', '"999999999999999999999"', '"-1"', 'garbage', '', '"1", "2"', '"1",', ',,,', '"\u00e9"', '"' + 'x'.repeat(2000) + '"', '1', '"0"', '"NaN"'];
+export const IF_MATCH_VALUES: string[] = [
+  '"1"',
+  '"2"',
+  'W/"1"',
+  '*',
+  '"999999999999999999999"',
+  '"-1"',
+  'garbage',
+  '',
+  '"1", "2"',
+  '"1",',
+  ',,,',
+  '"\u00e9"',
+  '"' + 'x'.repeat(2000) + '"',
+  '1',
+  '"0"',
+  '"NaN"',
+];
 
 export const CONTENT_TYPES: string[] = [
   'text/plain',

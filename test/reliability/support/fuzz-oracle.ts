@@ -15,22 +15,30 @@ export function judge(request: WireRequest, response: WireResponse | undefined, 
   // abort); one that sends bytes after its request may have the answer cut short when the server
   // refuses those bytes and closes. Anything else it gets is judged as usual.
   const misframed = request.framing === 'long-length' || request.framing === 'short-length';
-  if (!response) return request.framing === 'long-length' && failure?.message === CLOSED_WITHOUT_RESPONSE ? [] : [`no response: ${failure?.message ?? 'unknown failure'}`];
+  if (!response)
+    return request.framing === 'long-length' && failure?.message === CLOSED_WITHOUT_RESPONSE
+      ? []
+      : [`no response: ${failure?.message ?? 'unknown failure'}`];
   const violations: string[] = [];
   if (response.truncated && !misframed) violations.push('the response was cut short (the connection closed mid-body)');
-  if (response.corrupt) violations.push('the chunked response body is corrupt (something other than a chunk where a chunk size belongs)');
+  if (response.corrupt)
+    violations.push('the chunked response body is corrupt (something other than a chunk where a chunk size belongs)');
   const { status } = response;
   if (status >= 500) violations.push(`status ${status}`);
   else if (status < 200 || (status >= 300 && status < 400)) violations.push(`unexpected status ${status}`);
   if (status < 400) return violations;
 
   const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/problem+json') violations.push(`a ${status} served as ${JSON.stringify(response.headers['content-type'] ?? null)}, not application/problem+json`);
+  if (mediaType !== 'application/problem+json')
+    violations.push(
+      `a ${status} served as ${JSON.stringify(response.headers['content-type'] ?? null)}, not application/problem+json`,
+    );
   if (request.method === 'HEAD' || response.truncated || response.corrupt) return violations; // no body (HEAD), or not all of it
   let problem: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(response.body.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) problem = parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      problem = parsed as Record<string, unknown>;
   } catch {
     // reported below
   }
@@ -38,9 +46,11 @@ export function judge(request: WireRequest, response: WireResponse | undefined, 
     violations.push(`a ${status} whose body is not a JSON object`);
     return violations;
   }
-  if (problem.status !== status) violations.push(`problem.status ${JSON.stringify(problem.status)} differs from HTTP ${status}`);
+  if (problem.status !== status)
+    violations.push(`problem.status ${JSON.stringify(problem.status)} differs from HTTP ${status}`);
   for (const field of ['type', 'title', 'detail', 'instance']) {
-    if (typeof problem[field] !== 'string' || problem[field] === '') violations.push(`problem.${field} missing or not a non-empty string`);
+    if (typeof problem[field] !== 'string' || problem[field] === '')
+      violations.push(`problem.${field} missing or not a non-empty string`);
   }
   return violations;
 }
@@ -54,7 +64,10 @@ export function describeRequest(request: WireRequest): string {
   const body = request.body;
   const lines = [
     `${request.method} ${JSON.stringify(request.target).slice(1, -1).slice(0, 2000)}  (framing: ${request.framing})`,
-    ...request.headers.map(([name, value]) => `  ${name}: ${JSON.stringify(value.length > 300 ? value.slice(0, 300) + `…(${value.length} chars)` : value).slice(1, -1)}`),
+    ...request.headers.map(
+      ([name, value]) =>
+        `  ${name}: ${JSON.stringify(value.length > 300 ? value.slice(0, 300) + `…(${value.length} chars)` : value).slice(1, -1)}`,
+    ),
   ];
   if (body) {
     lines.push(`  body: ${body.length} bytes, sha256 ${createHash('sha256').update(body).digest('hex')}`);
@@ -95,7 +108,12 @@ export class ServiceErrorLog {
           if (!line) continue;
           try {
             const entry = JSON.parse(line) as { requestId?: string; err?: LoggedError };
-            if (entry.requestId && entry.err) this.byRequest.set(entry.requestId, { type: entry.err.type, code: entry.err.code, message: entry.err.message });
+            if (entry.requestId && entry.err)
+              this.byRequest.set(entry.requestId, {
+                type: entry.err.type,
+                code: entry.err.code,
+                message: entry.err.message,
+              });
           } catch {
             // not a JSON line: nothing to index
           }
@@ -124,7 +142,12 @@ export class ServiceErrorLog {
 export interface KnownBug {
   id: string;
   summary: string;
-  matches(request: WireRequest, response: WireResponse | undefined, violations: string[], logged: LoggedError | undefined): boolean;
+  matches(
+    request: WireRequest,
+    response: WireResponse | undefined,
+    violations: string[],
+    logged: LoggedError | undefined,
+  ): boolean;
   /**
    * Requests that would take the service down (it runs in the fuzzer's process), so they are not
    * sent while the bug stands; each one is counted as a hit of the bug.

@@ -71,7 +71,9 @@ export class FuzzRunner {
     private readonly spec: LoadedSpec,
     private readonly options: RunnerOptions,
   ) {
-    this.perOperation = new Map(spec.operations.map((op) => [op.operationId, { cases: 0, onRoute: 0, status2xx: 0, status4xx: 0, ms: 0 }]));
+    this.perOperation = new Map(
+      spec.operations.map((op) => [op.operationId, { cases: 0, onRoute: 0, status2xx: 0, status4xx: 0, ms: 0 }]),
+    );
   }
 
   /** The database as the app left it: taken once every request it received has been answered. */
@@ -88,7 +90,10 @@ export class FuzzRunner {
   async run(fuzzCase: FuzzCase): Promise<void> {
     const figures = this.figures;
     figures.cases += 1;
-    if (this.options.replenishEvery && (figures.cases % this.options.replenishEvery === 0 || this.world.needsReplenishing)) {
+    if (
+      this.options.replenishEvery &&
+      (figures.cases % this.options.replenishEvery === 0 || this.world.needsReplenishing)
+    ) {
       this.last = undefined;
       // Outside the oracle: failing to put the world back is the harness's problem, not the case's.
       await this.world.replenish().catch((error: Error) => {
@@ -110,7 +115,10 @@ export class FuzzRunner {
     this.last = undefined;
 
     // Written before sending, so a request that takes the process down is the last line of the trace.
-    if (process.env.FUZZ_TRACE) process.stderr.write(`[fuzz-trace] #${figures.cases} sending ${op.operationId} ${request.method} ${request.target.slice(0, 120)}\n`);
+    if (process.env.FUZZ_TRACE)
+      process.stderr.write(
+        `[fuzz-trace] #${figures.cases} sending ${op.operationId} ${request.method} ${request.target.slice(0, 120)}\n`,
+      );
     let response: WireResponse | undefined;
     let failure: Error | undefined;
     try {
@@ -132,20 +140,28 @@ export class FuzzRunner {
         const changed = differences(before, after);
         if (changed.length) {
           figures.dbChanges += 1;
-          violations.push(`the database changed although the ${response.status < 400 ? 'read succeeded' : 'request was refused'} (${response.status}): ${changed.join(', ')}`);
+          violations.push(
+            `the database changed although the ${response.status < 400 ? 'read succeeded' : 'request was refused'} (${response.status}): ${changed.join(', ')}`,
+          );
         }
       }
     }
 
     if (process.env.FUZZ_TRACE) {
-      process.stderr.write(`[fuzz-trace] #${figures.cases} ${op.operationId} ${request.method} ${request.target.slice(0, 120)} -> ${response?.status ?? failure?.message} ${labels.join(' | ').slice(0, 160)} ${response && response.status >= 400 ? response.body.subarray(0, 300).toString('utf8') : ''}\n`);
+      process.stderr.write(
+        `[fuzz-trace] #${figures.cases} ${op.operationId} ${request.method} ${request.target.slice(0, 120)} -> ${response?.status ?? failure?.message} ${labels.join(' | ').slice(0, 160)} ${response && response.status >= 400 ? response.body.subarray(0, 300).toString('utf8') : ''}\n`,
+      );
     }
     const counts = this.perOperation.get(op.operationId)!;
     counts.cases += 1;
     if (onRoute) counts.onRoute += 1;
     if (response) {
       counts.ms += response.ms;
-      if (response.ms > this.slowest.ms) this.slowest = { ms: response.ms, what: `${op.operationId} ${request.method} ${request.target.slice(0, 80)} (${labels.join(' | ').slice(0, 120)})` };
+      if (response.ms > this.slowest.ms)
+        this.slowest = {
+          ms: response.ms,
+          what: `${op.operationId} ${request.method} ${request.target.slice(0, 80)} (${labels.join(' | ').slice(0, 120)})`,
+        };
       this.statuses.set(response.status, (this.statuses.get(response.status) ?? 0) + 1);
       if (response.transport === 'raw') figures.rawRequests += 1;
       if (response.status < 300) figures.status2xx += 1;
@@ -171,7 +187,9 @@ export class FuzzRunner {
     // A change to the database is excused only by a known bug that is about exactly that.
     const changedDb = violations.some((v) => v.startsWith('the database changed'));
     const logged = this.options.errorLog.take(response?.headers['x-request-id']);
-    const known = this.options.knownBugs.find((bug) => (!changedDb || bug.excusesDatabaseChange) && bug.matches(request, response, violations, logged));
+    const known = this.options.knownBugs.find(
+      (bug) => (!changedDb || bug.excusesDatabaseChange) && bug.matches(request, response, violations, logged),
+    );
     if (known) {
       this.knownBugHits.set(known.id, (this.knownBugHits.get(known.id) ?? 0) + 1);
       if (changedDb) figures.dbChangesKnownBugs += 1;
@@ -212,9 +230,14 @@ export class FuzzRunner {
       `fingerprint ${(this.fingerprintMs / Math.max(1, this.fingerprints)).toFixed(1)} ms x ${this.fingerprints})\n` +
       `[fuzz] statuses ${JSON.stringify(Object.fromEntries([...this.statuses].sort(([a], [b]) => a - b)))}\n` +
       `[fuzz] per operation (cases/2xx/4xx/avg ms): ${rows.map(([id, c]) => `${id} ${c.cases}/${c.status2xx}/${c.status4xx}/${(c.ms / Math.max(1, c.cases)).toFixed(0)}`).join(', ')}\n` +
-      `[fuzz] refusals by problem type: ${[...this.problemTypes].sort(([, a], [, b]) => b - a).map(([t, n]) => `${t} ${n}`).join(', ')}\n` +
+      `[fuzz] refusals by problem type: ${[...this.problemTypes]
+        .sort(([, a], [, b]) => b - a)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}\n` +
       `[fuzz] slowest response ${this.slowest.ms.toFixed(0)} ms: ${this.slowest.what}\n` +
-      (this.knownBugHits.size ? `[fuzz] known bugs hit: ${JSON.stringify(Object.fromEntries(this.knownBugHits))}\n` : '')
+      (this.knownBugHits.size
+        ? `[fuzz] known bugs hit: ${JSON.stringify(Object.fromEntries(this.knownBugHits))}\n`
+        : '')
     );
   }
 

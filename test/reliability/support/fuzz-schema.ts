@@ -36,7 +36,9 @@ export function deref(document: OpenApiDocument, schema: Schema): Schema {
 
 /** Folds allOf members into one object schema: properties merged (a `true` schema yields to a real one), required united. */
 function flattenAllOf(document: OpenApiDocument, schema: Record<string, unknown>): Record<string, unknown> {
-  const members = (schema.allOf as Schema[]).map((m) => deref(document, m)).filter((m): m is Record<string, unknown> => typeof m === 'object');
+  const members = (schema.allOf as Schema[])
+    .map((m) => deref(document, m))
+    .filter((m): m is Record<string, unknown> => typeof m === 'object');
   const flattened = members.map((m) => (m.allOf ? flattenAllOf(document, m) : m));
   const properties: Record<string, Schema> = {};
   const required = new Set<string>();
@@ -55,9 +57,17 @@ function isoDate(d: Date): string {
 }
 
 /** Dates a trial would plausibly record (2017 to last year): most pass "not in the future" and "after screening" checks. */
-export const plausibleDate = fc.date({ min: new Date('2017-01-01T00:00:00Z'), max: new Date(Date.UTC(new Date().getUTCFullYear() - 1, 11, 31)), noInvalidDate: true }).map(isoDate);
+export const plausibleDate = fc
+  .date({
+    min: new Date('2017-01-01T00:00:00Z'),
+    max: new Date(Date.UTC(new Date().getUTCFullYear() - 1, 11, 31)),
+    noInvalidDate: true,
+  })
+  .map(isoDate);
 
-const anyDate = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2100-12-31T00:00:00Z'), noInvalidDate: true }).map(isoDate);
+const anyDate = fc
+  .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2100-12-31T00:00:00Z'), noInvalidDate: true })
+  .map(isoDate);
 
 function stringArbitrary(schema: Record<string, unknown>): fc.Arbitrary<string> {
   const minLength = (schema.minLength as number | undefined) ?? 0;
@@ -66,7 +76,9 @@ function stringArbitrary(schema: Record<string, unknown>): fc.Arbitrary<string> 
     case 'date':
       return fc.oneof({ arbitrary: plausibleDate, weight: 4 }, { arbitrary: anyDate, weight: 1 });
     case 'date-time':
-      return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+      return fc
+        .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString());
     case 'uuid':
       return fc.uuid();
   }
@@ -75,7 +87,9 @@ function stringArbitrary(schema: Record<string, unknown>): fc.Arbitrary<string> 
     try {
       const regex = new RegExp(schema.pattern);
       // Patterns such as ^[!-~]+$ have no length of their own; keep the declared bounds.
-      return fc.stringMatching(regex, { size: 'xsmall' }).filter((s) => s.length >= minLength && s.length <= declaredMax);
+      return fc
+        .stringMatching(regex, { size: 'xsmall' })
+        .filter((s) => s.length >= minLength && s.length <= declaredMax);
     } catch {
       // A pattern fast-check cannot invert: plain strings of the right length, which the mutations treat alike.
       return fc.string({ minLength, maxLength });
@@ -102,14 +116,26 @@ function numberArbitrary(schema: Record<string, unknown>, integer: boolean): fc.
     return fc.integer({ min: lo, max: Math.max(lo, hi) });
   }
   const double = fc
-    .double({ min, max, noNaN: true, noDefaultInfinity: true, minExcluded: min === exclusiveMin, maxExcluded: max === exclusiveMax })
+    .double({
+      min,
+      max,
+      noNaN: true,
+      noDefaultInfinity: true,
+      minExcluded: min === exclusiveMin,
+      maxExcluded: max === exclusiveMax,
+    })
     .map((n) => (Object.is(n, -0) ? 0 : n));
   const wholeMin = Math.ceil(min + (min === exclusiveMin ? 1e-9 : 0));
   const wholeMax = Math.floor(max - (max === exclusiveMax ? 1e-9 : 0));
   return wholeMin <= wholeMax ? fc.oneof(fc.integer({ min: wholeMin, max: wholeMax }), double) : double;
 }
 
-const scalarForEmptySchema: fc.Arbitrary<JVal> = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -5, max: 5 }), fc.string({ maxLength: 8 }));
+const scalarForEmptySchema: fc.Arbitrary<JVal> = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer({ min: -5, max: 5 }),
+  fc.string({ maxLength: 8 }),
+);
 
 function objectArbitrary(ctx: SchemaContext, schema: Record<string, unknown>, depth: number): fc.Arbitrary<JVal> {
   const properties = (schema.properties as Record<string, Schema> | undefined) ?? {};
@@ -120,15 +146,21 @@ function objectArbitrary(ctx: SchemaContext, schema: Record<string, unknown>, de
     const valueArb = arbitraryFor(ctx, properties[name]!, depth + 1, name);
     if (required.has(name)) return valueArb.map((v) => [name, v] as [string, JVal] | null);
     if (deep) return fc.constant(null);
-    return fc.option(valueArb.map((v) => [name, v] as [string, JVal]), { nil: null, freq: 2 });
+    return fc.option(
+      valueArb.map((v) => [name, v] as [string, JVal]),
+      { nil: null, freq: 2 },
+    );
   });
   const additional = schema.additionalProperties;
   const extraArb: fc.Arbitrary<[string, JVal][]> =
     typeof additional === 'object' && additional !== null && !deep
-      ? fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), arbitraryFor(ctx, additional as Schema, depth + 1)), {
-          maxLength: 3,
-          selector: ([key]) => key,
-        })
+      ? fc.uniqueArray(
+          fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), arbitraryFor(ctx, additional as Schema, depth + 1)),
+          {
+            maxLength: 3,
+            selector: ([key]) => key,
+          },
+        )
       : fc.constant([]);
   const minProperties = (schema.minProperties as number | undefined) ?? 0;
   const maxProperties = (schema.maxProperties as number | undefined) ?? Infinity;
@@ -144,7 +176,10 @@ function objectArbitrary(ctx: SchemaContext, schema: Record<string, unknown>, de
 
 function arrayArbitrary(ctx: SchemaContext, schema: Record<string, unknown>, depth: number): fc.Arbitrary<JVal> {
   const minLength = (schema.minItems as number | undefined) ?? 0;
-  const maxLength = Math.min((schema.maxItems as number | undefined) ?? minLength + EXTRA_ITEMS, minLength + EXTRA_ITEMS);
+  const maxLength = Math.min(
+    (schema.maxItems as number | undefined) ?? minLength + EXTRA_ITEMS,
+    minLength + EXTRA_ITEMS,
+  );
   const items = arbitraryFor(ctx, (schema.items as Schema | undefined) ?? true, depth + 1);
   if (schema.uniqueItems) return fc.uniqueArray(items, { minLength, maxLength, selector: (v) => fc.stringify(v) });
   return fc.array(items, { minLength, maxLength });
@@ -168,7 +203,11 @@ function buildFor(ctx: SchemaContext, schema: Record<string, unknown>, depth: nu
   }
   if ('const' in schema) return fc.constant(schema.const as JVal);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as JVal[]));
-  const types = Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : [];
+  const types = Array.isArray(schema.type)
+    ? (schema.type as string[])
+    : typeof schema.type === 'string'
+      ? [schema.type]
+      : [];
   if (types.length === 0) {
     if (schema.properties || schema.additionalProperties !== undefined) types.push('object');
     else if (schema.items) types.push('array');

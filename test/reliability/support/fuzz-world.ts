@@ -29,7 +29,18 @@ export type AuthChoice =
 
 export const AUTH_CHOICES: { arbitrary: fc.Arbitrary<AuthChoice>; weight: number }[] = [
   { arbitrary: fc.constant('admin'), weight: 30 },
-  { arbitrary: fc.constantFrom<AuthChoice>('scopedAdmin', 'coordinator', 'siteCoordinator', 'statistician', 'blindedStatistician', 'monitor', 'harvested'), weight: 7 },
+  {
+    arbitrary: fc.constantFrom<AuthChoice>(
+      'scopedAdmin',
+      'coordinator',
+      'siteCoordinator',
+      'statistician',
+      'blindedStatistician',
+      'monitor',
+      'harvested',
+    ),
+    weight: 7,
+  },
   { arbitrary: fc.constantFrom<AuthChoice>('revoked', 'none'), weight: 1 },
   { arbitrary: fc.nat().map((n): AuthChoice => `garbage:${n}`), weight: 2 },
 ];
@@ -41,7 +52,17 @@ const SMCM_LABEL_TWINS = ['Zoë-Å', 'ｓｕ-0001', 'Ĳ-01'];
 
 /** Variants of a label that NFC folds together, or that only look alike. */
 function labelVariants(label: string): string[] {
-  return [label, label.normalize('NFC'), label.normalize('NFD'), label.normalize('NFKD'), label.normalize('NFKC'), `\u202e${label}`, `${label}\u200b`, label.toLowerCase(), ` ${label}`];
+  return [
+    label,
+    label.normalize('NFC'),
+    label.normalize('NFD'),
+    label.normalize('NFKD'),
+    label.normalize('NFKC'),
+    `\u202e${label}`,
+    `${label}\u200b`,
+    label.toLowerCase(),
+    ` ${label}`,
+  ];
 }
 
 export class World {
@@ -107,7 +128,10 @@ export class World {
     return {
       resolve: (ref) => {
         const parent = parentPool[ref.pool];
-        const related = !ref.anywhere && parent && scope[parent] ? this.children.get(scope[parent]!.toLowerCase())?.[ref.pool] : undefined;
+        const related =
+          !ref.anywhere && parent && scope[parent]
+            ? this.children.get(scope[parent]!.toLowerCase())?.[ref.pool]
+            : undefined;
         const pool = related?.length ? related : this.pools[ref.pool];
         if (pool.length === 0) return '00000000-0000-4000-8000-000000000000';
         return pool[ref.index % pool.length]!;
@@ -153,18 +177,28 @@ export class World {
     const request: WireRequest = {
       method,
       target: path,
-      headers: [['Authorization', `Bearer ${key}`], ...(body === undefined ? [] : ([['Content-Type', 'application/json']] as [string, string][]))],
+      headers: [
+        ['Authorization', `Bearer ${key}`],
+        ...(body === undefined ? [] : ([['Content-Type', 'application/json']] as [string, string][])),
+      ],
       body: body === undefined ? null : Buffer.from(JSON.stringify(body)),
       framing: 'content-length',
     };
     const res = await this.server.send(request);
     const text = res.body.toString('utf8');
-    return { status: res.status, body: text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text };
+    return {
+      status: res.status,
+      body: text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text,
+    };
   }
 
-  private async must(method: string, path: string, body?: unknown, key?: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private async must(method: string, path: string, body?: unknown, key?: string): Promise<any> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const res = await this.api(method, path, body, key);
-    if (res.status >= 300) throw new Error(`seeding the fuzz world: ${method} ${path} -> ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+    if (res.status >= 300)
+      throw new Error(
+        `seeding the fuzz world: ${method} ${path} -> ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`,
+      );
     return res.body;
   }
 
@@ -178,8 +212,16 @@ export class World {
     return `${prefix}-${String(this.labelCounter).padStart(4, '0')}`;
   }
 
-  private async createTrial(prefix: string, overrides: Record<string, unknown> = {}, sites = ['A', 'B', 'C']): Promise<string> {
-    const trial = await this.must('POST', '/v1/trials', { code: this.nextCode(prefix), ...smcmTrialConfiguration(), ...overrides });
+  private async createTrial(
+    prefix: string,
+    overrides: Record<string, unknown> = {},
+    sites = ['A', 'B', 'C'],
+  ): Promise<string> {
+    const trial = await this.must('POST', '/v1/trials', {
+      code: this.nextCode(prefix),
+      ...smcmTrialConfiguration(),
+      ...overrides,
+    });
     for (const code of sites) {
       await this.must('POST', `/v1/trials/${trial.id}/sites`, { code, name: `Centre ${code}` });
       this.register('siteCode', code, trial.id);
@@ -200,7 +242,10 @@ export class World {
     this.register('activeTrialId', trialId);
   }
 
-  private async screen(trialId: string, input: { siteCode?: string; role?: string; label?: string; eligibility?: object; baseline?: object } = {}): Promise<string> {
+  private async screen(
+    trialId: string,
+    input: { siteCode?: string; role?: string; label?: string; eligibility?: object; baseline?: object } = {},
+  ): Promise<string> {
     const role = input.role ?? 'service_user';
     const label = input.label ?? this.nextLabel(role === 'case_worker' ? 'CW' : 'SU');
     const participant = await this.must('POST', `/v1/trials/${trialId}/participants`, {
@@ -209,7 +254,11 @@ export class World {
       label,
       screenedOn: '2018-03-01',
       eligibility: input.eligibility ?? (role === 'case_worker' ? {} : ELIGIBLE_ANSWERS),
-      baseline: input.baseline ?? (role === 'case_worker' ? { experienceYears: 4, profession: 'nurse' } : { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 }),
+      baseline:
+        input.baseline ??
+        (role === 'case_worker'
+          ? { experienceYears: 4, profession: 'nurse' }
+          : { age: 45, sex: 'female', diagnosis: 'depression', onsetYears: 11 }),
     });
     this.register('participantId', participant.id, trialId);
     for (const variant of labelVariants(label)) this.register('label', variant, trialId);
@@ -231,7 +280,11 @@ export class World {
 
   private async issue(trialId: string, participantId: string): Promise<string> {
     const reference = `CPN-${this.nextLabel('R')}`;
-    const entry = await this.must('POST', `/v1/trials/${trialId}/participants/${participantId}/incentives`, { incentive: 'interview_coupon', issuedOn: '2018-04-01', reference });
+    const entry = await this.must('POST', `/v1/trials/${trialId}/participants/${participantId}/incentives`, {
+      incentive: 'interview_coupon',
+      issuedOn: '2018-04-01',
+      reference,
+    });
     this.register('incentiveId', entry.id, participantId);
     this.register('reference', reference);
     return entry.id;
@@ -249,7 +302,9 @@ export class World {
 
   /** An active SMCM trial with a participant in every state: eligible, ineligible, consented, randomized, withdrawn, declined, a case worker. */
   private async seedActiveTrial(prefix: string): Promise<string> {
-    const active = await this.createTrial(prefix, { randomization: { ...smcmTrialConfiguration().randomization, seed: this.randomizationSeed(prefix) } });
+    const active = await this.createTrial(prefix, {
+      randomization: { ...smcmTrialConfiguration().randomization, seed: this.randomizationSeed(prefix) },
+    });
     await this.activate(active);
     this.markSmcmActive(active);
     await this.screen(active); // eligible
@@ -261,22 +316,42 @@ export class World {
     await this.consent(active, randomized);
     await this.must('POST', `/v1/trials/${active}/participants/${randomized}/randomization`);
     // Follow-up events are dated on or after the randomization, which happened today.
-    const event = await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events`, { type: 'follow_up_completed', occurredOn: today() });
+    const event = await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events`, {
+      type: 'follow_up_completed',
+      occurredOn: today(),
+    });
     this.register('eventId', event.id, randomized);
-    const retracted = await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events`, { type: 'lost_to_follow_up', occurredOn: today() });
+    const retracted = await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events`, {
+      type: 'lost_to_follow_up',
+      occurredOn: today(),
+    });
     this.register('eventId', retracted.id, randomized);
-    await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events/${retracted.id}/retraction`, { reason: 'recorded in error' });
+    await this.must('POST', `/v1/trials/${active}/participants/${randomized}/events/${retracted.id}/retraction`, {
+      reason: 'recorded in error',
+    });
     await this.issue(active, randomized);
-    const withdrawn = await this.screen(active, { siteCode: 'C', baseline: { age: 60, sex: 'male', diagnosis: 'bipolar', onsetYears: 3 } });
+    const withdrawn = await this.screen(active, {
+      siteCode: 'C',
+      baseline: { age: 60, sex: 'male', diagnosis: 'bipolar', onsetYears: 3 },
+    });
     const withdrawnConsent = await this.consent(active, withdrawn);
     await this.must('POST', `/v1/trials/${active}/participants/${withdrawn}/randomization`);
     const voided = await this.issue(active, withdrawn);
-    await this.must('POST', `/v1/trials/${active}/participants/${withdrawn}/incentives/${voided}/void`, { reason: 'issued twice' });
-    await this.must('POST', `/v1/trials/${active}/participants/${withdrawn}/consents/${withdrawnConsent}/withdrawal`, { withdrawnOn: '2018-09-01', reason: 'moved away', scope: 'follow_up' });
+    await this.must('POST', `/v1/trials/${active}/participants/${withdrawn}/incentives/${voided}/void`, {
+      reason: 'issued twice',
+    });
+    await this.must('POST', `/v1/trials/${active}/participants/${withdrawn}/consents/${withdrawnConsent}/withdrawal`, {
+      withdrawnOn: '2018-09-01',
+      reason: 'moved away',
+      scope: 'follow_up',
+    });
     const declined = await this.screen(active);
     await this.consent(active, declined, 'declined');
     const caseWorker = await this.screen(active, { role: 'case_worker' });
-    await this.must('POST', `/v1/trials/${active}/participants/${caseWorker}/assignment`, { arm: 'SMCM', reason: 'delivers the intervention' });
+    await this.must('POST', `/v1/trials/${active}/participants/${caseWorker}/assignment`, {
+      arm: 'SMCM',
+      reason: 'delivers the intervention',
+    });
     for (const label of SMCM_LABEL_TWINS) await this.screen(active, { label: label.normalize('NFC') });
     return active;
   }
@@ -286,18 +361,29 @@ export class World {
     const active = await this.seedActiveTrial('ACTIVE');
 
     await this.createTrial('SETUP', {}, ['A']);
-    const list = await this.createTrial('LIST', { randomization: { method: 'list', stratifyBy: ['site'] } }, ['A', 'B']);
+    const list = await this.createTrial('LIST', { randomization: { method: 'list', stratifyBy: ['site'] } }, [
+      'A',
+      'B',
+    ]);
     await this.must('PUT', `/v1/trials/${list}/allocation-table`, {
       rows: ['A', 'B'].flatMap((site) => ['SMCM', 'TAU', 'TAU', 'SMCM'].map((arm) => ({ stratum: { site }, arm }))),
     });
-    const minimization = await this.createTrial('MINIM', { randomization: { method: 'minimization', factors: ['site', 'sex'], seed: this.randomizationSeed('MINIM') } }, ['A', 'B']);
+    const minimization = await this.createTrial(
+      'MINIM',
+      { randomization: { method: 'minimization', factors: ['site', 'sex'], seed: this.randomizationSeed('MINIM') } },
+      ['A', 'B'],
+    );
     await this.activate(minimization);
     this.markSmcmActive(minimization);
     const minimParticipant = await this.screen(minimization);
     await this.consent(minimization, minimParticipant);
     await this.must('POST', `/v1/trials/${minimization}/participants/${minimParticipant}/randomization`);
     await this.consent(minimization, await this.screen(minimization, { siteCode: 'B' }));
-    const closed = await this.createTrial('CLOSED', { randomization: { method: 'simple', seed: this.randomizationSeed('CLOSED') } }, ['A']);
+    const closed = await this.createTrial(
+      'CLOSED',
+      { randomization: { method: 'simple', seed: this.randomizationSeed('CLOSED') } },
+      ['A'],
+    );
     await this.activate(closed);
     const closedParticipant = await this.screen(closed);
     await this.consent(closed, closedParticipant);
@@ -309,20 +395,29 @@ export class World {
     const scoped = { trialIds: [active] };
     this.keys.set('scopedAdmin', (await this.createKey('fuzz scoped admin', { role: 'admin', ...scoped })).key);
     this.keys.set('coordinator', (await this.createKey('fuzz coordinator', { role: 'coordinator' })).key);
-    this.keys.set('siteCoordinator', (await this.createKey('fuzz site coordinator', { role: 'coordinator', trialIds: [active], siteCodes: ['A'] })).key);
+    this.keys.set(
+      'siteCoordinator',
+      (await this.createKey('fuzz site coordinator', { role: 'coordinator', trialIds: [active], siteCodes: ['A'] }))
+        .key,
+    );
     this.keys.set('statistician', (await this.createKey('fuzz statistician', { role: 'statistician' })).key);
-    this.keys.set('blindedStatistician', (await this.createKey('fuzz blinded statistician', { role: 'statistician', blinded: true })).key);
+    this.keys.set(
+      'blindedStatistician',
+      (await this.createKey('fuzz blinded statistician', { role: 'statistician', blinded: true })).key,
+    );
     this.keys.set('monitor', (await this.createKey('fuzz monitor', { role: 'monitor', ...scoped })).key);
     this.keys.set('harvested', (await this.createKey('fuzz blinded monitor', { role: 'monitor', blinded: true })).key);
     const revoked = await this.createKey('fuzz revoked', { role: 'admin' });
     await this.must('DELETE', `/v1/api-keys/${revoked.id}`);
     this.keys.set('revoked', revoked.key);
     this.register('keyId', revoked.id);
-    for (let i = 0; i < 3; i += 1) this.register('keyId', (await this.createKey(`fuzz sacrificial ${i}`, { role: 'monitor' })).id);
+    for (let i = 0; i < 3; i += 1)
+      this.register('keyId', (await this.createKey(`fuzz sacrificial ${i}`, { role: 'monitor' })).id);
   }
 
   /** Records what a successful fuzz request created or changed; the ids are those of the request's path. */
-  harvest(operationId: string, status: number, body: any, path: { trialId?: string; participantId?: string }): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+  harvest(operationId: string, status: number, body: any, path: { trialId?: string; participantId?: string }): void {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (status < 200 || status >= 300 || typeof body !== 'object' || body === null) return;
     const id = typeof body.id === 'string' ? body.id : undefined;
     const { trialId, participantId } = path;
@@ -399,13 +494,17 @@ function today(): string {
 }
 
 /** Today (UTC) or yesterday: event dates after a randomization made during the run. */
-const recentDate: fc.Arbitrary<JVal> = fc.constantFrom(0, 1).map((daysAgo) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10));
+const recentDate: fc.Arbitrary<JVal> = fc
+  .constantFrom(0, 1)
+  .map((daysAgo) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10));
 
 const ref = (pool: PoolName) => fc.nat().map((n) => new Ref(pool, n));
 
-const eligibleAnswers: fc.Arbitrary<JVal> = fc.record({ flip: fc.option(fc.constantFrom(...Object.keys(ELIGIBLE_ANSWERS)), { nil: undefined }) }).map(
-  ({ flip }) => new JObj(Object.entries(ELIGIBLE_ANSWERS).map(([k, v]): [string, JVal] => [k, k === flip ? !v : v])),
-);
+const eligibleAnswers: fc.Arbitrary<JVal> = fc
+  .record({ flip: fc.option(fc.constantFrom(...Object.keys(ELIGIBLE_ANSWERS)), { nil: undefined }) })
+  .map(
+    ({ flip }) => new JObj(Object.entries(ELIGIBLE_ANSWERS).map(([k, v]): [string, JVal] => [k, k === flip ? !v : v])),
+  );
 
 const serviceUserBaseline: fc.Arbitrary<JVal> = fc
   .record({
@@ -420,7 +519,8 @@ const serviceUserBaseline: fc.Arbitrary<JVal> = fc
 const smcm = smcmTrialConfiguration();
 const toJVal = (value: unknown): JVal => {
   if (Array.isArray(value)) return value.map(toJVal);
-  if (value !== null && typeof value === 'object') return new JObj(Object.entries(value).map(([k, v]): [string, JVal] => [k, toJVal(v)]));
+  if (value !== null && typeof value === 'object')
+    return new JObj(Object.entries(value).map(([k, v]): [string, JVal] => [k, toJVal(v)]));
   return value as JVal;
 };
 const coherentRandomization: JVal[] = [
@@ -449,10 +549,15 @@ export const worldHints: Hint = (name, schema) => {
       return ref('siteCode');
     case 'role':
       // Screening: the trial's criteria and baseline hints are those of service users.
-      return Array.isArray(schema.enum) && schema.enum.includes('service_user') ? fc.constant('service_user') : undefined;
+      return Array.isArray(schema.enum) && schema.enum.includes('service_user')
+        ? fc.constant('service_user')
+        : undefined;
     case 'label':
       // Existing labels and their normalization twins (409 expected), or a new one.
-      return fc.oneof(ref('label'), fc.uuid().map((u) => `FZ-${u.slice(0, 13)}`));
+      return fc.oneof(
+        ref('label'),
+        fc.uuid().map((u) => `FZ-${u.slice(0, 13)}`),
+      );
     case 'form':
       return ref('formCode');
     case 'version':
@@ -462,21 +567,34 @@ export const worldHints: Hint = (name, schema) => {
     case 'arm':
       return ref('armCode');
     case 'reference':
-      return fc.oneof(ref('reference'), fc.uuid().map((u) => `CPN-${u.slice(0, 8)}`));
+      return fc.oneof(
+        ref('reference'),
+        fc.uuid().map((u) => `CPN-${u.slice(0, 8)}`),
+      );
     case 'eligibility':
       return type === 'object' ? eligibleAnswers : type === 'array' ? fc.constant(toJVal(smcm.eligibility)) : undefined;
     case 'baseline':
       return serviceUserBaseline;
     case 'values':
       // BaselineUpdate.values is an object; a t-test group's values are numbers.
-      return type === 'array' ? fc.array(fc.double({ min: -50, max: 50, noNaN: true, noDefaultInfinity: true }), { minLength: 2, maxLength: 30 }) : serviceUserBaseline;
+      return type === 'array'
+        ? fc.array(fc.double({ min: -50, max: 50, noNaN: true, noDefaultInfinity: true }), {
+            minLength: 2,
+            maxLength: 30,
+          })
+        : serviceUserBaseline;
     case 'n':
       return fc.integer({ min: 2, max: 500 });
     case 'table':
       // A rectangular table with no empty row or column, small enough for Fisher's exact test to be quick.
       return fc
         .tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 2, max: 3 }))
-        .chain(([rows, cols]) => fc.array(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows }));
+        .chain(([rows, cols]) =>
+          fc.array(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: cols, maxLength: cols }), {
+            minLength: rows,
+            maxLength: rows,
+          }),
+        );
     case 'currency':
       return fc.constantFrom('HKD', 'USD', 'JPY', 'BHD');
     case 'amount':

@@ -57,7 +57,10 @@ function run(binary: string, args: string[], timeoutMs = 120_000): Promise<strin
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new Error(`${path.basename(binary)} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output}`));
+      else
+        reject(
+          new Error(`${path.basename(binary)} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output}`),
+        );
     });
   });
 }
@@ -94,15 +97,35 @@ export class PrivatePostgres {
     const rootDir = fs.mkdtempSync(path.join(os.tmpdir(), `trialdesk-${name}-pg-`));
     const server = new PrivatePostgres(rootDir, await freePort(), binDir());
     const stop = asOwner(path.join(server.bin, 'pg_ctl'), ['-D', server.dataDir, '-m', 'immediate', '-w', 'stop']);
-    server.forgetCleanup = afterTestProcessDies(`${[stop[0], ...stop[1]].map(shellQuote).join(' ')} >/dev/null 2>&1; rm -rf ${shellQuote(rootDir)}`);
+    server.forgetCleanup = afterTestProcessDies(
+      `${[stop[0], ...stop[1]].map(shellQuote).join(' ')} >/dev/null 2>&1; rm -rf ${shellQuote(rootDir)}`,
+    );
     try {
       if (runningAsRoot()) execFileSync('chown', ['postgres:postgres', rootDir]);
       fs.chmodSync(rootDir, 0o700);
       // --no-sync only skips flushing initdb's own files; the server below runs with fsync on.
-      await run(path.join(server.bin, 'initdb'), ['-D', server.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+      await run(path.join(server.bin, 'initdb'), [
+        '-D',
+        server.dataDir,
+        '-U',
+        'postgres',
+        '-A',
+        'trust',
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ]);
       const conf = path.join(server.dataDir, 'postgresql.conf');
       const settings = { ...SERVER_SETTINGS, unix_socket_directories: `'${rootDir}'` };
-      fs.appendFileSync(conf, '\n# trialdesk fault drill\n' + Object.entries(settings).map(([name, value]) => `${name} = ${value}`).join('\n') + '\n');
+      fs.appendFileSync(
+        conf,
+        '\n# trialdesk fault drill\n' +
+          Object.entries(settings)
+            .map(([name, value]) => `${name} = ${value}`)
+            .join('\n') +
+          '\n',
+      );
       // The port was free a moment ago; if something took it meanwhile, try another (the last `port` line wins).
       for (let attempt = 1; ; attempt++) {
         fs.appendFileSync(conf, `port = ${server.port}\n`);
@@ -132,7 +155,21 @@ export class PrivatePostgres {
 
   /** Runs SQL as the superuser with psql (no pool in the test process needed). */
   async psql(sql: string, database = 'postgres'): Promise<string> {
-    return run(path.join(this.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-XAtq', '-c', sql]);
+    return run(path.join(this.bin, 'psql'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-XAtq',
+      '-c',
+      sql,
+    ]);
   }
 
   async createDatabase(name: string): Promise<string> {
@@ -166,7 +203,14 @@ export class PrivatePostgres {
     this.forgetCleanup();
     try {
       if (fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) {
-        const [command, argv] = asOwner(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
+        const [command, argv] = asOwner(path.join(this.bin, 'pg_ctl'), [
+          '-D',
+          this.dataDir,
+          '-m',
+          'immediate',
+          '-w',
+          'stop',
+        ]);
         execFileSync(command, argv, { stdio: 'ignore', timeout: 30_000 });
       }
     } catch {

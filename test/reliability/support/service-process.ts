@@ -113,7 +113,11 @@ export class ServiceProcess {
       ...(this.options.env ?? {}),
     };
     const startedAt = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.expectingExit = false;
     const forgetCleanup = child.pid ? afterTestProcessDies(`kill -9 ${child.pid} 2>/dev/null`) : () => undefined;
@@ -144,13 +148,17 @@ export class ServiceProcess {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     for (;;) {
       if (this.child !== child) {
-        throw new Error(`the service exited during start-up: ${JSON.stringify(this.exits.at(-1))}\n${this.lines.slice(-30).join('\n')}`);
+        throw new Error(
+          `the service exited during start-up: ${JSON.stringify(this.exits.at(-1))}\n${this.lines.slice(-30).join('\n')}`,
+        );
       }
       const health = await send(this.baseUrl, { method: 'GET', path: '/healthz', key: null, timeoutMs: 2_000 });
       if (health.status === 200) break;
       if (Date.now() > deadline) {
         await this.kill9();
-        throw new Error(`the service did not become healthy within ${STARTUP_TIMEOUT_MS} ms\n${this.lines.slice(-30).join('\n')}`);
+        throw new Error(
+          `the service did not become healthy within ${STARTUP_TIMEOUT_MS} ms\n${this.lines.slice(-30).join('\n')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

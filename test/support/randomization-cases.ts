@@ -25,7 +25,7 @@ export function chiSquareCritical(degreesOfFreedom: number): number {
   return row[0.005];
 }
 
-export const REPOSITORY_ROOT = resolve(__dirname, '../../..');
+export const REPOSITORY_ROOT = resolve(__dirname, '../..');
 export const VERIFIER_SCRIPT = join(REPOSITORY_ROOT, 'scripts', 'verify-allocations.py');
 
 export interface ProcessResult {

@@ -28,7 +28,11 @@ export const RANK_SUM_EXACT_LIMIT = 50;
  * sigma^2 = n1 n2 / 12 ((N + 1) - sum(t^3 - t) / (N (N - 1))) over tie groups of size t, and
  * c = 0.5 sign(W - n1 n2 / 2) (two-sided), 0.5 (greater) or -0.5 (less).
  */
-export function rankSumTest(group1: readonly number[], group2: readonly number[], options: RankSumOptions = {}): RankSumResult {
+export function rankSumTest(
+  group1: readonly number[],
+  group2: readonly number[],
+  options: RankSumOptions = {},
+): RankSumResult {
   const alternative = options.alternative ?? 'two-sided';
   if (group1.length < 1) throw new StatisticsInputError('/group1', 'needs at least 1 value');
   if (group2.length < 1) throw new StatisticsInputError('/group2', 'needs at least 1 value');
@@ -54,7 +58,11 @@ export function rankSumTest(group1: readonly number[], group2: readonly number[]
   const correction = alternative === 'two-sided' ? Math.sign(centred) * 0.5 : alternative === 'greater' ? 0.5 : -0.5;
   const z = (centred - correction) / sigma;
   const p =
-    alternative === 'less' ? pnorm(z) : alternative === 'greater' ? pnorm(z, false) : 2 * Math.min(pnorm(z), pnorm(z, false));
+    alternative === 'less'
+      ? pnorm(z)
+      : alternative === 'greater'
+        ? pnorm(z, false)
+        : 2 * Math.min(pnorm(z), pnorm(z, false));
   return { w, p, method: 'normal', alternative };
 }
 

@@ -1,5 +1,12 @@
 import { rankSumCounts, rankSumTest } from './rank-sum';
-import { loadFixture, outsideTolerance, rankSumComparisons, type Fixture, type RankSumCase, fromRAlternative } from './r-reference';
+import {
+  loadFixture,
+  outsideTolerance,
+  rankSumComparisons,
+  type Fixture,
+  type RankSumCase,
+  fromRAlternative,
+} from '../../../test/support/r-reference';
 import { StatisticsInputError } from './statistics-input-error';
 
 describe('rank-sum test agrees with R', () => {

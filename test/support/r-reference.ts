@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chiSquareTest, fisherExactTest } from './contingency';
-import { describe as describeValues } from './descriptives';
-import { dt, logBeta, logGamma, pbeta, pchisq, pnorm, pt, qnorm, qt } from './distributions';
-import { rankSumTest } from './rank-sum';
-import { categoricalSmd, numericSmd } from './standardized-mean-difference';
-import { tTest, type Alternative, type GroupInput, type SummaryStatistics } from './t-test';
+import { chiSquareTest, fisherExactTest } from '../../src/lib/statistics/contingency';
+import { describe as describeValues } from '../../src/lib/statistics/descriptives';
+import { dt, logBeta, logGamma, pbeta, pchisq, pnorm, pt, qnorm, qt } from '../../src/lib/statistics/distributions';
+import { rankSumTest } from '../../src/lib/statistics/rank-sum';
+import { categoricalSmd, numericSmd } from '../../src/lib/statistics/standardized-mean-difference';
+import { tTest, type Alternative, type GroupInput, type SummaryStatistics } from '../../src/lib/statistics/t-test';
 
 /** Relative agreement the library promises with R. */
 export const RELATIVE_TOLERANCE = 1e-10;
@@ -24,7 +24,7 @@ export interface Comparison {
   expected: number | null;
 }
 
-const FIXTURE_DIRECTORY = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'r');
+const FIXTURE_DIRECTORY = join(__dirname, '..', 'fixtures', 'r');
 
 /** Reads a fixture, turning R's "Inf", "-Inf" and "NaN" strings back into numbers. */
 export function loadFixture<T>(name: string): T {
@@ -47,7 +47,8 @@ export function relativeError(actual: number | null, expected: number | null): n
   if (actual === expected) return 0;
   if (!Number.isFinite(actual) || !Number.isFinite(expected)) return Infinity;
   const difference = Math.abs(actual - expected);
-  if (Math.abs(expected) < UNDERFLOW_THRESHOLD) return difference <= UNDERFLOW_THRESHOLD ? 0 : difference / UNDERFLOW_THRESHOLD;
+  if (Math.abs(expected) < UNDERFLOW_THRESHOLD)
+    return difference <= UNDERFLOW_THRESHOLD ? 0 : difference / UNDERFLOW_THRESHOLD;
   return difference / Math.abs(expected);
 }
 
@@ -55,7 +56,10 @@ export function relativeError(actual: number | null, expected: number | null): n
 export function outsideTolerance(comparisons: readonly Comparison[]): string[] {
   return comparisons
     .filter((c) => !(relativeError(c.actual, c.expected) <= RELATIVE_TOLERANCE))
-    .map((c) => `${c.statistic} ${c.caseName}: got ${c.actual}, R ${c.expected} (relative error ${relativeError(c.actual, c.expected).toExponential(2)})`);
+    .map(
+      (c) =>
+        `${c.statistic} ${c.caseName}: got ${c.actual}, R ${c.expected} (relative error ${relativeError(c.actual, c.expected).toExponential(2)})`,
+    );
 }
 
 export function comparisonsFor(comparisons: readonly Comparison[], statistic: string): Comparison[] {
@@ -86,15 +90,55 @@ export function distributionComparisons(): Comparison[] {
   const f = loadFixture<DistributionFixture>('distributions');
   const tail = (lowerTail: boolean) => (lowerTail ? 'lower' : 'upper');
   return [
-    ...f.pnorm.map((c) => ({ statistic: 'pnorm', caseName: `pnorm(${c.x}, ${tail(c.lowerTail)})`, actual: pnorm(c.x, c.lowerTail), expected: c.value })),
+    ...f.pnorm.map((c) => ({
+      statistic: 'pnorm',
+      caseName: `pnorm(${c.x}, ${tail(c.lowerTail)})`,
+      actual: pnorm(c.x, c.lowerTail),
+      expected: c.value,
+    })),
     ...f.qnorm.map((c) => ({ statistic: 'qnorm', caseName: `qnorm(${c.p})`, actual: qnorm(c.p), expected: c.value })),
-    ...f.pt.map((c) => ({ statistic: 'pt', caseName: `pt(${c.t}, df=${c.df}, ${tail(c.lowerTail)})`, actual: pt(c.t, c.df, c.lowerTail), expected: c.value })),
-    ...f.dt.map((c) => ({ statistic: 'dt', caseName: `dt(${c.t}, df=${c.df})`, actual: dt(c.t, c.df), expected: c.value })),
-    ...f.qt.map((c) => ({ statistic: 'qt', caseName: `qt(${c.p}, df=${c.df})`, actual: qt(c.p, c.df), expected: c.value })),
-    ...f.pchisq.map((c) => ({ statistic: 'pchisq', caseName: `pchisq(${c.x}, df=${c.df}, ${tail(c.lowerTail)})`, actual: pchisq(c.x, c.df, c.lowerTail), expected: c.value })),
-    ...f.lgamma.map((c) => ({ statistic: 'lgamma', caseName: `lgamma(${c.x})`, actual: logGamma(c.x), expected: c.value })),
-    ...f.lbeta.map((c) => ({ statistic: 'lbeta', caseName: `lbeta(${c.a}, ${c.b})`, actual: logBeta(c.a, c.b), expected: c.value })),
-    ...f.pbeta.map((c) => ({ statistic: 'pbeta', caseName: `pbeta(${c.x}, ${c.a}, ${c.b}, ${tail(c.lowerTail)})`, actual: pbeta(c.x, c.a, c.b, c.lowerTail), expected: c.value })),
+    ...f.pt.map((c) => ({
+      statistic: 'pt',
+      caseName: `pt(${c.t}, df=${c.df}, ${tail(c.lowerTail)})`,
+      actual: pt(c.t, c.df, c.lowerTail),
+      expected: c.value,
+    })),
+    ...f.dt.map((c) => ({
+      statistic: 'dt',
+      caseName: `dt(${c.t}, df=${c.df})`,
+      actual: dt(c.t, c.df),
+      expected: c.value,
+    })),
+    ...f.qt.map((c) => ({
+      statistic: 'qt',
+      caseName: `qt(${c.p}, df=${c.df})`,
+      actual: qt(c.p, c.df),
+      expected: c.value,
+    })),
+    ...f.pchisq.map((c) => ({
+      statistic: 'pchisq',
+      caseName: `pchisq(${c.x}, df=${c.df}, ${tail(c.lowerTail)})`,
+      actual: pchisq(c.x, c.df, c.lowerTail),
+      expected: c.value,
+    })),
+    ...f.lgamma.map((c) => ({
+      statistic: 'lgamma',
+      caseName: `lgamma(${c.x})`,
+      actual: logGamma(c.x),
+      expected: c.value,
+    })),
+    ...f.lbeta.map((c) => ({
+      statistic: 'lbeta',
+      caseName: `lbeta(${c.a}, ${c.b})`,
+      actual: logBeta(c.a, c.b),
+      expected: c.value,
+    })),
+    ...f.pbeta.map((c) => ({
+      statistic: 'pbeta',
+      caseName: `pbeta(${c.x}, ${c.a}, ${c.b}, ${tail(c.lowerTail)})`,
+      actual: pbeta(c.x, c.a, c.b, c.lowerTail),
+      expected: c.value,
+    })),
   ];
 }
 
@@ -118,7 +162,12 @@ export function descriptiveComparisons(): Comparison[] {
   return fixture.cases.flatMap((c) => {
     const actual = describeValues(c.values);
     const fields = ['n', 'mean', 'sd', 'min', 'q1', 'median', 'q3', 'max'] as const;
-    return fields.map((field) => ({ statistic: `describe.${field}`, caseName: c.name, actual: actual[field], expected: c[field] }));
+    return fields.map((field) => ({
+      statistic: `describe.${field}`,
+      caseName: c.name,
+      actual: actual[field],
+      expected: c[field],
+    }));
   });
 }
 
@@ -128,7 +177,9 @@ type RAlternative = 'two.sided' | 'less' | 'greater';
 
 export interface TTestCase {
   name: string;
-  input: { kind: 'raw'; group1: number[]; group2: number[] } | { kind: 'summary'; group1: SummaryStatistics; group2: SummaryStatistics };
+  input:
+    | { kind: 'raw'; group1: number[]; group2: number[] }
+    | { kind: 'summary'; group1: SummaryStatistics; group2: SummaryStatistics };
   varEqual: boolean;
   alternative: RAlternative;
   confidenceLevel: number;
@@ -213,7 +264,12 @@ export function chiSquareComparisons(): Comparison[] {
       { statistic: 'chiSquare.statistic', caseName: c.name, actual: actual.statistic, expected: c.expected.statistic },
       { statistic: 'chiSquare.df', caseName: c.name, actual: actual.df, expected: c.expected.df },
       { statistic: 'chiSquare.p', caseName: c.name, actual: actual.p, expected: c.expected.p },
-      { statistic: 'chiSquare.minimumExpectedCount', caseName: c.name, actual: actual.minimumExpectedCount, expected: c.expected.minimumExpectedCount },
+      {
+        statistic: 'chiSquare.minimumExpectedCount',
+        caseName: c.name,
+        actual: actual.minimumExpectedCount,
+        expected: c.expected.minimumExpectedCount,
+      },
     ];
   });
 }
@@ -251,15 +307,31 @@ export function rankSumComparisons(): Comparison[] {
 
 export interface SmdFixture {
   rVersion: string;
-  numeric: { name: string; input: { kind: 'raw'; group1: number[]; group2: number[] } | { kind: 'summary'; group1: SummaryStatistics; group2: SummaryStatistics }; expected: number }[];
+  numeric: {
+    name: string;
+    input:
+      | { kind: 'raw'; group1: number[]; group2: number[] }
+      | { kind: 'summary'; group1: SummaryStatistics; group2: SummaryStatistics };
+    expected: number;
+  }[];
   categorical: { name: string; group1: number[]; group2: number[]; expected: number }[];
 }
 
 export function smdComparisons(): Comparison[] {
   const fixture = loadFixture<SmdFixture>('smd');
   return [
-    ...fixture.numeric.map((c) => ({ statistic: 'numericSmd', caseName: c.name, actual: numericSmd(c.input.group1, c.input.group2), expected: c.expected })),
-    ...fixture.categorical.map((c) => ({ statistic: 'categoricalSmd', caseName: c.name, actual: categoricalSmd(c.group1, c.group2), expected: c.expected })),
+    ...fixture.numeric.map((c) => ({
+      statistic: 'numericSmd',
+      caseName: c.name,
+      actual: numericSmd(c.input.group1, c.input.group2),
+      expected: c.expected,
+    })),
+    ...fixture.categorical.map((c) => ({
+      statistic: 'categoricalSmd',
+      caseName: c.name,
+      actual: categoricalSmd(c.group1, c.group2),
+      expected: c.expected,
+    })),
   ];
 }
 
@@ -276,7 +348,13 @@ export function summarize(comparisons: readonly Comparison[]): StatisticSummary[
   const byStatistic = new Map<string, StatisticSummary>();
   for (const comparison of comparisons) {
     const error = relativeError(comparison.actual, comparison.expected);
-    const summary = byStatistic.get(comparison.statistic) ?? { statistic: comparison.statistic, cases: 0, casesWithinTolerance: 0, largestRelativeError: 0, worstCase: '' };
+    const summary = byStatistic.get(comparison.statistic) ?? {
+      statistic: comparison.statistic,
+      cases: 0,
+      casesWithinTolerance: 0,
+      largestRelativeError: 0,
+      worstCase: '',
+    };
     summary.cases += 1;
     if (error <= RELATIVE_TOLERANCE) summary.casesWithinTolerance += 1;
     if (error > summary.largestRelativeError || summary.worstCase === '') {

@@ -1,5 +1,17 @@
-import { dt, gammaFunction, logBeta, logGamma, logHypergeometricDensity, pbeta, pchisq, pnorm, pt, qnorm, qt } from './distributions';
-import { comparisonsFor, distributionComparisons, outsideTolerance } from './r-reference';
+import {
+  dt,
+  gammaFunction,
+  logBeta,
+  logGamma,
+  logHypergeometricDensity,
+  pbeta,
+  pchisq,
+  pnorm,
+  pt,
+  qnorm,
+  qt,
+} from './distributions';
+import { comparisonsFor, distributionComparisons, outsideTolerance } from '../../../test/support/r-reference';
 
 const comparisons = distributionComparisons();
 
@@ -55,7 +67,11 @@ describe('tails', () => {
   });
 
   it('pchisq tails add to one', () => {
-    for (const [x, df] of [[0.5, 1], [12, 7], [950, 1000]] as const) {
+    for (const [x, df] of [
+      [0.5, 1],
+      [12, 7],
+      [950, 1000],
+    ] as const) {
       expect(pchisq(x, df) + pchisq(x, df, false)).toBeCloseTo(1, 15);
     }
   });

@@ -17,7 +17,10 @@ export function numericSmd(group1: NumericGroup, group2: NumericGroup): number {
   const averageVariance = (first.variance + second.variance) / 2;
   if (averageVariance === 0) {
     if (difference === 0) return 0;
-    throw new StatisticsInputError('', 'both groups have zero variance but different means, so the standardized difference is infinite');
+    throw new StatisticsInputError(
+      '',
+      'both groups have zero variance but different means, so the standardized difference is infinite',
+    );
   }
   return difference / Math.sqrt(averageVariance);
 }
@@ -26,7 +29,8 @@ function moments(group: NumericGroup, pointer: string): { mean: number; variance
   if (!Array.isArray(group)) {
     const summary = group as { mean: number; sd: number };
     if (!Number.isFinite(summary.mean)) throw new StatisticsInputError(`${pointer}/mean`, 'must be a finite number');
-    if (!(Number.isFinite(summary.sd) && summary.sd >= 0)) throw new StatisticsInputError(`${pointer}/sd`, 'must be a finite number >= 0');
+    if (!(Number.isFinite(summary.sd) && summary.sd >= 0))
+      throw new StatisticsInputError(`${pointer}/sd`, 'must be a finite number >= 0');
     return { mean: summary.mean, variance: summary.sd * summary.sd };
   }
   const values = group as readonly number[];
@@ -66,7 +70,10 @@ export function categoricalSmd(group1Counts: readonly number[], group2Counts: re
   );
   if (pooled.every((row) => row.every((value) => value === 0))) {
     if (difference.every((d) => d === 0)) return 0;
-    throw new StatisticsInputError('', 'each group has all its observations in one level, and the levels differ, so the standardized difference is undefined');
+    throw new StatisticsInputError(
+      '',
+      'each group has all its observations in one level, and the levels differ, so the standardized difference is undefined',
+    );
   }
   const { values, vectors } = symmetricEigen(pooled);
   const largest = Math.max(...values.map(Math.abs));
@@ -92,7 +99,8 @@ function proportionsWithoutFirstLevel(counts: readonly number[]): number[] {
 function validateCounts(counts: readonly number[], pointer: string): void {
   if (counts.length < 2) throw new StatisticsInputError(pointer, 'needs a count for at least 2 levels');
   counts.forEach((count, i) => {
-    if (!(Number.isInteger(count) && count >= 0)) throw new StatisticsInputError(`${pointer}/${i}`, 'must be a non-negative integer count');
+    if (!(Number.isInteger(count) && count >= 0))
+      throw new StatisticsInputError(`${pointer}/${i}`, 'must be a non-negative integer count');
   });
   if (counts.every((count) => count === 0)) throw new StatisticsInputError(pointer, 'needs at least one observation');
 }

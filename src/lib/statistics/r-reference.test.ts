@@ -1,4 +1,4 @@
-import { loadFixture, relativeError, summarize } from './r-reference';
+import { loadFixture, relativeError, summarize } from '../../../test/support/r-reference';
 
 describe('comparison with R reference values', () => {
   it('measures relative error, and absolute error below 1e-300 where values underflow', () => {

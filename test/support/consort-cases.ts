@@ -1,4 +1,9 @@
-import type { ConsortAggregation, ConsortArmAggregation, ConsortCriterion, ReasonedCountInput } from './consort';
+import type {
+  ConsortAggregation,
+  ConsortArmAggregation,
+  ConsortCriterion,
+  ReasonedCountInput,
+} from '../../src/features/consort/consort';
 
 /** mulberry32: a tiny seeded generator, so that every property test draws the same cases on every run. */
 export function mulberry32(seed: number): () => number {
@@ -129,7 +134,10 @@ export function smcmAggregation(): ConsortAggregation {
         { reason: null, count: 10 },
       ],
     },
-    notRandomized: { total: 100, reasons: [{ reason: 'Could not be reached before randomization closed', count: 100 }] },
+    notRandomized: {
+      total: 100,
+      reasons: [{ reason: 'Could not be reached before randomization closed', count: 100 }],
+    },
     pendingRandomization: 0,
     randomized: 534,
     arms: [

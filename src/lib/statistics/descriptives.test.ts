@@ -1,5 +1,5 @@
 import { describe as describeValues, mean, median, quantile, standardDeviation, variance } from './descriptives';
-import { descriptiveComparisons, outsideTolerance } from './r-reference';
+import { descriptiveComparisons, outsideTolerance } from '../../../test/support/r-reference';
 import { StatisticsInputError } from './statistics-input-error';
 
 describe('descriptives agree with R', () => {
@@ -36,7 +36,16 @@ describe('descriptives', () => {
   });
 
   it('reports sd as null for a single value instead of NaN', () => {
-    expect(describeValues([4.2])).toEqual({ n: 1, mean: 4.2, sd: null, min: 4.2, q1: 4.2, median: 4.2, q3: 4.2, max: 4.2 });
+    expect(describeValues([4.2])).toEqual({
+      n: 1,
+      mean: 4.2,
+      sd: null,
+      min: 4.2,
+      q1: 4.2,
+      median: 4.2,
+      q3: 4.2,
+      max: 4.2,
+    });
   });
 
   it('rejects empty input, non-finite values and out-of-range probabilities', () => {

@@ -81,7 +81,10 @@ export function tTest(group1: GroupInput, group2: GroupInput, options: TTestOpti
   }
   const largestMean = Math.max(Math.abs(first.summary.mean), Math.abs(second.summary.mean));
   if (!(standardError >= 10 * Number.EPSILON * largestMean) || standardError === 0) {
-    throw new StatisticsInputError('', 'the data are essentially constant: the standard error of the difference is zero');
+    throw new StatisticsInputError(
+      '',
+      'the data are essentially constant: the standard error of the difference is zero',
+    );
   }
 
   const meanDifference = first.summary.mean - second.summary.mean;
@@ -132,7 +135,8 @@ export function hedgesG(group1: GroupInput, group2: GroupInput): number {
 function hedgesGFromMoments(first: GroupMoments, second: GroupMoments): number {
   const m = first.summary.n + second.summary.n - 2;
   const pooledSd = Math.sqrt(((first.summary.n - 1) * first.variance + (second.summary.n - 1) * second.variance) / m);
-  if (pooledSd === 0) throw new StatisticsInputError('', 'both groups have zero variance, so the standardized difference is undefined');
+  if (pooledSd === 0)
+    throw new StatisticsInputError('', 'both groups have zero variance, so the standardized difference is undefined');
   const correction = Math.exp(logGamma(0.5) - logBeta((m - 1) / 2, 0.5)) / Math.sqrt(m / 2);
   return (correction * (first.summary.mean - second.summary.mean)) / pooledSd;
 }
@@ -141,7 +145,8 @@ function groupMoments(group: GroupInput, pointer: string): GroupMoments {
   if (isSummary(group)) {
     const { mean: groupMean, sd, n } = group;
     if (!Number.isFinite(groupMean)) throw new StatisticsInputError(`${pointer}/mean`, 'must be a finite number');
-    if (!(Number.isFinite(sd) && sd >= 0)) throw new StatisticsInputError(`${pointer}/sd`, 'must be a finite number >= 0');
+    if (!(Number.isFinite(sd) && sd >= 0))
+      throw new StatisticsInputError(`${pointer}/sd`, 'must be a finite number >= 0');
     if (!(Number.isInteger(n) && n >= 2)) throw new StatisticsInputError(`${pointer}/n`, 'must be an integer >= 2');
     return { summary: { mean: groupMean, sd, n }, variance: sd * sd };
   }

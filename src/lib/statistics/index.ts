@@ -23,4 +23,16 @@ export {
 } from './contingency';
 export { RANK_SUM_EXACT_LIMIT, rankSumCounts, rankSumTest, type RankSumOptions, type RankSumResult } from './rank-sum';
 export { categoricalSmd, numericSmd, type NumericGroup } from './standardized-mean-difference';
-export { dt, gammaFunction, logBeta, logGamma, logHypergeometricDensity, pbeta, pchisq, pnorm, pt, qnorm, qt } from './distributions';
+export {
+  dt,
+  gammaFunction,
+  logBeta,
+  logGamma,
+  logHypergeometricDensity,
+  pbeta,
+  pchisq,
+  pnorm,
+  pt,
+  qnorm,
+  qt,
+} from './distributions';

@@ -49,7 +49,8 @@ export function standardDeviation(values: readonly number[]): number {
  */
 export function quantile(values: readonly number[], probability: number): number {
   requireSample(values, 1);
-  if (!(probability >= 0 && probability <= 1)) throw new StatisticsInputError('/probability', 'must be between 0 and 1');
+  if (!(probability >= 0 && probability <= 1))
+    throw new StatisticsInputError('/probability', 'must be between 0 and 1');
   return quantileOfSorted(sortAscending(values), probability);
 }
 

@@ -1,4 +1,4 @@
-import { outsideTolerance, smdComparisons } from './r-reference';
+import { outsideTolerance, smdComparisons } from '../../../test/support/r-reference';
 import { categoricalSmd, numericSmd } from './standardized-mean-difference';
 import { StatisticsInputError } from './statistics-input-error';
 
@@ -23,7 +23,9 @@ describe('numeric SMD', () => {
 
   it('rejects too few values and invalid summaries', () => {
     expect(() => numericSmd([1], [2, 3])).toThrow(expect.objectContaining({ pointer: '/group1' }));
-    expect(() => numericSmd({ mean: 1, sd: -1 }, { mean: 0, sd: 1 })).toThrow(expect.objectContaining({ pointer: '/group1/sd' }));
+    expect(() => numericSmd({ mean: 1, sd: -1 }, { mean: 0, sd: 1 })).toThrow(
+      expect.objectContaining({ pointer: '/group1/sd' }),
+    );
   });
 });
 
@@ -31,7 +33,10 @@ describe('categorical SMD', () => {
   it('equals |p1 - p2| / sqrt((p1 q1 + p2 q2) / 2) for two levels', () => {
     const p1 = 20 / 50;
     const p2 = 28 / 50;
-    expect(categoricalSmd([30, 20], [22, 28])).toBeCloseTo(Math.abs(p1 - p2) / Math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2), 14);
+    expect(categoricalSmd([30, 20], [22, 28])).toBeCloseTo(
+      Math.abs(p1 - p2) / Math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2),
+      14,
+    );
   });
 
   it('is never negative and is symmetric in the groups', () => {

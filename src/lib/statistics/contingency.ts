@@ -36,7 +36,9 @@ export function chiSquareTest(table: ContingencyTable, options: ChiSquareOptions
   let correction = 0;
   if ((options.continuityCorrection ?? true) && rows === 2 && cols === 2) {
     correction = 0.5;
-    table.forEach((row, i) => row.forEach((count, j) => (correction = Math.min(correction, Math.abs(count - expected[i]![j]!)))));
+    table.forEach((row, i) =>
+      row.forEach((count, j) => (correction = Math.min(correction, Math.abs(count - expected[i]![j]!)))),
+    );
   }
   const statistic = new CompensatedSum();
   let minimumExpectedCount = Infinity;
@@ -106,7 +108,10 @@ export function fisherExactTest(table: ContingencyTable, options: FisherOptions 
   const { rowSums, colSums } = validateTable(table);
   const total = rowSums.reduce((sum, count) => sum + count, 0);
   if (total > FISHER_MAX_TOTAL) {
-    throw new StatisticsInputError('', `the table totals ${total}; the exact test is limited to tables totalling at most ${FISHER_MAX_TOTAL} (use chi-square, which has no limit)`);
+    throw new StatisticsInputError(
+      '',
+      `the table totals ${total}; the exact test is limited to tables totalling at most ${FISHER_MAX_TOTAL} (use chi-square, which has no limit)`,
+    );
   }
   if (rowSums.length === 2 && colSums.length === 2) {
     return { p: fisher2x2(table), method: '2x2 hypergeometric' };
@@ -115,7 +120,10 @@ export function fisherExactTest(table: ContingencyTable, options: FisherOptions 
   const nonEmptyCols = colSums.flatMap((sum, j) => (sum > 0 ? [j] : []));
   if (nonEmptyRows.length < 2 || nonEmptyCols.length < 2) return { p: 1, method: 'rxc network' };
   const reduced = nonEmptyRows.map((row) => nonEmptyCols.map((j) => row[j]!));
-  return { p: Math.min(1, fisherRxC(reduced, options.maxSearchSteps ?? FISHER_MAX_SEARCH_STEPS)), method: 'rxc network' };
+  return {
+    p: Math.min(1, fisherRxC(reduced, options.maxSearchSteps ?? FISHER_MAX_SEARCH_STEPS)),
+    method: 'rxc network',
+  };
 }
 
 function fisher2x2(table: ContingencyTable): number {
@@ -177,7 +185,10 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
   const charge = (amount: number) => {
     work += amount;
     if (work > maxSearchSteps) {
-      throw new StatisticsInputError('', `the table is too large for an exact test (it needs more than ${maxSearchSteps} search steps)`);
+      throw new StatisticsInputError(
+        '',
+        `the table is too large for an exact test (it needs more than ${maxSearchSteps} search steps)`,
+      );
     }
   };
 
@@ -195,7 +206,10 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
     const range = { min: Infinity, max: -Infinity };
     forEachColumnFilling(rows, colSums[column]!, lf, (remaining, cellCost) => {
       charge(1);
-      const rest = futureCostRange([...remaining].sort((x, y) => x - y), column + 1);
+      const rest = futureCostRange(
+        [...remaining].sort((x, y) => x - y),
+        column + 1,
+      );
       range.min = Math.min(range.min, cellCost + rest.min);
       range.max = Math.max(range.max, cellCost + rest.max);
     });
@@ -207,7 +221,9 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
   // algorithm's idea); the last two columns are enumerated once per node and matched by binary search.
   const lastForwardColumn = colSums.length - 2;
   const sortedRows = [...rowSums].sort((x, y) => x - y);
-  let stage = new Map<string, StageNode>([[sortedRows.join(','), { rows: sortedRows, pasts: new Map([[0, { cost: 0, weight: 1 }]]) }]]);
+  let stage = new Map<string, StageNode>([
+    [sortedRows.join(','), { rows: sortedRows, pasts: new Map([[0, { cost: 0, weight: 1 }]]) }],
+  ]);
 
   for (let column = 0; column < lastForwardColumn; column++) {
     const next = new Map<string, StageNode>();
@@ -247,7 +263,8 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
     // scaledTail[i] = sum over k >= i of weight_k exp(cost_i - cost_k): every factor is <= 1, so nothing overflows or cancels.
     const scaledTail = new Array<number>(futures.length + 1).fill(0);
     for (let i = futures.length - 1; i >= 0; i--) {
-      const following = i + 1 < futures.length ? scaledTail[i + 1]! * Math.exp(futures[i]!.cost - futures[i + 1]!.cost) : 0;
+      const following =
+        i + 1 < futures.length ? scaledTail[i + 1]! * Math.exp(futures[i]!.cost - futures[i + 1]!.cost) : 0;
       scaledTail[i] = futures[i]!.weight + following;
     }
     for (const past of node.pasts.values()) {
@@ -317,7 +334,8 @@ function validateTable(table: ContingencyTable): { rowSums: number[]; colSums: n
   table.forEach((row, i) => {
     if (row.length !== cols) throw new StatisticsInputError(`/${i}`, `must have ${cols} columns like the first row`);
     row.forEach((count, j) => {
-      if (!(Number.isInteger(count) && count >= 0)) throw new StatisticsInputError(`/${i}/${j}`, 'must be a non-negative integer count');
+      if (!(Number.isInteger(count) && count >= 0))
+        throw new StatisticsInputError(`/${i}/${j}`, 'must be a non-negative integer count');
     });
   });
   const rowSums = table.map((row) => row.reduce((sum, count) => sum + count, 0));
@@ -330,7 +348,8 @@ function validateTable(table: ContingencyTable): { rowSums: number[]; colSums: n
 
 function requireNoEmptyMargins(rowSums: readonly number[], colSums: readonly number[], testName: string): void {
   const emptyRow = rowSums.indexOf(0);
-  if (emptyRow >= 0) throw new StatisticsInputError(`/${emptyRow}`, `row ${emptyRow + 1} is empty, so ${testName} is undefined`);
+  if (emptyRow >= 0)
+    throw new StatisticsInputError(`/${emptyRow}`, `row ${emptyRow + 1} is empty, so ${testName} is undefined`);
   const emptyCol = colSums.indexOf(0);
   if (emptyCol >= 0) throw new StatisticsInputError('', `column ${emptyCol + 1} is empty, so ${testName} is undefined`);
 }

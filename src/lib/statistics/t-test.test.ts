@@ -1,4 +1,11 @@
-import { loadFixture, outsideTolerance, runTTestCase, tTestComparisons, type Fixture, type TTestCase } from './r-reference';
+import {
+  loadFixture,
+  outsideTolerance,
+  runTTestCase,
+  tTestComparisons,
+  type Fixture,
+  type TTestCase,
+} from '../../../test/support/r-reference';
 import { StatisticsInputError } from './statistics-input-error';
 import { hedgesG, tTest } from './t-test';
 
@@ -24,7 +31,8 @@ describe('seed paper', () => {
   });
 
   const decimalsOf = (value: number) => (String(value).split('.')[1] ?? '').length;
-  const roundsTo = (value: number, published: number) => value.toFixed(decimalsOf(published)) === published.toFixed(decimalsOf(published));
+  const roundsTo = (value: number, published: number) =>
+    value.toFixed(decimalsOf(published)) === published.toFixed(decimalsOf(published));
 
   it.each(cases.map((c) => [c.name, c] as const))('%s: df and p round to the published values', (_name, c) => {
     const result = runTTestCase(c);
@@ -35,21 +43,31 @@ describe('seed paper', () => {
   // The paper computed t from unrounded data; t from its rounded means and SDs can differ in the last
   // digit (age 1.144 vs 1.15, onset 0.0201 vs 0.021). The published t must be reachable from
   // summaries that round to the published ones.
-  it.each(cases.map((c) => [c.name, c] as const))('%s: the published t is consistent with the rounded summaries', (_name, c) => {
-    if (c.input.kind !== 'summary') throw new Error('seed-paper cases are summary statistics');
-    const { group1, group2 } = c.input;
-    const half = 0.5 * 10 ** -c.published!.summaryDecimals;
-    const reachable: number[] = [];
-    for (const [dm1, dm2, ds1, ds2] of [-1, 1].flatMap((a) => [-1, 1].flatMap((b) => [-1, 1].flatMap((d) => [-1, 1].map((e) => [a, b, d, e]))))) {
-      const perturbed = { ...c, input: { kind: 'summary' as const,
-        group1: { ...group1, mean: group1.mean + dm1! * half, sd: group1.sd + ds1! * half },
-        group2: { ...group2, mean: group2.mean + dm2! * half, sd: group2.sd + ds2! * half } } };
-      reachable.push(runTTestCase(perturbed).t);
-    }
-    const publishedHalfUnit = 0.5 * 10 ** -decimalsOf(c.published!.t);
-    expect(c.published!.t + publishedHalfUnit).toBeGreaterThanOrEqual(Math.min(...reachable));
-    expect(c.published!.t - publishedHalfUnit).toBeLessThanOrEqual(Math.max(...reachable));
-  });
+  it.each(cases.map((c) => [c.name, c] as const))(
+    '%s: the published t is consistent with the rounded summaries',
+    (_name, c) => {
+      if (c.input.kind !== 'summary') throw new Error('seed-paper cases are summary statistics');
+      const { group1, group2 } = c.input;
+      const half = 0.5 * 10 ** -c.published!.summaryDecimals;
+      const reachable: number[] = [];
+      for (const [dm1, dm2, ds1, ds2] of [-1, 1].flatMap((a) =>
+        [-1, 1].flatMap((b) => [-1, 1].flatMap((d) => [-1, 1].map((e) => [a, b, d, e]))),
+      )) {
+        const perturbed = {
+          ...c,
+          input: {
+            kind: 'summary' as const,
+            group1: { ...group1, mean: group1.mean + dm1! * half, sd: group1.sd + ds1! * half },
+            group2: { ...group2, mean: group2.mean + dm2! * half, sd: group2.sd + ds2! * half },
+          },
+        };
+        reachable.push(runTTestCase(perturbed).t);
+      }
+      const publishedHalfUnit = 0.5 * 10 ** -decimalsOf(c.published!.t);
+      expect(c.published!.t + publishedHalfUnit).toBeGreaterThanOrEqual(Math.min(...reachable));
+      expect(c.published!.t - publishedHalfUnit).toBeLessThanOrEqual(Math.max(...reachable));
+    },
+  );
 
   it('reproduces the published worker-experience t exactly after rounding', () => {
     const worker = cases.find((c) => c.name.startsWith('worker experience'))!;
