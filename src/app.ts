@@ -11,7 +11,9 @@ import { eventHandlers } from './features/events/events.router';
 import { incentiveHandlers } from './features/incentives/incentives.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
-import { blindForTrial } from './features/randomization/seed.service';
+import { armLabellerFor } from './features/blinding/blinding.service';
+import { runIdempotently } from './features/idempotency/idempotency.service';
+import { createUseCaseContext } from './core/use-case-context';
 import { serviceHandlers } from './features/service/service.router';
 import { statisticsHandlers } from './features/statistics/statistics.router';
 import { trialHandlers } from './features/trials/trials.router';
@@ -29,6 +31,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Rate limit and CORS; in-process uses (tests, demo, benchmarks) default to no rate limit. server.ts passes the configuration. */
   http?: HttpConfig;
+  /** "Now" for the trial's rules (visit windows, future dates); tests inject a fixed clock. */
+  now?: () => Date;
 }
 
 const IN_PROCESS_HTTP: HttpConfig = { rateLimit: null, corsOrigins: [] };
@@ -40,22 +44,23 @@ export function createApp({
   db,
   logger = pino({ level: 'silent' }),
   http = IN_PROCESS_HTTP,
+  now,
 }: AppDeps): express.Express {
   const spec = loadSpec();
   const compiled = compileOperations(createAjv(), spec);
   const knex = db.knex;
   const handlers = {
     ...serviceHandlers(db, spec, SERVICE_VERSION),
-    ...apiKeyHandlers(knex),
-    ...trialHandlers(knex),
-    ...auditHandlers(knex),
-    ...participantHandlers(knex),
-    ...consentHandlers(knex),
-    ...eventHandlers(knex),
-    ...incentiveHandlers(knex),
-    ...consortHandlers(knex),
-    ...randomizationHandlers(knex),
-    ...statisticsHandlers(knex),
+    ...apiKeyHandlers(),
+    ...trialHandlers(),
+    ...auditHandlers(),
+    ...participantHandlers(),
+    ...consentHandlers(),
+    ...eventHandlers(),
+    ...incentiveHandlers(),
+    ...consortHandlers(),
+    ...randomizationHandlers(),
+    ...statisticsHandlers(),
   };
 
   const app = express();
@@ -69,7 +74,8 @@ export function createApp({
   app.use(
     mountOperations(spec, compiled, handlers, {
       authenticate: (token) => authenticateApiKey(knex, token),
-      blind: (trialId, body) => blindForTrial(knex, trialId, body),
+      contextFor: (request) => createUseCaseContext({ db: knex, armLabellerFactory: armLabellerFor, now }, request),
+      idempotent: (request, work) => runIdempotently(knex, request, work),
       limiter: http.rateLimit ? createRateLimiter(http.rateLimit) : null,
     }),
   );

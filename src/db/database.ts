@@ -166,6 +166,9 @@ export async function withTransaction<T>(
   work: (trx: Knex.Transaction) => Promise<T>,
   attempts = 5,
 ): Promise<T> {
+  // A use case run inside an operation-level transaction (idempotency, a test that holds locks) joins it:
+  // one transaction per use case, retried as a whole by whoever opened it.
+  if (knex.isTransaction) return work(knex as Knex.Transaction);
   for (let attempt = 1; ; attempt++) {
     try {
       return await knex.transaction(work);

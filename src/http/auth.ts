@@ -1,29 +1,6 @@
-import { ForbiddenError, NotFoundError, UnauthorizedError } from './errors';
+import { ForbiddenError, UnauthorizedError } from '../core/errors';
+import { canSeeTrial, Principal, trialNotFound } from '../core/principal';
 import type { OperationSpec } from './openapi';
-import type { components } from '../generated/openapi';
-
-export type Role = components['schemas']['Role'];
-
-/** Who is calling: the API key's identity, role and scope. */
-export interface Principal {
-  keyId: string;
-  name: string;
-  role: Role;
-  /** null: every trial. */
-  trialIds: string[] | null;
-  /** null: every site (always null for roles other than coordinator). */
-  siteCodes: string[] | null;
-  /** Sees arms only as Group 1, Group 2, ... */
-  blinded: boolean;
-}
-
-/** Who made a change, as the audit trail records it. */
-export interface Actor {
-  /** null when the service itself acts (bootstrap). */
-  keyId: string | null;
-  role: string;
-  requestId: string | null;
-}
 
 export type Authenticator = (token: string) => Promise<Principal | null>;
 
@@ -64,12 +41,4 @@ export function authorizeRole(principal: Principal, operation: OperationSpec): v
 /** A key limited to other trials gets 404, exactly as for a trial that does not exist, so ids do not leak. */
 export function authorizeTrial(principal: Principal, trialId: string): void {
   if (!canSeeTrial(principal, trialId)) throw trialNotFound(trialId);
-}
-
-export function trialNotFound(trialId: string): NotFoundError {
-  return new NotFoundError(`Trial ${trialId} was not found.`);
-}
-
-export function canSeeTrial(principal: Principal, trialId: string): boolean {
-  return principal.trialIds === null || principal.trialIds.includes(trialId);
 }

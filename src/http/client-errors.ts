@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { PROBLEM_BASE } from './errors';
+import { PROBLEM_BASE } from '../core/errors';
 import { SECURITY_HEADERS } from './security';
 
 /**

@@ -1,3 +1,4 @@
+import { escapePointerToken } from '../core/field-errors';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -33,6 +34,8 @@ export interface OperationSpec {
   requiresUnscopedKey: boolean;
   /** `x-requires-unblinded-key`: blinded keys may not call it (it would reveal arms). */
   requiresUnblindedKey: boolean;
+  /** Declares an `Idempotency-Key` header: the operation layer runs it once per key (features/idempotency). */
+  idempotent: boolean;
   /** Media types the request body may have, e.g. application/json and text/csv. */
   requestMediaTypes: string[];
   parameters: ParameterObject[];
@@ -58,10 +61,6 @@ function findSpecFile(): string {
     dir = path.dirname(dir);
   }
   throw new Error(`openapi/openapi.yaml not found above ${__dirname}`);
-}
-
-export function escapePointerToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** Follows a local `#/components/...` reference (parameters are referenced by the spec). */
@@ -107,6 +106,7 @@ export function indexOperations(document: OpenApiDocument): OperationSpec[] {
         requiresUnscopedKey: op['x-requires-unscoped-key'] === true,
         requiresUnblindedKey: op['x-requires-unblinded-key'] === true,
         requestMediaTypes: Object.keys(content ?? {}),
+        idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
         parameters,
         hasJsonBody: Boolean(content?.['application/json']),
         bodyRequired: Boolean(requestBody?.required),

@@ -2,17 +2,12 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { NextFunction, Request, Response, Router } from 'express';
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { UseCaseContext, withExecutor } from '../core/use-case-context';
 import type { operations } from '../generated/openapi';
-import {
-  Actor,
-  authenticateRequest,
-  Authenticator,
-  authorizeRole,
-  authorizeTrial,
-  bearerToken,
-  Principal,
-} from './auth';
+import { authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bearerToken } from './auth';
+import { Actor, Principal } from '../core/principal';
 import {
   BadRequestError,
   MethodNotAllowedError,
@@ -20,7 +15,7 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from './errors';
+} from '../core/errors';
 import type { LoadedSpec } from './openapi';
 import type { RateLimiter } from './rate-limit';
 import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
@@ -53,15 +48,14 @@ export type HandlerResult<K extends OperationId> = {
   );
 }[SuccessStatus<K>];
 
-/** Rewrites a JSON response for a blinded key so that no arm appears in it. */
-export type Blinder = (trialId: string, body: unknown) => Promise<unknown>;
-
-export interface RequestContext {
-  requestId: string;
-  log: Logger;
-  /** null only on public operations. */
-  principal: Principal | null;
-}
+/**
+ * Runs an operation's work once per Idempotency-Key: inside one transaction with the stored answer, replaying
+ * the stored answer for a repeated key (see features/idempotency). The work receives the transaction to use.
+ */
+export type IdempotentRunner = (
+  request: { trialId: string; apiKeyId: string; key: string; fingerprint: string },
+  work: (trx: Knex.Transaction) => Promise<{ status: number; body: unknown }>,
+) => Promise<{ status: number; body: unknown }>;
 
 export interface HandlerInput<K extends OperationId> {
   body: RequestBody<K>;
@@ -72,21 +66,25 @@ export interface HandlerInput<K extends OperationId> {
   params: PathParams<K>;
   query: QueryParams<K>;
   headers: Record<string, string | undefined>;
-  context: RequestContext;
+  /** The use case's context: who calls, the database, the arm labeller. Public operations must not use it. */
+  ctx: UseCaseContext;
 }
 
 export type Handler<K extends OperationId> = (input: HandlerInput<K>) => Promise<HandlerResult<K>>;
 export type HandlerMap = { [K in OperationId]?: Handler<K> };
 
-/** The principal of an authenticated operation (the middleware guarantees one). */
-export function principalOf(context: RequestContext): Principal {
-  if (!context.principal) throw new UnauthorizedError();
-  return context.principal;
-}
+/** Handed to public operations, which have no caller to act for; touching it is a programming error. */
+const PUBLIC_OPERATION_CONTEXT = new Proxy({} as UseCaseContext, {
+  get() {
+    throw new UnauthorizedError();
+  },
+});
 
-export function actorOf(context: RequestContext): Actor {
-  const principal = principalOf(context);
-  return { keyId: principal.keyId, role: principal.role, requestId: context.requestId };
+/** What identifies "the same request" for an Idempotency-Key: the operation, its path parameters and its body. */
+export function requestFingerprint(operationId: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([operationId, path, body ?? null]))
+    .digest('hex');
 }
 
 export interface RequestLocals {
@@ -102,7 +100,9 @@ export function locals(res: Response): RequestLocals {
 
 export interface OperationGuards {
   authenticate: Authenticator;
-  blind: Blinder;
+  /** The use-case context of an authenticated request. */
+  contextFor: (request: { principal: Principal; requestId: string; log: Logger }) => UseCaseContext;
+  idempotent: IdempotentRunner;
   /** Requests per API key; failed authentications count against the client address. null: no limit. */
   limiter: RateLimiter | null;
 }
@@ -234,7 +234,6 @@ export function mountOperations(
   handlers: HandlerMap,
   guards: OperationGuards,
 ): Router {
-  const { blind } = guards;
   const recent = new RecentTokens();
   const known = new Set(spec.operations.map((op) => op.operationId));
   const missing = [...known].filter((id) => !(id in handlers));
@@ -303,23 +302,37 @@ export function mountOperations(
           }
         }
 
-        const result = (await handler({
+        const input = {
           body: body as never,
           text,
-          accepts: (types) => req.accepts(types),
+          accepts: (types: string[]) => req.accepts(types),
           params: params as never,
           query: query as never,
           headers,
-          context: { requestId: state.requestId, log: state.log, principal },
-        })) as { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
+          ctx: principal
+            ? guards.contextFor({ principal, requestId: state.requestId, log: state.log })
+            : PUBLIC_OPERATION_CONTEXT,
+        };
+        const idempotencyKey = op.idempotent && principal ? headers['idempotency-key'] : undefined;
+        const result = (
+          idempotencyKey !== undefined
+            ? await guards.idempotent(
+                {
+                  trialId: String(params.trialId),
+                  apiKeyId: principal!.keyId,
+                  key: idempotencyKey,
+                  fingerprint: requestFingerprint(op.operationId, Object.values(params).join('/'), body ?? null),
+                },
+                (trx) => handler({ ...input, ctx: withExecutor(input.ctx, trx) }) as never,
+              )
+            : await handler(input)
+        ) as { status: number; body: unknown; headers?: Record<string, string>; contentType?: string };
         if (result.body instanceof Readable) {
           for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
           res.status(result.status).type(result.contentType!);
           await pipeline(result.body, res);
           return;
         }
-        if (principal?.blinded && !result.contentType && typeof params.trialId === 'string')
-          result.body = await blind(params.trialId, result.body);
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status);
         if (result.contentType) res.type(result.contentType).send(result.body);

@@ -7,7 +7,7 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from './errors';
+} from '../core/errors';
 import { locals } from './operations';
 
 export const BODY_LIMIT = '1mb';

@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { loadSpec, OperationSpec, resolveLocalRef } from '../../src/http/openapi';
-import { createAjv, pointRefsAtSpec, toFieldErrors } from '../../src/http/validation';
+import { createAjv, pointRefsAtSpec } from '../../src/http/validation';
+import { toFieldErrors } from '../../src/core/field-errors';
 
 const spec = loadSpec();
 const ajv = createAjv();

@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import type { TimeOrderedCursor } from '../../http/pagination';
+import type { TimeOrderedCursor } from '../../core/pagination';
 
 export type ApiKeyView = components['schemas']['ApiKey'];
 type Role = components['schemas']['Role'];

@@ -1,17 +1,10 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap } from '../../http/operations';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './api-keys.service';
 
-export function apiKeyHandlers(db: Knex): HandlerMap {
+export function apiKeyHandlers(): HandlerMap {
   return {
-    createApiKey: async ({ body, context }) => ({
-      status: 201,
-      body: await service.createApiKey(db, actorOf(context), body),
-    }),
-    listApiKeys: async ({ query }) => ({ status: 200, body: await service.listApiKeys(db, query) }),
-    revokeApiKey: async ({ params, context }) => ({
-      status: 200,
-      body: await service.revokeApiKey(db, actorOf(context), params.keyId),
-    }),
+    createApiKey: async ({ body, ctx }) => ({ status: 201, body: await service.createApiKey(ctx, body) }),
+    listApiKeys: async ({ query, ctx }) => ({ status: 200, body: await service.listApiKeys(ctx, query) }),
+    revokeApiKey: async ({ params, ctx }) => ({ status: 200, body: await service.revokeApiKey(ctx, params) }),
   };
 }

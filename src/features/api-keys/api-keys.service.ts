@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { ConflictError, FieldError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
+import type { Actor, Principal } from '../../core/principal';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, FieldError, NotFoundError, ValidationError } from '../../core/errors';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
+import { recordAudit } from '../audit/audit.service';
 import { findMissingSiteCodes, findMissingTrialIds } from '../trials/trials.service';
 import { digestApiKey, generateApiKey, visiblePrefix } from './api-keys';
 import * as repo from './api-keys.repo';
@@ -58,7 +59,8 @@ async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<vo
   if (errors.length) throw new ValidationError(errors);
 }
 
-export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): Promise<CreatedApiKey> {
+export async function createApiKey(ctx: UseCaseContext, input: ApiKeyInput): Promise<CreatedApiKey> {
+  const { db, actor } = ctx;
   return withTransaction(db, async (trx) => {
     await checkScope(trx, input);
     const { key, digest, prefix } = generateApiKey();
@@ -74,7 +76,7 @@ export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): 
       is_bootstrap: false,
     });
     const view = toApiKeyView(row);
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId: null,
       action: 'api_key.created',
       entityType: 'api_key',
@@ -87,7 +89,7 @@ export async function createApiKey(db: Knex, actor: Actor, input: ApiKeyInput): 
 }
 
 export async function listApiKeys(
-  db: Knex,
+  { db }: UseCaseContext,
   query: { limit?: number; cursor?: string; includeRevoked?: boolean },
 ): Promise<Page<ApiKeyView>> {
   const limit = query.limit ?? 50;
@@ -96,7 +98,9 @@ export async function listApiKeys(
   return toPage(rows, limit, toApiKeyView, (row) => ({ at: row.created_at_text, id: row.id }));
 }
 
-export async function revokeApiKey(db: Knex, actor: Actor, keyId: string): Promise<ApiKeyView> {
+export async function revokeApiKey(ctx: UseCaseContext, input: { keyId: string }): Promise<ApiKeyView> {
+  const { db, actor } = ctx;
+  const { keyId } = input;
   return withTransaction(db, async (trx) => {
     const before = await repo.findApiKey(trx, keyId);
     if (!before) throw new NotFoundError(`API key ${keyId} was not found.`);
@@ -107,7 +111,7 @@ export async function revokeApiKey(db: Knex, actor: Actor, keyId: string): Promi
         `API key ${keyId} was already revoked at ${before.revoked_at?.toISOString()}.`,
       );
     const view = toApiKeyView(revoked);
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId: null,
       action: 'api_key.revoked',
       entityType: 'api_key',
@@ -154,7 +158,7 @@ export async function ensureBootstrapAdminKey(db: Knex, configuredKey: string | 
       blinded: false,
       is_bootstrap: true,
     });
-    await insertAuditEvent(trx, SERVICE_ACTOR, {
+    await recordAudit(trx, SERVICE_ACTOR, {
       trialId: null,
       action: 'api_key.created',
       entityType: 'api_key',

@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import type { Actor } from '../../http/auth';
+import type { Actor } from '../../core/principal';
 
 export type AuditEventView = components['schemas']['AuditEvent'];
 export type AuditChainVerification = components['schemas']['AuditChainVerification'];

@@ -1,19 +1,20 @@
-import type { Knex } from 'knex';
-import { HandlerMap, principalOf } from '../../http/operations';
-import { getTrial } from '../trials/trials.service';
-import { readAuditTrail, verifyAuditChain } from './audit.service';
+import type { HandlerMap } from '../../http/operations';
+import { readAuditTrail, verifyAuditChain } from './audit-trail.service';
 
-export function auditHandlers(db: Knex): HandlerMap {
+export function auditHandlers(): HandlerMap {
   return {
-    listTrialAuditEvents: async ({ params, query, context }) => {
-      await getTrial(db, principalOf(context), params.trialId);
-      return { status: 200, body: await readAuditTrail(db, params.trialId, query) };
-    },
-    listSystemAuditEvents: async ({ query }) => ({ status: 200, body: await readAuditTrail(db, null, query) }),
-    verifyTrialAuditChain: async ({ params, context }) => {
-      await getTrial(db, principalOf(context), params.trialId);
-      return { status: 200, body: await verifyAuditChain(db, params.trialId) };
-    },
-    verifySystemAuditChain: async () => ({ status: 200, body: await verifyAuditChain(db, null) }),
+    listTrialAuditEvents: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await readAuditTrail(ctx, { trialId: params.trialId, filter: query }),
+    }),
+    listSystemAuditEvents: async ({ query, ctx }) => ({
+      status: 200,
+      body: await readAuditTrail(ctx, { trialId: null, filter: query }),
+    }),
+    verifyTrialAuditChain: async ({ params, ctx }) => ({
+      status: 200,
+      body: await verifyAuditChain(ctx, { trialId: params.trialId }),
+    }),
+    verifySystemAuditChain: async ({ ctx }) => ({ status: 200, body: await verifyAuditChain(ctx, { trialId: null }) }),
   };
 }

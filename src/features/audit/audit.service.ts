@@ -1,69 +1,11 @@
-import type { Knex } from 'knex';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
-import {
-  AuditChainVerification,
-  AuditEventView,
-  listAuditEvents,
-  toAuditEventView,
-  walkAuditChain,
-} from './audit.repo';
+import type { Executor } from '../../db/database';
+import type { Actor } from '../../core/principal';
+import { AuditEntry, insertAuditEvent } from './audit.repo';
 
-export interface AuditFilter {
-  entityType?: string;
-  entityId?: string;
-  after?: string;
-  limit?: number;
-}
-
-const isAuditCursor = (value: unknown): value is { id: number } =>
-  typeof value === 'object' && value !== null && Number.isSafeInteger((value as { id?: unknown }).id);
-
-/** The trail of one trial, or (trialId null) of changes that belong to no trial. */
-export async function readAuditTrail(
-  db: Knex,
-  trialId: string | null,
-  filter: AuditFilter,
-): Promise<Page<AuditEventView>> {
-  const limit = filter.limit ?? 50;
-  const afterId = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after').id;
-  const rows = await listAuditEvents(db, {
-    trialId,
-    entityType: filter.entityType,
-    entityId: filter.entityId,
-    afterId,
-    limit,
-  });
-  return toPage(rows, limit, toAuditEventView, (row) => ({ id: row.id }));
-}
-
-const DESCRIPTIONS = {
-  'content-altered': "the stored hash does not match the row's content: the row was changed after it was written",
-  'previous-hash-mismatch':
-    'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
-  'sequence-gap': 'chain positions are missing before this row: rows were removed',
-  'missing-rows-at-end': 'the chain head records more rows than the trail holds: rows were removed from the end',
-} as const;
-
-/** Recomputes the hash chain of a trial's trail (or, trialId null, of the system trail). */
-export async function verifyAuditChain(db: Knex, trialId: string | null): Promise<AuditChainVerification> {
-  const walk = await walkAuditChain(db, trialId);
-  const broken = walk.firstBroken;
-  return {
-    chain: trialId === null ? 'system' : 'trial',
-    trialId,
-    verifiedAt: new Date().toISOString(),
-    valid: broken === null,
-    rowsChecked: walk.rowsChecked,
-    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: walk.head.row_hash } : null,
-    firstBrokenLink: broken
-      ? {
-          sequence: broken.chain_seq,
-          eventId: broken.id === null ? null : String(broken.id),
-          problem: broken.problem,
-          detail: `Audit chain broken at position ${broken.chain_seq}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
-          expectedHash: broken.expected,
-          storedHash: broken.stored,
-        }
-      : null,
-  };
+/**
+ * Writes one audit row. Every feature records its changes through this function, inside the transaction of
+ * the change it describes, so that the row exists exactly when the change committed.
+ */
+export async function recordAudit(trx: Executor, actor: Actor, entry: AuditEntry): Promise<void> {
+  await insertAuditEvent(trx, actor, entry);
 }

@@ -1,39 +1,23 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './consent.service';
 
-export function consentHandlers(db: Knex): HandlerMap {
+export function consentHandlers(): HandlerMap {
   return {
-    recordConsent: async ({ params, body, context }) => ({
+    recordConsent: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.recordConsent(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        body,
-      ),
+      body: await service.recordConsent(ctx, { ...params, input: body }),
     }),
-    withdrawConsent: async ({ params, body, context }) => ({
+    withdrawConsent: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.withdrawConsent(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        params.consentId,
-        body,
-      ),
+      body: await service.withdrawConsent(ctx, { ...params, input: body }),
     }),
-    addConsentFormVersion: async ({ params, body, context }) => ({
+    addConsentFormVersion: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.addConsentFormVersion(db, principalOf(context), actorOf(context), params.trialId, body),
+      body: await service.addConsentFormVersion(ctx, { trialId: params.trialId, form: body }),
     }),
-    listConsentForms: async ({ params, context }) => ({
+    listConsentForms: async ({ params, ctx }) => ({
       status: 200,
-      body: { items: await service.listConsentForms(db, principalOf(context), params.trialId) },
+      body: { items: await service.listConsentForms(ctx, params) },
     }),
   };
 }

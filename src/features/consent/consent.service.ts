@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isUniqueViolation, withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
+import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { assertEnrolling, lockVisibleParticipant } from '../participants/participants.service';
-import { bumpVersion, lockTrial } from '../trials/trials.repo';
-import { getTrial } from '../trials/trials.service';
+import { bumpTrialVersion, loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
 import * as repo from './consent.repo';
 
 type ConsentInput = components['schemas']['ConsentInput'];
@@ -18,18 +17,16 @@ type ConsentForm = components['schemas']['ConsentForm'];
 type ConsentFormUsage = components['schemas']['ConsentFormUsage'];
 
 export async function recordConsent(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  input: ConsentInput,
-  now = new Date(),
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; input: ConsentInput },
 ): Promise<ConsentView> {
-  const trial = await getTrial(db, principal, trialId);
-  assertEnrolling(trial);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, input } = request;
+  const now = ctx.now();
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
+      assertEnrolling(await lockTrialShared(trx, trialId));
       const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
       const errors = [];
       if (!(await repo.findFormVersion(trx, trialId, input.form, input.version))) {
@@ -67,7 +64,7 @@ export async function recordConsent(
         reason: input.reason ?? null,
       });
       const consent = (await repo.findConsent(trx, trialId, participantId, consentId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'consent.recorded',
         entityType: 'consent',
@@ -90,16 +87,13 @@ export async function recordConsent(
 }
 
 export async function withdrawConsent(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  consentId: string,
-  input: WithdrawalInput,
-  now = new Date(),
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; consentId: string; input: WithdrawalInput },
 ): Promise<ConsentView> {
-  await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, consentId, input } = request;
+  const now = ctx.now();
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -127,7 +121,7 @@ export async function withdrawConsent(
         scope: input.scope,
       });
       const after = (await repo.findConsent(trx, trialId, participantId, consentId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'consent.withdrawn',
         entityType: 'consent',
@@ -146,16 +140,15 @@ export async function withdrawConsent(
 }
 
 export async function addConsentFormVersion(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  form: ConsentForm,
+  ctx: UseCaseContext,
+  request: { trialId: string; form: ConsentForm },
 ): Promise<ConsentFormUsage> {
-  await getTrial(db, principal, trialId);
+  const { db, actor } = ctx;
+  const { trialId, form } = request;
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
-      const locked = (await lockTrial(trx, trialId))!;
+      const locked = await lockTrialExclusive(trx, trialId);
       if (locked.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
       const existing = await repo.findForm(trx, trialId, form.code);
       if (existing && existing.required !== form.required) {
@@ -167,11 +160,11 @@ export async function addConsentFormVersion(
         ]);
       }
       await repo.insertFormVersion(trx, trialId, form);
-      await bumpVersion(trx, trialId);
+      await bumpTrialVersion(trx, trialId);
       const usage = (await repo.listFormUsage(trx, trialId, null)).find(
         (f) => f.code === form.code && f.version === form.version,
       )!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'consent_form.added',
         entityType: 'consent_form',
@@ -191,7 +184,7 @@ export async function addConsentFormVersion(
   }
 }
 
-export async function listConsentForms(db: Knex, principal: Principal, trialId: string): Promise<ConsentFormUsage[]> {
-  await getTrial(db, principal, trialId);
-  return repo.listFormUsage(db, trialId, principal.siteCodes);
+export async function listConsentForms(ctx: UseCaseContext, input: { trialId: string }): Promise<ConsentFormUsage[]> {
+  await loadTrial(ctx, input.trialId);
+  return repo.listFormUsage(ctx.db, input.trialId, ctx.principal.siteCodes);
 }

@@ -1,7 +1,6 @@
-import type { Knex } from 'knex';
-import type { Principal } from '../../http/auth';
-import { ValidationError } from '../../http/errors';
-import { getTrial } from '../trials/trials.service';
+import { ValidationError } from '../../core/errors';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { loadTrial } from '../trials/trials.service';
 import type { components } from '../../generated/openapi';
 import { buildConsortReport } from './consort';
 import { consortAggregation } from './consort.query';
@@ -11,19 +10,21 @@ export interface ConsortRequest {
   siteCode?: string;
 }
 
-const todayUtc = () => new Date().toISOString().slice(0, 10);
-
 /** CONSORT counts of a trial; coordinators limited to sites count only their sites. */
 type ConsortReport = components['schemas']['ConsortReport'];
 
+/**
+ * The report as this caller may see it: built from the aggregation with every arm through the caller's
+ * labeller, so the JSON, the SVG and the DOT drawn from it hold no arm a blinded key may not see.
+ */
 export async function getConsortReport(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  request: ConsortRequest,
+  ctx: UseCaseContext,
+  input: { trialId: string } & ConsortRequest,
 ): Promise<{ report: ConsortReport; trialCode: string }> {
-  const trial = await getTrial(db, principal, trialId);
-  const asOf = request.asOf ?? todayUtc();
+  const { db, principal } = ctx;
+  const { trialId, ...request } = input;
+  const trial = await loadTrial(ctx, trialId);
+  const asOf = request.asOf ?? ctx.now().toISOString().slice(0, 10);
   let siteCodes: string[] | null = principal.siteCodes;
   if (request.siteCode !== undefined) {
     if (!trial.sites.some((s) => s.code === request.siteCode))
@@ -31,9 +32,20 @@ export async function getConsortReport(
     siteCodes = siteCodes === null || siteCodes.includes(request.siteCode) ? [request.siteCode] : [];
   }
   const aggregation = await consortAggregation(db, { trialId, asOf, siteCodes, arms: trial.arms.map((a) => a.code) });
-  const report: ConsortReport = buildConsortReport(aggregation, trial.eligibility, { trialId, asOf });
+  const labeller = await ctx.armLabeller(trialId);
+  const built = buildConsortReport(aggregation, trial.eligibility, { trialId, asOf });
+  const report: ConsortReport = labeller.blinded ? labelConsortArms(built, labeller) : built;
   return {
     report: request.siteCode === undefined ? report : { ...report, siteCode: request.siteCode },
     trialCode: trial.code,
+  };
+}
+
+function labelConsortArms(report: ConsortReport, labeller: ArmLabeller): ConsortReport {
+  return {
+    ...report,
+    arms: report.arms
+      .map((row) => ({ ...row, arm: labeller.label(row.arm) }))
+      .sort((a, b) => a.arm.localeCompare(b.arm, 'en', { numeric: true })),
   };
 }

@@ -1,31 +1,15 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './events.service';
 
-export function eventHandlers(db: Knex): HandlerMap {
+export function eventHandlers(): HandlerMap {
   return {
-    recordEvent: async ({ params, body, context }) => ({
+    recordEvent: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.recordEvent(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        body,
-      ),
+      body: await service.recordEvent(ctx, { ...params, input: body }),
     }),
-    retractEvent: async ({ params, body, context }) => ({
+    retractEvent: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.retractEvent(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        params.eventId,
-        body.reason,
-      ),
+      body: await service.retractEvent(ctx, { ...params, reason: body.reason }),
     }),
   };
 }

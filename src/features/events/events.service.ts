@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { isUniqueViolation, withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
+import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
-import { getTrial } from '../trials/trials.service';
+import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import { eventRefusal } from './events';
 import * as repo from './events.repo';
 
@@ -17,18 +16,17 @@ type ParticipantEvent = components['schemas']['ParticipantEvent'];
 const utcDate = (instant: string) => instant.slice(0, 10);
 
 export async function recordEvent(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  input: EventInput,
-  now = new Date(),
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; input: EventInput },
 ): Promise<ParticipantEvent> {
-  const trial = await getTrial(db, principal, trialId);
-  if (trial.status === 'setup')
-    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, input } = request;
+  const now = ctx.now();
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    if (trial.status === 'setup')
+      throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
     const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const participant = facts.view;
     if (participant.role !== 'service_user')
@@ -63,7 +61,7 @@ export async function recordEvent(
       recordedBy: principal.keyId,
     });
     const event = (await repo.findEvent(trx, trialId, participantId, eventId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'event.recorded',
       entityType: 'event',
@@ -77,15 +75,12 @@ export async function recordEvent(
 }
 
 export async function retractEvent(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  eventId: string,
-  reason: string,
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; eventId: string; reason: string },
 ): Promise<ParticipantEvent> {
-  await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, eventId, reason } = request;
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -98,7 +93,7 @@ export async function retractEvent(
         );
       await repo.insertRetraction(trx, trialId, eventId, reason);
       const after = (await repo.findEvent(trx, trialId, participantId, eventId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'event.retracted',
         entityType: 'event',

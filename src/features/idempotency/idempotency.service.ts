@@ -1,37 +1,37 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ConflictError, ValidationError } from '../../http/errors';
+import { withTransaction } from '../../db/database';
+import { ConflictError, ValidationError } from '../../core/errors';
 import * as repo from './idempotency.repo';
 
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
 
-/** What identifies "the same request": the operation, its path and its body. */
-export function requestFingerprint(operationId: string, path: string, body: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify([operationId, path, body ?? null]))
-    .digest('hex');
-}
-
 export interface IdempotentRequest {
   trialId: string;
   apiKeyId: string;
-  /** The Idempotency-Key header; undefined runs the work once without a record. */
-  key: string | undefined;
+  /** The Idempotency-Key header. */
+  key: string;
   fingerprint: string;
 }
 
 /**
- * IETF httpapi-idempotency-key semantics inside the caller's transaction: the first response to a
+ * IETF httpapi-idempotency-key semantics, as an operation-level wrapper around a use case: the first response to a
  * key is stored in the same transaction as the work, so it exists exactly when the work committed.
  * The same key and request replay it; the same key on another request is a 422; a key whose first
  * request is still in flight is a 409.
  */
 export async function runIdempotently<B>(
+  db: Knex,
+  request: IdempotentRequest,
+  work: (trx: Knex.Transaction) => Promise<{ status: number; body: B }>,
+): Promise<{ status: number; body: B; replayed: boolean }> {
+  return withTransaction(db, (trx) => runInTransaction(trx, request, work));
+}
+
+async function runInTransaction<B>(
   trx: Knex.Transaction,
   request: IdempotentRequest,
-  work: () => Promise<{ status: number; body: B }>,
+  work: (trx: Knex.Transaction) => Promise<{ status: number; body: B }>,
 ): Promise<{ status: number; body: B; replayed: boolean }> {
-  if (request.key === undefined) return { ...(await work()), replayed: false };
   const scope = { trialId: request.trialId, apiKeyId: request.apiKeyId, key: request.key };
   if (!(await repo.tryLockKey(trx, scope))) {
     throw new ConflictError(
@@ -48,7 +48,7 @@ export async function runIdempotently<B>(
     }
     return { status: stored.status, body: stored.body as B, replayed: true };
   }
-  const result = await work();
+  const result = await work(trx);
   await repo.storeResponse(
     trx,
     scope,

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import type { TimeOrderedCursor } from '../../http/pagination';
+import type { TimeOrderedCursor } from '../../core/pagination';
 import { fromMinorUnits } from '../trials/trials';
 
 type IncentiveEntry = components['schemas']['IncentiveEntry'];

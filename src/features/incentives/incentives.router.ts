@@ -1,53 +1,32 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
-import { blindForTrial } from '../randomization/seed.service';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './incentives.service';
 
-export function incentiveHandlers(db: Knex): HandlerMap {
+const CSV = 'text/csv; charset=utf-8';
+
+export function incentiveHandlers(): HandlerMap {
   return {
-    addIncentiveType: async ({ params, body, context }) => ({
+    addIncentiveType: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.addIncentiveType(db, principalOf(context), actorOf(context), params.trialId, body),
+      body: await service.addIncentiveType(ctx, { trialId: params.trialId, type: body }),
     }),
-    issueIncentive: async ({ params, body, headers, context }) => {
-      const { status, body: entry } = await service.issueIncentive(db, principalOf(context), actorOf(context), {
-        trialId: params.trialId,
-        participantId: params.participantId,
-        input: body,
-        idempotencyKey: headers['idempotency-key'],
-      });
-      return { status: status as 201, body: entry };
-    },
-    voidIncentive: async ({ params, body, context }) => ({
+    issueIncentive: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.voidIncentive(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        params.incentiveId,
-        body.reason,
-      ),
+      body: await service.issueIncentive(ctx, { ...params, input: body }),
     }),
-    listIncentives: async ({ params, query, accepts, context }) => {
-      if (accepts(['application/json', 'text/csv']) === 'text/csv') {
-        return {
-          status: 200,
-          body: await service.incentivesCsv(db, principalOf(context), params.trialId, query),
-          contentType: 'text/csv; charset=utf-8',
-        };
-      }
-      return { status: 200, body: await service.listIncentives(db, principalOf(context), params.trialId, query) };
+    voidIncentive: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await service.voidIncentive(ctx, { ...params, reason: body.reason }),
+    }),
+    listIncentives: async ({ params, query, accepts, ctx }) => {
+      const request = { ...query, trialId: params.trialId };
+      if (accepts(['application/json', 'text/csv']) === 'text/csv')
+        return { status: 200, body: await service.incentivesCsv(ctx, request), contentType: CSV };
+      return { status: 200, body: await service.listIncentives(ctx, request) };
     },
-    summarizeIncentives: async ({ params, accepts, context }) => {
-      const principal = principalOf(context);
-      const summary = await service.summarizeIncentives(db, principal, params.trialId);
-      if (accepts(['application/json', 'text/csv']) === 'text/csv') {
-        // JSON is masked by the operation layer; the CSV is written from the masked summary.
-        const shown = principal.blinded ? await blindForTrial(db, params.trialId, summary) : summary;
-        return { status: 200, body: service.summaryCsv(shown), contentType: 'text/csv; charset=utf-8' };
-      }
+    summarizeIncentives: async ({ params, accepts, ctx }) => {
+      const summary = await service.summarizeIncentives(ctx, params);
+      if (accepts(['application/json', 'text/csv']) === 'text/csv')
+        return { status: 200, body: service.summaryCsv(summary), contentType: CSV };
       return { status: 200, body: summary };
     },
   };

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isUniqueViolation, withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { csvLine } from '../../http/csv';
-import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { csvLine } from '../../core/csv';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
-import { requestFingerprint, runIdempotently } from '../idempotency/idempotency.service';
+import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
-import { lockTrial } from '../trials/trials.repo';
 import { toMinorUnits, validateTrialConfiguration } from '../trials/trials';
-import { getTrial } from '../trials/trials.service';
+import { bumpTrialVersion, loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
 import * as repo from './incentives.repo';
 
 type IncentiveEntry = components['schemas']['IncentiveEntry'];
@@ -21,84 +19,78 @@ type IncentiveType = components['schemas']['IncentiveType'];
 type IncentiveSummary = components['schemas']['IncentiveSummary'];
 
 export async function issueIncentive(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  request: { trialId: string; participantId: string; input: IncentiveIssueInput; idempotencyKey: string | undefined },
-  now = new Date(),
-): Promise<{ status: number; body: IncentiveEntry }> {
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; input: IncentiveIssueInput },
+): Promise<IncentiveEntry> {
+  const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
-  const trial = await getTrial(db, principal, trialId);
-  if (trial.status === 'setup')
-    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
-  const fingerprint = requestFingerprint('issueIncentive', `${trialId}/${participantId}`, input);
+  const now = ctx.now();
+  await loadTrial(ctx, trialId);
   try {
-    return await withTransaction(db, (trx) =>
-      runIdempotently(
-        trx,
-        { trialId, apiKeyId: principal.keyId, key: request.idempotencyKey, fingerprint },
-        async () => {
-          const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
-          const type = await repo.findIncentiveType(trx, trialId, input.incentive);
-          if (!type)
-            throw new ValidationError([{ pointer: '/incentive', detail: `trial has no incentive ${input.incentive}` }]);
-          if (!type.roles.includes(participant.role)) {
-            throw new ValidationError([
-              {
-                pointer: '/incentive',
-                detail: `${input.incentive} is for ${type.roles.join(' and ').replace(/_/g, ' ')}s, not ${participant.role.replace('_', ' ')}s`,
-              },
-            ]);
-          }
-          if (isFutureDate(input.issuedOn, now))
-            throw new ValidationError([{ pointer: '/issuedOn', detail: 'is in the future' }]);
-          if (!participant.consents.some((c) => c.decision === 'granted')) {
-            throw new ConflictError(
-              'participant-not-consented',
-              `Participant ${participantId} never consented; incentives are for consented participants.`,
-            );
-          }
-          if (input.issuedOn < participant.screenedOn)
-            throw new ConflictError(
-              'date-before-screening',
-              `issuedOn ${input.issuedOn} is before the participant was screened on ${participant.screenedOn}.`,
-            );
-          const live = await repo.countLiveIssues(trx, trialId, participantId, input.incentive);
-          if (live >= type.max_per_participant) {
-            throw new ConflictError(
-              'incentive-limit-reached',
-              `Participant ${participantId} already has ${live} ${input.incentive} (at most ${type.max_per_participant}).`,
-            );
-          }
-          const entryId = randomUUID();
-          await repo.insertEntry(trx, {
-            trialId,
-            entryId,
-            participantId,
-            incentive: input.incentive,
-            kind: 'issue',
-            amountMinor: Number(type.amount_minor),
-            currency: type.currency,
-            issuedOn: input.issuedOn,
-            reference: input.reference,
-            note: input.note ?? null,
-            voids: null,
-            reason: null,
-            recordedBy: principal.keyId,
-          });
-          const entry = (await repo.findEntry(trx, trialId, entryId))!;
-          await insertAuditEvent(trx, actor, {
-            trialId,
-            action: 'incentive.issued',
-            entityType: 'incentive',
-            entityId: entryId,
-            before: null,
-            after: entry,
-          });
-          return { status: 201, body: entry };
-        },
-      ),
-    );
+    return await withTransaction(db, async (trx) => {
+      // The trial's status is read under the lock: an activation committed meanwhile is seen, not missed.
+      const trial = await lockTrialShared(trx, trialId);
+      if (trial.status === 'setup')
+        throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+      const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
+      const type = await repo.findIncentiveType(trx, trialId, input.incentive);
+      if (!type)
+        throw new ValidationError([{ pointer: '/incentive', detail: `trial has no incentive ${input.incentive}` }]);
+      if (!type.roles.includes(participant.role)) {
+        throw new ValidationError([
+          {
+            pointer: '/incentive',
+            detail: `${input.incentive} is for ${type.roles.join(' and ').replace(/_/g, ' ')}s, not ${participant.role.replace('_', ' ')}s`,
+          },
+        ]);
+      }
+      if (isFutureDate(input.issuedOn, now))
+        throw new ValidationError([{ pointer: '/issuedOn', detail: 'is in the future' }]);
+      if (!participant.consents.some((c) => c.decision === 'granted')) {
+        throw new ConflictError(
+          'participant-not-consented',
+          `Participant ${participantId} never consented; incentives are for consented participants.`,
+        );
+      }
+      if (input.issuedOn < participant.screenedOn)
+        throw new ConflictError(
+          'date-before-screening',
+          `issuedOn ${input.issuedOn} is before the participant was screened on ${participant.screenedOn}.`,
+        );
+      const live = await repo.countLiveIssues(trx, trialId, participantId, input.incentive);
+      if (live >= type.max_per_participant) {
+        throw new ConflictError(
+          'incentive-limit-reached',
+          `Participant ${participantId} already has ${live} ${input.incentive} (at most ${type.max_per_participant}).`,
+        );
+      }
+      const entryId = randomUUID();
+      await repo.insertEntry(trx, {
+        trialId,
+        entryId,
+        participantId,
+        incentive: input.incentive,
+        kind: 'issue',
+        amountMinor: Number(type.amount_minor),
+        currency: type.currency,
+        issuedOn: input.issuedOn,
+        reference: input.reference,
+        note: input.note ?? null,
+        voids: null,
+        reason: null,
+        recordedBy: principal.keyId,
+      });
+      const entry = (await repo.findEntry(trx, trialId, entryId))!;
+      await recordAudit(trx, actor, {
+        trialId,
+        action: 'incentive.issued',
+        entityType: 'incentive',
+        entityId: entryId,
+        before: null,
+        after: entry,
+      });
+      return entry;
+    });
   } catch (error) {
     if (isUniqueViolation(error, 'incentive_ledger_reference'))
       throw new ConflictError(
@@ -110,15 +102,12 @@ export async function issueIncentive(
 }
 
 export async function voidIncentive(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  entryId: string,
-  reason: string,
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; incentiveId: string; reason: string },
 ): Promise<IncentiveEntry> {
-  await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, incentiveId: entryId, reason } = request;
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -146,7 +135,7 @@ export async function voidIncentive(
         recordedBy: principal.keyId,
       });
       const reversal = (await repo.findEntry(trx, trialId, voidId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'incentive.voided',
         entityType: 'incentive',
@@ -165,13 +154,12 @@ export async function voidIncentive(
 }
 
 export async function addIncentiveType(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  type: IncentiveType,
+  ctx: UseCaseContext,
+  request: { trialId: string; type: IncentiveType },
 ): Promise<IncentiveType> {
-  await getTrial(db, principal, trialId);
+  const { db, actor } = ctx;
+  const { trialId, type } = request;
+  await loadTrial(ctx, trialId);
   const errors = validateTrialConfiguration({
     title: 'x',
     registry: null,
@@ -185,7 +173,7 @@ export async function addIncentiveType(
   if (errors.length) throw new ValidationError(errors);
   try {
     return await withTransaction(db, async (trx) => {
-      const locked = (await lockTrial(trx, trialId))!;
+      const locked = await lockTrialExclusive(trx, trialId);
       if (locked.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
       await repo.insertIncentiveType(trx, trialId, {
         code: type.code,
@@ -196,10 +184,8 @@ export async function addIncentiveType(
         maxPerParticipant: type.maxPerParticipant,
         occasion: type.occasion ?? null,
       });
-      await trx('trials')
-        .where({ trial_id: trialId })
-        .update({ version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-      await insertAuditEvent(trx, actor, {
+      await bumpTrialVersion(trx, trialId);
+      await recordAudit(trx, actor, {
         trialId,
         action: 'incentive_type.added',
         entityType: 'incentive_type',
@@ -226,12 +212,12 @@ export interface LedgerFilter {
 }
 
 export async function listIncentives(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  filter: LedgerFilter,
+  ctx: UseCaseContext,
+  request: { trialId: string } & LedgerFilter,
 ): Promise<Page<IncentiveEntry>> {
-  await getTrial(db, principal, trialId);
+  const { db, principal } = ctx;
+  const { trialId, ...filter } = request;
+  await loadTrial(ctx, trialId);
   const limit = filter.limit ?? 50;
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, isTimeOrderedCursor);
   const rows = await repo.listEntries(db, { trialId, siteCodes: principal.siteCodes, ...filter, limit, after });
@@ -260,25 +246,31 @@ const LEDGER_COLUMNS = [
   'recordedAt',
 ] as const;
 
-export async function incentivesCsv(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  filter: LedgerFilter,
-): Promise<string> {
-  await getTrial(db, principal, trialId);
+export async function incentivesCsv(ctx: UseCaseContext, request: { trialId: string } & LedgerFilter): Promise<string> {
+  const { db, principal } = ctx;
+  const { trialId, ...filter } = request;
+  await loadTrial(ctx, trialId);
   const rows = await repo.listEntries(db, { trialId, siteCodes: principal.siteCodes, ...filter, limit: null });
   return csvLine(LEDGER_COLUMNS) + rows.map(({ entry }) => csvLine(LEDGER_COLUMNS.map((c) => entry[c]))).join('');
 }
 
-export async function summarizeIncentives(db: Knex, principal: Principal, trialId: string): Promise<IncentiveSummary> {
-  await getTrial(db, principal, trialId);
+export async function summarizeIncentives(ctx: UseCaseContext, input: { trialId: string }): Promise<IncentiveSummary> {
+  const { db, principal } = ctx;
+  const { trialId } = input;
+  await loadTrial(ctx, trialId);
   const rows = await repo.summarize(db, trialId, principal.siteCodes);
+  const labeller = await ctx.armLabeller(trialId);
+  const byArm = rows
+    .filter((r) => r.grouping === 'arm')
+    .map((r) => ({ ...r.totals, arm: r.key === null ? null : labeller.label(r.key) }));
+  // Masked rows are listed in label order: the order of arm codes would give the arms away.
+  if (labeller.blinded)
+    byArm.sort((a, b) => String(a.arm ?? '~').localeCompare(String(b.arm ?? '~'), 'en', { numeric: true }));
   return {
     trialId,
     byType: rows.filter((r) => r.grouping === 'type').map((r) => r.totals),
     bySite: rows.filter((r) => r.grouping === 'site').map((r) => ({ siteCode: r.key!, ...r.totals })),
-    byArm: rows.filter((r) => r.grouping === 'arm').map((r) => ({ arm: r.key, ...r.totals })),
+    byArm,
   };
 }
 

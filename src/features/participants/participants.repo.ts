@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
-import type { TimeOrderedCursor } from '../../http/pagination';
+import type { TimeOrderedCursor } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
 import { eventJsonSql, toEventView } from '../events/events.repo';
 import { EntryJson, entryJsonSql, toEntryView } from '../incentives/incentives.repo';

@@ -1,52 +1,28 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './participants.service';
 
-export function participantHandlers(db: Knex): HandlerMap {
+export function participantHandlers(): HandlerMap {
   return {
-    screenParticipant: async ({ params, body, context }) => {
-      const participant = await service.screenParticipant(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        body,
-      );
+    screenParticipant: async ({ params, body, ctx }) => {
+      const participant = await service.screenParticipant(ctx, { ...body, trialId: params.trialId });
       return {
         status: 201,
         body: participant,
         headers: { Location: `/v1/trials/${params.trialId}/participants/${participant.id}` },
       };
     },
-    listParticipants: async ({ params, query, context }) => ({
+    listParticipants: async ({ params, query, ctx }) => ({
       status: 200,
-      body: await service.listParticipants(db, principalOf(context), params.trialId, query),
+      body: await service.listParticipants(ctx, { ...query, trialId: params.trialId }),
     }),
-    getParticipant: async ({ params, context }) => ({
+    getParticipant: async ({ params, ctx }) => ({ status: 200, body: await service.getParticipant(ctx, params) }),
+    setBaseline: async ({ params, body, ctx }) => ({
       status: 200,
-      body: await service.getParticipant(db, principalOf(context), params.trialId, params.participantId),
+      body: await service.setBaseline(ctx, { ...params, update: body }),
     }),
-    setBaseline: async ({ params, body, context }) => ({
-      status: 200,
-      body: await service.setBaseline(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        body,
-      ),
-    }),
-    assignCaseWorker: async ({ params, body, context }) => ({
+    assignCaseWorker: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.assignCaseWorker(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        body,
-      ),
+      body: await service.assignCaseWorker(ctx, { ...params, input: body }),
     }),
   };
 }

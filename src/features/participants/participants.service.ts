@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Executor, isUniqueViolation, withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
+import type { Principal } from '../../core/principal';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationError } from '../../core/errors';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
+import { recordAudit } from '../audit/audit.service';
 import type { TrialView } from '../trials/trials';
-import { getTrial } from '../trials/trials.service';
+import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import {
   BaselineValues,
   evaluateEligibility,
@@ -54,6 +55,20 @@ export async function lockVisibleParticipant(
   return (await repo.findParticipant(trx, trialId, participantId))!;
 }
 
+/** The participant as this caller may see it: allocated arm and case-worker arm through the caller's labeller. */
+export function participantViewFor(labeller: ArmLabeller, view: ParticipantView): ParticipantView {
+  if (!labeller.blinded) return view;
+  return {
+    ...view,
+    allocation: view.allocation && { ...view.allocation, arm: labeller.label(view.allocation.arm) },
+    assignment: view.assignment && { ...view.assignment, arm: labeller.label(view.assignment.arm) },
+  };
+}
+
+async function shown(ctx: UseCaseContext, trialId: string, view: ParticipantView, executor?: Knex) {
+  return participantViewFor(await ctx.armLabeller(trialId, executor), view);
+}
+
 /** Enrollment happens in active trials only. */
 export function assertEnrolling(trial: TrialView): void {
   if (trial.status === 'setup')
@@ -67,31 +82,31 @@ export function assertEnrolling(trial: TrialView): void {
 }
 
 export async function screenParticipant(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  input: ParticipantInput,
-  now = new Date(),
+  ctx: UseCaseContext,
+  input: ParticipantInput & { trialId: string },
 ): Promise<ParticipantView> {
-  const trial = await getTrial(db, principal, trialId);
-  assertEnrolling(trial);
+  const { db, principal, actor } = ctx;
+  const { trialId } = input;
+  await loadTrial(ctx, trialId);
   if (!canSeeSite(principal, input.siteCode)) {
     throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
   }
-  const errors: FieldError[] = [];
-  if (!trial.sites.some((s) => s.code === input.siteCode))
-    errors.push({ pointer: '/siteCode', detail: `trial has no site ${input.siteCode}` });
-  if (isFutureDate(input.screenedOn, now)) errors.push({ pointer: '/screenedOn', detail: 'is in the future' });
-  const eligibility = evaluateEligibility(trial.eligibility, input.role, input.eligibility);
-  errors.push(...eligibility.errors);
-  const baseline = (input.baseline ?? {}) as BaselineValues;
-  errors.push(...validateBaseline(trial.baselineVariables, input.role, baseline));
-  if (errors.length) throw new ValidationError(errors);
-
   const participantId = randomUUID();
   try {
     return await withTransaction(db, async (trx) => {
+      // Status, sites, criteria and variables are read under the lock: a PATCH or closure cannot slip in between.
+      const trial = await lockTrialShared(trx, trialId);
+      assertEnrolling(trial);
+      const errors: FieldError[] = [];
+      if (!trial.sites.some((s) => s.code === input.siteCode))
+        errors.push({ pointer: '/siteCode', detail: `trial has no site ${input.siteCode}` });
+      if (isFutureDate(input.screenedOn, ctx.now()))
+        errors.push({ pointer: '/screenedOn', detail: 'is in the future' });
+      const eligibility = evaluateEligibility(trial.eligibility, input.role, input.eligibility);
+      errors.push(...eligibility.errors);
+      const baseline = (input.baseline ?? {}) as BaselineValues;
+      errors.push(...validateBaseline(trial.baselineVariables, input.role, baseline));
+      if (errors.length) throw new ValidationError(errors);
       await repo.insertParticipant(trx, {
         trialId,
         participantId,
@@ -106,7 +121,7 @@ export async function screenParticipant(
         baseline,
       });
       const { view } = (await repo.findParticipant(trx, trialId, participantId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'participant.screened',
         entityType: 'participant',
@@ -114,7 +129,7 @@ export async function screenParticipant(
         before: null,
         after: view,
       });
-      return view;
+      return shown(ctx, trialId, view, trx);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'participants_trial_id_label_key_key')) {
@@ -128,20 +143,18 @@ export async function screenParticipant(
 }
 
 export async function getParticipant(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  participantId: string,
+  ctx: UseCaseContext,
+  input: { trialId: string; participantId: string },
 ): Promise<ParticipantView> {
-  await getTrial(db, principal, trialId);
-  return (await requireVisibleParticipant(db, principal, trialId, participantId)).view;
+  const { trialId, participantId } = input;
+  await loadTrial(ctx, trialId);
+  return shown(ctx, trialId, (await requireVisibleParticipant(ctx.db, ctx.principal, trialId, participantId)).view);
 }
 
 export async function listParticipants(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  query: {
+  ctx: UseCaseContext,
+  input: {
+    trialId: string;
     siteCode?: string;
     role?: ParticipantListItem['role'];
     status?: ParticipantListItem['status'];
@@ -149,7 +162,9 @@ export async function listParticipants(
     cursor?: string;
   },
 ): Promise<Page<ParticipantListItem>> {
-  await getTrial(db, principal, trialId);
+  const { db, principal } = ctx;
+  const { trialId, ...query } = input;
+  await loadTrial(ctx, trialId);
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listParticipants(db, {
@@ -170,15 +185,14 @@ export async function listParticipants(
 }
 
 export async function setBaseline(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  update: BaselineUpdate,
+  ctx: UseCaseContext,
+  input: { trialId: string; participantId: string; update: BaselineUpdate },
 ): Promise<ParticipantView> {
-  const trial = await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, update } = input;
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const values = update.values as BaselineValues;
     const errors = validateBaseline(trial.baselineVariables, before.role, values, '/values');
@@ -195,7 +209,7 @@ export async function setBaseline(
     if (errors.length) throw new ValidationError(errors);
     await repo.updateBaseline(trx, trialId, participantId, values);
     const { view: after } = (await repo.findParticipant(trx, trialId, participantId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: correction ? 'participant.baseline_corrected' : 'participant.baseline_set',
       entityType: 'participant',
@@ -204,20 +218,19 @@ export async function setBaseline(
       after: { baseline: after.baseline },
       reason: update.reason ?? null,
     });
-    return after;
+    return shown(ctx, trialId, after, trx);
   });
 }
 
 export async function assignCaseWorker(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  input: AssignmentInput,
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; input: AssignmentInput },
 ): Promise<ParticipantView> {
-  const trial = await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, input } = request;
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     const errors: FieldError[] = [];
     if (before.role !== 'case_worker')
@@ -233,7 +246,7 @@ export async function assignCaseWorker(
       reason: input.reason,
     });
     const { view: after } = (await repo.findParticipant(trx, trialId, participantId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'case_worker.assigned',
       entityType: 'participant',
@@ -242,6 +255,6 @@ export async function assignCaseWorker(
       after: { assignment: after.assignment },
       reason: input.reason,
     });
-    return after;
+    return shown(ctx, trialId, after, trx);
   });
 }

@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { components } from '../../generated/openapi';
-import type { FieldError } from '../../http/errors';
-import { toFieldErrors } from '../../http/validation';
+import type { FieldError } from '../../core/errors';
+import { toFieldErrors } from '../../core/field-errors';
 
 type Criterion = components['schemas']['EligibilityCriterion'];
 type BaselineVariable = components['schemas']['BaselineVariable'];

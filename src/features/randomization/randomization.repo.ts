@@ -6,28 +6,6 @@ import type { BlockPosition } from './permuted-blocks';
 type AllocationView = components['schemas']['Allocation'];
 type AllocationRecord = components['schemas']['AllocationRecord'];
 
-export async function findSeed(
-  db: Executor,
-  trialId: string,
-): Promise<{ seed: Buffer; revealedAt: Date | null } | undefined> {
-  const row = await db('randomization_secrets')
-    .where({ trial_id: trialId })
-    .first<{ seed: Buffer; revealed_at: Date | null } | undefined>('seed', 'revealed_at');
-  return row && { seed: Buffer.from(row.seed), revealedAt: row.revealed_at };
-}
-
-export async function storeSeed(trx: Knex.Transaction, trialId: string, seed: Buffer): Promise<void> {
-  await trx('randomization_secrets').insert({ trial_id: trialId, seed }).onConflict('trial_id').merge(['seed']);
-}
-
-export async function markSeedRevealed(trx: Knex.Transaction, trialId: string): Promise<Date> {
-  const [row] = await trx('randomization_secrets')
-    .where({ trial_id: trialId })
-    .update({ revealed_at: trx.raw('coalesce(revealed_at, now())') })
-    .returning<{ revealed_at: Date }[]>('revealed_at');
-  return row!.revealed_at;
-}
-
 export interface StratumCursor {
   allocated: number;
   currentBlock: BlockPosition | null;
@@ -215,42 +193,4 @@ export async function marginalCounts(
     byLevel[row.arm_code] = Number(row.n);
   }
   return counts;
-}
-
-export async function replaceAllocationTable(
-  trx: Knex.Transaction,
-  trialId: string,
-  rows: { stratumKey: string; stratum: Record<string, string>; stratumPosition: number; arm: string }[],
-): Promise<void> {
-  await trx('allocation_table_rows').where({ trial_id: trialId }).delete();
-  for (let start = 0; start < rows.length; start += 1000) {
-    await trx('allocation_table_rows').insert(
-      rows.slice(start, start + 1000).map((row, i) => ({
-        trial_id: trialId,
-        row_index: start + i,
-        stratum_key: row.stratumKey,
-        stratum: JSON.stringify(row.stratum),
-        stratum_position: row.stratumPosition,
-        arm_code: row.arm,
-      })),
-    );
-  }
-}
-
-export async function findListRow(
-  trx: Knex.Transaction,
-  trialId: string,
-  stratumKey: string,
-  position: number,
-): Promise<{ arm_code: string } | undefined> {
-  return trx('allocation_table_rows')
-    .where({ trial_id: trialId, stratum_key: stratumKey, stratum_position: position })
-    .first('arm_code');
-}
-
-export async function countListRows(db: Executor, trialId: string, stratumKey?: string): Promise<number> {
-  const builder = db('allocation_table_rows').where({ trial_id: trialId });
-  if (stratumKey !== undefined) builder.where({ stratum_key: stratumKey });
-  const row = await builder.count<{ n: number }[]>('* as n').first();
-  return Number(row?.n ?? 0);
 }

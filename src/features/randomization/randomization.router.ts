@@ -1,52 +1,37 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
+import type { HandlerMap } from '../../http/operations';
 import * as service from './randomization.service';
 
-export function randomizationHandlers(db: Knex): HandlerMap {
+export function randomizationHandlers(): HandlerMap {
   return {
-    randomizeParticipant: async ({ params, headers, context }) => {
-      const { status, body } = await service.randomizeParticipant(db, principalOf(context), actorOf(context), {
-        trialId: params.trialId,
-        participantId: params.participantId,
-        idempotencyKey: headers['idempotency-key'],
-      });
-      return { status: status as 201, body };
-    },
-    flagRandomizationError: async ({ params, body, context }) => ({
-      status: 200,
-      body: await service.flagRandomizationError(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        params.participantId,
-        body.reason,
-      ),
+    randomizeParticipant: async ({ params, ctx }) => ({
+      status: 201,
+      body: await service.randomizeParticipant(ctx, params),
     }),
-    revealSeed: async ({ params, body, context }) => ({
+    flagRandomizationError: async ({ params, body, ctx }) => ({
       status: 200,
-      body: await service.revealSeed(db, principalOf(context), actorOf(context), params.trialId, body.reason),
+      body: await service.flagRandomizationError(ctx, { ...params, reason: body.reason }),
     }),
-    putAllocationTable: async ({ params, body, text, context }) => ({
+    revealSeed: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.revealSeed(ctx, { trialId: params.trialId, reason: body.reason }),
+    }),
+    putAllocationTable: async ({ params, body, text, ctx }) => ({
       status: 200,
       body: await service.putAllocationTable(
-        db,
-        principalOf(context),
-        actorOf(context),
-        params.trialId,
-        text !== undefined ? { csv: text } : { rows: body.rows },
+        ctx,
+        text !== undefined ? { trialId: params.trialId, csv: text } : { trialId: params.trialId, rows: body.rows },
       ),
     }),
-    listAllocations: async ({ params, query, accepts, context }) => {
+    listAllocations: async ({ params, query, accepts, ctx }) => {
       if (accepts(['application/json', 'text/csv']) === 'text/csv') {
         return {
           status: 200,
-          body: await service.allocationsCsv(db, principalOf(context), params.trialId),
+          body: await service.allocationsCsv(ctx, params),
           contentType: 'text/csv; charset=utf-8',
           headers: { 'Content-Disposition': `attachment; filename="allocations-${params.trialId}.csv"` },
         };
       }
-      return { status: 200, body: await service.listAllocations(db, principalOf(context), params.trialId, query) };
+      return { status: 200, body: await service.listAllocations(ctx, { ...query, trialId: params.trialId }) };
     },
   };
 }

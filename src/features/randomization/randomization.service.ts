@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
-import type { Actor, Principal } from '../../http/auth';
-import { csvLine, CsvParseError, parseCsv } from '../../http/csv';
-import { ConflictError, FieldError, ValidationError } from '../../http/errors';
-import { decodeCursor, Page, toPage } from '../../http/pagination';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { csvLine, CsvParseError, parseCsv } from '../../core/csv';
+import { ConflictError, FieldError, ValidationError } from '../../core/errors';
+import { decodeCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
-import { insertAuditEvent } from '../audit/audit.repo';
-import { requestFingerprint, runIdempotently } from '../idempotency/idempotency.service';
-import { lockVisibleParticipant } from '../participants/participants.service';
+import { recordAudit } from '../audit/audit.service';
+import { lockVisibleParticipant, participantViewFor } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
-import { lockTrial } from '../trials/trials.repo';
-import { getTrial } from '../trials/trials.service';
+import { findSeed, findListArm, markSeedRevealed, replaceAllocationTable } from '../seed-custody/seed-custody.service';
+import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
 import { allocationListProblems, AllocationListRow } from './allocation-list';
 import { allocationCommitment, commitmentPreimage } from './commitment';
 import { DEFAULT_IMBALANCE_MEASURE, DEFAULT_MINIMIZATION_P, minimizationAllocation } from './minimization';
@@ -49,168 +48,160 @@ function refuse(slug: string, detail: string): ConflictError {
   return new ConflictError(slug, detail);
 }
 
-export interface RandomizeRequest {
-  trialId: string;
-  participantId: string;
-  idempotencyKey: string | undefined;
-}
-
 export async function randomizeParticipant(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  request: RandomizeRequest,
-): Promise<{ status: number; body: Allocation }> {
-  const { trialId, participantId } = request;
-  const trial = await getTrial(db, principal, trialId);
-  const fingerprint = requestFingerprint('randomizeParticipant', `${trialId}/${participantId}`, null);
-  return withTransaction(db, async (trx) =>
-    runIdempotently(trx, { trialId, apiKeyId: principal.keyId, key: request.idempotencyKey, fingerprint }, async () => {
-      // FOR SHARE: closure (FOR UPDATE) waits for randomizations in flight, and they see it once it commits.
-      const status = (await trx('trials').where({ trial_id: trialId }).forShare().first('status'))
-        .status as TrialView['status'];
-      if (status !== 'active')
-        throw new ConflictError('trial-not-active', `Trial ${trialId} is ${status}; only active trials randomize.`, {
-          trialStatus: status,
-        });
+  ctx: UseCaseContext,
+  input: { trialId: string; participantId: string },
+): Promise<Allocation> {
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId } = input;
+  await loadTrial(ctx, trialId);
+  return withTransaction(db, async (trx) => {
+    // FOR SHARE: closure and set-up changes (FOR UPDATE) wait for randomizations in flight, and a randomization
+    // decides on the trial as read after the lock — the design that the published commitment covers.
+    const trial = await lockTrialShared(trx, trialId);
+    if (trial.status !== 'active')
+      throw new ConflictError(
+        'trial-not-active',
+        `Trial ${trialId} is ${trial.status}; only active trials randomize.`,
+        {
+          trialStatus: trial.status,
+        },
+      );
 
-      const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
-      const participant = facts.view;
-      if (participant.role !== 'service_user')
-        throw refuse(
-          'not-eligible',
-          `Participant ${participantId} is a case worker; case workers are assigned to arms, not randomized.`,
+    const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
+    const participant = facts.view;
+    if (participant.role !== 'service_user')
+      throw refuse(
+        'not-eligible',
+        `Participant ${participantId} is a case worker; case workers are assigned to arms, not randomized.`,
+      );
+    if (!participant.eligible)
+      throw refuse(
+        'not-eligible',
+        `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}).`,
+      );
+    if (participant.allocation)
+      throw refuse(
+        'already-randomized',
+        `Participant ${participantId} was already randomized at ${participant.allocation.randomizedAt}.`,
+      );
+    if (facts.consentWithdrawn)
+      throw refuse('consent-withdrawn', `Participant ${participantId} withdrew a required consent.`);
+    if (!facts.consentComplete) {
+      throw refuse(
+        'consent-missing',
+        `Participant ${participantId} lacks a granted, current consent to every required form${participant.reconsentRequired ? ' (a newer version must be signed)' : ''}.`,
+      );
+    }
+
+    const factors = stratifyByOf(trial.randomization);
+    const { levels, missing } = levelsOf(factors, participant);
+    if (missing.length)
+      throw refuse(
+        'stratum-unknown',
+        `Participant ${participantId} has no baseline value for ${missing.join(', ')}, which defines the stratum.`,
+      );
+    const key = stratumKey(factors, levels);
+    const secret = (await findSeed(trx, trialId))!;
+    const cursor = await repo.lockStratum(trx, trialId, key);
+    const sequenceNumber = cursor.allocated + 1;
+
+    let arm: string;
+    let block: { blockNumber: number; blockSize: number; blockStartSequence: number } | null = null;
+    let positionInBlock: number | null = null;
+    const randomization = trial.randomization;
+    switch (randomization.method) {
+      case 'permuted_block': {
+        const slot = permutedBlockSlot(
+          secret.seed,
+          { arms: trial.arms, blockSizes: randomization.blockSizes },
+          key,
+          cursor.currentBlock,
+          sequenceNumber,
         );
-      if (!participant.eligible)
-        throw refuse(
-          'not-eligible',
-          `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}).`,
-        );
-      if (participant.allocation)
-        throw refuse(
-          'already-randomized',
-          `Participant ${participantId} was already randomized at ${participant.allocation.randomizedAt}.`,
-        );
-      if (facts.consentWithdrawn)
-        throw refuse('consent-withdrawn', `Participant ${participantId} withdrew a required consent.`);
-      if (!facts.consentComplete) {
-        throw refuse(
-          'consent-missing',
-          `Participant ${participantId} lacks a granted, current consent to every required form${participant.reconsentRequired ? ' (a newer version must be signed)' : ''}.`,
-        );
+        arm = slot.arm;
+        block = {
+          blockNumber: slot.blockNumber,
+          blockSize: slot.blockSize,
+          blockStartSequence: slot.blockStartSequence,
+        };
+        positionInBlock = slot.positionInBlock;
+        break;
       }
-
-      const factors = stratifyByOf(trial.randomization);
-      const { levels, missing } = levelsOf(factors, participant);
-      if (missing.length)
-        throw refuse(
-          'stratum-unknown',
-          `Participant ${participantId} has no baseline value for ${missing.join(', ')}, which defines the stratum.`,
+      case 'simple':
+        arm = simpleAllocation(secret.seed, trial.arms, key, sequenceNumber);
+        break;
+      case 'minimization': {
+        const { levels: factorLevels, missing: missingFactors } = levelsOf(randomization.factors, participant);
+        if (missingFactors.length)
+          throw refuse(
+            'stratum-unknown',
+            `Participant ${participantId} has no baseline value for ${missingFactors.join(', ')}, a minimization factor.`,
+          );
+        const choice = minimizationAllocation(
+          secret.seed,
+          {
+            arms: trial.arms,
+            factors: randomization.factors,
+            counts: await repo.marginalCounts(trx, trialId, randomization.factors),
+            participantLevels: factorLevels,
+            imbalance: randomization.imbalance ?? DEFAULT_IMBALANCE_MEASURE,
+            p: randomization.p ?? DEFAULT_MINIMIZATION_P,
+          },
+          sequenceNumber,
         );
-      const key = stratumKey(factors, levels);
-      const secret = (await repo.findSeed(trx, trialId))!;
-      const cursor = await repo.lockStratum(trx, trialId, key);
-      const sequenceNumber = cursor.allocated + 1;
-
-      let arm: string;
-      let block: { blockNumber: number; blockSize: number; blockStartSequence: number } | null = null;
-      let positionInBlock: number | null = null;
-      const randomization = trial.randomization;
-      switch (randomization.method) {
-        case 'permuted_block': {
-          const slot = permutedBlockSlot(
-            secret.seed,
-            { arms: trial.arms, blockSizes: randomization.blockSizes },
-            key,
-            cursor.currentBlock,
-            sequenceNumber,
-          );
-          arm = slot.arm;
-          block = {
-            blockNumber: slot.blockNumber,
-            blockSize: slot.blockSize,
-            blockStartSequence: slot.blockStartSequence,
-          };
-          positionInBlock = slot.positionInBlock;
-          break;
-        }
-        case 'simple':
-          arm = simpleAllocation(secret.seed, trial.arms, key, sequenceNumber);
-          break;
-        case 'minimization': {
-          const { levels: factorLevels, missing: missingFactors } = levelsOf(randomization.factors, participant);
-          if (missingFactors.length)
-            throw refuse(
-              'stratum-unknown',
-              `Participant ${participantId} has no baseline value for ${missingFactors.join(', ')}, a minimization factor.`,
-            );
-          const choice = minimizationAllocation(
-            secret.seed,
-            {
-              arms: trial.arms,
-              factors: randomization.factors,
-              counts: await repo.marginalCounts(trx, trialId, randomization.factors),
-              participantLevels: factorLevels,
-              imbalance: randomization.imbalance ?? DEFAULT_IMBALANCE_MEASURE,
-              p: randomization.p ?? DEFAULT_MINIMIZATION_P,
-            },
-            sequenceNumber,
-          );
-          arm = choice.arm;
-          break;
-        }
-        case 'list': {
-          const row = await repo.findListRow(trx, trialId, key, sequenceNumber);
-          if (!row) {
-            throw new ConflictError(
-              'list-exhausted',
-              `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${cursor.allocated} used).`,
-              { stratum: levels },
-            );
-          }
-          arm = row.arm_code;
-          break;
-        }
+        arm = choice.arm;
+        break;
       }
+      case 'list': {
+        const listArm = await findListArm(trx, trialId, key, sequenceNumber);
+        if (listArm === undefined) {
+          throw new ConflictError(
+            'list-exhausted',
+            `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${cursor.allocated} used).`,
+            { stratum: levels },
+          );
+        }
+        arm = listArm;
+        break;
+      }
+    }
 
-      const allocationId = randomUUID();
-      await repo.insertAllocation(trx, {
-        trialId,
-        allocationId,
-        participantId,
-        stratumKey: key,
-        stratum: levels,
-        sequenceNumber,
-        blockNumber: block?.blockNumber ?? null,
-        blockSize: block?.blockSize ?? null,
-        positionInBlock,
-        arm,
-        randomizedBy: principal.keyId,
-      });
-      await repo.advanceStratum(trx, trialId, key, sequenceNumber, block);
-      const allocation = (await repo.findAllocation(trx, trialId, participantId))!;
-      await insertAuditEvent(trx, actor, {
-        trialId,
-        action: 'participant.randomized',
-        entityType: 'participant',
-        entityId: participantId,
-        before: { status: participant.status },
-        after: { allocation },
-      });
-      return { status: 201, body: allocation };
-    }),
-  );
+    const allocationId = randomUUID();
+    await repo.insertAllocation(trx, {
+      trialId,
+      allocationId,
+      participantId,
+      stratumKey: key,
+      stratum: levels,
+      sequenceNumber,
+      blockNumber: block?.blockNumber ?? null,
+      blockSize: block?.blockSize ?? null,
+      positionInBlock,
+      arm,
+      randomizedBy: principal.keyId,
+    });
+    await repo.advanceStratum(trx, trialId, key, sequenceNumber, block);
+    const allocation = (await repo.findAllocation(trx, trialId, participantId))!;
+    await recordAudit(trx, actor, {
+      trialId,
+      action: 'participant.randomized',
+      entityType: 'participant',
+      entityId: participantId,
+      before: { status: participant.status },
+      after: { allocation },
+    });
+    return allocationViewFor(await ctx.armLabeller(trialId, trx), allocation);
+  });
 }
 
 export async function flagRandomizationError(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  participantId: string,
-  reason: string,
+  ctx: UseCaseContext,
+  input: { trialId: string; participantId: string; reason: string },
 ): Promise<Allocation> {
-  await getTrial(db, principal, trialId);
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, reason } = input;
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     const { view } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     if (!view.allocation)
@@ -221,7 +212,7 @@ export async function flagRandomizationError(
         'already-flagged',
         `The randomization of participant ${participantId} is already flagged as an error.`,
       );
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'randomization.flagged_error',
       entityType: 'participant',
@@ -230,28 +221,25 @@ export async function flagRandomizationError(
       after: { allocation: flagged },
       reason,
     });
-    return flagged;
+    return allocationViewFor(await ctx.armLabeller(trialId, trx), flagged);
   });
 }
 
-export async function revealSeed(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  reason: string,
-): Promise<SeedReveal> {
-  const trial = await getTrial(db, principal, trialId);
+export async function revealSeed(ctx: UseCaseContext, input: { trialId: string; reason: string }): Promise<SeedReveal> {
+  const { db, actor } = ctx;
+  const { trialId, reason } = input;
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
-    const locked = (await lockTrial(trx, trialId))!;
+    const trial = await lockTrialExclusive(trx, trialId);
+    const locked = trial;
     if (locked.status !== 'closed')
       throw new ConflictError(
         'trial-not-closed',
         `Trial ${trialId} is ${locked.status}; the seed is revealed only after closure.`,
         { trialStatus: locked.status },
       );
-    const secret = (await repo.findSeed(trx, trialId))!;
-    const revealedAt = await repo.markSeedRevealed(trx, trialId);
+    const secret = (await findSeed(trx, trialId))!;
+    const revealedAt = await markSeedRevealed(trx, trialId);
     const seed = secret.seed.toString('hex');
     const config = { arms: trial.arms, randomization: trial.randomization };
     const reveal: SeedReveal = {
@@ -261,7 +249,7 @@ export async function revealSeed(
       commitmentPreimage: commitmentPreimage(seed, config),
       revealedAt: revealedAt.toISOString(),
     };
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'trial.seed_revealed',
       entityType: 'trial',
@@ -272,6 +260,11 @@ export async function revealSeed(
     });
     return reveal;
   });
+}
+
+/** The allocation as this caller may see it. */
+function allocationViewFor(labeller: ArmLabeller, allocation: Allocation): Allocation {
+  return labeller.blinded ? { ...allocation, arm: labeller.label(allocation.arm) } : allocation;
 }
 
 function tableRowsFromCsv(text: string, stratifyBy: string[]): AllocationListRow[] {
@@ -295,49 +288,51 @@ function tableRowsFromCsv(text: string, stratifyBy: string[]): AllocationListRow
 }
 
 export async function putAllocationTable(
-  db: Knex,
-  principal: Principal,
-  actor: Actor,
-  trialId: string,
-  input: { rows?: AllocationListRow[]; csv?: string },
+  ctx: UseCaseContext,
+  request: { trialId: string; rows?: AllocationListRow[]; csv?: string },
 ): Promise<AllocationTableSummary> {
-  const trial = await getTrial(db, principal, trialId);
-  if (trial.randomization.method !== 'list')
-    throw new ConflictError(
-      'not-a-list-trial',
-      `Trial ${trialId} randomizes by ${trial.randomization.method}; allocation tables are for the list method.`,
-    );
-  const stratifyBy = stratifyByOf(trial.randomization);
-  const rows = input.csv !== undefined ? tableRowsFromCsv(input.csv, stratifyBy) : input.rows!;
-  const levelsByFactor: Record<string, string[]> = { site: trial.sites.map((s) => s.code) };
-  for (const variable of trial.baselineVariables)
-    if (variable.type === 'category') levelsByFactor[variable.name] = variable.levels ?? [];
-  const problems = allocationListProblems(rows, {
-    armCodes: trial.arms.map((a) => a.code),
-    stratifyBy,
-    levelsByFactor,
-  });
-  if (problems.length)
-    throw new ValidationError(
-      problems.slice(0, 100).map((p) => ({ pointer: `/rows${p.pointer}`, detail: p.message })) as FieldError[],
-    );
-
-  const positions = new Map<string, number>();
-  const stored = rows.map((row) => {
-    const key = stratumKey(stratifyBy, row.stratum);
-    const position = (positions.get(key) ?? 0) + 1;
-    positions.set(key, position);
-    return { stratumKey: key, stratum: { ...row.stratum }, stratumPosition: position, arm: row.arm };
-  });
+  const { db, actor } = ctx;
+  const { trialId } = request;
+  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
-    const locked = (await lockTrial(trx, trialId))!;
-    if (locked.status !== 'setup')
+    // The rows are checked against the trial as read under the lock: a PATCH of arms or strata committed while
+    // this request waited is what they must fit, not the trial as it was when the request arrived.
+    const trial = await lockTrialExclusive(trx, trialId);
+    if (trial.randomization.method !== 'list')
+      throw new ConflictError(
+        'not-a-list-trial',
+        `Trial ${trialId} randomizes by ${trial.randomization.method}; allocation tables are for the list method.`,
+      );
+    if (trial.status !== 'setup')
       throw new ConflictError(
         'trial-not-in-setup',
-        `Trial ${trialId} is ${locked.status}; the allocation table is locked.`,
-        { trialStatus: locked.status },
+        `Trial ${trialId} is ${trial.status}; the allocation table is locked.`,
+        {
+          trialStatus: trial.status,
+        },
       );
-    await repo.replaceAllocationTable(trx, trialId, stored);
+    const stratifyBy = stratifyByOf(trial.randomization);
+    const rows = request.csv !== undefined ? tableRowsFromCsv(request.csv, stratifyBy) : request.rows!;
+    const levelsByFactor: Record<string, string[]> = { site: trial.sites.map((s) => s.code) };
+    for (const variable of trial.baselineVariables)
+      if (variable.type === 'category') levelsByFactor[variable.name] = variable.levels ?? [];
+    const problems = allocationListProblems(rows, {
+      armCodes: trial.arms.map((a) => a.code),
+      stratifyBy,
+      levelsByFactor,
+    });
+    if (problems.length)
+      throw new ValidationError(
+        problems.slice(0, 100).map((p) => ({ pointer: `/rows${p.pointer}`, detail: p.message })) as FieldError[],
+      );
+    const positions = new Map<string, number>();
+    const stored = rows.map((row) => {
+      const key = stratumKey(stratifyBy, row.stratum);
+      const position = (positions.get(key) ?? 0) + 1;
+      positions.set(key, position);
+      return { stratumKey: key, stratum: { ...row.stratum }, stratumPosition: position, arm: row.arm };
+    });
+    await replaceAllocationTable(trx, trialId, stored);
     const summary: AllocationTableSummary = {
       rows: stored.length,
       strata: [...positions.entries()].map(([key, count]) => ({
@@ -346,7 +341,7 @@ export async function putAllocationTable(
       })),
     };
     // The audit keeps the counts, not the table: the rows stay concealed until the seed-free list is used.
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'allocation_table.uploaded',
       entityType: 'trial',
@@ -365,26 +360,30 @@ const isAllocationCursor = (value: unknown): value is { stratumKey: string; sequ
   Number.isSafeInteger((value as Record<string, unknown>).sequenceNumber);
 
 export async function listAllocations(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  query: { limit?: number; cursor?: string },
+  ctx: UseCaseContext,
+  input: { trialId: string; limit?: number; cursor?: string },
 ): Promise<Page<AllocationRecord>> {
-  await getTrial(db, principal, trialId);
+  const { db } = ctx;
+  const { trialId, ...query } = input;
+  await loadTrial(ctx, trialId);
+  const labeller = await ctx.armLabeller(trialId);
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isAllocationCursor);
   const rows = await repo.listAllocationRecords(db, trialId, { limit, after });
   return toPage(
     rows,
     limit,
-    (row) => row.record,
+    (row) => ({ ...row.record, arm: labeller.label(row.record.arm) }),
     (row) => ({ stratumKey: row.record.stratumKey, sequenceNumber: row.record.sequenceNumber }),
   );
 }
 
 /** The export `scripts/verify-allocations.py` reads; minimization adds one column per factor with the participant's level. */
-export async function allocationsCsv(db: Knex, principal: Principal, trialId: string): Promise<string> {
-  const trial = await getTrial(db, principal, trialId);
+export async function allocationsCsv(ctx: UseCaseContext, input: { trialId: string }): Promise<string> {
+  const { db } = ctx;
+  const { trialId } = input;
+  const trial = await loadTrial(ctx, trialId);
+  const labeller = await ctx.armLabeller(trialId);
   const factors = trial.randomization.method === 'minimization' ? trial.randomization.factors : [];
   const rows = await repo.listAllocationRecords(db, trialId, null);
   const header = csvLine([
@@ -409,7 +408,7 @@ export async function allocationsCsv(db: Knex, principal: Principal, trialId: st
           r.blockNumber,
           r.blockSize,
           r.positionInBlock,
-          r.arm,
+          labeller.label(r.arm),
           r.participantId,
           r.randomizedAt,
           r.errorFlag,

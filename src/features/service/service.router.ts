@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database';
-import { ServiceUnavailableError } from '../../http/errors';
+import { ServiceUnavailableError } from '../../core/errors';
 import type { LoadedSpec } from '../../http/openapi';
 import type { HandlerMap } from '../../http/operations';
 import { renderReferencePage } from '../../http/reference-page';

@@ -1,4 +1,4 @@
-import { csvLine } from '../../http/csv';
+import { csvLine } from '../../core/csv';
 import type { BaselineTable } from './baseline';
 
 type Variable = BaselineTable['variables'][number];

@@ -1,5 +1,5 @@
 import type { components } from '../../generated/openapi';
-import { csvLine } from '../../http/csv';
+import { csvLine } from '../../core/csv';
 
 type BaselineVariable = components['schemas']['BaselineVariable'];
 

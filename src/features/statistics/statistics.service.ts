@@ -2,13 +2,12 @@ import type { components } from '../../generated/openapi';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { withoutJit } from '../../db/database';
-import type { Principal } from '../../http/auth';
-import { ValidationError } from '../../http/errors';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { ValidationError } from '../../core/errors';
 import { appliesTo } from '../participants/participants';
-import { getTrial } from '../trials/trials.service';
+import { loadTrial } from '../trials/trials.service';
 import { BaselineTable, buildBaselineTable, TestChoice } from './baseline';
 import { armSizes, levelCounts, numericAggregates } from './baseline.query';
-import { armMaskFor } from '../randomization/seed.service';
 import { dictionaryCsv, exportColumns, exportHeader, exportLine, ExportRow } from './participant-export';
 import { streamExportRows } from './participant-export.query';
 import {
@@ -113,12 +112,12 @@ export interface BaselineQuery {
 }
 
 export async function getBaselineTable(
-  db: Knex,
-  principal: Principal,
-  trialId: string,
-  query: BaselineQuery,
+  ctx: UseCaseContext,
+  input: { trialId: string } & BaselineQuery,
 ): Promise<{ table: BaselineTable; title: string }> {
-  const trial = await getTrial(db, principal, trialId);
+  const { db } = ctx;
+  const { trialId, ...query } = input;
+  const trial = await loadTrial(ctx, trialId);
   const role = query.role ?? 'service_user';
   const cohort = { trialId, role, asOf: query.asOf ?? null };
   const variables = trial.baselineVariables.filter((v) => appliesTo(v, role));
@@ -141,28 +140,42 @@ export async function getBaselineTable(
     numeric,
     categories,
   });
-  return { table, title: trial.title };
+  return { table: baselineTableFor(await ctx.armLabeller(trialId), table), title: trial.title };
 }
 
-/** The participant export as a stream of CSV lines; arms are masked here for blinded keys, since CSV is not JSON. */
-export async function exportParticipants(db: Knex, principal: Principal, trialId: string): Promise<Readable> {
-  const trial = await getTrial(db, principal, trialId);
+/** The table as this caller may see it: arm rows and per-arm summaries labelled and in label order. */
+function baselineTableFor(labeller: ArmLabeller, table: BaselineTable): BaselineTable {
+  if (!labeller.blinded) return table;
+  return {
+    ...table,
+    arms: table.arms
+      .map((row) => ({ ...row, arm: labeller.label(row.arm) }))
+      .sort((a, b) => a.arm.localeCompare(b.arm, 'en', { numeric: true })),
+    variables: table.variables.map((variable) => ({ ...variable, byArm: labeller.byArm(variable.byArm) })),
+  };
+}
+
+/** The participant export as a stream of CSV lines, arms through the caller's labeller. */
+export async function exportParticipants(ctx: UseCaseContext, input: { trialId: string }): Promise<Readable> {
+  const { db, principal } = ctx;
+  const { trialId } = input;
+  const trial = await loadTrial(ctx, trialId);
   const columns = exportColumns(trial.baselineVariables);
-  const mask = principal.blinded ? await armMaskFor(db, trial) : null;
+  const labeller = await ctx.armLabeller(trialId);
   const rows = streamExportRows(db, trialId, principal.siteCodes);
   async function* lines() {
     yield exportHeader(columns);
     for await (const raw of rows) {
       const row = raw as ExportRow & { excluded_on: string | null };
       row.flags = { ...(row.flags ?? {}), excluded_from_analysis: row.excluded_on };
-      if (mask && row.arm) row.arm = mask.get(row.arm) ?? row.arm;
+      if (row.arm) row.arm = labeller.label(row.arm);
       yield exportLine(columns, row);
     }
   }
   return Readable.from(lines());
 }
 
-export async function exportDictionary(db: Knex, principal: Principal, trialId: string): Promise<string> {
-  const trial = await getTrial(db, principal, trialId);
+export async function exportDictionary(ctx: UseCaseContext, input: { trialId: string }): Promise<string> {
+  const trial = await loadTrial(ctx, input.trialId);
   return dictionaryCsv(exportColumns(trial.baselineVariables));
 }

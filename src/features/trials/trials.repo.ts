@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
-import type { TimeOrderedCursor } from '../../http/pagination';
+import type { TimeOrderedCursor } from '../../core/pagination';
 import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits, withoutSeed } from './trials';
 
 interface TrialRow {
@@ -128,11 +128,12 @@ export async function listTrials(
 export async function lockTrial(
   trx: Knex.Transaction,
   trialId: string,
+  mode: 'update' | 'share' = 'update',
 ): Promise<{ status: TrialView['status']; version: number } | undefined> {
-  return trx('trials')
-    .where({ trial_id: trialId })
-    .forUpdate()
-    .first<{ status: TrialView['status']; version: number } | undefined>('status', 'version');
+  const query = trx('trials').where({ trial_id: trialId });
+  return (mode === 'share' ? query.forShare() : query.forUpdate()).first<
+    { status: TrialView['status']; version: number } | undefined
+  >('status', 'version');
 }
 
 async function writeChildren(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
@@ -206,13 +207,6 @@ export async function replaceConfiguration(
   for (const table of ['trial_arms', 'consent_forms', 'incentive_types'])
     await trx(table).where({ trial_id: trialId }).delete();
   await writeChildren(trx, trialId, config);
-}
-
-/** Removes the uploaded allocation table of a list trial; returns how many rows it had. */
-export async function deleteAllocationTable(trx: Knex.Transaction, trialId: string): Promise<number> {
-  // Counted from RETURNING: knex-pglite answers a plain DELETE with the driver's result object, not a count.
-  const deleted = await trx('allocation_table_rows').where({ trial_id: trialId }).delete(['row_index']);
-  return deleted.length;
 }
 
 export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {

@@ -1,46 +1,38 @@
-import type { Knex } from 'knex';
-import { actorOf, HandlerMap, principalOf } from '../../http/operations';
-import { blindForTrial } from '../randomization/seed.service';
+import type { HandlerMap } from '../../http/operations';
 import { etagOf } from './trials';
 import * as service from './trials.service';
 
-export function trialHandlers(db: Knex): HandlerMap {
+export function trialHandlers(): HandlerMap {
   return {
-    createTrial: async ({ body, context }) => {
-      const trial = await service.createTrial(db, actorOf(context), body);
+    createTrial: async ({ body, ctx }) => {
+      const trial = await service.createTrial(ctx, body);
       return { status: 201, body: trial, headers: { ETag: etagOf(trial.version), Location: `/v1/trials/${trial.id}` } };
     },
-    listTrials: async ({ query, context }) => {
-      const principal = principalOf(context);
-      const page = await service.listTrials(db, principal, query);
-      // Trial operations under /v1/trials/{trialId} are masked by the operation layer; this list spans trials.
-      if (principal.blinded)
-        page.items = await Promise.all(page.items.map((trial) => blindForTrial(db, trial.id, trial)));
-      return { status: 200, body: page };
-    },
-    getTrial: async ({ params, context }) => {
-      const trial = await service.getTrial(db, principalOf(context), params.trialId);
+    listTrials: async ({ query, ctx }) => ({ status: 200, body: await service.listTrials(ctx, query) }),
+    getTrial: async ({ params, ctx }) => {
+      const trial = await service.getTrial(ctx, params);
       return { status: 200, body: trial, headers: { ETag: etagOf(trial.version) } };
     },
-    updateTrial: async ({ params, body, headers, context }) => {
-      const trial = await service.updateTrial(db, actorOf(context), params.trialId, body, headers['if-match']);
+    updateTrial: async ({ params, body, headers, ctx }) => {
+      const trial = await service.updateTrial(ctx, {
+        trialId: params.trialId,
+        patch: body,
+        ifMatch: headers['if-match'],
+      });
       return { status: 200, body: trial, headers: { ETag: etagOf(trial.version) } };
     },
-    activateTrial: async ({ params, context }) => {
-      const trial = await service.activateTrial(db, actorOf(context), params.trialId);
+    activateTrial: async ({ params, ctx }) => {
+      const trial = await service.activateTrial(ctx, params);
       return { status: 200, body: trial, headers: { ETag: etagOf(trial.version) } };
     },
-    closeTrial: async ({ params, body, context }) => ({
+    closeTrial: async ({ params, body, ctx }) => ({
       status: 200,
-      body: await service.closeTrial(db, actorOf(context), params.trialId, body.reason),
+      body: await service.closeTrial(ctx, { trialId: params.trialId, reason: body.reason }),
     }),
-    createSite: async ({ params, body, context }) => ({
+    createSite: async ({ params, body, ctx }) => ({
       status: 201,
-      body: await service.createSite(db, actorOf(context), params.trialId, body),
+      body: await service.createSite(ctx, { trialId: params.trialId, site: body }),
     }),
-    listSites: async ({ params, context }) => ({
-      status: 200,
-      body: { items: await service.listSites(db, principalOf(context), params.trialId) },
-    }),
+    listSites: async ({ params, ctx }) => ({ status: 200, body: { items: await service.listSites(ctx, params) } }),
   };
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Executor, isUniqueViolation, withTransaction } from '../../db/database';
-import { canSeeTrial, Principal, trialNotFound } from '../../http/auth';
-import { ConflictError, PreconditionError, ValidationError } from '../../http/errors';
-import type { Actor } from '../../http/auth';
-import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../http/pagination';
-import { insertAuditEvent } from '../audit/audit.repo';
-import { sealRandomization, storeConfiguredSeed } from '../randomization/seed.service';
+import { canSeeTrial, Principal, trialNotFound } from '../../core/principal';
+import { ConflictError, PreconditionError, ValidationError } from '../../core/errors';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
+import { recordAudit } from '../audit/audit.service';
+import { discardAllocationTable, sealRandomization, storeConfiguredSeed } from '../seed-custody/seed-custody.service';
 import * as repo from './trials.repo';
 import {
   applyPatch,
@@ -27,7 +27,17 @@ function assertCoherent(config: TrialConfiguration): void {
   if (errors.length) throw new ValidationError(errors);
 }
 
-export async function createTrial(db: Knex, actor: Actor, input: TrialInput): Promise<TrialView> {
+/** The trial as this caller may see it: arms through the caller's labeller. */
+function viewFor(labeller: ArmLabeller, trial: TrialView): TrialView {
+  return labeller.blinded ? { ...trial, arms: labeller.arms(trial.arms) } : trial;
+}
+
+async function shown(ctx: UseCaseContext, trial: TrialView, executor: Knex = ctx.db): Promise<TrialView> {
+  return viewFor(await ctx.armLabeller(trial.id, executor), trial);
+}
+
+export async function createTrial(ctx: UseCaseContext, input: TrialInput): Promise<TrialView> {
+  const { db, actor } = ctx;
   const config = configurationOf(input);
   assertCoherent(config);
   const trialId = randomUUID();
@@ -37,7 +47,7 @@ export async function createTrial(db: Knex, actor: Actor, input: TrialInput): Pr
       const seed = seedOf(config.randomization);
       if (seed) await storeConfiguredSeed(trx, trialId, seed);
       const created = (await repo.findTrial(trx, trialId))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'trial.created',
         entityType: 'trial',
@@ -45,7 +55,7 @@ export async function createTrial(db: Knex, actor: Actor, input: TrialInput): Pr
         before: null,
         after: created,
       });
-      return created;
+      return shown(ctx, created, trx);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'trials_code_key'))
@@ -54,27 +64,61 @@ export async function createTrial(db: Knex, actor: Actor, input: TrialInput): Pr
   }
 }
 
-/** Reads a trial the principal may see; 404 alike for trials that do not exist and trials out of scope. */
-export async function getTrial(db: Executor, principal: Principal, trialId: string): Promise<TrialView> {
-  const trial = canSeeTrial(principal, trialId) ? await repo.findTrial(db, trialId) : undefined;
+/**
+ * For other features' decisions: the trial as it is (real arms), if the caller may see it; 404 alike for trials
+ * that do not exist and trials out of scope. Never returned to a caller as it is: views go through a labeller.
+ */
+export async function loadTrial(ctx: { db: Executor; principal: Principal }, trialId: string): Promise<TrialView> {
+  const trial = canSeeTrial(ctx.principal, trialId) ? await repo.findTrial(ctx.db, trialId) : undefined;
   if (!trial) throw trialNotFound(trialId);
   return trial;
 }
 
+/**
+ * For other features' transactions: locks the trial row (FOR SHARE: changes to the trial — PATCH, activation,
+ * closure — wait for this transaction, and it sees them once they committed) and returns the trial as read
+ * after the lock, so decisions are made on facts that cannot change before commit.
+ */
+export async function lockTrialShared(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  if (!(await repo.lockTrial(trx, trialId, 'share'))) throw trialNotFound(trialId);
+  return (await repo.findTrial(trx, trialId))!;
+}
+
+/** For other features' transactions: locks the trial row exclusively (set-up changes) and reads it after the lock. */
+export async function lockTrialExclusive(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  if (!(await repo.lockTrial(trx, trialId, 'update'))) throw trialNotFound(trialId);
+  return (await repo.findTrial(trx, trialId))!;
+}
+
+/** A change to the trial's set-up made by another feature (a consent form version) changes its ETag. */
+export async function bumpTrialVersion(trx: Knex.Transaction, trialId: string): Promise<void> {
+  await repo.bumpVersion(trx, trialId);
+}
+
+/** The trial's arms, for the arm labeller; undefined when there is no such trial. */
+export async function findTrialArms(db: Executor, trialId: string): Promise<TrialView['arms'] | undefined> {
+  return (await repo.findTrial(db, trialId))?.arms;
+}
+
+export async function getTrial(ctx: UseCaseContext, input: { trialId: string }): Promise<TrialView> {
+  return shown(ctx, await loadTrial(ctx, input.trialId));
+}
+
 export async function listTrials(
-  db: Knex,
-  principal: Principal,
+  ctx: UseCaseContext,
   query: { limit?: number; cursor?: string; status?: TrialView['status'] },
 ): Promise<Page<TrialView>> {
+  const { db, principal } = ctx;
   const limit = query.limit ?? 50;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isTimeOrderedCursor);
   const rows = await repo.listTrials(db, { limit, after, status: query.status, trialIds: principal.trialIds });
-  return toPage(
+  const page = toPage(
     rows,
     limit,
     (row) => row.view,
     (row) => row.cursor,
   );
+  return { ...page, items: await Promise.all(page.items.map((trial) => shown(ctx, trial))) };
 }
 
 async function lockExisting(trx: Knex.Transaction, trialId: string) {
@@ -92,12 +136,11 @@ function notInSetup(trialId: string, status: string): ConflictError {
 }
 
 export async function updateTrial(
-  db: Knex,
-  actor: Actor,
-  trialId: string,
-  patch: TrialPatch,
-  ifMatch: string | undefined,
+  ctx: UseCaseContext,
+  input: { trialId: string; patch: TrialPatch; ifMatch: string | undefined },
 ): Promise<TrialView> {
+  const { db, actor } = ctx;
+  const { trialId, patch, ifMatch } = input;
   return withTransaction(db, async (trx) => {
     const locked = await lockExisting(trx, trialId);
     if (locked.status !== 'setup') throw notInSetup(trialId, locked.status);
@@ -114,11 +157,11 @@ export async function updateTrial(
     const current = configurationOf(before);
     const designChanged =
       JSON.stringify([current.arms, current.randomization]) !== JSON.stringify([next.arms, next.randomization]);
-    const discardedRows = designChanged ? await repo.deleteAllocationTable(trx, trialId) : 0;
+    const discardedRows = designChanged ? await discardAllocationTable(trx, trialId) : 0;
     const seed = patch.randomization ? seedOf(patch.randomization) : undefined;
     if (seed) await storeConfiguredSeed(trx, trialId, seed);
     const after = (await repo.findTrial(trx, trialId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'trial.updated',
       entityType: 'trial',
@@ -128,11 +171,13 @@ export async function updateTrial(
         ? { ...after, allocationTableDiscarded: { rows: discardedRows, because: 'arms or randomization changed' } }
         : after,
     });
-    return after;
+    return shown(ctx, after, trx);
   });
 }
 
-export async function activateTrial(db: Knex, actor: Actor, trialId: string): Promise<TrialView> {
+export async function activateTrial(ctx: UseCaseContext, input: { trialId: string }): Promise<TrialView> {
+  const { db, actor } = ctx;
+  const { trialId } = input;
   return withTransaction(db, async (trx) => {
     const locked = await lockExisting(trx, trialId);
     if (locked.status !== 'setup')
@@ -144,7 +189,7 @@ export async function activateTrial(db: Knex, actor: Actor, trialId: string): Pr
     const before = (await repo.findTrial(trx, trialId))!;
     await repo.markActive(trx, trialId, await sealRandomization(trx, before));
     const after = (await repo.findTrial(trx, trialId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'trial.activated',
       entityType: 'trial',
@@ -152,11 +197,13 @@ export async function activateTrial(db: Knex, actor: Actor, trialId: string): Pr
       before: { status: before.status },
       after: { status: after.status, activatedAt: after.activatedAt, allocationCommitment: after.allocationCommitment },
     });
-    return after;
+    return shown(ctx, after, trx);
   });
 }
 
-export async function closeTrial(db: Knex, actor: Actor, trialId: string, reason: string): Promise<TrialView> {
+export async function closeTrial(ctx: UseCaseContext, input: { trialId: string; reason: string }): Promise<TrialView> {
+  const { db, actor } = ctx;
+  const { trialId, reason } = input;
   return withTransaction(db, async (trx) => {
     const locked = await lockExisting(trx, trialId);
     if (!(await repo.markClosed(trx, trialId))) {
@@ -167,7 +214,7 @@ export async function closeTrial(db: Knex, actor: Actor, trialId: string, reason
       );
     }
     const after = (await repo.findTrial(trx, trialId))!;
-    await insertAuditEvent(trx, actor, {
+    await recordAudit(trx, actor, {
       trialId,
       action: 'trial.closed',
       entityType: 'trial',
@@ -176,16 +223,16 @@ export async function closeTrial(db: Knex, actor: Actor, trialId: string, reason
       after: { status: after.status, closedAt: after.closedAt },
       reason,
     });
-    return after;
+    return shown(ctx, after, trx);
   });
 }
 
 export async function createSite(
-  db: Knex,
-  actor: Actor,
-  trialId: string,
-  site: { code: string; name: string },
+  ctx: UseCaseContext,
+  input: { trialId: string; site: { code: string; name: string } },
 ): Promise<TrialView['sites'][number]> {
+  const { db, actor } = ctx;
+  const { trialId, site } = input;
   try {
     return await withTransaction(db, async (trx) => {
       const locked = await lockExisting(trx, trialId);
@@ -202,7 +249,7 @@ export async function createSite(
       await repo.insertSite(trx, trialId, site);
       await repo.bumpVersion(trx, trialId);
       const created = (await repo.findSite(trx, trialId, site.code))!;
-      await insertAuditEvent(trx, actor, {
+      await recordAudit(trx, actor, {
         trialId,
         action: 'site.created',
         entityType: 'site',
@@ -219,9 +266,9 @@ export async function createSite(
   }
 }
 
-export async function listSites(db: Knex, principal: Principal, trialId: string): Promise<TrialView['sites']> {
-  await getTrial(db, principal, trialId);
-  return repo.listSites(db, trialId);
+export async function listSites(ctx: UseCaseContext, input: { trialId: string }): Promise<TrialView['sites']> {
+  await loadTrial(ctx, input.trialId);
+  return repo.listSites(ctx.db, input.trialId);
 }
 
 /** For other features: ids among these that name no trial. */

@@ -1,5 +1,5 @@
 import type { components } from '../../generated/openapi';
-import type { FieldError } from '../../http/errors';
+import type { FieldError } from '../../core/errors';
 
 export type TrialView = components['schemas']['Trial'];
 export type TrialInput = components['schemas']['TrialInput'];

@@ -1,4 +1,4 @@
-import { armMask, maskArms } from './blinding';
+import { armMask, maskArms } from './mask-arms';
 
 const arms = [
   { code: 'SMCM', name: 'Strengths model case management', ratio: 1 },

@@ -1,4 +1,4 @@
-import type { MaskedArm } from './masked-arms';
+import type { MaskedArm } from '../randomization/masked-arms';
 
 /** Arm code or name -> the label a blinded key sees (`Group 1`, ...). */
 export type ArmMask = ReadonlyMap<string, string>;

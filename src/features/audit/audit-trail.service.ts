@@ -1,0 +1,89 @@
+/* Reading and verifying the audit trail (writing it is audit.service.ts, which every feature uses). */
+import { decodeCursor, Page, toPage } from '../../core/pagination';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { loadTrial } from '../trials/trials.service';
+import {
+  AuditChainVerification,
+  AuditEventView,
+  listAuditEvents,
+  toAuditEventView,
+  walkAuditChain,
+} from './audit.repo';
+
+export interface AuditFilter {
+  entityType?: string;
+  entityId?: string;
+  after?: string;
+  limit?: number;
+}
+
+const isAuditCursor = (value: unknown): value is { id: number } =>
+  typeof value === 'object' && value !== null && Number.isSafeInteger((value as { id?: unknown }).id);
+
+/** The trail of one trial, or (trialId null) of changes that belong to no trial. */
+export async function readAuditTrail(
+  ctx: UseCaseContext,
+  input: { trialId: string | null; filter: AuditFilter },
+): Promise<Page<AuditEventView>> {
+  const { db } = ctx;
+  const { trialId, filter } = input;
+  if (trialId !== null) await loadTrial(ctx, trialId);
+  const limit = filter.limit ?? 50;
+  const afterId = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after').id;
+  const rows = await listAuditEvents(db, {
+    trialId,
+    entityType: filter.entityType,
+    entityId: filter.entityId,
+    afterId,
+    limit,
+  });
+  const page = toPage(rows, limit, toAuditEventView, (row) => ({ id: row.id }));
+  if (trialId === null) return page;
+  // Before and after are free-form records of the change; arms in them are shown through the caller's labeller.
+  const labeller = await ctx.armLabeller(trialId);
+  return {
+    ...page,
+    items: page.items.map((event) => ({
+      ...event,
+      before: labeller.payload(event.before),
+      after: labeller.payload(event.after),
+    })),
+  };
+}
+
+const DESCRIPTIONS = {
+  'content-altered': "the stored hash does not match the row's content: the row was changed after it was written",
+  'previous-hash-mismatch':
+    'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
+  'sequence-gap': 'chain positions are missing before this row: rows were removed',
+  'missing-rows-at-end': 'the chain head records more rows than the trail holds: rows were removed from the end',
+} as const;
+
+/** Recomputes the hash chain of a trial's trail (or, trialId null, of the system trail). */
+export async function verifyAuditChain(
+  ctx: UseCaseContext,
+  input: { trialId: string | null },
+): Promise<AuditChainVerification> {
+  const { trialId } = input;
+  if (trialId !== null) await loadTrial(ctx, trialId);
+  const walk = await walkAuditChain(ctx.db, trialId);
+  const broken = walk.firstBroken;
+  return {
+    chain: trialId === null ? 'system' : 'trial',
+    trialId,
+    verifiedAt: ctx.now().toISOString(),
+    valid: broken === null,
+    rowsChecked: walk.rowsChecked,
+    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: walk.head.row_hash } : null,
+    firstBrokenLink: broken
+      ? {
+          sequence: broken.chain_seq,
+          eventId: broken.id === null ? null : String(broken.id),
+          problem: broken.problem,
+          detail: `Audit chain broken at position ${broken.chain_seq}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
+          expectedHash: broken.expected,
+          storedHash: broken.stored,
+        }
+      : null,
+  };
+}
