@@ -368,7 +368,8 @@ export async function runDrill(
     `first differing line ${schemaDifference}`,
   );
 
-  // 5. The service on the restored database (the source's admin key was restored with the data), CONSORT before and after ANALYZE.
+  // 5. The service on the restored database (the source's admin key was restored with the data), CONSORT before and
+  // after ANALYZE.
   const restoredService = await startServiceOnExistingDatabase(restored.url, sourceService.adminKey);
   cleanup.add(
     'stop the restored service',

@@ -29,7 +29,10 @@ import packageJson from '../package.json';
 export interface AppDeps {
   db: Database;
   logger?: Logger;
-  /** Rate limit and CORS; in-process uses (tests, demo, benchmarks) default to no rate limit. server.ts passes the configuration. */
+  /**
+   * Rate limit and CORS; in-process uses (tests, demo, benchmarks) default to no rate limit. server.ts passes the
+   * configuration.
+   */
   http?: HttpConfig;
   /** "Now" for the trial's rules (visit windows, future dates); tests inject a fixed clock. */
   now?: () => Date;

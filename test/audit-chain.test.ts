@@ -174,16 +174,14 @@ describe('tamper-evident audit trail', () => {
     expect(chainIndex).toBeGreaterThan(0);
     for (let i = names.length - 1; i >= chainIndex; i--) await t.db.knex.migrate.down({ migrationSource });
     expect(await t.db.knex.schema.hasColumn('audit_events', 'row_hash')).toBe(false);
-    await t.db
-      .knex('audit_events')
-      .insert({
-        trial_id: trial.id,
-        actor_role: 'admin',
-        action: 'legacy.row',
-        entity_type: 'trial',
-        entity_id: trial.id,
-        after: JSON.stringify({ n: 1 }),
-      });
+    await t.db.knex('audit_events').insert({
+      trial_id: trial.id,
+      actor_role: 'admin',
+      action: 'legacy.row',
+      entity_type: 'trial',
+      entity_id: trial.id,
+      after: JSON.stringify({ n: 1 }),
+    });
     await t.db.knex.migrate.latest({ migrationSource });
     const result = await verify(trial.id);
     expect(result).toMatchObject({ valid: true, firstBrokenLink: null });

@@ -71,7 +71,8 @@ describe('rate limiting per API key', () => {
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     // A key never seen before from the blocked address is refused unchecked, even a valid one...
     expect((await agent.get('/v1/trials').set(auth(adminKey))).status).toBe(429);
-    // ...but a key that authenticated recently keeps working (clients sharing a proxy are not locked out by a neighbour).
+    // ...but a key that authenticated recently keeps working (clients sharing a proxy are not locked out by a
+    // neighbour).
     const shared = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
     const proxy = supertest(shared);
     expect((await proxy.get('/v1/trials').set(auth(adminKey))).status).toBe(200);
@@ -168,7 +169,8 @@ describe('keys never reach the logs', () => {
   });
 });
 
-// PGlite has no statement timeout (it runs in this thread, without timer signals) and one connection, so these run on PostgreSQL.
+// PGlite has no statement timeout (it runs in this thread, without timer signals) and one connection, so these run on
+// PostgreSQL.
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
 onPostgres('database limits (PostgreSQL)', () => {

@@ -9,7 +9,10 @@ export interface TableFingerprint {
   /** Schema-qualified, as `format('%I.%I')` quotes it. */
   table: string;
   rows: number;
-  /** md5 over the md5s of the rows' text, in sorted order: the same for the same set of rows, whatever their physical order. */
+  /**
+   * md5 over the md5s of the rows' text, in sorted order: the same for the same set of rows, whatever their physical
+   * order.
+   */
   md5: string;
 }
 
@@ -124,7 +127,10 @@ export const TAMPER_STATEMENTS: readonly string[] = [
   `DELETE FROM incentive_ledger WHERE ctid = (SELECT ctid FROM incentive_ledger LIMIT 1)`,
 ];
 
-/** The chain link of one audit row: its previous hash, hex (null for the first row, undefined when there is no such row). */
+/**
+ * The chain link of one audit row: its previous hash, hex (null for the first row, undefined when there is no such
+ * row).
+ */
 export async function previousHashAt(
   client: Client,
   trialId: string | null,

@@ -1,7 +1,8 @@
 /**
  * Where the CPU went in a V8 profile, by package or source folder:
  *
- *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/bench/run.ts --only postgresql --levels 32 --read-sizes 0
+ *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/bench/run.ts --only postgresql --levels 32 --read-
+ * sizes 0
  *   npx tsx scripts/bench/cpu-profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 25]
  *
  * Self time of every sampled function is charged to a category: the npm package it lives in,

@@ -53,7 +53,10 @@ export interface RandomizationLevel {
   ceiling: LatencySummary;
   /** service.rate / ceiling.rate */
   ratio: number;
-  /** Diagnostic: a transaction with as many statements as a randomization sends (trivial ones), same pool and concurrency. */
+  /**
+   * Diagnostic: a transaction with as many statements as a randomization sends (trivial ones), same pool and
+   * concurrency.
+   */
   statementMatched: LatencySummary;
   statements: StatementProfile;
   /** Cores busy during the measured randomizations. */

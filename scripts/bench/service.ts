@@ -16,7 +16,10 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** The service as `src/server.ts` runs it (migrated database, bootstrap admin key), listening on an ephemeral port in this process. */
+/**
+ * The service as `src/server.ts` runs it (migrated database, bootstrap admin key), listening on an ephemeral port in
+ * this process.
+ */
 export async function startService(config: DatabaseConfig): Promise<RunningService> {
   const db = await createDb(config);
   let server: Server;

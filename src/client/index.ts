@@ -76,7 +76,10 @@ export function createTrialdeskClient(options: TrialdeskClientOptions) {
   const post = settling(api.POST);
 
   return {
-    /** The underlying openapi-fetch client: `{data, error, response}` without throwing, and the response headers (ETag, Location). */
+    /**
+     * The underlying openapi-fetch client: `{data, error, response}` without throwing, and the response headers (ETag,
+     * Location).
+     */
     api,
     /** Each resolves to the typed success body of the operation, or throws a `TrialdeskProblem` subclass. */
     get: settling(api.GET),

@@ -25,7 +25,10 @@ export interface TimeOrderedCursor {
   id: string;
 }
 
-/** What the service puts in cursors: PostgreSQL's timestamptz text in UTC ("2026-11-25 09:14:03.123456+00") or ISO 8601, and a UUID. */
+/**
+ * What the service puts in cursors: PostgreSQL's timestamptz text in UTC ("2026-11-25 09:14:03.123456+00") or ISO 8601,
+ * and a UUID.
+ */
 const ISSUED_INSTANT =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

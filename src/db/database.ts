@@ -110,7 +110,10 @@ export function embeddedDatabase(pglite: PGlite, acquireTimeoutMs?: number): Dat
   };
 }
 
-/** Where the driver's own messages go (e.g. "Connection Error: Connection ended unexpectedly" for an idle connection the server dropped). */
+/**
+ * Where the driver's own messages go (e.g. "Connection Error: Connection ended unexpectedly" for an idle connection the
+ * server dropped).
+ */
 export interface DriverLog {
   warn(message: unknown): void;
   error(message: unknown): void;

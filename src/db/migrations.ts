@@ -32,7 +32,7 @@ export const migrationSource: Knex.MigrationSource<string> = {
     return name;
   },
   async getMigration(name) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- knex loads migrations synchronously by path
     return require(path.join(findMigrationsDir(), name)) as Migration;
   },
 };

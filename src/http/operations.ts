@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { UseCaseContext, withExecutor } from '../core/use-case-context';
 import type { operations } from '../generated/openapi';
 import { authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bearerToken } from './auth';
-import { Actor, Principal } from '../core/principal';
+import type { Principal } from '../core/principal';
 import {
   BadRequestError,
   MethodNotAllowedError,

@@ -1,9 +1,8 @@
-import { toFieldErrors } from '../core/field-errors';
-import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { FieldError, ValidationError } from '../core/errors';
+import { ValidationError } from '../core/errors';
+import { toFieldErrors } from '../core/field-errors';
 import { LoadedSpec, OperationSpec, ParameterObject } from './openapi';
-import { escapePointerToken } from '../core/field-errors';
 
 const SPEC_ID = 'openapi.json';
 

@@ -86,7 +86,8 @@ describe('fuzzing every operation of the contract', () => {
       const elapsed = performance.now() - started;
       process.stdout.write(runner.summary(elapsed));
 
-      // Operations are drawn uniformly, so each should get about CASES / operations cases; a quarter of that is the floor.
+      // Operations are drawn uniformly, so each should get about CASES / operations cases; a quarter of that is the
+      // floor.
       const minimum = Math.max(1, Math.floor(CASES / factory.operations.length / 4));
       const thin = runner.thinlyCovered(minimum);
       recordFigures('fuzz', {

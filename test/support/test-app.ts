@@ -21,7 +21,7 @@ export interface TestResponse {
   status: number;
   headers: Record<string, string | undefined>;
   // Bodies are whatever JSON the service sent; the contract check has already validated them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   body: any;
   text: string;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import { consentJsonSql, toConsentView } from '../participants/participants.repo';
+import { consentJsonSql, toConsentView } from './consent-json';
 
 type ConsentView = components['schemas']['Consent'];
 type ConsentFormUsage = components['schemas']['ConsentFormUsage'];

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';

@@ -433,6 +433,7 @@ function layOut(report: ConsortReport, title: string | undefined): Layout {
 function escapeXml(text: string): string {
   return text
     .replace(
+      // eslint-disable-next-line no-control-regex -- matching the control characters XML 1.0 cannot carry is the point
       /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
       '\ufffd',
     )

@@ -296,7 +296,9 @@ function checkCriteriaReasons(group: ConsortCriteriaCount, pointer: string, viol
   }
 }
 
-/** Every invariant the report breaks, one message each, starting with the JSON pointer at fault; empty when it adds up. */
+/**
+ * Every invariant the report breaks, one message each, starting with the JSON pointer at fault; empty when it adds up.
+ */
 export function checkConsortInvariants(report: ConsortReport): string[] {
   const violations: string[] = [];
   for (const { pointer, value } of numericLeaves(report)) {

@@ -2,14 +2,14 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { TimeOrderedCursor } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
-import { eventJsonSql, toEventView } from '../events/events.repo';
-import { EntryJson, entryJsonSql, toEntryView } from '../incentives/incentives.repo';
+import { ConsentJson, consentJsonSql, toConsentView } from '../consent/consent-json';
+import { eventJsonSql, toEventView } from '../events/event-json';
+import { EntryJson, entryJsonSql, toEntryView } from '../incentives/entry-json';
 import type { BaselineValues, ParticipantRole } from './participants';
 
 export type ParticipantView = components['schemas']['Participant'];
 export type ParticipantListItem = components['schemas']['ParticipantListItem'];
 export type ParticipantStatus = components['schemas']['ParticipantStatus'];
-type ConsentView = components['schemas']['Consent'];
 
 interface ParticipantRow {
   trial_id: string;
@@ -30,46 +30,7 @@ interface ParticipantRow {
   consent_withdrawn: boolean;
 }
 
-interface ConsentJson {
-  id: string;
-  participantId: string;
-  form: string;
-  version: string;
-  current: boolean;
-  decision: 'granted' | 'declined';
-  signedOn: string;
-  obtainedBy: string;
-  method: ConsentView['method'];
-  reason: string | null;
-  recordedAt: string;
-  withdrawal: {
-    withdrawnOn: string;
-    reason: string;
-    scope: 'intervention' | 'follow_up' | 'all';
-    recordedAt: string;
-  } | null;
-}
-
 const isoInstant = (value: string) => new Date(value).toISOString();
-
-/** Consent records as JSON, built in SQL; shared by the participant view and the consent service. */
-export function consentJsonSql(alias = 'c'): string {
-  return `json_build_object(
-      'id', ${alias}.consent_id, 'participantId', ${alias}.participant_id, 'form', ${alias}.form_code, 'version', ${alias}.form_version,
-      'current', EXISTS (SELECT 1 FROM current_consent_forms cur WHERE cur.trial_id = ${alias}.trial_id AND cur.code = ${alias}.form_code AND cur.version = ${alias}.form_version),
-      'decision', ${alias}.decision, 'signedOn', ${alias}.signed_on, 'obtainedBy', ${alias}.obtained_by, 'method', ${alias}.method,
-      'reason', ${alias}.reason, 'recordedAt', ${alias}.recorded_at,
-      'withdrawal', (SELECT json_build_object('withdrawnOn', w.withdrawn_on, 'reason', w.reason, 'scope', w.scope, 'recordedAt', w.recorded_at)
-                       FROM consent_withdrawals w WHERE w.trial_id = ${alias}.trial_id AND w.consent_id = ${alias}.consent_id))`;
-}
-
-export function toConsentView(json: ConsentJson): ConsentView {
-  return {
-    ...json,
-    recordedAt: isoInstant(json.recordedAt),
-    withdrawal: json.withdrawal && { ...json.withdrawal, recordedAt: isoInstant(json.withdrawal.recordedAt) },
-  };
-}
 
 function selectParticipants(db: Executor, detailed: boolean): Knex.QueryBuilder {
   const columns: (string | Knex.Raw)[] = [

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { csvLine, CsvParseError, parseCsv } from '../../core/csv';
@@ -7,7 +6,7 @@ import { ConflictError, FieldError, ValidationError } from '../../core/errors';
 import { decodeCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
-import { lockVisibleParticipant, participantViewFor } from '../participants/participants.service';
+import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { findSeed, findListArm, markSeedRevealed, replaceAllocationTable } from '../seed-custody/seed-custody.service';
 import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
@@ -378,7 +377,10 @@ export async function listAllocations(
   );
 }
 
-/** The export `scripts/verify-allocations.py` reads; minimization adds one column per factor with the participant's level. */
+/**
+ * The export `scripts/verify-allocations.py` reads; minimization adds one column per factor with the participant's
+ * level.
+ */
 export async function allocationsCsv(ctx: UseCaseContext, input: { trialId: string }): Promise<string> {
   const { db } = ctx;
   const { trialId } = input;

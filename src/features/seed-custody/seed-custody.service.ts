@@ -13,7 +13,10 @@ import * as repo from './seed-custody.repo';
  * randomization both depend on this feature; it depends on neither (no import cycle).
  */
 
-/** Called inside the activation transaction: fixes the seed (drawing one if none was given) and returns the commitment to publish. */
+/**
+ * Called inside the activation transaction: fixes the seed (drawing one if none was given) and returns the commitment
+ * to publish.
+ */
 export async function sealRandomization(trx: Knex.Transaction, trial: TrialView): Promise<string> {
   if (trial.randomization.method === 'list' && (await repo.countListRows(trx, trial.id)) === 0) {
     throw new ConflictError(

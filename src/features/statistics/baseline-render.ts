@@ -6,7 +6,9 @@ type Summary = Variable['byArm'][string];
 
 const isCategory = (s: Summary): s is Extract<Summary, { levels: unknown }> => 'levels' in s;
 
-/** Long-format CSV: one row per variable and statistic, one column per arm, SMD and test on each variable's first row. */
+/**
+ * Long-format CSV: one row per variable and statistic, one column per arm, SMD and test on each variable's first row.
+ */
 export function baselineTableCsv(table: BaselineTable): string {
   const arms = table.arms.map((a) => a.arm);
   let out = csvLine(['variable', 'statistic', ...arms, 'smd', 'test', 'test_statistic', 'df', 'p']);

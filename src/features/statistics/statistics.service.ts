@@ -1,6 +1,5 @@
 import type { components } from '../../generated/openapi';
 import { Readable } from 'node:stream';
-import type { Knex } from 'knex';
 import { withoutJit } from '../../db/database';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { ValidationError } from '../../core/errors';

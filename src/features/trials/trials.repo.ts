@@ -223,7 +223,9 @@ export async function markClosed(trx: Knex.Transaction, trialId: string): Promis
   return updated === 1;
 }
 
-/** Moves setup -> active and publishes the commitment, in one guarded statement; false when the trial was not in set-up. */
+/**
+ * Moves setup -> active and publishes the commitment, in one guarded statement; false when the trial was not in set-up.
+ */
 export async function markActive(
   trx: Knex.Transaction,
   trialId: string,

@@ -260,7 +260,8 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
       addPast(completions, cellCost + sumLf(remaining), 1);
     });
     const futures = [...completions.values()].sort((x, y) => x.cost - y.cost);
-    // scaledTail[i] = sum over k >= i of weight_k exp(cost_i - cost_k): every factor is <= 1, so nothing overflows or cancels.
+    // scaledTail[i] = sum over k >= i of weight_k exp(cost_i - cost_k): every factor is <= 1, so nothing overflows or
+    // cancels.
     const scaledTail = new Array<number>(futures.length + 1).fill(0);
     for (let i = futures.length - 1; i >= 0; i--) {
       const following =
@@ -297,7 +298,10 @@ function addPast(pasts: Map<number, PathGroup>, cost: number, weight: number): v
   else pasts.set(key, { cost, weight });
 }
 
-/** Calls back with the remaining row sums and sum log x_i! for every way to split `columnSum` over rows with the given capacities. */
+/**
+ * Calls back with the remaining row sums and sum log x_i! for every way to split `columnSum` over rows with the given
+ * capacities.
+ */
 function forEachColumnFilling(
   capacities: readonly number[],
   columnSum: number,

@@ -65,7 +65,10 @@ export function enumerateCells(): MatrixCell[] {
   return cells;
 }
 
-/** Site codes can be given only to coordinator keys limited to exactly one trial; those keys are limited to the matrix's first site. */
+/**
+ * Site codes can be given only to coordinator keys limited to exactly one trial; those keys are limited to the matrix's
+ * first site.
+ */
 export function isSiteLimited(cell: Pick<MatrixCell, 'role' | 'trialScope'>): boolean {
   return cell.role === 'coordinator' && cell.trialScope !== 'unscoped';
 }

@@ -58,7 +58,9 @@ export interface Recipe {
   prepare(ctx: RecipeContext): Promise<MatrixRequest>;
   /** The request for one representation of the answer; by default the same request with that Accept. */
   represent?(request: MatrixRequest, mediaType: string): MatrixRequest;
-  /** For a 2xx answer to a key limited to trials or sites: what the answer shows that the limit should have kept out. */
+  /**
+   * For a 2xx answer to a key limited to trials or sites: what the answer shows that the limit should have kept out.
+   */
   checkScope?(res: TestResponse, ctx: ScopeCheckContext): Promise<string[]>;
 }
 

@@ -573,5 +573,6 @@ function percentEncodeName(name: string): string {
 
 /** Header values travel as latin1; characters beyond it go as their UTF-8 bytes (what a client would send). */
 function latin1(value: string): string {
+  // eslint-disable-next-line no-control-regex -- latin1 includes the control characters
   return /^[\u0000-\u00ff]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }

@@ -34,7 +34,10 @@ export function deref(document: OpenApiDocument, schema: Schema): Schema {
   return typeof target === 'object' ? { ...target, ...siblings } : siblings;
 }
 
-/** Folds allOf members into one object schema: properties merged (a `true` schema yields to a real one), required united. */
+/**
+ * Folds allOf members into one object schema: properties merged (a `true` schema yields to a real one), required
+ * united.
+ */
 function flattenAllOf(document: OpenApiDocument, schema: Record<string, unknown>): Record<string, unknown> {
   const members = (schema.allOf as Schema[])
     .map((m) => deref(document, m))
@@ -56,7 +59,9 @@ function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Dates a trial would plausibly record (2017 to last year): most pass "not in the future" and "after screening" checks. */
+/**
+ * Dates a trial would plausibly record (2017 to last year): most pass "not in the future" and "after screening" checks.
+ */
 export const plausibleDate = fc
   .date({
     min: new Date('2017-01-01T00:00:00Z'),

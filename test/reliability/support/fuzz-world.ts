@@ -87,7 +87,10 @@ export class World {
   readonly trialStatus = new Map<string, string>();
   /** Active trials with the SMCM configuration, where replenish can screen and consent people. */
   private readonly smcmTrials: string[] = [];
-  /** Rows by the row they belong to: a trial's participants, sites and labels; a participant's consents, events, incentives. */
+  /**
+   * Rows by the row they belong to: a trial's participants, sites and labels; a participant's consents, events,
+   * incentives.
+   */
   private readonly children = new Map<string, Partial<Record<PoolName, string[]>>>();
   private labelCounter = 0;
   private codeCounter = 0;
@@ -192,8 +195,8 @@ export class World {
     };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of every operation, probed loosely
   private async must(method: string, path: string, body?: unknown, key?: string): Promise<any> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const res = await this.api(method, path, body, key);
     if (res.status >= 300)
       throw new Error(
@@ -300,7 +303,10 @@ export class World {
     return createHash('sha256').update(`trialdesk-fuzz/${this.fuzzSeed}/${label}/${this.codeCounter}`).digest('hex');
   }
 
-  /** An active SMCM trial with a participant in every state: eligible, ineligible, consented, randomized, withdrawn, declined, a case worker. */
+  /**
+   * An active SMCM trial with a participant in every state: eligible, ineligible, consented, randomized, withdrawn,
+   * declined, a case worker.
+   */
   private async seedActiveTrial(prefix: string): Promise<string> {
     const active = await this.createTrial(prefix, {
       randomization: { ...smcmTrialConfiguration().randomization, seed: this.randomizationSeed(prefix) },
@@ -416,8 +422,8 @@ export class World {
   }
 
   /** Records what a successful fuzz request created or changed; the ids are those of the request's path. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of every operation, probed loosely
   harvest(operationId: string, status: number, body: any, path: { trialId?: string; participantId?: string }): void {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (status < 200 || status >= 300 || typeof body !== 'object' || body === null) return;
     const id = typeof body.id === 'string' ? body.id : undefined;
     const { trialId, participantId } = path;
@@ -587,14 +593,12 @@ export const worldHints: Hint = (name, schema) => {
       return fc.integer({ min: 2, max: 500 });
     case 'table':
       // A rectangular table with no empty row or column, small enough for Fisher's exact test to be quick.
-      return fc
-        .tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 2, max: 3 }))
-        .chain(([rows, cols]) =>
-          fc.array(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: cols, maxLength: cols }), {
-            minLength: rows,
-            maxLength: rows,
-          }),
-        );
+      return fc.tuple(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 2, max: 3 })).chain(([rows, cols]) =>
+        fc.array(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: cols, maxLength: cols }), {
+          minLength: rows,
+          maxLength: rows,
+        }),
+      );
     case 'currency':
       return fc.constantFrom('HKD', 'USD', 'JPY', 'BHD');
     case 'amount':
