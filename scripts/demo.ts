@@ -211,7 +211,7 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
       ? [
           `The demo's service has stopped; its data stays in ${args.dataDir}. To go on with it (the admin key works`,
           'there too; the README walkthrough runs on it with TD and KEY set as below):',
-          `  DATA_DIR=${shellQuote(args.dataDir)} npm start     # serves http://localhost:3000 (PORT=... for another port)`,
+          `  DATA_DIR=${shellQuote(args.dataDir)} npm start     # serves http://localhost:3000 (PORT=... for another)`,
           `  export TD=http://localhost:3000 KEY=${service.adminKey}     # in a second terminal`,
           `  ${curlDiagram('$TD', '$KEY', result.run.trial.id)}`,
           '',

@@ -24,7 +24,10 @@ awk '
   inside && /^```$/ { inside = 0; print ""; next }
   inside && !/^export (TD|KEY)=/ { print }
 ' "$readme" > "$work/walkthrough.sh"
-blocks=$(awk '/^## Walkthrough/ { on = 1 } /^## Benchmarks/ { on = 0 } on && /^```sh$/ { n++ } END { print n + 0 }' "$readme")
+blocks=$(awk '
+  /^## Walkthrough/ { on = 1 } /^## Benchmarks/ { on = 0 }
+  on && /^```sh$/ { n++ } END { print n + 0 }
+' "$readme")
 [ "$blocks" -gt 0 ] || { echo "walkthrough: no sh blocks found in $readme" >&2; exit 1; }
 
 # The expected outputs, in README order: the text after `# → ` on each line.
@@ -40,7 +43,8 @@ stop_server() {
 trap stop_server EXIT
 
 if [ -z "${TD:-}" ]; then
-  port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  port=$(node -e 'const s = require("node:net").createServer();
+    s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
   export TD="http://localhost:$port"
   # As a new user would: an empty data directory, `npm start`, and the key it prints once.
   (cd "$repo" && PORT=$port DATA_DIR="$work/data" LOG_LEVEL=warn exec node_modules/.bin/tsx src/server.ts) \
@@ -48,7 +52,11 @@ if [ -z "${TD:-}" ]; then
   server_pid=$!
   for _ in $(seq 1 240); do
     curl -sf "$TD/healthz" > /dev/null 2>&1 && break
-    kill -0 "$server_pid" 2> /dev/null || { cat "$work/server.log" >&2; echo "walkthrough: the service did not start" >&2; exit 1; }
+    if ! kill -0 "$server_pid" 2> /dev/null; then
+      cat "$work/server.log" >&2
+      echo "walkthrough: the service did not start" >&2
+      exit 1
+    fi
     sleep 0.5
   done
   curl -sf "$TD/healthz" > /dev/null || { echo "walkthrough: the service did not answer within 120 s" >&2; exit 1; }
@@ -61,7 +69,8 @@ fi
 
 started=$(date +%s)
 status=0
-(cd "$work" && bash -c "set -euo pipefail; $(cat "$work/walkthrough.sh")") 2>&1 | tee "$work/transcript.txt" || status=$?
+(cd "$work" && bash -c "set -euo pipefail; $(cat "$work/walkthrough.sh")") 2>&1 \
+  | tee "$work/transcript.txt" || status=$?
 seconds=$(($(date +%s) - started))
 if [ "$status" -ne 0 ]; then
   echo "walkthrough: FAILED (exit $status) after $seconds s; transcript $work/transcript.txt" >&2

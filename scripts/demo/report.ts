@@ -243,5 +243,6 @@ export const consortDiagramPath = (trialId: string) => `/v1/trials/${trialId}/co
 
 /** A curl command that saves the diagram; it needs the API key, so a browser cannot open the URL directly. */
 export function curlDiagram(baseUrl: string, keyText: string, trialId: string): string {
-  return `curl -s -H "Authorization: Bearer ${keyText}" ${baseUrl.replace(/\/+$/, '')}${consortDiagramPath(trialId)} -o consort.svg`;
+  const url = `${baseUrl.replace(/\/+$/, '')}${consortDiagramPath(trialId)}`;
+  return `curl -s -H "Authorization: Bearer ${keyText}" ${url} -o consort.svg`;
 }
