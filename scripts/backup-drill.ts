@@ -311,7 +311,6 @@ export async function runDrill(
       participants: args.participants,
       seed: args.seed,
       baseUrl: sourceService.baseUrl,
-      keyHint: '(drill)',
       progress: process.stderr,
     }),
   );

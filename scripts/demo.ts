@@ -1,10 +1,11 @@
 /**
  * The SMCM trial of the seed paper, end to end, on synthetic data (npm run demo).
  *
- *   npx tsx scripts/demo.ts [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--svg FILE]
+ *   npx tsx scripts/demo.ts [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--data-dir DIR] [--svg FILE]
  *
- * Without --url it starts the service in this process on an in-memory embedded database (nothing
- * is left behind) with a fresh admin key; with --url/--key (or TRIALDESK_URL/TRIALDESK_KEY) it uses a
+ * Without --url it starts the service in this process with a fresh admin key, on an in-memory embedded
+ * database (nothing is left behind) or, with --data-dir, on an embedded database in a new directory that
+ * `DATA_DIR=DIR npm start` serves afterwards; with --url/--key (or TRIALDESK_URL/TRIALDESK_KEY) it uses a
  * running service. Either way it talks to the service only over HTTP, through the typed client:
  * it creates the trial, screens a seeded synthetic cohort, records consent, randomizes, records
  * follow-up, adds and assigns the case workers, issues the interview coupons, and prints the
@@ -12,11 +13,12 @@
  * trial's randomization seed, the same allocations.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTrialdeskClient, TrialdeskClient } from '../src/client';
 import { Cohort, generateCohort, utcToday } from './demo/cohort';
 import { createProgress, ProgressStream } from './demo/progress';
-import { formatReport } from './demo/report';
+import { curlDiagram, formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
 import { startService } from './bench/service';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
@@ -24,7 +26,8 @@ import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 export { generateCohort } from './demo/cohort';
 export { runDemo } from './demo/run';
 
-const USAGE = 'usage: npm run demo -- [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--svg FILE]';
+const USAGE =
+  'usage: npm run demo -- [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--data-dir DIR] [--svg FILE]';
 
 export interface DemoArguments {
   participants: number;
@@ -32,6 +35,8 @@ export interface DemoArguments {
   url: string | null;
   key: string | null;
   keep: boolean;
+  /** A new or empty directory for the in-process service's embedded database; null: in memory. */
+  dataDir: string | null;
   svg: string | null;
 }
 
@@ -51,6 +56,7 @@ export function parseDemoArguments(
         url: { type: 'string' },
         key: { type: 'string' },
         keep: { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
         svg: { type: 'string' },
       },
       strict: true,
@@ -69,12 +75,20 @@ export function parseDemoArguments(
   const key = values.key ?? env.TRIALDESK_KEY ?? null;
   if (url !== null && key === null) throw new UsageError(`--url needs --key (or TRIALDESK_KEY)\n${USAGE}`);
   if (url === null && values.key !== undefined) throw new UsageError(`--key needs --url (or TRIALDESK_URL)\n${USAGE}`);
+  const dataDir = values['data-dir'] ?? null;
+  if (url !== null && dataDir !== null) {
+    throw new UsageError(`--data-dir is for the demo's own service; it cannot be used with --url\n${USAGE}`);
+  }
+  if (dataDir !== null && fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
+    throw new UsageError(`--data-dir ${dataDir} is not empty: give a new or empty directory\n${USAGE}`);
+  }
   return {
     participants,
     seed: values.seed!,
     url,
     key: url === null ? null : key,
     keep: values.keep!,
+    dataDir: dataDir === null ? null : path.resolve(dataDir),
     svg: values.svg ?? null,
   };
 }
@@ -106,7 +120,6 @@ export async function demoWithClient(
     participants: number;
     seed: string;
     baseUrl: string;
-    keyHint: string;
     progress?: ProgressStream;
     svg?: string | null;
   },
@@ -127,38 +140,66 @@ export async function demoWithClient(
     if (error !== undefined || typeof data !== 'string') throw new Error('the CONSORT diagram could not be fetched');
     fs.writeFileSync(options.svg, data);
   }
-  const output = formatReport({ cohort, run, baseUrl: options.baseUrl, keyHint: options.keyHint });
+  const output = formatReport({ cohort, run });
   return { cohort, run, output, baseUrl: options.baseUrl };
 }
+
+/** Quotes a path for a POSIX shell when it needs it. */
+const shellQuote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`);
 
 export async function main(argv: readonly string[], io: DemoIo): Promise<DemoResult> {
   const args = parseDemoArguments(argv, io.env);
   const common = { participants: args.participants, seed: args.seed, progress: io.stderr, svg: args.svg };
+  const svgWritten = args.svg === null ? [] : [`The CONSORT diagram is in ${args.svg}.`];
   if (args.url !== null) {
     const client = createTrialdeskClient({
       baseUrl: args.url,
       apiKey: args.key!,
       ...(io.fetch ? { fetch: io.fetch } : {}),
     });
-    const result = await demoWithClient(client, { ...common, baseUrl: args.url, keyHint: '$TRIALDESK_KEY' });
-    io.stdout.write(`${result.output}\n`);
+    const result = await demoWithClient(client, { ...common, baseUrl: args.url });
+    // Not the key itself: it is the user's own, and may sit in their shell history already.
+    const keyText = args.key === io.env.TRIALDESK_KEY ? '$TRIALDESK_KEY' : '<your key>';
+    io.stdout.write(
+      [
+        result.output,
+        '',
+        ...svgWritten,
+        'The CONSORT diagram needs the API key, so a browser cannot open it directly; fetch it with:',
+        `  ${curlDiagram(args.url, keyText, result.run.trial.id)}`,
+        '',
+      ].join('\n'),
+    );
     return result;
   }
-  const service = await startService({ kind: 'embedded', dataDir: null, poolMax: 1, ...DEFAULT_DATABASE_LIMITS });
+  const service = await startService({
+    kind: 'embedded',
+    dataDir: args.dataDir,
+    poolMax: 1,
+    ...DEFAULT_DATABASE_LIMITS,
+  });
   let result: DemoResult;
   try {
-    io.stderr.write(`Started trialdesk in this process at ${service.baseUrl} (in-memory database)\n`);
-    // The key of a throwaway in-memory service: printing it is what makes the curl line usable.
+    io.stderr.write(
+      `Started trialdesk in this process at ${service.baseUrl} ` +
+        `(${args.dataDir === null ? 'in-memory database' : `embedded database in ${args.dataDir}`})\n`,
+    );
+    // The key of the demo's own new service: printing it is what makes the curl lines usable.
     const client = createTrialdeskClient({
       baseUrl: service.baseUrl,
       apiKey: service.adminKey,
       ...(io.fetch ? { fetch: io.fetch } : {}),
     });
-    result = await demoWithClient(client, { ...common, baseUrl: service.baseUrl, keyHint: service.adminKey });
-    io.stdout.write(`${result.output}\n`);
+    result = await demoWithClient(client, { ...common, baseUrl: service.baseUrl });
+    io.stdout.write(`${result.output}\n\n${svgWritten.map((line) => `${line}\n`).join('')}`);
     if (args.keep && io.untilInterrupted) {
       io.stdout.write(
-        `\nServing ${service.baseUrl} until Ctrl-C (admin key ${service.adminKey}); the data goes when it stops.\n`,
+        [
+          `Serving ${service.baseUrl} until Ctrl-C (admin key ${service.adminKey}).`,
+          'In another terminal, fetch the CONSORT diagram (it needs the key, so a browser cannot open it) with:',
+          `  ${curlDiagram(service.baseUrl, service.adminKey, result.run.trial.id)}`,
+          '',
+        ].join('\n'),
       );
       await io.untilInterrupted();
     }
@@ -166,9 +207,23 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
     await service.close();
   }
   io.stdout.write(
-    args.keep
-      ? '\nStopped; the in-memory data is gone.\n'
-      : '\nThe in-process service has stopped; its in-memory data is gone (--keep keeps it serving until Ctrl-C).\n',
+    args.dataDir !== null
+      ? [
+          `The demo's service has stopped; its data stays in ${args.dataDir}. To go on with it (the admin key works`,
+          'there too; the README walkthrough runs on it with TD and KEY set as below):',
+          `  DATA_DIR=${shellQuote(args.dataDir)} npm start     # serves http://localhost:3000 (PORT=... for another)`,
+          `  export TD=http://localhost:3000 KEY=${service.adminKey}     # in a second terminal`,
+          `  ${curlDiagram('$TD', '$KEY', result.run.trial.id)}`,
+          '',
+        ].join('\n')
+      : args.keep || args.svg !== null
+        ? "The demo's service has stopped; its in-memory data is gone.\n"
+        : [
+            "The demo's service has stopped; its in-memory data is gone. To see the CONSORT diagram, run the demo",
+            'again with --svg consort.svg (writes the file), --keep (serves until Ctrl-C) or --data-dir DIR (keeps',
+            'the data for `DATA_DIR=DIR npm start`).',
+            '',
+          ].join('\n'),
   );
   return result;
 }

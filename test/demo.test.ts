@@ -1,9 +1,16 @@
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { DemoResult, main, parseDemoArguments, UsageError } from '../scripts/demo';
 import { addDays, generateCohort } from '../scripts/demo/cohort';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
+import { createApp } from '../src/app';
+import { DEFAULT_DATABASE_LIMITS } from '../src/config';
+import { createDb, migrateToLatest } from '../src/db/database';
+import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
 import { startTestApp } from './support/test-app';
 
 interface Captured {
@@ -83,9 +90,15 @@ describe('npm run demo', () => {
     expect(first.stdout).toMatch(
       /Case workers' years of experience, Welch two-sample t-test\n {2}SMCM .* vs TAU .*\n {2}t -?\d+\.\d\d, df \d+\.\d, p /,
     );
-    expect(first.stdout).toContain(`${first.result.baseUrl}/v1/trials/${first.result.run.trial.id}/consort.svg`);
-    expect(first.stdout).toContain('curl -s -H "Authorization: Bearer td_');
-    expect(second.stdout).toContain('curl -s -H "Authorization: Bearer $TRIALDESK_KEY"');
+    // The first run's service has stopped by the time anyone reads the output: no command for it.
+    expect(first.stdout).not.toContain(first.result.baseUrl);
+    expect(first.stdout).not.toContain('curl');
+    expect(first.stdout).toContain('--svg consort.svg (writes the file), --keep (serves until Ctrl-C)');
+    // The second run's service is still up: a curl line with the user's own key, not printed.
+    expect(second.stdout).toContain(
+      `curl -s -H "Authorization: Bearer $TRIALDESK_KEY" ${second.result.baseUrl}/v1/trials/` +
+        `${second.result.run.trial.id}/consort.svg -o consort.svg`,
+    );
   });
 
   it('issues the HK$50 interview coupons, twelve per arm, and prints their totals', () => {
@@ -123,6 +136,57 @@ describe('npm run demo', () => {
   it('reports progress on stderr as lines when stderr is not a terminal', () => {
     expect(first.stderr).toContain('screening: 74/74');
     expect(first.stderr).not.toContain('\r');
+  });
+});
+
+describe('npm run demo -- --data-dir DIR', () => {
+  let dataDir: string;
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('leaves a database that `npm start` serves, and prints commands that work on it', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-demo-'));
+    const { result, stdout } = await runMain(['--participants', '4', '--seed', 'jest-data-dir', '--data-dir', dataDir]);
+    expect(stdout).toContain(`  DATA_DIR=${dataDir} npm start`);
+    const key = /export TD=http:\/\/localhost:3000 KEY=(td_\S+)/.exec(stdout)?.[1];
+    const diagram =
+      /curl -s -H "Authorization: Bearer \$KEY" \$TD(\/v1\/trials\/\S+\/consort\.svg) -o consort\.svg/.exec(
+        stdout,
+      )?.[1];
+    expect(diagram).toBe(`/v1/trials/${result.run.trial.id}/consort.svg`);
+
+    // What `DATA_DIR=DIR npm start` does (src/server.ts), on an ephemeral port.
+    const db = await createDb({ kind: 'embedded', dataDir, poolMax: 1, ...DEFAULT_DATABASE_LIMITS });
+    try {
+      expect(await migrateToLatest(db.knex)).toEqual([]);
+      expect((await ensureBootstrapAdminKey(db.knex, null)).kind).not.toBe('generated');
+      const server: Server = createApp({ db }).listen(0, '127.0.0.1');
+      try {
+        await new Promise((resolve) => server.once('listening', resolve));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${diagram}`;
+        const response = await fetch(url, { headers: { Authorization: `Bearer ${key}` } });
+        expect(response.status).toBe(200);
+        expect(await response.text()).toContain('<svg');
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+
+  it('refuses a directory that is not empty, and --data-dir with --url', () => {
+    const full = fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-demo-'));
+    try {
+      fs.writeFileSync(path.join(full, 'PG_VERSION'), '17');
+      expect(() => parseDemoArguments(['--data-dir', full], {})).toThrow(/not empty/);
+      expect(() => parseDemoArguments(['--data-dir', path.join(full, 'new')], {})).not.toThrow();
+      expect(() =>
+        parseDemoArguments(['--data-dir', path.join(full, 'new')], { TRIALDESK_URL: 'http://td', TRIALDESK_KEY: 'k' }),
+      ).toThrow(UsageError);
+    } finally {
+      fs.rmSync(full, { recursive: true, force: true });
+    }
   });
 });
 

@@ -216,9 +216,8 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
   return requests;
 }
 
-export function formatReport(options: { cohort: Cohort; run: DemoRun; baseUrl: string; keyHint: string }): string {
-  const { cohort, run, baseUrl } = options;
-  const diagram = `${baseUrl.replace(/\/+$/, '')}/v1/trials/${run.trial.id}/consort.svg`;
+export function formatReport(options: { cohort: Cohort; run: DemoRun }): string {
+  const { cohort, run } = options;
   return [
     `Trial ${run.trial.code} (${run.trial.registry}), id ${run.trial.id}`,
     `  ${cohort.serviceUsers.length} service users and ${cohort.caseWorkers.length} case workers screened at centres A, B and C; demo seed "${cohort.seed}"`,
@@ -235,10 +234,15 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun; baseUrl: s
     '',
     formatCoupons(run),
     '',
-    `CONSORT diagram: ${diagram}`,
-    '  It needs the API key, so a browser cannot open it directly; fetch it with:',
-    `  curl -s -H "Authorization: Bearer ${options.keyHint}" ${diagram} -o consort.svg`,
-    '',
     formatTimings(run, countRequests(cohort, run)),
   ].join('\n');
+}
+
+/** The path of a trial's CONSORT diagram, relative to the service's base URL. */
+export const consortDiagramPath = (trialId: string) => `/v1/trials/${trialId}/consort.svg`;
+
+/** A curl command that saves the diagram; it needs the API key, so a browser cannot open the URL directly. */
+export function curlDiagram(baseUrl: string, keyText: string, trialId: string): string {
+  const url = `${baseUrl.replace(/\/+$/, '')}${consortDiagramPath(trialId)}`;
+  return `curl -s -H "Authorization: Bearer ${keyText}" ${url} -o consort.svg`;
 }
