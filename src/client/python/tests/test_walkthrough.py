@@ -13,8 +13,6 @@ import pytest
 import trialdesk
 from conftest import ELIGIBLE, enroll, smcm_trial
 
-pd = pytest.importorskip("pandas")
-
 
 def welch(x: list[float], y: list[float]) -> tuple[float, float]:
     """Welch's t and Satterthwaite df, by the textbook formulas."""
@@ -25,6 +23,7 @@ def welch(x: list[float], y: list[float]) -> tuple[float, float]:
 
 
 def test_the_readme_walkthrough(td: trialdesk.Client, service: tuple[str, str], tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
     assert td.health()["status"] == "ok"
     assert service[1] not in repr(td) and service[1] not in str(td) and "hidden" in repr(td)
 
