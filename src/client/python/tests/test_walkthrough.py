@@ -106,8 +106,13 @@ def test_the_readme_walkthrough(td: trialdesk.Client, service: tuple[str, str], 
     assert list(counts.arms["arm"].cat.categories) == ["SMCM", "TAU"]
     assert counts.arms["allocated"].sum() == 4 and counts.arms["lost_to_follow_up"].sum() == 1
     assert counts.arms["analysed"].sum() == 4
-    by_box = counts.excluded.groupby("box", observed=False)["count"].sum()
-    assert by_box["notMeetingInclusionCriteria"] == 1 and by_box["declinedToParticipate"] == 1
+    assert counts.enrollment["excluded"]["notMeetingInclusionCriteria"]["total"] == 1
+    reasons = counts.excluded[counts.excluded["count"] > 0]
+    assert sorted(zip(reasons["box"].astype(str), reasons["reason"])) == [
+        ("declinedToParticipate", "withdrew consent"),
+        ("notMeetingInclusionCriteria", "chinese"),
+        ("notMeetingInclusionCriteria", "overt_symptoms"),
+    ]
     svg = td.consort_svg(trial_id, tmp_path / "consort.svg")
     text = svg.read_text(encoding="utf-8")
     assert text.lstrip().startswith("<") and "<svg" in text and 'data-pointer="/enrollment/randomized"' in text
