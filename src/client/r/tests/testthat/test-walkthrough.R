@@ -81,8 +81,11 @@ test_that("the README walkthrough runs from R", {
   expect_equal(sum(consort$arms$allocated), 4)
   expect_equal(sum(consort$arms$lost_to_follow_up), 1)
   expect_equal(sum(consort$arms$analysed), 4)
-  by_box <- tapply(consort$excluded$count, consort$excluded$box, sum)
-  expect_equal(unname(by_box[c("notMeetingInclusionCriteria", "declinedToParticipate")]), c(1, 1))
+  expect_equal(consort$enrollment$excluded$notMeetingInclusionCriteria$total, 1)
+  reasons <- consort$excluded[consort$excluded$count > 0, ]
+  expect_equal(paste(reasons$box, reasons$reason),
+               c("notMeetingInclusionCriteria chinese", "notMeetingInclusionCriteria overt_symptoms",
+                 "declinedToParticipate withdrew consent"))
   svg_file <- tempfile(fileext = ".svg")
   expect_equal(td_consort_svg(td, id, svg_file), svg_file)
   svg <- paste(readLines(svg_file, warn = FALSE), collapse = "\n")
