@@ -26,7 +26,8 @@ trap 'stop_service; rm -rf "$WORK"' EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
 
-PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+PORT=$(node -e 'const s = require("net").createServer();
+  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 ADMIN_KEY=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
 URL="http://127.0.0.1:$PORT"
 
@@ -43,7 +44,11 @@ for _ in $(seq 1 300); do
   fi
   sleep 1
 done
-curl -fsS "$URL/healthz" || { echo "FAIL: no answer from $URL/healthz after 300 s" >&2; cat "$WORK/server.log" >&2; exit 1; }
+if ! curl -fsS "$URL/healthz"; then
+  echo "FAIL: no answer from $URL/healthz after 300 s" >&2
+  cat "$WORK/server.log" >&2
+  exit 1
+fi
 echo
 
 export TRIALDESK_TEST_URL="$URL" TRIALDESK_TEST_ADMIN_KEY="$ADMIN_KEY"

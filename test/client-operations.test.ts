@@ -94,7 +94,8 @@ function contractMismatches(document: OpenApiDocument, table: OperationsTable): 
     }
     if (op.method !== wrapped.method || op.path !== wrapped.path) {
       problems.push(
-        `${id}: the contract has ${op.method.toUpperCase()} ${op.path}, the client ${wrapped.method.toUpperCase()} ${wrapped.path}`,
+        `${id}: the contract has ${op.method.toUpperCase()} ${op.path}, ` +
+          `the client ${wrapped.method.toUpperCase()} ${wrapped.path}`,
       );
     }
     for (const where of ['query', 'header'] as const) {
@@ -183,7 +184,8 @@ describe('the client contract check', () => {
         delete path(doc, '/v1/trials/{trialId}/activation').post;
       }),
     ).toEqual([
-      'activateTrial: the contract has PUT /v1/trials/{trialId}/activation, the client POST /v1/trials/{trialId}/activation',
+      'activateTrial: the contract has PUT /v1/trials/{trialId}/activation, ' +
+        'the client POST /v1/trials/{trialId}/activation',
     ]);
   });
 

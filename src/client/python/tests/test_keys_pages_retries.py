@@ -85,7 +85,9 @@ def test_an_idempotent_retry_randomizes_once(service: tuple[str, str], active_tr
     assert list(td.audit(active_trial.id)["action"]).count("participant.randomized") == 1
 
 
-def test_problems_are_typed_and_name_their_pointers(td: trialdesk.Client, service: tuple[str, str], active_trial: ActiveTrial) -> None:
+def test_problems_are_typed_and_name_their_pointers(
+    td: trialdesk.Client, service: tuple[str, str], active_trial: ActiveTrial
+) -> None:
     with pytest.raises(trialdesk.NotFoundProblem):
         td.trial("00000000-0000-4000-8000-000000000000")
     with pytest.raises(trialdesk.UnauthorizedProblem) as unauthorized:
@@ -111,5 +113,10 @@ def test_the_client_sends_only_what_operations_json_declares(td: trialdesk.Clien
 def test_an_answer_that_is_not_problem_json_still_becomes_a_problem() -> None:
     problem = problem_from_answer(502, "Bad Gateway", "<html>proxy</html>", {"Retry-After": "3"})
     assert isinstance(problem, trialdesk.ServerProblem) and problem.type == "about:blank" and problem.retry_after == 3
-    conflict = problem_from_answer(409, "Conflict", {"type": "https://trialdesk.dev/problems/list-exhausted", "title": "Conflict", "status": 409, "detail": "d"}, {})
+    conflict = problem_from_answer(
+        409,
+        "Conflict",
+        {"type": "https://trialdesk.dev/problems/list-exhausted", "title": "Conflict", "status": 409, "detail": "d"},
+        {},
+    )
     assert type(conflict) is trialdesk.ConflictProblem and conflict.slug == "list-exhausted"

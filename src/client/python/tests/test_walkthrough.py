@@ -68,7 +68,12 @@ def test_the_readme_walkthrough(td: trialdesk.Client, service: tuple[str, str], 
     consent = td.consent(trial_id, su["id"], form="trial", version="1.0", signed_on="2018-03-02", obtained_by="IW")
     assert td.participant(trial_id, su["id"])["status"] == "consented"
     withdrawn = td.withdraw_consent(
-        trial_id, su["id"], consent["id"], withdrawn_on="2018-09-01", reason="moved out of the district", scope="intervention"
+        trial_id,
+        su["id"],
+        consent["id"],
+        withdrawn_on="2018-09-01",
+        reason="moved out of the district",
+        scope="intervention",
     )
     assert withdrawn["withdrawal"]["scope"] == "intervention"
     assert td.participant(trial_id, su["id"])["status"] == "withdrawn"
@@ -78,13 +83,23 @@ def test_the_readme_walkthrough(td: trialdesk.Client, service: tuple[str, str], 
     for arm, years in experience.items():
         for i, value in enumerate(years):
             cw = td.screen(
-                trial_id, site="A", role="case_worker", label=f"CW-{arm}-{i}", screened_on="2018-02-20",
-                eligibility={}, baseline={"experienceYears": value},
+                trial_id,
+                site="A",
+                role="case_worker",
+                label=f"CW-{arm}-{i}",
+                screened_on="2018-02-20",
+                eligibility={},
+                baseline={"experienceYears": value},
             )
             assert td.assign_case_worker(trial_id, cw["id"], arm=arm, reason="trained")["assignment"]["arm"] == arm
 
     # Randomization with an Idempotency-Key: a replay returns the same allocation, a new request is refused.
-    people = [("SU-0101", "A", 52, "female"), ("SU-0102", "A", 47, "male"), ("SU-0103", "B", 61, "female"), ("SU-0104", "C", 38, "female")]
+    people = [
+        ("SU-0101", "A", 52, "female"),
+        ("SU-0102", "A", 47, "male"),
+        ("SU-0103", "B", 61, "female"),
+        ("SU-0104", "C", 38, "female"),
+    ]
     ids = [enroll(td, trial_id, *person) for person in people]
     allocations = [td.randomize(trial_id, pid, idempotency_key=f"rand-{pid}") for pid in ids]
     assert all(a["arm"] in ("SMCM", "TAU") for a in allocations)
@@ -171,7 +186,13 @@ def test_the_readme_walkthrough(td: trialdesk.Client, service: tuple[str, str], 
 
     # The audit trail and its hash chain.
     audit = td.audit(trial_id)
-    assert list(audit["action"][:5]) == ["trial.created", "site.created", "site.created", "site.created", "trial.activated"]
+    assert list(audit["action"][:5]) == [
+        "trial.created",
+        "site.created",
+        "site.created",
+        "site.created",
+        "trial.activated",
+    ]
     assert list(audit["sequence"]) == list(range(1, len(audit) + 1))
     assert audit["occurred_at"].dt.tz is not None
     verification = td.verify_audit(trial_id)

@@ -155,7 +155,9 @@ class Client:
         undeclared |= set(headers or {}) - set(operation.get("headers", []))
         if undeclared:
             raise ValueError(f"{operation_id} does not declare {sorted(undeclared)} in operations.json")
-        url = self.url + operation["path"].format(**{name: quote(str(value), safe="") for name, value in (path or {}).items()})
+        url = self.url + operation["path"].format(
+            **{name: quote(str(value), safe="") for name, value in (path or {}).items()}
+        )
         accept = operation.get("accept", JSON)
         response = self.session.request(
             operation["method"].upper(),
@@ -173,7 +175,9 @@ class Client:
             raise problem_from_answer(response.status_code, response.reason, problem, response.headers)
         return response.json() if accept == JSON else response.text
 
-    def _pages(self, operation_id: str, path: Mapping[str, str], query: Mapping[str, Any], cursor: str = "cursor") -> Iterator[dict[str, Any]]:
+    def _pages(
+        self, operation_id: str, path: Mapping[str, str], query: Mapping[str, Any], cursor: str = "cursor"
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a cursor-paginated list, page after page until `nextCursor` is null."""
         query = {**query, "limit": self.page_size}
         while True:
@@ -189,7 +193,13 @@ class Client:
         for attempt in range(retries + 1):
             try:
                 return call()
-            except (requests.ConnectionError, requests.Timeout, ServerProblem, RateLimitedProblem, IdempotencyKeyInUseProblem) as error:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                ServerProblem,
+                RateLimitedProblem,
+                IdempotencyKeyInUseProblem,
+            ) as error:
                 if attempt >= retries:
                     raise
                 wait = error.retry_after if isinstance(error, TrialdeskProblem) else None
@@ -221,7 +231,11 @@ class Client:
 
     def add_sites(self, trial_id: str, sites: Mapping[str, str] | Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
         """Adds sites, given as `{code: name}` or as `[{"code": ..., "name": ...}]`."""
-        items = [{"code": code, "name": name} for code, name in sites.items()] if isinstance(sites, Mapping) else list(sites)
+        items = (
+            [{"code": code, "name": name} for code, name in sites.items()]
+            if isinstance(sites, Mapping)
+            else list(sites)
+        )
         return [self.request("createSite", {"trialId": trial_id}, body=site) for site in items]
 
     def activate(self, trial_id: str) -> dict[str, Any]:
@@ -237,15 +251,21 @@ class Client:
         blinded: bool = False,
     ) -> dict[str, Any]:
         """A new API key; its secret is in `["key"]` of the result, shown once."""
-        body = _drop_none({"name": name, "role": role, "trialIds": trial_ids, "siteCodes": site_codes, "blinded": blinded})
+        body = _drop_none(
+            {"name": name, "role": role, "trialIds": trial_ids, "siteCodes": site_codes, "blinded": blinded}
+        )
         return self.request("createApiKey", body=body)
 
     # ---- participants ----------------------------------------------------------------------------
 
-    def participants(self, trial_id: str, *, site: str | None = None, role: str | None = None, status: str | None = None) -> Frame:
+    def participants(
+        self, trial_id: str, *, site: str | None = None, role: str | None = None, status: str | None = None
+    ) -> Frame:
         """Every participant (all pages), in screening order; site, role and status are categories."""
         trial = self.trial(trial_id)
-        rows = list(self._pages("listParticipants", {"trialId": trial_id}, {"siteCode": site, "role": role, "status": status}))
+        rows = list(
+            self._pages("listParticipants", {"trialId": trial_id}, {"siteCode": site, "role": role, "status": status})
+        )
         columns = [
             Column("id"),
             Column("label"),
@@ -275,7 +295,14 @@ class Client:
         role: str = "service_user",
     ) -> dict[str, Any]:
         body = _drop_none(
-            {"siteCode": site, "role": role, "label": label, "screenedOn": screened_on, "eligibility": eligibility, "baseline": baseline}
+            {
+                "siteCode": site,
+                "role": role,
+                "label": label,
+                "screenedOn": screened_on,
+                "eligibility": eligibility,
+                "baseline": baseline,
+            }
         )
         return self.request("screenParticipant", {"trialId": trial_id}, body=body)
 
@@ -293,7 +320,15 @@ class Client:
         reason: str | None = None,
     ) -> dict[str, Any]:
         body = _drop_none(
-            {"form": form, "version": version, "decision": decision, "signedOn": signed_on, "obtainedBy": obtained_by, "method": method, "reason": reason}
+            {
+                "form": form,
+                "version": version,
+                "decision": decision,
+                "signedOn": signed_on,
+                "obtainedBy": obtained_by,
+                "method": method,
+                "reason": reason,
+            }
         )
         return self.request("recordConsent", {"trialId": trial_id, "participantId": participant_id}, body=body)
 
@@ -301,7 +336,9 @@ class Client:
         self, trial_id: str, participant_id: str, consent_id: str, *, withdrawn_on: date | str, reason: str, scope: str
     ) -> dict[str, Any]:
         path = {"trialId": trial_id, "participantId": participant_id, "consentId": consent_id}
-        return self.request("withdrawConsent", path, body={"withdrawnOn": withdrawn_on, "reason": reason, "scope": scope})
+        return self.request(
+            "withdrawConsent", path, body={"withdrawnOn": withdrawn_on, "reason": reason, "scope": scope}
+        )
 
     def assign_case_worker(self, trial_id: str, participant_id: str, *, arm: str, reason: str) -> dict[str, Any]:
         path = {"trialId": trial_id, "participantId": participant_id}
@@ -391,17 +428,27 @@ class Client:
         ]
         excluded_frame = frame(
             reasons,
-            [Column("box", "box", "category", ["notMeetingInclusionCriteria", "declinedToParticipate", "otherReasons"]),
-             Column("reason"), Column("text"), Column("count")],
+            [
+                Column(
+                    "box", "box", "category", ["notMeetingInclusionCriteria", "declinedToParticipate", "otherReasons"]
+                ),
+                Column("reason"),
+                Column("text"),
+                Column("count"),
+            ],
             self.as_frames,
         )
-        return ConsortCounts(report["trialId"], parse_date(report["asOf"]), report["enrollment"], arms, excluded_frame, report)  # type: ignore[arg-type]
+        as_of = parse_date(report["asOf"])
+        assert as_of is not None  # the contract requires asOf
+        return ConsortCounts(report["trialId"], as_of, report["enrollment"], arms, excluded_frame, report)
 
     def consort_svg(
         self, trial_id: str, path: str | os.PathLike[str], *, as_of: date | str | None = None, site: str | None = None
     ) -> Path:
         """Saves the CONSORT diagram as SVG to `path` and returns it."""
-        svg = self.request("getConsortDiagram", {"trialId": trial_id}, query={"asOf": as_of, "siteCode": site, "format": "svg"})
+        svg = self.request(
+            "getConsortDiagram", {"trialId": trial_id}, query={"asOf": as_of, "siteCode": site, "format": "svg"}
+        )
         target = Path(path)
         target.write_text(svg, encoding="utf-8")
         return target
@@ -411,7 +458,9 @@ class Client:
     ) -> BaselineTable:
         """Table 1 by arm (allocated arm of service users, assigned arm of case workers)."""
         trial = self.trial(trial_id)
-        table = self.request("getBaselineTable", {"trialId": trial_id}, query={"role": role, "tests": tests, "asOf": as_of})
+        table = self.request(
+            "getBaselineTable", {"trialId": trial_id}, query={"role": role, "tests": tests, "asOf": as_of}
+        )
         arm_levels = [arm["code"] for arm in trial["arms"]]
         variable_levels = [variable["name"] for variable in table["variables"]]
         category_levels = list(
@@ -448,18 +497,37 @@ class Client:
             arms=frame(table["arms"], [arm_column, Column("n")], self.as_frames),
             variables=frame(
                 variables,
-                [variable_column, Column("label"), Column("unit"), Column("type", "type", "category", ENUMS["BaselineVariable/properties/type"]),
-                 Column("smd"), Column("test"), Column("statistic"), Column("df"), Column("p")],
+                [
+                    variable_column,
+                    Column("label"),
+                    Column("unit"),
+                    Column("type", "type", "category", ENUMS["BaselineVariable/properties/type"]),
+                    Column("smd"),
+                    Column("test"),
+                    Column("statistic"),
+                    Column("df"),
+                    Column("p"),
+                ],
                 self.as_frames,
             ),
             numbers=frame(
                 numbers,
-                [variable_column, arm_column, *[Column(name) for name in ("n", "missing", "mean", "sd", "median", "q1", "q3", "min", "max")]],
+                [
+                    variable_column,
+                    arm_column,
+                    *[Column(name) for name in ("n", "missing", "mean", "sd", "median", "q1", "q3", "min", "max")],
+                ],
                 self.as_frames,
             ),
             categories=frame(
                 categories,
-                [variable_column, arm_column, Column("level", "level", "category", category_levels), Column("count"), Column("percent")],
+                [
+                    variable_column,
+                    arm_column,
+                    Column("level", "level", "category", category_levels),
+                    Column("count"),
+                    Column("percent"),
+                ],
                 self.as_frames,
             ),
             note=table["note"],
@@ -467,10 +535,20 @@ class Client:
         )
 
     def t_test(
-        self, groups: Sequence[Mapping[str, Any]], *, method: str = "welch", alternative: str = "two-sided", confidence_level: float = 0.95
+        self,
+        groups: Sequence[Mapping[str, Any]],
+        *,
+        method: str = "welch",
+        alternative: str = "two-sided",
+        confidence_level: float = 0.95,
     ) -> dict[str, Any]:
         """Welch (or Student) t-test from raw `values` or from `mean`, `sd` and `n` per group, as R's t.test."""
-        body = {"groups": list(groups), "method": method, "alternative": alternative, "confidenceLevel": confidence_level}
+        body = {
+            "groups": list(groups),
+            "method": method,
+            "alternative": alternative,
+            "confidenceLevel": confidence_level,
+        }
         return self.request("tTest", body=body)
 
     # ---- incentives and audit --------------------------------------------------------------------

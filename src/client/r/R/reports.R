@@ -78,7 +78,9 @@ td_table1 <- function(client, trial, role = NULL, tests = "welch", as_of = NULL)
     for (arm in names(v$byArm)) {
       summary <- v$byArm[[arm]]
       if (identical(v$type, "category")) {
-        for (level in summary$levels) categories[[length(categories) + 1]] <- c(list(variable = v$name, arm = arm), level)
+        for (level in summary$levels) {
+          categories[[length(categories) + 1]] <- c(list(variable = v$name, arm = arm), level)
+        }
       } else {
         numbers[[length(numbers) + 1]] <- c(list(variable = v$name, arm = arm), summary)
       }
@@ -96,7 +98,8 @@ td_table1 <- function(client, trial, role = NULL, tests = "welch", as_of = NULL)
     )),
     numbers = td_frame(numbers, c(list(variable_col, arm_col),
                                   lapply(c("n", "missing", "mean", "sd", "median", "q1", "q3", "min", "max"), td_col))),
-    categories = td_frame(categories, list(variable_col, arm_col, td_col("level", kind = "category", levels = level_levels),
+    categories = td_frame(categories, list(variable_col, arm_col,
+                                           td_col("level", kind = "category", levels = level_levels),
                                            td_col("count"), td_col("percent"))),
     note = table$note, raw = table
   ), class = "td_table1")
