@@ -1,0 +1,4 @@
+library(testthat)
+library(trialdesk)
+
+test_check("trialdesk")
