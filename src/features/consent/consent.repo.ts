@@ -77,6 +77,22 @@ export async function findForm(
   return db('consent_forms').where({ trial_id: trialId, code }).first('required');
 }
 
+/** The forms a trial's set-up defines, replacing those it had (set-up only: no consent refers to them yet). */
+export async function replaceTrialForms(trx: Knex.Transaction, trialId: string, forms: ConsentForm[]): Promise<void> {
+  await trx('consent_forms').where({ trial_id: trialId }).delete();
+  if (!forms.length) return;
+  await trx('consent_forms').insert(
+    forms.map((f, position) => ({
+      trial_id: trialId,
+      code: f.code,
+      version: f.version,
+      required: f.required,
+      title: f.title ?? null,
+      position,
+    })),
+  );
+}
+
 export async function insertFormVersion(trx: Knex.Transaction, trialId: string, form: ConsentForm): Promise<void> {
   await trx('consent_forms').insert({
     trial_id: trialId,

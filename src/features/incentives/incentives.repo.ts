@@ -3,7 +3,9 @@ import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import type { TimeOrderedCursor } from '../../core/pagination';
 import { EntryJson, entryJsonSql, toEntryView } from './entry-json';
-import { fromMinorUnits } from '../trials/trials';
+import { fromMinorUnits, toMinorUnits } from '../trials/trials';
+
+type IncentiveType = components['schemas']['IncentiveType'];
 
 type IncentiveEntry = components['schemas']['IncentiveEntry'];
 type IncentiveTotals = components['schemas']['IncentiveTotals'];
@@ -77,6 +79,29 @@ export async function countLiveIssues(
     .count<{ n: number }[]>('* as n')
     .first();
   return Number(row?.n ?? 0);
+}
+
+/** The incentive types a trial's set-up defines, replacing those it had (set-up only: nothing issued yet). */
+export async function replaceTrialIncentiveTypes(
+  trx: Knex.Transaction,
+  trialId: string,
+  types: IncentiveType[],
+): Promise<void> {
+  await trx('incentive_types').where({ trial_id: trialId }).delete();
+  if (!types.length) return;
+  await trx('incentive_types').insert(
+    types.map((i, position) => ({
+      trial_id: trialId,
+      code: i.code,
+      description: i.description,
+      amount_minor: toMinorUnits(i.amount, i.currency),
+      currency: i.currency,
+      roles: i.roles,
+      max_per_participant: i.maxPerParticipant,
+      occasion: i.occasion ?? null,
+      position,
+    })),
+  );
 }
 
 export async function insertIncentiveType(

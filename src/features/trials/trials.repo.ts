@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { TimeOrderedCursor } from '../../core/pagination';
-import { fromMinorUnits, TrialConfiguration, TrialView, toMinorUnits, withoutSeed } from './trials';
+import { fromMinorUnits, TrialConfiguration, TrialView, withoutSeed } from './trials';
 
 interface TrialRow {
   trial_id: string;
@@ -136,6 +136,7 @@ export async function lockTrial(
   >('status', 'version');
 }
 
+/** The arms; consent forms and incentive types are written by their own features. */
 async function writeChildren(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
   await trx('trial_arms').insert(
     config.arms.map((arm, position) => ({
@@ -146,33 +147,6 @@ async function writeChildren(trx: Knex.Transaction, trialId: string, config: Tri
       position,
     })),
   );
-  if (config.consentForms.length) {
-    await trx('consent_forms').insert(
-      config.consentForms.map((f, position) => ({
-        trial_id: trialId,
-        code: f.code,
-        version: f.version,
-        required: f.required,
-        title: f.title ?? null,
-        position,
-      })),
-    );
-  }
-  if (config.incentives.length) {
-    await trx('incentive_types').insert(
-      config.incentives.map((i, position) => ({
-        trial_id: trialId,
-        code: i.code,
-        description: i.description,
-        amount_minor: toMinorUnits(i.amount, i.currency),
-        currency: i.currency,
-        roles: i.roles,
-        max_per_participant: i.maxPerParticipant,
-        occasion: i.occasion ?? null,
-        position,
-      })),
-    );
-  }
 }
 
 function trialColumns(config: TrialConfiguration) {
@@ -204,8 +178,7 @@ export async function replaceConfiguration(
   await trx('trials')
     .where({ trial_id: trialId, status: 'setup' })
     .update({ ...trialColumns(config), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
-  for (const table of ['trial_arms', 'consent_forms', 'incentive_types'])
-    await trx(table).where({ trial_id: trialId }).delete();
+  await trx('trial_arms').where({ trial_id: trialId }).delete();
   await writeChildren(trx, trialId, config);
 }
 

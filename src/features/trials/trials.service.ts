@@ -7,6 +7,8 @@ import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import { recordAudit } from '../audit/audit.service';
 import { discardAllocationTable, sealRandomization, storeConfiguredSeed } from '../seed-custody/seed-custody.service';
+import { replaceTrialConsentForms } from '../consent/consent-forms.service';
+import { replaceTrialIncentiveTypes } from '../incentives/incentive-types.service';
 import * as repo from './trials.repo';
 import {
   applyPatch,
@@ -27,6 +29,12 @@ function assertCoherent(config: TrialConfiguration): void {
   if (errors.length) throw new ValidationError(errors);
 }
 
+/** Consent forms and incentive types are part of the set-up but belong to (and are written by) their features. */
+async function writeSetUpOfOtherFeatures(trx: Knex.Transaction, trialId: string, config: TrialConfiguration) {
+  await replaceTrialConsentForms(trx, trialId, config.consentForms);
+  await replaceTrialIncentiveTypes(trx, trialId, config.incentives);
+}
+
 /** The trial as this caller may see it: arms through the caller's labeller. */
 function viewFor(labeller: ArmLabeller, trial: TrialView): TrialView {
   return labeller.blinded ? { ...trial, arms: labeller.arms(trial.arms) } : trial;
@@ -44,6 +52,7 @@ export async function createTrial(ctx: UseCaseContext, input: TrialInput): Promi
   try {
     return await withTransaction(db, async (trx) => {
       await repo.insertTrial(trx, trialId, input.code, config);
+      await writeSetUpOfOtherFeatures(trx, trialId, config);
       const seed = seedOf(config.randomization);
       if (seed) await storeConfiguredSeed(trx, trialId, seed);
       const created = (await repo.findTrial(trx, trialId))!;
@@ -153,6 +162,7 @@ export async function updateTrial(
     const next = applyPatch(configurationOf(before), patch);
     assertCoherent(next);
     await repo.replaceConfiguration(trx, trialId, next);
+    await writeSetUpOfOtherFeatures(trx, trialId, next);
     // An uploaded allocation table was checked against the arms and strata it was uploaded for.
     const current = configurationOf(before);
     const designChanged =
