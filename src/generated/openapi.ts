@@ -1739,6 +1739,7 @@ export interface components {
         BinaryCountsGroup: {
             label: string;
             events: number;
+            /** @description At most 500,000 per group, so that the exact test enumerates at most 1,000,001 tables. */
             n: number;
         };
         BinaryRow: {
