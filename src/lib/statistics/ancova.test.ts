@@ -7,7 +7,7 @@ import { StatisticsInputError } from './statistics-input-error';
 describe('ANCOVA agrees with lm() and emmeans()', () => {
   it('matches coefficients, least-squares means and differences on every fixture case to 1e-10', () => {
     const comparisons = ancovaComparisons();
-    expect(comparisons.length).toBeGreaterThan(500);
+    expect(comparisons.length).toBeGreaterThan(400);
     expect(outsideTolerance(comparisons)).toEqual([]);
   });
 

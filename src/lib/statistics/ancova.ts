@@ -74,25 +74,39 @@ export function ancova(rows: readonly ModelRow[], reference: string, options: An
       `${rows.length} rows cannot estimate ${p} coefficients and a residual variance; at least ${p + 1} are needed`,
     );
   }
-  const fit = explainRankDeficiency(design.terms, design.termPointers, () => leastSquares(design.x, design.y));
+  // The columns and the outcome are centred before the QR: the same model with a better-conditioned
+  // design. With outcome and baseline near 1e6, the uncentred fit (R's lm) loses ~1e-11 in t. A linear
+  // function l'β of the original coefficients is l_c'β_c + l_0 ȳ with l_c = (l_0, l_j − l_0 m_j): for
+  // least-squares means the numeric covariates' entries vanish exactly.
+  const centres = design.terms.map((_, j) => (j === 0 ? 0 : mean(design.x.map((row) => row[j]!))));
+  const centred = design.x.map((row) => row.map((value, j) => (j === 0 ? value : value - centres[j]!)));
+  const toCentred = (l: readonly number[]) => l.map((value, j) => (j === 0 ? value : value - l[0]! * centres[j]!));
+  const outcomeMean = mean(design.y);
+  const fit = explainRankDeficiency(design.terms, design.termPointers, () =>
+    leastSquares(
+      centred,
+      design.y.map((value) => value - outcomeMean),
+    ),
+  );
   const df = fit.residualDf;
   const sigma = Math.sqrt(fit.residualSumOfSquares / df);
   if (!(sigma > 0)) throw new StatisticsInputError('/rows', 'the model fits the outcome exactly (residual variance 0)');
   const critical = qt(1 - (1 - confidenceLevel) / 2, df);
-  const standardError = (l: readonly number[]) => sigma * Math.sqrt(fit.qr.quadraticForm(l));
+  const standardError = (l: readonly number[]) => sigma * Math.sqrt(fit.qr.quadraticForm(toCentred(l)));
+  const estimateOf = (l: readonly number[]) => dot([...toCentred(l), l[0]!], [...fit.coefficients, outcomeMean]);
   const twoSidedP = (t: number) => 2 * pt(-Math.abs(t), df);
 
   const coefficients = design.terms.map((term, j) => {
     const unit = design.terms.map((_, k) => (k === j ? 1 : 0));
     const se = standardError(unit);
-    const estimate = fit.coefficients[j]!;
+    const estimate = estimateOf(unit);
     return { term, estimate, se, t: estimate / se, p: twoSidedP(estimate / se) };
   });
 
   const referenceRows = design.referenceRows(weights);
   const groups = design.groups.map((group, g) => {
     const l = referenceRows[g]!;
-    const lsMean = dot(l, fit.coefficients);
+    const lsMean = estimateOf(l);
     const se = standardError(l);
     return {
       group,
@@ -107,7 +121,7 @@ export function ancova(rows: readonly ModelRow[], reference: string, options: An
 
   const differences = design.groups.slice(1).map((group, index) => {
     const l = referenceRows[index + 1]!.map((value, k) => value - referenceRows[0]![k]!);
-    const estimate = dot(l, fit.coefficients);
+    const estimate = estimateOf(l);
     const se = standardError(l);
     const t = estimate / se;
     return {
