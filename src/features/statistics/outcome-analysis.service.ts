@@ -52,9 +52,11 @@ export function runBinaryAnalysis(input: BinaryAnalysisInput): BinaryAnalysisRes
     );
     return { method: 'logistic', reference: input.reference, ...result };
   }
+  if (input.groups[0]!.label === input.groups[1]!.label)
+    throw new ValidationError([{ pointer: '/groups/1/label', detail: 'must differ from the first group’s label' }]);
   const referenceIndex = input.groups.findIndex((group) => group.label === input.reference);
   if (referenceIndex < 0)
-    throw new ValidationError([{ pointer: '/reference', detail: `must be the label of one of the two groups` }]);
+    throw new ValidationError([{ pointer: '/reference', detail: 'must be the label of one of the two groups' }]);
   const groupIndex = 1 - referenceIndex;
   const result = refusingAsValidation(
     () => binaryCounts(input.groups[groupIndex]!, input.groups[referenceIndex]!, confidenceLevel),

@@ -32,6 +32,14 @@ export interface DesignMatrix {
   referenceRows(weights: LevelWeights): number[][];
 }
 
+/**
+ * Largest magnitude accepted for outcomes and numeric covariates: sums of squares of up to 100,000
+ * such values stay finite in double precision (1e100² × 1e5 = 1e205), so no statistic overflows.
+ */
+export const MAX_MAGNITUDE = 1e100;
+
+const isModest = (value: number) => Number.isFinite(value) && Math.abs(value) <= MAX_MAGNITUDE;
+
 /** Sort in code-point order, which does not depend on the locale (R: sort(method = "radix")). */
 const codePointOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -54,13 +62,20 @@ export function buildDesignMatrix(
     seen.add(covariate.name);
   });
   rows.forEach((row, i) => {
-    if (!Number.isFinite(row.outcome)) throw new StatisticsInputError(`/rows/${i}/outcome`, 'must be a finite number');
+    if (!isModest(row.outcome))
+      throw new StatisticsInputError(
+        `/rows/${i}/outcome`,
+        `must be a finite number of magnitude at most ${MAX_MAGNITUDE}`,
+      );
     covariates.forEach((covariate) => {
       const value = row.covariates?.[covariate.name];
       const pointer = `/rows/${i}/covariates/${escapePointer(covariate.name)}`;
       if (value === undefined) throw new StatisticsInputError(pointer, `is missing (covariate '${covariate.name}')`);
-      if (covariate.type === 'number' && !(typeof value === 'number' && Number.isFinite(value)))
-        throw new StatisticsInputError(pointer, `must be a finite number (covariate '${covariate.name}' is numeric)`);
+      if (covariate.type === 'number' && !(typeof value === 'number' && isModest(value)))
+        throw new StatisticsInputError(
+          pointer,
+          `must be a finite number of magnitude at most ${MAX_MAGNITUDE} (covariate '${covariate.name}' is numeric)`,
+        );
       if (covariate.type === 'category' && typeof value !== 'string')
         throw new StatisticsInputError(pointer, `must be a string (covariate '${covariate.name}' is a category)`);
     });

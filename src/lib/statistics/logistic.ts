@@ -1,7 +1,7 @@
 import { CompensatedSum } from './compensated-sum';
 import { buildDesignMatrix, type CovariateSpec, type ModelRow } from './design-matrix';
 import { pnorm, qnorm } from './distributions';
-import { explainRankDeficiency, QrDecomposition } from './linear-model';
+import { explainRankDeficiency, QrDecomposition, RankDeficiencyError } from './linear-model';
 import { StatisticsInputError } from './statistics-input-error';
 
 export interface LogisticOptions {
@@ -93,11 +93,13 @@ export function logisticRegression(
     const derivative = eta.map(logitDerivative);
     const weights = mu.map((value, i) => Math.sqrt(derivative[i]! ** 2 / (value * (1 - value))));
     const z = eta.map((value, i) => value + (y[i]! - mu[i]!) / derivative[i]!);
-    qr = explainRankDeficiency(
-      design.terms,
-      design.termPointers,
-      () => new QrDecomposition(x.map((row, i) => row.map((value) => value * weights[i]!))),
-    );
+    try {
+      qr = new QrDecomposition(x.map((row, i) => row.map((value) => value * weights[i]!)));
+    } catch (error) {
+      // The design has full rank (checked above), so the weights have collapsed: fitted probabilities at 0 or 1.
+      if (!(error instanceof RankDeficiencyError)) throw error;
+      break;
+    }
     coefficients = qr.solveR(qr.qtY(z.map((value, i) => value * weights[i]!)));
     eta = x.map((row) => dot(row, coefficients));
     mu = eta.map(inverseLogit);

@@ -1,6 +1,7 @@
 import { mean, variance } from './descriptives';
 import { pt, qt } from './distributions';
-import { requireFiniteNumbers, StatisticsInputError } from './statistics-input-error';
+import { MAX_MAGNITUDE } from './design-matrix';
+import { StatisticsInputError } from './statistics-input-error';
 
 export interface PoolOptions {
   /** Sample size of the complete-data analysis; Infinity (default) gives the large-sample df. */
@@ -47,10 +48,16 @@ export function poolScalar(
   if (estimates.length < 2) throw new StatisticsInputError('/estimates', 'needs at least 2 imputations');
   if (variances.length !== estimates.length)
     throw new StatisticsInputError('/variances', `must have one variance per estimate (${estimates.length})`);
-  requireFiniteNumbers(estimates, '/estimates');
-  requireFiniteNumbers(variances, '/variances');
+  estimates.forEach((value, i) => {
+    if (!(Number.isFinite(value) && Math.abs(value) <= MAX_MAGNITUDE))
+      throw new StatisticsInputError(
+        `/estimates/${i}`,
+        `must be a finite number of magnitude at most ${MAX_MAGNITUDE}`,
+      );
+  });
   variances.forEach((value, i) => {
-    if (!(value > 0)) throw new StatisticsInputError(`/variances/${i}`, 'must be positive');
+    if (!(value > 0 && value <= MAX_MAGNITUDE))
+      throw new StatisticsInputError(`/variances/${i}`, `must be positive and at most ${MAX_MAGNITUDE}`);
   });
   if (!(n === Infinity || (Number.isInteger(n) && n > 0)))
     throw new StatisticsInputError('/n', 'must be a positive integer');
