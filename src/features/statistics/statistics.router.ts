@@ -3,7 +3,6 @@ import type { HandlerMap } from '../../http/operations';
 import { principalOf } from '../../http/operations';
 import { blindForTrial } from '../randomization/seed.service';
 import { baselineTableCsv, baselineTableHtml } from './baseline-render';
-import { poolImputations, runAncova, runBinaryAnalysis } from './outcome-analysis.service';
 import {
   exportDictionary,
   exportParticipants,
@@ -12,15 +11,16 @@ import {
   runMannWhitney,
   runTTest,
 } from './statistics.service';
+import { poolImputations, runAncova, runBinaryAnalysis } from './outcome-analysis.service';
 
 export function statisticsHandlers(db: Knex): HandlerMap {
   return {
     tTest: async ({ body }) => ({ status: 200, body: runTTest(body) }),
     contingencyTest: async ({ body }) => ({ status: 200, body: runContingencyTests(body) }),
-    mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),
     runAncova: async ({ body }) => ({ status: 200, body: runAncova(body) }),
     runBinaryAnalysis: async ({ body }) => ({ status: 200, body: runBinaryAnalysis(body) }),
     poolImputations: async ({ body }) => ({ status: 200, body: poolImputations(body) }),
+    mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),
     getBaselineTable: async ({ params, query, accepts, context }) => {
       const principal = principalOf(context);
       const { table, title } = await getBaselineTable(db, principal, params.trialId, query);
