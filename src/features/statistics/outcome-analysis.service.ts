@@ -1,9 +1,9 @@
 import type { components } from '../../generated/openapi';
-import { ValidationError } from '../../http/errors';
 import { ancova } from '../../lib/statistics/ancova';
 import { binaryCounts } from '../../lib/statistics/binary';
 import { logisticRegression } from '../../lib/statistics/logistic';
 import { poolScalar } from '../../lib/statistics/rubin';
+import { StatisticsInputError } from '../../lib/statistics/statistics-input-error';
 import { refusingAsValidation } from './statistics.service';
 
 type AncovaInput = components['schemas']['AncovaInput'];
@@ -52,11 +52,13 @@ export function runBinaryAnalysis(input: BinaryAnalysisInput): BinaryAnalysisRes
     );
     return { method: 'logistic', reference: input.reference, ...result };
   }
-  if (input.groups[0]!.label === input.groups[1]!.label)
-    throw new ValidationError([{ pointer: '/groups/1/label', detail: 'must differ from the first group’s label' }]);
-  const referenceIndex = input.groups.findIndex((group) => group.label === input.reference);
-  if (referenceIndex < 0)
-    throw new ValidationError([{ pointer: '/reference', detail: 'must be the label of one of the two groups' }]);
+  const referenceIndex = refusingAsValidation(() => {
+    if (input.groups[0]!.label === input.groups[1]!.label)
+      throw new StatisticsInputError('/groups/1/label', 'must differ from the first group’s label');
+    const index = input.groups.findIndex((group) => group.label === input.reference);
+    if (index < 0) throw new StatisticsInputError('/reference', 'must be the label of one of the two groups');
+    return index;
+  }, SAME_POINTERS);
   const groupIndex = 1 - referenceIndex;
   const result = refusingAsValidation(
     () => binaryCounts(input.groups[groupIndex]!, input.groups[referenceIndex]!, confidenceLevel),
