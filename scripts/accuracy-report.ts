@@ -22,6 +22,12 @@ import {
   type TTestCase,
   runTTestCase,
 } from '../test/support/r-reference';
+import {
+  ancovaComparisons,
+  binaryCountsComparisons,
+  logisticComparisons,
+  poolComparisons,
+} from '../test/support/r-reference-outcomes';
 
 /** The part of jstat's API measured here (the package ships no type declarations). */
 interface JStat {
@@ -256,4 +262,12 @@ const ours = [
 ];
 console.log(`Reference: ${loadFixture<{ rVersion: string }>('distributions').rVersion}`);
 printTable('trialdesk statistics vs R', ours);
+printTable('outcome analyses vs R (lm + emmeans, fisher.test, mice::pool.scalar; target 1e-10)', [
+  ...ancovaComparisons(),
+  ...binaryCountsComparisons(),
+  ...poolComparisons(),
+]);
+printTable('logistic regression vs glm(binomial) (target 1e-8; "within 1e-10" counts the stricter bound)', [
+  ...logisticComparisons(),
+]);
 printTable('third-party libraries vs R (a thrown error or NaN counts as Infinity)', thirdPartyComparisons());

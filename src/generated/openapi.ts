@@ -669,6 +669,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/ancova": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analysis of covariance with least-squares means, as lm() and emmeans
+         * @description Fits `outcome ~ group + covariates` by least squares (Householder QR, as R's `lm`), with
+         *     treatment contrasts against `reference` and, for category covariates, the first level in
+         *     code-point order as the base. Coefficients are named as R names them (`(Intercept)`,
+         *     `groupSMCM`, `baseline`, `siteB`). Least-squares means are computed as
+         *     `emmeans(fit, "group", weights)`: numeric covariates at their mean over the rows, category
+         *     covariates averaged over their levels with `equal` weights (default) or in proportion to their
+         *     frequencies (`proportional`). `differences` are each group minus the reference with the
+         *     residual df (emmeans' `trt.vs.ctrl` contrasts without multiplicity adjustment). A
+         *     rank-deficient design (a constant covariate, a category that coincides with the groups), a
+         *     reference group without rows, a single group or too few rows is a 422 naming the cause.
+         */
+        post: operations["runAncova"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/binary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Binary outcome in two groups (counts) or by logistic regression (rows with covariates)
+         * @description Two forms. **Counts** `{"groups": [{"label", "events", "n"}, {…}], "reference"}`: risk difference
+         *     with its Wald interval, risk ratio with the log-scale Wald interval, odds ratio with Woolf's
+         *     interval (each group versus the reference), and the conditional maximum-likelihood odds ratio
+         *     with its exact interval and Fisher's two-sided p, as R's `fisher.test` on the 2×2 table. A ratio
+         *     whose denominator is zero, and a log-scale interval with a zero cell, is `null`; in the exact
+         *     result `null` stands for +∞ (an estimate or upper limit that is unbounded).
+         *     **Rows** `{"rows": [{"group", "outcome": 0|1, "covariates"}], "reference", "covariates"}`:
+         *     logistic regression by IRLS as R's `glm(family = binomial)` — coefficients with se, z, p and
+         *     Wald intervals (`confint.default`), deviance, AIC, and the adjusted odds ratio of each group.
+         *     Separation (a group or covariate pattern that predicts the outcome perfectly, so that the
+         *     maximum-likelihood estimate does not exist) is a 422 naming the term, never huge coefficients.
+         */
+        post: operations["runBinaryAnalysis"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rubin's rules for one estimate from multiply imputed data, as mice::pool.scalar
+         * @description From the estimate and its variance in each of m ≥ 2 imputed datasets: pooled estimate, within-
+         *     (Ū), between- (B) and total variance T = Ū + (1 + 1/m) B, relative increase in variance,
+         *     Barnard–Rubin degrees of freedom (complete-data df n − k; without `n` the large-sample df),
+         *     fraction of missing information, and the t-based interval and two-sided p, as
+         *     `mice::pool.scalar(Q, U, n, k)`.
+         */
+        post: operations["poolImputations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/baseline": {
         parameters: {
             query?: never;
@@ -1582,6 +1665,199 @@ export interface components {
             /** @enum {unknown} */
             method: "exact" | "normal";
             alternative: components["schemas"]["Alternative"];
+        };
+        CovariateSpec: {
+            name: string;
+            /**
+             * @description number: one column; category: treatment-coded levels.
+             * @enum {unknown}
+             */
+            type: "number" | "category";
+        };
+        /** @description Covariate values of a row by name: numbers for numeric covariates, strings for categories. */
+        ModelCovariates: {
+            [key: string]: number | string;
+        };
+        AncovaRow: {
+            group: string;
+            outcome: number;
+            covariates?: components["schemas"]["ModelCovariates"];
+        };
+        AncovaInput: {
+            rows: components["schemas"]["AncovaRow"][];
+            /** @description The group the others are compared with. */
+            reference: string;
+            covariates?: components["schemas"]["CovariateSpec"][];
+            /**
+             * @default equal
+             * @enum {unknown}
+             */
+            weights?: "equal" | "proportional";
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        ModelCoefficient: {
+            term: string;
+            estimate: number;
+            se: number;
+            t: number;
+            p: number;
+        };
+        AncovaResult: {
+            n: number;
+            reference: string;
+            residualDf: number;
+            /** @description Residual standard error. */
+            sigma: number;
+            rSquared: number;
+            /** @enum {unknown} */
+            weights: "equal" | "proportional";
+            confidenceLevel: number;
+            coefficients: components["schemas"]["ModelCoefficient"][];
+            /** @description The reference first, then the other groups in code-point order. */
+            groups: {
+                group: string;
+                n: number;
+                lsMean: number;
+                se: number;
+                df: number;
+                ciLower: number;
+                ciUpper: number;
+            }[];
+            differences: {
+                /** @description The estimate is this group minus the reference. */
+                group: string;
+                estimate: number;
+                se: number;
+                df: number;
+                t: number;
+                p: number;
+                ciLower: number;
+                ciUpper: number;
+            }[];
+        };
+        BinaryCountsGroup: {
+            label: string;
+            events: number;
+            /** @description At most 500,000 per group, so that the exact test enumerates at most 1,000,001 tables. */
+            n: number;
+        };
+        BinaryRow: {
+            group: string;
+            outcome: number;
+            covariates?: components["schemas"]["ModelCovariates"];
+        };
+        BinaryAnalysisInput: {
+            groups: components["schemas"]["BinaryCountsGroup"][];
+            reference: string;
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        } | {
+            rows: components["schemas"]["BinaryRow"][];
+            reference: string;
+            covariates?: components["schemas"]["CovariateSpec"][];
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        EffectMeasure: {
+            /** @description null when undefined (zero denominator). */
+            estimate: number | null;
+            /** @description For ratios, the standard error of the log; null with a zero cell. */
+            se: number | null;
+            ciLower: number | null;
+            ciUpper: number | null;
+        };
+        BinaryCountsResult: {
+            /** @constant */
+            method: "counts";
+            confidenceLevel: number;
+            /** @description The group compared with the reference. */
+            group: {
+                label: string;
+                events: number;
+                n: number;
+                risk: number;
+            };
+            reference: {
+                label: string;
+                events: number;
+                n: number;
+                risk: number;
+            };
+            riskDifference: components["schemas"]["EffectMeasure"];
+            riskRatio: components["schemas"]["EffectMeasure"];
+            oddsRatio: components["schemas"]["EffectMeasure"];
+            /** @description As R's fisher.test: conditional MLE, exact interval, two-sided p. */
+            exactOddsRatio: {
+                /** @description null means +∞ (every event in the group or none in the reference). */
+                estimate: number | null;
+                ciLower: number;
+                /** @description null means unbounded (+∞). */
+                ciUpper: number | null;
+                p: number;
+            };
+        };
+        BinaryLogisticResult: {
+            /** @constant */
+            method: "logistic";
+            n: number;
+            reference: string;
+            confidenceLevel: number;
+            iterations: number;
+            deviance: number;
+            nullDeviance: number;
+            aic: number;
+            residualDf: number;
+            coefficients: {
+                term: string;
+                estimate: number;
+                se: number;
+                z: number;
+                p: number;
+                ciLower: number;
+                ciUpper: number;
+            }[];
+            adjustedOddsRatios: {
+                /** @description Odds of this group over the reference, adjusted for the covariates. */
+                group: string;
+                oddsRatio: number;
+                ciLower: number;
+                ciUpper: number;
+                p: number;
+            }[];
+        };
+        BinaryAnalysisResult: components["schemas"]["BinaryCountsResult"] | components["schemas"]["BinaryLogisticResult"];
+        PoolInput: {
+            /** @description The estimate from each imputed dataset. */
+            estimates: number[];
+            /** @description Its squared standard error in each imputed dataset, in the same order. */
+            variances: number[];
+            /** @description Complete-data sample size; omit for the large-sample df. */
+            n?: number;
+            /**
+             * @description Parameters in the complete-data model.
+             * @default 1
+             */
+            k?: number;
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        PoolResult: {
+            m: number;
+            estimate: number;
+            withinVariance: number;
+            betweenVariance: number;
+            totalVariance: number;
+            relativeIncreaseInVariance: number;
+            /** @description Barnard–Rubin degrees of freedom. */
+            df: number;
+            fractionMissingInformation: number;
+            se: number;
+            t: number;
+            p: number;
+            confidenceLevel: number;
+            ciLower: number;
+            ciUpper: number;
         };
         NumberSummary: {
             /** @description Participants with a value. */
@@ -3058,6 +3334,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MannWhitneyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runAncova: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AncovaInput"];
+            };
+        };
+        responses: {
+            /** @description The fitted model, least-squares means and group differences. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AncovaResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runBinaryAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BinaryAnalysisInput"];
+            };
+        };
+        responses: {
+            /** @description The effect measures (counts) or the logistic model (rows). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BinaryAnalysisResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    poolImputations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoolInput"];
+            };
+        };
+        responses: {
+            /** @description The pooled estimate. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolResult"];
                 };
             };
             400: components["responses"]["BadRequest"];

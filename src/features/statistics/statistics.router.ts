@@ -8,11 +8,15 @@ import {
   runMannWhitney,
   runTTest,
 } from './statistics.service';
+import { poolImputations, runAncova, runBinaryAnalysis } from './outcome-analysis.service';
 
 export function statisticsHandlers(): HandlerMap {
   return {
     tTest: async ({ body }) => ({ status: 200, body: runTTest(body) }),
     contingencyTest: async ({ body }) => ({ status: 200, body: runContingencyTests(body) }),
+    runAncova: async ({ body }) => ({ status: 200, body: runAncova(body) }),
+    runBinaryAnalysis: async ({ body }) => ({ status: 200, body: runBinaryAnalysis(body) }),
+    poolImputations: async ({ body }) => ({ status: 200, body: poolImputations(body) }),
     mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),
     getBaselineTable: async ({ params, query, accepts, ctx }) => {
       // The table comes labelled for the caller; every format is rendered from it.

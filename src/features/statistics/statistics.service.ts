@@ -29,7 +29,7 @@ type MannWhitneyResult = components['schemas']['MannWhitneyResult'];
  * Runs a statistic and turns the library's refusals (undefined statistics, tables too large to
  * enumerate) into a 422 whose pointer names the request field, by renaming the argument prefix.
  */
-function refusingAsValidation<T>(compute: () => T, pointerPrefixes: Record<string, string>): T {
+export function refusingAsValidation<T>(compute: () => T, pointerPrefixes: Record<string, string>): T {
   try {
     return compute();
   } catch (error) {

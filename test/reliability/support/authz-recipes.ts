@@ -169,6 +169,26 @@ const statsBodies = {
     ],
   },
   mannWhitneyTest: { x: [1.83, 0.5, 1.62, 2.48, 1.68], y: [0.878, 0.647, 0.598, 2.05, 1.06] },
+  runAncova: {
+    reference: 'TAU',
+    covariates: [{ name: 'baseline', type: 'number' }],
+    rows: [
+      { group: 'TAU', outcome: 20, covariates: { baseline: 24 } },
+      { group: 'TAU', outcome: 22, covariates: { baseline: 25 } },
+      { group: 'TAU', outcome: 19, covariates: { baseline: 21 } },
+      { group: 'SMCM', outcome: 17, covariates: { baseline: 23 } },
+      { group: 'SMCM', outcome: 18, covariates: { baseline: 26 } },
+      { group: 'SMCM', outcome: 16.5, covariates: { baseline: 22 } },
+    ],
+  },
+  runBinaryAnalysis: {
+    reference: 'TAU',
+    groups: [
+      { label: 'SMCM', events: 9, n: 47 },
+      { label: 'TAU', events: 14, n: 48 },
+    ],
+  },
+  poolImputations: { estimates: [-2.1, -2.6, -2.3], variances: [0.5, 0.55, 0.6], n: 96, k: 4 },
 };
 
 export const RECIPES: Record<string, Recipe> = {
@@ -339,6 +359,9 @@ export const RECIPES: Record<string, Recipe> = {
   tTest: { target: 'none', prepare: async () => post('/v1/stats/t-test', statsBodies.tTest) },
   contingencyTest: { target: 'none', prepare: async () => post('/v1/stats/contingency', statsBodies.contingencyTest) },
   mannWhitneyTest: { target: 'none', prepare: async () => post('/v1/stats/mann-whitney', statsBodies.mannWhitneyTest) },
+  runAncova: { target: 'none', prepare: async () => post('/v1/stats/ancova', statsBodies.runAncova) },
+  runBinaryAnalysis: { target: 'none', prepare: async () => post('/v1/stats/binary', statsBodies.runBinaryAnalysis) },
+  poolImputations: { target: 'none', prepare: async () => post('/v1/stats/pool', statsBodies.poolImputations) },
   getBaselineTable: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/baseline')) },
 
   recordEvent: {
