@@ -7,6 +7,7 @@ import {
   exportDictionary,
   exportParticipants,
   getBaselineTable,
+  runAgreement,
   runContingencyTests,
   runMannWhitney,
   runTTest,
@@ -17,6 +18,7 @@ export function statisticsHandlers(db: Knex): HandlerMap {
     tTest: async ({ body }) => ({ status: 200, body: runTTest(body) }),
     contingencyTest: async ({ body }) => ({ status: 200, body: runContingencyTests(body) }),
     mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),
+    runAgreement: async ({ body }) => ({ status: 200, body: runAgreement(body) }),
     getBaselineTable: async ({ params, query, accepts, context }) => {
       const principal = principalOf(context);
       const { table, title } = await getBaselineTable(db, principal, params.trialId, query);
