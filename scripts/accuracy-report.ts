@@ -22,6 +22,7 @@ import {
   type TTestCase,
   runTTestCase,
 } from '../test/support/r-reference';
+import { agreementComparisons } from '../test/support/agreement-reference';
 
 /** The part of jstat's API measured here (the package ships no type declarations). */
 interface JStat {
@@ -251,6 +252,7 @@ const ours = [
   ...fisherComparisons(),
   ...rankSumComparisons(),
   ...smdComparisons(),
+  ...agreementComparisons().comparisons,
 ];
 console.log(`Reference: ${loadFixture<{ rVersion: string }>('distributions').rVersion}`);
 printTable('trialdesk statistics vs R', ours);

@@ -1685,7 +1685,7 @@ export interface components {
             reason: string | null;
             /** @description Units rated by both raters. */
             units: number;
-            /** @description Large-sample SE under the alternative (Fleiss, Cohen & Everitt 1969). */
+            /** @description Large-sample SE under the alternative (Fleiss, Cohen & Everitt 1969); the interval uses it. */
             standardError: number | null;
             /** @description Large-sample SE under kappa = 0; z = kappa / standardErrorNull. */
             standardErrorNull: number | null;
