@@ -106,7 +106,7 @@ export function mixedModel(input: MixedModelInput): MixedModelResult {
   }
   const design = buildDesign(input);
   const reml = method === 'reml';
-  const model = new Likelihood(design.patterns, design.columns.length, design.observations, reml, design.xtxLogDet);
+  const model = new Likelihood(design.patterns, design.columns.length, design.observations, reml);
   const visitCount = input.visits.length;
 
   const parameterization = structure === 'unstructured' ? unstructured(visitCount) : compoundSymmetry(visitCount);
@@ -125,11 +125,14 @@ export function mixedModel(input: MixedModelInput): MixedModelResult {
   const covarianceParameters = structure === 'unstructured' ? (visitCount * (visitCount + 1)) / 2 : 2;
   const parameters = design.columns.length + covarianceParameters;
 
-  const satterthwaite = new SatterthwaiteDf(model, sigma, structure, evaluation);
+  // nlme's vcov scales the ML estimate's (X'Σ⁻¹X)⁻¹ by N / (N − p) (gls: varBeta · (N − REML p) / (N − p)).
+  const vcovFactor = reml ? 1 : design.observations / (design.observations - design.columns.length);
+  const vcov = evaluation.informationInverse.map((row) => row.map((value) => value * vcovFactor));
+  const satterthwaite = new SatterthwaiteDf(model, sigma, structure, vcov);
   const quantile = (df: number) => qt(1 - (1 - confidenceLevel) / 2, df);
   const estimateFor = (k: number[]): MixedModelEstimate => {
     const estimate = k.reduce((sum, value, j) => sum + value * evaluation.beta[j]!, 0);
-    const variance = quadraticForm(evaluation.informationInverse, k);
+    const variance = quadraticForm(vcov, k);
     const se = Math.sqrt(variance);
     const df = satterthwaite.df(k, variance);
     const half = quantile(df) * se;
@@ -165,7 +168,7 @@ export function mixedModel(input: MixedModelInput): MixedModelResult {
     fixedEffects: design.columns.map((term, j) => ({
       term,
       estimate: evaluation.beta[j]!,
-      se: Math.sqrt(evaluation.informationInverse[j]![j]!),
+      se: Math.sqrt(vcov[j]![j]!),
     })),
     covarianceMatrix: sigma,
     logLik: evaluation.logLik,
@@ -187,8 +190,6 @@ interface Design {
   observations: number;
   /** Per-visit mean squared OLS residual: starting values. */
   residualVariances: number[];
-  /** log |X'X|, the constant of nlme's REML log-likelihood. */
-  xtxLogDet: number;
   /** The reference-grid row (emmeans: numeric covariates at their mean, factors averaged equally). */
   gridRow: (group: number, visit: number) => number[];
 }
@@ -253,7 +254,8 @@ function buildDesign(input: MixedModelInput): Design {
     if (c.type === 'number') columns.push(c.name);
     else levels[j]!.slice(1).forEach((level) => columns.push(`${c.name}${level}`));
   });
-  groups.slice(1).forEach((g) => visits.slice(1).forEach((v) => columns.push(`group${g}:visit${v}`)));
+  // Interaction columns in R's order: the group varies fastest.
+  visits.slice(1).forEach((v) => groups.slice(1).forEach((g) => columns.push(`group${g}:visit${v}`)));
   const p = columns.length;
 
   const counts = groups.map(() => new Array<number>(visits.length).fill(0));
@@ -263,9 +265,9 @@ function buildDesign(input: MixedModelInput): Design {
     groups.slice(1).forEach((_g, i) => x.push(group === i + 1 ? 1 : 0));
     visits.slice(1).forEach((_v, i) => x.push(visit === i + 1 ? 1 : 0));
     covariates.forEach((_c, j) => x.push(...covariateValues(j)));
-    groups
+    visits
       .slice(1)
-      .forEach((_g, i) => visits.slice(1).forEach((_v, t) => x.push(group === i + 1 && visit === t + 1 ? 1 : 0)));
+      .forEach((_v, t) => groups.slice(1).forEach((_g, i) => x.push(group === i + 1 && visit === t + 1 ? 1 : 0)));
     return x;
   };
 
@@ -309,7 +311,7 @@ function buildDesign(input: MixedModelInput): Design {
     patterns.set(key, pattern);
   }
 
-  // Ordinary least squares: the rank check, log |X'X| and starting values.
+  // Ordinary least squares: the rank check and starting values.
   const xtx = zeros(p);
   const xty = new Array<number>(p).fill(0);
   for (const pattern of patterns.values()) {
@@ -354,7 +356,6 @@ function buildDesign(input: MixedModelInput): Design {
     subjects: bySubject.size,
     observations: rows.length,
     residualVariances,
-    xtxLogDet: logDeterminant(xtxFactor),
     gridRow,
   };
 }
@@ -367,11 +368,10 @@ class Likelihood {
     readonly p: number,
     readonly n: number,
     readonly reml: boolean,
-    private readonly xtxLogDet: number,
   ) {}
 
   /**
-   * The log-likelihood (ML) or restricted log-likelihood (REML, with nlme's constant ½ log |X'X|) at the
+   * The log-likelihood (ML) or restricted log-likelihood (REML, nlme's: without the constant ½ log |X'X|) at the
    * covariance matrix Σ over the visits, with β at its GLS estimate; null when Σ is not positive definite.
    */
   evaluate(sigma: Matrix, withGradient: boolean): Evaluation | null {
@@ -443,8 +443,7 @@ class Likelihood {
     });
 
     const logLik = this.reml
-      ? -0.5 * ((this.n - p) * LOG_2PI + logDetSum + quadratic + logDeterminant(informationFactor)) +
-        0.5 * this.xtxLogDet
+      ? -0.5 * ((this.n - p) * LOG_2PI + logDetSum + quadratic + logDeterminant(informationFactor))
       : -0.5 * (this.n * LOG_2PI + logDetSum + quadratic);
     return { logLik, beta, information, informationInverse, quadratic, gradient };
   }
@@ -649,40 +648,39 @@ function numericalJacobian(fn: (x: number[]) => number[] | null, x: readonly num
 // ---- Satterthwaite degrees of freedom, as emmeans for gls -------------------------------------------
 
 /**
- * emmeans (mode = "satterthwaite") for a gls fit: df = 2 (k'Vk)² / (g' A g), where A is the asymptotic
- * covariance of nlme's variance parameters θ (correlations, log variance ratios to the first visit) and
- * log σ (σ² the first visit's variance) — the inverse of the negative Hessian of the log-likelihood in those
- * parameters, with β at its GLS estimate — and g holds k' (∂V/∂θ_j) k, V(θ) = σ̂²(θ) (X'Σ̃(θ)⁻¹X)⁻¹ with σ
- * profiled out as nlme's glsEstimate does, and 2 k'Vk for log σ. The result does not depend on how θ
- * parameterizes the correlations and ratios, only on σ being the first visit's standard deviation.
+ * emmeans (mode = "satterthwaite") for a gls fit: df = 2 (k'Vk)² / (g' A g). The parameters are nlme's: θ for
+ * the shape of Σ = σ² Σ̃(θ) (correlations and log variance ratios to the first visit, or the compound-symmetry
+ * correlation) and log σ, σ² the first visit's variance. A is the inverse of the negative Hessian of the
+ * (restricted) log-likelihood in (θ, log σ), β at its GLS estimate (nlme's apVar, computed accurately here);
+ * g_θ = k' ∂(σ² (X'Σ̃(θ)⁻¹X)⁻¹)/∂θ k at fixed σ (emmeans' gls_grad), and g_σ = 2 k'Vk with V nlme's vcov,
+ * which for ML carries the factor N / (N − p). The result does not depend on how θ parameterizes the shape.
  */
 class SatterthwaiteDf {
   private readonly covarianceOfParameters: Matrix;
   private readonly derivatives: Matrix[];
 
-  constructor(model: Likelihood, sigma: Matrix, structure: 'unstructured' | 'compound_symmetry', fitted: Evaluation) {
+  constructor(model: Likelihood, sigma: Matrix, structure: 'unstructured' | 'compound_symmetry', vcov: Matrix) {
     const size = sigma.length;
     const scaled = structure === 'unstructured' ? unstructuredScaled(size) : compoundSymmetryScaled(size);
     const theta = scaled.fromSigma(sigma);
-    const logSigma = 0.5 * Math.log(sigma[0]![0]!);
-    const full = [...theta, logSigma];
+    const variance = sigma[0]![0]!;
     const sigmaAt = (parameters: readonly number[]) => {
       const shape = scaled.sigma(parameters.slice(0, -1));
-      const variance = Math.exp(2 * parameters[parameters.length - 1]!);
-      return shape.map((row) => row.map((value) => value * variance));
+      const scale = Math.exp(2 * parameters[parameters.length - 1]!);
+      return shape.map((row) => row.map((value) => value * scale));
     };
     const gradientAt = (parameters: number[]): number[] | null => {
-      const s = sigmaAt(parameters);
-      const evaluation = model.evaluate(s, true);
+      const evaluation = model.evaluate(sigmaAt(parameters), true);
       if (evaluation === null) return null;
-      return parameters.map((_p, j) => {
-        const dSigma = derivativeOfMatrix((q) => sigmaAt(q), parameters, j);
-        return frobenius(evaluation.gradient!, dSigma);
-      });
+      return parameters.map((_p, j) => frobenius(evaluation.gradient!, derivativeOfMatrix(sigmaAt, parameters, j)));
     };
-    const hessian = numericalJacobian(gradientAt, full);
-    const negative = hessian?.map((row) => row.map((value) => -value));
-    const factor = negative ? cholesky(negative, 1e-14) : null;
+    const hessian = numericalJacobian(gradientAt, [...theta, 0.5 * Math.log(variance)]);
+    const factor = hessian
+      ? cholesky(
+          hessian.map((row) => row.map((value) => -value)),
+          1e-14,
+        )
+      : null;
     if (factor === null) {
       throw new StatisticsInputError(
         '',
@@ -690,21 +688,21 @@ class SatterthwaiteDf {
       );
     }
     this.covarianceOfParameters = choleskyInverse(factor);
-
-    const vcovAt = (t: readonly number[]): Matrix => {
-      const evaluation = model.evaluate(scaled.sigma(t), false);
+    const rawVcovAt = (t: number[]): Matrix => {
+      const evaluation = model.evaluate(
+        scaled.sigma(t).map((row) => row.map((value) => value * variance)),
+        false,
+      );
       if (evaluation === null) throw new StatisticsInputError('', 'the fit did not converge (singular covariance)');
-      const variance = evaluation.quadratic / (model.n - (model.reml ? model.p : 0));
-      return evaluation.informationInverse.map((row) => row.map((value) => value * variance));
+      return evaluation.informationInverse;
     };
-    this.derivatives = theta.map((_t, j) => derivativeOfMatrix(vcovAt, theta, j, 1e-3));
-    this.derivatives.push(fitted.informationInverse.map((row) => row.map((value) => 2 * value)));
+    this.derivatives = theta.map((_t, j) => derivativeOfMatrix(rawVcovAt, theta, j, 1e-3));
+    this.derivatives.push(vcov.map((row) => row.map((value) => 2 * value)));
   }
 
   df(k: readonly number[], variance: number): number {
     const g = this.derivatives.map((d) => quadraticForm(d, k));
-    const spread = quadraticForm(this.covarianceOfParameters, g);
-    return (2 * variance * variance) / spread;
+    return (2 * variance * variance) / quadraticForm(this.covarianceOfParameters, g);
   }
 }
 
