@@ -7,8 +7,6 @@ export type Matrix = number[][];
 export const zeros = (rows: number, columns = rows): Matrix =>
   Array.from({ length: rows }, () => new Array<number>(columns).fill(0));
 
-export const identity = (size: number): Matrix => zeros(size).map((row, i) => ((row[i] = 1), row));
-
 /**
  * Lower-triangular L with A = L L', or null when A is not (numerically) positive definite: a pivot at or
  * below `tolerance` times the largest diagonal element counts as zero.
@@ -74,34 +72,9 @@ export function choleskyInverse(l: Matrix): Matrix {
   return inverse;
 }
 
-export function multiply(a: Matrix, b: Matrix): Matrix {
-  const rows = a.length;
-  const inner = b.length;
-  const columns = b[0]?.length ?? 0;
-  const out = zeros(rows, columns);
-  for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < inner; k++) {
-      const aik = a[i]![k]!;
-      if (aik === 0) continue;
-      const bk = b[k]!;
-      const oi = out[i]!;
-      for (let j = 0; j < columns; j++) oi[j]! += aik * bk[j]!;
-    }
-  }
-  return out;
-}
-
 export const matrixVector = (a: Matrix, x: readonly number[]): number[] =>
   a.map((row) => row.reduce((sum, value, j) => sum + value * x[j]!, 0));
 
-export const dot = (x: readonly number[], y: readonly number[]): number =>
-  x.reduce((sum, value, i) => sum + value * y[i]!, 0);
-
 /** x' A x. */
-export const quadraticForm = (a: Matrix, x: readonly number[]): number => dot(x, matrixVector(a, x));
-
-/** Inverse of a symmetric matrix that should be positive definite, or null when it is not. */
-export function inverseOrNull(a: Matrix): Matrix | null {
-  const l = cholesky(a);
-  return l === null ? null : choleskyInverse(l);
-}
+export const quadraticForm = (a: Matrix, x: readonly number[]): number =>
+  matrixVector(a, x).reduce((sum, value, i) => sum + value * x[i]!, 0);

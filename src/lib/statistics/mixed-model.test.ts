@@ -172,6 +172,15 @@ describe('mixed model input checks', () => {
     expect(error.reason).toMatch(reason);
   });
 
+  it('reports non-convergence as an error: an unstructured fit whose second-visit residual variance is zero', () => {
+    const rows = Array.from({ length: 20 }, (_x, s) => {
+      const group = s % 2 ? 'B' : 'A';
+      return [row(`s${s}`, group, 'v1', Math.sin(s * 1.7) * 3 + (s % 5)), row(`s${s}`, group, 'v2', s % 2 ? 7 : 5)];
+    }).flat();
+    const error = refusal({ reference: 'A', visits: ['v1', 'v2'], rows, covariance: 'unstructured' });
+    expect(error.reason).toMatch(/did not converge/);
+  });
+
   it('reports a fit without enough data as an error, never as an answer', () => {
     // Two outcomes per group and visit cell at most: too few for 3 covariance parameters plus 4 fixed effects.
     const error = refusal(small);
