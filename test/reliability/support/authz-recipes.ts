@@ -167,6 +167,15 @@ const statsBodies = {
     ],
   },
   mannWhitneyTest: { x: [1.83, 0.5, 1.62, 2.48, 1.68], y: [0.878, 0.647, 0.598, 2.05, 1.06] },
+  runAgreement: {
+    ratings: [
+      ['a', 'a'],
+      ['b', 'a'],
+      ['b', 'b'],
+      [null, 'a'],
+    ],
+    level: 'nominal',
+  },
 };
 
 export const RECIPES: Record<string, Recipe> = {
@@ -337,6 +346,7 @@ export const RECIPES: Record<string, Recipe> = {
   tTest: { target: 'none', prepare: async () => post('/v1/stats/t-test', statsBodies.tTest) },
   contingencyTest: { target: 'none', prepare: async () => post('/v1/stats/contingency', statsBodies.contingencyTest) },
   mannWhitneyTest: { target: 'none', prepare: async () => post('/v1/stats/mann-whitney', statsBodies.mannWhitneyTest) },
+  runAgreement: { target: 'none', prepare: async () => post('/v1/stats/agreement', statsBodies.runAgreement) },
   getBaselineTable: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/baseline')) },
 
   recordEvent: {
