@@ -28,6 +28,7 @@ import {
   logisticComparisons,
   poolComparisons,
 } from '../test/support/r-reference-outcomes';
+import { agreementComparisons } from '../test/support/agreement-reference';
 
 /** The part of jstat's API measured here (the package ships no type declarations). */
 interface JStat {
@@ -259,6 +260,7 @@ const ours = [
   ...fisherComparisons(),
   ...rankSumComparisons(),
   ...smdComparisons(),
+  ...agreementComparisons().comparisons,
 ];
 console.log(`Reference: ${loadFixture<{ rVersion: string }>('distributions').rVersion}`);
 printTable('trialdesk statistics vs R', ours);

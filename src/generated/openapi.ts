@@ -669,6 +669,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inter-rater agreement - percent agreement, Cohen's and Fleiss' kappa, Krippendorff's alpha
+         * @description `ratings` is units × raters (`null` for a rating not given); ratings are strings or numbers, not
+         *     mixed. Percent agreement counts the units rated by every rater in which all ratings are equal.
+         *     Two raters: Cohen's kappa over the units both rated, with the large-sample SE of Fleiss, Cohen &
+         *     Everitt (1969) under the alternative (`standardError`, used for the interval, as statsmodels'
+         *     `std_kappa`) and under kappa = 0 (`standardErrorNull`, used for z and p, as `std_kappa0`); for
+         *     ordinal, interval and ratio data also linearly and quadratically weighted kappa (weights from
+         *     the category positions for ordinal data, from the values for interval and ratio data). Three or
+         *     more raters: Fleiss' kappa over the units rated by every rater, with the SE under kappa = 0 of
+         *     Fleiss, Nee & Landis (1979). Krippendorff's alpha (2011) at `level` uses every unit with two or
+         *     more ratings. A coefficient that is undefined (every rating in one category, no unit rated by
+         *     both raters) is `null` with a `reason`, never NaN or 1. Ordinal string ratings need
+         *     `categories` in order. Matches R to 1e-10 (docs/statistics.md).
+         */
+        post: operations["runAgreement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats/ancova": {
         parameters: {
             query?: never;
@@ -1682,6 +1713,90 @@ export interface components {
             group: string;
             outcome: number;
             covariates?: components["schemas"]["ModelCovariates"];
+        };
+        AgreementInput: {
+            /** @description Units × raters; every row has one entry per rater. */
+            ratings: components["schemas"]["AgreementRating"][][];
+            /**
+             * @default nominal
+             * @enum {unknown}
+             */
+            level?: "nominal" | "ordinal" | "interval" | "ratio";
+            /**
+             * @description The possible categories (in order for ordinal data; ascending for interval and ratio data).
+             *     Every rating must be one of them. Unused categories matter only to the weighted kappas.
+             */
+            categories?: components["schemas"]["AgreementCategory"][];
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        /** @description A category (string or number); null when the rater did not rate the unit. */
+        AgreementRating: string | number | null;
+        AgreementCategory: string | number;
+        AgreementResult: {
+            /** @enum {unknown} */
+            level: "nominal" | "ordinal" | "interval" | "ratio";
+            units: number;
+            raters: number;
+            /** @description Categories in the order used (as given; else numbers ascending, strings as they first appear). */
+            categories: components["schemas"]["AgreementCategory"][];
+            percentAgreement: {
+                /** @description Share of the fully rated units with all ratings equal. */
+                value: number | null;
+                percent: number | null;
+                reason: string | null;
+                agreeing: number;
+                /** @description Units rated by every rater. */
+                units: number;
+            };
+            /** @description Exactly two raters only. `linear` and `quadratic` for ordinal, interval and ratio data. */
+            cohensKappa?: {
+                unweighted: components["schemas"]["CohensKappaEstimate"];
+                linear?: components["schemas"]["CohensKappaEstimate"];
+                quadratic?: components["schemas"]["CohensKappaEstimate"];
+            };
+            /** @description Three or more raters only. */
+            fleissKappa?: {
+                value: number | null;
+                reason: string | null;
+                /** @description Units rated by every rater. */
+                units: number;
+                /** @description SE under kappa = 0 (Fleiss, Nee & Landis 1979). */
+                standardErrorNull: number | null;
+                z: number | null;
+                p: number | null;
+            };
+            krippendorffAlpha: {
+                value: number | null;
+                reason: string | null;
+                /** @enum {unknown} */
+                level: "nominal" | "ordinal" | "interval" | "ratio";
+                /** @description Units with two or more ratings. */
+                pairableUnits: number;
+                pairableValues: number;
+                observedDisagreement: number | null;
+                expectedDisagreement: number | null;
+            };
+        };
+        CohensKappaEstimate: {
+            /** @description null when kappa is undefined; then reason says why. */
+            value: number | null;
+            /** @description Why a statistic here is null. */
+            reason: string | null;
+            /** @description Units rated by both raters. */
+            units: number;
+            /** @description Large-sample SE under the alternative (Fleiss, Cohen & Everitt 1969); the interval uses it. */
+            standardError: number | null;
+            /** @description Large-sample SE under kappa = 0; z = kappa / standardErrorNull. */
+            standardErrorNull: number | null;
+            z: number | null;
+            /** @description Two-sided, from the standard normal. */
+            p: number | null;
+            confidenceInterval: {
+                level: number;
+                lower: number;
+                upper: number;
+            } | null;
         };
         AncovaInput: {
             rows: components["schemas"]["AncovaRow"][];
@@ -3334,6 +3449,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MannWhitneyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementInput"];
+            };
+        };
+        responses: {
+            /** @description The agreement statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementResult"];
                 };
             };
             400: components["responses"]["BadRequest"];

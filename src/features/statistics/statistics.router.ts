@@ -4,6 +4,7 @@ import {
   exportDictionary,
   exportParticipants,
   getBaselineTable,
+  runAgreement,
   runContingencyTests,
   runMannWhitney,
   runTTest,
@@ -18,6 +19,7 @@ export function statisticsHandlers(): HandlerMap {
     runBinaryAnalysis: async ({ body }) => ({ status: 200, body: runBinaryAnalysis(body) }),
     poolImputations: async ({ body }) => ({ status: 200, body: poolImputations(body) }),
     mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),
+    runAgreement: async ({ body }) => ({ status: 200, body: runAgreement(body) }),
     getBaselineTable: async ({ params, query, accepts, ctx }) => {
       // The table comes labelled for the caller; every format is rendered from it.
       const { table, title } = await getBaselineTable(ctx, { ...query, trialId: params.trialId });

@@ -10,6 +10,7 @@ import { armSizes, levelCounts, numericAggregates } from './baseline.query';
 import { dictionaryCsv, exportColumns, exportHeader, exportLine, ExportRow } from './participant-export';
 import { streamExportRows } from './participant-export.query';
 import {
+  agreement,
   chiSquareTest,
   fisherExactTest,
   GroupInput,
@@ -24,6 +25,8 @@ type ContingencyInput = components['schemas']['ContingencyInput'];
 type ContingencyResult = components['schemas']['ContingencyResult'];
 type MannWhitneyInput = components['schemas']['MannWhitneyInput'];
 type MannWhitneyResult = components['schemas']['MannWhitneyResult'];
+type AgreementInput = components['schemas']['AgreementInput'];
+type AgreementResult = components['schemas']['AgreementResult'];
 
 /**
  * Runs a statistic and turns the library's refusals (undefined statistics, tables too large to
@@ -102,6 +105,11 @@ export function runMannWhitney(input: MannWhitneyInput): MannWhitneyResult {
     { '/group1': '/x', '/group2': '/y', '': '' },
   );
   return { W: result.w, p: result.p, method: result.method, alternative: result.alternative };
+}
+
+/** The library's pointers already name request fields (`/ratings/3/1`, `/categories/0`). */
+export function runAgreement(input: AgreementInput): AgreementResult {
+  return refusingAsValidation(() => agreement(input), { '': '' });
 }
 
 export interface BaselineQuery {

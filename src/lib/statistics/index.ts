@@ -36,3 +36,16 @@ export {
   qnorm,
   qt,
 } from './distributions';
+export {
+  agreement,
+  type AgreementInput,
+  type AgreementResult,
+  type Category,
+  type CohensKappa,
+  type CohensKappaEstimate,
+  type FleissKappa,
+  type KrippendorffAlpha,
+  type MeasurementLevel,
+  type PercentAgreement,
+  type Rating,
+} from './agreement';

@@ -88,7 +88,7 @@ export function logisticRegression(
   let coefficients: number[] = [];
   let qr: QrDecomposition | null = null;
   let converged = false;
-  let iterations = 0;
+  let iterations: number;
   for (iterations = 1; iterations <= LOGISTIC_MAX_ITERATIONS; iterations++) {
     const derivative = eta.map(logitDerivative);
     const weights = mu.map((value, i) => Math.sqrt(derivative[i]! ** 2 / (value * (1 - value))));

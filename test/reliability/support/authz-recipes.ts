@@ -189,6 +189,15 @@ const statsBodies = {
     ],
   },
   poolImputations: { estimates: [-2.1, -2.6, -2.3], variances: [0.5, 0.55, 0.6], n: 96, k: 4 },
+  runAgreement: {
+    ratings: [
+      ['a', 'a'],
+      ['b', 'a'],
+      ['b', 'b'],
+      [null, 'a'],
+    ],
+    level: 'nominal',
+  },
 };
 
 export const RECIPES: Record<string, Recipe> = {
@@ -362,6 +371,7 @@ export const RECIPES: Record<string, Recipe> = {
   runAncova: { target: 'none', prepare: async () => post('/v1/stats/ancova', statsBodies.runAncova) },
   runBinaryAnalysis: { target: 'none', prepare: async () => post('/v1/stats/binary', statsBodies.runBinaryAnalysis) },
   poolImputations: { target: 'none', prepare: async () => post('/v1/stats/pool', statsBodies.poolImputations) },
+  runAgreement: { target: 'none', prepare: async () => post('/v1/stats/agreement', statsBodies.runAgreement) },
   getBaselineTable: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/baseline')) },
 
   recordEvent: {
