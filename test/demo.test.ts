@@ -59,7 +59,7 @@ describe('npm run demo', () => {
       await new Promise((resolve) => server.close(resolve));
       await running.close();
     }
-  }, 90_000);
+  }, 240_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12
 
   it('prints the CONSORT counts, and they add up', () => {
     const { consort } = first.result.run;

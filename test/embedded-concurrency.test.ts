@@ -1,7 +1,8 @@
 import supertest from 'supertest';
 import { createApp } from '../src/app';
-import { Database, embeddedDatabase, migrateToLatest, openEmbedded, withTransaction } from '../src/db/database';
+import { Database, withTransaction } from '../src/db/database';
 import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
+import { createEmbeddedTestDatabase } from './support/database';
 import { smcmTrialInput } from './support/factories';
 
 /*
@@ -10,8 +11,7 @@ import { smcmTrialInput } from './support/factories';
  */
 let db: Database;
 beforeAll(async () => {
-  db = embeddedDatabase(await openEmbedded({ dataDir: null }));
-  await migrateToLatest(db.knex);
+  db = await createEmbeddedTestDatabase();
   await db.knex.raw('CREATE TABLE interleaving_probe (seq serial PRIMARY KEY, tx int NOT NULL, step text NOT NULL)');
 });
 afterAll(() => db.close());

@@ -42,6 +42,11 @@ export interface EmbeddedOptions {
   dataDir: string | null;
   /** A tarball made by `dumpDataDir`, to start from a copy of another database (tests). */
   loadDataDir?: Blob;
+  /**
+   * PostgreSQL's shared_buffers, e.g. '16MB'; the default is 128MB. Start-up initialises the whole pool, so
+   * tests, whose databases are tiny, start in half the CPU time with 16MB (measured: 1.0 s instead of 2.0 s).
+   */
+  sharedBuffers?: string;
 }
 
 export async function openEmbedded(options: EmbeddedOptions): Promise<PGlite> {
@@ -49,6 +54,9 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<PGlite> {
   const pglite = new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(options.sharedBuffers
+      ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers}`] }
+      : {}),
     parsers: { [DATE_OID]: parseDate, [INT8_OID]: parseInt8 },
   });
   await pglite.waitReady;

