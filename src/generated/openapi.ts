@@ -1143,19 +1143,37 @@ export interface components {
          *     `stratifyBy` names `site` and/or category baseline variables; `minimization` is Pocock–Simon
          *     over `factors`; `list` uses an allocation table uploaded before activation.
          */
-        Randomization: {
-            /** @constant */
+        Randomization: components["schemas"]["SimpleRandomization"] | components["schemas"]["PermutedBlockRandomization"] | components["schemas"]["MinimizationRandomization"] | components["schemas"]["ListRandomization"];
+        /** @description Each participant is allocated independently by the arms' ratios (within a stratum, if any). */
+        SimpleRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "simple";
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /** @description Blocks of a size drawn from `blockSizes`, each a random permutation of the arms by ratio. */
+        PermutedBlockRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "permuted_block";
             blockSizes: number[];
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /**
+         * @description Pocock–Simon minimization over `factors`: the arm that minimizes the imbalance is chosen with
+         *     probability `p`.
+         */
+        MinimizationRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "minimization";
             factors: string[];
             /** @default 0.8 */
@@ -1166,8 +1184,13 @@ export interface components {
              */
             imbalance?: "range" | "variance";
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /** @description Allocations are read in order from the table uploaded by `PUT …/allocation-table`. */
+        ListRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "list";
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];

@@ -1,10 +1,10 @@
 import type { ValidateFunction } from 'ajv';
 import { loadSpec, OperationSpec, resolveLocalRef } from '../../src/http/openapi';
-import { createAjv, pointRefsAtSpec, toFieldErrors } from '../../src/http/validation';
+import { createAjv, pointRefsAtSpec, toFieldErrors, validationView } from '../../src/http/validation';
 
 const spec = loadSpec();
 const ajv = createAjv();
-ajv.addSchema(spec.document, 'openapi.json');
+ajv.addSchema(validationView(spec.document) as object, 'openapi.json');
 const cache = new Map<string, ValidateFunction>();
 
 function validatorFor(key: string, schema: object): ValidateFunction {
