@@ -274,6 +274,46 @@ describe('hostile requests found by fuzzing are refused as problem+json', () => 
   });
 });
 
+describe('bytes that are not a request, after one that is, on the same connection', () => {
+  it('answer the request first, then refuse the bytes with problem+json and close', async () => {
+    const net = await import('node:net');
+    const { answerClientErrors } = await import('../src/http/client-errors');
+    const app = createApp({ db });
+    const created = await supertest(app).post('/v1/trials').set(auth(adminKey)).send(smcmTrialInput());
+    const trialId = created.body.id;
+    await supertest(app).post(`/v1/trials/${trialId}/sites`).set(auth(adminKey)).send({ code: 'A', name: 'Centre A' });
+    const server = app.listen(0, '127.0.0.1');
+    answerClientErrors(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // Content-Length 3 with 7 bytes sent: the request ends after "{} ", and "zzzz" cannot start another.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () =>
+          socket.write(
+            `POST /v1/trials/${trialId}/activation HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${adminKey}\r\n` +
+              'Content-Type: application/json\r\nContent-Length: 3\r\n\r\n{} zzzz',
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const responses = answer.split(/(?=HTTP\/1\.1 \d{3} )/);
+      expect(responses.map((r) => r.slice(0, 12))).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+      const [activated, refused] = responses.map((r) => JSON.parse(r.slice(r.indexOf('\r\n\r\n') + 4)));
+      expect(activated).toMatchObject({ id: trialId, status: 'active' });
+      expect(refused).toMatchObject({ status: 400, type: 'https://trialdesk.dev/problems/malformed-request' });
+      expect(responses[1]).toMatch(/content-type: application\/problem\+json/i);
+      expect(responses[1]).toMatch(/connection: close/i);
+      expect((await supertest(app).get(`/v1/trials/${trialId}`).set(auth(adminKey))).body.status).toBe('active');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('an operation without a body waits for the whole request', () => {
   it('does not activate a trial when the client breaks off the body it announced', async () => {
     const net = await import('node:net');
