@@ -129,6 +129,29 @@ describe('the OpenAPI contract', () => {
     );
   });
 
+  it('uses no boolean schema where generators expect an object (openapi-python-client stops on them)', () => {
+    const found: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${where}/${i}`));
+      if (typeof node !== 'object' || node === null) return;
+      for (const [key, value] of Object.entries(node)) {
+        const children =
+          key === 'properties' && typeof value === 'object' && value !== null
+            ? Object.entries(value)
+            : ['items', 'not'].includes(key)
+              ? [['', value] as const]
+              : ['allOf', 'oneOf', 'anyOf', 'prefixItems'].includes(key) && Array.isArray(value)
+                ? value.map((v, i) => [String(i), v] as const)
+                : [];
+        for (const [name, child] of children)
+          if (typeof child === 'boolean') found.push(`${where}/${key}${name === '' ? '' : `/${name}`}`);
+        walk(value, `${where}/${escapePointerToken(key)}`);
+      }
+    };
+    walk(spec.document, '#');
+    expect(found).toEqual([]);
+  });
+
   it('maps every discriminator value to the member whose const it is', () => {
     const schemas = spec.document.components.schemas as Record<string, Schema>;
     const checked: string[] = [];
