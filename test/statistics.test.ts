@@ -4,6 +4,7 @@ import contingencyFixture from './fixtures/r/contingency.json';
 import rankSumFixture from './fixtures/r/rank-sum.json';
 import seedPaperFixture from './fixtures/r/seed-paper.json';
 import tTestFixture from './fixtures/r/t-test.json';
+import singleValueFixture from './fixtures/r/t-test-single-value.json';
 
 /*
  * The R reference cases (test/fixtures/r, made by generate.R) sent through the HTTP API, so that what
@@ -52,6 +53,70 @@ describe('t-test endpoint against R', () => {
       expectClose(`${c.name} mean2`, res.body.groups[1].mean, e.group2.mean, errors);
     }
     expect(errors).toEqual([]);
+  });
+
+  it("runs Student's test with a group of one value as R does, and refuses Welch's with the reason", async () => {
+    const errors: string[] = [];
+    for (const c of singleValueFixture.cases as unknown as TCase[]) {
+      const res = await t.call('post', '/v1/stats/t-test', { body: tTestBody(c) });
+      expect([c.name, res.status]).toEqual([c.name, 200]);
+      const e = c.expected as Omit<TCase['expected'], 'hedgesG'> & { hedgesG: number | null };
+      for (const field of ['t', 'df', 'p', 'meanDifference', 'standardError', 'hedgesG'] as const)
+        expectClose(`${c.name} ${field}`, res.body[field], e[field], errors);
+      expectClose(`${c.name} lower`, res.body.confidenceInterval.lower, e.confidenceInterval.lower, errors);
+      expectClose(`${c.name} upper`, res.body.confidenceInterval.upper, e.confidenceInterval.upper, errors);
+      expectClose(`${c.name} sd1`, res.body.groups[0].sd, e.group1.sd, errors);
+      expectClose(`${c.name} sd2`, res.body.groups[1].sd, e.group2.sd, errors);
+    }
+    expect(errors).toEqual([]);
+
+    const issue = await t.call('post', '/v1/stats/t-test', {
+      body: {
+        method: 'student',
+        groups: [
+          { label: 'one', values: [1] },
+          { label: 'three', values: [2, 3, 4] },
+        ],
+      },
+    });
+    expect(issue.status).toBe(200);
+    expect(issue.body).toMatchObject({ df: 2, groups: [{ label: 'one', n: 1, mean: 1, sd: null }, { n: 3 }] });
+    expect(issue.body.t).toBeCloseTo(-1.732051, 6);
+    expect(issue.body.p).toBeCloseTo(0.2254, 4);
+
+    const welchReason = expect.stringMatching(/^Welch's t-test needs at least 2 values in each group/);
+    const welchRaw = await t.call('post', '/v1/stats/t-test', {
+      body: {
+        groups: [
+          { label: 'one', values: [1] },
+          { label: 'three', values: [2, 3, 4] },
+        ],
+      },
+    });
+    expect(welchRaw.status).toBe(422);
+    expect(welchRaw.body.errors).toEqual([{ pointer: '/groups/0', detail: welchReason }]);
+    const welchSummary = await t.call('post', '/v1/stats/t-test', {
+      body: {
+        method: 'welch',
+        groups: [
+          { label: 'three', values: [2, 3, 4] },
+          { label: 'one', mean: 1, sd: 0, n: 1 },
+        ],
+      },
+    });
+    expect(welchSummary.status).toBe(422);
+    expect(welchSummary.body.errors).toEqual([{ pointer: '/groups/1/n', detail: welchReason }]);
+    const twoValues = await t.call('post', '/v1/stats/t-test', {
+      body: {
+        method: 'student',
+        groups: [
+          { label: 'a', values: [1] },
+          { label: 'b', values: [2] },
+        ],
+      },
+    });
+    expect(twoValues.status).toBe(422);
+    expect(twoValues.body.errors[0].detail).toMatch(/^Student's t-test needs at least 3 values/);
   });
 
   it("reproduces the seed paper's case-worker Welch test: t(6.76) = -1.29, p = .24", async () => {

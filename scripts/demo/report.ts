@@ -163,13 +163,13 @@ export function formatBaseline(title: string, baseline: BaselineTable, options: 
 export function formatExperienceTest(result: TTestResult): string {
   const [first, second] = result.groups;
   const group = (g: TTestResult['groups'][number] | undefined) =>
-    g ? `${g.label} ${g.mean.toFixed(1)} (SD ${g.sd.toFixed(1)}, n ${g.n})` : '';
+    g ? `${g.label} ${g.mean.toFixed(1)} (SD ${fixed(g.sd)}, n ${g.n})` : '';
   const ci = result.confidenceInterval;
   return [
     "Case workers' years of experience, Welch two-sample t-test",
     `  ${group(first)} vs ${group(second)}`,
     `  t ${result.t.toFixed(2)}, df ${result.df.toFixed(1)}, p ${formatP(result.p)}; difference ${result.meanDifference.toFixed(2)} years ` +
-      `(${Math.round(ci.level * 100)}% CI ${fixed(ci.lower, 2)} to ${fixed(ci.upper, 2)}); Hedges' g ${result.hedgesG.toFixed(2)}`,
+      `(${Math.round(ci.level * 100)}% CI ${fixed(ci.lower, 2)} to ${fixed(ci.upper, 2)}); Hedges' g ${fixed(result.hedgesG, 2)}`,
   ].join('\n');
 }
 

@@ -1,6 +1,9 @@
 import type { ErrorObject } from 'ajv/dist/2020';
 import type { FieldError } from './errors';
 
+/** The contract's pattern for free text: PostgreSQL text cannot hold U+0000. */
+export const NUL_FREE_PATTERN = '^[^\\u0000]*$';
+
 export function escapePointerToken(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -22,6 +25,8 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined, prefix =
     } else if (error.keyword === 'unevaluatedProperties') {
       pointer += '/' + escapePointerToken(String(params.unevaluatedProperty));
       detail = 'is not allowed here';
+    } else if (error.keyword === 'pattern' && params.pattern === NUL_FREE_PATTERN) {
+      detail = 'must not contain the NUL character (U+0000)';
     } else if (error.keyword === 'enum') {
       detail = `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     } else if (error.keyword === 'const') {

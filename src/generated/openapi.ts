@@ -613,8 +613,15 @@ export interface paths {
          *     is either `{"label", "values": [...]}` or `{"label", "mean", "sd", "n"}`. `meanDifference`
          *     is the first group minus the second. A one-sided interval has `null` for its infinite bound.
          *     `hedgesG` is Cohen's d with the pooled SD times the exact small-sample correction
-         *     J = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n1 + n2 − 2. Degenerate input (n < 2, zero variance
-         *     in both groups, non-finite numbers) is a 422 with the reason, never NaN.
+         *     J = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n1 + n2 − 2; it is `null` when m = 1 (J is 0 there).
+         *
+         *     A group may be a single value (`n` = 1, `sd` = 0) for Student's test, which pools the variance,
+         *     as long as there are 3 values in all: R's `t.test(1, c(2, 3, 4), var.equal = TRUE)` gives
+         *     t = −1.732051, df = 2, p = 0.2254; that group's `sd` is reported as `null`. Welch's test
+         *     estimates each group's variance, so a group of one value is a 422 whose pointer names the group
+         *     (`/groups/0`, or `/groups/0/n` for summary statistics). Other degenerate input (fewer than 3
+         *     values for Student, zero variance in both groups, non-finite numbers) is also a 422 with the
+         *     reason, never NaN.
          */
         post: operations["tTest"];
         delete?: never;
@@ -1257,19 +1264,37 @@ export interface components {
          *     `stratifyBy` names `site` and/or category baseline variables; `minimization` is Pocock–Simon
          *     over `factors`; `list` uses an allocation table uploaded before activation.
          */
-        Randomization: {
-            /** @constant */
+        Randomization: components["schemas"]["SimpleRandomization"] | components["schemas"]["PermutedBlockRandomization"] | components["schemas"]["MinimizationRandomization"] | components["schemas"]["ListRandomization"];
+        /** @description Each participant is allocated independently by the arms' ratios (within a stratum, if any). */
+        SimpleRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "simple";
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /** @description Blocks of a size drawn from `blockSizes`, each a random permutation of the arms by ratio. */
+        PermutedBlockRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "permuted_block";
             blockSizes: number[];
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /**
+         * @description Pocock–Simon minimization over `factors`: the arm that minimizes the imbalance is chosen with
+         *     probability `p`.
+         */
+        MinimizationRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "minimization";
             factors: string[];
             /** @default 0.8 */
@@ -1280,8 +1305,13 @@ export interface components {
              */
             imbalance?: "range" | "variance";
             seed?: components["schemas"]["Seed"];
-        } | {
-            /** @constant */
+        };
+        /** @description Allocations are read in order from the table uploaded by `PUT …/allocation-table`. */
+        ListRandomization: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             method: "list";
             stratifyBy?: components["schemas"]["StratifyBy"];
             seed?: components["schemas"]["Seed"];
@@ -1627,7 +1657,9 @@ export interface components {
         } | {
             label: string;
             mean: number;
+            /** @description Sample SD (n − 1); 0 when n is 1. */
             sd: number;
+            /** @description 1 only for Student's test (method student). */
             n: number;
         };
         TTestInput: {
@@ -1659,9 +1691,11 @@ export interface components {
                 label: string;
                 n: number;
                 mean: number;
-                sd: number;
+                /** @description null for a group of one value (R gives NA). */
+                sd: number | null;
             }[];
-            hedgesG: number;
+            /** @description null when n1 + n2 − 2 = 1. */
+            hedgesG: number | null;
         };
         ContingencyInput: {
             table: number[][];
@@ -2314,6 +2348,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -2338,6 +2373,7 @@ export interface operations {
                     };
                 };
             };
+            422: components["responses"]["ValidationFailed"];
             default: components["responses"]["UnexpectedError"];
         };
     };
@@ -2359,6 +2395,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            422: components["responses"]["ValidationFailed"];
             default: components["responses"]["UnexpectedError"];
         };
     };

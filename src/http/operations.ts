@@ -112,6 +112,7 @@ export interface OperationGuards {
  * refused here with its pointer rather than reaching the database. Returns the first pointer.
  */
 export function findNul(root: unknown, rootPointer = ''): string | null {
+  if (!containsNul(root)) return null;
   // Iterative, depth first in document order: a body nested thousands of levels deep must not overflow the stack.
   const stack: [unknown, string][] = [[root, rootPointer]];
   while (stack.length) {
@@ -131,6 +132,28 @@ export function findNul(root: unknown, rootPointer = ''): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Whether any string or key holds a NUL, without building a pointer per value: building them cost
+ * 0.3 s of CPU for a t-test body of 200,000 numbers, blocking the process.
+ */
+function containsNul(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object' || typeof item === 'string') stack.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key in value) {
+        if (key.includes('\u0000')) return true;
+        stack.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { ValidateFunction } from 'ajv';
 import { loadSpec, OperationSpec, resolveLocalRef } from '../../src/http/openapi';
-import { createAjv, pointRefsAtSpec } from '../../src/http/validation';
+import { createAjv, pointRefsAtSpec, validationView } from '../../src/http/validation';
 import { toFieldErrors } from '../../src/core/field-errors';
 
 const spec = loadSpec();
 const ajv = createAjv();
-ajv.addSchema(spec.document, 'openapi.json');
+ajv.addSchema(validationView(spec.document) as object, 'openapi.json');
 const cache = new Map<string, ValidateFunction>();
 
 function validatorFor(key: string, schema: object): ValidateFunction {

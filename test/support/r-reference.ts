@@ -10,7 +10,13 @@ import { describe as describeValues } from '../../src/lib/statistics/descriptive
 import { dt, logBeta, logGamma, pbeta, pchisq, pnorm, pt, qnorm, qt } from '../../src/lib/statistics/distributions';
 import { rankSumTest } from '../../src/lib/statistics/rank-sum';
 import { categoricalSmd, numericSmd } from '../../src/lib/statistics/standardized-mean-difference';
-import { tTest, type Alternative, type GroupInput, type SummaryStatistics } from '../../src/lib/statistics/t-test';
+import {
+  tTest,
+  type Alternative,
+  type GroupInput,
+  type GroupSummary,
+  type SummaryStatistics,
+} from '../../src/lib/statistics/t-test';
 
 /** Relative agreement the library promises with R. */
 export const RELATIVE_TOLERANCE = 1e-10;
@@ -190,9 +196,11 @@ export interface TTestCase {
     meanDifference: number;
     standardError: number;
     confidenceInterval: { lower: number | null; upper: number | null };
-    hedgesG: number;
-    group1: SummaryStatistics;
-    group2: SummaryStatistics;
+    /** null where J is 0 (n1 + n2 - 2 = 1). */
+    hedgesG: number | null;
+    /** sd is null (R's NA) for a group of one value. */
+    group1: GroupSummary;
+    group2: GroupSummary;
   };
   published?: { t: number; df: number; p: number; summaryDecimals: number };
 }
@@ -211,7 +219,15 @@ export function runTTestCase(c: TTestCase) {
   });
 }
 
-export function tTestComparisons(fixtureName: 't-test' | 'seed-paper'): Comparison[] {
+/** Inputs on which R's t.test() stops, with its message (a group of one value for Welch's test, ...). */
+export interface RefusedTTestCase {
+  name: string;
+  input: { kind: 'raw'; group1: number[]; group2: number[] };
+  varEqual: boolean;
+  rError: string;
+}
+
+export function tTestComparisons(fixtureName: 't-test' | 'seed-paper' | 't-test-single-value'): Comparison[] {
   const fixture = loadFixture<Fixture<TTestCase>>(fixtureName);
   return fixture.cases.flatMap((c) => {
     const actual = runTTestCase(c);

@@ -4,6 +4,7 @@ import {
   runTTestCase,
   tTestComparisons,
   type Fixture,
+  type RefusedTTestCase,
   type TTestCase,
 } from '../../../test/support/r-reference';
 import { StatisticsInputError } from './statistics-input-error';
@@ -81,7 +82,8 @@ describe('t-test behaviour', () => {
 
   it('gives the same answer from raw values and from their summary statistics', () => {
     const fromRaw = tTest(x, y);
-    const fromSummary = tTest(fromRaw.group1, fromRaw.group2);
+    const summary = (g: typeof fromRaw.group1) => ({ mean: g.mean, sd: g.sd!, n: g.n });
+    const fromSummary = tTest(summary(fromRaw.group1), summary(fromRaw.group2));
     expect(fromSummary.t).toBeCloseTo(fromRaw.t, 12);
     expect(fromSummary.p).toBeCloseTo(fromRaw.p, 12);
   });
@@ -99,7 +101,7 @@ describe('t-test behaviour', () => {
     const forward = tTest(x, y, { method: 'student' });
     const backward = tTest(y, x, { method: 'student' });
     expect(backward.t).toBe(-forward.t);
-    expect(backward.hedgesG).toBe(-forward.hedgesG);
+    expect(backward.hedgesG).toBe(-forward.hedgesG!);
     expect(backward.p).toBe(forward.p);
     expect(hedgesG(x, y)).toBe(forward.hedgesG);
   });
@@ -111,8 +113,22 @@ describe('t-test behaviour', () => {
   });
 
   it.each([
-    ['a group with one value', () => tTest([1], [2, 3]), '/group1'],
-    ['n < 2 in summary statistics', () => tTest({ mean: 1, sd: 1, n: 1 }, { mean: 0, sd: 1, n: 5 }), '/group1/n'],
+    ['an empty group', () => tTest([], [2, 3], { method: 'student' }), '/group1'],
+    ['Welch with a group of one value', () => tTest([1], [2, 3]), '/group1'],
+    ['Welch with a second group of one value', () => tTest([2, 3, 4], [1]), '/group2'],
+    [
+      'Welch with n = 1 in summary statistics',
+      () => tTest({ mean: 1, sd: 0, n: 1 }, { mean: 0, sd: 1, n: 5 }),
+      '/group1/n',
+    ],
+    ['Student with one value in each group', () => tTest([1], [2], { method: 'student' }), ''],
+    [
+      'n = 1 with a non-zero sd',
+      () => tTest({ mean: 1, sd: 1, n: 1 }, { mean: 0, sd: 1, n: 5 }, { method: 'student' }),
+      '/group1/sd',
+    ],
+    ['n = 0 in summary statistics', () => tTest({ mean: 1, sd: 0, n: 0 }, { mean: 0, sd: 1, n: 5 }), '/group1/n'],
+    ['Student with one value against a constant group', () => tTest([1], [2, 2, 2], { method: 'student' }), ''],
     ['a non-integer n', () => tTest({ mean: 1, sd: 1, n: 4.5 }, { mean: 0, sd: 1, n: 5 }), '/group1/n'],
     ['a negative sd', () => tTest({ mean: 1, sd: -1, n: 4 }, { mean: 0, sd: 1, n: 5 }), '/group1/sd'],
     ['a non-finite value', () => tTest([1, 2, Number.NaN], [2, 3]), '/group1/2'],
@@ -129,5 +145,45 @@ describe('t-test behaviour', () => {
     const result = tTest([2, 2, 2], [3, 4, 6]);
     expect(result.df).toBe(2);
     expect(Number.isFinite(result.p)).toBe(true);
+  });
+});
+
+describe('a group of one value', () => {
+  const fixture = loadFixture<Fixture<TTestCase> & { refused: RefusedTTestCase[] }>('t-test-single-value');
+
+  it("Student's test matches t.test(var.equal = TRUE) on every field, the singleton's sd null as R's NA", () => {
+    expect(fixture.cases.length).toBeGreaterThanOrEqual(4);
+    expect(outsideTolerance(tTestComparisons('t-test-single-value'))).toEqual([]);
+  });
+
+  it('gives the numbers of the issue: t.test(1, c(2, 3, 4), var.equal = TRUE)', () => {
+    const result = tTest([1], [2, 3, 4], { method: 'student' });
+    expect(result.t).toBeCloseTo(-1.732051, 6);
+    expect(result.df).toBe(2);
+    expect(result.p).toBeCloseTo(0.2254, 4);
+    expect(result.group1).toEqual({ mean: 1, sd: null, n: 1 });
+  });
+
+  it('leaves Hedges g null at one degree of freedom, where its correction is 0', () => {
+    const oneDf = fixture.cases.find((c) => c.expected.df === 1)!;
+    expect(oneDf.expected.hedgesG).toBeNull();
+    expect(runTTestCase(oneDf).hedgesG).toBeNull();
+  });
+
+  it('gives the same answer from one raw value and from its summary (n = 1, sd = 0)', () => {
+    const raw = tTest([7.25], [4.1, 5.3, 3.8, 6.0, 4.9], { method: 'student' });
+    const summary = tTest({ mean: 7.25, sd: 0, n: 1 }, { mean: 4.82, sd: raw.group2.sd!, n: 5 }, { method: 'student' });
+    expect(summary.t).toBeCloseTo(raw.t, 12);
+    expect(summary.p).toBeCloseTo(raw.p, 12);
+    expect(summary.group1.sd).toBeNull();
+  });
+
+  it.each(fixture.refused.map((c) => [c.name, c] as const))('%s: refused, as R refuses it', (_name, c) => {
+    expect(c.rError).toMatch(/not enough/);
+    const run = () => tTest(c.input.group1, c.input.group2, { method: c.varEqual ? 'student' : 'welch' });
+    expect(run).toThrow(StatisticsInputError);
+    expect(run).toThrow(
+      c.varEqual ? /Student's t-test needs at least 3 values/ : /Welch's t-test needs at least 2 values/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { OpenApiDocument, resolveLocalRef } from '../../../src/http/openapi';
+import { NUL_FREE_PATTERN } from '../../../src/core/field-errors';
 import { JObj, JVal } from './fuzz-json';
 
 /*
@@ -86,6 +87,15 @@ function stringArbitrary(schema: Record<string, unknown>): fc.Arbitrary<string> 
         .map((d) => d.toISOString());
     case 'uuid':
       return fc.uuid();
+  }
+  // The free-text pattern only keeps NUL out (NUL strings are one of the mutations): plain strings without it.
+  if (schema.pattern === NUL_FREE_PATTERN) {
+    return fc
+      .oneof(
+        { arbitrary: fc.string({ minLength, maxLength }), weight: 4 },
+        { arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme' }), weight: 1 },
+      )
+      .map((s) => s.replaceAll('\u0000', ' '));
   }
   if (typeof schema.pattern === 'string') {
     const declaredMax = (schema.maxLength as number | undefined) ?? Infinity;
