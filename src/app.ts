@@ -34,7 +34,7 @@ export interface AppDeps {
    * configuration.
    */
   http?: HttpConfig;
-  /** "Now" for the trial's rules (visit windows, future dates); tests inject a fixed clock. */
+  /** "Now" for the trial's rules (visit windows, future dates) and the rate limiter; tests inject a fixed clock. */
   now?: () => Date;
 }
 
@@ -79,7 +79,7 @@ export function createApp({
       authenticate: (token) => authenticateApiKey(knex, token),
       contextFor: (request) => createUseCaseContext({ db: knex, armLabellerFactory: armLabellerFor, now }, request),
       idempotent: (request, work) => runIdempotently(knex, request, work),
-      limiter: http.rateLimit ? createRateLimiter(http.rateLimit) : null,
+      limiter: http.rateLimit ? createRateLimiter(http.rateLimit, now && (() => now().getTime())) : null,
     }),
   );
   app.use(notFoundHandler);

@@ -29,8 +29,15 @@ afterAll(() => db.close());
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 describe('rate limiting per API key', () => {
+  // A stopped clock: no token refills while the requests run, however slowly the machine answers them.
+  const stopped = () => new Date('2026-01-01T00:00:00Z');
   it('answers 429 problem+json with Retry-After once a key has used its burst, and keeps other keys apart', async () => {
-    const app = createApp({ db, logger, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
+    const app = createApp({
+      db,
+      logger,
+      now: stopped,
+      http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] },
+    });
     const agent = supertest(app);
     const statuses: number[] = [];
     let last;
@@ -51,7 +58,7 @@ describe('rate limiting per API key', () => {
 
     const other = await agent.post('/v1/api-keys').set(auth(adminKey)).send({ name: 'second', role: 'monitor' });
     expect(other.status).toBe(429); // the admin key is still exhausted
-    const fresh = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
+    const fresh = createApp({ db, now: stopped, http: { rateLimit: { perMinute: 60, burst: 5 }, corsOrigins: [] } });
     const created = await supertest(fresh)
       .post('/v1/api-keys')
       .set(auth(adminKey))
@@ -63,7 +70,7 @@ describe('rate limiting per API key', () => {
   });
 
   it('refuses a flood of invalid keys from one address before looking them up', async () => {
-    const app = createApp({ db, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
+    const app = createApp({ db, now: stopped, http: { rateLimit: { perMinute: 60, burst: 3 }, corsOrigins: [] } });
     const agent = supertest(app);
     const statuses = [];
     for (let i = 0; i < 5; i++)
