@@ -173,7 +173,7 @@ describe('npm run demo -- --data-dir DIR', () => {
     } finally {
       await db.close();
     }
-  }, 90_000);
+  }, 240_000); // one demo run on an on-disk database: 47–113 s measured under load
 
   it('refuses a directory that is not empty, and --data-dir with --url', () => {
     const full = fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-demo-'));
