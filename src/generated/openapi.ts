@@ -1227,6 +1227,48 @@ export interface components {
              */
             occasion?: string;
         };
+        /** @description A scheduled assessment. Day 0 is the randomization date; the window runs from `day - windowBefore` to `day + windowAfter`, both ends included. A visit coded `baseline` has day 0, and its assessments may be recorded from screening on. */
+        Visit: {
+            code: components["schemas"]["Code"];
+            label: string;
+            day: number;
+            windowBefore: number;
+            windowAfter: number;
+        };
+        /** @description An outcome measure and the visits it is assessed at. `scale`: item-level entry with `items`, `itemMin`, `itemMax`, optional 1-based `reverseItems`, `score` (`sum` or `mean`) and `maxMissingItems` (a sum is prorated when at most that many items are missing; otherwise the score is missing, with the reason). `number` and `integer`: optional `min`, `max`, `unit`. `count`: a whole number from 0, optional `max`. `binary`: true or false. `category`: one of `levels`. */
+        Measure: {
+            code: components["schemas"]["Code"];
+            label: string;
+            /** @enum {unknown} */
+            type: "scale" | "number" | "integer" | "count" | "binary" | "category";
+            items?: number;
+            itemMin?: number;
+            itemMax?: number;
+            reverseItems?: number[];
+            /** @enum {unknown} */
+            score?: "sum" | "mean";
+            maxMissingItems?: number;
+            min?: number;
+            max?: number;
+            unit?: string;
+            levels?: string[];
+            visits: components["schemas"]["Code"][];
+            /**
+             * @description The primary outcome; at most one measure.
+             * @default false
+             */
+            primary?: boolean;
+        };
+        FollowUpAmendment: {
+            effectiveOn: components["schemas"]["Date"];
+            reason: string;
+            /** Format: date-time */
+            amendedAt: string;
+            /** @description Visits this amendment added; participants whose window closed before `effectiveOn` are not expected at them. */
+            addedVisits: string[];
+            /** @description Measures added, or extended to more visits, by this amendment. */
+            changedMeasures: string[];
+        };
         TrialConfiguration: {
             title?: string;
             /** @description Registry identifier, e.g. ACTRN12617001435370. */
@@ -1237,6 +1279,10 @@ export interface components {
             consentForms?: components["schemas"]["ConsentForm"][];
             baselineVariables?: components["schemas"]["BaselineVariable"][];
             incentives?: components["schemas"]["IncentiveType"][];
+            visits?: components["schemas"]["Visit"][];
+            measures?: components["schemas"]["Measure"][];
+            /** @description The visit the primary analysis uses; required once visits are defined. */
+            primaryVisit?: components["schemas"]["Code"] | null;
         };
         TrialInput: {
             code: components["schemas"]["Code"];
@@ -1248,6 +1294,9 @@ export interface components {
             consentForms?: unknown;
             baselineVariables?: unknown;
             incentives?: unknown;
+            visits?: unknown;
+            measures?: unknown;
+            primaryVisit?: unknown;
         } & WithRequired<components["schemas"]["TrialConfiguration"], "title" | "arms" | "randomization">;
         TrialPatch: components["schemas"]["TrialConfiguration"];
         Trial: {
@@ -1263,6 +1312,11 @@ export interface components {
             consentForms: components["schemas"]["ConsentForm"][];
             baselineVariables: components["schemas"]["BaselineVariable"][];
             incentives: components["schemas"]["IncentiveType"][];
+            visits: components["schemas"]["Visit"][];
+            measures: components["schemas"]["Measure"][];
+            primaryVisit: string | null;
+            /** @description Visits and measures added after activation, oldest first. */
+            followUpAmendments: components["schemas"]["FollowUpAmendment"][];
             sites: components["schemas"]["Site"][];
             version: number;
             /** Format: date-time */

@@ -12,6 +12,10 @@ interface TrialRow {
   randomization: TrialView['randomization'];
   eligibility: TrialView['eligibility'];
   baseline_variables: TrialView['baselineVariables'];
+  visits: TrialView['visits'];
+  measures: TrialView['measures'];
+  primary_visit: string | null;
+  follow_up_amendments: TrialView['followUpAmendments'];
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -76,6 +80,10 @@ function toTrialView(row: TrialRow): TrialView {
       ...(f.title === null ? {} : { title: f.title }),
     })),
     baselineVariables: row.baseline_variables,
+    visits: row.visits,
+    measures: row.measures,
+    primaryVisit: row.primary_visit,
+    followUpAmendments: row.follow_up_amendments,
     incentives: row.incentives.map((i) => ({
       code: i.code,
       description: i.description,
@@ -182,6 +190,9 @@ function trialColumns(config: TrialConfiguration) {
     randomization: JSON.stringify(withoutSeed(config.randomization)),
     eligibility: JSON.stringify(config.eligibility),
     baseline_variables: JSON.stringify(config.baselineVariables),
+    visits: JSON.stringify(config.visits),
+    measures: JSON.stringify(config.measures),
+    primary_visit: config.primaryVisit,
   };
 }
 
