@@ -220,6 +220,25 @@ export async function replaceConfiguration(
   await writeChildren(trx, trialId, config);
 }
 
+/** Replaces the follow-up of an active trial and appends the amendment; the caller holds the row lock. */
+export async function amendFollowUp(
+  trx: Knex.Transaction,
+  trialId: string,
+  config: Pick<TrialConfiguration, 'visits' | 'measures' | 'primaryVisit'>,
+  amendment: TrialView['followUpAmendments'][number],
+): Promise<void> {
+  await trx('trials')
+    .where({ trial_id: trialId })
+    .update({
+      visits: JSON.stringify(config.visits),
+      measures: JSON.stringify(config.measures),
+      primary_visit: config.primaryVisit,
+      follow_up_amendments: trx.raw('follow_up_amendments || ?::jsonb', [JSON.stringify([amendment])]),
+      version: trx.raw('version + 1'),
+      updated_at: trx.fn.now(),
+    });
+}
+
 export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {
   await trx('trials')
     .where({ trial_id: trialId })
