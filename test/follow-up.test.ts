@@ -536,3 +536,110 @@ describe('completeness and blinded assessors', () => {
     expect(maskedCsv.text).toContain('moved away: 1');
   });
 });
+
+describe('analysis dataset', () => {
+  it('has one row per randomized service user and visit, with baseline scores as columns, in JSON pages and CSV', async () => {
+    const trial = await followUpTrial();
+    const p1 = await randomized(trial.id, 'A');
+    const p2 = await randomized(trial.id, 'B');
+    setToday(addDays(p1.randomizedOn, 200));
+    await record(trial.id, p1.id, {
+      visit: 'baseline',
+      assessedOn: p1.randomizedOn,
+      values: { hope: { items: HOPE_ITEMS }, employed: false },
+    });
+    await record(trial.id, p1.id, {
+      visit: 'm6',
+      assessedOn: addDays(p1.randomizedOn, 185),
+      values: { hope: { items: [...HOPE_ITEMS.slice(0, 10), null, null] }, employed: true, admissions: 1 },
+    });
+
+    const first = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset?limit=4&items=true`);
+    expect(first.status).toBe(200);
+    const second = await t.call(
+      'get',
+      `/v1/trials/${trial.id}/analysis-dataset?limit=4&items=true&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body.nextCursor).toBeNull();
+    const rows = [...first.body.items, ...second.body.items];
+    expect(rows).toHaveLength(6);
+    expect(first.body.columns.slice(0, 13)).toEqual([
+      'participantId',
+      'label',
+      'siteCode',
+      'stratum',
+      'arm',
+      'randomizedOn',
+      'visit',
+      'targetDate',
+      'assessedOn',
+      'daysFromRandomization',
+      'inWindow',
+      'status',
+      'population_itt',
+    ]);
+    expect(first.body.columns).toEqual(expect.arrayContaining(['hope', 'hope_baseline', 'admissions', 'hope_item12']));
+    expect(first.body.columns).not.toContain('admissions_baseline');
+    const m6 = rows.find((r) => r.participantId === p1.id && r.visit === 'm6');
+    expect(m6).toMatchObject({
+      arm: expect.stringMatching(/^(SMCM|TAU)$/),
+      assessedOn: addDays(p1.randomizedOn, 185),
+      daysFromRandomization: 185,
+      inWindow: true,
+      status: 'completed',
+      population_itt: true,
+      hope: null,
+      hope_baseline: 34,
+      employed: true,
+      employed_baseline: false,
+      admissions: 1,
+      hope_item1: 3,
+      hope_item12: null,
+    });
+    expect(rows.find((r) => r.participantId === p2.id && r.visit === 'm6')).toMatchObject({
+      status: 'open',
+      assessedOn: null,
+      hope: null,
+      hope_baseline: null,
+    });
+
+    const csv = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset`, { headers: { Accept: 'text/csv' } });
+    expect(csv.status).toBe(200);
+    const table = parseCsv(csv.text);
+    expect(table).toHaveLength(7);
+    expect(table[0]).not.toContain('hope_item1');
+    const header = table[0]!;
+    const csvM6 = table.find(
+      (r) => r[header.indexOf('participantId')] === p1.id && r[header.indexOf('visit')] === 'm6',
+    )!;
+    expect(csvM6[header.indexOf('hope_baseline')]).toBe('34');
+    expect(csvM6[header.indexOf('employed')]).toBe('true');
+
+    const dictionary = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset/dictionary`);
+    expect(dictionary.body.columns.map((c: { name: string }) => c.name)).toEqual(parseCsv(csv.text)[0]);
+    expect(dictionary.body.columns.find((c: { name: string }) => c.name === 'hope')).toEqual({
+      name: 'hope',
+      label: 'Herth Hope Index',
+      type: 'number',
+      unit: null,
+      range: '12-48',
+      scoring:
+        'sum of 12 items scored 1-4; items 3, 6 reverse-scored; prorated (mean of answered × 12) with up to 1 unanswered, otherwise missing',
+    });
+
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded statistician', role: 'statistician', trialIds: [trial.id], blinded: true },
+    });
+    const key = blinded.body.key as string;
+    const maskedCsv = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset`, {
+      key,
+      headers: { Accept: 'text/csv' },
+    });
+    expect(maskedCsv.text).not.toMatch(/SMCM|TAU/);
+    expect(maskedCsv.text).toMatch(/Group [12]/);
+    const maskedJson = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset`, { key });
+    expect(maskedJson.text).not.toMatch(/SMCM|TAU/);
+    const coordinator = await t.createKey('coordinator', { trialIds: [trial.id] });
+    expect((await t.call('get', `/v1/trials/${trial.id}/analysis-dataset`, { key: coordinator.key })).status).toBe(403);
+  });
+});

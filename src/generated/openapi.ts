@@ -958,6 +958,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/analysis-dataset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The analysis dataset, long format, one row per randomized service user and visit
+         * @description Participant, label, site, stratum, arm (masked for blinded keys), randomization date, visit, target
+         *     date, assessed date, days from randomization, in-window flag, schedule status, `population_itt`,
+         *     every measure's score at the visit and (for measures assessed at baseline) its baseline score as
+         *     `<measure>_baseline`; with `items=true` every scale item as entered (`<measure>_item<n>`). Rows are
+         *     ordered by participant and visit day. JSON comes in pages; `Accept: text/csv` streams every row
+         *     from a database cursor. The columns are described by `…/analysis-dataset/dictionary`.
+         */
+        get: operations["getAnalysisDataset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/analysis-dataset/dictionary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /** Data dictionary of the analysis dataset (column, label, type, unit, range, scoring rule) */
+        get: operations["getAnalysisDatasetDictionary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/consort": {
         parameters: {
             query?: never;
@@ -2073,6 +2119,26 @@ export interface components {
                 missingScores: number;
                 /** @description Unanswered scale items, summed. */
                 missingItems: number;
+            }[];
+        };
+        AnalysisDatasetPage: {
+            /** @description Column names in order, as in the dictionary. */
+            columns: string[];
+            items: {
+                [key: string]: string | number | boolean | null;
+            }[];
+            nextCursor: string | null;
+        };
+        AnalysisDatasetDictionary: {
+            columns: {
+                name: string;
+                label: string;
+                /** @enum {unknown} */
+                type: "string" | "date" | "integer" | "number" | "boolean" | "category";
+                unit: string | null;
+                range: string | null;
+                /** @description How a scale is scored; null for other measures. */
+                scoring: string | null;
             }[];
         };
         ConsortReasonedCount: {
@@ -3876,6 +3942,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FollowUpCompleteness"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAnalysisDataset: {
+        parameters: {
+            query?: {
+                items?: boolean;
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows (JSON) or every row (CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisDatasetPage"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAnalysisDatasetDictionary: {
+        parameters: {
+            query?: {
+                items?: boolean;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per column of the dataset. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisDatasetDictionary"];
                     "text/csv": string;
                 };
             };

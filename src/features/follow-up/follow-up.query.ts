@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import { FOLLOW_UP_STOPS_SQL } from './follow-up.repo';
@@ -34,12 +35,14 @@ const SCHEDULE_SQL = `
            (al.randomized_at AT TIME ZONE 'UTC')::date + d.day AS target_date,
            (al.randomized_at AT TIME ZONE 'UTC')::date + d.day - d.window_before AS window_opens,
            (al.randomized_at AT TIME ZONE 'UTC')::date + d.day + d.window_after AS window_closes,
-           a.assessed_on, a.scores, mv.reason AS missed_reason,
+           al.stratum_key, (al.randomized_at AT TIME ZONE 'UTC')::date AS randomized_on,
+           a.assessed_on, a.scores, a."values", b.scores AS baseline_scores, mv.reason AS missed_reason,
            st.withdrawn_on AS stopped_on, 'withdrew from follow-up: ' || st.reason AS stop_reason
       FROM participants p
       JOIN allocations al ON al.trial_id = p.trial_id AND al.participant_id = p.participant_id
      CROSS JOIN visit_definitions d
       LEFT JOIN assessments a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id AND a.visit = d.code
+      LEFT JOIN assessments b ON b.trial_id = p.trial_id AND b.participant_id = p.participant_id AND b.visit = 'baseline'
       LEFT JOIN active_missed mv ON mv.participant_id = p.participant_id AND mv.visit = d.code
       LEFT JOIN stops st ON st.participant_id = p.participant_id
      WHERE p.trial_id = :trialId AND p.role = 'service_user'
@@ -231,4 +234,69 @@ export async function completenessByMeasure(db: Executor, trialId: string): Prom
     missingScores: row.missing_scores as number,
     missingItems: row.missing_items as number,
   }));
+}
+
+export interface DatasetQuery {
+  trialId: string;
+  today: string;
+  siteCodes: string[] | null;
+  after?: { participantId: string; day: number };
+  limit?: number;
+}
+
+function datasetBuilder(db: Executor, query: DatasetQuery): Knex.QueryBuilder {
+  const builder = db
+    .select(
+      'participant_id',
+      'label',
+      'site_code',
+      'stratum_key',
+      'arm_code',
+      db.raw('randomized_on::text AS randomized_on'),
+      'visit',
+      'day',
+      db.raw('target_date::text AS target_date'),
+      db.raw('assessed_on::text AS assessed_on'),
+      db.raw('(assessed_on - randomized_on) AS days_from_randomization'),
+      'in_window',
+      'status',
+      'scores',
+      'baseline_scores',
+      'values',
+    )
+    .from(db.raw(`(${SCHEDULE_SQL}) AS schedule`, { trialId: query.trialId, today: query.today }))
+    .orderBy([{ column: 'participant_id' }, { column: 'day' }]);
+  if (query.siteCodes) builder.whereIn('site_code', query.siteCodes);
+  if (query.after)
+    builder.whereRaw('(participant_id, day) > (?::uuid, ?::integer)', [query.after.participantId, query.after.day]);
+  if (query.limit !== undefined) builder.limit(query.limit);
+  return builder;
+}
+
+export interface DatasetDbRow {
+  participant_id: string;
+  label: string;
+  site_code: string;
+  stratum_key: string;
+  arm_code: string;
+  randomized_on: string;
+  visit: string;
+  day: number;
+  target_date: string;
+  assessed_on: string | null;
+  days_from_randomization: number | null;
+  in_window: boolean | null;
+  status: string;
+  scores: Record<string, unknown> | null;
+  baseline_scores: Record<string, unknown> | null;
+  values: Record<string, unknown> | null;
+}
+
+export async function datasetPage(db: Executor, query: DatasetQuery): Promise<DatasetDbRow[]> {
+  return datasetBuilder(db, query);
+}
+
+/** The whole dataset row by row (a database cursor on PostgreSQL): memory stays flat at any size. */
+export function streamDataset(db: Knex, query: DatasetQuery): Readable {
+  return datasetBuilder(db, query).stream();
 }

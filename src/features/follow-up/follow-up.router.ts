@@ -3,6 +3,7 @@ import { csvLine } from '../../http/csv';
 import { actorOf, HandlerMap, principalOf, RequestContext } from '../../http/operations';
 import { armMaskFor } from '../randomization/seed.service';
 import { amendFollowUp } from '../trials/trials.service';
+import { DICTIONARY_FIELDS } from './analysis-dataset';
 import * as service from './follow-up.service';
 import type { UseCaseContext } from './use-case-context';
 
@@ -77,6 +78,23 @@ export function followUpHandlers(db: Knex, clock: Clock): HandlerMap {
         return { status: 200, body: csvOf(service.COMPLETENESS_COLUMNS, rows), contentType: CSV };
       }
       return { status: 200, body: report };
+    },
+    getAnalysisDataset: async ({ params, query, accepts, context }) => {
+      const input = { trialId: params.trialId, ...query };
+      if (accepts(['application/json', 'text/csv']) === 'text/csv')
+        return {
+          status: 200,
+          body: await service.analysisDatasetCsv(ctx(context), input),
+          contentType: CSV,
+          headers: { 'Content-Disposition': `attachment; filename="analysis-dataset-${params.trialId}.csv"` },
+        };
+      return { status: 200, body: await service.analysisDatasetPage(ctx(context), input) };
+    },
+    getAnalysisDatasetDictionary: async ({ params, query, accepts, context }) => {
+      const dictionary = await service.analysisDictionary(ctx(context), { trialId: params.trialId, ...query });
+      if (accepts(['application/json', 'text/csv']) === 'text/csv')
+        return { status: 200, body: csvOf(DICTIONARY_FIELDS, dictionary.columns), contentType: CSV };
+      return { status: 200, body: dictionary };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
@@ -8,6 +9,7 @@ import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant, requireVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { getTrial } from '../trials/trials.service';
+import { datasetColumns, datasetHeader, datasetLine, DatasetRow, DICTIONARY_FIELDS } from './analysis-dataset';
 import { daysBetween } from './calendar';
 import { BASELINE_VISIT, Visit } from './follow-up-configuration';
 import * as query from './follow-up.query';
@@ -23,6 +25,8 @@ type MissedVisitView = components['schemas']['MissedVisit'];
 type ParticipantSchedule = components['schemas']['ParticipantSchedule'];
 type WorkListItem = components['schemas']['WorkListItem'];
 type FollowUpCompleteness = components['schemas']['FollowUpCompleteness'];
+type AnalysisDatasetPage = components['schemas']['AnalysisDatasetPage'];
+type AnalysisDictionary = components['schemas']['AnalysisDatasetDictionary'];
 
 const utcDate = (instant: string) => instant.slice(0, 10);
 
@@ -466,3 +470,96 @@ export const COMPLETENESS_COLUMNS = [
   'notDue',
   'notExpected',
 ] as const;
+
+function toDatasetRow(row: query.DatasetDbRow, label: (arm: string) => string): DatasetRow {
+  return {
+    participantId: row.participant_id,
+    label: row.label,
+    siteCode: row.site_code,
+    stratum: row.stratum_key,
+    arm: label(row.arm_code),
+    randomizedOn: row.randomized_on,
+    visit: row.visit,
+    targetDate: row.target_date,
+    assessedOn: row.assessed_on,
+    daysFromRandomization: row.days_from_randomization,
+    inWindow: row.in_window,
+    status: row.status,
+    scores: row.scores as DatasetRow['scores'],
+    baselineScores: row.baseline_scores as DatasetRow['baselineScores'],
+    values: row.values,
+  };
+}
+
+function isDatasetCursor(value: unknown): value is { participantId: string; day: number } {
+  const v = value as Record<string, unknown>;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof v.participantId === 'string' &&
+    /^[0-9a-f-]{36}$/.test(v.participantId) &&
+    Number.isInteger(v.day)
+  );
+}
+
+/** A page of the analysis dataset: rows keyed by column name, in the dictionary's order. */
+export async function analysisDatasetPage(
+  ctx: UseCaseContext,
+  input: { trialId: string; items?: boolean; limit?: number; cursor?: string },
+): Promise<AnalysisDatasetPage> {
+  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const columns = datasetColumns(trial.measures, input.items ?? false);
+  const label = await ctx.armLabeller(trial);
+  const limit = input.limit ?? 500;
+  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
+  const rows = await query.datasetPage(ctx.db, {
+    trialId: trial.id,
+    today: todayOf(ctx),
+    siteCodes: ctx.principal.siteCodes,
+    after,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    columns: columns.map((c) => c.name),
+    items: page.map((row) => {
+      const shaped = toDatasetRow(row, label);
+      return Object.fromEntries(columns.map((c) => [c.name, c.value(shaped)])) as AnalysisDatasetPage['items'][number];
+    }),
+    nextCursor:
+      rows.length > limit && last ? encodeCursor({ participantId: last.participant_id, day: last.day }) : null,
+  };
+}
+
+/** The whole analysis dataset as CSV, streamed from a database cursor. */
+export async function analysisDatasetCsv(
+  ctx: UseCaseContext,
+  input: { trialId: string; items?: boolean },
+): Promise<Readable> {
+  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const columns = datasetColumns(trial.measures, input.items ?? false);
+  const label = await ctx.armLabeller(trial);
+  const rows = query.streamDataset(ctx.db, {
+    trialId: trial.id,
+    today: todayOf(ctx),
+    siteCodes: ctx.principal.siteCodes,
+  });
+  async function* lines() {
+    yield datasetHeader(columns);
+    for await (const row of rows) yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label));
+  }
+  return Readable.from(lines());
+}
+
+export async function analysisDictionary(
+  ctx: UseCaseContext,
+  input: { trialId: string; items?: boolean },
+): Promise<AnalysisDictionary> {
+  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  return {
+    columns: datasetColumns(trial.measures, input.items ?? false).map((c) =>
+      Object.fromEntries(DICTIONARY_FIELDS.map((field) => [field, c[field]])),
+    ) as AnalysisDictionary['columns'],
+  };
+}
