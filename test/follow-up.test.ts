@@ -1,6 +1,6 @@
 import { smcmFollowUp } from '../scripts/smcm-trial';
 import { addDays } from '../src/features/follow-up/calendar';
-import { parseCsv } from '../src/http/csv';
+import { parseCsv } from '../src/core/csv';
 import { createActiveTrial, createTrial, grantConsent, screen, serviceUserInput, Trial } from './support/factories';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -35,6 +35,7 @@ async function randomized(
   siteCode = 'A',
   on = '2018-03-05',
 ): Promise<{ id: string; randomizedOn: string }> {
+  setToday(on);
   const p = await screen(t, trialId, serviceUserInput({ siteCode, screenedOn: addDays(on, -4) }));
   await grantConsent(t, trialId, p.id, 'trial', '1.0', addDays(on, -3));
   const res = await t.call('post', `/v1/trials/${trialId}/participants/${p.id}/randomization`);
@@ -641,5 +642,49 @@ describe('analysis dataset', () => {
     expect(maskedJson.text).not.toMatch(/SMCM|TAU/);
     const coordinator = await t.createKey('coordinator', { trialIds: [trial.id] });
     expect((await t.call('get', `/v1/trials/${trial.id}/analysis-dataset`, { key: coordinator.key })).status).toBe(403);
+  });
+});
+
+describe('CONSORT lost to follow-up from the schedule', () => {
+  it('counts a missed or overdue primary visit, once per participant, alongside events, as of the date', async () => {
+    const trial = await followUpTrial();
+    const [missed, overdue, both, completed] = [
+      await randomized(trial.id, 'A'),
+      await randomized(trial.id, 'B'),
+      await randomized(trial.id, 'A'),
+      await randomized(trial.id, 'B'),
+    ];
+    // The primary visit m12: day 365, window 2019-02-03 .. 2019-04-04 for a randomization on 2018-03-05.
+    setToday('2019-05-01');
+    const markMissed = (id: string, reason: string) =>
+      t.call('post', `/v1/trials/${trial.id}/participants/${id}/visits/m12/missed`, {
+        body: { reason, recordedOn: '2019-04-10' },
+      });
+    expect((await markMissed(missed!.id, 'moved away')).status).toBe(201);
+    expect((await markMissed(both!.id, 'no contact')).status).toBe(201);
+    const event = await t.call('post', `/v1/trials/${trial.id}/participants/${both!.id}/events`, {
+      body: { type: 'lost_to_follow_up', occurredOn: '2018-12-01', reason: 'emigrated' },
+    });
+    expect(event.status).toBe(201);
+    await record(trial.id, completed!.id, { visit: 'm12', assessedOn: '2019-03-05', values: {} });
+
+    const lost = async (asOf: string) => {
+      const res = await t.call('get', `/v1/trials/${trial.id}/consort?asOf=${asOf}`);
+      expect(res.status).toBe(200);
+      const reasons = new Map<string, number>();
+      let total = 0;
+      for (const arm of res.body.arms) {
+        total += arm.lostToFollowUp.total;
+        for (const r of arm.lostToFollowUp.reasons) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + r.count);
+      }
+      return { total, reasons: Object.fromEntries([...reasons].sort(([a], [b]) => a.localeCompare(b))) };
+    };
+    expect(await lost('2019-05-01')).toEqual({ total: 3, reasons: { emigrated: 1, 'moved away': 1, overdue: 1 } });
+    // On the window's last day nothing is overdue yet, and the missed visits are not recorded yet.
+    expect(await lost('2019-04-04')).toEqual({ total: 1, reasons: { emigrated: 1 } });
+    // The day after: overdue, until the missed visit is recorded with its reason.
+    expect(await lost('2019-04-05')).toEqual({ total: 3, reasons: { emigrated: 1, overdue: 2 } });
+    expect(await lost('2018-11-30')).toEqual({ total: 0, reasons: {} });
+    expect(overdue).toBeDefined();
   });
 });

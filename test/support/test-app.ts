@@ -40,7 +40,7 @@ export async function startTestApp(options: { clock?: () => Date } = {}): Promis
   const db = await createTestDatabase();
   const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
   if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
-  const app = createApp({ db, clock: options.clock });
+  const app = createApp({ db, now: options.clock });
   const agent = supertest(app);
 
   const call: TestApp['call'] = async (method, path, options = {}) => {

@@ -1,4 +1,4 @@
-import { csvLine } from '../../http/csv';
+import { csvLine } from '../../core/csv';
 import type { Measure } from './follow-up-configuration';
 import type { MeasureScore } from './measure-scoring';
 

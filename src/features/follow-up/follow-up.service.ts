@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { Readable } from 'node:stream';
 import { isUniqueViolation, withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import { ConflictError, NotFoundError, ValidationError } from '../../http/errors';
-import { decodeCursor, encodeCursor, Page } from '../../http/pagination';
-import { insertAuditEvent } from '../audit/audit.repo';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { decodeCursor, encodeCursor, Page } from '../../core/pagination';
+import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant, requireVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
-import { getTrial } from '../trials/trials.service';
+import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import { datasetColumns, datasetHeader, datasetLine, DatasetRow, DICTIONARY_FIELDS } from './analysis-dataset';
 import { daysBetween } from './calendar';
 import { BASELINE_VISIT, Visit } from './follow-up-configuration';
 import * as query from './follow-up.query';
 import * as repo from './follow-up.repo';
 import { scoreAssessment } from './measure-scoring';
-import { todayOf, UseCaseContext } from './use-case-context';
+import type { UseCaseContext } from '../../core/use-case-context';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
 
 type AssessmentInput = components['schemas']['AssessmentInput'];
@@ -30,8 +31,15 @@ type AnalysisDictionary = components['schemas']['AnalysisDatasetDictionary'];
 
 const utcDate = (instant: string) => instant.slice(0, 10);
 
-async function activeTrial(ctx: UseCaseContext, trialId: string): Promise<TrialView> {
-  const trial = await getTrial(ctx.db, ctx.principal, trialId);
+/** "Today" for schedules and work lists: the UTC date of the context's clock. */
+const todayOf = (ctx: UseCaseContext): string => ctx.now().toISOString().slice(0, 10);
+
+/**
+ * The trial's visits and measures, read after taking the trial's row lock (FOR SHARE) inside the
+ * transaction: an amendment committed meanwhile is seen, one in flight waits for this change.
+ */
+async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  const trial = await lockTrialShared(trx, trialId);
   if (trial.status === 'setup')
     throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
   return trial;
@@ -115,13 +123,14 @@ export async function recordAssessment(
   input: { trialId: string; participantId: string; assessment: AssessmentInput },
 ): Promise<AssessmentView> {
   const { trialId, participantId, assessment } = input;
-  const trial = await activeTrial(ctx, trialId);
-  const visit = visitOf(trial, assessment.visit, '/visit');
-  if (isFutureDate(assessment.assessedOn, ctx.now))
+  await loadTrial(ctx, trialId);
+  if (isFutureDate(assessment.assessedOn, ctx.now()))
     throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
-  const scores = scoresOrThrow(trial, visit.code, assessment.values);
   try {
     return await withTransaction(ctx.db, async (trx) => {
+      const trial = await activeTrialUnderLock(trx, trialId);
+      const visit = visitOf(trial, assessment.visit, '/visit');
+      const scores = scoresOrThrow(trial, visit.code, assessment.values);
       const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
       const randomizedOn = participant.allocation ? utcDate(participant.allocation.randomizedAt) : null;
       const state = { role: participant.role, screenedOn: participant.screenedOn, randomizedOn };
@@ -150,7 +159,7 @@ export async function recordAssessment(
         visit,
         randomizedOn,
       );
-      await insertAuditEvent(trx, ctx.actor, {
+      await recordAudit(trx, ctx.actor, {
         trialId,
         action: 'assessment.recorded',
         entityType: 'assessment',
@@ -164,7 +173,7 @@ export async function recordAssessment(
     if (isUniqueViolation(error))
       throw new ConflictError(
         'assessment-exists',
-        `Participant ${participantId} already has an assessment of visit ${visit.code}; correct it with PATCH.`,
+        `Participant ${participantId} already has an assessment of visit ${assessment.visit}; correct it with PATCH.`,
       );
     throw error;
   }
@@ -175,11 +184,12 @@ export async function correctAssessment(
   input: { trialId: string; participantId: string; visit: string; correction: AssessmentCorrection },
 ): Promise<AssessmentView> {
   const { trialId, participantId, correction } = input;
-  const trial = await activeTrial(ctx, trialId);
-  const visit = visitOf(trial, input.visit, null);
-  if (correction.assessedOn !== undefined && isFutureDate(correction.assessedOn, ctx.now))
+  await loadTrial(ctx, trialId);
+  if (correction.assessedOn !== undefined && isFutureDate(correction.assessedOn, ctx.now()))
     throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
   return withTransaction(ctx.db, async (trx) => {
+    const trial = await activeTrialUnderLock(trx, trialId);
+    const visit = visitOf(trial, input.visit, null);
     const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
     const before = await repo.findAssessment(trx, trialId, participantId, visit.code);
     if (!before) throw new NotFoundError(`Participant ${participantId} has no assessment of visit ${visit.code}.`);
@@ -199,7 +209,7 @@ export async function correctAssessment(
       visit,
       randomizedOn,
     );
-    await insertAuditEvent(trx, ctx.actor, {
+    await recordAudit(trx, ctx.actor, {
       trialId,
       action: 'assessment.corrected',
       entityType: 'assessment',
@@ -217,11 +227,11 @@ export async function recordMissedVisit(
   input: { trialId: string; participantId: string; visit: string; reason: string; recordedOn: string },
 ): Promise<MissedVisitView> {
   const { trialId, participantId } = input;
-  const trial = await activeTrial(ctx, trialId);
-  const visit = visitOf(trial, input.visit, null);
-  if (isFutureDate(input.recordedOn, ctx.now))
+  await loadTrial(ctx, trialId);
+  if (isFutureDate(input.recordedOn, ctx.now()))
     throw new ValidationError([{ pointer: '/recordedOn', detail: 'is in the future' }]);
   return withTransaction(ctx.db, async (trx) => {
+    const visit = visitOf(await activeTrialUnderLock(trx, trialId), input.visit, null);
     const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
     if (participant.role !== 'service_user' || !participant.allocation)
       throw new ConflictError(
@@ -246,7 +256,7 @@ export async function recordMissedVisit(
       recordedBy: ctx.principal.keyId,
     });
     const missed = (await repo.findMissedVisit(trx, trialId, participantId, visit.code, id))!;
-    await insertAuditEvent(trx, ctx.actor, {
+    await recordAudit(trx, ctx.actor, {
       trialId,
       action: 'visit.missed',
       entityType: 'missed_visit',
@@ -264,7 +274,7 @@ export async function retractMissedVisit(
   input: { trialId: string; participantId: string; visit: string; missedVisitId: string; reason: string },
 ): Promise<MissedVisitView> {
   const { trialId, participantId, visit, missedVisitId, reason } = input;
-  await getTrial(ctx.db, ctx.principal, trialId);
+  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(ctx.db, async (trx) => {
       await lockVisibleParticipant(trx, ctx.principal, trialId, participantId);
@@ -277,7 +287,7 @@ export async function retractMissedVisit(
         );
       await repo.insertMissedVisitRetraction(trx, trialId, missedVisitId, reason);
       const after = (await repo.findMissedVisit(trx, trialId, participantId, visit, missedVisitId))!;
-      await insertAuditEvent(trx, ctx.actor, {
+      await recordAudit(trx, ctx.actor, {
         trialId,
         action: 'visit.missed_retracted',
         entityType: 'missed_visit',
@@ -308,7 +318,7 @@ export async function getSchedule(
   input: { trialId: string; participantId: string },
 ): Promise<ParticipantSchedule> {
   const { trialId, participantId } = input;
-  const trial = await getTrial(ctx.db, ctx.principal, trialId);
+  const trial = await loadTrial(ctx, trialId);
   const participant = (await requireVisibleParticipant(ctx.db, ctx.principal, trialId, participantId)).view;
   const facts = await repo.findFollowUpFacts(ctx.db, trialId, participantId);
   const randomizedOn = participant.allocation ? utcDate(participant.allocation.randomizedAt) : null;
@@ -374,7 +384,7 @@ export async function listWorkList(
   ctx: UseCaseContext,
   input: WorkListInput,
 ): Promise<Page<WorkListItem> & { today: string }> {
-  await getTrial(ctx.db, ctx.principal, input.trialId);
+  await loadTrial(ctx, input.trialId);
   const limit = input.limit ?? 50;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isWorkListCursor);
   const rows = await query.listWorkList(ctx.db, { ...workListQuery(ctx, input), after, limit: limit + 1 });
@@ -406,7 +416,7 @@ export const WORK_LIST_COLUMNS = [
 
 /** Every row of the work list, for CSV. */
 export async function workListRows(ctx: UseCaseContext, input: WorkListInput): Promise<WorkListItem[]> {
-  await getTrial(ctx.db, ctx.principal, input.trialId);
+  await loadTrial(ctx, input.trialId);
   return (await query.listWorkList(ctx.db, workListQuery(ctx, input))).map(toWorkListItem);
 }
 
@@ -415,9 +425,10 @@ export async function workListRows(ctx: UseCaseContext, input: WorkListInput): P
  * by the label, so neither the names nor the trial's order of the arms reach a blinded key.
  */
 export async function getCompleteness(ctx: UseCaseContext, input: { trialId: string }): Promise<FollowUpCompleteness> {
-  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const trial = await loadTrial(ctx, input.trialId);
   const today = todayOf(ctx);
-  const label = await ctx.armLabeller(trial);
+  const labeller = await ctx.armLabeller(trial.id);
+  const label = (arm: string) => labeller.label(arm);
   const [byVisit, byMeasure] = await Promise.all([
     query.completenessByVisit(ctx.db, trial.id, today),
     query.completenessByMeasure(ctx.db, trial.id),
@@ -507,9 +518,10 @@ export async function analysisDatasetPage(
   ctx: UseCaseContext,
   input: { trialId: string; items?: boolean; limit?: number; cursor?: string },
 ): Promise<AnalysisDatasetPage> {
-  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const trial = await loadTrial(ctx, input.trialId);
   const columns = datasetColumns(trial.measures, input.items ?? false);
-  const label = await ctx.armLabeller(trial);
+  const labeller = await ctx.armLabeller(trial.id);
+  const label = (arm: string) => labeller.label(arm);
   const limit = input.limit ?? 500;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
   const rows = await query.datasetPage(ctx.db, {
@@ -537,9 +549,10 @@ export async function analysisDatasetCsv(
   ctx: UseCaseContext,
   input: { trialId: string; items?: boolean },
 ): Promise<Readable> {
-  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const trial = await loadTrial(ctx, input.trialId);
   const columns = datasetColumns(trial.measures, input.items ?? false);
-  const label = await ctx.armLabeller(trial);
+  const labeller = await ctx.armLabeller(trial.id);
+  const label = (arm: string) => labeller.label(arm);
   const rows = query.streamDataset(ctx.db, {
     trialId: trial.id,
     today: todayOf(ctx),
@@ -556,7 +569,7 @@ export async function analysisDictionary(
   ctx: UseCaseContext,
   input: { trialId: string; items?: boolean },
 ): Promise<AnalysisDictionary> {
-  const trial = await getTrial(ctx.db, ctx.principal, input.trialId);
+  const trial = await loadTrial(ctx, input.trialId);
   return {
     columns: datasetColumns(trial.measures, input.items ?? false).map((c) =>
       Object.fromEntries(DICTIONARY_FIELDS.map((field) => [field, c[field]])),
