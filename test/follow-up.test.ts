@@ -310,7 +310,7 @@ describe('schedule, missed visits and the work list', () => {
     expect((await statusOf(trial.id, p.id, 'm6')).status).toBe('overdue');
   });
 
-  it('moves through not_due, open and overdue by the clock; the window ends are in it, the day after is not', async () => {
+  it('moves not_due -> open -> overdue by the clock; the window ends are in it, the day after not', async () => {
     const trial = await followUpTrial();
     const p = await randomized(trial.id);
     const m6 = (date: string) => {
@@ -385,7 +385,7 @@ describe('schedule, missed visits and the work list', () => {
     });
   });
 
-  it("lists the work list by window close, filtered, paginated, as CSV, within a key's sites, agreeing with the schedules", async () => {
+  it("lists by window close, filtered, paged, as CSV, in a key's sites, agreeing with the schedules", async () => {
     const trial = await followUpTrial();
     const a1 = await randomized(trial.id, 'A');
     const b1 = await randomized(trial.id, 'B');
@@ -396,15 +396,13 @@ describe('schedule, missed visits and the work list', () => {
       body: { reason: 'refused the interview', recordedOn: b1.randomizedOn },
     });
 
-    const all = await t.call(
-      'get',
-      `/v1/trials/${trial.id}/visits?status=not_due,open,overdue,completed,missed,not_expected&limit=4`,
-    );
+    const everyStatus = 'not_due,open,overdue,completed,missed,not_expected';
+    const all = await t.call('get', `/v1/trials/${trial.id}/visits?status=${everyStatus}&limit=4`);
     expect(all.status).toBe(200);
     expect(all.body.items).toHaveLength(4);
     const rest = await t.call(
       'get',
-      `/v1/trials/${trial.id}/visits?status=not_due,open,overdue,completed,missed,not_expected&limit=5&cursor=${all.body.nextCursor}`,
+      `/v1/trials/${trial.id}/visits?status=${everyStatus}&limit=5&cursor=${all.body.nextCursor}`,
     );
     const rows = [...all.body.items, ...rest.body.items];
     expect(rows).toHaveLength(9);
@@ -539,7 +537,7 @@ describe('completeness and blinded assessors', () => {
 });
 
 describe('analysis dataset', () => {
-  it('has one row per randomized service user and visit, with baseline scores as columns, in JSON pages and CSV', async () => {
+  it('has a row per randomized service user and visit, baseline scores as columns, in JSON pages and CSV', async () => {
     const trial = await followUpTrial();
     const p1 = await randomized(trial.id, 'A');
     const p2 = await randomized(trial.id, 'B');
@@ -625,7 +623,8 @@ describe('analysis dataset', () => {
       unit: null,
       range: '12-48',
       scoring:
-        'sum of 12 items scored 1-4; items 3, 6 reverse-scored; prorated (mean of answered × 12) with up to 1 unanswered, otherwise missing',
+        'sum of 12 items scored 1-4; items 3, 6 reverse-scored; ' +
+        'prorated (mean of answered × 12) with up to 1 unanswered, otherwise missing',
     });
 
     const blinded = await t.call('post', '/v1/api-keys', {

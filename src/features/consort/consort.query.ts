@@ -81,7 +81,8 @@ primary_missed AS (
   SELECT DISTINCT ON (m.participant_id) m.participant_id, m.reason, m.recorded_on
     FROM missed_visits m JOIN primary_visit pv ON pv.code = m.visit
    WHERE m.trial_id = :trialId AND m.recorded_on <= :asOf::date
-     AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r WHERE r.trial_id = m.trial_id AND r.missed_visit_id = m.missed_visit_id)
+     AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
+                      WHERE r.trial_id = m.trial_id AND r.missed_visit_id = m.missed_visit_id)
    ORDER BY m.participant_id, m.recorded_on, m.recorded_at
 ),
 primary_lost AS (
@@ -93,8 +94,9 @@ primary_lost AS (
    WHERE al.randomized_on + pv.day + pv.window_after < :asOf::date
      AND NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = al.participant_id)
      AND NOT EXISTS (SELECT 1 FROM primary_missed pm WHERE pm.participant_id = al.participant_id)
-     AND NOT EXISTS (SELECT 1 FROM withdrawals w WHERE w.participant_id = al.participant_id
-                      AND w.scope IN ('follow_up', 'all') AND w.withdrawn_on <= al.randomized_on + pv.day + pv.window_after)
+     AND NOT EXISTS (SELECT 1 FROM withdrawals w
+                      WHERE w.participant_id = al.participant_id AND w.scope IN ('follow_up', 'all')
+                        AND w.withdrawn_on <= al.randomized_on + pv.day + pv.window_after)
 ),
 arm_boxes AS (
   SELECT DISTINCT ON (participant_id, box) participant_id, box, reason

@@ -17,7 +17,8 @@ const SCHEDULE_SQL = `
            (SELECT min((a->>'effectiveOn')::date) FROM jsonb_array_elements(t.follow_up_amendments) a
              WHERE jsonb_exists(a->'addedVisits', v.code)) AS added_on
       FROM trials t
-     CROSS JOIN LATERAL jsonb_to_recordset(t.visits) AS v(code text, label text, day integer, "windowBefore" integer, "windowAfter" integer)
+     CROSS JOIN LATERAL jsonb_to_recordset(t.visits)
+             AS v(code text, label text, day integer, "windowBefore" integer, "windowAfter" integer)
      WHERE t.trial_id = :trialId
   ),
   active_missed AS (
@@ -42,7 +43,8 @@ const SCHEDULE_SQL = `
       JOIN allocations al ON al.trial_id = p.trial_id AND al.participant_id = p.participant_id
      CROSS JOIN visit_definitions d
       LEFT JOIN assessments a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id AND a.visit = d.code
-      LEFT JOIN assessments b ON b.trial_id = p.trial_id AND b.participant_id = p.participant_id AND b.visit = 'baseline'
+      LEFT JOIN assessments b
+             ON b.trial_id = p.trial_id AND b.participant_id = p.participant_id AND b.visit = 'baseline'
       LEFT JOIN active_missed mv ON mv.participant_id = p.participant_id AND mv.visit = d.code
       LEFT JOIN stops st ON st.participant_id = p.participant_id
      WHERE p.trial_id = :trialId AND p.role = 'service_user'
@@ -219,7 +221,8 @@ export async function completenessByMeasure(db: Executor, trialId: string): Prom
             count(*) FILTER (WHERE coalesce(s.value->'score', 'null'::jsonb) = 'null'::jsonb)::int AS missing_scores,
             coalesce(sum((s.value->>'missingItems')::int), 0)::int AS missing_items
        FROM assessments a
-       JOIN participants p ON p.trial_id = a.trial_id AND p.participant_id = a.participant_id AND p.role = 'service_user'
+       JOIN participants p
+         ON p.trial_id = a.trial_id AND p.participant_id = a.participant_id AND p.role = 'service_user'
        JOIN allocations al ON al.trial_id = a.trial_id AND al.participant_id = a.participant_id
       CROSS JOIN LATERAL jsonb_each(a.scores) s
       WHERE a.trial_id = :trialId
