@@ -77,3 +77,52 @@ export function smcmTrialConfiguration(
     incentives: [{ ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] }],
   };
 }
+
+/**
+ * The follow-up of the SMCM trial: baseline, 6 and 12 months after randomization, with the paper's
+ * recovery outcomes (Herth Hope Index, General Self-Efficacy Scale, employment, psychiatric admissions).
+ */
+export function smcmFollowUp(): Pick<TrialConfiguration, 'visits' | 'measures' | 'primaryVisit'> {
+  return {
+    visits: [
+      { code: 'baseline', label: 'Baseline interview', day: 0, windowBefore: 30, windowAfter: 14 },
+      { code: 'm6', label: '6-month follow-up', day: 182, windowBefore: 30, windowAfter: 30 },
+      { code: 'm12', label: '12-month follow-up', day: 365, windowBefore: 30, windowAfter: 30 },
+    ],
+    measures: [
+      {
+        code: 'hope',
+        label: 'Herth Hope Index',
+        type: 'scale',
+        items: 12,
+        itemMin: 1,
+        itemMax: 4,
+        reverseItems: [3, 6],
+        score: 'sum',
+        maxMissingItems: 1,
+        visits: ['baseline', 'm6', 'm12'],
+        primary: true,
+      },
+      {
+        code: 'gse',
+        label: 'General Self-Efficacy Scale',
+        type: 'scale',
+        items: 10,
+        itemMin: 1,
+        itemMax: 4,
+        score: 'sum',
+        maxMissingItems: 2,
+        visits: ['baseline', 'm6', 'm12'],
+      },
+      { code: 'employed', label: 'In paid employment', type: 'binary', visits: ['baseline', 'm6', 'm12'] },
+      {
+        code: 'admissions',
+        label: 'Psychiatric admissions in the period',
+        type: 'count',
+        max: 50,
+        visits: ['m6', 'm12'],
+      },
+    ],
+    primaryVisit: 'm12',
+  };
+}

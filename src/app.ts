@@ -8,6 +8,7 @@ import { auditHandlers } from './features/audit/audit.router';
 import { consentHandlers } from './features/consent/consent.router';
 import { consortHandlers } from './features/consort/consort.router';
 import { eventHandlers } from './features/events/events.router';
+import { followUpHandlers } from './features/follow-up/follow-up.router';
 import { incentiveHandlers } from './features/incentives/incentives.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
@@ -64,6 +65,7 @@ export function createApp({
     ...consortHandlers(),
     ...randomizationHandlers(),
     ...statisticsHandlers(),
+    ...followUpHandlers(),
   };
 
   const app = express();

@@ -871,6 +871,260 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Amend the visits and measures of an active trial (audited, with reason and effective date)
+         * @description The whole follow-up configuration as it is to be; checked like the trial configuration (422 with
+         *     pointers into it). Visits and measures may be added, a measure may be assessed at more visits and
+         *     labels may be reworded; nothing defined may be removed, moved or re-scored, and the primary visit
+         *     stays once named (409 `follow-up-amendment-conflict`, one entry per conflict). Participants whose
+         *     window of an added visit closed before `effectiveOn` are `not_expected` at it. A trial in set-up
+         *     changes its follow-up with `PATCH /v1/trials/{trialId}` instead (409 `trial-not-active`).
+         */
+        put: operations["amendFollowUp"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the outcome assessment of a visit; answers with the computed scores
+         * @description One assessment per participant and visit: a second one is 409 `assessment-exists` (correct the
+         *     first with PATCH), and of concurrent duplicates exactly one is recorded. Post-baseline visits need a
+         *     randomized service user, assessed on or after randomization; the baseline may be assessed from
+         *     screening on. After a withdrawal that stops follow-up, or on a visit marked missed, 409. A date
+         *     after today is 422. Every value is checked against its measure, failures pointed at the item
+         *     (`/values/hope/items/4`). Blinded keys record assessments; no arm appears in the answer.
+         */
+        post: operations["recordAssessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/assessments/{visit}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct an assessment, with a reason (audited with the old and new values)
+         * @description The fields given replace the recorded ones (`values` whole) and the scores are computed again,
+         *     checked as when recording. The correction is kept with the assessment before and after.
+         */
+        patch: operations["correctAssessment"];
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a visit missed, with the reason
+         * @description A missed visit is a fact with a reason, append-only; retract it with `…/missed/{missedVisitId}/retraction`.
+         *     409 when the visit is assessed or already marked missed, or the participant is not randomized.
+         *     `recordedOn` after today is 422.
+         */
+        post: operations["recordMissedVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed/{missedVisitId}/retraction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+                missedVisitId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retract a missed visit recorded in error (it stays, marked retracted) */
+        post: operations["retractMissedVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every visit of a participant with its target date, window and status
+         * @description Status, in this order of precedence: `completed` (assessed; `inWindow` says whether within the
+         *     window, both ends included), `missed` (marked missed, with the reason), `not_expected` (a
+         *     withdrawal that stops follow-up on or before the window's last day, or a visit added by an
+         *     amendment effective after the window closed; with the reason), then by today's date `not_due`,
+         *     `open` or `overdue`. Day 0 is the UTC date of randomization; before randomization there are no
+         *     dates, the baseline is `open` and later visits `not_due`. No arm appears.
+         */
+        get: operations["getParticipantSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The follow-up work list across the trial, sorted by window close
+         * @description One row per randomized service user and visit, with the schedule's status (computed in SQL by the
+         *     rules of `getParticipantSchedule`), sorted by the window's last day, then participant and visit day.
+         *     `status` is a comma-separated list (default `open,overdue`); `dueBefore` keeps visits whose target
+         *     date is before that date. Coordinators limited to sites see only their sites. `Accept: text/csv`
+         *     gives every matching row. No arm appears.
+         */
+        get: operations["listVisits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/follow-up/completeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Follow-up completeness per visit, arm and site, and missing data per measure
+         * @description For every visit × arm × site of randomized service users: the schedule's statuses counted
+         *     (completed in and out of window, missed by reason, overdue, open, not due, not expected), and
+         *     `expected` = every status but `not_due` and `not_expected`. Per measure and visit: assessments,
+         *     missing scores and unanswered scale items. Computed in SQL. Arms are masked for blinded keys and
+         *     the rows ordered by the masked label. `Accept: text/csv` gives the visit rows as CSV.
+         */
+        get: operations["getFollowUpCompleteness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/analysis-dataset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The analysis dataset, long format, one row per randomized service user and visit
+         * @description Participant, label, site, stratum, arm (masked for blinded keys), randomization date, visit, target
+         *     date, assessed date, days from randomization, in-window flag, schedule status, `population_itt`,
+         *     every measure's score at the visit and (for measures assessed at baseline) its baseline score as
+         *     `<measure>_baseline`; with `items=true` every scale item as entered (`<measure>_item<n>`). Rows are
+         *     ordered by participant and visit day. JSON comes in pages; `Accept: text/csv` streams every row
+         *     from a database cursor. The columns are described by `…/analysis-dataset/dictionary`.
+         */
+        get: operations["getAnalysisDataset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/analysis-dataset/dictionary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /** Data dictionary of the analysis dataset (column, label, type, unit, range, scoring rule) */
+        get: operations["getAnalysisDatasetDictionary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/consort": {
         parameters: {
             query?: never;
@@ -1371,6 +1625,48 @@ export interface components {
              */
             occasion?: string;
         };
+        /** @description A scheduled assessment. Day 0 is the randomization date; the window runs from `day - windowBefore` to `day + windowAfter`, both ends included. A visit coded `baseline` has day 0, and its assessments may be recorded from screening on. */
+        Visit: {
+            code: components["schemas"]["Code"];
+            label: string;
+            day: number;
+            windowBefore: number;
+            windowAfter: number;
+        };
+        /** @description An outcome measure and the visits it is assessed at. `scale`: item-level entry with `items`, `itemMin`, `itemMax`, optional 1-based `reverseItems`, `score` (`sum` or `mean`) and `maxMissingItems` (a sum is prorated when at most that many items are missing; otherwise the score is missing, with the reason). `number` and `integer`: optional `min`, `max`, `unit`. `count`: a whole number from 0, optional `max`. `binary`: true or false. `category`: one of `levels`. */
+        Measure: {
+            code: components["schemas"]["Code"];
+            label: string;
+            /** @enum {unknown} */
+            type: "scale" | "number" | "integer" | "count" | "binary" | "category";
+            items?: number;
+            itemMin?: number;
+            itemMax?: number;
+            reverseItems?: number[];
+            /** @enum {unknown} */
+            score?: "sum" | "mean";
+            maxMissingItems?: number;
+            min?: number;
+            max?: number;
+            unit?: string;
+            levels?: string[];
+            visits: components["schemas"]["Code"][];
+            /**
+             * @description The primary outcome; at most one measure.
+             * @default false
+             */
+            primary?: boolean;
+        };
+        FollowUpAmendment: {
+            effectiveOn: components["schemas"]["Date"];
+            reason: string;
+            /** Format: date-time */
+            amendedAt: string;
+            /** @description Visits this amendment added; participants whose window closed before `effectiveOn` are not expected at them. */
+            addedVisits: string[];
+            /** @description Measures added, or extended to more visits, by this amendment. */
+            changedMeasures: string[];
+        };
         TrialConfiguration: {
             title?: string;
             /** @description Registry identifier, e.g. ACTRN12617001435370. */
@@ -1381,6 +1677,10 @@ export interface components {
             consentForms?: components["schemas"]["ConsentForm"][];
             baselineVariables?: components["schemas"]["BaselineVariable"][];
             incentives?: components["schemas"]["IncentiveType"][];
+            visits?: components["schemas"]["Visit"][];
+            measures?: components["schemas"]["Measure"][];
+            /** @description The visit the primary analysis uses; required once visits are defined. */
+            primaryVisit?: components["schemas"]["Code"] | null;
         };
         TrialInput: {
             code: components["schemas"]["Code"];
@@ -1392,6 +1692,9 @@ export interface components {
             consentForms?: unknown;
             baselineVariables?: unknown;
             incentives?: unknown;
+            visits?: unknown;
+            measures?: unknown;
+            primaryVisit?: unknown;
         } & WithRequired<components["schemas"]["TrialConfiguration"], "title" | "arms" | "randomization">;
         TrialPatch: components["schemas"]["TrialConfiguration"];
         Trial: {
@@ -1407,6 +1710,11 @@ export interface components {
             consentForms: components["schemas"]["ConsentForm"][];
             baselineVariables: components["schemas"]["BaselineVariable"][];
             incentives: components["schemas"]["IncentiveType"][];
+            visits: components["schemas"]["Visit"][];
+            measures: components["schemas"]["Measure"][];
+            primaryVisit: string | null;
+            /** @description Visits and measures added after activation, oldest first. */
+            followUpAmendments: components["schemas"]["FollowUpAmendment"][];
             sites: components["schemas"]["Site"][];
             version: number;
             /** Format: date-time */
@@ -2087,6 +2395,177 @@ export interface components {
                 retractedAt: string;
             };
         };
+        FollowUpAmendmentInput: {
+            visits: components["schemas"]["Visit"][];
+            measures: components["schemas"]["Measure"][];
+            primaryVisit: components["schemas"]["Code"] | null;
+            reason: string;
+            effectiveOn: components["schemas"]["Date"];
+        };
+        AssessmentInput: {
+            visit: components["schemas"]["Code"];
+            assessedOn: components["schemas"]["Date"];
+            /** @description Initials or code of the assessor. */
+            assessor?: string;
+            values: components["schemas"]["MeasureValues"];
+        };
+        AssessmentCorrection: {
+            assessedOn?: components["schemas"]["Date"];
+            assessor?: string;
+            values?: components["schemas"]["MeasureValues"];
+            reason: string;
+        };
+        /** @description Values by measure code: `{"items": [...]}` for a scale (null for an unanswered item), a number, a boolean or a level; null for a measure not recorded. */
+        MeasureValues: {
+            [key: string]: null | number | boolean | string | {
+                items: (number | null)[];
+            };
+        };
+        MeasureScore: {
+            /** @description The score; null when missing (then `reason` says why). */
+            score: number | boolean | string | null;
+            missingItems?: number;
+            prorated?: boolean;
+            reason?: string;
+        };
+        Assessment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            visit: string;
+            assessedOn: components["schemas"]["Date"];
+            assessor: string | null;
+            values: components["schemas"]["MeasureValues"];
+            scores: {
+                [key: string]: components["schemas"]["MeasureScore"];
+            };
+            /** @description Null before randomization (a baseline assessed early). */
+            inWindow: boolean | null;
+            daysFromRandomization: number | null;
+            /** Format: date-time */
+            recordedAt: string;
+            corrections: number;
+        };
+        MissedVisitInput: {
+            reason: string;
+            recordedOn: components["schemas"]["Date"];
+        };
+        MissedVisit: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            visit: string;
+            reason: string;
+            recordedOn: components["schemas"]["Date"];
+            /** Format: date-time */
+            recordedAt: string;
+            retraction: null | {
+                reason: string;
+                /** Format: date-time */
+                retractedAt: string;
+            };
+        };
+        /** @enum {unknown} */
+        VisitStatus: "not_due" | "open" | "overdue" | "completed" | "missed" | "not_expected";
+        ScheduledVisit: {
+            visit: string;
+            label: string;
+            day: number;
+            /** Format: date */
+            targetDate: string | null;
+            /** Format: date */
+            windowOpens: string | null;
+            /** Format: date */
+            windowCloses: string | null;
+            status: components["schemas"]["VisitStatus"];
+            /** Format: date */
+            assessedOn: string | null;
+            inWindow: boolean | null;
+            daysFromRandomization: number | null;
+            /** @description Why the visit is missed or not expected. */
+            reason: string | null;
+        };
+        ParticipantSchedule: {
+            /** Format: uuid */
+            participantId: string;
+            label: string;
+            siteCode: string;
+            /** Format: date */
+            randomizedOn: string | null;
+            today: components["schemas"]["Date"];
+            visits: components["schemas"]["ScheduledVisit"][];
+        };
+        WorkListItem: {
+            /** Format: uuid */
+            participantId: string;
+            label: string;
+            siteCode: string;
+            visit: string;
+            visitLabel: string;
+            targetDate: components["schemas"]["Date"];
+            windowOpens: components["schemas"]["Date"];
+            windowCloses: components["schemas"]["Date"];
+            status: components["schemas"]["VisitStatus"];
+            /** Format: date */
+            assessedOn: string | null;
+            reason: string | null;
+        };
+        WorkListPage: {
+            today: components["schemas"]["Date"];
+            items: components["schemas"]["WorkListItem"][];
+            nextCursor: string | null;
+        };
+        FollowUpCompleteness: {
+            today: components["schemas"]["Date"];
+            visits: {
+                visit: string;
+                /** @description The arm code; `Group n` for blinded keys. */
+                arm: string;
+                siteCode: string;
+                randomized: number;
+                expected: number;
+                completedInWindow: number;
+                completedOutOfWindow: number;
+                missed: number;
+                missedByReason: {
+                    [key: string]: number;
+                };
+                overdue: number;
+                open: number;
+                notDue: number;
+                notExpected: number;
+            }[];
+            measures: {
+                measure: string;
+                visit: string;
+                assessments: number;
+                missingScores: number;
+                /** @description Unanswered scale items, summed. */
+                missingItems: number;
+            }[];
+        };
+        AnalysisDatasetPage: {
+            /** @description Column names in order, as in the dictionary. */
+            columns: string[];
+            items: {
+                [key: string]: string | number | boolean | null;
+            }[];
+            nextCursor: string | null;
+        };
+        AnalysisDatasetDictionary: {
+            columns: {
+                name: string;
+                label: string;
+                /** @enum {unknown} */
+                type: "string" | "date" | "integer" | "number" | "boolean" | "category";
+                unit: string | null;
+                range: string | null;
+                /** @description How a scale is scored; null for other measures. */
+                scoring: string | null;
+            }[];
+        };
         ConsortReasonedCount: {
             total: number;
             reasons: {
@@ -2312,6 +2791,7 @@ export interface components {
         IdempotencyKey: string;
         /** @description Page size. */
         Limit: number;
+        VisitCode: components["schemas"]["Code"];
         /** @description The `nextCursor` of the previous page. */
         Cursor: string;
         AuditEntityType: string;
@@ -3737,6 +4217,364 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    amendFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowUpAmendmentInput"];
+            };
+        };
+        responses: {
+            /** @description The trial as amended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordAssessment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentInput"];
+            };
+        };
+        responses: {
+            /** @description The assessment with its scores. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    correctAssessment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentCorrection"];
+            };
+        };
+        responses: {
+            /** @description The corrected assessment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordMissedVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MissedVisitInput"];
+            };
+        };
+        responses: {
+            /** @description The missed visit. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissedVisit"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    retractMissedVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+                visit: components["parameters"]["VisitCode"];
+                missedVisitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The missed visit with its retraction. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissedVisit"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getParticipantSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantSchedule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listVisits: {
+        parameters: {
+            query?: {
+                status?: string;
+                siteCode?: components["schemas"]["SiteCode"];
+                dueBefore?: components["schemas"]["Date"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the work list (JSON), or all of it (CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkListPage"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFollowUpCompleteness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The completeness report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowUpCompleteness"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAnalysisDataset: {
+        parameters: {
+            query?: {
+                items?: boolean;
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows (JSON) or every row (CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisDatasetPage"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAnalysisDatasetDictionary: {
+        parameters: {
+            query?: {
+                items?: boolean;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per column of the dataset. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisDatasetDictionary"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

@@ -36,11 +36,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(options: { clock?: () => Date } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
   if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
-  const app = createApp({ db });
+  const app = createApp({ db, now: options.clock });
   const agent = supertest(app);
 
   const call: TestApp['call'] = async (method, path, options = {}) => {

@@ -6,7 +6,8 @@ import type { ConsortAggregation, ReasonedCountInput } from './consort';
  * CONSORT read model: one SQL statement that classifies every screened service user as of a date and
  * returns flat counts (metric, arm, reason, n). Only what is dated on or before asOf counts: screening,
  * consent decisions and withdrawals, randomization (UTC date) and event dates; retracted events never
- * count. Rules: docs/consort.md.
+ * count. Lost to follow-up also comes from the schedule: the primary visit missed (not retracted) or
+ * overdue as of asOf; one box entry per participant, the earliest reason. Rules: docs/consort.md.
  */
 const CONSORT_SQL = `
 WITH su AS (
@@ -16,7 +17,7 @@ WITH su AS (
      AND (:sites::jsonb IS NULL OR p.site_code IN (SELECT jsonb_array_elements_text(:sites::jsonb)))
 ),
 alloc AS (
-  SELECT a.participant_id, a.arm_code
+  SELECT a.participant_id, a.arm_code, (a.randomized_at AT TIME ZONE 'UTC')::date AS randomized_on
     FROM allocations a JOIN su ON su.participant_id = a.participant_id
    WHERE a.trial_id = :trialId AND (a.randomized_at AT TIME ZONE 'UTC')::date <= :asOf::date
 ),
@@ -67,13 +68,44 @@ states AS (
     LEFT JOIN decline_reasons dr ON dr.participant_id = su.participant_id
     LEFT JOIN other_reasons o ON o.participant_id = su.participant_id
 ),
+primary_visit AS (
+  SELECT t.primary_visit AS code, (v->>'day')::int AS day, (v->>'windowAfter')::int AS window_after
+    FROM trials t CROSS JOIN LATERAL jsonb_array_elements(t.visits) v
+   WHERE t.trial_id = :trialId AND v->>'code' = t.primary_visit
+),
+primary_assessed AS (
+  SELECT a.participant_id FROM assessments a JOIN primary_visit pv ON pv.code = a.visit
+   WHERE a.trial_id = :trialId AND a.assessed_on <= :asOf::date
+),
+primary_missed AS (
+  SELECT DISTINCT ON (m.participant_id) m.participant_id, m.reason, m.recorded_on
+    FROM missed_visits m JOIN primary_visit pv ON pv.code = m.visit
+   WHERE m.trial_id = :trialId AND m.recorded_on <= :asOf::date
+     AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
+                      WHERE r.trial_id = m.trial_id AND r.missed_visit_id = m.missed_visit_id)
+   ORDER BY m.participant_id, m.recorded_on, m.recorded_at
+),
+primary_lost AS (
+  SELECT pm.participant_id, pm.reason, pm.recorded_on AS on_date FROM primary_missed pm
+   WHERE NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = pm.participant_id)
+  UNION ALL
+  SELECT al.participant_id, 'overdue', al.randomized_on + pv.day + pv.window_after + 1
+    FROM alloc al CROSS JOIN primary_visit pv
+   WHERE al.randomized_on + pv.day + pv.window_after < :asOf::date
+     AND NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = al.participant_id)
+     AND NOT EXISTS (SELECT 1 FROM primary_missed pm WHERE pm.participant_id = al.participant_id)
+     AND NOT EXISTS (SELECT 1 FROM withdrawals w
+                      WHERE w.participant_id = al.participant_id AND w.scope IN ('follow_up', 'all')
+                        AND w.withdrawn_on <= al.randomized_on + pv.day + pv.window_after)
+),
 arm_boxes AS (
   SELECT DISTINCT ON (participant_id, box) participant_id, box, reason
     FROM (SELECT participant_id, 'not_received' AS box, reason, occurred_on AS on_date FROM ev WHERE type = 'intervention_not_received'
           UNION ALL SELECT participant_id, 'discontinued', reason, occurred_on FROM ev WHERE type = 'discontinued_intervention'
           UNION ALL SELECT participant_id, 'discontinued', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope = 'intervention'
           UNION ALL SELECT participant_id, 'lost', reason, occurred_on FROM ev WHERE type = 'lost_to_follow_up'
-          UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope IN ('follow_up', 'all')) b
+          UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope IN ('follow_up', 'all')
+          UNION ALL SELECT participant_id, 'lost', reason, on_date FROM primary_lost) b
    WHERE EXISTS (SELECT 1 FROM alloc WHERE alloc.participant_id = b.participant_id)
    ORDER BY participant_id, box, on_date
 ),

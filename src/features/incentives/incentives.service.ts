@@ -168,6 +168,9 @@ export async function addIncentiveType(
     consentForms: [],
     baselineVariables: [],
     incentives: [type],
+    visits: [],
+    measures: [],
+    primaryVisit: null,
   }).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
   if (errors.length) throw new ValidationError(errors);
   try {

@@ -12,6 +12,10 @@ interface TrialRow {
   randomization: TrialView['randomization'];
   eligibility: TrialView['eligibility'];
   baseline_variables: TrialView['baselineVariables'];
+  visits: TrialView['visits'];
+  measures: TrialView['measures'];
+  primary_visit: string | null;
+  follow_up_amendments: TrialView['followUpAmendments'];
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -76,6 +80,10 @@ function toTrialView(row: TrialRow): TrialView {
       ...(f.title === null ? {} : { title: f.title }),
     })),
     baselineVariables: row.baseline_variables,
+    visits: row.visits,
+    measures: row.measures,
+    primaryVisit: row.primary_visit,
+    followUpAmendments: row.follow_up_amendments,
     incentives: row.incentives.map((i) => ({
       code: i.code,
       description: i.description,
@@ -156,6 +164,9 @@ function trialColumns(config: TrialConfiguration) {
     randomization: JSON.stringify(withoutSeed(config.randomization)),
     eligibility: JSON.stringify(config.eligibility),
     baseline_variables: JSON.stringify(config.baselineVariables),
+    visits: JSON.stringify(config.visits),
+    measures: JSON.stringify(config.measures),
+    primary_visit: config.primaryVisit,
   };
 }
 
@@ -180,6 +191,25 @@ export async function replaceConfiguration(
     .update({ ...trialColumns(config), version: trx.raw('version + 1'), updated_at: trx.fn.now() });
   await trx('trial_arms').where({ trial_id: trialId }).delete();
   await writeChildren(trx, trialId, config);
+}
+
+/** Replaces the follow-up of an active trial and appends the amendment; the caller holds the row lock. */
+export async function amendFollowUp(
+  trx: Knex.Transaction,
+  trialId: string,
+  config: Pick<TrialConfiguration, 'visits' | 'measures' | 'primaryVisit'>,
+  amendment: TrialView['followUpAmendments'][number],
+): Promise<void> {
+  await trx('trials')
+    .where({ trial_id: trialId })
+    .update({
+      visits: JSON.stringify(config.visits),
+      measures: JSON.stringify(config.measures),
+      primary_visit: config.primaryVisit,
+      follow_up_amendments: trx.raw('follow_up_amendments || ?::jsonb', [JSON.stringify([amendment])]),
+      version: trx.raw('version + 1'),
+      updated_at: trx.fn.now(),
+    });
 }
 
 export async function bumpVersion(trx: Knex.Transaction, trialId: string): Promise<void> {

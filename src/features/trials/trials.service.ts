@@ -9,6 +9,8 @@ import { recordAudit } from '../audit/audit.service';
 import { discardAllocationTable, sealRandomization, storeConfiguredSeed } from '../seed-custody/seed-custody.service';
 import { replaceTrialConsentForms } from '../consent/consent-forms.service';
 import { replaceTrialIncentiveTypes } from '../incentives/incentive-types.service';
+import type { components } from '../../generated/openapi';
+import { compareAmendment } from '../follow-up/follow-up-configuration';
 import * as repo from './trials.repo';
 import {
   applyPatch,
@@ -180,6 +182,55 @@ export async function updateTrial(
       after: discardedRows
         ? { ...after, allocationTableDiscarded: { rows: discardedRows, because: 'arms or randomization changed' } }
         : after,
+    });
+    return shown(ctx, after, trx);
+  });
+}
+
+/**
+ * Amends the visits and measures of an active trial. The configuration is read under the trial's row
+ * lock, so two amendments cannot both compare against the same current follow-up.
+ */
+export async function amendFollowUp(
+  ctx: UseCaseContext,
+  input: { trialId: string; amendment: components['schemas']['FollowUpAmendmentInput'] },
+): Promise<TrialView> {
+  const { trialId, amendment } = input;
+  const { reason, effectiveOn, ...followUp } = amendment;
+  return withTransaction(ctx.db, async (trx) => {
+    const locked = await lockExisting(trx, trialId);
+    if (locked.status !== 'active')
+      throw new ConflictError(
+        'trial-not-active',
+        `Trial ${trialId} is ${locked.status}; follow-up is amended on active trials (set-up trials use PATCH).`,
+        { trialStatus: locked.status },
+      );
+    const before = (await repo.findTrial(trx, trialId))!;
+    // What is defined is checked first: removing a visit also leaves measures pointing at it, and the
+    // answer to that is "you cannot remove it" (409), not "the measure names an unknown visit" (422).
+    const { conflicts, diff } = compareAmendment(before, followUp);
+    if (conflicts.length)
+      throw new ConflictError(
+        'follow-up-amendment-conflict',
+        'The amendment would remove or reinterpret visits or measures that are defined; add, do not change.',
+        { errors: conflicts },
+      );
+    assertCoherent({ ...configurationOf(before), ...followUp });
+    await repo.amendFollowUp(trx, trialId, followUp, {
+      effectiveOn,
+      reason,
+      amendedAt: ctx.now().toISOString(),
+      ...diff,
+    });
+    const after = (await repo.findTrial(trx, trialId))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'trial.follow_up_amended',
+      entityType: 'trial',
+      entityId: trialId,
+      before: { visits: before.visits, measures: before.measures, primaryVisit: before.primaryVisit },
+      after: { visits: after.visits, measures: after.measures, primaryVisit: after.primaryVisit, effectiveOn, ...diff },
+      reason,
     });
     return shown(ctx, after, trx);
   });

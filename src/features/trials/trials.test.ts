@@ -39,10 +39,24 @@ function smcm(): TrialConfiguration {
         maxPerParticipant: 1,
       },
     ],
+    visits: [{ code: 'm6', label: '6-month follow-up', day: 182, windowBefore: 30, windowAfter: 30 }],
+    measures: [{ code: 'employed', label: 'Employed', type: 'binary', visits: ['m6'] }],
+    primaryVisit: 'm6',
   };
 }
 
 const pointers = (config: TrialConfiguration) => validateTrialConfiguration(config).map((e) => e.pointer);
+
+describe('validateTrialConfiguration: follow-up', () => {
+  it('adds the follow-up rules, with pointers into the trial configuration', () => {
+    expect(pointers(smcm())).toEqual([]);
+    const config = smcm();
+    config.visits.push({ code: 'm12', label: '12 months', day: 365, windowBefore: 30, windowAfter: 30 });
+    config.measures[0]!.visits.push('m24');
+    expect(pointers(config)).toEqual(['/measures/0/visits/1']);
+    expect(pointers({ ...smcm(), primaryVisit: null })).toEqual(['/primaryVisit']);
+  });
+});
 
 describe('validateTrialConfiguration', () => {
   it('accepts the seed trial', () => {

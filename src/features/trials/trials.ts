@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi';
 import type { FieldError } from '../../core/errors';
+import { validateFollowUpConfiguration } from '../follow-up/follow-up-configuration';
 
 export type TrialView = components['schemas']['Trial'];
 export type TrialInput = components['schemas']['TrialInput'];
@@ -19,6 +20,9 @@ export interface TrialConfiguration {
   consentForms: components['schemas']['ConsentForm'][];
   baselineVariables: BaselineVariable[];
   incentives: IncentiveType[];
+  visits: components['schemas']['Visit'][];
+  measures: components['schemas']['Measure'][];
+  primaryVisit: string | null;
 }
 
 /** The seed never travels with the stored configuration; it is kept apart and never shown. */
@@ -41,6 +45,9 @@ export function configurationOf(input: TrialInput): TrialConfiguration {
     consentForms: input.consentForms ?? [],
     baselineVariables: input.baselineVariables ?? [],
     incentives: input.incentives ?? [],
+    visits: input.visits ?? [],
+    measures: input.measures ?? [],
+    primaryVisit: input.primaryVisit ?? null,
   };
 }
 
@@ -195,6 +202,7 @@ export function validateTrialConfiguration(config: TrialConfiguration): FieldErr
       );
     }
   });
+  errors.push(...validateFollowUpConfiguration(config));
   return errors;
 }
 

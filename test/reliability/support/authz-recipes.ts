@@ -1,4 +1,5 @@
 import type { HttpMethod } from '../../../src/http/openapi';
+import { smcmFollowUp } from '../../../scripts/smcm-trial';
 import { serviceUserInput } from '../../support/factories';
 import type { TestApp, TestResponse } from '../../support/test-app';
 import {
@@ -11,7 +12,9 @@ import {
   matrixTrialInput,
   MatrixWorld,
   randomizedServiceUser,
+  recordBaselineAssessment,
   recordFollowUp,
+  recordMissed,
   screenServiceUser,
   SharedTrial,
   SITE_IN,
@@ -521,5 +524,106 @@ export const RECIPES: Record<string, Recipe> = {
       }
       return problems;
     },
+  },
+  amendFollowUp: {
+    target: 'active',
+    prepare: async (ctx) => {
+      const followUp = smcmFollowUp() as Required<ReturnType<typeof smcmFollowUp>>;
+      return {
+        method: 'put',
+        path: trialPath(ctx, '/follow-up'),
+        body: {
+          ...followUp,
+          visits: [
+            ...followUp.visits,
+            { code: 'm3', label: '3-month call', day: 91, windowBefore: 14, windowAfter: 14 },
+          ],
+          reason: 'a telephone check at 3 months',
+          effectiveOn: todayUtc(),
+        },
+      };
+    },
+  },
+  recordAssessment: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, '/assessments'), {
+        visit: 'baseline',
+        assessedOn: todayUtc(),
+        assessor: 'MX',
+        values: { employed: true },
+      });
+    },
+  },
+  correctAssessment: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      await recordBaselineAssessment(ctx.t, ctx.trialId, participantId);
+      return {
+        method: 'patch',
+        path: participantPath(ctx, participantId, '/assessments/baseline'),
+        body: { values: { employed: false }, reason: 'misread the answer' },
+      };
+    },
+  },
+  recordMissedVisit: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, '/visits/m6/missed'), {
+        reason: 'could not be contacted',
+        recordedOn: todayUtc(),
+      });
+    },
+  },
+  retractMissedVisit: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await randomizedServiceUser(ctx.t, ctx.trialId, ctx.site);
+      const missedVisitId = await recordMissed(ctx.t, ctx.trialId, participantId);
+      return post(participantPath(ctx, participantId, `/visits/m6/missed/${missedVisitId}/retraction`), {
+        reason: 'recorded for the wrong person',
+      });
+    },
+  },
+  getParticipantSchedule: {
+    target: 'shared',
+    prepare: async (ctx) => get(participantPath(ctx, shared(ctx).randomized[ctx.site]![0]!, '/schedule')),
+  },
+  listVisits: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      get(withQuery(trialPath(ctx, '/visits'), { status: 'not_due,open,overdue', limit: '500', ...siteFilter(ctx) })),
+    checkScope: async (res, ctx) => {
+      const sites: string[] =
+        ctx.mediaType === 'text/csv'
+          ? csvRecords(res.text).map((row) => row.siteCode!)
+          : res.body.items.map((item: { siteCode: string }) => item.siteCode);
+      return [
+        ...outsideSites(ctx.scope, sites, `listVisits (${ctx.mediaType})`),
+        ...nothingShown(ctx, sites.length, `listVisits (${ctx.mediaType})`),
+      ];
+    },
+  },
+  getFollowUpCompleteness: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/follow-up/completeness')),
+  },
+  getAnalysisDataset: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/analysis-dataset'), { limit: '5000' })),
+    checkScope: async (res, ctx) => {
+      const sites: string[] =
+        ctx.mediaType === 'text/csv'
+          ? csvRecords(res.text).map((row) => row.siteCode!)
+          : res.body.items.map((row: { siteCode: string }) => row.siteCode);
+      return outsideSites(ctx.scope, sites, `getAnalysisDataset (${ctx.mediaType})`);
+    },
+  },
+  getAnalysisDatasetDictionary: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/analysis-dataset/dictionary')),
   },
 };

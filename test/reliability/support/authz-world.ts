@@ -1,4 +1,4 @@
-import { INTERVIEW_COUPON } from '../../../scripts/smcm-trial';
+import { INTERVIEW_COUPON, smcmFollowUp } from '../../../scripts/smcm-trial';
 import {
   addSites,
   caseWorkerInput,
@@ -67,11 +67,18 @@ export function matrixTrialInput(overrides: Partial<TrialInput> = {}): TrialInpu
       { ...INTERVIEW_COUPON, roles: [...INTERVIEW_COUPON.roles] },
       { ...MATRIX_TOKEN, roles: [...MATRIX_TOKEN.roles] },
     ],
+    ...smcmFollowUp(),
     ...overrides,
   });
 }
 
-async function expectStatus(t: TestApp, status: number, method: 'post' | 'put', path: string, body?: unknown) {
+async function expectStatus(
+  t: TestApp,
+  status: number,
+  method: 'post' | 'put' | 'patch',
+  path: string,
+  body?: unknown,
+) {
   const res = await t.call(method, path, { body });
   if (res.status !== status)
     throw new Error(`set-up ${method.toUpperCase()} ${path} answered ${res.status}: ${res.text}`);
@@ -127,6 +134,28 @@ export async function recordFollowUp(t: TestApp, trialId: string, participantId:
     type: 'follow_up_completed',
     occurredOn: todayUtc(),
   });
+  return res.body.id;
+}
+
+export async function recordBaselineAssessment(t: TestApp, trialId: string, participantId: string): Promise<void> {
+  await expectStatus(t, 201, 'post', `/v1/trials/${trialId}/participants/${participantId}/assessments`, {
+    visit: 'baseline',
+    assessedOn: todayUtc(),
+    values: { employed: true },
+  });
+}
+
+export async function recordMissed(t: TestApp, trialId: string, participantId: string): Promise<string> {
+  const res = await expectStatus(
+    t,
+    201,
+    'post',
+    `/v1/trials/${trialId}/participants/${participantId}/visits/m6/missed`,
+    {
+      reason: 'could not be contacted',
+      recordedOn: todayUtc(),
+    },
+  );
   return res.body.id;
 }
 
