@@ -400,6 +400,68 @@ class Client:
                 return list(variable.get("levels") or [])
         return None
 
+    # ---- follow-up: assessments, the analysis dataset and its dictionary ------------------------------
+
+    def record_assessment(
+        self,
+        trial_id: str,
+        participant_id: str,
+        *,
+        visit: str,
+        assessed_on: date | str,
+        values: Mapping[str, Any],
+        assessor: str | None = None,
+    ) -> dict[str, Any]:
+        """Records a visit's outcome assessment (a scale as `{"items": [3, 4, None, ...]}`); the scores."""
+        body = _drop_none({"visit": visit, "assessedOn": assessed_on, "assessor": assessor, "values": dict(values)})
+        return self.request("recordAssessment", {"trialId": trial_id, "participantId": participant_id}, body=body)
+
+    def data_dictionary(self, trial_id: str, *, items: bool = False) -> Frame:
+        """One row per column of the analysis dataset: name, label, type, unit, range, scoring rule."""
+        dictionary = self.request("getAnalysisDatasetDictionary", {"trialId": trial_id}, query={"items": items})
+        types = ENUMS["AnalysisDatasetDictionary/properties/columns/items/properties/type"]
+        columns = [
+            Column("name"),
+            Column("label"),
+            Column("type", "type", "category", types),
+            Column("unit"),
+            Column("range"),
+            Column("scoring"),
+        ]
+        return frame(dictionary["columns"], columns, self.as_frames)
+
+    def analysis_dataset(self, trial_id: str, *, items: bool = False) -> Frame:
+        """The analysis dataset, one row per randomized service user and visit, typed by its dictionary.
+
+        Column names are the service's (`participantId`, `siteCode`, `arm`, `randomizedOn`, `visit`, ...,
+        `population_itt`, each measure's score and `<measure>_baseline`; with `items` every scale item).
+        Dates are `datetime.date`; integers, scores and flags are nullable Int64, float64 and boolean columns
+        in a DataFrame; `siteCode`, `arm` (`Group n` for blinded keys), `visit` (in the trial's visit order),
+        `status` and category measures are categoricals with the trial's levels in order.
+        """
+        trial = self.trial(trial_id)
+        dictionary = self.request("getAnalysisDatasetDictionary", {"trialId": trial_id}, query={"items": items})
+        rows = list(self._pages("getAnalysisDataset", {"trialId": trial_id}, {"items": items}))
+        levels: dict[str, list[str] | None] = {
+            "siteCode": [site["code"] for site in trial["sites"]],
+            "arm": [arm["code"] for arm in trial["arms"]],
+            "visit": [visit["code"] for visit in trial["visits"]],
+            "status": ENUMS["VisitStatus"],
+        }
+        for measure in trial["measures"]:
+            if measure["type"] == "category":
+                levels[measure["code"]] = levels[f"{measure['code']}_baseline"] = list(measure["levels"])
+        columns = []
+        for column in dictionary["columns"]:
+            name, kind = column["name"], column["type"]
+            if name in levels:
+                columns.append(Column(name, name, "category", levels[name]))
+            elif kind in ("date", "integer", "number", "boolean", "category"):
+                columns.append(Column(name, name, kind, levels.get(name)))
+            else:
+                columns.append(Column(name))
+        return frame(rows, columns, self.as_frames)
+
     # ---- CONSORT and Table 1 ---------------------------------------------------------------------
 
     def consort(self, trial_id: str, *, as_of: date | str | None = None, site: str | None = None) -> ConsortCounts:

@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - exercised only where pandas is missing
 
 Rows = list[dict[str, Any]]
 Frame = Union["_pd.DataFrame", Rows]  # type: ignore[name-defined]
-Kind = Literal["date", "instant", "category", "value"]
+Kind = Literal["date", "instant", "category", "integer", "number", "boolean", "value"]
 
 
 def pandas_available() -> bool:
@@ -87,4 +87,10 @@ def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], as_frame
             data[column.name] = _pd.Categorical(data[column.name], categories=levels)
         elif column.kind == "instant":
             data[column.name] = _pd.to_datetime(data[column.name], utc=True)
+        elif column.kind == "integer":
+            data[column.name] = data[column.name].astype("Int64")  # nullable: a missing value stays <NA>
+        elif column.kind == "number":
+            data[column.name] = _pd.to_numeric(data[column.name]).astype("float64")
+        elif column.kind == "boolean":
+            data[column.name] = data[column.name].astype("boolean")
     return data

@@ -28,6 +28,10 @@ td_column <- function(rows, col) {
   switch(col$kind,
     list = I(values),
     date = as.Date(as.character(td_scalars(values))),
+    integer = as.integer(td_scalars(values)),
+    number = as.numeric(td_scalars(values)),
+    boolean = as.logical(td_scalars(values)),
+    string = as.character(td_scalars(values)),
     instant = td_parse_instant(as.character(td_scalars(values))),
     category = {
       chr <- as.character(td_scalars(values))
