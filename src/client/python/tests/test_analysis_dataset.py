@@ -64,7 +64,9 @@ def follow_up_trial(td: trialdesk.Client) -> tuple[str, list[str]]:
             eligibility=ELIGIBLE,
             baseline={"age": 30 + i, "sex": "male", "diagnosis": "depression", "onsetYears": 2},
         )
-        td.consent(trial["id"], participant["id"], form="trial", version="1.0", signed_on="2018-03-06", obtained_by="IW")
+        td.consent(
+            trial["id"], participant["id"], form="trial", version="1.0", signed_on="2018-03-06", obtained_by="IW"
+        )
         td.randomize(trial["id"], participant["id"])
         ids.append(participant["id"])
     today = datetime.now(timezone.utc).date()
@@ -107,7 +109,8 @@ def test_the_analysis_dataset_as_a_typed_frame_over_pages(service: tuple[str, st
     assert list(data["siteCode"].cat.categories) == ["A", "B", "C"]
     assert list(data["living"].cat.categories) == ["alone", "family", "hostel"]
     assert str(data["status"].dtype) == "category" and "completed" in set(data["status"].astype(str))
-    assert all(isinstance(d, date) for d in data["randomizedOn"]) and all(isinstance(d, date) for d in data["targetDate"])
+    assert all(isinstance(d, date) for d in data["randomizedOn"])
+    assert all(isinstance(d, date) for d in data["targetDate"])
     assert str(data["hope"].dtype) == "float64"
     assert str(data["admissions"].dtype) == "Int64" and str(data["daysFromRandomization"].dtype) == "Int64"
     assert str(data["employed"].dtype) == "boolean" and str(data["inWindow"].dtype) == "boolean"
@@ -132,7 +135,8 @@ def test_the_analysis_dataset_as_a_typed_frame_over_pages(service: tuple[str, st
     assert hope["label"] == "Herth Hope Index" and hope["type"] == "number" and hope["range"] == "12-48"
     with_items = td.analysis_dataset(trial_id, items=True)
     assert str(with_items["hope_item12"].dtype) == "Int64"
-    assert with_items.loc[(with_items["participantId"] == ids[0]) & (with_items["visit"] == "m6"), "hope_item1"].item() == 3
+    first = (with_items["participantId"] == ids[0]) & (with_items["visit"] == "m6")
+    assert with_items.loc[first, "hope_item1"].item() == 3
 
 
 def test_a_blinded_key_sees_masked_arms_and_lists_of_dicts_without_pandas(
