@@ -2196,7 +2196,7 @@ export interface components {
         BinaryCountsGroup: {
             label: string;
             events: number;
-            /** @description At most 500,000 per group, so that the exact test enumerates at most 1,000,001 tables. */
+            /** @description At most 50,000 per group: the exact test then enumerates at most 100,001 tables (about 1 s of CPU at the largest). */
             n: number;
         };
         BinaryRow: {

@@ -114,6 +114,32 @@ describe('ANCOVA behaviour', () => {
     expect(run).toThrow(expect.objectContaining({ pointer }));
   });
 
+  it('bounds the groups and model terms one request can ask for (the QR costs rows × terms²)', () => {
+    const manyGroups = Array.from({ length: 42 }, (_, i) => ({ group: i < 2 ? 'TAU' : `G${i}`, outcome: i }));
+    expect(() => ancova(manyGroups, 'TAU')).toThrow(/at most 20 are supported/);
+    const manyLevels = Array.from({ length: 80 }, (_, i) => ({
+      group: i % 2 ? 'TAU' : 'SMCM',
+      outcome: i,
+      covariates: { site: `S${i}` },
+    }));
+    const site = [{ name: 'site', type: 'category' as const }];
+    expect(() => ancova(manyLevels, 'TAU', { covariates: site })).toThrow(
+      expect.objectContaining({ pointer: '/covariates/0', message: expect.stringMatching(/80 levels; at most 30/) }),
+    );
+    const levelsEach = (n: number) => (i: number) => `L${i % n}`;
+    const [a, b] = [levelsEach(20), levelsEach(15)];
+    const twoFactors = Array.from({ length: 300 }, (_, i) => ({
+      group: i % 2 ? 'TAU' : 'SMCM',
+      outcome: i,
+      covariates: { a: a(i), b: b(i) },
+    }));
+    const factors = [
+      { name: 'a', type: 'category' as const },
+      { name: 'b', type: 'category' as const },
+    ];
+    expect(() => ancova(twoFactors, 'TAU', { covariates: factors })).toThrow(/35 terms; at most 30/);
+  });
+
   it('names the collinear term in the reason', () => {
     const constant = rows.map((r) => ({ ...r, covariates: { ...r.covariates, baseline: 5 } }));
     expect(() => ancova(constant, 'TAU', { covariates })).toThrow(/rank-deficient: term 'baseline'/);

@@ -14,6 +14,10 @@ export interface CovariateSpec {
   type: 'number' | 'category';
 }
 
+/** Groups and model terms (columns of the design) a request may give rise to. */
+export const MAX_GROUPS = 20;
+export const MAX_MODEL_TERMS = 30;
+
 /** How least-squares means average over the levels of category covariates (emmeans' `weights`). */
 export type LevelWeights = 'equal' | 'proportional';
 
@@ -85,6 +89,9 @@ export function buildDesignMatrix(
   if (!labels.includes(reference))
     throw new StatisticsInputError('/reference', `no row belongs to the reference group '${reference}'`);
   if (labels.length < 2) throw new StatisticsInputError('/rows', 'all rows belong to one group; at least 2 are needed');
+  // The QR costs rows × terms²: bounding the terms bounds the time one request can hold the process.
+  if (labels.length > MAX_GROUPS)
+    throw new StatisticsInputError('/rows', `has ${labels.length} groups; at most ${MAX_GROUPS} are supported`);
   const groups = [reference, ...labels.filter((label) => label !== reference).sort(codePointOrder)];
   const groupSizes = groups.map((group) => rows.filter((row) => row.group === group).length);
 
@@ -104,6 +111,11 @@ export function buildDesignMatrix(
     const levels = [...new Set(values)].sort(codePointOrder);
     if (levels.length < 2)
       throw new StatisticsInputError(pointer, `covariate '${covariate.name}' has a single level ('${levels[0]}')`);
+    if (levels.length > MAX_MODEL_TERMS)
+      throw new StatisticsInputError(
+        pointer,
+        `covariate '${covariate.name}' has ${levels.length} levels; at most ${MAX_MODEL_TERMS} are supported`,
+      );
     const dummies = levels.slice(1);
     for (const level of dummies) {
       terms.push(`${covariate.name}${level}`);
@@ -116,6 +128,11 @@ export function buildDesignMatrix(
     };
   });
 
+  if (terms.length > MAX_MODEL_TERMS)
+    throw new StatisticsInputError(
+      '/covariates',
+      `the model would have ${terms.length} terms; at most ${MAX_MODEL_TERMS} are supported`,
+    );
   const groupColumns = (group: string) => groups.slice(1).map((other) => (other === group ? 1 : 0));
   const x = rows.map((row, i) => [1, ...groupColumns(row.group), ...blocks.flatMap((block) => block.columns(i))]);
   return {
