@@ -16,8 +16,10 @@
  * they are lower bounds. Ratio = endpoint time ÷ ceiling time (target < 2×).
  */
 import { parseArgs } from 'node:util';
+import type { Knex } from 'knex';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
+import { withoutJit } from '../../src/db/database';
 import { completenessByMeasure, completenessByVisit, listWorkList } from '../../src/features/follow-up/follow-up.query';
 import { smcmFollowUp } from '../smcm-trial';
 import { benchTrialInput, siteCodes } from './fixtures';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     participants: { type: 'string', default: '100000' },
     repeats: { type: 'string', default: '5' },
+    explain: { type: 'boolean', default: false },
   },
 });
 const serverUrl = values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -164,7 +167,8 @@ async function main(): Promise<void> {
     ];
     for (const scenario of scenarios) {
       const endpointMs = await timeIt(get(scenario.path));
-      const ceilingMs = await timeIt(() => knex.raw(scenario.sql, { trialId: trial.id }));
+      // JIT off, as the service runs these reads: with it, compilation alone can take about a second.
+      const ceilingMs = await timeIt(() => withoutJit(knex, (trx) => trx.raw(scenario.sql, { trialId: trial.id })));
       console.log(
         `${scenario.name.padEnd(38)} endpoint ${endpointMs.toFixed(1).padStart(8)} ms   ceiling ` +
           `${ceilingMs.toFixed(1).padStart(8)} ms   ratio ${(endpointMs / ceilingMs).toFixed(2)}×`,
@@ -176,11 +180,31 @@ async function main(): Promise<void> {
       [
         'listWorkList query',
         () =>
-          listWorkList(knex, { trialId: trial.id, today, statuses: ['open', 'overdue'], siteCodes: null, limit: 51 }),
+          withoutJit(knex, (trx) =>
+            listWorkList(trx, { trialId: trial.id, today, statuses: ['open', 'overdue'], siteCodes: null, limit: 51 }),
+          ),
       ],
-      ['completenessByVisit query', () => completenessByVisit(knex, trial.id, today)],
-      ['completenessByMeasure query', () => completenessByMeasure(knex, trial.id)],
+      ['completenessByVisit query', () => withoutJit(knex, (trx) => completenessByVisit(trx, trial.id, today))],
+      ['completenessByMeasure query', () => withoutJit(knex, (trx) => completenessByMeasure(trx, trial.id))],
     ];
+    if (values.explain) {
+      // The plans of the service's own queries, captured as knex sends them (--explain).
+      for (const [name, work] of parts) {
+        let captured: { sql: string; bindings: unknown[] } | null = null;
+        const listener = (query: { sql: string; bindings: unknown[] }) => {
+          if (query.bindings?.length) captured ??= query;
+        };
+        knex.on('query', listener);
+        await work();
+        knex.off('query', listener);
+        const { sql, bindings } = captured!;
+        const plan = await knex.raw(
+          `EXPLAIN (ANALYZE, BUFFERS) ${sql.replace(/\$\d+/g, '?')}`,
+          bindings as Knex.RawBinding[],
+        );
+        console.log(`${name}:\n${plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}`);
+      }
+    }
     for (const [name, work] of parts)
       console.log(`  ${name.padEnd(36)} ${(await timeIt(work)).toFixed(1).padStart(8)} ms`);
   } finally {
