@@ -432,9 +432,9 @@ export async function getCompleteness(ctx: UseCaseContext, input: { trialId: str
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
   // JIT off: the schedule's estimate (millions of rows) triggers about a second of compilation (docs/benchmarks.md).
-  const [byVisit, byMeasure] = await withoutJit(ctx.db, async (trx) => [
-    await query.completenessByVisit(trx, trial.id, today),
-    await query.completenessByMeasure(trx, trial.id),
+  const [byVisit, byMeasure] = await Promise.all([
+    withoutJit(ctx.db, (trx) => query.completenessByVisit(trx, trial.id, today)),
+    withoutJit(ctx.db, (trx) => query.completenessByMeasure(trx, trial.id)),
   ]);
   const visits = byVisit
     .map(({ day, ...row }) => ({
