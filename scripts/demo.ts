@@ -8,7 +8,8 @@
  * `DATA_DIR=DIR npm start` serves afterwards; with --url/--key (or TRIALDESK_URL/TRIALDESK_KEY) it uses a
  * running service. Either way it talks to the service only over HTTP, through the typed client:
  * it creates the trial, screens a seeded synthetic cohort, records consent, randomizes, records
- * follow-up, adds and assigns the case workers, issues the interview coupons, and prints the
+ * follow-up events and the baseline visits (assessments, missed visits), adds and assigns the case workers,
+ * issues the interview coupons, and prints the follow-up completeness table,
  * CONSORT counts and the baseline tables. The same --seed gives the same cohort and, through the
  * trial's randomization seed, the same allocations.
  */

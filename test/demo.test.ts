@@ -7,6 +7,7 @@ import { DemoResult, main, parseDemoArguments, UsageError } from '../scripts/dem
 import { addDays, generateCohort } from '../scripts/demo/cohort';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
+import { visitPlan } from '../scripts/demo/visits';
 import { createApp } from '../src/app';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 import { createDb, migrateToLatest } from '../src/db/database';
@@ -80,6 +81,52 @@ describe('npm run demo', () => {
     expect(first.stdout).toMatch(new RegExp(`Randomized\\s+${randomized}\\n`));
     expect(consort.arms.reduce((sum, arm) => sum + arm.allocated, 0)).toBe(randomized);
     for (const arm of consort.arms) expect(first.stdout).toContain(arm.arm);
+  });
+
+  it('records the visits and prints the completeness table, and it adds up', () => {
+    const { completeness, consort } = first.result.run;
+    expect(first.stdout).toContain('Follow-up completeness on ');
+    expect(first.stdout).toMatch(/Check: randomized = .* in every row: holds\n/);
+    const randomized = consort.enrollment.randomized;
+    const plans = first.result.cohort.serviceUsers.map((person) =>
+      visitPlan(first.result.cohort.seed, person, first.result.cohort.today),
+    );
+    const columns = ['randomized', 'expected', 'completedInWindow', 'completedOutOfWindow', 'missed'] as const;
+    const more = ['overdue', 'open', 'notDue', 'notExpected'] as const;
+    for (const visit of ['baseline', 'm6', 'm12']) {
+      const rows = completeness.visits.filter((row) => row.visit === visit);
+      expect(rows.length).toBeGreaterThan(0);
+      const total = (key: (typeof columns)[number] | (typeof more)[number]) =>
+        rows.reduce((sum, row) => sum + row[key], 0);
+      for (const row of rows) {
+        expect(row.randomized).toBe(
+          row.completedInWindow +
+            row.completedOutOfWindow +
+            row.missed +
+            row.overdue +
+            row.open +
+            row.notDue +
+            row.notExpected,
+        );
+        expect(Object.values(row.missedByReason).reduce((sum, n) => sum + n, 0)).toBe(row.missed);
+      }
+      expect(total('randomized')).toBe(randomized);
+      // The printed total line of the visit is the sum of its rows.
+      const line = [...columns, ...more].map((key) => String(total(key))).join('\\s+');
+      expect(first.stdout).toMatch(new RegExp(`\\n {2}${visit}\\s+all\\s+all\\s+${line}\\n`));
+    }
+    const sum = (visit: string, key: (typeof columns)[number]) =>
+      completeness.visits.filter((row) => row.visit === visit).reduce((total, row) => total + row[key], 0);
+    // What the demo recorded: baseline assessments and missed visits as planned; later visits not yet due.
+    const assessed = plans.filter((plan) => plan.baseline.kind === 'assessed').length;
+    expect(assessed).toBeGreaterThan(0);
+    expect(sum('baseline', 'completedInWindow') + sum('baseline', 'completedOutOfWindow')).toBe(assessed);
+    expect(sum('baseline', 'missed')).toBe(plans.filter((plan) => plan.baseline.kind === 'missed').length);
+    expect(sum('m6', 'missed')).toBe(plans.filter((plan) => plan.missedLater.some((m) => m.visit === 'm6')).length);
+    expect(completeness.measures.find((m) => m.measure === 'hope' && m.visit === 'baseline')).toMatchObject({
+      assessments: assessed,
+    });
+    expect(first.stdout).toMatch(/hope at baseline: \d+ assessments, \d+ without a score, \d+ unanswered items/);
   });
 
   it('prints both baseline tables, the experience test and where the diagram is', () => {

@@ -1,6 +1,7 @@
 import type { components } from '../../src/generated/openapi';
 import type { Cohort } from './cohort';
-import type { BaselineTable, ConsortReport, DemoRun, TTestResult } from './run';
+import type { BaselineTable, ConsortReport, DemoRun, FollowUpCompleteness, TTestResult } from './run';
+import { visitPlan, visitRequests } from './visits';
 
 type NumberSummary = components['schemas']['NumberSummary'];
 type CategorySummary = components['schemas']['CategorySummary'];
@@ -201,10 +202,75 @@ export function formatTimings(run: DemoRun, requests: number): string {
   ].join('\n');
 }
 
+/**
+ * The completeness table of GET …/follow-up/completeness: one line per visit, arm and site, a total line per
+ * visit, the reasons for missed visits, and missing data per measure. Its check line says whether every row
+ * adds up: randomized = completed (in + out of window) + missed + overdue + open + not due + not expected.
+ */
+export function formatCompleteness(report: FollowUpCompleteness): string {
+  const header = ['Visit', 'Arm', 'Site', 'Rand.', 'Expected', 'In window', 'Out of window', 'Missed', 'Overdue'];
+  header.push('Open', 'Not due', 'Not expected');
+  const counts = (row: FollowUpCompleteness['visits'][number]) =>
+    [
+      row.randomized,
+      row.expected,
+      row.completedInWindow,
+      row.completedOutOfWindow,
+      row.missed,
+      row.overdue,
+      row.open,
+      row.notDue,
+      row.notExpected,
+    ].map(String);
+  const rows: string[][] = [header];
+  const visits = [...new Set(report.visits.map((row) => row.visit))];
+  const zero = { randomized: 0, expected: 0, completedInWindow: 0, completedOutOfWindow: 0, missed: 0 };
+  const reasons = new Map<string, number>();
+  for (const visit of visits) {
+    const total = { ...zero, overdue: 0, open: 0, notDue: 0, notExpected: 0 };
+    for (const row of report.visits.filter((candidate) => candidate.visit === visit)) {
+      rows.push([row.visit, row.arm, row.siteCode, ...counts(row)]);
+      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += row[key];
+      for (const [reason, n] of Object.entries(row.missedByReason))
+        reasons.set(`${visit}: ${reason}`, (reasons.get(`${visit}: ${reason}`) ?? 0) + n);
+    }
+    rows.push([visit, 'all', 'all', ...counts({ ...total, visit, arm: 'all', siteCode: 'all', missedByReason: {} })]);
+  }
+  const addsUp = report.visits.every(
+    (row) =>
+      row.randomized ===
+      row.completedInWindow +
+        row.completedOutOfWindow +
+        row.missed +
+        row.overdue +
+        row.open +
+        row.notDue +
+        row.notExpected,
+  );
+  const missedReasons = [...reasons].map(([reason, n]) => `  missed ${reason}: ${n}`);
+  const measures = report.measures.map(
+    (m) =>
+      `  ${m.measure} at ${m.visit}: ${m.assessments} assessments, ${m.missingScores} without a score, ` +
+      `${m.missingItems} unanswered items`,
+  );
+  return [
+    `Follow-up completeness on ${report.today} (GET …/follow-up/completeness; everyone was randomized today, so`,
+    '6 and 12 months are not due yet and only the baseline can be assessed)',
+    ...table(rows, (column) => column >= 3).map((line) => `  ${line}`),
+    `  Check: randomized = completed + missed + overdue + open + not due + not expected in every row: ${
+      addsUp ? 'holds' : 'FAILS'
+    }`,
+    ...missedReasons,
+    'Missing data per measure',
+    ...measures,
+  ].join('\n');
+}
+
 /** Requests the run made, from the cohort: the same arithmetic as the run, for the timing line. */
 export function countRequests(cohort: Cohort, run: DemoRun): number {
-  let requests = 1 + 3 + 1 + cohort.serviceUsers.length + cohort.caseWorkers.length * 2 + 4 + 1;
+  let requests = 1 + 3 + 1 + cohort.serviceUsers.length + cohort.caseWorkers.length * 2 + 5 + 1;
   for (const person of cohort.serviceUsers) {
+    requests += visitRequests(visitPlan(cohort.seed, person, cohort.today));
     const pathway = person.pathway;
     if (pathway.kind === 'declined_consent') requests += 1;
     if (pathway.kind === 'declined_event') requests += 1;
@@ -231,6 +297,8 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun }): string 
     }),
     '',
     formatExperienceTest(run.workerExperience),
+    '',
+    formatCompleteness(run.completeness),
     '',
     formatCoupons(run),
     '',

@@ -3,6 +3,7 @@ import type { components } from '../../src/generated/openapi';
 import { Cohort, INTERVIEWERS, ServiceUser } from './cohort';
 import { mapWithConcurrency, Progress, silentProgress } from './progress';
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
+import { visitPlan } from './visits';
 
 type Schemas = components['schemas'];
 export type Trial = Schemas['Trial'];
@@ -10,6 +11,7 @@ export type ConsortReport = Schemas['ConsortReport'];
 export type BaselineTable = Schemas['BaselineTable'];
 export type TTestResult = Schemas['TTestResult'];
 export type IncentiveSummary = Schemas['IncentiveSummary'];
+export type FollowUpCompleteness = Schemas['FollowUpCompleteness'];
 
 export const COUPONS_PER_ARM = 12;
 const ISSUE_INCENTIVE_PATH = '/v1/trials/{trialId}/participants/{participantId}/incentives';
@@ -34,6 +36,8 @@ export interface DemoRun {
   workerBaseline: BaselineTable;
   workerExperience: TTestResult;
   coupons: CouponOutcome;
+  /** Follow-up completeness per visit, arm and site (GET …/follow-up/completeness) after the visits phase. */
+  completeness: FollowUpCompleteness;
   /** Milliseconds per phase, in the order they ran. */
   timings: { phase: string; ms: number }[];
 }
@@ -195,6 +199,32 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     ),
   );
 
+  await timed('visits', randomizing.length, () =>
+    each(randomizing, async (person) => {
+      const plan = visitPlan(cohort.seed, person, randomizedOn[person.label]!);
+      const path = { trialId, participantId: idOf(person.label) };
+      const recordedOn = randomizedOn[person.label]!;
+      if (plan.baseline.kind === 'assessed') {
+        const { assessedOn, assessor, values } = plan.baseline;
+        await client.post('/v1/trials/{trialId}/participants/{participantId}/assessments', {
+          params: { path },
+          body: { visit: 'baseline', assessedOn, assessor, values },
+        });
+      } else if (plan.baseline.kind === 'missed') {
+        await client.post('/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed', {
+          params: { path: { ...path, visit: 'baseline' } },
+          body: { reason: plan.baseline.reason, recordedOn },
+        });
+      }
+      for (const missed of plan.missedLater) {
+        await client.post('/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed', {
+          params: { path: { ...path, visit: missed.visit } },
+          body: { reason: missed.reason, recordedOn },
+        });
+      }
+    }),
+  );
+
   const interviewees = chooseInterviewees(randomizing, allocations);
   const coupons = (await serviceIssuesIncentives(client))
     ? await timed('interview coupons', interviewees.length, async (): Promise<CouponOutcome> => {
@@ -213,14 +243,14 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
       })
     : ({ available: false } as const);
 
-  const reports = await timed('reports', 4, async () => {
+  const reports = await timed('reports', 5, async () => {
     const tick = <T>(value: T) => {
       progress.tick();
       return value;
     };
     const experience = (arm: ArmCode) =>
       cohort.caseWorkers.filter((worker) => worker.arm === arm).map((worker) => worker.experienceYears);
-    const [consort, baseline, workerBaseline, workerExperience] = await Promise.all([
+    const [consort, baseline, workerBaseline, workerExperience, completeness] = await Promise.all([
       client.get('/v1/trials/{trialId}/consort', { params: { path: { trialId } } }).then(tick),
       client
         .get('/v1/trials/{trialId}/baseline', {
@@ -237,8 +267,9 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
           body: { method: 'welch', groups: ARMS.map((arm) => ({ label: arm, values: experience(arm) })) },
         })
         .then(tick),
+      client.get('/v1/trials/{trialId}/follow-up/completeness', { params: { path: { trialId } } }).then(tick),
     ]);
-    return { consort, baseline, workerBaseline, workerExperience };
+    return { consort, baseline, workerBaseline, workerExperience, completeness };
   });
 
   return { trial, participantIds, allocations, coupons, timings, ...reports };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { components } from '../../src/generated/openapi';
-import { CRITERIA, PROFESSIONS, smcmTrialConfiguration } from '../smcm-trial';
+import { CRITERIA, PROFESSIONS, smcmFollowUp, smcmTrialConfiguration } from '../smcm-trial';
 
 export type TrialInput = components['schemas']['TrialInput'];
 
@@ -35,6 +35,7 @@ export function smcmTrialInput(code: string, demoSeed: string): TrialInput {
   return {
     code,
     ...configuration,
+    ...smcmFollowUp(),
     randomization: {
       method: 'permuted_block',
       blockSizes: [2, 4, 6],

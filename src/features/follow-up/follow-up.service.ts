@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Readable } from 'node:stream';
-import { isUniqueViolation, withTransaction } from '../../db/database';
+import { isUniqueViolation, withoutJit, withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import { decodeCursor, encodeCursor, Page } from '../../core/pagination';
@@ -387,7 +387,9 @@ export async function listWorkList(
   await loadTrial(ctx, input.trialId);
   const limit = input.limit ?? 50;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isWorkListCursor);
-  const rows = await query.listWorkList(ctx.db, { ...workListQuery(ctx, input), after, limit: limit + 1 });
+  const rows = await withoutJit(ctx.db, (trx) =>
+    query.listWorkList(trx, { ...workListQuery(ctx, input), after, limit: limit + 1 }),
+  );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
@@ -429,9 +431,10 @@ export async function getCompleteness(ctx: UseCaseContext, input: { trialId: str
   const today = todayOf(ctx);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  // JIT off: the schedule's estimate (millions of rows) triggers about a second of compilation (docs/benchmarks.md).
   const [byVisit, byMeasure] = await Promise.all([
-    query.completenessByVisit(ctx.db, trial.id, today),
-    query.completenessByMeasure(ctx.db, trial.id),
+    withoutJit(ctx.db, (trx) => query.completenessByVisit(trx, trial.id, today)),
+    withoutJit(ctx.db, (trx) => query.completenessByMeasure(trx, trial.id)),
   ]);
   const visits = byVisit
     .map(({ day, ...row }) => ({

@@ -1,0 +1,222 @@
+/**
+ * Follow-up read models against hand-written SQL ceilings (docs/benchmarks.md, "Follow-up").
+ *
+ *   npx tsx scripts/bench/follow-up.ts [--database-url URL] [--participants 100000] [--repeats 5]
+ *
+ * Creates a scratch PostgreSQL database, starts the service on it, creates the SMCM trial with its
+ * visits (baseline, 6 and 12 months) and measures through the API, then loads the population straight
+ * into the tables (`loadTrialPopulation`) and, in SQL, spreads randomization over the past two years and
+ * adds assessments (~80% of due visits, some outside the window) and missed visits (~8%, with reasons).
+ * It times, each against its ceiling measured in the same run:
+ * - the work list, `GET /v1/trials/{id}/visits` (default statuses open and overdue, first page of 50),
+ *   against one query that dates every visit, decides open/overdue and returns the first 50 by window close;
+ * - the completeness report, `GET …/follow-up/completeness`, against one GROUP BY visit, arm and site
+ *   counting the statuses.
+ * The ceilings omit what the service also does (withdrawals, amendments, measure missingness, JSON), so
+ * they are lower bounds. Ratio = endpoint time ÷ ceiling time (target < 2×).
+ */
+import { parseArgs } from 'node:util';
+import type { Knex } from 'knex';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
+import { withoutJit } from '../../src/db/database';
+import { completenessByMeasure, completenessByVisit, listWorkList } from '../../src/features/follow-up/follow-up.query';
+import { smcmFollowUp } from '../smcm-trial';
+import { benchTrialInput, siteCodes } from './fixtures';
+import { loadTrialPopulation } from './load';
+import { median } from './measure';
+import { createScratchDatabase, startService } from './service';
+
+const { values } = parseArgs({
+  options: {
+    'database-url': { type: 'string' },
+    participants: { type: 'string', default: '100000' },
+    repeats: { type: 'string', default: '5' },
+    explain: { type: 'boolean', default: false },
+  },
+});
+const serverUrl = values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const participants = Number(values.participants);
+const repeats = Number(values.repeats);
+
+const VISITS_SQL = `(VALUES ('baseline', 0, 30, 14), ('m6', 182, 30, 30), ('m12', 365, 30, 30))
+                    AS d(code, day, window_before, window_after)`;
+
+/** Every randomized service user × visit with its window, assessment and active missed visit. */
+const DATED_SQL = `
+  SELECT p.participant_id, p.label, p.site_code, al.arm_code, d.code AS visit, d.day,
+         (al.randomized_at AT TIME ZONE 'UTC')::date + d.day - d.window_before AS window_opens,
+         (al.randomized_at AT TIME ZONE 'UTC')::date + d.day + d.window_after AS window_closes,
+         a.assessed_on, (m.participant_id IS NOT NULL) AS missed
+    FROM participants p
+    JOIN allocations al ON al.trial_id = p.trial_id AND al.participant_id = p.participant_id
+   CROSS JOIN ${VISITS_SQL}
+    LEFT JOIN assessments a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id AND a.visit = d.code
+    LEFT JOIN (SELECT DISTINCT mv.participant_id, mv.visit FROM missed_visits mv
+                WHERE mv.trial_id = :trialId
+                  AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
+                                   WHERE r.trial_id = mv.trial_id AND r.missed_visit_id = mv.missed_visit_id)) m
+           ON m.participant_id = p.participant_id AND m.visit = d.code
+   WHERE p.trial_id = :trialId AND p.role = 'service_user'`;
+
+const WORK_LIST_CEILING = `
+  WITH s AS MATERIALIZED (${DATED_SQL})
+  SELECT participant_id, label, site_code, visit, window_opens, window_closes,
+         CASE WHEN current_date <= window_closes THEN 'open' ELSE 'overdue' END AS status
+    FROM s
+   WHERE assessed_on IS NULL AND NOT missed AND current_date >= window_opens
+   ORDER BY window_closes, participant_id, day
+   LIMIT 50`;
+
+const COMPLETENESS_CEILING = `
+  SELECT visit, arm_code, site_code, count(*) AS randomized,
+         count(*) FILTER (WHERE assessed_on BETWEEN window_opens AND window_closes) AS in_window,
+         count(*) FILTER (WHERE assessed_on IS NOT NULL AND assessed_on NOT BETWEEN window_opens AND window_closes)
+           AS out_of_window,
+         count(*) FILTER (WHERE assessed_on IS NULL AND missed) AS missed,
+         count(*) FILTER (WHERE assessed_on IS NULL AND NOT missed AND current_date > window_closes) AS overdue,
+         count(*) FILTER (WHERE assessed_on IS NULL AND NOT missed AND current_date BETWEEN window_opens AND window_closes)
+           AS open,
+         count(*) FILTER (WHERE assessed_on IS NULL AND NOT missed AND current_date < window_opens) AS not_due
+    FROM (${DATED_SQL}) s
+   GROUP BY visit, arm_code, site_code`;
+
+async function timeIt(work: () => Promise<unknown>): Promise<number> {
+  await work();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await work();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  const scratch = await createScratchDatabase(serverUrl);
+  const service = await startService({
+    kind: 'postgresql',
+    url: scratch.url,
+    poolMax: 10,
+    ...DEFAULT_DATABASE_LIMITS,
+    statementTimeoutMs: 0,
+  });
+  try {
+    const td = service.client;
+    const created = await td.post('/v1/trials', { body: { ...benchTrialInput(), ...smcmFollowUp() } });
+    for (const code of siteCodes(3))
+      await td.post('/v1/trials/{trialId}/sites', {
+        params: { path: { trialId: created.id } },
+        body: { code, name: `Centre ${code}` },
+      });
+    const trial = await td.post('/v1/trials/{trialId}/activation', { params: { path: { trialId: created.id } } });
+    const knex = service.db.knex;
+    const t0 = performance.now();
+    const load = await loadTrialPopulation(knex, trial, { participants });
+    // Randomized over the past two years (deterministic per sequence), then assessments and missed visits.
+    await knex.raw(
+      `UPDATE allocations SET randomized_at = now() - ((sequence_number * 7919 + length(stratum_key)) % 730) * interval '1 day'
+        WHERE trial_id = ?`,
+      [trial.id],
+    );
+    const dueVisits = `
+      SELECT al.participant_id, d.code, (al.randomized_at AT TIME ZONE 'UTC')::date + d.day AS target,
+             abs(hashtext(al.participant_id::text || d.code)) % 100 AS r
+        FROM allocations al CROSS JOIN ${VISITS_SQL}
+       WHERE al.trial_id = :trialId AND (al.randomized_at AT TIME ZONE 'UTC')::date + d.day - d.window_before <= current_date`;
+    await knex.raw(
+      `INSERT INTO assessments (trial_id, assessment_id, participant_id, visit, assessed_on, assessor, "values", scores)
+       SELECT :trialId, gen_random_uuid(), participant_id, code,
+              least(current_date, target + CASE WHEN r < 5 THEN 40 ELSE (r % 21) - 10 END),
+              'RA', jsonb_build_object('employed', r % 3 = 0),
+              jsonb_build_object('employed', jsonb_build_object('score', r % 3 = 0))
+         FROM (${dueVisits}) v
+        WHERE r < 80`,
+      { trialId: trial.id },
+    );
+    await knex.raw(
+      `INSERT INTO missed_visits (trial_id, missed_visit_id, participant_id, visit, reason, recorded_on)
+       SELECT :trialId, gen_random_uuid(), participant_id, code,
+              (ARRAY['could not be contacted', 'declined the interview', 'moved away'])[1 + r % 3], current_date
+         FROM (${dueVisits}) v
+        WHERE r >= 80 AND r < 88`,
+      { trialId: trial.id },
+    );
+    await knex.raw('ANALYZE');
+    const counts = await knex.raw(
+      `SELECT (SELECT count(*) FROM assessments WHERE trial_id = :t) AS assessments,
+              (SELECT count(*) FROM missed_visits WHERE trial_id = :t) AS missed`,
+      { t: trial.id },
+    );
+    const generated = (performance.now() - t0) / 1000;
+    console.log(
+      `${participants} participants (${load.allocations} randomized, ${load.allocations * 3} visits), ` +
+        `${counts.rows[0].assessments} assessments, ${counts.rows[0].missed} missed visits; generated in ${generated.toFixed(1)} s`,
+    );
+
+    const get = (path: string) => async () => {
+      const response = await fetch(`${service.baseUrl}${path}`, {
+        headers: { Authorization: `Bearer ${service.adminKey}`, Accept: 'application/json' },
+      });
+      const body = await response.text();
+      if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${body.slice(0, 300)}`);
+    };
+    const scenarios = [
+      { name: 'work list (open,overdue, page of 50)', path: `/v1/trials/${trial.id}/visits`, sql: WORK_LIST_CEILING },
+      { name: 'completeness report', path: `/v1/trials/${trial.id}/follow-up/completeness`, sql: COMPLETENESS_CEILING },
+    ];
+    for (const scenario of scenarios) {
+      const endpointMs = await timeIt(get(scenario.path));
+      // JIT off, as the service runs these reads: with it, compilation alone can take about a second.
+      const ceilingMs = await timeIt(() => withoutJit(knex, (trx) => trx.raw(scenario.sql, { trialId: trial.id })));
+      console.log(
+        `${scenario.name.padEnd(38)} endpoint ${endpointMs.toFixed(1).padStart(8)} ms   ceiling ` +
+          `${ceilingMs.toFixed(1).padStart(8)} ms   ratio ${(endpointMs / ceilingMs).toFixed(2)}×`,
+      );
+    }
+    // Where the endpoints' time goes: their queries alone, through the same pool.
+    const today = new Date().toISOString().slice(0, 10);
+    const parts: [string, () => Promise<unknown>][] = [
+      [
+        'listWorkList query',
+        () =>
+          withoutJit(knex, (trx) =>
+            listWorkList(trx, { trialId: trial.id, today, statuses: ['open', 'overdue'], siteCodes: null, limit: 51 }),
+          ),
+      ],
+      ['completenessByVisit query', () => withoutJit(knex, (trx) => completenessByVisit(trx, trial.id, today))],
+      ['completenessByMeasure query', () => withoutJit(knex, (trx) => completenessByMeasure(trx, trial.id))],
+    ];
+    if (values.explain) {
+      // The plans of the service's own queries, captured as knex sends them (--explain).
+      for (const [name, work] of parts) {
+        let captured: { sql: string; bindings: unknown[] } | null = null;
+        const listener = (query: { sql: string; bindings: unknown[] }) => {
+          if (query.bindings?.length) captured ??= query;
+        };
+        knex.on('query', listener);
+        await work();
+        knex.off('query', listener);
+        const { sql, bindings } = captured!;
+        const plan = await knex.raw(
+          `EXPLAIN (ANALYZE, BUFFERS) ${sql.replace(/\$\d+/g, '?')}`,
+          bindings as Knex.RawBinding[],
+        );
+        console.log(`${name}:\n${plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}`);
+      }
+    }
+    for (const [name, work] of parts)
+      console.log(`  ${name.padEnd(36)} ${(await timeIt(work)).toFixed(1).padStart(8)} ms`);
+  } finally {
+    await service.close();
+    await scratch.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
