@@ -128,7 +128,8 @@ function numberArbitrary(schema: Record<string, unknown>, integer: boolean): fc.
   if (integer) {
     const lo = Math.ceil(exclusiveMin !== undefined && min === exclusiveMin ? min + 1e-9 : min);
     const hi = Math.floor(exclusiveMax !== undefined && max === exclusiveMax ? max - 1e-9 : max);
-    return fc.integer({ min: lo, max: Math.max(lo, hi) });
+    const safeLo = Math.max(lo, Number.MIN_SAFE_INTEGER);
+    return fc.integer({ min: safeLo, max: Math.max(safeLo, Math.min(hi, Number.MAX_SAFE_INTEGER)) });
   }
   const double = fc
     .double({
@@ -140,8 +141,9 @@ function numberArbitrary(schema: Record<string, unknown>, integer: boolean): fc.
       maxExcluded: max === exclusiveMax,
     })
     .map((n) => (Object.is(n, -0) ? 0 : n));
-  const wholeMin = Math.ceil(min + (min === exclusiveMin ? 1e-9 : 0));
-  const wholeMax = Math.floor(max - (max === exclusiveMax ? 1e-9 : 0));
+  // fast-check's integers must be safe integers (bounds such as ±1e100 make it spin): whole numbers stay within them.
+  const wholeMin = Math.max(Math.ceil(min + (min === exclusiveMin ? 1e-9 : 0)), Number.MIN_SAFE_INTEGER);
+  const wholeMax = Math.min(Math.floor(max - (max === exclusiveMax ? 1e-9 : 0)), Number.MAX_SAFE_INTEGER);
   return wholeMin <= wholeMax ? fc.oneof(fc.integer({ min: wholeMin, max: wholeMax }), double) : double;
 }
 
