@@ -371,7 +371,9 @@ describe('the largest bodies the contract allows do not hold the process', () =>
     process.stdout.write(
       `[largest bodies] longest event-loop stall: ${Math.round(stalls.wallMs)} ms wall, ${Math.round(stalls.cpuMs)} ms CPU\n`,
     );
-    expect(stalls.cpuMs).toBeLessThan(1000);
+    // process.cpuUsage counts every thread of the process (parallel GC included): 639–954 ms measured for the
+    // largest bodies, so the bound is 2 s — still far below the 17 s one request could take before the limits.
+    expect(stalls.cpuMs).toBeLessThan(2000);
   });
 });
 
