@@ -38,3 +38,11 @@ describe("Rubin's rules behaviour", () => {
     expect(run).toThrow(expect.objectContaining({ pointer }));
   });
 });
+
+describe('poolScalar at degenerate degrees of freedom', () => {
+  it('refuses, naming n, when the Barnard–Rubin df are too small for the t distribution (a fuzzing find)', () => {
+    const run = () => poolScalar([0, 0, -492451, 0], [1, 1, 1, 5e-324], { n: 2, k: 1 });
+    expect(run).toThrow(StatisticsInputError);
+    expect(run).toThrow(expect.objectContaining({ pointer: '/n' }));
+  });
+});

@@ -76,7 +76,20 @@ export function poolScalar(
   const fractionMissingInformation = (relativeIncreaseInVariance + 2 / (df + 3)) / (relativeIncreaseInVariance + 1);
   const se = Math.sqrt(totalVariance);
   const t = estimate / se;
-  const critical = qt(1 - (1 - confidenceLevel) / 2, df);
+  let critical: number;
+  let p: number;
+  try {
+    critical = qt(1 - (1 - confidenceLevel) / 2, df);
+    p = 2 * pt(-Math.abs(t), df);
+  } catch (error) {
+    // With a complete-data df near zero the Barnard–Rubin df can fall to ~1e-12, where the t distribution's
+    // series do not converge in double precision: refused with the cause rather than answered wrongly.
+    if (!(error instanceof RangeError)) throw error;
+    throw new StatisticsInputError(
+      '/n',
+      `gives ${df.toPrecision(3)} Barnard–Rubin degrees of freedom, too few for a t interval and p-value`,
+    );
+  }
   return {
     m,
     estimate,
@@ -88,7 +101,7 @@ export function poolScalar(
     fractionMissingInformation,
     se,
     t,
-    p: 2 * pt(-Math.abs(t), df),
+    p,
     ciLower: estimate - critical * se,
     ciUpper: estimate + critical * se,
   };
