@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { testDatabaseUrl } from '../../src/config';
+import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
 import { Database, embeddedDatabase, knexForPostgres, migrateToLatest, openEmbedded } from '../../src/db/database';
 
 export interface TestDatabase extends Database {
@@ -25,7 +26,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    const knex = knexForPostgres(url.toString(), 10);
+    // Bursts of hundreds of concurrent requests test correctness, not latency (the benchmarks and the
+    // pool-exhaustion drill cover waiting): requests may queue for a connection for up to 60 s here.
+    const knex = knexForPostgres(url.toString(), 10, { ...DEFAULT_DATABASE_LIMITS, acquireTimeoutMs: 60_000 });
     return {
       knex,
       kind: 'postgresql',

@@ -53,7 +53,8 @@ export async function randomizeParticipant(
 ): Promise<Allocation> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId } = input;
-  await loadTrial(ctx, trialId);
+  // No read before the transaction: the operation layer has checked the key's trial scope, and the trial is read
+  // (404 if absent) under its lock below — one pool acquisition and one trial read fewer on the hottest path.
   return withTransaction(db, async (trx) => {
     // FOR SHARE: closure and set-up changes (FOR UPDATE) wait for randomizations in flight, and a randomization
     // decides on the trial as read after the lock — the design that the published commitment covers.
