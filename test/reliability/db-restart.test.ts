@@ -386,7 +386,10 @@ it('does not answer "Nothing was written" for a write whose COMMIT PostgreSQL ma
       const out = await postgres.psql(
         `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'trialdesk' AND wait_event = 'SyncRep'`,
       );
-      waitingInCommit = Number(out.trim());
+      // A psql call that fails while the server is busy prints no count: poll again rather than stop (NaN < 2 is
+      // false, which ended the wait at once in one clean-clone run).
+      const count = Number.parseInt(out.trim(), 10);
+      waitingInCommit = Number.isFinite(count) ? count : 0;
     }
     await postgres.stopImmediate();
     answers = await inFlight;
