@@ -18,9 +18,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTrialdeskClient, TrialdeskClient } from '../src/client';
 import { Cohort, generateCohort, utcToday } from './demo/cohort';
+import { createDemoCalendar, DemoCalendar, randomizationDay } from './demo/calendar';
 import { createProgress, ProgressStream } from './demo/progress';
 import { curlDiagram, formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
+import { FOLLOW_UP_DAYS } from './demo/visits';
 import { startService } from './bench/service';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 
@@ -123,14 +125,18 @@ export async function demoWithClient(
     baseUrl: string;
     progress?: ProgressStream;
     svg?: string | null;
+    /** The in-process service's clock: randomize FOLLOW_UP_DAYS ago and record the 6-month visits since. */
+    calendar?: DemoCalendar;
   },
 ): Promise<DemoResult> {
-  const cohort = generateCohort({ seed: options.seed, participants: options.participants, today: utcToday() });
+  const today = options.calendar ? randomizationDay(FOLLOW_UP_DAYS) : utcToday();
+  const cohort = generateCohort({ seed: options.seed, participants: options.participants, today });
   // Trial codes are unique per service; the suffix lets a running service host many demo runs.
   const trialCode = `SMCM-DEMO-${options.seed.replace(/[^A-Za-z0-9]/g, '').slice(0, 20) || 'seed'}-${Date.now().toString(36)}`;
   const run = await runDemo(client, {
     cohort,
     trialCode,
+    ...(options.calendar ? { calendar: options.calendar } : {}),
     ...(options.progress ? { progress: createProgress(options.progress) } : {}),
   });
   if (options.svg) {
@@ -173,12 +179,11 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
     );
     return result;
   }
-  const service = await startService({
-    kind: 'embedded',
-    dataDir: args.dataDir,
-    poolMax: 1,
-    ...DEFAULT_DATABASE_LIMITS,
-  });
+  const calendar = createDemoCalendar();
+  const service = await startService(
+    { kind: 'embedded', dataDir: args.dataDir, poolMax: 1, ...DEFAULT_DATABASE_LIMITS },
+    { now: calendar.now },
+  );
   let result: DemoResult;
   try {
     io.stderr.write(
@@ -191,7 +196,7 @@ export async function main(argv: readonly string[], io: DemoIo): Promise<DemoRes
       apiKey: service.adminKey,
       ...(io.fetch ? { fetch: io.fetch } : {}),
     });
-    result = await demoWithClient(client, { ...common, baseUrl: service.baseUrl });
+    result = await demoWithClient(client, { ...common, baseUrl: service.baseUrl, calendar });
     io.stdout.write(`${result.output}\n\n${svgWritten.map((line) => `${line}\n`).join('')}`);
     if (args.keep && io.untilInterrupted) {
       io.stdout.write(

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DemoResult, main, parseDemoArguments, UsageError } from '../scripts/demo';
-import { addDays, generateCohort } from '../scripts/demo/cohort';
+import { addDays, generateCohort, utcToday } from '../scripts/demo/cohort';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
-import { visitPlan } from '../scripts/demo/visits';
+import { FOLLOW_UP_DAYS, visitPlan } from '../scripts/demo/visits';
 import { createApp } from '../src/app';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 import { createDb, migrateToLatest } from '../src/db/database';
@@ -115,14 +115,34 @@ describe('npm run demo', () => {
       const line = [...columns, ...more].map((key) => String(total(key))).join('\\s+');
       expect(first.stdout).toMatch(new RegExp(`\\n {2}${visit}\\s+all\\s+all\\s+${line}\\n`));
     }
-    const sum = (visit: string, key: (typeof columns)[number]) =>
+    const sum = (visit: string, key: (typeof columns)[number] | (typeof more)[number]) =>
       completeness.visits.filter((row) => row.visit === visit).reduce((total, row) => total + row[key], 0);
     // What the demo recorded: baseline assessments and missed visits as planned; later visits not yet due.
     const assessed = plans.filter((plan) => plan.baseline.kind === 'assessed').length;
     expect(assessed).toBeGreaterThan(0);
     expect(sum('baseline', 'completedInWindow') + sum('baseline', 'completedOutOfWindow')).toBe(assessed);
     expect(sum('baseline', 'missed')).toBe(plans.filter((plan) => plan.baseline.kind === 'missed').length);
-    expect(sum('m6', 'missed')).toBe(plans.filter((plan) => plan.missedLater.some((m) => m.visit === 'm6')).length);
+    // The first run's service ran on a calendar: randomized FOLLOW_UP_DAYS ago, then the 6-month visits as
+    // planned: in the window, late, missed with a reason, or still overdue.
+    const later = Object.values(first.result.run.laterVisits);
+    const count = (predicate: (visit: (typeof later)[number]) => boolean) => later.filter(predicate).length;
+    expect(first.result.cohort.today).toBe(addDays(utcToday(), -FOLLOW_UP_DAYS));
+    expect(sum('m6', 'completedInWindow')).toBe(count((v) => v.kind === 'assessed' && !v.late));
+    expect(sum('m6', 'completedOutOfWindow')).toBe(count((v) => v.kind === 'assessed' && v.late));
+    expect(sum('m6', 'completedInWindow')).toBeGreaterThan(0);
+    expect(sum('m6', 'completedOutOfWindow')).toBeGreaterThan(0);
+    expect(sum('m6', 'missed')).toBe(
+      plans.filter((plan) => plan.missedLater.some((m) => m.visit === 'm6')).length + count((v) => v.kind === 'missed'),
+    );
+    expect(sum('m6', 'overdue') + sum('m6', 'notExpected')).toBeGreaterThanOrEqual(count((v) => v.kind === 'overdue'));
+    expect(sum('m6', 'overdue')).toBeGreaterThan(0);
+    expect(sum('m12', 'notDue') + sum('m12', 'missed') + sum('m12', 'notExpected')).toBe(randomized);
+    expect(first.stdout).toContain(`everyone was randomized on ${first.result.cohort.today},`);
+    // The second run talked to a running service: randomized today, nothing after the baseline is due.
+    const secondRows = second.result.run.completeness.visits.filter((row) => row.visit === 'm6');
+    expect(secondRows.reduce((total, row) => total + row.completedInWindow + row.completedOutOfWindow, 0)).toBe(0);
+    expect(second.result.run.laterVisits).toEqual({});
+    expect(second.stdout).toContain('everyone was randomized today');
     expect(completeness.measures.find((m) => m.measure === 'hope' && m.visit === 'baseline')).toMatchObject({
       assessments: assessed,
     });
@@ -162,7 +182,12 @@ describe('npm run demo', () => {
   });
 
   it('gives the same cohort and the same allocations for the same seed', () => {
-    expect(second.result.cohort).toEqual(first.result.cohort);
+    // The same people with the same pathways; the first run's dates are FOLLOW_UP_DAYS earlier (its calendar).
+    const undated = (cohort: DemoResult['cohort']) => JSON.stringify(cohort).replace(/\d{4}-\d{2}-\d{2}/g, 'date');
+    expect(undated(second.result.cohort)).toEqual(undated(first.result.cohort));
+    expect(generateCohort({ seed: 'jest-demo', participants: 60, today: first.result.cohort.today })).toEqual(
+      first.result.cohort,
+    );
     expect(Object.keys(first.result.run.allocations).length).toBeGreaterThan(0);
     expect(second.result.run.allocations).toEqual(first.result.run.allocations);
     expect(second.result.run.consort.arms).toEqual(first.result.run.consort.arms);

@@ -1,7 +1,7 @@
 /**
  * Follow-up read models against hand-written SQL ceilings (docs/benchmarks.md, "Follow-up").
  *
- *   npx tsx scripts/bench/follow-up.ts [--database-url URL] [--participants 100000] [--repeats 5]
+ *   npx tsx scripts/bench/follow-up.ts [--database-url URL] [--participants 100000] [--repeats 5] [--dataset]
  *
  * Creates a scratch PostgreSQL database, starts the service on it, creates the SMCM trial with its
  * visits (baseline, 6 and 12 months) and measures through the API, then loads the population straight
@@ -12,6 +12,9 @@
  *   against one query that dates every visit, decides open/overdue and returns the first 50 by window close;
  * - the completeness report, `GET …/follow-up/completeness`, against one GROUP BY visit, arm and site
  *   counting the statuses.
+ * - with --dataset, the analysis dataset as CSV, `GET …/analysis-dataset` with `Accept: text/csv`, read as it
+ *   arrives (never held whole), once, with this process's peak RSS sampled every 50 ms while it streams; its
+ *   ceiling streams the dated visits (one row per participant × visit, the same rows) through a cursor.
  * The ceilings omit what the service also does (withdrawals, amendments, measure missingness, JSON), so
  * they are lower bounds. Ratio = endpoint time ÷ ceiling time (target < 2×).
  */
@@ -24,7 +27,7 @@ import { completenessByMeasure, completenessByVisit, listWorkList } from '../../
 import { smcmFollowUp } from '../smcm-trial';
 import { benchTrialInput, siteCodes } from './fixtures';
 import { loadTrialPopulation } from './load';
-import { median } from './measure';
+import { median, RssSampler } from './measure';
 import { createScratchDatabase, startService } from './service';
 
 const { values } = parseArgs({
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     participants: { type: 'string', default: '100000' },
     repeats: { type: 'string', default: '5' },
     explain: { type: 'boolean', default: false },
+    dataset: { type: 'boolean', default: false },
   },
 });
 const serverUrl = values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
           `${ceilingMs.toFixed(1).padStart(8)} ms   ratio ${(endpointMs / ceilingMs).toFixed(2)}×`,
       );
     }
+    if (values.dataset) await datasetScenario(service.baseUrl, service.adminKey, knex, trial.id);
     // Where the endpoints' time goes: their queries alone, through the same pool.
     const today = new Date().toISOString().slice(0, 10);
     const parts: [string, () => Promise<unknown>][] = [
@@ -210,6 +215,48 @@ async function main(): Promise<void> {
   } finally {
     await service.close();
     await scratch.drop();
+  }
+}
+
+/**
+ * The analysis dataset streamed as CSV (once: at 1M rows one pass is the measurement), the body read chunk by
+ * chunk and counted, never kept; this process (service and client alike) sampled for peak RSS meanwhile.
+ */
+async function datasetScenario(baseUrl: string, key: string, knex: Knex, trialId: string): Promise<void> {
+  const sampler = new RssSampler();
+  try {
+    const before = process.memoryUsage.rss() / 2 ** 20;
+    sampler.reset();
+    const t0 = performance.now();
+    const response = await fetch(`${baseUrl}/v1/trials/${trialId}/analysis-dataset`, {
+      headers: { Authorization: `Bearer ${key}`, Accept: 'text/csv' },
+    });
+    if (response.status !== 200 || response.body === null)
+      throw new Error(`analysis-dataset answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      for (const byte of chunk) if (byte === 10) lines += 1;
+    }
+    const endpointMs = performance.now() - t0;
+    const endpointPeak = sampler.reset();
+    const t1 = performance.now();
+    let ceilingRows = 0;
+    await withoutJit(knex, async (trx) => {
+      for await (const _row of trx.raw(DATED_SQL, { trialId }).stream()) ceilingRows += 1;
+    });
+    const ceilingMs = performance.now() - t1;
+    const ceilingPeak = sampler.reset();
+    console.log(
+      `analysis dataset (CSV, streamed)        endpoint ${endpointMs.toFixed(1).padStart(8)} ms   ceiling ` +
+        `${ceilingMs.toFixed(1).padStart(8)} ms   ratio ${(endpointMs / ceilingMs).toFixed(2)}×\n` +
+        `  ${lines - 1} rows (ceiling ${ceilingRows}), ${(bytes / 2 ** 20).toFixed(1)} MiB of CSV; RSS before ` +
+        `${before.toFixed(0)} MiB, peak while streaming ${endpointPeak.toFixed(0)} MiB ` +
+        `(+${(endpointPeak - before).toFixed(0)} MiB), peak during the ceiling ${ceilingPeak.toFixed(0)} MiB`,
+    );
+  } finally {
+    sampler.stop();
   }
 }
 

@@ -20,7 +20,10 @@ export interface RunningService {
  * The service as `src/server.ts` runs it (migrated database, bootstrap admin key), listening on an ephemeral port in
  * this process.
  */
-export async function startService(config: DatabaseConfig): Promise<RunningService> {
+export async function startService(
+  config: DatabaseConfig,
+  options: { now?: () => Date } = {},
+): Promise<RunningService> {
   const db = await createDb(config);
   let server: Server;
   let adminKey: string;
@@ -29,7 +32,7 @@ export async function startService(config: DatabaseConfig): Promise<RunningServi
     const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
     if (bootstrap.kind !== 'generated') throw new Error('the benchmark expects an empty database');
     adminKey = bootstrap.key;
-    const app = createApp({ db });
+    const app = createApp({ db, ...(options.now ? { now: options.now } : {}) });
     server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

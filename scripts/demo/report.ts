@@ -207,7 +207,7 @@ export function formatTimings(run: DemoRun, requests: number): string {
  * visit, the reasons for missed visits, and missing data per measure. Its check line says whether every row
  * adds up: randomized = completed (in + out of window) + missed + overdue + open + not due + not expected.
  */
-export function formatCompleteness(report: FollowUpCompleteness): string {
+export function formatCompleteness(report: FollowUpCompleteness, randomizedOn: string): string {
   const header = ['Visit', 'Arm', 'Site', 'Rand.', 'Expected', 'In window', 'Out of window', 'Missed', 'Overdue'];
   header.push('Open', 'Not due', 'Not expected');
   const counts = (row: FollowUpCompleteness['visits'][number]) =>
@@ -254,8 +254,17 @@ export function formatCompleteness(report: FollowUpCompleteness): string {
       `${m.missingItems} unanswered items`,
   );
   return [
-    `Follow-up completeness on ${report.today} (GET …/follow-up/completeness; everyone was randomized today, so`,
-    '6 and 12 months are not due yet and only the baseline can be assessed)',
+    ...(randomizedOn === report.today
+      ? [
+          `Follow-up completeness on ${report.today} (GET …/follow-up/completeness; everyone was randomized today, so`,
+          '6 and 12 months are not due yet and only the baseline can be assessed)',
+        ]
+      : [
+          `Follow-up completeness on ${report.today} (GET …/follow-up/completeness; everyone was randomized on ` +
+            `${randomizedOn},`,
+          "so the 6-month window has closed and the 12-month one has not opened; the demo's service ran on a",
+          'calendar that started on the randomization day)',
+        ]),
     ...table(rows, (column) => column >= 3).map((line) => `  ${line}`),
     `  Check: randomized = completed + missed + overdue + open + not due + not expected in every row: ${
       addsUp ? 'holds' : 'FAILS'
@@ -279,6 +288,8 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
     if (pathway.kind === 'randomized') requests += 3 + pathway.followUp.length;
   }
   if (run.coupons.available) requests += run.coupons.issued.length + 1;
+  for (const visit of Object.values(run.laterVisits))
+    if (visit.kind === 'assessed' || visit.kind === 'missed') requests += 1;
   return requests;
 }
 
@@ -298,7 +309,7 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun }): string 
     '',
     formatExperienceTest(run.workerExperience),
     '',
-    formatCompleteness(run.completeness),
+    formatCompleteness(run.completeness, cohort.today),
     '',
     formatCoupons(run),
     '',

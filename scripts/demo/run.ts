@@ -1,9 +1,10 @@
 import type { TrialdeskClient } from '../../src/client';
 import type { components } from '../../src/generated/openapi';
-import { Cohort, INTERVIEWERS, ServiceUser } from './cohort';
+import { Cohort, INTERVIEWERS, ServiceUser, utcToday as utcTodayOf } from './cohort';
 import { mapWithConcurrency, Progress, silentProgress } from './progress';
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
-import { visitPlan } from './visits';
+import type { DemoCalendar } from './calendar';
+import { laterVisitPlan, LaterVisit, visitPlan } from './visits';
 
 type Schemas = components['schemas'];
 export type Trial = Schemas['Trial'];
@@ -38,6 +39,8 @@ export interface DemoRun {
   coupons: CouponOutcome;
   /** Follow-up completeness per visit, arm and site (GET …/follow-up/completeness) after the visits phase. */
   completeness: FollowUpCompleteness;
+  /** The 6-month visits recorded after the calendar moved on, by label (empty without a calendar). */
+  laterVisits: Record<string, LaterVisit>;
   /** Milliseconds per phase, in the order they ran. */
   timings: { phase: string; ms: number }[];
 }
@@ -48,6 +51,11 @@ export interface DemoRunOptions {
   /** Requests in flight at once (default 12). Randomization runs one at a time per site regardless. */
   concurrency?: number;
   progress?: Progress;
+  /**
+   * The in-process service's clock. With it the run starts on `cohort.today` (the randomization day),
+   * and after the baseline visits moves to the real today and records the 6-month visits due since.
+   */
+  calendar?: DemoCalendar;
 }
 
 /**
@@ -55,7 +63,8 @@ export interface DemoRunOptions {
  * step is an HTTP request any user with an admin key could make.
  */
 export async function runDemo(client: TrialdeskClient, options: DemoRunOptions): Promise<DemoRun> {
-  const { cohort } = options;
+  const { cohort, calendar } = options;
+  calendar?.setToday(cohort.today);
   const concurrency = options.concurrency ?? 12;
   const progress = options.progress ?? silentProgress;
   const timings: DemoRun['timings'] = [];
@@ -225,6 +234,33 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     }),
   );
 
+  const laterVisits: Record<string, LaterVisit> = {};
+  if (calendar) {
+    calendar.setToday(utcTodayOf(new Date()));
+    const today = calendar.today();
+    for (const person of randomizing) {
+      const arm = allocations[person.label] as ArmCode;
+      laterVisits[person.label] = laterVisitPlan(cohort.seed, person, arm, randomizedOn[person.label]!, today);
+    }
+    await timed('6-month visits', randomizing.length, () =>
+      each(randomizing, async (person) => {
+        const visit = laterVisits[person.label]!;
+        const path = { trialId, participantId: idOf(person.label) };
+        if (visit.kind === 'assessed') {
+          await client.post('/v1/trials/{trialId}/participants/{participantId}/assessments', {
+            params: { path },
+            body: { visit: visit.visit, assessedOn: visit.assessedOn, assessor: visit.assessor, values: visit.values },
+          });
+        } else if (visit.kind === 'missed') {
+          await client.post('/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed', {
+            params: { path: { ...path, visit: visit.visit } },
+            body: { reason: visit.reason, recordedOn: visit.recordedOn },
+          });
+        }
+      }),
+    );
+  }
+
   const interviewees = chooseInterviewees(randomizing, allocations);
   const coupons = (await serviceIssuesIncentives(client))
     ? await timed('interview coupons', interviewees.length, async (): Promise<CouponOutcome> => {
@@ -272,7 +308,7 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     return { consort, baseline, workerBaseline, workerExperience, completeness };
   });
 
-  return { trial, participantIds, allocations, coupons, timings, ...reports };
+  return { trial, participantIds, allocations, coupons, laterVisits, timings, ...reports };
 }
 
 async function recordConsents(

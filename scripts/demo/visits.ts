@@ -1,12 +1,18 @@
 import { chance, clamp, mulberry32, normal, Random, seedFromText, weighted } from '../seeded-random';
 import { addDays, ServiceUser } from './cohort';
+import type { ArmCode } from './trial';
 
 /**
  * The demo's follow-up visits (baseline, 6 and 12 months; see `smcmFollowUp()`). The demo randomizes
- * everyone today and the service refuses dates after today, so only the baseline can be assessed: the
- * 6- and 12-month visits stay `not_due`, except for the few marked missed in advance (moved away, refuses
- * further contact). Baseline interviews happen in the weeks around consent: most within the window
+ * everyone on one day. Baseline interviews happen in the weeks around consent: most within the window
  * (30 days before randomization), some before it opened (out of window), and some are missed with a reason.
+ * A few people are marked missed for the later visits in advance (moved away, refuse further contact).
+ *
+ * When the demo runs its own service it runs it on a study calendar (`calendar.ts`): randomization happens
+ * `FOLLOW_UP_DAYS` days before today, and then the 6-month visit is recorded as it would have been
+ * (`laterVisitPlan`): mostly within its window, some late, some missed, and some left overdue. Against a
+ * running service (`--url`) the demo cannot move the service's clock, everyone is randomized today, and
+ * the 6- and 12-month visits stay `not_due`.
  */
 export type MeasureValues = Record<string, { items: (number | null)[] } | number | boolean | null>;
 
@@ -81,4 +87,96 @@ export function visitPlan(seed: string, person: ServiceUser, today: string): Vis
 /** Requests the visits phase makes for a person (assessment or missed baseline, later visits missed). */
 export function visitRequests(plan: VisitPlan): number {
   return (plan.baseline.kind === 'none' ? 0 : 1) + plan.missedLater.length;
+}
+
+/** How long before today the demo's own service randomizes: past the 6-month window, before the 12-month one. */
+export const FOLLOW_UP_DAYS = 240;
+
+/** The 6-month visit (day 182, window 152–212) as it went, seen from `FOLLOW_UP_DAYS` after randomization. */
+export type LaterVisit =
+  | { kind: 'assessed'; visit: 'm6'; assessedOn: string; assessor: string; values: MeasureValues; late: boolean }
+  | { kind: 'missed'; visit: 'm6'; reason: string; recordedOn: string }
+  | { kind: 'overdue'; visit: 'm6' }
+  | { kind: 'none' };
+
+const M6_MISSED_REASONS = [
+  ['could not be contacted within the window', 5],
+  ['declined the 6-month interview', 3],
+  ['admitted to hospital during the window', 2],
+] as const;
+/** Mean change per item (scale 1–4) from baseline to 6 months: a modest benefit of SMCM on hope and efficacy. */
+const CHANGE_PER_ITEM: Record<ArmCode, { hope: number; gse: number; employed: number }> = {
+  SMCM: { hope: 0.22, gse: 0.18, employed: 0.06 },
+  TAU: { hope: 0.06, gse: 0.05, employed: 0.01 },
+};
+
+const meanOf = (items: readonly (number | null)[] | undefined): number | null => {
+  const answered = (items ?? []).filter((item): item is number => item !== null);
+  return answered.length === 0 ? null : answered.reduce((sum, item) => sum + item, 0) / answered.length;
+};
+const itemsOf = (value: MeasureValues[string] | undefined) =>
+  value !== null && typeof value === 'object' && 'items' in value ? value.items : undefined;
+
+/**
+ * The 6-month visit of a randomized service user: 72% interviewed within the window, 8% after it closed
+ * (out of window, before today), 6% missed with a reason, the rest still overdue. People lost to follow-up,
+ * or marked missed in advance, get nothing here. Answers sit around the person's baseline level plus the
+ * change of their arm, so the outcome analysis has something to find. The same seed and label give the same
+ * visit.
+ */
+export function laterVisitPlan(
+  seed: string,
+  person: ServiceUser,
+  arm: ArmCode,
+  randomizedOn: string,
+  today: string,
+): LaterVisit {
+  const pathway = person.pathway;
+  if (pathway.kind !== 'randomized') return { kind: 'none' };
+  if (addDays(randomizedOn, 212) >= today) return { kind: 'none' };
+  const baseline = visitPlan(seed, person, randomizedOn);
+  if (baseline.missedLater.some((missed) => missed.visit === 'm6')) return { kind: 'none' };
+  if (pathway.followUp.some((event) => event.type === 'lost_to_follow_up')) return { kind: 'overdue', visit: 'm6' };
+  const random = mulberry32(seedFromText(`demo 6-month visit\n${seed}\n${person.label}`));
+  const u = random();
+  if (u >= 0.86) return { kind: 'overdue', visit: 'm6' };
+  if (u >= 0.8)
+    return {
+      kind: 'missed',
+      visit: 'm6',
+      reason: weighted(random, M6_MISSED_REASONS),
+      recordedOn: addDays(randomizedOn, 213 + Math.floor(random() * 7)),
+    };
+  const late = u >= 0.72;
+  const lastLateDay = Math.round((Date.parse(today) - Date.parse(randomizedOn)) / 86_400_000);
+  const day = late ? 213 + Math.floor(random() * Math.max(1, lastLateDay - 213)) : 152 + Math.floor(random() * 61);
+  const before = baseline.baseline.kind === 'assessed' ? baseline.baseline.values : {};
+  const change = CHANGE_PER_ITEM[arm];
+  const hope = (meanOf(itemsOf(before.hope)) ?? 2.3 + random() * 1.2) + change.hope;
+  const efficacy = (meanOf(itemsOf(before.gse)) ?? 2 + random() * 1.4) + change.gse;
+  const employedBefore = before.employed === true;
+  return {
+    kind: 'assessed',
+    visit: 'm6',
+    late,
+    assessedOn: addDays(randomizedOn, day),
+    assessor: ASSESSORS[Math.floor(random() * ASSESSORS.length)]!,
+    values: {
+      hope: { items: scaleItems(random, 12, hope, 0.03) },
+      gse: { items: scaleItems(random, 10, efficacy, 0.04) },
+      employed: chance(random, 0.03)
+        ? null
+        : employedBefore
+          ? chance(random, 0.85)
+          : chance(random, 0.12 + change.employed),
+      admissions: chance(random, 0.02)
+        ? null
+        : weighted(random, [
+            [0, 80],
+            [1, 14],
+            [2, 5],
+            [3, 1],
+          ] as const),
+    },
+  };
 }

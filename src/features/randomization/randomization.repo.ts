@@ -64,6 +64,8 @@ export interface NewAllocation {
   positionInBlock: number | null;
   arm: string;
   randomizedBy: string | null;
+  /** The use case's "now" (ctx.now()), so that visit windows counted from it are testable without waiting. */
+  randomizedAt: Date;
 }
 
 export async function insertAllocation(trx: Knex.Transaction, a: NewAllocation): Promise<void> {
@@ -79,6 +81,7 @@ export async function insertAllocation(trx: Knex.Transaction, a: NewAllocation):
     position_in_block: a.positionInBlock,
     arm_code: a.arm,
     randomized_by: a.randomizedBy,
+    randomized_at: a.randomizedAt,
   });
 }
 

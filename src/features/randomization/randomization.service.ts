@@ -180,6 +180,7 @@ export async function randomizeParticipant(
       positionInBlock,
       arm,
       randomizedBy: principal.keyId,
+      randomizedAt: ctx.now(),
     });
     await repo.advanceStratum(trx, trialId, key, sequenceNumber, block);
     const allocation = (await repo.findAllocation(trx, trialId, participantId))!;
