@@ -18,7 +18,12 @@ import {
   validateBaseline,
 } from './participants';
 import * as repo from './participants.repo';
-import type { ParticipantFacts, ParticipantListItem, ParticipantView } from './participants.repo';
+import type {
+  ParticipantDecisionFacts,
+  ParticipantFacts,
+  ParticipantListItem,
+  ParticipantView,
+} from './participants.repo';
 
 type ParticipantInput = components['schemas']['ParticipantInput'];
 type BaselineUpdate = components['schemas']['BaselineUpdate'];
@@ -53,6 +58,18 @@ export async function lockVisibleParticipant(
   const locked = await repo.lockParticipant(trx, trialId, participantId);
   if (!locked || !canSeeSite(principal, locked.site_code)) throw participantNotFound(participantId);
   return (await repo.findParticipant(trx, trialId, participantId))!;
+}
+
+/** As lockVisibleParticipant, reading only what a randomization decides on (no consents, events, incentives). */
+export async function lockVisibleParticipantForDecision(
+  trx: Knex.Transaction,
+  principal: Principal,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantDecisionFacts> {
+  const locked = await repo.lockParticipant(trx, trialId, participantId);
+  if (!locked || !canSeeSite(principal, locked.site_code)) throw participantNotFound(participantId);
+  return (await repo.findParticipantDecisionFacts(trx, trialId, participantId))!;
 }
 
 /** The participant as this caller may see it: allocated arm and case-worker arm through the caller's labeller. */
