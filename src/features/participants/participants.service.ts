@@ -104,15 +104,16 @@ export async function screenParticipant(
 ): Promise<ParticipantView> {
   const { db, principal, actor } = ctx;
   const { trialId } = input;
-  await loadTrial(ctx, trialId);
-  if (!canSeeSite(principal, input.siteCode)) {
-    throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
-  }
   const participantId = randomUUID();
   try {
     return await withTransaction(db, async (trx) => {
       // Status, sites, criteria and variables are read under the lock: a PATCH or closure cannot slip in between.
+      // The lock also answers 404 for a trial that does not exist (the key's trial scope is checked before the
+      // use case), so no read of the trial precedes the transaction.
       const trial = await lockTrialShared(trx, trialId);
+      if (!canSeeSite(principal, input.siteCode)) {
+        throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
+      }
       assertEnrolling(trial);
       const errors: FieldError[] = [];
       if (!trial.sites.some((s) => s.code === input.siteCode))
