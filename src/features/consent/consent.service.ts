@@ -22,7 +22,6 @@ export async function recordConsent(
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
   const now = ctx.now();
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       assertEnrolling(await lockTrialShared(trx, trialId));

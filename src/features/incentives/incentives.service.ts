@@ -24,7 +24,6 @@ export async function issueIncentive(
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
   const now = ctx.now();
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       // The trial's status is read under the lock: an activation committed meanwhile is seen, not missed.

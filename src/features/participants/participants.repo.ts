@@ -144,6 +144,40 @@ export async function findParticipant(
   );
 }
 
+/** What a randomization decides on, without the participant's consents, events and incentives. */
+export interface ParticipantDecisionFacts {
+  item: ParticipantListItem;
+  baseline: BaselineValues;
+  /** When the participant was randomized, or null. */
+  randomizedAt: string | null;
+  consentComplete: boolean;
+  consentWithdrawn: boolean;
+}
+
+/** The participant's derived state in one lean statement (the randomization hot path). */
+export async function findParticipantDecisionFacts(
+  db: Executor,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantDecisionFacts | undefined> {
+  const row: (ParticipantRow & { randomized_at: Date | null }) | undefined = await selectParticipants(db, false)
+    .select(
+      db.raw(`(SELECT al.randomized_at FROM allocations al
+                WHERE al.trial_id = p.trial_id AND al.participant_id = p.participant_id) AS randomized_at`),
+    )
+    .where({ 'p.trial_id': trialId, 'p.participant_id': participantId })
+    .first();
+  return (
+    row && {
+      item: toListItem(row),
+      baseline: row.baseline,
+      randomizedAt: row.randomized_at === null ? null : row.randomized_at.toISOString(),
+      consentComplete: row.consent_complete,
+      consentWithdrawn: row.consent_withdrawn,
+    }
+  );
+}
+
 /** Locks the participant row: changes to one participant are serialised. Returns its site, or undefined. */
 export async function lockParticipant(
   trx: Knex.Transaction,

@@ -18,7 +18,12 @@ import {
   validateBaseline,
 } from './participants';
 import * as repo from './participants.repo';
-import type { ParticipantFacts, ParticipantListItem, ParticipantView } from './participants.repo';
+import type {
+  ParticipantDecisionFacts,
+  ParticipantFacts,
+  ParticipantListItem,
+  ParticipantView,
+} from './participants.repo';
 
 type ParticipantInput = components['schemas']['ParticipantInput'];
 type BaselineUpdate = components['schemas']['BaselineUpdate'];
@@ -55,6 +60,18 @@ export async function lockVisibleParticipant(
   return (await repo.findParticipant(trx, trialId, participantId))!;
 }
 
+/** As lockVisibleParticipant, reading only what a randomization decides on (no consents, events, incentives). */
+export async function lockVisibleParticipantForDecision(
+  trx: Knex.Transaction,
+  principal: Principal,
+  trialId: string,
+  participantId: string,
+): Promise<ParticipantDecisionFacts> {
+  const locked = await repo.lockParticipant(trx, trialId, participantId);
+  if (!locked || !canSeeSite(principal, locked.site_code)) throw participantNotFound(participantId);
+  return (await repo.findParticipantDecisionFacts(trx, trialId, participantId))!;
+}
+
 /** The participant as this caller may see it: allocated arm and case-worker arm through the caller's labeller. */
 export function participantViewFor(labeller: ArmLabeller, view: ParticipantView): ParticipantView {
   if (!labeller.blinded) return view;
@@ -87,15 +104,16 @@ export async function screenParticipant(
 ): Promise<ParticipantView> {
   const { db, principal, actor } = ctx;
   const { trialId } = input;
-  await loadTrial(ctx, trialId);
-  if (!canSeeSite(principal, input.siteCode)) {
-    throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
-  }
   const participantId = randomUUID();
   try {
     return await withTransaction(db, async (trx) => {
       // Status, sites, criteria and variables are read under the lock: a PATCH or closure cannot slip in between.
+      // The lock also answers 404 for a trial that does not exist (the key's trial scope is checked before the
+      // use case), so no read of the trial precedes the transaction.
       const trial = await lockTrialShared(trx, trialId);
+      if (!canSeeSite(principal, input.siteCode)) {
+        throw new ForbiddenError(`This key may screen only at sites ${principal.siteCodes!.join(', ')}.`);
+      }
       assertEnrolling(trial);
       const errors: FieldError[] = [];
       if (!trial.sites.some((s) => s.code === input.siteCode))

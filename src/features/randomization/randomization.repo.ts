@@ -11,45 +11,35 @@ export interface StratumCursor {
   currentBlock: BlockPosition | null;
 }
 
-/** Creates the stratum's cursor on first use and locks it: allocations within one stratum are serialised. */
-export async function lockStratum(trx: Knex.Transaction, trialId: string, stratumKey: string): Promise<StratumCursor> {
-  await trx('randomization_strata')
-    .insert({ trial_id: trialId, stratum_key: stratumKey })
-    .onConflict(['trial_id', 'stratum_key'])
-    .ignore();
-  const row = await trx('randomization_strata')
-    .where({ trial_id: trialId, stratum_key: stratumKey })
-    .forUpdate()
-    .first<{
-      allocated: number;
-      block_number: number | null;
-      block_size: number | null;
-      block_start_sequence: number | null;
-    }>();
+/**
+ * Claims the stratum's next sequence number in one statement: creates the cursor on first use, or advances it, and
+ * locks it until commit (allocations within one stratum are serialised; an aborted transaction gives its number
+ * back, so sequences stay gap-free). Returns the claimed number and the block the cursor was in before it.
+ */
+export async function claimNextSequence(
+  trx: Knex.Transaction,
+  trialId: string,
+  stratumKey: string,
+): Promise<{ sequenceNumber: number; currentBlock: BlockPosition | null }> {
+  const { rows } = await trx.raw(
+    `INSERT INTO randomization_strata AS s (trial_id, stratum_key, allocated) VALUES (?, ?, 1)
+     ON CONFLICT (trial_id, stratum_key) DO UPDATE SET allocated = s.allocated + 1
+     RETURNING s.allocated, s.block_number, s.block_size, s.block_start_sequence`,
+    [trialId, stratumKey],
+  );
+  const row = rows[0] as {
+    allocated: number;
+    block_number: number | null;
+    block_size: number | null;
+    block_start_sequence: number | null;
+  };
   return {
-    allocated: row.allocated,
+    sequenceNumber: row.allocated,
     currentBlock:
       row.block_number === null
         ? null
         : { blockNumber: row.block_number, blockSize: row.block_size!, blockStartSequence: row.block_start_sequence! },
   };
-}
-
-export async function advanceStratum(
-  trx: Knex.Transaction,
-  trialId: string,
-  stratumKey: string,
-  allocated: number,
-  block: BlockPosition | null,
-): Promise<void> {
-  await trx('randomization_strata')
-    .where({ trial_id: trialId, stratum_key: stratumKey })
-    .update({
-      allocated,
-      block_number: block?.blockNumber ?? null,
-      block_size: block?.blockSize ?? null,
-      block_start_sequence: block?.blockStartSequence ?? null,
-    });
 }
 
 export interface NewAllocation {
@@ -68,23 +58,6 @@ export interface NewAllocation {
   randomizedAt: Date;
 }
 
-export async function insertAllocation(trx: Knex.Transaction, a: NewAllocation): Promise<void> {
-  await trx('allocations').insert({
-    trial_id: a.trialId,
-    allocation_id: a.allocationId,
-    participant_id: a.participantId,
-    stratum_key: a.stratumKey,
-    stratum: JSON.stringify(a.stratum),
-    sequence_number: a.sequenceNumber,
-    block_number: a.blockNumber,
-    block_size: a.blockSize,
-    position_in_block: a.positionInBlock,
-    arm_code: a.arm,
-    randomized_by: a.randomizedBy,
-    randomized_at: a.randomizedAt,
-  });
-}
-
 interface AllocationRow {
   allocation_id: string;
   participant_id: string;
@@ -100,6 +73,44 @@ interface AllocationRow {
   error_flagged_at: Date | null;
 }
 
+/**
+ * Writes the allocation and, for permuted blocks, the block the stratum's cursor is now in, in one statement (the
+ * cursor row is already locked by claimNextSequence); returns the allocation as stored.
+ */
+export async function insertAllocation(
+  trx: Knex.Transaction,
+  a: NewAllocation,
+  block: BlockPosition | null,
+): Promise<AllocationView> {
+  const allocation = [
+    a.trialId,
+    a.allocationId,
+    a.participantId,
+    a.stratumKey,
+    JSON.stringify(a.stratum),
+    a.sequenceNumber,
+    a.blockNumber,
+    a.blockSize,
+    a.positionInBlock,
+    a.arm,
+    a.randomizedBy,
+    a.randomizedAt,
+  ];
+  const insert = `INSERT INTO allocations (trial_id, allocation_id, participant_id, stratum_key, stratum, sequence_number,
+       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at)
+     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+  const { rows } = block
+    ? await trx.raw(
+        `WITH cursor AS (
+           UPDATE randomization_strata SET block_number = ?, block_size = ?, block_start_sequence = ?
+            WHERE trial_id = ? AND stratum_key = ?
+         ) ${insert}`,
+        [block.blockNumber, block.blockSize, block.blockStartSequence, a.trialId, a.stratumKey, ...allocation],
+      )
+    : await trx.raw(insert, allocation);
+  return toAllocationView(rows[0] as AllocationRow);
+}
+
 export function toAllocationView(row: AllocationRow): AllocationView {
   return {
     allocationId: row.allocation_id,
@@ -110,17 +121,6 @@ export function toAllocationView(row: AllocationRow): AllocationView {
     error:
       row.error_reason === null ? null : { reason: row.error_reason, flaggedAt: row.error_flagged_at!.toISOString() },
   };
-}
-
-export async function findAllocation(
-  db: Executor,
-  trialId: string,
-  participantId: string,
-): Promise<AllocationView | undefined> {
-  const row = await db('allocations')
-    .where({ trial_id: trialId, participant_id: participantId })
-    .first<AllocationRow | undefined>();
-  return row && toAllocationView(row);
 }
 
 /** Flags in one guarded statement; undefined when there is no allocation or it was already flagged. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { csvLine, CsvParseError, parseCsv } from '../../core/csv';
@@ -6,10 +7,10 @@ import { ConflictError, FieldError, ValidationError } from '../../core/errors';
 import { decodeCursor, Page, toPage } from '../../core/pagination';
 import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
-import { lockVisibleParticipant } from '../participants/participants.service';
+import { lockVisibleParticipant, lockVisibleParticipantForDecision } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { findSeed, findListArm, markSeedRevealed, replaceAllocationTable } from '../seed-custody/seed-custody.service';
-import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
+import { findLockedTrial, loadTrial, lockTrialExclusive, lockTrialSharedState } from '../trials/trials.service';
 import { allocationListProblems, AllocationListRow } from './allocation-list';
 import { allocationCommitment, commitmentPreimage } from './commitment';
 import { DEFAULT_IMBALANCE_MEASURE, DEFAULT_MINIMIZATION_P, minimizationAllocation } from './minimization';
@@ -47,6 +48,52 @@ function refuse(slug: string, detail: string): ConflictError {
   return new ConflictError(slug, detail);
 }
 
+/** What a randomization takes from an active trial: fixed at activation and covered by its allocation commitment. */
+interface SealedDesign {
+  allocationCommitment: string | null;
+  arms: TrialView['arms'];
+  randomization: Randomization;
+  seed: Buffer;
+}
+
+/**
+ * Designs of active trials already read by this process, by trial id. An entry is used only when its commitment equals
+ * the one read under the trial's lock in the same transaction, so a stale or foreign entry (another database, a trial
+ * re-created with the same id) is never used; it is read again and replaced. Bounded: the oldest entry goes first.
+ */
+const sealedDesigns = new Map<string, SealedDesign>();
+const SEALED_DESIGNS_MAX = 1_000;
+
+async function sealedDesignOf(
+  trx: Knex.Transaction,
+  trialId: string,
+  commitment: string | null,
+): Promise<SealedDesign> {
+  const cached = commitment === null ? undefined : sealedDesigns.get(trialId);
+  if (cached && cached.allocationCommitment === commitment) return cached;
+  const trial = await findLockedTrial(trx, trialId);
+  const design = {
+    allocationCommitment: commitment,
+    arms: trial.arms,
+    randomization: trial.randomization,
+    seed: (await findSeed(trx, trialId))!.seed,
+  };
+  // A commitment that does not match the design read with it must never be cached (it cannot happen: both are
+  // written in the activation transaction, and the trial row is locked).
+  if (commitment !== null && trial.allocationCommitment === commitment) {
+    sealedDesigns.delete(trialId);
+    if (sealedDesigns.size >= SEALED_DESIGNS_MAX) sealedDesigns.delete(sealedDesigns.keys().next().value!);
+    sealedDesigns.set(trialId, design);
+  }
+  return design;
+}
+
+/**
+ * Statements on the hot path (docs/benchmarks.md): the trial's status and commitment under its shared lock (its design
+ * from the process's cache when the commitment matches), the participant's lock, its derived state in one lean read,
+ * the stratum's next number claimed by one upsert, the allocation (and block) written in one statement returning it,
+ * and the audit row.
+ */
 export async function randomizeParticipant(
   ctx: UseCaseContext,
   input: { trialId: string; participantId: string },
@@ -58,18 +105,19 @@ export async function randomizeParticipant(
   return withTransaction(db, async (trx) => {
     // FOR SHARE: closure and set-up changes (FOR UPDATE) wait for randomizations in flight, and a randomization
     // decides on the trial as read after the lock — the design that the published commitment covers.
-    const trial = await lockTrialShared(trx, trialId);
-    if (trial.status !== 'active')
+    const state = await lockTrialSharedState(trx, trialId);
+    if (state.status !== 'active')
       throw new ConflictError(
         'trial-not-active',
-        `Trial ${trialId} is ${trial.status}; only active trials randomize.`,
+        `Trial ${trialId} is ${state.status}; only active trials randomize.`,
         {
-          trialStatus: trial.status,
+          trialStatus: state.status,
         },
       );
+    const trial = await sealedDesignOf(trx, trialId, state.allocationCommitment);
 
-    const facts = await lockVisibleParticipant(trx, principal, trialId, participantId);
-    const participant = facts.view;
+    const facts = await lockVisibleParticipantForDecision(trx, principal, trialId, participantId);
+    const participant = { ...facts.item, baseline: facts.baseline };
     if (participant.role !== 'service_user')
       throw refuse(
         'not-eligible',
@@ -80,10 +128,10 @@ export async function randomizeParticipant(
         'not-eligible',
         `Participant ${participantId} did not meet the eligibility criteria (${participant.unmetCriteria.join(', ')}).`,
       );
-    if (participant.allocation)
+    if (facts.randomizedAt !== null)
       throw refuse(
         'already-randomized',
-        `Participant ${participantId} was already randomized at ${participant.allocation.randomizedAt}.`,
+        `Participant ${participantId} was already randomized at ${facts.randomizedAt}.`,
       );
     if (facts.consentWithdrawn)
       throw refuse('consent-withdrawn', `Participant ${participantId} withdrew a required consent.`);
@@ -102,9 +150,9 @@ export async function randomizeParticipant(
         `Participant ${participantId} has no baseline value for ${missing.join(', ')}, which defines the stratum.`,
       );
     const key = stratumKey(factors, levels);
-    const secret = (await findSeed(trx, trialId))!;
-    const cursor = await repo.lockStratum(trx, trialId, key);
-    const sequenceNumber = cursor.allocated + 1;
+    // From here until commit the stratum's cursor is locked; its number goes back if anything below throws.
+    const cursor = await repo.claimNextSequence(trx, trialId, key);
+    const sequenceNumber = cursor.sequenceNumber;
 
     let arm: string;
     let block: { blockNumber: number; blockSize: number; blockStartSequence: number } | null = null;
@@ -113,7 +161,7 @@ export async function randomizeParticipant(
     switch (randomization.method) {
       case 'permuted_block': {
         const slot = permutedBlockSlot(
-          secret.seed,
+          trial.seed,
           { arms: trial.arms, blockSizes: randomization.blockSizes },
           key,
           cursor.currentBlock,
@@ -129,7 +177,7 @@ export async function randomizeParticipant(
         break;
       }
       case 'simple':
-        arm = simpleAllocation(secret.seed, trial.arms, key, sequenceNumber);
+        arm = simpleAllocation(trial.seed, trial.arms, key, sequenceNumber);
         break;
       case 'minimization': {
         const { levels: factorLevels, missing: missingFactors } = levelsOf(randomization.factors, participant);
@@ -139,7 +187,7 @@ export async function randomizeParticipant(
             `Participant ${participantId} has no baseline value for ${missingFactors.join(', ')}, a minimization factor.`,
           );
         const choice = minimizationAllocation(
-          secret.seed,
+          trial.seed,
           {
             arms: trial.arms,
             factors: randomization.factors,
@@ -158,7 +206,7 @@ export async function randomizeParticipant(
         if (listArm === undefined) {
           throw new ConflictError(
             'list-exhausted',
-            `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${cursor.allocated} used).`,
+            `The allocation list has no row left for stratum ${JSON.stringify(levels)} (${sequenceNumber - 1} used).`,
             { stratum: levels },
           );
         }
@@ -167,23 +215,24 @@ export async function randomizeParticipant(
       }
     }
 
-    const allocationId = randomUUID();
-    await repo.insertAllocation(trx, {
-      trialId,
-      allocationId,
-      participantId,
-      stratumKey: key,
-      stratum: levels,
-      sequenceNumber,
-      blockNumber: block?.blockNumber ?? null,
-      blockSize: block?.blockSize ?? null,
-      positionInBlock,
-      arm,
-      randomizedBy: principal.keyId,
-      randomizedAt: ctx.now(),
-    });
-    await repo.advanceStratum(trx, trialId, key, sequenceNumber, block);
-    const allocation = (await repo.findAllocation(trx, trialId, participantId))!;
+    const allocation = await repo.insertAllocation(
+      trx,
+      {
+        trialId,
+        allocationId: randomUUID(),
+        participantId,
+        stratumKey: key,
+        stratum: levels,
+        sequenceNumber,
+        blockNumber: block?.blockNumber ?? null,
+        blockSize: block?.blockSize ?? null,
+        positionInBlock,
+        arm,
+        randomizedBy: principal.keyId,
+        randomizedAt: ctx.now(),
+      },
+      block,
+    );
     await recordAudit(trx, actor, {
       trialId,
       action: 'participant.randomized',

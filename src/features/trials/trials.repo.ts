@@ -144,6 +144,21 @@ export async function lockTrial(
   >('status', 'version');
 }
 
+/** Locks the row shared and returns what a hot path decides on: status and the published allocation commitment. */
+export async function lockTrialState(
+  trx: Knex.Transaction,
+  trialId: string,
+): Promise<{ status: TrialView['status']; version: number; allocation_commitment: string | null } | undefined> {
+  return trx('trials')
+    .where({ trial_id: trialId })
+    .forShare()
+    .first<{ status: TrialView['status']; version: number; allocation_commitment: string | null } | undefined>(
+      'status',
+      'version',
+      'allocation_commitment',
+    );
+}
+
 /** The arms; consent forms and incentive types are written by their own features. */
 async function writeChildren(trx: Knex.Transaction, trialId: string, config: TrialConfiguration): Promise<void> {
   await trx('trial_arms').insert(

@@ -95,6 +95,27 @@ export async function lockTrialShared(trx: Knex.Transaction, trialId: string): P
   return (await repo.findTrial(trx, trialId))!;
 }
 
+/**
+ * For hot paths: locks the trial row as lockTrialShared does, in one statement, and returns its status and published
+ * allocation commitment but not the configuration. The commitment (a hash over seed, arms and randomization, fixed at
+ * activation) lets a caller reuse a configuration it read earlier: equal commitments, same design.
+ */
+export async function lockTrialSharedState(
+  trx: Knex.Transaction,
+  trialId: string,
+): Promise<{ status: TrialView['status']; allocationCommitment: string | null }> {
+  const row = await repo.lockTrialState(trx, trialId);
+  if (!row) throw trialNotFound(trialId);
+  return { status: row.status, allocationCommitment: row.allocation_commitment };
+}
+
+/** The trial as read by this executor; for a caller that already holds the trial's lock. */
+export async function findLockedTrial(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  const trial = await repo.findTrial(trx, trialId);
+  if (!trial) throw trialNotFound(trialId);
+  return trial;
+}
+
 /** For other features' transactions: locks the trial row exclusively (set-up changes) and reads it after the lock. */
 export async function lockTrialExclusive(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
   if (!(await repo.lockTrial(trx, trialId, 'update'))) throw trialNotFound(trialId);
