@@ -736,6 +736,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/mixed-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mixed model for repeated measures (MMRM), as nlme::gls and emmeans
+         * @description Fits `outcome ~ group * visit + covariates` by generalized least squares with an unstructured
+         *     (`corSymm` + `varIdent` by visit, as nlme) or compound-symmetry covariance over the visits of a
+         *     subject, by REML (default) or ML. Subjects contribute the visits they have (missing at random).
+         *     Returns the fixed effects (R's names and order), the estimated covariance matrix over `visits`,
+         *     logLik and AIC, and per visit the least-squares means (numeric covariates at their mean, categories
+         *     averaged with equal weights) and each group minus the reference, with Satterthwaite df as
+         *     `emmeans(fit, ~ group | visit, mode = "satterthwaite")` computes them from an accurate Hessian (see
+         *     docs/outcomes.md). A fit that does not converge is a 422 that says so, never an answer.
+         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 24 fixed effects
+         *     (groups × visits + covariate columns); 2,000 subjects × 4 visits answer in about 0.3 s, the largest
+         *     model within the bounds in about 1–2 s.
+         */
+        post: operations["runMixedModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats/binary": {
         parameters: {
             query?: never;
@@ -2192,6 +2222,70 @@ export interface components {
                 ciLower: number;
                 ciUpper: number;
             }[];
+        };
+        MixedModelRow: {
+            subject: string;
+            group: string;
+            visit: string;
+            outcome: number;
+            covariates?: components["schemas"]["ModelCovariates"];
+        };
+        MixedModelInput: {
+            /** @description One row per subject and visit; a subject keeps one group. */
+            rows: components["schemas"]["MixedModelRow"][];
+            reference: string;
+            /** @description The visits in schedule order; the first is the reference level of visit. */
+            visits: string[];
+            covariates?: components["schemas"]["CovariateSpec"][];
+            /**
+             * @default unstructured
+             * @enum {unknown}
+             */
+            covariance?: "unstructured" | "compound_symmetry";
+            /**
+             * @default reml
+             * @enum {unknown}
+             */
+            method?: "reml" | "ml";
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        MixedModelEstimate: {
+            visit: string;
+            group: string;
+            /** @description Differences only: the estimate is group minus reference. */
+            reference?: string;
+            estimate: number;
+            se: number;
+            /** @description Satterthwaite degrees of freedom. */
+            df: number;
+            t?: number;
+            p?: number;
+            ciLower: number;
+            ciUpper: number;
+        };
+        MixedModelResult: {
+            /** @enum {unknown} */
+            method: "reml" | "ml";
+            /** @enum {unknown} */
+            covariance: "unstructured" | "compound_symmetry";
+            confidenceLevel: number;
+            subjects: number;
+            observations: number;
+            fixedEffects: {
+                term: string;
+                estimate: number;
+                se: number;
+            }[];
+            /** @description The estimated covariance of the outcome over the visits, rows and columns in `visits` order. */
+            covarianceMatrix: number[][];
+            /** @description Log-likelihood (REML: restricted, as nlme reports it). */
+            logLik: number;
+            aic: number;
+            /** @description Parameters counted by AIC (fixed effects + covariance). */
+            parameters: number;
+            lsMeans: components["schemas"]["MixedModelEstimate"][];
+            differences: components["schemas"]["MixedModelEstimate"][];
         };
         BinaryCountsGroup: {
             label: string;
@@ -4032,6 +4126,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AncovaResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runMixedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MixedModelInput"];
+            };
+        };
+        responses: {
+            /** @description The fitted model, least-squares means and group differences per visit. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MixedModelResult"];
                 };
             };
             400: components["responses"]["BadRequest"];
