@@ -852,6 +852,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/outcomes/{measure}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Analysis of one outcome measure on the trial's own data (ANCOVA or MMRM), by population
+         * @description Built from the analysis dataset (the caller's sites; arms as the caller sees them, `Group n` for
+         *     blinded keys). `model=ancova` (default): the measure at `visit` (default: the trial's
+         *     `primaryVisit`) on arm, the measure's baseline value and the site (the stratification factor;
+         *     left out when the analysed participants are all at one site), as `POST /v1/stats/ancova`.
+         *     `model=mmrm`: every post-baseline visit of the measure, as `POST /v1/stats/mixed-model`
+         *     (unstructured, REML). `reference` is the arm the others are compared with (default: the last
+         *     arm as the caller lists them). Populations: `itt` and `complete_case`, defined in the answer
+         *     and in docs/outcomes.md; `per_protocol` awaits delivery and deviation data (#15). Counts per
+         *     arm: randomized, analysed, missing outcome, missing baseline, not yet due. Numeric measures
+         *     only (scale, number, integer, count). A model that cannot be fitted on the data recorded so far
+         *     (no outcomes yet, a visit without data, non-convergence) is answered with `notEstimable` saying why
+         *     instead of `ancova`/`mixedModel`.
+         */
+        get: operations["getOutcomeAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/participants/{participantId}/events": {
         parameters: {
             query?: never;
@@ -2222,6 +2257,36 @@ export interface components {
                 ciLower: number;
                 ciUpper: number;
             }[];
+        };
+        OutcomeAnalysis: {
+            measure: string;
+            label: string;
+            /** @enum {unknown} */
+            model: "ancova" | "mmrm";
+            /** @description The analysed visit (ANCOVA); null for the MMRM. */
+            visit: string | null;
+            population: {
+                /** @enum {unknown} */
+                code: "itt" | "complete_case";
+                definition: string;
+            };
+            reference: string;
+            /** @description baseline, site (when adjusted for). */
+            covariates: string[];
+            arms: {
+                arm: string;
+                randomized: number;
+                analysed: number;
+                missingOutcome: number;
+                missingBaseline: number;
+                notYetDue: number;
+            }[];
+            ancova?: components["schemas"]["AncovaResult"];
+            mixedModel?: components["schemas"]["MixedModelResult"];
+            /** @description Why the model could not be fitted (then no ancova/mixedModel). */
+            notEstimable?: string;
+            /** @description A sentence for the methods section of the paper. */
+            methods: string;
         };
         MixedModelRow: {
             subject: string;
@@ -4262,6 +4327,42 @@ export interface operations {
                     "application/json": components["schemas"]["BaselineTable"];
                     "text/csv": string;
                     "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeAnalysis: {
+        parameters: {
+            query?: {
+                visit?: string;
+                population?: "itt" | "complete_case";
+                model?: "ancova" | "mmrm";
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analysis, its population and the methods sentence. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeAnalysis"];
                 };
             };
             401: components["responses"]["Unauthorized"];

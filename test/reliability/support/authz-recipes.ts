@@ -645,4 +645,8 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/analysis-dataset/dictionary')),
   },
+  getOutcomeAnalysis: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/analysis')),
+  },
 };
