@@ -29,6 +29,8 @@ import {
   poolComparisons,
 } from '../test/support/r-reference-outcomes';
 import { agreementComparisons } from '../test/support/agreement-reference';
+import { compareMixedModel, mixedModelCases } from '../test/support/r-reference-mixed-model';
+import { mixedModel } from '../src/lib/statistics/mixed-model';
 
 /** The part of jstat's API measured here (the package ships no type declarations). */
 interface JStat {
@@ -273,3 +275,16 @@ printTable('logistic regression vs glm(binomial) (target 1e-8; "within 1e-10" co
   ...logisticComparisons(),
 ]);
 printTable('third-party libraries vs R (a thrown error or NaN counts as Infinity)', thirdPartyComparisons());
+
+const mixedModelWorst: Record<string, number> = {};
+for (const c of mixedModelCases()) {
+  const { worst } = compareMixedModel(mixedModel(c.input), c.expected, c.name);
+  for (const [quantity, error] of Object.entries(worst)) {
+    mixedModelWorst[quantity] = Math.max(mixedModelWorst[quantity] ?? 0, error);
+  }
+}
+console.log(
+  `\nmixed model vs nlme::gls + emmeans (${mixedModelCases().length} cases; worst relative error per quantity)`,
+);
+for (const [quantity, error] of Object.entries(mixedModelWorst))
+  console.log(`  ${quantity.padEnd(44)} ${error.toExponential(1)}`);

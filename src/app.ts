@@ -9,6 +9,7 @@ import { consentHandlers } from './features/consent/consent.router';
 import { consortHandlers } from './features/consort/consort.router';
 import { eventHandlers } from './features/events/events.router';
 import { followUpHandlers } from './features/follow-up/follow-up.router';
+import { outcomesHandlers } from './features/outcomes/outcomes.router';
 import { incentiveHandlers } from './features/incentives/incentives.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
@@ -66,6 +67,7 @@ export function createApp({
     ...randomizationHandlers(),
     ...statisticsHandlers(),
     ...followUpHandlers(),
+    ...outcomesHandlers(),
   };
 
   const app = express();

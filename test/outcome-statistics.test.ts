@@ -5,6 +5,7 @@ import {
   LOGISTIC_RELATIVE_TOLERANCE,
   type PoolCase,
 } from './support/r-reference-outcomes';
+import { compareMixedModel, mixedModelCases } from './support/r-reference-mixed-model';
 import { startTestApp, TestApp } from './support/test-app';
 
 /*
@@ -237,6 +238,42 @@ describe('POST /v1/stats/pool against mice::pool.scalar', () => {
       const res = await t.call('post', '/v1/stats/pool', { body });
       expect(res.status).toBe(422);
       expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+    }
+  });
+});
+
+describe('POST /v1/stats/mixed-model against nlme::gls and emmeans', () => {
+  it('matches every fixture case (estimates, SEs, logLik within 1e-6; Satterthwaite df within 1e-4)', async () => {
+    const failures: string[] = [];
+    for (const c of mixedModelCases()) {
+      const res = await t.call('post', '/v1/stats/mixed-model', { body: c.input });
+      expect([c.name, res.status]).toEqual([c.name, 200]);
+      failures.push(...compareMixedModel(res.body, c.expected, c.name).failures);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses a fit that does not converge, too many visits and an unknown visit with 422 pointers', async () => {
+    const row = (subject: string, group: string, visit: string, outcome: number) => ({
+      subject,
+      group,
+      visit,
+      outcome,
+    });
+    const flat = Array.from({ length: 20 }, (_x, s) => {
+      const group = s % 2 ? 'B' : 'A';
+      return [row(`s${s}`, group, 'v1', Math.sin(s * 1.7) * 3 + (s % 5)), row(`s${s}`, group, 'v2', s % 2 ? 7 : 5)];
+    }).flat();
+    const cases: [unknown, string, RegExp][] = [
+      [{ reference: 'A', visits: ['v1', 'v2'], rows: flat }, '', /did not converge/],
+      [{ reference: 'A', visits: ['v1', 'v3'], rows: flat }, '/rows/1/visit', /not one of the visits/],
+      [{ reference: 'A', visits: ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'], rows: flat }, '/visits', /./],
+    ];
+    for (const [body, pointer, reason] of cases) {
+      const res = await t.call('post', '/v1/stats/mixed-model', { body });
+      expect(res.status).toBe(422);
+      const error = res.body.errors.find((e: { pointer: string }) => e.pointer === pointer);
+      expect(error?.message ?? JSON.stringify(res.body)).toMatch(reason);
     }
   });
 });

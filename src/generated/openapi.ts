@@ -736,6 +736,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/mixed-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mixed model for repeated measures (MMRM), as nlme::gls and emmeans
+         * @description Fits `outcome ~ group * visit + covariates` by generalized least squares with an unstructured
+         *     (`corSymm` + `varIdent` by visit, as nlme) or compound-symmetry covariance over the visits of a
+         *     subject, by REML (default) or ML. Subjects contribute the visits they have (missing at random).
+         *     Returns the fixed effects (R's names and order), the estimated covariance matrix over `visits`,
+         *     logLik and AIC, and per visit the least-squares means (numeric covariates at their mean, categories
+         *     averaged with equal weights) and each group minus the reference, with Satterthwaite df as
+         *     `emmeans(fit, ~ group | visit, mode = "satterthwaite")` computes them from an accurate Hessian (see
+         *     docs/outcomes.md). A fit that does not converge is a 422 that says so, never an answer.
+         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 24 fixed effects
+         *     (groups × visits + covariate columns); 2,000 subjects × 4 visits answer in about 0.3 s, the largest
+         *     model within the bounds in about 1–2 s.
+         */
+        post: operations["runMixedModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats/binary": {
         parameters: {
             query?: never;
@@ -814,6 +844,41 @@ export interface paths {
          *     CSV, `text/html` a printable page.
          */
         get: operations["getBaselineTable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/outcomes/{measure}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Analysis of one outcome measure on the trial's own data (ANCOVA or MMRM), by population
+         * @description Built from the analysis dataset (the caller's sites; arms as the caller sees them, `Group n` for
+         *     blinded keys). `model=ancova` (default): the measure at `visit` (default: the trial's
+         *     `primaryVisit`) on arm, the measure's baseline value and the site (the stratification factor;
+         *     left out when the analysed participants are all at one site), as `POST /v1/stats/ancova`.
+         *     `model=mmrm`: every post-baseline visit of the measure, as `POST /v1/stats/mixed-model`
+         *     (unstructured, REML). `reference` is the arm the others are compared with (default: the last
+         *     arm as the caller lists them). Populations: `itt` and `complete_case`, defined in the answer
+         *     and in docs/outcomes.md; `per_protocol` awaits delivery and deviation data (#15). Counts per
+         *     arm: randomized, analysed, missing outcome, missing baseline, not yet due. Numeric measures
+         *     only (scale, number, integer, count). A model that cannot be fitted on the data recorded so far
+         *     (no outcomes yet, a visit without data, non-convergence) is answered with `notEstimable` saying why
+         *     instead of `ancova`/`mixedModel`.
+         */
+        get: operations["getOutcomeAnalysis"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2192,6 +2257,100 @@ export interface components {
                 ciLower: number;
                 ciUpper: number;
             }[];
+        };
+        OutcomeAnalysis: {
+            measure: string;
+            label: string;
+            /** @enum {unknown} */
+            model: "ancova" | "mmrm";
+            /** @description The analysed visit (ANCOVA); null for the MMRM. */
+            visit: string | null;
+            population: {
+                /** @enum {unknown} */
+                code: "itt" | "complete_case";
+                definition: string;
+            };
+            reference: string;
+            /** @description baseline, site (when adjusted for). */
+            covariates: string[];
+            arms: {
+                arm: string;
+                randomized: number;
+                analysed: number;
+                missingOutcome: number;
+                missingBaseline: number;
+                notYetDue: number;
+            }[];
+            ancova?: components["schemas"]["AncovaResult"];
+            mixedModel?: components["schemas"]["MixedModelResult"];
+            /** @description Why the model could not be fitted (then no ancova/mixedModel). */
+            notEstimable?: string;
+            /** @description A sentence for the methods section of the paper. */
+            methods: string;
+        };
+        MixedModelRow: {
+            subject: string;
+            group: string;
+            visit: string;
+            outcome: number;
+            covariates?: components["schemas"]["ModelCovariates"];
+        };
+        MixedModelInput: {
+            /** @description One row per subject and visit; a subject keeps one group. */
+            rows: components["schemas"]["MixedModelRow"][];
+            reference: string;
+            /** @description The visits in schedule order; the first is the reference level of visit. */
+            visits: string[];
+            covariates?: components["schemas"]["CovariateSpec"][];
+            /**
+             * @default unstructured
+             * @enum {unknown}
+             */
+            covariance?: "unstructured" | "compound_symmetry";
+            /**
+             * @default reml
+             * @enum {unknown}
+             */
+            method?: "reml" | "ml";
+            /** @default 0.95 */
+            confidenceLevel?: number;
+        };
+        MixedModelEstimate: {
+            visit: string;
+            group: string;
+            /** @description Differences only: the estimate is group minus reference. */
+            reference?: string;
+            estimate: number;
+            se: number;
+            /** @description Satterthwaite degrees of freedom. */
+            df: number;
+            t?: number;
+            p?: number;
+            ciLower: number;
+            ciUpper: number;
+        };
+        MixedModelResult: {
+            /** @enum {unknown} */
+            method: "reml" | "ml";
+            /** @enum {unknown} */
+            covariance: "unstructured" | "compound_symmetry";
+            confidenceLevel: number;
+            subjects: number;
+            observations: number;
+            fixedEffects: {
+                term: string;
+                estimate: number;
+                se: number;
+            }[];
+            /** @description The estimated covariance of the outcome over the visits, rows and columns in `visits` order. */
+            covarianceMatrix: number[][];
+            /** @description Log-likelihood (REML: restricted, as nlme reports it). */
+            logLik: number;
+            aic: number;
+            /** @description Parameters counted by AIC (fixed effects + covariance). */
+            parameters: number;
+            lsMeans: components["schemas"]["MixedModelEstimate"][];
+            differences: components["schemas"]["MixedModelEstimate"][];
         };
         BinaryCountsGroup: {
             label: string;
@@ -4045,6 +4204,39 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    runMixedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MixedModelInput"];
+            };
+        };
+        responses: {
+            /** @description The fitted model, least-squares means and group differences per visit. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MixedModelResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     runBinaryAnalysis: {
         parameters: {
             query?: never;
@@ -4135,6 +4327,42 @@ export interface operations {
                     "application/json": components["schemas"]["BaselineTable"];
                     "text/csv": string;
                     "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeAnalysis: {
+        parameters: {
+            query?: {
+                visit?: string;
+                population?: "itt" | "complete_case";
+                model?: "ancova" | "mmrm";
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analysis, its population and the methods sentence. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeAnalysis"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -579,3 +579,24 @@ export async function analysisDictionary(
     ) as AnalysisDictionary['columns'],
   };
 }
+
+/**
+ * Every row of the analysis dataset the caller may see (site scope), arms as the caller sees them (masked for
+ * blinded keys): what the outcome analyses are computed from.
+ */
+export async function analysisDatasetRows(
+  ctx: UseCaseContext,
+  input: { trialId: string },
+): Promise<{ trial: TrialView; rows: DatasetRow[] }> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const labeller = await ctx.armLabeller(trial.id);
+  const label = (arm: string) => labeller.label(arm);
+  const rows: DatasetRow[] = [];
+  const stream = query.streamDataset(ctx.db, {
+    trialId: trial.id,
+    today: todayOf(ctx),
+    siteCodes: ctx.principal.siteCodes,
+  });
+  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label));
+  return { trial, rows };
+}

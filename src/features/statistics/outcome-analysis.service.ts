@@ -2,6 +2,7 @@ import type { components } from '../../generated/openapi';
 import { ancova } from '../../lib/statistics/ancova';
 import { binaryCounts } from '../../lib/statistics/binary';
 import { logisticRegression } from '../../lib/statistics/logistic';
+import { mixedModel } from '../../lib/statistics/mixed-model';
 import { poolScalar } from '../../lib/statistics/rubin';
 import { StatisticsInputError } from '../../lib/statistics/statistics-input-error';
 import { refusingAsValidation } from './statistics.service';
@@ -10,6 +11,8 @@ type AncovaInput = components['schemas']['AncovaInput'];
 type AncovaResult = components['schemas']['AncovaResult'];
 type BinaryAnalysisInput = components['schemas']['BinaryAnalysisInput'];
 type BinaryAnalysisResult = components['schemas']['BinaryAnalysisResult'];
+type MixedModelInput = components['schemas']['MixedModelInput'];
+type MixedModelResult = components['schemas']['MixedModelResult'];
 type PoolInput = components['schemas']['PoolInput'];
 type PoolResult = components['schemas']['PoolResult'];
 
@@ -88,4 +91,35 @@ export function poolImputations(input: PoolInput): PoolResult {
     SAME_POINTERS,
   );
   return { ...result, confidenceLevel };
+}
+
+export function runMixedModel(input: MixedModelInput): MixedModelResult {
+  const confidenceLevel = input.confidenceLevel ?? 0.95;
+  const result = refusingAsValidation(
+    () =>
+      mixedModel({
+        rows: input.rows,
+        reference: input.reference,
+        visits: input.visits,
+        covariates: input.covariates ?? [],
+        covariance: input.covariance ?? 'unstructured',
+        method: input.method ?? 'reml',
+        confidenceLevel,
+      }),
+    SAME_POINTERS,
+  );
+  return {
+    method: result.method,
+    covariance: result.covariance,
+    confidenceLevel,
+    subjects: result.subjects,
+    observations: result.observations,
+    fixedEffects: result.fixedEffects,
+    covarianceMatrix: result.covarianceMatrix,
+    logLik: result.logLik,
+    aic: result.aic,
+    parameters: result.parameters,
+    lsMeans: result.lsMeans,
+    differences: result.differences,
+  };
 }

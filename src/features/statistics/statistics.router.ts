@@ -9,13 +9,14 @@ import {
   runMannWhitney,
   runTTest,
 } from './statistics.service';
-import { poolImputations, runAncova, runBinaryAnalysis } from './outcome-analysis.service';
+import { poolImputations, runAncova, runBinaryAnalysis, runMixedModel } from './outcome-analysis.service';
 
 export function statisticsHandlers(): HandlerMap {
   return {
     tTest: async ({ body }) => ({ status: 200, body: runTTest(body) }),
     contingencyTest: async ({ body }) => ({ status: 200, body: runContingencyTests(body) }),
     runAncova: async ({ body }) => ({ status: 200, body: runAncova(body) }),
+    runMixedModel: async ({ body }) => ({ status: 200, body: runMixedModel(body) }),
     runBinaryAnalysis: async ({ body }) => ({ status: 200, body: runBinaryAnalysis(body) }),
     poolImputations: async ({ body }) => ({ status: 200, body: poolImputations(body) }),
     mannWhitneyTest: async ({ body }) => ({ status: 200, body: runMannWhitney(body) }),

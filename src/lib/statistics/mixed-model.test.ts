@@ -1,108 +1,13 @@
-import { loadFixture, relativeError } from '../../../test/support/r-reference';
-import { mixedModel, type MixedModelInput, type MixedModelResult } from './mixed-model';
+import { compareMixedModel, mixedModelCases } from '../../../test/support/r-reference-mixed-model';
+import { mixedModel, MAX_FIXED_EFFECTS, type MixedModelInput } from './mixed-model';
 import { StatisticsInputError } from './statistics-input-error';
 
-/*
- * Reference: test/fixtures/r/generate-mixed-model.R (nlme::gls + emmeans, mode = "satterthwaite").
- * Targets (issue #14): estimates, SEs and logLik within 1e-6, Satterthwaite df within 1e-4 (relative).
- * An estimate's error is taken relative to the larger of |estimate| and its SE, since an estimate near zero
- * (siteB: −0.0076, SE 1.3) has no relative precision to speak of. Quantities that depend on df (interval
- * bounds, p) get the df tolerance. The covariance matrix gets 1e-5: nlme's optimizer stops when the
- * log-likelihood changes by less than 100 ε relative, which fixes the covariance parameters only to ~1e-6
- * (this library's Newton-polished optimum has the higher log-likelihood in every case).
- */
-const TIGHT = 1e-6;
-const DF = 1e-4;
-const COVARIANCE = 1e-5;
-
-interface Expected {
-  subjects: number;
-  observations: number;
-  fixedEffects: { term: string; estimate: number; se: number }[];
-  covarianceMatrix: number[][];
-  logLik: number;
-  aic: number;
-  parameters: number;
-  lsMeans: {
-    visit: string;
-    group: string;
-    estimate: number;
-    se: number;
-    df: number;
-    ciLower: number;
-    ciUpper: number;
-  }[];
-  differences: {
-    visit: string;
-    contrast: string;
-    estimate: number;
-    se: number;
-    df: number;
-    t: number;
-    p: number;
-    ciLower: number;
-    ciUpper: number;
-  }[];
-}
-interface Case {
-  name: string;
-  input: MixedModelInput;
-  expected: Expected;
-}
-
-const fixture = () => loadFixture<{ cases: Case[] }>('mixed-model').cases;
-
-function compare(result: MixedModelResult, expected: Expected, name: string): string[] {
-  const errors: string[] = [];
-  const check = (label: string, actual: number, wanted: number, tolerance: number, se?: number) => {
-    const scale = Math.max(Math.abs(wanted), se ?? 0);
-    const error = se === undefined ? relativeError(actual, wanted) : Math.abs(actual - wanted) / scale;
-    if (!(error <= tolerance)) errors.push(`${name} ${label}: got ${actual}, R ${wanted} (relative error ${error})`);
-  };
-  expect([result.subjects, result.observations]).toEqual([expected.subjects, expected.observations]);
-  expect(result.fixedEffects.map((f) => f.term)).toEqual(expected.fixedEffects.map((f) => f.term));
-  expected.fixedEffects.forEach((f, j) => {
-    check(`${f.term} estimate`, result.fixedEffects[j]!.estimate, f.estimate, TIGHT, f.se);
-    check(`${f.term} se`, result.fixedEffects[j]!.se, f.se, TIGHT);
-  });
-  expected.covarianceMatrix.forEach((row, i) =>
-    row.forEach((value, j) => check(`covariance[${i}][${j}]`, result.covarianceMatrix[i]![j]!, value, COVARIANCE)),
-  );
-  check('logLik', result.logLik, expected.logLik, TIGHT);
-  check('AIC', result.aic, expected.aic, TIGHT);
-  expect(result.parameters).toBe(expected.parameters);
-  expect(result.lsMeans.map((m) => `${m.visit}/${m.group}`)).toEqual(
-    expected.lsMeans.map((m) => `${m.visit}/${m.group}`),
-  );
-  expected.lsMeans.forEach((m, i) => {
-    const got = result.lsMeans[i]!;
-    const label = `LS mean ${m.visit}/${m.group}`;
-    check(`${label} estimate`, got.estimate, m.estimate, TIGHT, m.se);
-    check(`${label} se`, got.se, m.se, TIGHT);
-    check(`${label} df`, got.df, m.df, DF);
-    check(`${label} lower`, got.ciLower, m.ciLower, DF);
-    check(`${label} upper`, got.ciUpper, m.ciUpper, DF);
-  });
-  expect(result.differences.map((d) => `${d.visit}/${d.group} - ${d.reference}`)).toEqual(
-    expected.differences.map((d) => `${d.visit}/${d.contrast}`),
-  );
-  expected.differences.forEach((d, i) => {
-    const got = result.differences[i]!;
-    const label = `difference ${d.visit} ${d.contrast}`;
-    check(`${label} estimate`, got.estimate, d.estimate, TIGHT, d.se);
-    check(`${label} se`, got.se, d.se, TIGHT);
-    check(`${label} t`, got.t, d.t, TIGHT, 1);
-    check(`${label} df`, got.df, d.df, DF);
-    check(`${label} p`, got.p, d.p, DF);
-    check(`${label} lower`, got.ciLower, d.ciLower, DF);
-    check(`${label} upper`, got.ciUpper, d.ciUpper, DF);
-  });
-  return errors;
-}
+/* Reference and tolerances: test/support/r-reference-mixed-model.ts (nlme::gls + emmeans). */
+const fixture = mixedModelCases;
 
 describe('mixed model agrees with nlme::gls and emmeans', () => {
   it.each(fixture().map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    expect(compare(mixedModel(c.input), c.expected, c.name)).toEqual([]);
+    expect(compareMixedModel(mixedModel(c.input), c.expected, c.name).failures).toEqual([]);
   });
 });
 
@@ -116,6 +21,21 @@ describe('mixed model properties', () => {
     const b = mixedModel(reversed);
     expect(b.logLik).toBeCloseTo(a.logLik, 8);
     b.fixedEffects.forEach((f, j) => expect(f.estimate).toBeCloseTo(a.fixedEffects[j]!.estimate, 7));
+  });
+
+  it('gives the same fit whether a missingness pattern is summed once or kept as rows (a pattern of few subjects)', () => {
+    // Splitting the 200-subject case into copies with renamed subjects changes only which patterns are summed:
+    // the first copy alone keeps its small patterns raw; the likelihood of the doubled data is twice as large.
+    const input = fixture()[5]!.input;
+    const doubled = {
+      ...input,
+      method: 'ml' as const,
+      rows: [...input.rows, ...input.rows.map((r) => ({ ...r, subject: `${r.subject}'` }))],
+    };
+    const single = mixedModel({ ...input, method: 'ml' });
+    const twice = mixedModel(doubled);
+    expect(twice.logLik / single.logLik).toBeCloseTo(2, 9);
+    twice.fixedEffects.forEach((f, j) => expect(f.estimate).toBeCloseTo(single.fixedEffects[j]!.estimate, 5));
   });
 
   it('ML: the unstructured model fits at least as well as compound symmetry (nested models)', () => {
@@ -179,6 +99,16 @@ describe('mixed model input checks', () => {
     }).flat();
     const error = refusal({ reference: 'A', visits: ['v1', 'v2'], rows, covariance: 'unstructured' });
     expect(error.reason).toMatch(/did not converge/);
+  });
+
+  it('refuses more visits or fixed effects than one request may cost', () => {
+    const visits = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'];
+    expect(refusal({ ...small, visits }).pointer).toBe('/visits');
+    // 5 groups × 6 visits = 30 fixed effects.
+    const groups = ['A', 'B', 'C', 'D', 'E'];
+    const rows = groups.flatMap((group, g) => visits.slice(0, 6).map((visit, v) => row(`s${g}`, group, visit, g + v)));
+    const error = refusal({ reference: 'A', visits: visits.slice(0, 6), rows });
+    expect(error.reason).toContain(`at most ${MAX_FIXED_EFFECTS}`);
   });
 
   it('reports a fit without enough data as an error, never as an answer', () => {

@@ -192,6 +192,24 @@ const statsBodies = {
     ],
   },
   poolImputations: { estimates: [-2.1, -2.6, -2.3], variances: [0.5, 0.55, 0.6], n: 96, k: 4 },
+  runMixedModel: {
+    reference: 'TAU',
+    visits: ['m2', 'm3'],
+    covariance: 'compound_symmetry',
+    rows: [
+      ['s1', 'TAU', 20, 21],
+      ['s2', 'TAU', 22, 25],
+      ['s3', 'TAU', 19, 18],
+      ['s4', 'TAU', 24, 26],
+      ['s5', 'SMCM', 17, 15],
+      ['s6', 'SMCM', 18, 19],
+      ['s7', 'SMCM', 16.5, 14],
+      ['s8', 'SMCM', 21, 18],
+    ].flatMap(([subject, group, m2, m3]) => [
+      { subject, group, visit: 'm2', outcome: m2 },
+      { subject, group, visit: 'm3', outcome: m3 },
+    ]),
+  },
   runAgreement: {
     ratings: [
       ['a', 'a'],
@@ -374,6 +392,7 @@ export const RECIPES: Record<string, Recipe> = {
   runAncova: { target: 'none', prepare: async () => post('/v1/stats/ancova', statsBodies.runAncova) },
   runBinaryAnalysis: { target: 'none', prepare: async () => post('/v1/stats/binary', statsBodies.runBinaryAnalysis) },
   poolImputations: { target: 'none', prepare: async () => post('/v1/stats/pool', statsBodies.poolImputations) },
+  runMixedModel: { target: 'none', prepare: async () => post('/v1/stats/mixed-model', statsBodies.runMixedModel) },
   runAgreement: { target: 'none', prepare: async () => post('/v1/stats/agreement', statsBodies.runAgreement) },
   getBaselineTable: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/baseline')) },
 
@@ -625,5 +644,9 @@ export const RECIPES: Record<string, Recipe> = {
   getAnalysisDatasetDictionary: {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/analysis-dataset/dictionary')),
+  },
+  getOutcomeAnalysis: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/analysis')),
   },
 };
