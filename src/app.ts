@@ -7,6 +7,7 @@ import { authenticateApiKey } from './features/api-keys/api-keys.service';
 import { auditHandlers } from './features/audit/audit.router';
 import { consentHandlers } from './features/consent/consent.router';
 import { consortHandlers } from './features/consort/consort.router';
+import { deliveryHandlers } from './features/delivery/delivery.router';
 import { eventHandlers } from './features/events/events.router';
 import { followUpHandlers } from './features/follow-up/follow-up.router';
 import { outcomesHandlers } from './features/outcomes/outcomes.router';
@@ -68,6 +69,7 @@ export function createApp({
     ...statisticsHandlers(),
     ...followUpHandlers(),
     ...outcomesHandlers(),
+    ...deliveryHandlers(),
   };
 
   const app = express();

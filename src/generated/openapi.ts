@@ -1413,6 +1413,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/delivery-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Amend the delivery plan and fidelity scale of an active trial (audited, with reason and effective date)
+         * @description The whole `delivery` and `fidelityScale` as they are to be; checked like the trial configuration (422
+         *     with pointers into it). Session kinds, tools, fidelity areas and items may be added, labels reworded,
+         *     and the planned interval, minutes and `minimumSessions` changed (the change is listed in
+         *     `deliveryAmendments`); nothing defined may be removed, and a fidelity item stays in its area (409
+         *     `delivery-amendment-conflict`, one entry per conflict). A trial in set-up changes these with
+         *     `PATCH /v1/trials/{trialId}` instead (409 `trial-not-active`).
+         */
+        put: operations["amendDelivery"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Sessions recorded, retracted ones included and marked
+         * @description Filtered by service user, case worker, site and flagged (`flagged=true`: sessions with at least one
+         *     flag), in the order they were recorded. Coordinators limited to sites see their sites'
+         *     service users only. Not for blinded keys.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        /**
+         * Record an intervention session (or control contact) delivered to a randomized service user
+         * @description The service user must be randomized (409 `participant-not-randomized`), the session on or after the
+         *     randomization date (409 `session-before-randomization`) and before any intervention withdrawal
+         *     (a `discontinued_intervention` event or a consent withdrawal of scope `intervention` or `all`; 409
+         *     `intervention-withdrawn`). `caseWorkerId` must be a case worker of this trial assigned to an arm (422
+         *     otherwise). `kind` must be a session kind and `toolsUsed` tools of the trial's delivery plan (422).
+         *     A session delivered by a worker assigned to the other arm, of a kind or with tools the service user's
+         *     arm does not use (a control contact with SMCM tools), or after the intervention period is recorded
+         *     and flagged (`flags`): each flag is a derived protocol deviation. Not for blinded keys: delivery data
+         *     reveal the arm. Coordinators limited to sites record sessions for their sites' service users only
+         *     (404 otherwise).
+         */
+        post: operations["recordSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                sessionId: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct a recorded session (with reason; every correction kept)
+         * @description Fields given replace the recorded ones; the corrected session is checked by the rules of
+         *     `recordSession` and its flags recomputed. A retracted session cannot be corrected (409
+         *     `session-retracted`). Not for blinded keys.
+         */
+        patch: operations["correctSession"];
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sessions/{sessionId}/retraction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                sessionId: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retract a session recorded in error (a new fact; the session stays, marked)
+         * @description A retracted session counts nowhere (dose, flags, CONSORT). Twice is 409 `session-retracted`. Not for blinded keys.
+         */
+        post: operations["retractSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Dose delivered per service user, and its distribution per arm and site
+         * @description Per randomized service user: sessions, minutes, first and last session, the median interval between
+         *     sessions, sessions planned (whole planned intervals from randomization to the end of the
+         *     intervention period, an intervention withdrawal or today, whichever is first) and adherence
+         *     (delivered ÷ planned; null when nothing was planned yet). Per arm × site: the median and
+         *     interquartile range (R's type 7 quantiles) of sessions and minutes, and how many reached the arm's
+         *     `minimumSessions`. Retracted sessions do not count. Coordinators limited to sites see their sites
+         *     only. `Accept: text/csv` gives the per-participant rows. Not for blinded keys (docs/delivery.md).
+         */
+        get: operations["getDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1746,6 +1886,10 @@ export interface components {
             measures?: components["schemas"]["Measure"][];
             /** @description The visit the primary analysis uses; required once visits are defined. */
             primaryVisit?: components["schemas"]["Code"] | null;
+            /** @description What each arm delivers (sessions, tools, minimum dose); null when not planned. */
+            delivery?: components["schemas"]["DeliveryConfiguration"] | null;
+            /** @description The fidelity scale reviews are scored on; null when there is none. */
+            fidelityScale?: components["schemas"]["FidelityScale"] | null;
         };
         TrialInput: {
             code: components["schemas"]["Code"];
@@ -1760,6 +1904,8 @@ export interface components {
             visits?: unknown;
             measures?: unknown;
             primaryVisit?: unknown;
+            delivery?: unknown;
+            fidelityScale?: unknown;
         } & WithRequired<components["schemas"]["TrialConfiguration"], "title" | "arms" | "randomization">;
         TrialPatch: components["schemas"]["TrialConfiguration"];
         Trial: {
@@ -1780,6 +1926,11 @@ export interface components {
             primaryVisit: string | null;
             /** @description Visits and measures added after activation, oldest first. */
             followUpAmendments: components["schemas"]["FollowUpAmendment"][];
+            /** @description The delivery plan; null when none. Absent for blinded keys (what an arm delivers names it). */
+            delivery?: components["schemas"]["DeliveryConfiguration"] | null;
+            fidelityScale: components["schemas"]["FidelityScale"] | null;
+            /** @description Changes to the delivery plan and fidelity scale after activation, oldest first. */
+            deliveryAmendments: components["schemas"]["DeliveryAmendment"][];
             sites: components["schemas"]["Site"][];
             version: number;
             /** Format: date-time */
@@ -2828,6 +2979,192 @@ export interface components {
                 arm: string | null;
             })[];
         };
+        /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind. */
+        DeliveryConfiguration: {
+            interventionPeriodDays: number;
+            arms: components["schemas"]["DeliveryArmPlan"][];
+            tools: components["schemas"]["DeliveryTool"][];
+            supervisionPlan?: {
+                kind: components["schemas"]["SupervisionKind"];
+                perMonth: number;
+            }[];
+        };
+        DeliveryArmPlan: {
+            arm: components["schemas"]["Code"];
+            sessionKinds: {
+                code: components["schemas"]["Code"];
+                label: string;
+            }[];
+            plannedIntervalDays: number;
+            plannedMinutes: number;
+            minimumSessions: number;
+        };
+        DeliveryTool: {
+            code: components["schemas"]["Code"];
+            label: string;
+            arms: components["schemas"]["Code"][];
+        };
+        /** @enum {string} */
+        SupervisionKind: "individual" | "group" | "field_mentoring";
+        /** @description Items scored 1 to 5, grouped in areas; a review's total is the sum of its item scores and is high fidelity when it reaches `highFidelityThreshold`. `anchors` label the scores. */
+        FidelityScale: {
+            areas: {
+                code: components["schemas"]["Code"];
+                label: string;
+            }[];
+            items: {
+                code: components["schemas"]["Code"];
+                label: string;
+                area: components["schemas"]["Code"];
+            }[];
+            anchors?: {
+                score: number;
+                label: string;
+            }[];
+            highFidelityThreshold: number;
+        };
+        DeliveryAmendment: {
+            effectiveOn: components["schemas"]["Date"];
+            reason: string;
+            /** Format: date-time */
+            amendedAt: string;
+            /** @description What the amendment added or changed, as JSON pointers into the amended configuration. */
+            changes: string[];
+        };
+        DeliveryAmendmentInput: {
+            delivery: components["schemas"]["DeliveryConfiguration"] | null;
+            fidelityScale: components["schemas"]["FidelityScale"] | null;
+            reason: string;
+            effectiveOn: components["schemas"]["Date"];
+        };
+        /** @enum {string} */
+        SessionMode: "in_person" | "phone" | "video";
+        /**
+         * @description `worker_other_arm`: the case worker is assigned to another arm than the service user's; `tools_not_in_arm`: a tool the service user's arm does not use (a control contact with SMCM tools); `kind_not_in_arm`: a session kind of another arm; `after_intervention_period`: later than the intervention period. Each is a derived protocol deviation.
+         * @enum {string}
+         */
+        SessionFlag: "worker_other_arm" | "tools_not_in_arm" | "kind_not_in_arm" | "after_intervention_period";
+        SessionInput: {
+            /** Format: uuid */
+            participantId: string;
+            /** Format: uuid */
+            caseWorkerId: string;
+            date: components["schemas"]["Date"];
+            durationMinutes: number;
+            mode: components["schemas"]["SessionMode"];
+            kind: components["schemas"]["Code"];
+            toolsUsed: components["schemas"]["Code"][];
+            notes?: string;
+        };
+        SessionCorrection: {
+            /** Format: uuid */
+            caseWorkerId?: string;
+            date?: components["schemas"]["Date"];
+            durationMinutes?: number;
+            mode?: components["schemas"]["SessionMode"];
+            kind?: components["schemas"]["Code"];
+            toolsUsed?: components["schemas"]["Code"][];
+            notes?: string;
+            reason: string;
+        };
+        DeliverySession: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            /** @description The service user's allocated arm. */
+            arm: string;
+            /** Format: uuid */
+            caseWorkerId: string;
+            /** @description The arm the case worker was assigned to when the session was recorded or corrected. */
+            caseWorkerArm: string;
+            date: components["schemas"]["Date"];
+            durationMinutes: number;
+            mode: components["schemas"]["SessionMode"];
+            kind: string;
+            toolsUsed: string[];
+            notes: string | null;
+            flags: components["schemas"]["SessionFlag"][];
+            /** Format: date-time */
+            recordedAt: string;
+            /** @description Each correction, oldest first, with the fields before it. */
+            corrections: {
+                reason: string;
+                /** Format: date-time */
+                correctedAt: string;
+                before: {
+                    /** Format: uuid */
+                    caseWorkerId: string;
+                    caseWorkerArm: string;
+                    date: components["schemas"]["Date"];
+                    durationMinutes: number;
+                    mode: components["schemas"]["SessionMode"];
+                    kind: string;
+                    toolsUsed: string[];
+                    notes: string | null;
+                    flags: components["schemas"]["SessionFlag"][];
+                };
+            }[];
+            retraction: null | {
+                reason: string;
+                /** Format: date-time */
+                retractedAt: string;
+            };
+        };
+        DeliverySessionPage: {
+            items: components["schemas"]["DeliverySession"][];
+            nextCursor: string | null;
+        };
+        ParticipantDose: {
+            /** Format: uuid */
+            participantId: string;
+            label: string;
+            siteCode: string;
+            arm: string;
+            randomizedOn: components["schemas"]["Date"];
+            periodEnd: components["schemas"]["Date"];
+            /**
+             * @description Which date ended the period over which sessions are planned.
+             * @enum {string}
+             */
+            periodEndReason: "intervention_period" | "withdrawal" | "today";
+            /** @description Sessions from randomization to periodEnd, both included. */
+            sessions: number;
+            minutes: number;
+            firstSession: null | components["schemas"]["Date"];
+            lastSession: null | components["schemas"]["Date"];
+            /** @description Median of the days between consecutive sessions; null below two sessions. */
+            medianIntervalDays: number | null;
+            plannedSessions: number;
+            /** @description sessions ÷ plannedSessions, rounded to 4 decimals; null when none planned. */
+            adherence: number | null;
+            /** @description sessions ≥ the arm's minimumSessions. */
+            reachedMinimum: boolean;
+        };
+        DoseDistribution: {
+            n: number;
+            median: number | null;
+            q1: number | null;
+            q3: number | null;
+        };
+        ArmSiteDose: {
+            arm: string;
+            siteCode: string;
+            participants: number;
+            minimumSessions: number;
+            sessions: components["schemas"]["DoseDistribution"];
+            minutes: components["schemas"]["DoseDistribution"];
+            adherence: components["schemas"]["DoseDistribution"];
+            reachedMinimum: number;
+            /** @description reachedMinimum ÷ participants, 4 decimals. */
+            shareReachedMinimum: number | null;
+        };
+        DeliveryReport: {
+            today: components["schemas"]["Date"];
+            participants: components["schemas"]["ParticipantDose"][];
+            byArmAndSite: components["schemas"]["ArmSiteDose"][];
+        };
     };
     responses: {
         /** @description The body is not well-formed JSON. */
@@ -2948,6 +3285,7 @@ export interface components {
         ParticipantId: string;
         /** @description Makes a retry safe; see the operation's description. */
         IdempotencyKey: string;
+        SessionId: string;
         /** @description Page size. */
         Limit: number;
         VisitCode: components["schemas"]["Code"];
@@ -5115,6 +5453,225 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    amendDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryAmendmentInput"];
+            };
+        };
+        responses: {
+            /** @description The trial as amended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                participantId?: string;
+                caseWorkerId?: string;
+                siteCode?: components["schemas"]["SiteCode"];
+                flagged?: boolean;
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySessionPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionInput"];
+            };
+        };
+        responses: {
+            /** @description The session as recorded, with its flags. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    correctSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                sessionId: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionCorrection"];
+            };
+        };
+        responses: {
+            /** @description The session as corrected. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    retractSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                sessionId: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonInput"];
+            };
+        };
+        responses: {
+            /** @description The session, marked retracted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dose report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryReport"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

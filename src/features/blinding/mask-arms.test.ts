@@ -74,6 +74,16 @@ describe('maskArms', () => {
     expect(Object.keys(maskArms(table, mask).variables[0]!.byArm)).toEqual(['Group 1', 'Group 2']);
   });
 
+  it('masks lists of arm codes and withholds a delivery plan whole', () => {
+    const after = {
+      title: 'x',
+      delivery: { arms: [{ arm: 'SMCM' }], tools: [{ code: 'strengths_assessment', arms: ['SMCM'] }] },
+      tools: [{ code: 'prp', arms: ['SMCM', 'TAU'] }],
+    };
+    expect(maskArms(after, mask)).toEqual({ title: 'x', tools: [{ code: 'prp', arms: ['Group 1', 'Group 2'] }] });
+    expect(maskArms({ delivery: null }, mask)).toEqual({ delivery: null });
+  });
+
   it('does not change its input', () => {
     const body = { arm: 'SMCM' };
     maskArms(body, mask);

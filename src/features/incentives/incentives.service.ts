@@ -170,6 +170,8 @@ export async function addIncentiveType(
     visits: [],
     measures: [],
     primaryVisit: null,
+    delivery: null,
+    fidelityScale: null,
   }).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
   if (errors.length) throw new ValidationError(errors);
   try {

@@ -16,6 +16,9 @@ interface TrialRow {
   measures: TrialView['measures'];
   primary_visit: string | null;
   follow_up_amendments: TrialView['followUpAmendments'];
+  delivery: TrialConfiguration['delivery'];
+  fidelity_scale: TrialView['fidelityScale'];
+  delivery_amendments: TrialView['deliveryAmendments'];
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -84,6 +87,9 @@ function toTrialView(row: TrialRow): TrialView {
     measures: row.measures,
     primaryVisit: row.primary_visit,
     followUpAmendments: row.follow_up_amendments,
+    delivery: row.delivery,
+    fidelityScale: row.fidelity_scale,
+    deliveryAmendments: row.delivery_amendments,
     incentives: row.incentives.map((i) => ({
       code: i.code,
       description: i.description,
@@ -182,6 +188,8 @@ function trialColumns(config: TrialConfiguration) {
     visits: JSON.stringify(config.visits),
     measures: JSON.stringify(config.measures),
     primary_visit: config.primaryVisit,
+    delivery: config.delivery === null ? null : JSON.stringify(config.delivery),
+    fidelity_scale: config.fidelityScale === null ? null : JSON.stringify(config.fidelityScale),
   };
 }
 
@@ -222,6 +230,24 @@ export async function amendFollowUp(
       measures: JSON.stringify(config.measures),
       primary_visit: config.primaryVisit,
       follow_up_amendments: trx.raw('follow_up_amendments || ?::jsonb', [JSON.stringify([amendment])]),
+      version: trx.raw('version + 1'),
+      updated_at: trx.fn.now(),
+    });
+}
+
+/** Replaces the delivery plan and fidelity scale of an active trial, appends the amendment; caller holds the lock. */
+export async function amendDelivery(
+  trx: Knex.Transaction,
+  trialId: string,
+  config: Pick<TrialConfiguration, 'delivery' | 'fidelityScale'>,
+  amendment: TrialView['deliveryAmendments'][number],
+): Promise<void> {
+  await trx('trials')
+    .where({ trial_id: trialId })
+    .update({
+      delivery: config.delivery === null ? null : JSON.stringify(config.delivery),
+      fidelity_scale: config.fidelityScale === null ? null : JSON.stringify(config.fidelityScale),
+      delivery_amendments: trx.raw('delivery_amendments || ?::jsonb', [JSON.stringify([amendment])]),
       version: trx.raw('version + 1'),
       updated_at: trx.fn.now(),
     });

@@ -33,6 +33,10 @@ export function trialHandlers(): HandlerMap {
       status: 201,
       body: await service.createSite(ctx, { trialId: params.trialId, site: body }),
     }),
+    amendDelivery: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.amendDelivery(ctx, { trialId: params.trialId, amendment: body }),
+    }),
     listSites: async ({ params, ctx }) => ({ status: 200, body: { items: await service.listSites(ctx, params) } }),
   };
 }

@@ -11,6 +11,7 @@ import { replaceTrialConsentForms } from '../consent/consent-forms.service';
 import { replaceTrialIncentiveTypes } from '../incentives/incentive-types.service';
 import type { components } from '../../generated/openapi';
 import { compareAmendment } from '../follow-up/follow-up-configuration';
+import { compareDeliveryAmendment } from '../delivery/delivery-configuration';
 import * as repo from './trials.repo';
 import {
   applyPatch,
@@ -39,7 +40,10 @@ async function writeSetUpOfOtherFeatures(trx: Knex.Transaction, trialId: string,
 
 /** The trial as this caller may see it: arms through the caller's labeller. */
 function viewFor(labeller: ArmLabeller, trial: TrialView): TrialView {
-  return labeller.blinded ? { ...trial, arms: labeller.arms(trial.arms) } : trial;
+  if (!labeller.blinded) return trial;
+  // What each arm delivers (SMCM tools, session kinds) names the arm even under a masked label.
+  const { delivery: _delivery, ...rest } = trial;
+  return { ...rest, arms: labeller.arms(trial.arms) };
 }
 
 async function shown(ctx: UseCaseContext, trial: TrialView, executor: Knex = ctx.db): Promise<TrialView> {
@@ -251,6 +255,56 @@ export async function amendFollowUp(
       entityId: trialId,
       before: { visits: before.visits, measures: before.measures, primaryVisit: before.primaryVisit },
       after: { visits: after.visits, measures: after.measures, primaryVisit: after.primaryVisit, effectiveOn, ...diff },
+      reason,
+    });
+    return shown(ctx, after, trx);
+  });
+}
+
+/**
+ * Amends the delivery plan and fidelity scale of an active trial, decided on the configuration read under the
+ * trial's row lock (two amendments cannot both compare against the same current plan).
+ */
+export async function amendDelivery(
+  ctx: UseCaseContext,
+  input: { trialId: string; amendment: components['schemas']['DeliveryAmendmentInput'] },
+): Promise<TrialView> {
+  const { trialId, amendment } = input;
+  const { reason, effectiveOn, delivery, fidelityScale } = amendment;
+  return withTransaction(ctx.db, async (trx) => {
+    const locked = await lockExisting(trx, trialId);
+    if (locked.status !== 'active')
+      throw new ConflictError(
+        'trial-not-active',
+        `Trial ${trialId} is ${locked.status}; delivery is amended on active trials (set-up trials use PATCH).`,
+        { trialStatus: locked.status },
+      );
+    const before = (await repo.findTrial(trx, trialId))!;
+    const { conflicts, changes } = compareDeliveryAmendment(
+      { delivery: before.delivery ?? null, fidelityScale: before.fidelityScale },
+      { delivery, fidelityScale },
+    );
+    if (conflicts.length)
+      throw new ConflictError(
+        'delivery-amendment-conflict',
+        'The amendment would remove or move what is defined in the delivery plan or fidelity scale; add, do not remove.',
+        { errors: conflicts },
+      );
+    assertCoherent({ ...configurationOf(before), delivery, fidelityScale });
+    await repo.amendDelivery(
+      trx,
+      trialId,
+      { delivery, fidelityScale },
+      { effectiveOn, reason, amendedAt: ctx.now().toISOString(), changes },
+    );
+    const after = (await repo.findTrial(trx, trialId))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'trial.delivery_amended',
+      entityType: 'trial',
+      entityId: trialId,
+      before: { delivery: before.delivery, fidelityScale: before.fidelityScale },
+      after: { delivery: after.delivery, fidelityScale: after.fidelityScale, effectiveOn, changes },
       reason,
     });
     return shown(ctx, after, trx);

@@ -42,6 +42,8 @@ function smcm(): TrialConfiguration {
     visits: [{ code: 'm6', label: '6-month follow-up', day: 182, windowBefore: 30, windowAfter: 30 }],
     measures: [{ code: 'employed', label: 'Employed', type: 'binary', visits: ['m6'] }],
     primaryVisit: 'm6',
+    delivery: null,
+    fidelityScale: null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi';
 import type { FieldError } from '../../core/errors';
 import { validateFollowUpConfiguration } from '../follow-up/follow-up-configuration';
+import { validateDeliverySetUp } from '../delivery/delivery-configuration';
 
 export type TrialView = components['schemas']['Trial'];
 export type TrialInput = components['schemas']['TrialInput'];
@@ -23,6 +24,8 @@ export interface TrialConfiguration {
   visits: components['schemas']['Visit'][];
   measures: components['schemas']['Measure'][];
   primaryVisit: string | null;
+  delivery: components['schemas']['DeliveryConfiguration'] | null;
+  fidelityScale: components['schemas']['FidelityScale'] | null;
 }
 
 /** The seed never travels with the stored configuration; it is kept apart and never shown. */
@@ -48,6 +51,8 @@ export function configurationOf(input: TrialInput): TrialConfiguration {
     visits: input.visits ?? [],
     measures: input.measures ?? [],
     primaryVisit: input.primaryVisit ?? null,
+    delivery: input.delivery ?? null,
+    fidelityScale: input.fidelityScale ?? null,
   };
 }
 
@@ -203,6 +208,7 @@ export function validateTrialConfiguration(config: TrialConfiguration): FieldErr
     }
   });
   errors.push(...validateFollowUpConfiguration(config));
+  errors.push(...validateDeliverySetUp(config));
   return errors;
 }
 

@@ -83,7 +83,7 @@ export function describeCell(cell: MatrixCell): string {
 
 type SchemaNode = { properties?: Record<string, unknown>; allOf?: unknown[] };
 
-function bodyNamesSite(spec: LoadedSpec, op: OperationSpec): boolean {
+function bodyNames(spec: LoadedSpec, op: OperationSpec, field: string): boolean {
   const raw = spec.document.paths[op.path]?.[op.method] as { requestBody?: unknown } | undefined;
   if (!raw?.requestBody) return false;
   const requestBody = resolveLocalRef<{ content?: Record<string, { schema?: unknown }> }>(
@@ -95,7 +95,7 @@ function bodyNamesSite(spec: LoadedSpec, op: OperationSpec): boolean {
   const pending: unknown[] = [schema];
   while (pending.length) {
     const node = resolveLocalRef<SchemaNode>(spec.document, pending.pop());
-    if (node?.properties && 'siteCode' in node.properties) return true;
+    if (node?.properties && field in node.properties) return true;
     pending.push(...(node?.allOf ?? []));
   }
   return false;
@@ -111,8 +111,10 @@ export function describeOperation(spec: LoadedSpec, op: OperationSpec): Operatio
   const success = resolveLocalRef<{ content?: Record<string, unknown> }>(spec.document, op.responses[successes[0]!]);
   const pathParam = (name: string) => op.parameters.some((p) => p.in === 'path' && p.name === name);
   let siteBinding: SiteBinding = 'none';
-  if (pathParam('participantId')) siteBinding = 'participant';
-  else if (bodyNamesSite(spec, op)) siteBinding = 'screening';
+  // A session belongs to its service user's site; a request naming a participant in its body is about that person.
+  if (pathParam('participantId') || pathParam('sessionId') || bodyNames(spec, op, 'participantId'))
+    siteBinding = 'participant';
+  else if (bodyNames(spec, op, 'siteCode')) siteBinding = 'screening';
   else if (op.parameters.some((p) => p.in === 'query' && p.name === 'siteCode')) siteBinding = 'filter';
   return {
     operationId: op.operationId,

@@ -1,5 +1,5 @@
 import type { HttpMethod } from '../../../src/http/openapi';
-import { smcmFollowUp } from '../../../scripts/smcm-trial';
+import { smcmFidelityScale, smcmFollowUp } from '../../../scripts/smcm-trial';
 import { serviceUserInput } from '../../support/factories';
 import type { TestApp, TestResponse } from '../../support/test-app';
 import {
@@ -8,6 +8,7 @@ import {
   issueToken,
   KeyScope,
   MATRIX_ARMS,
+  matrixDelivery,
   MATRIX_TOKEN,
   matrixTrialInput,
   MatrixWorld,
@@ -218,6 +219,75 @@ const statsBodies = {
       [null, 'a'],
     ],
     level: 'nominal',
+  },
+};
+
+/** A session of the site's first randomized service user by the site's case worker, recorded with the admin key. */
+async function recordedSession(ctx: RecipeContext): Promise<string> {
+  const res = await ctx.t.call('post', trialPath(ctx, '/sessions'), { body: sessionBody(ctx) });
+  if (res.status !== 201) throw new Error(`set-up session answered ${res.status}: ${res.text}`);
+  return res.body.id;
+}
+
+const sessionBody = (ctx: RecipeContext) => ({
+  participantId: shared(ctx).randomized[ctx.site]![0]!,
+  caseWorkerId: shared(ctx).caseWorker[ctx.site]!,
+  date: todayUtc(),
+  durationMinutes: 30,
+  mode: 'phone',
+  kind: 'individual_session',
+  toolsUsed: [],
+});
+
+/** Issue #15: delivery, sessions and dose. */
+const deliveryRecipes: Record<string, Recipe> = {
+  amendDelivery: {
+    target: 'active',
+    prepare: async (ctx) => {
+      const delivery = matrixDelivery();
+      delivery.arms[0]!.minimumSessions = 8;
+      return {
+        method: 'put',
+        path: trialPath(ctx, '/delivery-configuration'),
+        body: { delivery, fidelityScale: smcmFidelityScale(), reason: 'DSMB advice', effectiveOn: todayUtc() },
+      };
+    },
+  },
+  recordSession: { target: 'shared', prepare: async (ctx) => post(trialPath(ctx, '/sessions'), sessionBody(ctx)) },
+  correctSession: {
+    target: 'shared',
+    prepare: async (ctx) => ({
+      method: 'patch',
+      path: trialPath(ctx, `/sessions/${await recordedSession(ctx)}`),
+      body: { durationMinutes: 45, reason: 'the call ran longer' },
+    }),
+  },
+  retractSession: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, `/sessions/${await recordedSession(ctx)}/retraction`), { reason: 'recorded twice' }),
+  },
+  listSessions: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await recordedSession(ctx);
+      return get(withQuery(trialPath(ctx, '/sessions'), { limit: '500', ...siteFilter(ctx) }));
+    },
+    checkScope: async (res, ctx) => {
+      const sites = res.body.items.map((s: { siteCode: string }) => s.siteCode);
+      return [...outsideSites(ctx.scope, sites, 'listSessions'), ...nothingShown(ctx, sites.length, 'listSessions')];
+    },
+  },
+  getDelivery: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/delivery')),
+    checkScope: async (res, ctx) => {
+      const sites: string[] =
+        ctx.mediaType === 'text/csv'
+          ? csvRecords(res.text).map((row) => row.siteCode!)
+          : res.body.participants.map((row: { siteCode: string }) => row.siteCode);
+      return outsideSites(ctx.scope, sites, `getDelivery (${ctx.mediaType})`);
+    },
   },
 };
 
@@ -649,4 +719,5 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/analysis')),
   },
+  ...deliveryRecipes,
 };

@@ -1,4 +1,4 @@
-import { INTERVIEW_COUPON, smcmFollowUp } from '../../../scripts/smcm-trial';
+import { INTERVIEW_COUPON, smcmFidelityScale, smcmFollowUp } from '../../../scripts/smcm-trial';
 import {
   addSites,
   caseWorkerInput,
@@ -68,8 +68,38 @@ export function matrixTrialInput(overrides: Partial<TrialInput> = {}): TrialInpu
       { ...MATRIX_TOKEN, roles: [...MATRIX_TOKEN.roles] },
     ],
     ...smcmFollowUp(),
+    delivery: matrixDelivery(),
+    fidelityScale: smcmFidelityScale(),
     ...overrides,
   });
+}
+
+/**
+ * The matrix arms' delivery plan. Kinds and tools do not repeat the arm codes: the blinded scan looks for arm codes
+ * and names in every answer, and a kind such as "zebrafish_session" in an unrelated string would be a false alarm.
+ */
+export function matrixDelivery(): NonNullable<TrialInput['delivery']> {
+  return {
+    interventionPeriodDays: 182,
+    arms: [
+      {
+        arm: MATRIX_ARMS[0]!.code,
+        sessionKinds: [{ code: 'individual_session', label: 'Individual session' }],
+        plannedIntervalDays: 14,
+        plannedMinutes: 30,
+        minimumSessions: 6,
+      },
+      {
+        arm: MATRIX_ARMS[1]!.code,
+        sessionKinds: [{ code: 'usual_contact', label: 'Usual contact' }],
+        plannedIntervalDays: 14,
+        plannedMinutes: 30,
+        minimumSessions: 6,
+      },
+    ],
+    tools: [{ code: 'recovery_plan', label: 'Recovery plan', arms: [MATRIX_ARMS[0]!.code] }],
+    supervisionPlan: [{ kind: 'group', perMonth: 1 }],
+  };
 }
 
 async function expectStatus(

@@ -1,0 +1,98 @@
+import type { Knex } from 'knex';
+
+/** The fields of a session a correction may change; what `session_corrections.before` keeps. */
+export interface SessionFields {
+  caseWorkerId: string;
+  caseWorkerArm: string;
+  date: string;
+  durationMinutes: number;
+  mode: 'in_person' | 'phone' | 'video';
+  kind: string;
+  toolsUsed: string[];
+  notes: string | null;
+  flags: string[];
+}
+
+const columnsOf = (fields: SessionFields) => ({
+  case_worker_id: fields.caseWorkerId,
+  case_worker_arm: fields.caseWorkerArm,
+  session_date: fields.date,
+  duration_minutes: fields.durationMinutes,
+  mode: fields.mode,
+  kind: fields.kind,
+  tools_used: fields.toolsUsed,
+  notes: fields.notes,
+  flags: fields.flags,
+});
+
+export async function insertSession(
+  trx: Knex.Transaction,
+  row: SessionFields & { trialId: string; sessionId: string; participantId: string; recordedBy: string },
+): Promise<void> {
+  await trx('delivery_sessions').insert({
+    trial_id: row.trialId,
+    session_id: row.sessionId,
+    participant_id: row.participantId,
+    recorded_by: row.recordedBy,
+    ...columnsOf(row),
+  });
+}
+
+/** Locks the session row; undefined when the trial has no such session. */
+export async function lockSession(
+  trx: Knex.Transaction,
+  trialId: string,
+  sessionId: string,
+): Promise<{ participantId: string; retracted: boolean } | undefined> {
+  const row = await trx('delivery_sessions as s')
+    .where({ 's.trial_id': trialId, 's.session_id': sessionId })
+    .forUpdate()
+    .first<{ participant_id: string; retracted: boolean } | undefined>(
+      's.participant_id',
+      trx.raw(
+        'EXISTS (SELECT 1 FROM session_retractions r WHERE r.trial_id = s.trial_id AND r.session_id = s.session_id) AS retracted',
+      ),
+    );
+  return row && { participantId: row.participant_id, retracted: row.retracted };
+}
+
+/** Replaces the session's fields and keeps the ones before as correction number n + 1. */
+export async function correctSession(
+  trx: Knex.Transaction,
+  input: {
+    trialId: string;
+    sessionId: string;
+    before: SessionFields;
+    after: SessionFields;
+    reason: string;
+    by: string;
+  },
+): Promise<void> {
+  const { count } = (await trx('session_corrections')
+    .where({ trial_id: input.trialId, session_id: input.sessionId })
+    .count<{ count: string }[]>('* as count')
+    .first())!;
+  await trx('session_corrections').insert({
+    trial_id: input.trialId,
+    session_id: input.sessionId,
+    correction: Number(count) + 1,
+    reason: input.reason,
+    before: JSON.stringify(input.before),
+    corrected_by: input.by,
+  });
+  await trx('delivery_sessions')
+    .where({ trial_id: input.trialId, session_id: input.sessionId })
+    .update(columnsOf(input.after));
+}
+
+export async function insertSessionRetraction(
+  trx: Knex.Transaction,
+  row: { trialId: string; sessionId: string; reason: string; by: string },
+): Promise<void> {
+  await trx('session_retractions').insert({
+    trial_id: row.trialId,
+    session_id: row.sessionId,
+    reason: row.reason,
+    retracted_by: row.by,
+  });
+}

@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { withTransaction } from '../../db/database';
+import type { components } from '../../generated/openapi';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { csvLine } from '../../core/csv';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
+import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
+import { recordAudit } from '../audit/audit.service';
+import { isFutureDate } from '../participants/participants';
+import { lockVisibleParticipant } from '../participants/participants.service';
+import type { TrialView } from '../trials/trials';
+import { loadTrial, lockTrialShared } from '../trials/trials.service';
+import type { DeliveryConfiguration } from './delivery-configuration';
+import * as query from './delivery.query';
+import * as repo from './delivery.repo';
+import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
+import { sessionFlags, unknownCodes } from './session-rules';
+
+type SessionInput = components['schemas']['SessionInput'];
+type SessionCorrection = components['schemas']['SessionCorrection'];
+type DeliverySession = components['schemas']['DeliverySession'];
+type DeliveryReport = components['schemas']['DeliveryReport'];
+
+const todayOf = (ctx: UseCaseContext): string => ctx.now().toISOString().slice(0, 10);
+
+function deliveryOf(trial: TrialView): DeliveryConfiguration {
+  if (!trial.delivery)
+    throw new ConflictError('delivery-not-configured', `Trial ${trial.id} has no delivery plan; configure one first.`);
+  return trial.delivery;
+}
+
+/** The trial's delivery plan, read after the trial's row lock (an amendment committed meanwhile is seen). */
+async function deliveryUnderLock(trx: Knex.Transaction, trialId: string): Promise<DeliveryConfiguration> {
+  const trial = await lockTrialShared(trx, trialId);
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  return deliveryOf(trial);
+}
+
+/**
+ * A session as the audit trail keeps it: without kind and tools, which name the arm to any blinded monitor reading
+ * the trail (the session itself and its corrections keep them, for unblinded keys only).
+ */
+function auditedSession(session: DeliverySession | repo.SessionFields) {
+  const { kind: _kind, toolsUsed: _tools, ...rest } = session;
+  return rest;
+}
+
+function sessionView(labeller: ArmLabeller, session: DeliverySession): DeliverySession {
+  return { ...session, arm: labeller.label(session.arm), caseWorkerArm: labeller.label(session.caseWorkerArm) };
+}
+
+/**
+ * Checks a session (new or corrected) against the service user and the case worker, read inside the transaction
+ * after the participant's lock, and returns the fields to store with their flags. Throws the 409 or 422.
+ */
+async function checkedFields(
+  trx: Knex.Transaction,
+  ctx: UseCaseContext,
+  input: { trialId: string; delivery: DeliveryConfiguration; participantId: string; session: SessionInput },
+): Promise<repo.SessionFields> {
+  const { trialId, delivery, participantId, session } = input;
+  const unknown = unknownCodes(delivery, session);
+  if (unknown.length) throw new ValidationError(unknown);
+  const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, participantId);
+  if (view.role !== 'service_user')
+    throw new ValidationError([
+      { pointer: '/participantId', detail: 'is a case worker; sessions are delivered to service users' },
+    ]);
+  if (!view.allocation)
+    throw new ConflictError('participant-not-randomized', `Participant ${participantId} is not randomized.`);
+  const randomizedOn = view.allocation.randomizedAt.slice(0, 10);
+  if (session.date < randomizedOn)
+    throw new ConflictError(
+      'session-before-randomization',
+      `The session on ${session.date} is before the randomization on ${randomizedOn}.`,
+      { randomizedOn },
+    );
+  const withdrawnOn = earliestWithdrawal([
+    ...view.events
+      .filter((e) => e.type === 'discontinued_intervention' && e.retraction === null)
+      .map((e) => e.occurredOn),
+    ...view.consents
+      .filter((c) => c.withdrawal && c.withdrawal.scope !== 'follow_up')
+      .map((c) => c.withdrawal!.withdrawnOn),
+  ]);
+  if (withdrawnOn !== null && session.date >= withdrawnOn)
+    throw new ConflictError(
+      'intervention-withdrawn',
+      `Participant ${participantId} left the intervention on ${withdrawnOn}; no session on or after that date.`,
+      { withdrawnOn },
+    );
+  const worker = await query.findCaseWorker(trx, trialId, session.caseWorkerId);
+  if (!worker || worker.role !== 'case_worker')
+    throw new ValidationError([{ pointer: '/caseWorkerId', detail: 'is not a case worker of this trial' }]);
+  if (worker.arm === null)
+    throw new ValidationError([
+      { pointer: '/caseWorkerId', detail: 'is not assigned to an arm; assign the case worker first' },
+    ]);
+  const flags = sessionFlags(delivery, {
+    arm: view.allocation.arm,
+    workerArm: worker.arm,
+    randomizedOn,
+    kind: session.kind,
+    toolsUsed: session.toolsUsed,
+    date: session.date,
+  });
+  return {
+    caseWorkerId: session.caseWorkerId,
+    caseWorkerArm: worker.arm,
+    date: session.date,
+    durationMinutes: session.durationMinutes,
+    mode: session.mode,
+    kind: session.kind,
+    toolsUsed: session.toolsUsed,
+    notes: session.notes ?? null,
+    flags,
+  };
+}
+
+function refuseFutureDate(ctx: UseCaseContext, date: string | undefined): void {
+  if (date !== undefined && isFutureDate(date, ctx.now()))
+    throw new ValidationError([{ pointer: '/date', detail: 'is in the future' }]);
+}
+
+export async function recordSession(
+  ctx: UseCaseContext,
+  input: { trialId: string; session: SessionInput },
+): Promise<DeliverySession> {
+  const { trialId, session } = input;
+  await loadTrial(ctx, trialId);
+  refuseFutureDate(ctx, session.date);
+  return withTransaction(ctx.db, async (trx) => {
+    const delivery = await deliveryUnderLock(trx, trialId);
+    const fields = await checkedFields(trx, ctx, { trialId, delivery, participantId: session.participantId, session });
+    const sessionId = randomUUID();
+    await repo.insertSession(trx, {
+      trialId,
+      sessionId,
+      participantId: session.participantId,
+      recordedBy: ctx.principal.keyId,
+      ...fields,
+    });
+    const view = (await query.findSession(trx, trialId, sessionId))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'session.recorded',
+      entityType: 'session',
+      entityId: sessionId,
+      before: null,
+      after: auditedSession(view),
+    });
+    return sessionView(await ctx.armLabeller(trialId, trx), view);
+  });
+}
+
+function sessionNotFound(sessionId: string): NotFoundError {
+  return new NotFoundError(`Session ${sessionId} was not found.`);
+}
+
+/** Locks a session whose service user the caller may see; 404 alike for other sites and unknown sessions. */
+async function lockVisibleSession(trx: Knex.Transaction, ctx: UseCaseContext, trialId: string, sessionId: string) {
+  const locked = await repo.lockSession(trx, trialId, sessionId);
+  if (!locked) throw sessionNotFound(sessionId);
+  const current = (await query.findSession(trx, trialId, sessionId))!;
+  if (ctx.principal.siteCodes !== null && !ctx.principal.siteCodes.includes(current.siteCode))
+    throw sessionNotFound(sessionId);
+  if (locked.retracted)
+    throw new ConflictError('session-retracted', `Session ${sessionId} is retracted.`, {
+      retractedAt: current.retraction!.retractedAt,
+    });
+  return current;
+}
+
+const fieldsOf = (session: DeliverySession): repo.SessionFields => ({
+  caseWorkerId: session.caseWorkerId,
+  caseWorkerArm: session.caseWorkerArm,
+  date: session.date,
+  durationMinutes: session.durationMinutes,
+  mode: session.mode,
+  kind: session.kind,
+  toolsUsed: session.toolsUsed,
+  notes: session.notes,
+  flags: session.flags,
+});
+
+export async function correctSession(
+  ctx: UseCaseContext,
+  input: { trialId: string; sessionId: string; correction: SessionCorrection },
+): Promise<DeliverySession> {
+  const { trialId, sessionId, correction } = input;
+  await loadTrial(ctx, trialId);
+  refuseFutureDate(ctx, correction.date);
+  return withTransaction(ctx.db, async (trx) => {
+    const delivery = await deliveryUnderLock(trx, trialId);
+    const before = await lockVisibleSession(trx, ctx, trialId, sessionId);
+    const { reason, ...changes } = correction;
+    const merged: SessionInput = {
+      participantId: before.participantId,
+      caseWorkerId: changes.caseWorkerId ?? before.caseWorkerId,
+      date: changes.date ?? before.date,
+      durationMinutes: changes.durationMinutes ?? before.durationMinutes,
+      mode: changes.mode ?? before.mode,
+      kind: changes.kind ?? before.kind,
+      toolsUsed: changes.toolsUsed ?? before.toolsUsed,
+      ...((changes.notes ?? before.notes) === null ? {} : { notes: (changes.notes ?? before.notes)! }),
+    };
+    const after = await checkedFields(trx, ctx, {
+      trialId,
+      delivery,
+      participantId: before.participantId,
+      session: merged,
+    });
+    await repo.correctSession(trx, {
+      trialId,
+      sessionId,
+      before: fieldsOf(before),
+      after,
+      reason,
+      by: ctx.principal.keyId,
+    });
+    const view = (await query.findSession(trx, trialId, sessionId))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'session.corrected',
+      entityType: 'session',
+      entityId: sessionId,
+      before: auditedSession(fieldsOf(before)),
+      after: auditedSession(fieldsOf(view)),
+      reason,
+    });
+    return sessionView(await ctx.armLabeller(trialId, trx), view);
+  });
+}
+
+export async function retractSession(
+  ctx: UseCaseContext,
+  input: { trialId: string; sessionId: string; reason: string },
+): Promise<DeliverySession> {
+  const { trialId, sessionId, reason } = input;
+  await loadTrial(ctx, trialId);
+  return withTransaction(ctx.db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const before = await lockVisibleSession(trx, ctx, trialId, sessionId);
+    await lockVisibleParticipant(trx, ctx.principal, trialId, before.participantId);
+    await repo.insertSessionRetraction(trx, { trialId, sessionId, reason, by: ctx.principal.keyId });
+    const view = (await query.findSession(trx, trialId, sessionId))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'session.retracted',
+      entityType: 'session',
+      entityId: sessionId,
+      before: { retraction: null },
+      after: { retraction: view.retraction },
+      reason,
+    });
+    return sessionView(await ctx.armLabeller(trialId, trx), view);
+  });
+}
+
+export async function listSessions(
+  ctx: UseCaseContext,
+  input: {
+    trialId: string;
+    participantId?: string;
+    caseWorkerId?: string;
+    siteCode?: string;
+    flagged?: boolean;
+    limit?: number;
+    cursor?: string;
+  },
+): Promise<Page<DeliverySession>> {
+  const { trialId } = input;
+  await loadTrial(ctx, trialId);
+  const limit = input.limit ?? 50;
+  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isTimeOrderedCursor);
+  const rows = await query.listSessions(ctx.db, trialId, {
+    participantId: input.participantId,
+    caseWorkerId: input.caseWorkerId,
+    siteCode: input.siteCode,
+    flagged: input.flagged,
+    siteCodes: ctx.principal.siteCodes,
+    limit,
+    after,
+  });
+  const labeller = await ctx.armLabeller(trialId);
+  const page = toPage(
+    rows,
+    limit,
+    (row) => row.session,
+    (row) => row.cursor,
+  );
+  return { ...page, items: page.items.map((session) => sessionView(labeller, session)) };
+}
+
+/**
+ * The dose report: each randomized service user's dose by the pure rules of dose.ts, on "today" from the context's
+ * clock, then grouped by arm and site. Arms are named through the caller's labeller.
+ */
+export async function getDelivery(ctx: UseCaseContext, input: { trialId: string }): Promise<DeliveryReport> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const delivery = deliveryOf(trial);
+  const today = todayOf(ctx);
+  const facts = await query.doseFacts(ctx.db, trial.id, ctx.principal.siteCodes);
+  const planOf = (arm: string) => delivery.arms.find((a) => a.arm === arm)!;
+  const doses = facts
+    .filter((f) => delivery.arms.some((a) => a.arm === f.arm))
+    .map((f) => participantDose(f, planOf(f.arm), delivery.interventionPeriodDays, today));
+  const labeller = await ctx.armLabeller(trial.id);
+  const byArmAndSite = doseByArmAndSite(
+    [...doses].sort((a, b) => a.arm.localeCompare(b.arm) || a.siteCode.localeCompare(b.siteCode)),
+    (arm) => planOf(arm).minimumSessions,
+  );
+  return {
+    today,
+    participants: doses.map((d) => ({ ...d, arm: labeller.label(d.arm) })),
+    byArmAndSite: byArmAndSite.map((row) => ({ ...row, arm: labeller.label(row.arm) })),
+  };
+}
+
+export const DOSE_COLUMNS = [
+  'participantId',
+  'label',
+  'siteCode',
+  'arm',
+  'randomizedOn',
+  'periodEnd',
+  'periodEndReason',
+  'sessions',
+  'minutes',
+  'firstSession',
+  'lastSession',
+  'medianIntervalDays',
+  'plannedSessions',
+  'adherence',
+  'reachedMinimum',
+] as const satisfies readonly (keyof ParticipantDose)[];
+
+export function deliveryCsv(report: DeliveryReport): string {
+  return csvLine(DOSE_COLUMNS) + report.participants.map((row) => csvLine(DOSE_COLUMNS.map((c) => row[c]))).join('');
+}

@@ -1,0 +1,373 @@
+import { smcmDelivery, smcmFidelityScale } from '../scripts/smcm-trial';
+import { addDays } from '../src/features/follow-up/calendar';
+import { parseCsv } from '../src/core/csv';
+import {
+  caseWorkerInput,
+  createActiveTrial,
+  createTrial,
+  grantConsent,
+  screen,
+  serviceUserInput,
+  Trial,
+} from './support/factories';
+import { startTestApp, TestApp } from './support/test-app';
+
+let t: TestApp;
+let now = new Date('2018-03-05T12:00:00Z');
+const setToday = (date: string) => {
+  now = new Date(`${date}T12:00:00Z`);
+};
+
+beforeAll(async () => {
+  t = await startTestApp({ clock: () => now });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const deliveryTrial = (): Promise<Trial> =>
+  createActiveTrial(t, { delivery: smcmDelivery(), fidelityScale: smcmFidelityScale() });
+
+/** Randomizes a service user (into the arm the trial's sequence gives) and dates the randomization back to `on`. */
+async function randomized(trialId: string, siteCode = 'A', on = '2018-03-05') {
+  setToday(on);
+  const p = await screen(t, trialId, serviceUserInput({ siteCode, screenedOn: addDays(on, -4) }));
+  await grantConsent(t, trialId, p.id, 'trial', '1.0', addDays(on, -3));
+  const res = await t.call('post', `/v1/trials/${trialId}/participants/${p.id}/randomization`);
+  if (res.status !== 201) throw new Error(`randomization failed: ${res.text}`);
+  await t.db
+    .knex('allocations')
+    .where({ trial_id: trialId, participant_id: p.id })
+    .update({ randomized_at: `${on}T02:00:00Z` });
+  return { id: p.id as string, arm: res.body.arm as string, randomizedOn: on };
+}
+
+/** A randomized service user in the arm asked for (randomizes until the sequence gives it). */
+async function inArm(trialId: string, arm: string, siteCode = 'A', on = '2018-03-05') {
+  for (let i = 0; i < 20; i += 1) {
+    const p = await randomized(trialId, siteCode, on);
+    if (p.arm === arm) return p;
+  }
+  throw new Error(`no participant randomized to ${arm}`);
+}
+
+async function worker(trialId: string, arm: string | null, siteCode = 'A'): Promise<string> {
+  const w = await screen(t, trialId, caseWorkerInput({ siteCode, screenedOn: '2017-12-01' }));
+  if (arm !== null) {
+    const res = await t.call('post', `/v1/trials/${trialId}/participants/${w.id}/assignment`, {
+      body: { arm, reason: 'centre roster' },
+    });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`assignment failed: ${res.text}`);
+  }
+  return w.id;
+}
+
+const session = (participantId: string, caseWorkerId: string, date: string, extra: Record<string, unknown> = {}) => ({
+  participantId,
+  caseWorkerId,
+  date,
+  durationMinutes: 30,
+  mode: 'in_person',
+  kind: 'smcm_session',
+  toolsUsed: ['strengths_assessment'],
+  ...extra,
+});
+
+const recordSession = (trialId: string, body: unknown, key?: string) =>
+  t.call('post', `/v1/trials/${trialId}/sessions`, { body, key });
+
+describe('delivery configuration', () => {
+  it('is part of the trial, validated with pointers, and withheld from blinded keys', async () => {
+    const trial = await createTrial(t, { delivery: smcmDelivery(), fidelityScale: smcmFidelityScale() });
+    expect(trial.delivery?.arms.map((a) => a.minimumSessions)).toEqual([6, 6]);
+    expect(trial.fidelityScale?.items).toHaveLength(9);
+    expect(trial.deliveryAmendments).toEqual([]);
+
+    const bad = smcmDelivery();
+    bad.tools[0]!.arms = ['SMCM', 'NOPE'];
+    const scale = smcmFidelityScale();
+    scale.highFidelityThreshold = 50;
+    const res = await t.call('patch', `/v1/trials/${trial.id}`, { body: { delivery: bad, fidelityScale: scale } });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/delivery/tools/0/arms/1',
+      '/fidelityScale/highFidelityThreshold',
+    ]);
+
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded monitor', role: 'monitor', trialIds: [trial.id], blinded: true },
+    });
+    const seen = await t.call('get', `/v1/trials/${trial.id}`, { key: blinded.body.key });
+    expect(seen.status).toBe(200);
+    expect(seen.body).not.toHaveProperty('delivery');
+    expect(seen.text).not.toContain('strengths_assessment"],"arms');
+  });
+
+  it('is amended on active trials with reason: additions listed, removals refused with 409', async () => {
+    const trial = await deliveryTrial();
+    const amended = smcmDelivery();
+    amended.arms[0]!.minimumSessions = 8;
+    const res = await t.call('put', `/v1/trials/${trial.id}/delivery-configuration`, {
+      body: { delivery: amended, fidelityScale: smcmFidelityScale(), reason: 'DSMB advice', effectiveOn: '2018-03-05' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.delivery.arms[0].minimumSessions).toBe(8);
+    expect(res.body.deliveryAmendments).toEqual([
+      expect.objectContaining({ reason: 'DSMB advice', changes: ['/delivery/arms/0/minimumSessions'] }),
+    ]);
+    const removal = smcmDelivery();
+    removal.tools.pop();
+    const refused = await t.call('put', `/v1/trials/${trial.id}/delivery-configuration`, {
+      body: { delivery: removal, fidelityScale: smcmFidelityScale(), reason: 'x', effectiveOn: '2018-03-05' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.errors).toEqual([
+      { pointer: '/delivery/tools', detail: 'tool "personal_recovery_plan" is defined and cannot be removed' },
+    ]);
+    const setup = await createTrial(t, { delivery: smcmDelivery() });
+    const early = await t.call('put', `/v1/trials/${setup.id}/delivery-configuration`, {
+      body: { delivery: smcmDelivery(), fidelityScale: null, reason: 'x', effectiveOn: '2018-03-05' },
+    });
+    expect(early.status).toBe(409);
+  });
+});
+
+describe('sessions', () => {
+  it('records a session as planned without flags, and lists it', async () => {
+    const trial = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-03-20');
+    const res = await recordSession(trial.id, session(su.id, cw, '2018-03-19', { notes: 'goals set' }));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      arm: 'SMCM',
+      caseWorkerArm: 'SMCM',
+      flags: [],
+      corrections: [],
+      retraction: null,
+    });
+    const list = await t.call('get', `/v1/trials/${trial.id}/sessions?participantId=${su.id}`);
+    expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([res.body.id]);
+  });
+
+  it('flags a worker of the other arm and a control contact with SMCM tools, and they become deviations', async () => {
+    const trial = await deliveryTrial();
+    const control = await inArm(trial.id, 'TAU');
+    const smcmWorker = await worker(trial.id, 'SMCM');
+    const tauWorker = await worker(trial.id, 'TAU');
+    setToday('2018-04-01');
+    const contaminated = await recordSession(
+      trial.id,
+      session(control.id, smcmWorker, '2018-03-20', { kind: 'tau_contact', toolsUsed: [] }),
+    );
+    expect(contaminated.status).toBe(201);
+    expect(contaminated.body.flags).toEqual(['worker_other_arm']);
+    const tools = await recordSession(
+      trial.id,
+      session(control.id, tauWorker, '2018-03-22', { kind: 'tau_contact', toolsUsed: ['personal_recovery_plan'] }),
+    );
+    expect(tools.body.flags).toEqual(['tools_not_in_arm']);
+    const kind = await recordSession(trial.id, session(control.id, tauWorker, '2018-03-23', { toolsUsed: [] }));
+    expect(kind.body.flags).toEqual(['kind_not_in_arm']);
+    const flagged = await t.call('get', `/v1/trials/${trial.id}/sessions?flagged=true`);
+    expect(flagged.body.items).toHaveLength(3);
+    const clean = await t.call('get', `/v1/trials/${trial.id}/sessions?flagged=false`);
+    expect(clean.body.items).toHaveLength(0);
+  });
+
+  it('flags a session after the intervention period (day 182 on)', async () => {
+    const trial = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-12-31');
+    const last = await recordSession(trial.id, session(su.id, cw, addDays('2018-01-01', 181)));
+    expect(last.body.flags).toEqual([]);
+    const after = await recordSession(trial.id, session(su.id, cw, addDays('2018-01-01', 182)));
+    expect(after.body.flags).toEqual(['after_intervention_period']);
+  });
+
+  it('refuses a session before randomization (409), in the future and with unknown codes (422)', async () => {
+    const trial = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-03-10');
+    const before = await recordSession(trial.id, session(su.id, cw, '2018-03-04'));
+    expect(before.status).toBe(409);
+    expect(before.body.type).toContain('session-before-randomization');
+    expect((await recordSession(trial.id, session(su.id, cw, '2018-03-05'))).status).toBe(201);
+    // "Today" somewhere on Earth (UTC+14) is still accepted; the day after is the future everywhere.
+    expect((await recordSession(trial.id, session(su.id, cw, '2018-03-11'))).status).toBe(201);
+    const future = await recordSession(trial.id, session(su.id, cw, '2018-03-12'));
+    expect(future.status).toBe(422);
+    expect(future.body.errors).toEqual([{ pointer: '/date', detail: 'is in the future' }]);
+    const codes = await recordSession(trial.id, session(su.id, cw, '2018-03-06', { kind: 'x', toolsUsed: ['y'] }));
+    expect(codes.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/kind', '/toolsUsed/0']);
+  });
+
+  it('refuses a case worker of another trial, a service user as worker and an unassigned worker (422)', async () => {
+    const trial = await deliveryTrial();
+    const other = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM');
+    const foreign = await worker(other.id, 'SMCM');
+    const unassigned = await worker(trial.id, null);
+    setToday('2018-03-10');
+    for (const caseWorkerId of [foreign, su.id, unassigned]) {
+      const res = await recordSession(trial.id, session(su.id, caseWorkerId, '2018-03-06'));
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0].pointer).toBe('/caseWorkerId');
+    }
+  });
+
+  it('refuses a participant not randomized (409) and sessions on or after an intervention withdrawal (409)', async () => {
+    const trial = await deliveryTrial();
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-03-10');
+    const screened = await screen(t, trial.id, serviceUserInput());
+    const notRandomized = await recordSession(trial.id, session(screened.id, cw, '2018-03-06'));
+    expect(notRandomized.status).toBe(409);
+    const su = await inArm(trial.id, 'SMCM');
+    setToday('2018-04-10');
+    const event = await t.call('post', `/v1/trials/${trial.id}/participants/${su.id}/events`, {
+      body: { type: 'discontinued_intervention', occurredOn: '2018-04-01', reason: 'moved away' },
+    });
+    expect(event.status).toBe(201);
+    expect((await recordSession(trial.id, session(su.id, cw, '2018-03-31'))).status).toBe(201);
+    const after = await recordSession(trial.id, session(su.id, cw, '2018-04-01'));
+    expect(after.status).toBe(409);
+    expect(after.body.type).toContain('intervention-withdrawn');
+  });
+
+  it('corrects with reason (flags recomputed, before kept) and retracts as a new fact', async () => {
+    const trial = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM');
+    const smcmWorker = await worker(trial.id, 'SMCM');
+    const tauWorker = await worker(trial.id, 'TAU');
+    setToday('2018-03-20');
+    const recorded = await recordSession(trial.id, session(su.id, tauWorker, '2018-03-19'));
+    expect(recorded.body.flags).toEqual(['worker_other_arm']);
+    const path = `/v1/trials/${trial.id}/sessions/${recorded.body.id}`;
+    const corrected = await t.call('patch', path, {
+      body: { caseWorkerId: smcmWorker, durationMinutes: 45, reason: 'wrong worker entered' },
+    });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body).toMatchObject({ caseWorkerId: smcmWorker, durationMinutes: 45, flags: [] });
+    expect(corrected.body.corrections).toEqual([
+      expect.objectContaining({
+        reason: 'wrong worker entered',
+        before: expect.objectContaining({ caseWorkerId: tauWorker, flags: ['worker_other_arm'] }),
+      }),
+    ]);
+    const retracted = await t.call('post', `${path}/retraction`, { body: { reason: 'duplicate entry' } });
+    expect(retracted.status).toBe(200);
+    expect(retracted.body.retraction).toMatchObject({ reason: 'duplicate entry' });
+    expect((await t.call('post', `${path}/retraction`, { body: { reason: 'again' } })).status).toBe(409);
+    expect((await t.call('patch', path, { body: { durationMinutes: 30, reason: 'x' } })).status).toBe(409);
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=session`);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+      'session.recorded',
+      'session.corrected',
+      'session.retracted',
+    ]);
+  });
+
+  it('keeps site-limited coordinators to their sites and refuses blinded keys (403)', async () => {
+    const trial = await deliveryTrial();
+    const atB = await inArm(trial.id, 'SMCM', 'B');
+    const atA = await inArm(trial.id, 'SMCM', 'A');
+    const cw = await worker(trial.id, 'SMCM', 'B');
+    setToday('2018-03-10');
+    const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
+    expect((await recordSession(trial.id, session(atB.id, cw, '2018-03-06'), siteB.key)).status).toBe(201);
+    expect((await recordSession(trial.id, session(atA.id, cw, '2018-03-06'), siteB.key)).status).toBe(404);
+    const adminSession = await recordSession(trial.id, session(atA.id, cw, '2018-03-07'));
+    const foreign = await t.call('post', `/v1/trials/${trial.id}/sessions/${adminSession.body.id}/retraction`, {
+      body: { reason: 'not mine' },
+      key: siteB.key,
+    });
+    expect(foreign.status).toBe(404);
+    const list = await t.call('get', `/v1/trials/${trial.id}/sessions`, { key: siteB.key });
+    expect(list.body.items.map((s: { siteCode: string }) => s.siteCode)).toEqual(['B']);
+    const dose = await t.call('get', `/v1/trials/${trial.id}/delivery`, { key: siteB.key });
+    expect(dose.body.participants.map((p: { siteCode: string }) => p.siteCode)).toEqual(['B']);
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded coordinator', role: 'coordinator', trialIds: [trial.id], blinded: true },
+    });
+    expect((await recordSession(trial.id, session(atA.id, cw, '2018-03-08'), blinded.body.key)).status).toBe(403);
+    expect((await t.call('get', `/v1/trials/${trial.id}/delivery`, { key: blinded.body.key })).status).toBe(403);
+  });
+});
+
+describe('dose', () => {
+  it('counts sessions, minutes, intervals and adherence, with a withdrawal mid-period', async () => {
+    const trial = await deliveryTrial();
+    const full = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const withdrawn = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-12-31');
+    // Fortnightly with one missed fortnight: days 0, 14, 28, 56, 70 (gaps 14, 14, 28, 14: median 14).
+    for (const day of [0, 14, 28, 56, 70])
+      expect((await recordSession(trial.id, session(full.id, cw, addDays('2018-01-01', day)))).status).toBe(201);
+    for (const [day, minutes] of [
+      [3, 30],
+      [10, 40],
+      [24, 50],
+    ] as const)
+      await recordSession(
+        trial.id,
+        session(withdrawn.id, cw, addDays('2018-01-01', day), { durationMinutes: minutes }),
+      );
+    // Withdrawal on day 42: the period is days 0-41, 42 days, 3 planned fortnights.
+    await t.call('post', `/v1/trials/${trial.id}/participants/${withdrawn.id}/events`, {
+      body: { type: 'discontinued_intervention', occurredOn: addDays('2018-01-01', 42), reason: 'declined further' },
+    });
+    const res = await t.call('get', `/v1/trials/${trial.id}/delivery`);
+    expect(res.status).toBe(200);
+    const byId = new Map(res.body.participants.map((p: { participantId: string }) => [p.participantId, p]));
+    expect(byId.get(full.id)).toMatchObject({
+      sessions: 5,
+      minutes: 150,
+      firstSession: '2018-01-01',
+      lastSession: '2018-03-12',
+      medianIntervalDays: 14,
+      plannedSessions: 13,
+      adherence: 0.3846,
+      periodEnd: '2018-07-01',
+      periodEndReason: 'intervention_period',
+      reachedMinimum: false,
+    });
+    expect(byId.get(withdrawn.id)).toMatchObject({
+      sessions: 3,
+      minutes: 120,
+      medianIntervalDays: 10.5,
+      plannedSessions: 3,
+      adherence: 1,
+      periodEnd: '2018-02-11',
+      periodEndReason: 'withdrawal',
+    });
+    const smcmA = res.body.byArmAndSite.find((g: { arm: string }) => g.arm === 'SMCM');
+    expect(smcmA).toMatchObject({
+      siteCode: 'A',
+      participants: 2,
+      minimumSessions: 6,
+      sessions: { n: 2, median: 4, q1: 3.5, q3: 4.5 },
+      reachedMinimum: 0,
+      shareReachedMinimum: 0,
+    });
+    const csv = await t.call('get', `/v1/trials/${trial.id}/delivery`, { headers: { Accept: 'text/csv' } });
+    const rows = parseCsv(csv.text);
+    expect(rows[0]).toContain('adherence');
+    expect(rows).toHaveLength(1 + res.body.participants.length);
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual(res.body.participants.map((p: { participantId: string }) => p.participantId).sort());
+  });
+
+  it('answers 409 for a trial without a delivery plan', async () => {
+    const trial = await createActiveTrial(t);
+    expect((await t.call('get', `/v1/trials/${trial.id}/delivery`)).status).toBe(409);
+  });
+});
