@@ -231,3 +231,122 @@ describe('adverse events', () => {
     });
   });
 });
+
+describe('data queries', () => {
+  const queries = (trialId: string, suffix = '') => `/v1/trials/${trialId}/queries${suffix}`;
+
+  it('go open → answered → re-opened → answered → closed, never backwards, with their conversation', async () => {
+    now = new Date('2026-11-01T09:00:00Z');
+    const { trial, a } = await trialWithParticipants();
+    const event = await record(trial.id, a.id, admission({ onsetOn: '2026-10-30', awareAt: '2026-10-31T01:00:00Z' }));
+    const monitor = await t.createKey('monitor', { trialIds: [trial.id] });
+    const siteA = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['A'] });
+    const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
+    const raised = await t.call('post', queries(trial.id), {
+      key: monitor.key,
+      body: {
+        target: { kind: 'adverse_event', id: event.id, pointer: '/severity' },
+        text: 'Severe, yet no admission?',
+      },
+    });
+    expect(raised.status).toBe(201);
+    expect(raised.body).toMatchObject({ status: 'open', siteCode: 'A', participantId: a.id, ageDays: 0 });
+    const id = raised.body.id;
+    const step = (action: string, key: string, text = action) =>
+      t.call('post', queries(trial.id, `/${id}/${action}`), { key, body: { text } });
+
+    expect((await step('answers', siteB.key)).status).toBe(404);
+    expect((await step('reopening', monitor.key)).body.type).toMatch(/query-transition-refused$/);
+    now = new Date('2026-11-03T09:00:00Z');
+    expect((await step('answers', siteA.key, 'Admitted the same night; see follow-up')).body.status).toBe('answered');
+    expect((await step('answers', siteA.key)).status).toBe(409);
+    expect((await step('reopening', monitor.key, 'Please attach the discharge letter')).body.status).toBe('open');
+    expect((await step('answers', siteA.key, 'Attached')).body.status).toBe('answered');
+    now = new Date('2026-11-05T09:00:00Z');
+    const closed = await step('closure', monitor.key, 'Resolved');
+    expect(closed.body).toMatchObject({ status: 'closed', ageDays: 4 });
+    expect(closed.body.messages.map((m: { action: string; role: string }) => `${m.action}:${m.role}`)).toEqual([
+      'raise:monitor',
+      'answer:coordinator',
+      'reopen:monitor',
+      'answer:coordinator',
+      'close:monitor',
+    ]);
+    expect((await step('closure', monitor.key)).status).toBe(409);
+    expect((await step('answers', siteA.key)).status).toBe(409);
+    now = new Date('2026-12-05T09:00:00Z');
+    expect((await t.call('get', queries(trial.id, `/${id}`))).body).toMatchObject({ status: 'closed', ageDays: 4 });
+    expect((await step('reopening', monitor.key)).body).toMatchObject({ status: 'open', ageDays: 34 });
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query&entityId=${id}`);
+    expect(audit.body.items.map((r: { action: string }) => r.action)).toEqual([
+      'query.raised',
+      'query.answered',
+      'query.reopened',
+      'query.answered',
+      'query.closed',
+      'query.reopened',
+    ]);
+  });
+
+  it('refuse a target the trial does not have', async () => {
+    const { trial } = await trialWithParticipants();
+    const res = await t.call('post', queries(trial.id), {
+      body: {
+        target: { kind: 'assessment', id: '00000000-0000-4000-8000-000000000000', pointer: '/values' },
+        text: '?',
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].pointer).toBe('/target/id');
+    const badPointer = await t.call('post', queries(trial.id), {
+      body: {
+        target: { kind: 'participant', id: '00000000-0000-4000-8000-000000000000', pointer: 'baseline' },
+        text: '?',
+      },
+    });
+    expect(badPointer.status).toBe(422);
+  });
+
+  it('list with filters, ageing and counts by site and kind; site-limited keys see their sites only', async () => {
+    now = new Date('2026-11-01T09:00:00Z');
+    const { trial, a, b } = await trialWithParticipants();
+    const raise = async (kind: string, id: string, pointer: string) => {
+      const res = await t.call('post', queries(trial.id), {
+        body: { target: { kind, id, pointer }, text: `check ${pointer}` },
+      });
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    await raise('participant', a.id, '/baseline/age');
+    now = new Date('2026-11-10T09:00:00Z');
+    await raise('participant', b.id, '/baseline/onsetYears');
+    const eventB = await record(trial.id, b.id, { ...headache, onsetOn: '2026-11-08' });
+    const answered = await raise('adverse_event', eventB.id, '/term');
+    await t.call('post', queries(trial.id, `/${answered}/answers`), { body: { text: 'Tension headache' } });
+    now = new Date('2026-11-20T09:00:00Z');
+
+    const all = await t.call('get', queries(trial.id));
+    expect(all.body.items.map((q: { ageDays: number }) => q.ageDays)).toEqual([19, 10, 10]);
+    expect(all.body.summary).toEqual({
+      bySite: [
+        { siteCode: 'A', open: 1, answered: 0, closed: 0 },
+        { siteCode: 'B', open: 1, answered: 1, closed: 0 },
+      ],
+      byKind: [
+        { kind: 'adverse_event', open: 0, answered: 1, closed: 0 },
+        { kind: 'participant', open: 2, answered: 0, closed: 0 },
+      ],
+      oldestOpenDays: 19,
+    });
+    const old = await t.call('get', queries(trial.id, '?status=open&olderThan=14'));
+    expect(old.body.items.map((q: { target: { pointer: string } }) => q.target.pointer)).toEqual(['/baseline/age']);
+    const siteB = await t.call('get', queries(trial.id, '?siteCode=B&status=answered'));
+    expect(siteB.body.items.map((q: { id: string }) => q.id)).toEqual([answered]);
+
+    const coordinatorA = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['A'] });
+    const scoped = await t.call('get', queries(trial.id), { key: coordinatorA.key });
+    expect(scoped.body.items.map((q: { siteCode: string }) => q.siteCode)).toEqual(['A']);
+    expect(scoped.body.summary.bySite).toEqual([{ siteCode: 'A', open: 1, answered: 0, closed: 0 }]);
+    expect((await t.call('get', queries(trial.id, `/${answered}`), { key: coordinatorA.key })).status).toBe(404);
+  });
+});

@@ -1430,6 +1430,7 @@ export interface paths {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -1455,6 +1456,7 @@ export interface paths {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -1480,6 +1482,7 @@ export interface paths {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -1517,6 +1520,130 @@ export interface paths {
         get: operations["getSafetyDue"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Data queries with their age, filtered, and counts by site and by kind of record
+         * @description `olderThan=14` keeps queries raised more than 14 days ago. `ageDays` counts whole days from
+         *     raising to now (to the closure for a closed query). Coordinators limited to sites see only their
+         *     sites' queries, in the list and in the counts.
+         */
+        get: operations["listQueries"];
+        put?: never;
+        /**
+         * Raise a data query on one recorded item (record id + JSON pointer)
+         * @description The target is a record of the trial — a participant (baseline values, screening answers), a
+         *     consent, an event, an assessment or an adverse event — and a JSON pointer to the item queried
+         *     in it as the API shows it (e.g. `/values/hope/items/4`). A record the trial does not have is 422.
+         *     The query starts `open`; the site answers it, the monitor closes or re-opens it. Audited.
+         */
+        post: operations["raiseQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        /** One data query with its conversation */
+        get: operations["getQuery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The site answers an open query
+         * @description An answered or closed query is 409 `query-transition-refused`.
+         */
+        post: operations["answerQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a query (open or answered)
+         * @description A closed query is 409 `query-transition-refused`; re-open it first.
+         */
+        post: operations["closeQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/reopening": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-open an answered or closed query, the only way a query goes back
+         * @description An open query is 409 `query-transition-refused`.
+         */
+        post: operations["reopenQuery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3008,6 +3135,74 @@ export interface components {
                 items: components["schemas"]["SafetyDueItem"][];
             }[];
         };
+        /** @enum {string} */
+        DataQueryStatus: "open" | "answered" | "closed";
+        /** @enum {string} */
+        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event";
+        DataQueryTarget: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            /**
+             * Format: uuid
+             * @description The id of the record.
+             */
+            id: string;
+            /** @description JSON pointer to the item queried, in the record as the API shows it; "" for the whole record. */
+            pointer: string;
+        };
+        DataQueryInput: {
+            target: components["schemas"]["DataQueryTarget"];
+            text: string;
+        };
+        DataQueryMessageInput: {
+            text: string;
+        };
+        DataQuery: {
+            /** Format: uuid */
+            id: string;
+            target: components["schemas"]["DataQueryTarget"];
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            status: components["schemas"]["DataQueryStatus"];
+            /** @description What the query asks. */
+            text: string;
+            /** Format: date-time */
+            raisedAt: string;
+            /** Format: date-time */
+            statusChangedAt: string;
+            /** @description Whole days since raised (until closed, for a closed query). */
+            ageDays: number;
+            messages: {
+                seq: number;
+                /** @enum {string} */
+                action: "raise" | "answer" | "close" | "reopen";
+                text: string;
+                /** Format: date-time */
+                at: string;
+                role: components["schemas"]["Role"];
+            }[];
+        };
+        DataQueryCounts: {
+            open: number;
+            answered: number;
+            closed: number;
+        };
+        DataQuerySummary: {
+            bySite: ({
+                siteCode: string;
+            } & components["schemas"]["DataQueryCounts"])[];
+            byKind: ({
+                kind: components["schemas"]["DataQueryTargetKind"];
+            } & components["schemas"]["DataQueryCounts"])[];
+            /** @description Age of the oldest open query; null when none is open. */
+            oldestOpenDays: number | null;
+        };
+        DataQueryList: {
+            /** Format: date-time */
+            asOf: string;
+            items: components["schemas"]["DataQuery"][];
+            summary: components["schemas"]["DataQuerySummary"];
+        };
     };
     responses: {
         /** @description The body is not well-formed JSON. */
@@ -3131,7 +3326,10 @@ export interface components {
         /** @description Page size. */
         Limit: number;
         VisitCode: components["schemas"]["Code"];
+        /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
         AdverseEventId: string;
+        /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+        QueryId: string;
         /** @description The `nextCursor` of the previous page. */
         Cursor: string;
         AuditEntityType: string;
@@ -5376,6 +5574,7 @@ export interface operations {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -5406,6 +5605,7 @@ export interface operations {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -5444,6 +5644,7 @@ export interface operations {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -5482,6 +5683,7 @@ export interface operations {
             header?: never;
             path: {
                 trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
                 adverseEventId: components["parameters"]["AdverseEventId"];
             };
             cookie?: never;
@@ -5537,6 +5739,226 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listQueries: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["DataQueryStatus"];
+                siteCode?: components["schemas"]["SiteCode"];
+                kind?: components["schemas"]["DataQueryTargetKind"];
+                targetId?: string;
+                olderThan?: number;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queries, oldest first (at most 5,000), and the counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQueryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    raiseQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryInput"];
+            };
+        };
+        responses: {
+            /** @description The open query. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The query. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    answerQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    closeQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    reopenQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

@@ -1,5 +1,6 @@
 import type { HandlerMap } from '../../http/operations';
 import * as adverseEvents from './adverse-events.service';
+import * as queries from './data-queries.service';
 
 export function safetyHandlers(): HandlerMap {
   return {
@@ -38,6 +39,27 @@ export function safetyHandlers(): HandlerMap {
     getSafetyDue: async ({ params, ctx }) => ({
       status: 200,
       body: await adverseEvents.getSafetyDue(ctx, params),
+    }),
+    raiseQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.raiseQuery(ctx, { trialId: params.trialId, input: body }),
+    }),
+    listQueries: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await queries.listQueries(ctx, { ...query, trialId: params.trialId }),
+    }),
+    getQuery: async ({ params, ctx }) => ({ status: 200, body: await queries.getQuery(ctx, params) }),
+    answerQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'answer', text: body.text }),
+    }),
+    closeQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'close', text: body.text }),
+    }),
+    reopenQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'reopen', text: body.text }),
     }),
   };
 }

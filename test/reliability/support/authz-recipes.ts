@@ -180,10 +180,22 @@ const adverseEventBody = () => ({
   awareAt: new Date(Date.now() - 1000).toISOString(),
 });
 
+/** The sites of a list's items (adverse events, queries): none outside the key's sites, some when unfiltered. */
 const adverseEventSites = (res: TestResponse, what: string, ctx: ScopeCheckContext) => {
   const sites: string[] = res.body.items.map((e: { siteCode: string }) => e.siteCode);
   return [...outsideSites(ctx.scope, sites, what), ...nothingShown(ctx, sites.length, what)];
 };
+
+/** A data query raised with the admin key on a participant at the recipe's site; closed first when asked. */
+async function raisedQuery(ctx: RecipeContext, closed = false): Promise<string> {
+  const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+  const res = await ctx.t.call('post', trialPath(ctx, '/queries'), {
+    body: { target: { kind: 'participant', id: participantId, pointer: '/baseline/age' }, text: 'Age plausible?' },
+  });
+  if (res.status !== 201) throw new Error(`raising a query failed: ${res.text}`);
+  if (closed) await ctx.t.call('post', trialPath(ctx, `/queries/${res.body.id}/closure`), { body: { text: 'ok' } });
+  return res.body.id;
+}
 
 const statsBodies = {
   tTest: {
@@ -720,5 +732,47 @@ export const RECIPES: Record<string, Recipe> = {
         res.body.sites.map((s: { siteCode: string }) => s.siteCode),
         'getSafetyDue',
       ),
+  },
+  raiseQuery: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(trialPath(ctx, '/queries'), {
+        target: { kind: 'participant', id: participantId, pointer: '/baseline/age' },
+        text: 'Age plausible?',
+      });
+    },
+  },
+  listQueries: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await raisedQuery(ctx);
+      return get(withQuery(trialPath(ctx, '/queries'), siteFilter(ctx)));
+    },
+    checkScope: async (res, ctx) => [
+      ...adverseEventSites(res, 'listQueries', ctx),
+      ...outsideSites(
+        ctx.scope,
+        res.body.summary.bySite.map((s: { siteCode: string }) => s.siteCode),
+        'listQueries summary',
+      ),
+    ],
+  },
+  getQuery: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, `/queries/${await raisedQuery(ctx)}`)),
+  },
+  answerQuery: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, `/queries/${await raisedQuery(ctx)}/answers`), { text: 'Checked' }),
+  },
+  closeQuery: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, `/queries/${await raisedQuery(ctx)}/closure`), { text: 'Resolved' }),
+  },
+  reopenQuery: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
   },
 };
