@@ -17,6 +17,7 @@ import { randomizationHandlers } from './features/randomization/randomization.ro
 import { armLabellerFor } from './features/blinding/blinding.service';
 import { runIdempotently } from './features/idempotency/idempotency.service';
 import { createUseCaseContext } from './core/use-case-context';
+import { safetyHandlers } from './features/safety/safety.router';
 import { serviceHandlers } from './features/service/service.router';
 import { statisticsHandlers } from './features/statistics/statistics.router';
 import { trialHandlers } from './features/trials/trials.router';
@@ -70,6 +71,7 @@ export function createApp({
     ...followUpHandlers(),
     ...outcomesHandlers(),
     ...deliveryHandlers(),
+    ...safetyHandlers(),
   };
 
   const app = express();

@@ -1413,6 +1413,308 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/safety/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The trial's reporting clocks for serious adverse events
+         * @description Until an admin sets them, a trial uses 24 hours for the initial report to the sponsor, 7 days for
+         *     the ethics committee report of a fatal or life-threatening, unexpected, related event and 15 days
+         *     for every other serious event, shown in UTC.
+         */
+        get: operations["getSafetySettings"];
+        /**
+         * Set the trial's reporting clocks and the time zone deadlines are shown in
+         * @description Durations are elapsed time from the moment the site became aware of the event; deadlines are
+         *     computed in UTC and shown in `timeZone` (an IANA name; an unknown one is 422). Audited.
+         */
+        put: operations["putSafetySettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/participants/{participantId}/adverse-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an adverse event of a participant
+         * @description A serious event (`serious` not null) needs `awareAt`, the instant the site became aware of it:
+         *     the reporting clocks start there. `onsetOn` after today or before screening, or `awareAt` in the
+         *     future, is 422. Blinded keys record and read adverse events; no arm appears. Audited.
+         */
+        post: operations["recordAdverseEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/adverse-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Adverse events of the trial, oldest onset first
+         * @description Coordinators limited to sites see only their sites' events.
+         */
+        get: operations["listAdverseEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/adverse-events/{adverseEventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        /** One adverse event with its history (follow-ups, corrections, reports) */
+        get: operations["getAdverseEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct recorded fields of an adverse event, with a reason (kept with the values before and after)
+         * @description The fields given replace the recorded ones and are checked as when recording; at least one is
+         *     needed. A correction that makes an event serious needs `awareAt` (given or recorded).
+         */
+        patch: operations["correctAdverseEvent"];
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/adverse-events/{adverseEventId}/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a follow-up to an adverse event, until it has a final outcome and a resolution date
+         * @description `recovered`, `recovered_with_sequelae` and `fatal` are final and need `resolvedOn`; the other
+         *     outcomes must not have it. After a final outcome the event takes no more follow-ups (409
+         *     `adverse-event-resolved`); correct it with PATCH instead.
+         */
+        post: operations["addAdverseEventFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/adverse-events/{adverseEventId}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record when a serious adverse event was reported to the sponsor or the ethics committee
+         * @description Only serious events are reported (409 `not-serious`); each recipient once (409
+         *     `already-reported`). `reportedAt` before awareness or in the future is 422. The clock says whether
+         *     the report was on time.
+         */
+        post: operations["recordAdverseEventReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/safety/due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Safety reports that are due or late, by site
+         * @description Every unreported clock of a serious event, `due` (deadline not passed) or `late`, as of now.
+         *     Deadlines are instants in UTC (`dueAt`) and shown in the trial's time zone (`dueAtLocal`).
+         *     Coordinators limited to sites see only their sites.
+         */
+        get: operations["getSafetyDue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Data queries with their age, filtered, and counts by site and by kind of record
+         * @description `olderThan=14` keeps queries raised more than 14 days ago. `ageDays` counts whole days from
+         *     raising to now (to the closure for a closed query). Coordinators limited to sites see only their
+         *     sites' queries, in the list and in the counts.
+         */
+        get: operations["listQueries"];
+        put?: never;
+        /**
+         * Raise a data query on one recorded item (record id + JSON pointer)
+         * @description The target is a record of the trial — a participant (baseline values, screening answers), a
+         *     consent, an event, an assessment or an adverse event — and a JSON pointer to the item queried
+         *     in it as the API shows it (e.g. `/values/hope/items/4`). A record the trial does not have is 422.
+         *     The query starts `open`; the site answers it, the monitor closes or re-opens it. Audited.
+         */
+        post: operations["raiseQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        /** One data query with its conversation */
+        get: operations["getQuery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The site answers an open query
+         * @description An answered or closed query is 409 `query-transition-refused`.
+         */
+        post: operations["answerQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a query (open or answered)
+         * @description A closed query is 409 `query-transition-refused`; re-open it first.
+         */
+        post: operations["closeQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/queries/{queryId}/reopening": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-open an answered or closed query, the only way a query goes back
+         * @description An open query is 409 `query-transition-refused`.
+         */
+        post: operations["reopenQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/delivery-configuration": {
         parameters: {
             query?: never;
@@ -2979,6 +3281,238 @@ export interface components {
                 arm: string | null;
             })[];
         };
+        SafetySettings: {
+            /** @description IANA time zone the deadlines are shown in (e.g. `Asia/Hong_Kong`). */
+            timeZone: string;
+            /** @description Initial report of a serious event to the sponsor. */
+            initialReportHours: number;
+            /** @description Ethics committee report of a fatal or life-threatening, unexpected, related event. */
+            fatalOrLifeThreateningDays: number;
+            /** @description Ethics committee report of any other serious event. */
+            otherSeriousDays: number;
+        };
+        /** @enum {string} */
+        SeriousCriterion: "hospitalization" | "life_threatening" | "death" | "disability" | "other_important";
+        /** @description null when the event is not serious; otherwise the ICH E2A criteria it meets. */
+        Seriousness: null | {
+            criteria: components["schemas"]["SeriousCriterion"][];
+        };
+        /** @enum {string} */
+        Severity: "mild" | "moderate" | "severe";
+        /** @enum {string} */
+        Relatedness: "not_related" | "unlikely" | "possible" | "probable" | "definite";
+        /** @enum {string} */
+        AdverseEventOutcome: "recovered" | "recovering" | "not_recovered" | "recovered_with_sequelae" | "fatal" | "unknown";
+        AdverseEventInput: {
+            /** @description What happened (a MedDRA preferred term where the trial codes them). */
+            term: string;
+            onsetOn: components["schemas"]["Date"];
+            severity: components["schemas"]["Severity"];
+            serious: components["schemas"]["Seriousness"];
+            relatedness: components["schemas"]["Relatedness"];
+            /** @description Listed among the expected events of the intervention. */
+            expected: boolean;
+            /** @description Action taken. */
+            action: string;
+            /** @description Who told the site. */
+            reportedBy: string;
+            /**
+             * Format: date-time
+             * @description When the site became aware; required for a serious event.
+             */
+            awareAt?: string;
+        };
+        AdverseEventCorrection: {
+            reason: string;
+            term?: string;
+            onsetOn?: components["schemas"]["Date"];
+            severity?: components["schemas"]["Severity"];
+            serious?: components["schemas"]["Seriousness"];
+            relatedness?: components["schemas"]["Relatedness"];
+            expected?: boolean;
+            action?: string;
+            reportedBy?: string;
+            /** Format: date-time */
+            awareAt?: string;
+        };
+        AdverseEventFollowUpInput: {
+            note: string;
+            outcome?: components["schemas"]["AdverseEventOutcome"];
+            resolvedOn?: components["schemas"]["Date"];
+        };
+        AdverseEventReportInput: {
+            /** @enum {string} */
+            recipient: "sponsor" | "ethics_committee";
+            /** Format: date-time */
+            reportedAt: string;
+        };
+        ReportingClock: {
+            /**
+             * @description Initial report to the sponsor, or report to the ethics committee.
+             * @enum {string}
+             */
+            clock: "sponsor_initial" | "ethics";
+            /**
+             * @description For the ethics clock, which duration applies.
+             * @enum {unknown}
+             */
+            category: "fatal_or_life_threatening_unexpected_related" | "other_serious" | null;
+            /** Format: date-time */
+            dueAt: string;
+            /** @description The deadline in the trial time zone, with its UTC offset. */
+            dueAtLocal: string;
+            /** Format: date-time */
+            reportedAt: string | null;
+            /** @enum {string} */
+            status: "due" | "late" | "reported_on_time" | "reported_late";
+        };
+        AdverseEventEntry: {
+            entry: number;
+            /** @enum {string} */
+            kind: "follow_up" | "correction" | "report";
+            /** @description The follow-up narrative, or the reason of a correction. */
+            note: string | null;
+            /** @description The fields this entry changed, as they were. */
+            before: {
+                [key: string]: unknown;
+            };
+            /** @description The same fields after the entry. */
+            after: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        AdverseEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            term: string;
+            onsetOn: components["schemas"]["Date"];
+            severity: components["schemas"]["Severity"];
+            serious: components["schemas"]["Seriousness"];
+            relatedness: components["schemas"]["Relatedness"];
+            expected: boolean;
+            action: string;
+            reportedBy: string;
+            /** Format: date-time */
+            awareAt: string | null;
+            outcome: null | components["schemas"]["AdverseEventOutcome"];
+            /** Format: date */
+            resolvedOn: string | null;
+            /** Format: date-time */
+            reportedToSponsorAt: string | null;
+            /** Format: date-time */
+            reportedToEthicsAt: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+            clocks: components["schemas"]["ReportingClock"][];
+            history: components["schemas"]["AdverseEventEntry"][];
+        };
+        AdverseEventList: {
+            items: components["schemas"]["AdverseEvent"][];
+        };
+        SafetyDueItem: {
+            /** Format: uuid */
+            adverseEventId: string;
+            /** Format: uuid */
+            participantId: string;
+            term: string;
+            /** @enum {string} */
+            clock: "sponsor_initial" | "ethics";
+            /** @enum {unknown} */
+            category: "fatal_or_life_threatening_unexpected_related" | "other_serious" | null;
+            /** Format: date-time */
+            awareAt: string;
+            /** Format: date-time */
+            dueAt: string;
+            dueAtLocal: string;
+            /** @enum {string} */
+            status: "due" | "late";
+            /** @description Whole hours to the deadline; negative when late. */
+            hoursRemaining: number;
+        };
+        SafetyDue: {
+            /** Format: date-time */
+            asOf: string;
+            timeZone: string;
+            due: number;
+            late: number;
+            sites: {
+                siteCode: string;
+                items: components["schemas"]["SafetyDueItem"][];
+            }[];
+        };
+        /** @enum {string} */
+        DataQueryStatus: "open" | "answered" | "closed";
+        /** @enum {string} */
+        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event";
+        DataQueryTarget: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            /**
+             * Format: uuid
+             * @description The id of the record.
+             */
+            id: string;
+            /** @description JSON pointer to the item queried, in the record as the API shows it; "" for the whole record. */
+            pointer: string;
+        };
+        DataQueryInput: {
+            target: components["schemas"]["DataQueryTarget"];
+            text: string;
+        };
+        DataQueryMessageInput: {
+            text: string;
+        };
+        DataQuery: {
+            /** Format: uuid */
+            id: string;
+            target: components["schemas"]["DataQueryTarget"];
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            status: components["schemas"]["DataQueryStatus"];
+            /** @description What the query asks. */
+            text: string;
+            /** Format: date-time */
+            raisedAt: string;
+            /** Format: date-time */
+            statusChangedAt: string;
+            /** @description Whole days since raised (until closed, for a closed query). */
+            ageDays: number;
+            messages: {
+                seq: number;
+                /** @enum {string} */
+                action: "raise" | "answer" | "close" | "reopen";
+                text: string;
+                /** Format: date-time */
+                at: string;
+                role: components["schemas"]["Role"];
+            }[];
+        };
+        DataQueryCounts: {
+            open: number;
+            answered: number;
+            closed: number;
+        };
+        DataQuerySummary: {
+            bySite: ({
+                siteCode: string;
+            } & components["schemas"]["DataQueryCounts"])[];
+            byKind: ({
+                kind: components["schemas"]["DataQueryTargetKind"];
+            } & components["schemas"]["DataQueryCounts"])[];
+            /** @description Age of the oldest open query; null when none is open. */
+            oldestOpenDays: number | null;
+        };
+        DataQueryList: {
+            /** Format: date-time */
+            asOf: string;
+            items: components["schemas"]["DataQuery"][];
+            summary: components["schemas"]["DataQuerySummary"];
+        };
         /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind. */
         DeliveryConfiguration: {
             interventionPeriodDays: number;
@@ -3289,6 +3823,10 @@ export interface components {
         /** @description Page size. */
         Limit: number;
         VisitCode: components["schemas"]["Code"];
+        /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+        AdverseEventId: string;
+        /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+        QueryId: string;
         /** @description The `nextCursor` of the previous page. */
         Cursor: string;
         AuditEntityType: string;
@@ -5453,6 +5991,540 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSafetySettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SafetySettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putSafetySettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SafetySettings"];
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SafetySettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordAdverseEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                participantId: components["parameters"]["ParticipantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdverseEventInput"];
+            };
+        };
+        responses: {
+            /** @description The adverse event with its reporting clocks. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listAdverseEvents: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                participantId?: string;
+                serious?: boolean;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events (at most 5,000). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEventList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAdverseEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEvent"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    correctAdverseEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdverseEventCorrection"];
+            };
+        };
+        responses: {
+            /** @description The corrected event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    addAdverseEventFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdverseEventFollowUpInput"];
+            };
+        };
+        responses: {
+            /** @description The event after the follow-up. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordAdverseEventReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                adverseEventId: components["parameters"]["AdverseEventId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdverseEventReportInput"];
+            };
+        };
+        responses: {
+            /** @description The event with the report recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdverseEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSafetyDue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is due, by site. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SafetyDue"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listQueries: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["DataQueryStatus"];
+                siteCode?: components["schemas"]["SiteCode"];
+                kind?: components["schemas"]["DataQueryTargetKind"];
+                targetId?: string;
+                olderThan?: number;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queries, oldest first (at most 5,000), and the counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQueryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    raiseQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryInput"];
+            };
+        };
+        responses: {
+            /** @description The open query. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The query. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    answerQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    closeQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    reopenQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description A record of one participant; outside a site-limited key's sites it answers 404, like the participant. */
+                queryId: components["parameters"]["QueryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataQueryMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The query after the step. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

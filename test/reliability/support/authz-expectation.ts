@@ -29,7 +29,7 @@ export interface MatrixCell {
 
 /**
  * How an operation touches a site, read from the contract: it addresses a participant (path
- * `participantId`), names the site of a new participant in its body (`siteCode`), or filters by site
+ * `participantId`, or a path parameter marked `x-participant-record`), names the site of a new participant in its body (`siteCode`), or filters by site
  * (query `siteCode`).
  */
 export type SiteBinding = 'participant' | 'screening' | 'filter' | 'none';
@@ -111,8 +111,12 @@ export function describeOperation(spec: LoadedSpec, op: OperationSpec): Operatio
   const success = resolveLocalRef<{ content?: Record<string, unknown> }>(spec.document, op.responses[successes[0]!]);
   const pathParam = (name: string) => op.parameters.some((p) => p.in === 'path' && p.name === name);
   let siteBinding: SiteBinding = 'none';
-  // A session belongs to its service user's site; a request naming a participant in its body is about that person.
-  if (pathParam('participantId') || pathParam('sessionId') || bodyNames(spec, op, 'participantId'))
+  // A record addressed by its own id (a session, an adverse event, a data query) belongs to a participant's
+  // site too; a request naming a participant in its body is about that person.
+  const participantRecord = op.parameters.some(
+    (p) => p.in === 'path' && (p as unknown as Record<string, unknown>)['x-participant-record'] === true,
+  );
+  if (pathParam('participantId') || pathParam('sessionId') || participantRecord || bodyNames(spec, op, 'participantId'))
     siteBinding = 'participant';
   else if (bodyNames(spec, op, 'siteCode')) siteBinding = 'screening';
   else if (op.parameters.some((p) => p.in === 'query' && p.name === 'siteCode')) siteBinding = 'filter';

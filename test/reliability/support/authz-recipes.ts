@@ -159,6 +159,45 @@ async function checkEnrollment(what: string, seen: EnrollmentCounts, ctx: ScopeC
   return problems;
 }
 
+/** An adverse event recorded with the admin key at the recipe's site (serious, so it has reporting clocks). */
+async function recordedAdverseEvent(ctx: RecipeContext): Promise<string> {
+  const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+  const res = await ctx.t.call('post', participantPath(ctx, participantId, '/adverse-events'), {
+    body: adverseEventBody(),
+  });
+  if (res.status !== 201) throw new Error(`recording an adverse event failed: ${res.text}`);
+  return res.body.id;
+}
+
+const adverseEventBody = () => ({
+  term: 'Psychiatric hospitalisation',
+  onsetOn: todayUtc(),
+  severity: 'severe',
+  serious: { criteria: ['hospitalization'] },
+  relatedness: 'unlikely',
+  expected: true,
+  action: 'Admitted',
+  reportedBy: 'case worker',
+  awareAt: new Date(Date.now() - 1000).toISOString(),
+});
+
+/** The sites of a list's items (adverse events, queries): none outside the key's sites, some when unfiltered. */
+const adverseEventSites = (res: TestResponse, what: string, ctx: ScopeCheckContext) => {
+  const sites: string[] = res.body.items.map((e: { siteCode: string }) => e.siteCode);
+  return [...outsideSites(ctx.scope, sites, what), ...nothingShown(ctx, sites.length, what)];
+};
+
+/** A data query raised with the admin key on a participant at the recipe's site; closed first when asked. */
+async function raisedQuery(ctx: RecipeContext, closed = false): Promise<string> {
+  const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+  const res = await ctx.t.call('post', trialPath(ctx, '/queries'), {
+    body: { target: { kind: 'participant', id: participantId, pointer: '/baseline/age' }, text: 'Age plausible?' },
+  });
+  if (res.status !== 201) throw new Error(`raising a query failed: ${res.text}`);
+  if (closed) await ctx.t.call('post', trialPath(ctx, `/queries/${res.body.id}/closure`), { body: { text: 'ok' } });
+  return res.body.id;
+}
+
 const statsBodies = {
   tTest: {
     groups: [
@@ -720,4 +759,114 @@ export const RECIPES: Record<string, Recipe> = {
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/analysis')),
   },
   ...deliveryRecipes,
+  getSafetySettings: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/safety/settings')),
+  },
+  putSafetySettings: {
+    target: 'shared',
+    prepare: async (ctx) => ({
+      method: 'put',
+      path: trialPath(ctx, '/safety/settings'),
+      body: { timeZone: 'Asia/Hong_Kong', initialReportHours: 24, fatalOrLifeThreateningDays: 7, otherSeriousDays: 15 },
+    }),
+  },
+  recordAdverseEvent: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(participantPath(ctx, participantId, '/adverse-events'), adverseEventBody());
+    },
+  },
+  listAdverseEvents: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await recordedAdverseEvent(ctx);
+      return get(withQuery(trialPath(ctx, '/adverse-events'), siteFilter(ctx)));
+    },
+    checkScope: async (res, ctx) => adverseEventSites(res, 'listAdverseEvents', ctx),
+  },
+  getAdverseEvent: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, `/adverse-events/${await recordedAdverseEvent(ctx)}`)),
+  },
+  correctAdverseEvent: {
+    target: 'shared',
+    prepare: async (ctx) => ({
+      method: 'patch',
+      path: trialPath(ctx, `/adverse-events/${await recordedAdverseEvent(ctx)}`),
+      body: { reason: 'term coded', term: 'Hospitalisation' },
+    }),
+  },
+  addAdverseEventFollowUp: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, `/adverse-events/${await recordedAdverseEvent(ctx)}/follow-ups`), {
+        note: 'still on the ward',
+        outcome: 'recovering',
+      }),
+  },
+  recordAdverseEventReport: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, `/adverse-events/${await recordedAdverseEvent(ctx)}/reports`), {
+        recipient: 'sponsor',
+        reportedAt: new Date().toISOString(),
+      }),
+  },
+  getSafetyDue: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await recordedAdverseEvent(ctx);
+      return get(trialPath(ctx, '/safety/due'));
+    },
+    checkScope: async (res, ctx) =>
+      outsideSites(
+        ctx.scope,
+        res.body.sites.map((s: { siteCode: string }) => s.siteCode),
+        'getSafetyDue',
+      ),
+  },
+  raiseQuery: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(trialPath(ctx, '/queries'), {
+        target: { kind: 'participant', id: participantId, pointer: '/baseline/age' },
+        text: 'Age plausible?',
+      });
+    },
+  },
+  listQueries: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await raisedQuery(ctx);
+      return get(withQuery(trialPath(ctx, '/queries'), siteFilter(ctx)));
+    },
+    checkScope: async (res, ctx) => [
+      ...adverseEventSites(res, 'listQueries', ctx),
+      ...outsideSites(
+        ctx.scope,
+        res.body.summary.bySite.map((s: { siteCode: string }) => s.siteCode),
+        'listQueries summary',
+      ),
+    ],
+  },
+  getQuery: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, `/queries/${await raisedQuery(ctx)}`)),
+  },
+  answerQuery: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, `/queries/${await raisedQuery(ctx)}/answers`), { text: 'Checked' }),
+  },
+  closeQuery: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, `/queries/${await raisedQuery(ctx)}/closure`), { text: 'Resolved' }),
+  },
+  reopenQuery: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
+  },
 };

@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
+import { withTransaction } from '../../db/database';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import type { components } from '../../generated/openapi';
+import { recordAudit } from '../audit/audit.service';
+import { lockVisibleParticipant } from '../participants/participants.service';
+import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
+import { checkAdverseEvent, checkFollowUp, checkReportTime, isResolved } from './adverse-events';
+import * as repo from './adverse-events.repo';
+import type { AdverseEventFields, AdverseEventRow } from './adverse-events.repo';
+import {
+  ClockSettings,
+  DEFAULT_CLOCK_SETTINGS,
+  formatInTimeZone,
+  hoursRemaining,
+  isValidTimeZone,
+  reportingClocks,
+} from './reporting-clock';
+
+type AdverseEvent = components['schemas']['AdverseEvent'];
+type AdverseEventInput = components['schemas']['AdverseEventInput'];
+type AdverseEventCorrection = components['schemas']['AdverseEventCorrection'];
+type FollowUpInput = components['schemas']['AdverseEventFollowUpInput'];
+type ReportInput = components['schemas']['AdverseEventReportInput'];
+type SafetyDue = components['schemas']['SafetyDue'];
+type SafetyDueItem = components['schemas']['SafetyDueItem'];
+
+const canSeeSite = (siteCodes: string[] | null, siteCode: string) => siteCodes === null || siteCodes.includes(siteCode);
+const notFound = (id: string) => new NotFoundError(`Adverse event ${id} was not found.`);
+
+/** The trial's clocks, or the defaults when an admin never set them. */
+export async function clockSettings(db: Executor, trialId: string): Promise<ClockSettings> {
+  return (await repo.findSettings(db, trialId)) ?? DEFAULT_CLOCK_SETTINGS;
+}
+
+/** The event as the API shows it: its clocks as of now, in the trial's time zone, and its history. */
+function viewOf(
+  row: AdverseEventRow,
+  history: repo.AdverseEventEntryRow[],
+  settings: ClockSettings,
+  now: Date,
+): AdverseEvent {
+  const { revision: _revision, ...fields } = row;
+  const clocks = reportingClocks(
+    {
+      ...row,
+      awareAt: row.awareAt ? new Date(row.awareAt) : null,
+      reportedToSponsorAt: row.reportedToSponsorAt ? new Date(row.reportedToSponsorAt) : null,
+      reportedToEthicsAt: row.reportedToEthicsAt ? new Date(row.reportedToEthicsAt) : null,
+    },
+    settings,
+    now,
+  ).map((c) => ({
+    clock: c.clock,
+    category: c.category,
+    dueAt: c.dueAt.toISOString(),
+    dueAtLocal: formatInTimeZone(c.dueAt, settings.timeZone),
+    reportedAt: c.reportedAt ? c.reportedAt.toISOString() : null,
+    status: c.status,
+  }));
+  return { ...fields, clocks, history };
+}
+
+async function shown(ctx: UseCaseContext, db: Executor, trialId: string, id: string): Promise<AdverseEvent> {
+  const row = (await repo.findAdverseEvent(db, trialId, id))!;
+  const history = (await repo.listEntries(db, trialId, [id])).get(id) ?? [];
+  return viewOf(row, history, await clockSettings(db, trialId), ctx.now());
+}
+
+const normalInstant = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+
+export async function recordAdverseEvent(
+  ctx: UseCaseContext,
+  request: { trialId: string; participantId: string; input: AdverseEventInput },
+): Promise<AdverseEvent> {
+  const { db, principal, actor } = ctx;
+  const { trialId, participantId, input } = request;
+  await loadTrial(ctx, trialId);
+  return withTransaction(db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
+    const settings = await clockSettings(trx, trialId);
+    const fields: AdverseEventFields = {
+      term: input.term,
+      onsetOn: input.onsetOn,
+      severity: input.severity,
+      serious: input.serious,
+      relatedness: input.relatedness,
+      expected: input.expected,
+      action: input.action,
+      reportedBy: input.reportedBy,
+      awareAt: normalInstant(input.awareAt) ?? null,
+      outcome: null,
+      resolvedOn: null,
+      reportedToSponsorAt: null,
+      reportedToEthicsAt: null,
+    };
+    const errors = checkAdverseEvent(fields, {
+      screenedOn: participant.screenedOn,
+      now: ctx.now(),
+      timeZone: settings.timeZone,
+    });
+    if (errors.length) throw new ValidationError(errors);
+    const id = randomUUID();
+    await repo.insertAdverseEvent(trx, { trialId, id, participantId, recordedBy: principal.keyId, ...fields });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, actor, {
+      trialId,
+      action: 'adverse_event.recorded',
+      entityType: 'adverse_event',
+      entityId: id,
+      before: null,
+      after: event,
+    });
+    return event;
+  });
+}
+
+/** Locks an event of a participant the caller may see; 404 otherwise. */
+async function lockVisibleEvent(ctx: UseCaseContext, trx: Knex.Transaction, trialId: string, id: string) {
+  const row = await repo.lockAdverseEvent(trx, trialId, id);
+  if (!row || !canSeeSite(ctx.principal.siteCodes, row.siteCode)) throw notFound(id);
+  return row;
+}
+
+export async function correctAdverseEvent(
+  ctx: UseCaseContext,
+  request: { trialId: string; adverseEventId: string; input: AdverseEventCorrection },
+): Promise<AdverseEvent> {
+  const { db, principal, actor } = ctx;
+  const { trialId, adverseEventId: id, input } = request;
+  await loadTrial(ctx, trialId);
+  const { reason, ...given } = input;
+  return withTransaction(db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+    const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, current.participantId);
+    const settings = await clockSettings(trx, trialId);
+    const change: Partial<AdverseEventFields> = { ...given, awareAt: normalInstant(given.awareAt) };
+    if (change.awareAt === undefined) delete change.awareAt;
+    const after = { ...current, ...change };
+    const errors = checkAdverseEvent(after, {
+      screenedOn: participant.screenedOn,
+      now: ctx.now(),
+      timeZone: settings.timeZone,
+    });
+    if (errors.length) throw new ValidationError(errors);
+    const before = await shown(ctx, trx, trialId, id);
+    await repo.changeAdverseEvent(trx, trialId, current, {
+      kind: 'correction',
+      note: reason,
+      fields: change,
+      by: principal.keyId,
+    });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, actor, {
+      trialId,
+      action: 'adverse_event.corrected',
+      entityType: 'adverse_event',
+      entityId: id,
+      before,
+      after: event,
+      reason,
+    });
+    return event;
+  });
+}
+
+export async function addFollowUp(
+  ctx: UseCaseContext,
+  request: { trialId: string; adverseEventId: string; input: FollowUpInput },
+): Promise<AdverseEvent> {
+  const { db, principal, actor } = ctx;
+  const { trialId, adverseEventId: id, input } = request;
+  await loadTrial(ctx, trialId);
+  return withTransaction(db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+    if (isResolved(current))
+      throw new ConflictError(
+        'adverse-event-resolved',
+        `Adverse event ${id} is resolved (${current.outcome} on ${current.resolvedOn}); correct it instead.`,
+      );
+    const errors = checkFollowUp(input, { onsetOn: current.onsetOn, now: ctx.now() });
+    if (errors.length) throw new ValidationError(errors);
+    const fields: Partial<AdverseEventFields> = {};
+    if (input.outcome !== undefined) fields.outcome = input.outcome;
+    if (input.resolvedOn !== undefined) fields.resolvedOn = input.resolvedOn;
+    await repo.changeAdverseEvent(trx, trialId, current, {
+      kind: 'follow_up',
+      note: input.note,
+      fields,
+      by: principal.keyId,
+    });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, actor, {
+      trialId,
+      action: 'adverse_event.followed_up',
+      entityType: 'adverse_event',
+      entityId: id,
+      before: null,
+      after: { note: input.note, ...fields },
+    });
+    return event;
+  });
+}
+
+export async function recordReport(
+  ctx: UseCaseContext,
+  request: { trialId: string; adverseEventId: string; input: ReportInput },
+): Promise<AdverseEvent> {
+  const { db, principal, actor } = ctx;
+  const { trialId, adverseEventId: id, input } = request;
+  await loadTrial(ctx, trialId);
+  return withTransaction(db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+    if (!current.serious)
+      throw new ConflictError('not-serious', `Adverse event ${id} is not serious; it has no reporting clock.`);
+    const field = input.recipient === 'sponsor' ? 'reportedToSponsorAt' : 'reportedToEthicsAt';
+    if (current[field] !== null)
+      throw new ConflictError(
+        'already-reported',
+        `Adverse event ${id} was already reported to the ${input.recipient.replace('_', ' ')} at ${current[field]}.`,
+      );
+    const errors = checkReportTime(input.reportedAt, { awareAt: current.awareAt, now: ctx.now() });
+    if (errors.length) throw new ValidationError(errors);
+    const reportedAt = new Date(input.reportedAt).toISOString();
+    await repo.changeAdverseEvent(trx, trialId, current, {
+      kind: 'report',
+      note: null,
+      fields: { [field]: reportedAt },
+      by: principal.keyId,
+    });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, actor, {
+      trialId,
+      action: 'adverse_event.reported',
+      entityType: 'adverse_event',
+      entityId: id,
+      before: null,
+      after: { recipient: input.recipient, reportedAt, clocks: event.clocks },
+    });
+    return event;
+  });
+}
+
+export async function getAdverseEvent(
+  ctx: UseCaseContext,
+  request: { trialId: string; adverseEventId: string },
+): Promise<AdverseEvent> {
+  await loadTrial(ctx, request.trialId);
+  const row = await repo.findAdverseEvent(ctx.db, request.trialId, request.adverseEventId);
+  if (!row || !canSeeSite(ctx.principal.siteCodes, row.siteCode)) throw notFound(request.adverseEventId);
+  return shown(ctx, ctx.db, request.trialId, row.id);
+}
+
+export const ADVERSE_EVENT_LIST_LIMIT = 5000;
+
+export async function listAdverseEvents(
+  ctx: UseCaseContext,
+  request: { trialId: string; siteCode?: string; participantId?: string; serious?: boolean },
+): Promise<{ items: AdverseEvent[] }> {
+  const { trialId, ...filter } = request;
+  await loadTrial(ctx, trialId);
+  const rows = await repo.listAdverseEvents(ctx.db, trialId, {
+    ...filter,
+    siteCodes: ctx.principal.siteCodes,
+    limit: ADVERSE_EVENT_LIST_LIMIT,
+  });
+  const history = await repo.listEntries(
+    ctx.db,
+    trialId,
+    rows.map((r) => r.id),
+  );
+  const settings = await clockSettings(ctx.db, trialId);
+  const now = ctx.now();
+  return { items: rows.map((r) => viewOf(r, history.get(r.id) ?? [], settings, now)) };
+}
+
+export async function getSafetySettings(ctx: UseCaseContext, request: { trialId: string }): Promise<ClockSettings> {
+  await loadTrial(ctx, request.trialId);
+  return clockSettings(ctx.db, request.trialId);
+}
+
+export async function putSafetySettings(
+  ctx: UseCaseContext,
+  request: { trialId: string; settings: ClockSettings },
+): Promise<ClockSettings> {
+  const { trialId, settings } = request;
+  await loadTrial(ctx, trialId);
+  if (!isValidTimeZone(settings.timeZone))
+    throw new ValidationError([{ pointer: '/timeZone', detail: `is not a known IANA time zone` }]);
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialExclusive(trx, trialId);
+    if (trial.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
+    const before = await repo.findSettings(trx, trialId);
+    await repo.upsertSettings(trx, trialId, settings);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'safety_settings.set',
+      entityType: 'safety_settings',
+      entityId: trialId,
+      before: before ?? null,
+      after: settings,
+    });
+    return settings;
+  });
+}
+
+/** Every unreported clock as of now, due or late, grouped by site (sites in code order, soonest deadline first). */
+export async function getSafetyDue(ctx: UseCaseContext, request: { trialId: string }): Promise<SafetyDue> {
+  const { trialId } = request;
+  await loadTrial(ctx, trialId);
+  const settings = await clockSettings(ctx.db, trialId);
+  const now = ctx.now();
+  const rows = await repo.listUnreportedSerious(ctx.db, trialId, ctx.principal.siteCodes);
+  const bySite = new Map<string, SafetyDueItem[]>();
+  for (const row of rows) {
+    const clocks = reportingClocks(
+      {
+        ...row,
+        awareAt: new Date(row.awareAt!),
+        reportedToSponsorAt: row.reportedToSponsorAt ? new Date(row.reportedToSponsorAt) : null,
+        reportedToEthicsAt: row.reportedToEthicsAt ? new Date(row.reportedToEthicsAt) : null,
+      },
+      settings,
+      now,
+    );
+    for (const c of clocks) {
+      if (c.status !== 'due' && c.status !== 'late') continue;
+      const items = bySite.get(row.siteCode) ?? [];
+      items.push({
+        adverseEventId: row.id,
+        participantId: row.participantId,
+        term: row.term,
+        clock: c.clock,
+        category: c.category,
+        awareAt: row.awareAt!,
+        dueAt: c.dueAt.toISOString(),
+        dueAtLocal: formatInTimeZone(c.dueAt, settings.timeZone),
+        status: c.status,
+        hoursRemaining: hoursRemaining(c.dueAt, now),
+      });
+      bySite.set(row.siteCode, items);
+    }
+  }
+  const sites = [...bySite.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([siteCode, items]) => ({ siteCode, items: items.sort((a, b) => a.dueAt.localeCompare(b.dueAt)) }));
+  const all = sites.flatMap((s) => s.items);
+  return {
+    asOf: now.toISOString(),
+    timeZone: settings.timeZone,
+    due: all.filter((i) => i.status === 'due').length,
+    late: all.filter((i) => i.status === 'late').length,
+    sites,
+  };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { withTransaction } from '../../db/database';
+import type { UseCaseContext } from '../../core/use-case-context';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import type { components } from '../../generated/openapi';
+import { recordAudit } from '../audit/audit.service';
+import { loadTrial, lockTrialShared } from '../trials/trials.service';
+import * as repo from './data-queries.repo';
+import type { DataQueryRow } from './data-queries.repo';
+import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
+import { QueryTargetKind, resolveQueryTarget } from './query-targets.query';
+
+type DataQuery = components['schemas']['DataQuery'];
+type DataQueryInput = components['schemas']['DataQueryInput'];
+type DataQueryList = components['schemas']['DataQueryList'];
+
+const DAY_MS = 86_400_000;
+export const QUERY_LIST_LIMIT = 5000;
+
+const canSeeSite = (siteCodes: string[] | null, siteCode: string) => siteCodes === null || siteCodes.includes(siteCode);
+const notFound = (id: string) => new NotFoundError(`Query ${id} was not found.`);
+
+/** A query as shown: its age is counted to now while it waits, and to its closure once closed. */
+function viewOf(row: DataQueryRow, now: Date): DataQuery {
+  const until = row.status === 'closed' ? new Date(row.statusChangedAt) : now;
+  return {
+    id: row.id,
+    target: row.target,
+    participantId: row.participantId,
+    siteCode: row.siteCode,
+    status: row.status,
+    text: row.messages[0]!.text,
+    raisedAt: row.raisedAt,
+    statusChangedAt: row.statusChangedAt,
+    ageDays: ageInDays(new Date(row.raisedAt), until),
+    messages: row.messages,
+  };
+}
+
+export async function raiseQuery(
+  ctx: UseCaseContext,
+  request: { trialId: string; input: DataQueryInput },
+): Promise<DataQuery> {
+  const { trialId, input } = request;
+  await loadTrial(ctx, trialId);
+  return withTransaction(ctx.db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const owner = await resolveQueryTarget(trx, trialId, input.target.kind, input.target.id);
+    if (!owner || !canSeeSite(ctx.principal.siteCodes, owner.siteCode))
+      throw new ValidationError([
+        { pointer: '/target/id', detail: `trial has no ${input.target.kind.replace('_', ' ')} ${input.target.id}` },
+      ]);
+    const id = randomUUID();
+    const at = ctx.now();
+    await repo.insertQuery(trx, {
+      trialId,
+      id,
+      participantId: owner.participantId,
+      target: input.target,
+      text: input.text,
+      at,
+      byKey: ctx.principal.keyId,
+      byRole: ctx.principal.role,
+    });
+    const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'query.raised',
+      entityType: 'query',
+      entityId: id,
+      before: null,
+      after: query,
+    });
+    return query;
+  });
+}
+
+/** Answer, close or re-open: one step of the state machine, refused (409) when it would go backwards. */
+export async function actOnQuery(
+  ctx: UseCaseContext,
+  request: { trialId: string; queryId: string; action: QueryAction; text: string },
+): Promise<DataQuery> {
+  const { trialId, queryId, action, text } = request;
+  await loadTrial(ctx, trialId);
+  return withTransaction(ctx.db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await repo.lockQuery(trx, trialId, queryId);
+    if (!current || !canSeeSite(ctx.principal.siteCodes, current.siteCode)) throw notFound(queryId);
+    const to = nextQueryStatus(current.status, action);
+    if (to === null)
+      throw new ConflictError(
+        'query-transition-refused',
+        `A query that is ${current.status} cannot be ${PAST[action]}.`,
+        {
+          queryStatus: current.status,
+        },
+      );
+    const at = ctx.now();
+    await repo.moveQuery(trx, trialId, current, {
+      action,
+      to,
+      text,
+      at,
+      byKey: ctx.principal.keyId,
+      byRole: ctx.principal.role,
+    });
+    const query = viewOf((await repo.findQuery(trx, trialId, queryId))!, at);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: `query.${PAST[action]}`,
+      entityType: 'query',
+      entityId: queryId,
+      before: { status: current.status },
+      after: { status: to, text },
+    });
+    return query;
+  });
+}
+
+const PAST: Record<QueryAction, string> = { answer: 'answered', close: 'closed', reopen: 'reopened' };
+
+export async function getQuery(ctx: UseCaseContext, request: { trialId: string; queryId: string }): Promise<DataQuery> {
+  await loadTrial(ctx, request.trialId);
+  const row = await repo.findQuery(ctx.db, request.trialId, request.queryId);
+  if (!row || !canSeeSite(ctx.principal.siteCodes, row.siteCode)) throw notFound(request.queryId);
+  return viewOf(row, ctx.now());
+}
+
+export interface QueryListRequest {
+  trialId: string;
+  status?: QueryStatus;
+  siteCode?: string;
+  kind?: QueryTargetKind;
+  targetId?: string;
+  olderThan?: number;
+}
+
+export async function listQueries(ctx: UseCaseContext, request: QueryListRequest): Promise<DataQueryList> {
+  const { trialId, olderThan, ...filter } = request;
+  await loadTrial(ctx, trialId);
+  const now = ctx.now();
+  const rows = await repo.listQueries(ctx.db, trialId, {
+    ...filter,
+    siteCodes: ctx.principal.siteCodes,
+    raisedBefore: olderThan === undefined ? undefined : new Date(now.getTime() - olderThan * DAY_MS),
+    limit: QUERY_LIST_LIMIT,
+  });
+  return { asOf: now.toISOString(), items: rows.map((r) => viewOf(r, now)), summary: await querySummary(ctx, trialId) };
+}
+
+type QuerySummary = components['schemas']['DataQuerySummary'];
+
+/** Counts by site and by kind of record (form), with the age of the oldest waiting query. */
+export async function querySummary(ctx: UseCaseContext, trialId: string): Promise<QuerySummary> {
+  const counts = await repo.countQueries(ctx.db, trialId, ctx.principal.siteCodes);
+  const waiting = await repo.listQueries(ctx.db, trialId, {
+    siteCodes: ctx.principal.siteCodes,
+    limit: 1,
+    status: 'open',
+  });
+  const empty = () => ({ open: 0, answered: 0, closed: 0 });
+  const bySite = new Map<string, ReturnType<typeof empty>>();
+  const byKind = new Map<string, ReturnType<typeof empty>>();
+  for (const c of counts) {
+    const site = bySite.get(c.siteCode) ?? empty();
+    site[c.status] += c.count;
+    bySite.set(c.siteCode, site);
+    const kind = byKind.get(c.kind) ?? empty();
+    kind[c.status] += c.count;
+    byKind.set(c.kind, kind);
+  }
+  const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return {
+    bySite: sorted(bySite).map(([siteCode, n]) => ({ siteCode, ...n })),
+    byKind: sorted(byKind).map(([kind, n]) => ({ kind: kind as QueryTargetKind, ...n })),
+    oldestOpenDays: waiting[0] ? ageInDays(new Date(waiting[0].raisedAt), ctx.now()) : null,
+  };
+}

@@ -1,0 +1,65 @@
+import type { HandlerMap } from '../../http/operations';
+import * as adverseEvents from './adverse-events.service';
+import * as queries from './data-queries.service';
+
+export function safetyHandlers(): HandlerMap {
+  return {
+    getSafetySettings: async ({ params, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.getSafetySettings(ctx, params),
+    }),
+    putSafetySettings: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.putSafetySettings(ctx, { trialId: params.trialId, settings: body }),
+    }),
+    recordAdverseEvent: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await adverseEvents.recordAdverseEvent(ctx, { ...params, input: body }),
+    }),
+    listAdverseEvents: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.listAdverseEvents(ctx, { ...query, trialId: params.trialId }),
+    }),
+    getAdverseEvent: async ({ params, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.getAdverseEvent(ctx, params),
+    }),
+    correctAdverseEvent: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.correctAdverseEvent(ctx, { ...params, input: body }),
+    }),
+    addAdverseEventFollowUp: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await adverseEvents.addFollowUp(ctx, { ...params, input: body }),
+    }),
+    recordAdverseEventReport: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await adverseEvents.recordReport(ctx, { ...params, input: body }),
+    }),
+    getSafetyDue: async ({ params, ctx }) => ({
+      status: 200,
+      body: await adverseEvents.getSafetyDue(ctx, params),
+    }),
+    raiseQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.raiseQuery(ctx, { trialId: params.trialId, input: body }),
+    }),
+    listQueries: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await queries.listQueries(ctx, { ...query, trialId: params.trialId }),
+    }),
+    getQuery: async ({ params, ctx }) => ({ status: 200, body: await queries.getQuery(ctx, params) }),
+    answerQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'answer', text: body.text }),
+    }),
+    closeQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'close', text: body.text }),
+    }),
+    reopenQuery: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await queries.actOnQuery(ctx, { ...params, action: 'reopen', text: body.text }),
+    }),
+  };
+}
