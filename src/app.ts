@@ -17,6 +17,7 @@ import { runIdempotently } from './features/idempotency/idempotency.service';
 import { createUseCaseContext } from './core/use-case-context';
 import { serviceHandlers } from './features/service/service.router';
 import { statisticsHandlers } from './features/statistics/statistics.router';
+import { substudyHandlers } from './features/substudies/substudies.router';
 import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
@@ -66,6 +67,7 @@ export function createApp({
     ...randomizationHandlers(),
     ...statisticsHandlers(),
     ...followUpHandlers(),
+    ...substudyHandlers(),
   };
 
   const app = express();
