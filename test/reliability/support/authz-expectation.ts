@@ -97,8 +97,25 @@ function bodyNamesSite(spec: LoadedSpec, op: OperationSpec): boolean {
     const node = resolveLocalRef<SchemaNode>(spec.document, pending.pop());
     if (node?.properties && 'siteCode' in node.properties) return true;
     pending.push(...(node?.allOf ?? []));
+    // A list of items that each name a site (a sub-study's quotas) names sites too.
+    for (const property of Object.values(node?.properties ?? {})) {
+      const inner = resolveLocalRef<{ type?: unknown; items?: unknown }>(spec.document, property);
+      if (inner?.type === 'array' && inner.items) pending.push(inner.items);
+    }
   }
   return false;
+}
+
+/** The request body names an existing participant at its top level (an invitation, an interview). */
+function bodyNamesParticipant(spec: LoadedSpec, op: OperationSpec): boolean {
+  const raw = spec.document.paths[op.path]?.[op.method] as { requestBody?: unknown } | undefined;
+  if (!raw?.requestBody) return false;
+  const requestBody = resolveLocalRef<{ content?: Record<string, { schema?: unknown }> }>(
+    spec.document,
+    raw.requestBody,
+  );
+  const schema = resolveLocalRef<SchemaNode>(spec.document, requestBody.content?.['application/json']?.schema);
+  return Boolean(schema?.properties && 'participantId' in schema.properties);
 }
 
 /** Everything the expectation needs to know about an operation, read from the contract alone. */
@@ -111,7 +128,9 @@ export function describeOperation(spec: LoadedSpec, op: OperationSpec): Operatio
   const success = resolveLocalRef<{ content?: Record<string, unknown> }>(spec.document, op.responses[successes[0]!]);
   const pathParam = (name: string) => op.parameters.some((p) => p.in === 'path' && p.name === name);
   let siteBinding: SiteBinding = 'none';
-  if (pathParam('participantId')) siteBinding = 'participant';
+  // An invitation or interview is its participant's: another site's answers 404 like the participant.
+  if (['participantId', 'invitationId', 'interviewId'].some(pathParam) || bodyNamesParticipant(spec, op))
+    siteBinding = 'participant';
   else if (bodyNamesSite(spec, op)) siteBinding = 'screening';
   else if (op.parameters.some((p) => p.in === 'query' && p.name === 'siteCode')) siteBinding = 'filter';
   return {

@@ -2,6 +2,7 @@ import type { HttpMethod } from '../../../src/http/openapi';
 import { smcmFollowUp } from '../../../scripts/smcm-trial';
 import { serviceUserInput } from '../../support/factories';
 import type { TestApp, TestResponse } from '../../support/test-app';
+import { SUBSTUDY_RECIPES } from './authz-recipes-substudies';
 import {
   consentedServiceUser,
   FreshTrialState,
@@ -626,4 +627,5 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/analysis-dataset/dictionary')),
   },
+  ...SUBSTUDY_RECIPES,
 };
