@@ -20,6 +20,7 @@ import { createUseCaseContext } from './core/use-case-context';
 import { safetyHandlers } from './features/safety/safety.router';
 import { serviceHandlers } from './features/service/service.router';
 import { statisticsHandlers } from './features/statistics/statistics.router';
+import { substudyHandlers } from './features/substudies/substudies.router';
 import { trialHandlers } from './features/trials/trials.router';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
@@ -72,6 +73,7 @@ export function createApp({
     ...outcomesHandlers(),
     ...deliveryHandlers(),
     ...safetyHandlers(),
+    ...substudyHandlers(),
   };
 
   const app = express();

@@ -60,7 +60,8 @@ describe('npm run demo', () => {
       await new Promise((resolve) => server.close(resolve));
       await running.close();
     }
-  }, 240_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12
+  }, 360_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12 (before
+  // the process evaluation)
 
   it('prints the CONSORT counts, and they add up', () => {
     const { consort } = first.result.run;
@@ -168,17 +169,32 @@ describe('npm run demo', () => {
     );
   });
 
-  it('issues the HK$50 interview coupons, twelve per arm, and prints their totals', () => {
-    const { coupons } = first.result.run;
-    if (!coupons.available) throw new Error('this service version has the incentive ledger');
-    expect(coupons.issued).toHaveLength(24);
-    expect(coupons.issued.filter((coupon) => coupon.arm === 'SMCM')).toHaveLength(12);
-    expect(new Set(coupons.issued.map((coupon) => coupon.reference)).size).toBe(24);
+  it('runs the process evaluation: Table 3 quotas, one HK$50 coupon per service-user interview, 15 of 17 codings agree', () => {
+    const { coupons, evaluation } = first.result.run;
+    if (!coupons.available || !evaluation) throw new Error('this service version has sub-studies and the ledger');
+    const { sampling, round } = evaluation;
+    expect(sampling.rows.map((row) => row.target).reduce((a, b) => a + b, 0)).toBe(38);
+    const serviceUsers = sampling.totals.find((total) => total.role === 'service_user')!;
+    // 60 people cannot fill every quota of the paper's 24 service users: the gap says how many are missing.
+    expect(serviceUsers.interviewed + serviceUsers.gap).toBe(24);
+    expect(serviceUsers.interviewed).toBeGreaterThan(0);
+    for (const row of sampling.rows) expect(row.interviewed).toBeLessThanOrEqual(row.target);
+    expect(coupons.issued).toHaveLength(serviceUsers.interviewed);
+    for (const arm of ['SMCM', 'TAU'])
+      expect(coupons.issued.filter((coupon) => coupon.arm === arm)).toHaveLength(
+        sampling.rows
+          .filter((row) => row.arm === arm && row.role === 'service_user')
+          .reduce((sum, row) => sum + row.interviewed, 0),
+      );
+    expect(new Set(coupons.issued.map((coupon) => coupon.reference)).size).toBe(coupons.issued.length);
+    const n = coupons.issued.length;
     expect(coupons.summary.byType).toEqual([
-      expect.objectContaining({ incentive: 'interview_coupon', currency: 'HKD', netCount: 24, netAmount: 1200 }),
+      expect.objectContaining({ incentive: 'interview_coupon', currency: 'HKD', netCount: n, netAmount: 50 * n }),
     ]);
-    expect(first.stdout).toContain('Interview coupons: 24 issued');
-    expect(first.stdout).toContain('interview_coupon: 24 net, HK$1,200');
+    expect(first.stdout).toContain(`Interview coupons: ${n} issued`);
+    expect(round.agreement.percentAgreement).toMatchObject({ agreeing: 15, units: 17 });
+    expect(first.stdout).toContain('Process evaluation (sub-study process-evaluation)');
+    expect(first.stdout).toContain('15 of 17 = 88.2%');
   });
 
   it('gives the same cohort and the same allocations for the same seed', () => {

@@ -1,5 +1,6 @@
 import type { components } from '../../src/generated/openapi';
 import type { Cohort } from './cohort';
+import { formatProcessEvaluation } from './substudy';
 import type { BaselineTable, ConsortReport, DemoRun, FollowUpCompleteness, TTestResult } from './run';
 import { visitPlan, visitRequests } from './visits';
 
@@ -287,7 +288,9 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
     if (pathway.kind === 'pending') requests += 2;
     if (pathway.kind === 'randomized') requests += 3 + pathway.followUp.length;
   }
-  if (run.coupons.available) requests += run.coupons.issued.length + 1;
+  // One request reads the contract; a service with sub-studies issues the coupons in the process evaluation.
+  if (run.evaluation) requests += run.evaluation.requests + 1;
+  else requests += 1 + (run.coupons.available ? run.coupons.issued.length + 1 : 0);
   for (const visit of Object.values(run.laterVisits))
     if (visit.kind === 'assessed' || visit.kind === 'missed') requests += 1;
   return requests;
@@ -313,6 +316,7 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun }): string 
     '',
     formatCoupons(run),
     '',
+    ...(run.evaluation ? [formatProcessEvaluation(run.evaluation), ''] : []),
     formatTimings(run, countRequests(cohort, run)),
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import type { TrialdeskClient } from '../../src/client';
 import type { components } from '../../src/generated/openapi';
 import { Cohort, INTERVIEWERS, ServiceUser, utcToday as utcTodayOf } from './cohort';
 import { mapWithConcurrency, Progress, silentProgress } from './progress';
+import { ProcessEvaluation, runProcessEvaluation, serviceRunsSubstudies, TABLE_3 } from './substudy';
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
 import type { DemoCalendar } from './calendar';
 import { laterVisitPlan, LaterVisit, visitPlan } from './visits';
@@ -37,6 +38,8 @@ export interface DemoRun {
   workerBaseline: BaselineTable;
   workerExperience: TTestResult;
   coupons: CouponOutcome;
+  /** The process evaluation (sub-study), null for a service without sub-studies. */
+  evaluation: ProcessEvaluation | null;
   /** Follow-up completeness per visit, arm and site (GET …/follow-up/completeness) after the visits phase. */
   completeness: FollowUpCompleteness;
   /** The 6-month visits recorded after the calendar moved on, by label (empty without a calendar). */
@@ -261,23 +264,45 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     );
   }
 
+  // The process evaluation (issue #16) issues the coupons per interview; older services get them directly.
+  const evaluation = (await serviceRunsSubstudies(client))
+    ? await timed('process evaluation', TABLE_3.length + 1, () =>
+        runProcessEvaluation(client, {
+          trialId,
+          cohort,
+          participantIds,
+          allocations,
+          today: cohort.today,
+          concurrency,
+          tick: () => progress.tick(),
+        }),
+      )
+    : null;
   const interviewees = chooseInterviewees(randomizing, allocations);
-  const coupons = (await serviceIssuesIncentives(client))
-    ? await timed('interview coupons', interviewees.length, async (): Promise<CouponOutcome> => {
-        const issued = await each(interviewees, async (coupon) => {
-          await client.post(ISSUE_INCENTIVE_PATH, {
-            params: {
-              path: { trialId, participantId: idOf(coupon.label) },
-              header: { 'Idempotency-Key': `demo-${trialId}-coupon-${coupon.label}` },
-            },
-            body: { incentive: COUPON.code, issuedOn: randomizedOn[coupon.label]!, reference: coupon.reference },
+  const coupons = evaluation
+    ? ({
+        available: true,
+        issued: evaluation.coupons,
+        summary: await client.get('/v1/trials/{trialId}/incentives/summary', { params: { path: { trialId } } }),
+      } as const)
+    : (await serviceIssuesIncentives(client))
+      ? await timed('interview coupons', interviewees.length, async (): Promise<CouponOutcome> => {
+          const issued = await each(interviewees, async (coupon) => {
+            await client.post(ISSUE_INCENTIVE_PATH, {
+              params: {
+                path: { trialId, participantId: idOf(coupon.label) },
+                header: { 'Idempotency-Key': `demo-${trialId}-coupon-${coupon.label}` },
+              },
+              body: { incentive: COUPON.code, issuedOn: randomizedOn[coupon.label]!, reference: coupon.reference },
+            });
+            return { ...coupon, issuedOn: randomizedOn[coupon.label]! };
           });
-          return { ...coupon, issuedOn: randomizedOn[coupon.label]! };
-        });
-        const summary = await client.get('/v1/trials/{trialId}/incentives/summary', { params: { path: { trialId } } });
-        return { available: true, issued, summary };
-      })
-    : ({ available: false } as const);
+          const summary = await client.get('/v1/trials/{trialId}/incentives/summary', {
+            params: { path: { trialId } },
+          });
+          return { available: true, issued, summary };
+        })
+      : ({ available: false } as const);
 
   const reports = await timed('reports', 5, async () => {
     const tick = <T>(value: T) => {
@@ -308,7 +333,7 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     return { consort, baseline, workerBaseline, workerExperience, completeness };
   });
 
-  return { trial, participantIds, allocations, coupons, laterVisits, timings, ...reports };
+  return { trial, participantIds, allocations, coupons, evaluation, laterVisits, timings, ...reports };
 }
 
 async function recordConsents(

@@ -1413,6 +1413,238 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/substudies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The trial's sub-studies and their quotas
+         * @description Quotas are listed for the key's sites only (a site-limited coordinator sees its own); arms as the caller sees them.
+         */
+        get: operations["listSubstudies"];
+        put?: never;
+        /**
+         * Create a sub-study (e.g. a qualitative process evaluation) with its sampling quotas
+         * @description A study embedded in the trial that samples its participants purposefully: `quotas` give the
+         *     number to interview per site × arm × role (the seed paper's Table 3). `arm` is an arm code or,
+         *     for a blinded key, the label it sees (`Group 1`, …); answers name arms through the caller's
+         *     labels. `audioConsentForm` (default `audio`) is the trial's consent form an audio-recorded
+         *     interview needs; `incentive` (optional) is the incentive type issued per interview. Refused:
+         *     an unknown site, arm, consent form or incentive, or a cell given twice → 422; a quota at a site
+         *     outside a site-limited key's sites → 403; a code already used in the trial → 409
+         *     `duplicate-substudy`.
+         */
+        post: operations["createSubstudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite a participant to a sub-study
+         * @description Candidates are randomized service users and case workers assigned to an arm; the invitation
+         *     records the cell counted (site, the arm at invitation, role). Refused: a participant who is
+         *     not a candidate → 409 `not-a-substudy-candidate`; a cell without a quota → 409
+         *     `outside-sampling-frame`; a participant already invited → 409 `already-invited`; an
+         *     `invitedOn` in the future → 422; a participant at another site than a site-limited key's → 404.
+         */
+        post: operations["inviteToSubstudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/invitations/{invitationId}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the answer to an invitation (accepted or declined, with the date and a reason)
+         * @description Answered once: a second answer → 409 `invitation-already-answered`. `answeredOn` in the future
+         *     → 422; before the invitation → 409 `date-before-invitation`.
+         */
+        post: operations["answerInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/sampling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The sampling table (the paper's Table 3) - per site × arm × role, target against progress
+         * @description One row per quota cell (invitations are only made in cells with a quota): target, invited, accepted, declined, awaiting an answer, interviewed, and the remaining gap
+         *     (`max(target − interviewed, 0)`), with totals by role. Counted in SQL. Arms as the caller sees
+         *     them (rows in label order for blinded keys); a site-limited key sees its own sites.
+         *     `Accept: text/csv` gives the rows as CSV, `text/html` a printable table.
+         */
+        get: operations["getSubstudySampling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/interviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The sub-study's interviews, with recording and transcript status
+         * @description Interviews of the key's sites, in the order they were recorded. `recording.deletionRequiredSince`
+         *     is the date the audio consent was withdrawn (the recording must be deleted), null while the
+         *     consent stands.
+         */
+        get: operations["listInterviews"];
+        put?: never;
+        /**
+         * Record an interview of an invited participant who accepted
+         * @description One interview per accepted invitation. With `audioRecorded: true` the participant must hold a
+         *     granted, not withdrawn consent to the current version of the sub-study's audio consent form,
+         *     signed on or before the interview: otherwise 409 `audio-consent-missing` and nothing is written.
+         *     The consent relied on is kept; if it is withdrawn later, the interview reports its recording as
+         *     flagged for deletion (`recording.deletionRequiredSince`). Refused: no accepted invitation →
+         *     409 `invitation-not-accepted`; an interview already recorded → 409 `already-interviewed`;
+         *     `conductedOn` in the future → 422, before the acceptance → 409 `date-before-acceptance`.
+         */
+        post: operations["recordInterview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/interviews/{interviewId}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a stage of the interview's transcript - transcribed, checked against the recording, de-identified
+         * @description Stages happen once each and in order: `transcribed` first; `checked` (against the recording,
+         *     so only for recorded interviews) and `deidentified` after it. Out of order, twice, or checking
+         *     an interview that was not recorded → 409 `transcript-stage-refused`; a date in the future → 422,
+         *     before the interview or the previous stage → 409 `transcript-stage-refused`.
+         */
+        post: operations["recordTranscriptStage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/interviews/{interviewId}/coupon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue the sub-study's incentive for an interview (one per interview, idempotent)
+         * @description Issues the sub-study's `incentive` through the incentive ledger (same rules as issueIncentive:
+         *     role, limit per participant, consent, dates, unique reference), with a note naming the interview,
+         *     and links the entry to the interview. Repeating the request with the same `reference` returns the
+         *     same entry; another reference for an interview that has its coupon → 409
+         *     `interview-coupon-already-issued`. A sub-study without an incentive → 409
+         *     `substudy-has-no-incentive`; an interview of a case worker → 422 (the coupon is for service users).
+         */
+        post: operations["issueInterviewCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/coding-rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        /** The coding rounds with their agreement, and the trend over rounds */
+        get: operations["listCodingRounds"];
+        put?: never;
+        /**
+         * Record a round of transcript coding and compute the coders' agreement
+         * @description `codings` give each coder's code for each unit (a transcript segment); a coder who did not code
+         *     a unit leaves it missing. The answer gives percent agreement (units coded by every coder in which
+         *     all codes are equal), Cohen's kappa with its SE and 95% CI (exactly two coders), Krippendorff's
+         *     alpha (nominal; any number of coders, missing codings allowed), and per code the units where any
+         *     coder used it, where all did, and kappa on the code's presence — the same functions as
+         *     `POST /v1/stats/agreement`. Rounds are numbered 1, 2, …; the list shows the trend. Refused: a
+         *     coder not in `coders`, or a unit coded twice by one coder → 422.
+         */
+        post: operations["recordCodingRound"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/safety/settings": {
         parameters: {
             query?: never;
@@ -3281,6 +3513,193 @@ export interface components {
                 arm: string | null;
             })[];
         };
+        /** @description An arm code or, for a blinded key, the label it sees (`Group 1`, …). */
+        ArmReference: string;
+        /** @description Initials or the name of a researcher. */
+        PersonName: string;
+        SubstudyQuota: {
+            siteCode: components["schemas"]["SiteCode"];
+            arm: components["schemas"]["ArmReference"];
+            role: components["schemas"]["ParticipantRole"];
+            target: number;
+        };
+        SubstudyInput: {
+            code: components["schemas"]["Code"];
+            title: string;
+            audioConsentForm?: components["schemas"]["Code"];
+            incentive?: components["schemas"]["Code"];
+            quotas: components["schemas"]["SubstudyQuota"][];
+        };
+        Substudy: {
+            code: string;
+            title: string;
+            audioConsentForm: string;
+            incentive: string | null;
+            /** @description Sorted by site, arm (as the caller sees it) and role. */
+            quotas: components["schemas"]["SubstudyQuota"][];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        InvitationInput: {
+            /** Format: uuid */
+            participantId: string;
+            invitedOn: components["schemas"]["Date"];
+            invitedBy: components["schemas"]["PersonName"];
+        };
+        InvitationAnswerInput: {
+            /** @enum {unknown} */
+            answer: "accepted" | "declined";
+            answeredOn: components["schemas"]["Date"];
+            reason?: string;
+        };
+        Invitation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            /** @description The arm at invitation, as the caller sees it. */
+            arm: string;
+            role: components["schemas"]["ParticipantRole"];
+            invitedOn: components["schemas"]["Date"];
+            invitedBy: string;
+            /** @enum {unknown} */
+            answer: "accepted" | "declined" | null;
+            answeredOn: null | components["schemas"]["Date"];
+            reason: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        SamplingCounts: {
+            target: number;
+            invited: number;
+            accepted: number;
+            declined: number;
+            /** @description Invited, not answered yet. */
+            awaiting: number;
+            interviewed: number;
+            /** @description Interviews still needed: max(target − interviewed, 0). */
+            gap: number;
+        };
+        SamplingTable: {
+            /** Format: uuid */
+            trialId: string;
+            substudy: string;
+            title: string;
+            rows: (components["schemas"]["SamplingCounts"] & {
+                siteCode: string;
+                arm: string;
+                role: components["schemas"]["ParticipantRole"];
+            })[];
+            /** @description One row per role, then `all`. */
+            totals: (components["schemas"]["SamplingCounts"] & {
+                /** @enum {unknown} */
+                role: "service_user" | "case_worker" | "all";
+            })[];
+        };
+        InterviewInput: {
+            /** Format: uuid */
+            participantId: string;
+            conductedOn: components["schemas"]["Date"];
+            interviewer: components["schemas"]["PersonName"];
+            durationMinutes: number;
+            location: string;
+            audioRecorded: boolean;
+        };
+        TranscriptStageInput: {
+            /** @enum {unknown} */
+            stage: "transcribed" | "checked" | "deidentified";
+            by: components["schemas"]["PersonName"];
+            on: components["schemas"]["Date"];
+        };
+        TranscriptStage: null | {
+            by: string;
+            on: components["schemas"]["Date"];
+        };
+        Interview: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            role: components["schemas"]["ParticipantRole"];
+            conductedOn: components["schemas"]["Date"];
+            interviewer: string;
+            durationMinutes: number;
+            location: string;
+            /** @description Null when the interview was not audio-recorded. */
+            recording: null | {
+                /**
+                 * Format: uuid
+                 * @description The audio consent the recording relied on.
+                 */
+                consentId: string;
+                /** @description The date the audio consent was withdrawn (delete the recording); null while it stands. */
+                deletionRequiredSince: null | components["schemas"]["Date"];
+            };
+            transcript: {
+                transcribed: components["schemas"]["TranscriptStage"];
+                checked: components["schemas"]["TranscriptStage"];
+                deidentified: components["schemas"]["TranscriptStage"];
+            };
+            /**
+             * Format: uuid
+             * @description The ledger entry issued for the interview.
+             */
+            couponId: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        InterviewCouponInput: {
+            issuedOn: components["schemas"]["Date"];
+            /** @description E.g. the coupon serial. */
+            reference: string;
+        };
+        CodingRoundInput: {
+            coders: components["schemas"]["PersonName"][];
+            codings: {
+                unit: string;
+                coder: components["schemas"]["PersonName"];
+                code: string;
+            }[];
+            note?: string;
+        };
+        CodeAgreement: {
+            code: string;
+            /** @description Fully coded units in which any coder used the code. */
+            unitsWithCode: number;
+            /** @description Of those, the units in which every coder used it. */
+            unitsAllAgree: number;
+            /** @description unitsAllAgree / unitsWithCode. */
+            proportion: number | null;
+            /** @description Cohen's kappa (two coders) or Fleiss' kappa (more) on the code's presence in each fully coded unit; null when undefined. */
+            kappa: number | null;
+        };
+        CodingRound: {
+            round: number;
+            coders: string[];
+            /** @description Distinct units coded. */
+            units: number;
+            /** @description Codings submitted. */
+            codings: number;
+            note: string | null;
+            agreement: components["schemas"]["AgreementResult"];
+            byCode: components["schemas"]["CodeAgreement"][];
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        CodingRoundList: {
+            rounds: components["schemas"]["CodingRound"][];
+            trend: {
+                round: number;
+                percentAgreement: number | null;
+                /** @description Cohen's (two coders) or Fleiss' kappa. */
+                kappa: number | null;
+                alpha: number | null;
+                /** @description Percent agreement minus the previous round's (percentage points); null for the first round. */
+                change: number | null;
+            }[];
+        };
         SafetySettings: {
             /** @description IANA time zone the deadlines are shown in (e.g. `Asia/Hong_Kong`). */
             timeZone: string;
@@ -3819,6 +4238,9 @@ export interface components {
         ParticipantId: string;
         /** @description Makes a retry safe; see the operation's description. */
         IdempotencyKey: string;
+        SubstudyCode: components["schemas"]["Code"];
+        InvitationId: string;
+        InterviewId: string;
         SessionId: string;
         /** @description Page size. */
         Limit: number;
@@ -5991,6 +6413,395 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listSubstudies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sub-studies in the order they were created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Substudy"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    createSubstudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubstudyInput"];
+            };
+        };
+        responses: {
+            /** @description The sub-study. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Substudy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    inviteToSubstudy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationInput"];
+            };
+        };
+        responses: {
+            /** @description The invitation. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    answerInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAnswerInput"];
+            };
+        };
+        responses: {
+            /** @description The invitation with its answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSubstudySampling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sampling table. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SamplingTable"];
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listInterviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The interviews. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interview"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordInterview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterviewInput"];
+            };
+        };
+        responses: {
+            /** @description The interview. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordTranscriptStage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscriptStageInput"];
+            };
+        };
+        responses: {
+            /** @description The interview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    issueInterviewCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterviewCouponInput"];
+            };
+        };
+        responses: {
+            /** @description The ledger entry (the existing one when the coupon was already issued). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncentiveEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listCodingRounds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rounds in order, and one trend row per round. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodingRoundList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordCodingRound: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodingRoundInput"];
+            };
+        };
+        responses: {
+            /** @description The round and its agreement. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodingRound"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

@@ -99,6 +99,14 @@ export async function issueIncentive(
   }
 }
 
+/** One ledger entry, for another feature that links to it (a sub-study's interview coupon); undefined if none. */
+export async function findIncentiveEntry(
+  ctx: Pick<UseCaseContext, 'db'>,
+  request: { trialId: string; entryId: string },
+): Promise<IncentiveEntry | undefined> {
+  return repo.findEntry(ctx.db, request.trialId, request.entryId);
+}
+
 export async function voidIncentive(
   ctx: UseCaseContext,
   request: { trialId: string; participantId: string; incentiveId: string; reason: string },

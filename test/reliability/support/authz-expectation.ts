@@ -97,6 +97,28 @@ function bodyNames(spec: LoadedSpec, op: OperationSpec, field: string): boolean 
     const node = resolveLocalRef<SchemaNode>(spec.document, pending.pop());
     if (node?.properties && field in node.properties) return true;
     pending.push(...(node?.allOf ?? []));
+    // A list of items that each name a site (a sub-study's quotas) names sites too.
+    for (const property of Object.values(node?.properties ?? {})) {
+      const inner = resolveLocalRef<{ type?: unknown; items?: unknown }>(spec.document, property);
+      if (inner?.type === 'array' && inner.items) pending.push(inner.items);
+    }
+  }
+  return false;
+}
+
+/** The request body names an existing participant at its top level or in an allOf part (a session, an invitation). */
+function bodyNamesParticipant(spec: LoadedSpec, op: OperationSpec): boolean {
+  const raw = spec.document.paths[op.path]?.[op.method] as { requestBody?: unknown } | undefined;
+  if (!raw?.requestBody) return false;
+  const requestBody = resolveLocalRef<{ content?: Record<string, { schema?: unknown }> }>(
+    spec.document,
+    raw.requestBody,
+  );
+  const pending: unknown[] = [requestBody.content?.['application/json']?.schema];
+  while (pending.length) {
+    const node = resolveLocalRef<SchemaNode>(spec.document, pending.pop());
+    if (node?.properties && 'participantId' in node.properties) return true;
+    pending.push(...(node?.allOf ?? []));
   }
   return false;
 }
@@ -111,12 +133,16 @@ export function describeOperation(spec: LoadedSpec, op: OperationSpec): Operatio
   const success = resolveLocalRef<{ content?: Record<string, unknown> }>(spec.document, op.responses[successes[0]!]);
   const pathParam = (name: string) => op.parameters.some((p) => p.in === 'path' && p.name === name);
   let siteBinding: SiteBinding = 'none';
-  // A record addressed by its own id (a session, an adverse event, a data query) belongs to a participant's
-  // site too; a request naming a participant in its body is about that person.
+  // A record addressed by its own id (a session, an invitation, an interview, an adverse event, a data query)
+  // belongs to its participant's site; a request naming a participant in its body is about that person.
   const participantRecord = op.parameters.some(
     (p) => p.in === 'path' && (p as unknown as Record<string, unknown>)['x-participant-record'] === true,
   );
-  if (pathParam('participantId') || pathParam('sessionId') || participantRecord || bodyNames(spec, op, 'participantId'))
+  if (
+    ['participantId', 'sessionId', 'invitationId', 'interviewId'].some(pathParam) ||
+    participantRecord ||
+    bodyNamesParticipant(spec, op)
+  )
     siteBinding = 'participant';
   else if (bodyNames(spec, op, 'siteCode')) siteBinding = 'screening';
   else if (op.parameters.some((p) => p.in === 'query' && p.name === 'siteCode')) siteBinding = 'filter';

@@ -2,6 +2,7 @@ import type { HttpMethod } from '../../../src/http/openapi';
 import { smcmFidelityScale, smcmFollowUp } from '../../../scripts/smcm-trial';
 import { serviceUserInput } from '../../support/factories';
 import type { TestApp, TestResponse } from '../../support/test-app';
+import { SUBSTUDY_RECIPES } from './authz-recipes-substudies';
 import {
   consentedServiceUser,
   FreshTrialState,
@@ -869,4 +870,5 @@ export const RECIPES: Record<string, Recipe> = {
     prepare: async (ctx) =>
       post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
   },
+  ...SUBSTUDY_RECIPES,
 };
