@@ -10,6 +10,7 @@ import { consortHandlers } from './features/consort/consort.router';
 import { eventHandlers } from './features/events/events.router';
 import { followUpHandlers } from './features/follow-up/follow-up.router';
 import { incentiveHandlers } from './features/incentives/incentives.router';
+import { interopHandlers } from './features/interop/interop.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
 import { armLabellerFor } from './features/blinding/blinding.service';
@@ -66,6 +67,7 @@ export function createApp({
     ...randomizationHandlers(),
     ...statisticsHandlers(),
     ...followUpHandlers(),
+    ...interopHandlers(),
   };
 
   const app = express();
@@ -75,7 +77,7 @@ export function createApp({
   app.use(securityHeaders());
   app.use(cors(http.corsOrigins));
   app.use(express.json({ limit: BODY_LIMIT, strict: false, type: ['application/json', 'application/*+json'] }));
-  app.use(express.text({ limit: BODY_LIMIT, type: 'text/csv' }));
+  app.use(express.text({ limit: BODY_LIMIT, type: ['text/csv', 'application/xml'] }));
   app.use(
     mountOperations(spec, compiled, handlers, {
       authenticate: (token) => authenticateApiKey(knex, token),
