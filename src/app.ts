@@ -12,6 +12,7 @@ import { eventHandlers } from './features/events/events.router';
 import { followUpHandlers } from './features/follow-up/follow-up.router';
 import { outcomesHandlers } from './features/outcomes/outcomes.router';
 import { incentiveHandlers } from './features/incentives/incentives.router';
+import { interopHandlers } from './features/interop/interop.router';
 import { participantHandlers } from './features/participants/participants.router';
 import { randomizationHandlers } from './features/randomization/randomization.router';
 import { armLabellerFor } from './features/blinding/blinding.service';
@@ -74,6 +75,7 @@ export function createApp({
     ...deliveryHandlers(),
     ...safetyHandlers(),
     ...substudyHandlers(),
+    ...interopHandlers(),
   };
 
   const app = express();
@@ -83,7 +85,7 @@ export function createApp({
   app.use(securityHeaders());
   app.use(cors(http.corsOrigins));
   app.use(express.json({ limit: BODY_LIMIT, strict: false, type: ['application/json', 'application/*+json'] }));
-  app.use(express.text({ limit: BODY_LIMIT, type: 'text/csv' }));
+  app.use(express.text({ limit: BODY_LIMIT, type: ['text/csv', 'application/xml'] }));
   app.use(
     mountOperations(spec, compiled, handlers, {
       authenticate: (token) => authenticateApiKey(knex, token),

@@ -1413,6 +1413,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/odm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The trial as a CDISC ODM 1.3.2 Snapshot (streamed XML)
+         * @description One ODM 1.3.2 document, valid against the official schema: `Study` (global variables, measurement
+         *     units, and a metadata version with study events for screening, consent, randomization and each visit,
+         *     their forms, item groups, items with data types and ranges, and code lists), `AdminData` (the API keys
+         *     that changed the trial as `User`, sites as `Location`) and `ClinicalData` with one `SubjectData` per
+         *     participant down to `ItemData`. Arms are masked for blinded keys. With `audit=true` every value carries
+         *     an `AuditRecord` (who, when, reason) from the audit trail. Subjects are streamed as they are read.
+         *     The mapping is in docs/interoperability.md.
+         */
+        get: operations["exportOdm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/fhir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The trial as a FHIR R4 Bundle of type collection
+         * @description A `ResearchStudy` (status, arms, sites), an `Organization` and a `Location` per site, a `Group` per
+         *     arm, and per participant a `ResearchSubject` (status mapped from trialdesk's states, `assignedArm` and
+         *     `actualArm`, the consent it rests on) and a `Consent` per consent decision (scope research, the form
+         *     version as policy, the period ending at withdrawal). Arms are masked for blinded keys. The mapping is in
+         *     docs/interoperability.md.
+         */
+        get: operations["exportFhirBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/odm-import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a trial in `setup` from an ODM 1.3.2 study definition
+         * @description Reads the first `Study` of an ODM document: items of the baseline form become baseline variables,
+         *     eligibility items criteria, visit events visits, measure item groups measures, code lists levels, and
+         *     the arm code list arms. What ODM cannot say (ratios, randomization, windows) is read from the
+         *     `trialdesk.*` aliases trialdesk writes on export; without them the defaults in
+         *     docs/interoperability.md apply. Every element that was not mapped is listed in `unmapped`. The trial
+         *     is created as `POST /v1/trials` would create it, with `code` from the query.
+         */
+        post: operations["importOdmStudy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/substudies": {
         parameters: {
             query?: never;
@@ -3512,6 +3591,28 @@ export interface components {
             byArm: (components["schemas"]["IncentiveTotals"] & {
                 arm: string | null;
             })[];
+        };
+        /** @description A FHIR R4 Bundle (type `collection`); the tests validate it against the FHIR R4 JSON schema. */
+        FhirBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "collection";
+            entry: {
+                fullUrl: string;
+                resource: {
+                    resourceType: string;
+                };
+            }[];
+        };
+        OdmImport: {
+            trial: components["schemas"]["Trial"];
+            /** @description Every element of the document that did not become part of the trial, with the reason. */
+            unmapped: {
+                /** @description The element, e.g. `/ODM/Study/MetaDataVersion/ItemDef[@OID="I.X"]`. */
+                path: string;
+                reason: string;
+            }[];
         };
         /** @description An arm code or, for a blinded key, the label it sees (`Group 1`, …). */
         ArmReference: string;
@@ -6413,6 +6514,105 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    exportOdm: {
+        parameters: {
+            query?: {
+                /** @description Add an `AuditRecord` to every value. */
+                audit?: boolean;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ODM document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    exportFhirBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Bundle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirBundle"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    importOdmStudy: {
+        parameters: {
+            query: {
+                /** @description The code of the new trial. */
+                code: components["schemas"]["Code"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description The trial created and what was not mapped. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OdmImport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

@@ -185,7 +185,12 @@ async function runCell(
     const at = `${where} ${request.method.toUpperCase()} ${request.path}${mediaType ? ` (${mediaType})` : ''}`;
     let res: TestResponse;
     try {
-      res = await t.call(request.method, request.path, { key, body: request.body, headers: request.headers });
+      res = await t.call(request.method, request.path, {
+        key,
+        body: request.body,
+        raw: request.raw,
+        headers: request.headers,
+      });
     } catch (error) {
       problems.push(`${at}: ${(error as Error).message}`);
       continue;

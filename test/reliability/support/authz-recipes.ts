@@ -34,6 +34,8 @@ export interface MatrixRequest {
   method: HttpMethod;
   path: string;
   body?: unknown;
+  /** A body sent as is with its media type (an ODM document), instead of JSON. */
+  raw?: { contentType: string; data: string };
   headers?: Record<string, string>;
 }
 
@@ -559,6 +561,21 @@ export const RECIPES: Record<string, Recipe> = {
   },
   exportParticipants: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/export/participants.csv')) },
   exportDictionary: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/export/dictionary.csv')) },
+
+  exportOdm: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/odm?audit=true')) },
+  exportFhirBundle: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/fhir')) },
+  importOdmStudy: {
+    target: 'none',
+    prepare: async ({ t, world }) => {
+      const odm = await t.call('get', `/v1/trials/${world.t1.id}/odm`);
+      if (odm.status !== 200) throw new Error(`exporting the ODM to import answered ${odm.status}`);
+      return {
+        method: 'post',
+        path: withQuery('/v1/trials/odm-import', { code: uniqueTag('odm-import') }),
+        raw: { contentType: 'application/xml', data: odm.text },
+      };
+    },
+  },
 
   addIncentiveType: {
     target: 'shared',
