@@ -21,6 +21,7 @@ import { trialHandlers } from './features/trials/trials.router';
 import { userHandlers } from './features/users/users.router';
 import { authenticateSession, SessionDeps } from './features/users/users.service';
 import { createSignInThrottle } from './features/users/sign-in-throttle';
+import { consoleAssets } from './http/console-assets';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
 import { BODY_LIMIT, notFoundHandler, problemHandler } from './http/problem';
@@ -98,6 +99,7 @@ export function createApp({
       limiter: http.rateLimit ? createRateLimiter(http.rateLimit, now && (() => now().getTime())) : null,
     }),
   );
+  app.use(consoleAssets());
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;
