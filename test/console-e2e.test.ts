@@ -32,7 +32,7 @@ let trialId: string;
 /** The service's clock runs offsetMs ahead of the real one, to expire a session without waiting. */
 let offsetMs = 0;
 /** axe results per screen, written to docs/console/axe-results.json. */
-const axeResults: Record<string, { violations: number; serious: number; ids: string[] }> = {};
+const axeResults: Record<string, { passed: number; violations: number; serious: number; ids: string[] }> = {};
 
 async function api(method: string, url: string, body?: unknown) {
   const res = await fetch(base + url, {
@@ -104,9 +104,12 @@ async function check(page: Page, name: string): Promise<void> {
   await page.evaluate(AXE);
   const result = (await page.evaluate(
     "axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })",
-  )) as { violations: { id: string; impact: string | null }[] };
+  )) as { violations: { id: string; impact: string | null }[]; passes: unknown[] };
+  // Proof that axe ran its rules on this screen (a page it could not read would pass nothing).
+  expect(result.passes.length).toBeGreaterThan(5);
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   axeResults[name] = {
+    passed: result.passes.length,
     violations: result.violations.length,
     serious: serious.length,
     ids: result.violations.map((v) => `${v.id} (${v.impact})`),

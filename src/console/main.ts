@@ -7,14 +7,11 @@ import { screeningScreen } from './screens/screening';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
 import { trialScreen } from './screens/trial';
 import { trialsScreen } from './screens/trials';
+import type { Session } from './session';
 
 /** The signed-in person, or null. */
 let me: Me | null = null;
 let signedOutNotice = false;
-
-export interface Session {
-  me: Me;
-}
 
 function header(): void {
   const top = document.getElementById('top')!;
@@ -63,7 +60,7 @@ function header(): void {
   document.title = `trialdesk`;
 }
 
-export function roleLabel(role: Me['role']): string {
+function roleLabel(role: Me['role']): string {
   switch (role) {
     case 'admin':
       return t('role.admin');

@@ -83,7 +83,7 @@ export const en = {
   'screening.notRecorded': 'Not recorded',
   'screening.willBeIneligible': 'With these answers the person is not eligible, because of:',
   'screening.submit': 'Save the screening',
-  'screening.fix': 'Please correct {count} field(s) marked below.',
+  'screening.fix': 'Please correct the {count} field(s) marked in red.',
 
   'participant.title': 'Participant {label}',
   'participant.eligible': 'Eligible',

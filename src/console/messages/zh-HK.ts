@@ -85,7 +85,7 @@ export const zhHK: Record<MessageKey, string> = {
   'screening.notRecorded': '未記錄',
   'screening.willBeIneligible': '根據這些答案，此人不符合參加資格，原因：',
   'screening.submit': '儲存篩選結果',
-  'screening.fix': '請更正下面標示的 {count} 個欄位。',
+  'screening.fix': '請更正以紅色標示的 {count} 個欄位。',
 
   'participant.title': '參加者 {label}',
   'participant.eligible': '符合資格',

@@ -1,7 +1,7 @@
 import { api, newIdempotencyKey, Participant, Trial } from '../api';
 import { h, show } from '../dom';
 import { formatDate, formatDateTime, t } from '../i18n';
-import type { Session } from '../main';
+import type { Session } from '../session';
 import { participantRoleLabel, participantStatusLabel } from './labels';
 import { fieldMessage } from './problems';
 
@@ -86,7 +86,7 @@ function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: (
             h(
               'li',
               {},
-              `${c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
+              `${trial.consentForms.find((f) => f.code === c.form)?.title ?? c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
               c.withdrawal ? ` · ${t('consent.withdrawn')}` : '',
             ),
           ),

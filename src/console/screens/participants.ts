@@ -1,7 +1,7 @@
 import { api, ParticipantStatus } from '../api';
 import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
-import type { Session } from '../main';
+import type { Session } from '../session';
 import { PARTICIPANT_STATUSES, participantRoleLabel, participantStatusLabel } from './labels';
 
 const PAGE_SIZE = 25;

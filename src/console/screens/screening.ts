@@ -1,7 +1,7 @@
 import { api, Trial } from '../api';
 import { h, show } from '../dom';
 import { t } from '../i18n';
-import type { Session } from '../main';
+import type { Session } from '../session';
 import { participantRoleLabel } from './labels';
 import { fieldMessage } from './problems';
 

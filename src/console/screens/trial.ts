@@ -1,7 +1,7 @@
 import { api } from '../api';
 import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
-import type { Session } from '../main';
+import type { Session } from '../session';
 import { trialStatusLabel } from './labels';
 
 /** Trial home: enrollment by site (the API's CONSORT counts per site), the live CONSORT diagram, the next steps. */
