@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 import { createApp } from '../src/app';
 import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
-import { smcmTrialInput } from './support/factories';
+import { serviceUserInput, smcmTrialInput } from './support/factories';
 import { createTestDatabase, TestDatabase } from './support/database';
 
 /*
@@ -22,6 +22,9 @@ const SHOTS = path.resolve(__dirname, '../docs/console');
 const PASSWORD = 'green tea at nine';
 const TRIAL_CODE = `HK-CMW-${process.pid}`;
 const ARM_WORDS = ['SMCM', 'TAU', 'Strengths model', 'Treatment as usual'];
+
+// Each test drives a browser through several screens; on a loaded 2-core machine that can take minutes.
+jest.setTimeout(300_000);
 
 let db: TestDatabase;
 let server: Server;
@@ -89,6 +92,8 @@ afterAll(async () => {
 async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
   const page = await context.newPage();
+  // The machines running the suite are shared and often loaded: wait longer than Playwright's 30 s default.
+  page.setDefaultTimeout(90_000);
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error' && !/status of 40[13349]|status of 422/.test(message.text()))
@@ -255,8 +260,6 @@ async function allocationsOf(participantId: string): Promise<unknown[]> {
 }
 
 describe('the console in Chromium', () => {
-  let participantId: string;
-
   it('lets a coordinator of centre A screen, consent, randomize once on a double click and issue a coupon', async () => {
     const { context, page, problems } = await newPage();
     await page.goto(`${base}/`);
@@ -275,7 +278,7 @@ describe('the console in Chromium', () => {
     expect(await page.evaluate('document.cookie')).toBe('');
     await check(page, 'en-trials');
 
-    participantId = await coordinatorFlow(page, EN, 'en');
+    const participantId = await coordinatorFlow(page, EN, 'en');
     expect(await allocationsOf(participantId)).toHaveLength(1);
     const audit = await api('GET', `/v1/trials/${trialId}/audit?entityId=${participantId}&limit=100`);
     const randomizations = audit.items.filter((e: { action: string }) => /randomi[sz]/.test(e.action));
@@ -286,8 +289,19 @@ describe('the console in Chromium', () => {
 
   it('shows a blinded monitor no arm anywhere', async () => {
     const { context, page, problems } = await newPage();
+    // A participant randomized through the API, so this test does not depend on the coordinator's.
+    const p = await api('POST', `/v1/trials/${trialId}/participants`, serviceUserInput({ label: 'MON-1' }));
+    await api('POST', `/v1/trials/${trialId}/participants/${p.id}/consents`, {
+      form: 'trial',
+      version: '1.0',
+      decision: 'granted',
+      signedOn: '2018-03-02',
+      obtainedBy: 'IW',
+      method: 'written',
+    });
+    await api('POST', `/v1/trials/${trialId}/participants/${p.id}/randomization`);
     await signIn(page, 'monitor@trial.hk');
-    await page.goto(`${base}/#/trials/${trialId}/participants/${participantId}`);
+    await page.goto(`${base}/#/trials/${trialId}/participants/${p.id}`);
     await page.locator('#allocation').waitFor();
     expect(await page.locator('#allocation dd').first().innerText()).toMatch(/^Group [12]$/);
     await check(page, 'en-monitor-participant');

@@ -159,7 +159,11 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
 }
 
 function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
-  const types = trial.incentives.filter((i) => (i.roles ?? ['service_user']).includes(p.role));
+  // Coupons the participant can still receive: of their role, and under the per-participant maximum
+  // (voided entries do not count), as the API will check.
+  const issued = (code: string) =>
+    p.incentives.filter((e) => e.incentive === code && e.kind === 'issue' && !e.voided).length;
+  const types = trial.incentives.filter((i) => i.roles.includes(p.role) && issued(i.code) < i.maxPerParticipant);
   const status = h('div', { role: 'alert' });
   const type = h(
     'select',
