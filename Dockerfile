@@ -8,7 +8,8 @@ COPY tsconfig.json knexfile.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
-RUN npx tsc -p tsconfig.json --outDir dist && npm prune --omit=dev
+COPY scripts/build-console.ts ./scripts/
+RUN npx tsc -p tsconfig.json --outDir dist && npx tsx scripts/build-console.ts && npm prune --omit=dev
 
 # Run: no compiler, no dev dependencies, not root.
 FROM node:20-bookworm-slim

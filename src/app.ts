@@ -1,6 +1,6 @@
 import express from 'express';
 import pino, { Logger } from 'pino';
-import type { HttpConfig } from './config';
+import { DEFAULT_SESSION_CONFIG, HttpConfig, SessionConfig } from './config';
 import type { Database } from './db/database';
 import { apiKeyHandlers } from './features/api-keys/api-keys.router';
 import { authenticateApiKey } from './features/api-keys/api-keys.service';
@@ -23,6 +23,10 @@ import { serviceHandlers } from './features/service/service.router';
 import { statisticsHandlers } from './features/statistics/statistics.router';
 import { substudyHandlers } from './features/substudies/substudies.router';
 import { trialHandlers } from './features/trials/trials.router';
+import { userHandlers } from './features/users/users.router';
+import { authenticateSession, SessionDeps } from './features/users/users.service';
+import { createSignInThrottle } from './features/users/sign-in-throttle';
+import { consoleAssets } from './http/console-assets';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
 import { BODY_LIMIT, notFoundHandler, problemHandler } from './http/problem';
@@ -42,6 +46,8 @@ export interface AppDeps {
   http?: HttpConfig;
   /** "Now" for the trial's rules (visit windows, future dates) and the rate limiter; tests inject a fixed clock. */
   now?: () => Date;
+  /** Console session lifetimes (config.sessions); defaults 30 min idle, 12 h absolute. */
+  sessions?: SessionConfig;
 }
 
 const IN_PROCESS_HTTP: HttpConfig = { rateLimit: null, corsOrigins: [] };
@@ -54,10 +60,17 @@ export function createApp({
   logger = pino({ level: 'silent' }),
   http = IN_PROCESS_HTTP,
   now,
+  sessions = DEFAULT_SESSION_CONFIG,
 }: AppDeps): express.Express {
   const spec = loadSpec();
   const compiled = compileOperations(createAjv(), spec);
   const knex = db.knex;
+  const sessionDeps: SessionDeps = {
+    db: knex,
+    now: now ?? (() => new Date()),
+    sessions,
+    throttle: createSignInThrottle(),
+  };
   const handlers = {
     ...serviceHandlers(db, spec, SERVICE_VERSION),
     ...apiKeyHandlers(),
@@ -76,6 +89,7 @@ export function createApp({
     ...safetyHandlers(),
     ...substudyHandlers(),
     ...interopHandlers(),
+    ...userHandlers(sessionDeps),
   };
 
   const app = express();
@@ -89,11 +103,13 @@ export function createApp({
   app.use(
     mountOperations(spec, compiled, handlers, {
       authenticate: (token) => authenticateApiKey(knex, token),
+      authenticateSession: (sessionId) => authenticateSession(sessionDeps, sessionId),
       contextFor: (request) => createUseCaseContext({ db: knex, armLabellerFactory: armLabellerFor, now }, request),
       idempotent: (request, work) => runIdempotently(knex, request, work),
       limiter: http.rateLimit ? createRateLimiter(http.rateLimit, now && (() => now().getTime())) : null,
     }),
   );
+  app.use(consoleAssets());
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;

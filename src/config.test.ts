@@ -15,7 +15,20 @@ describe('parseConfig', () => {
       http: { rateLimit: { perMinute: 6000, burst: 600 }, corsOrigins: [] },
       adminApiKey: null,
       logLevel: 'info',
+      sessions: { idleMinutes: 30, absoluteHours: 12 },
     });
+  });
+
+  it('reads the console session lifetimes and refuses an idle timeout longer than the absolute one', () => {
+    expect(parseConfig({ SESSION_IDLE_MINUTES: '15', SESSION_ABSOLUTE_HOURS: '8' }).sessions).toEqual({
+      idleMinutes: 15,
+      absoluteHours: 8,
+    });
+    expect(() => parseConfig({ SESSION_IDLE_MINUTES: '0' })).toThrow(ConfigError);
+    expect(() => parseConfig({ SESSION_IDLE_MINUTES: '30m' })).toThrow(ConfigError);
+    expect(() => parseConfig({ SESSION_IDLE_MINUTES: '120', SESSION_ABSOLUTE_HOURS: '1' })).toThrow(
+      /SESSION_IDLE_MINUTES must not be longer/,
+    );
   });
 
   it('switches to PostgreSQL when DATABASE_URL is set', () => {

@@ -31,8 +31,17 @@ export interface HttpConfig {
 export const DEFAULT_HTTP_CONFIG: HttpConfig = { rateLimit: { perMinute: 6000, burst: 600 }, corsOrigins: [] };
 export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = { statementTimeoutMs: 30_000, acquireTimeoutMs: 5_000 };
 
+/** Console sessions: ended after `idleMinutes` without a request and `absoluteHours` after sign-in at the latest. */
+export interface SessionConfig {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+
+export const DEFAULT_SESSION_CONFIG: SessionConfig = { idleMinutes: 30, absoluteHours: 12 };
+
 export interface Config {
   port: number;
+  sessions: SessionConfig;
   database: DatabaseConfig;
   http: HttpConfig;
   /** A bootstrap admin key; its digest is stored at start-up. */
@@ -129,7 +138,13 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
-  return { port, database, http, adminApiKey, logLevel };
+  const sessions: SessionConfig = {
+    idleMinutes: integerInRange(env, 'SESSION_IDLE_MINUTES', DEFAULT_SESSION_CONFIG.idleMinutes, 1, 24 * 60),
+    absoluteHours: integerInRange(env, 'SESSION_ABSOLUTE_HOURS', DEFAULT_SESSION_CONFIG.absoluteHours, 1, 7 * 24),
+  };
+  if (sessions.idleMinutes > sessions.absoluteHours * 60)
+    throw new ConfigError('SESSION_IDLE_MINUTES must not be longer than SESSION_ABSOLUTE_HOURS');
+  return { port, sessions, database, http, adminApiKey, logLevel };
 }
 
 export function loadConfig(): Config {

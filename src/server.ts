@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     logger.info('registered ADMIN_API_KEY as an admin key');
   }
 
-  const app = createApp({ db, logger, http: config.http });
+  const app = createApp({ db, logger, http: config.http, sessions: config.sessions });
   const server: Server = app.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -14,6 +14,19 @@ export interface Principal {
   siteCodes: string[] | null;
   /** Sees arms only as Group 1, Group 2, ... */
   blinded: boolean;
+  /**
+   * Set when a person signed in to the console (then keyId is the user's id, so the audit trail names the user):
+   * the session the request was authenticated with.
+   */
+  session?: PrincipalSession;
+}
+
+export interface PrincipalSession {
+  /** SHA-256 of the cookie value, the session's key in the database. */
+  idDigest: string;
+  createdAt: Date;
+  expiresAt: Date;
+  idleExpiresAt: Date;
 }
 
 /** Who made a change, as the audit trail records it. */

@@ -96,6 +96,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List console users (never their passwords or tokens) */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Create a console user (a person) and a one-time set-password token
+         * @description A user signs in to the console and acts with the role, trial and site scope and blinding given
+         *     here, exactly as an API key of the same role and scope would. `siteCodes` only for coordinators
+         *     and with exactly one trial in `trialIds`; admins cannot be blinded. The answer carries
+         *     `setPasswordToken`, shown once and valid for 7 days: give the person the console link
+         *     `/#/set-password/<token>` (or they send it to `POST /v1/password`). E-mail addresses are
+         *     unique, compared case-insensitively.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/deactivation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deactivate a user, ending their sessions at once (users are never deleted) */
+        post: operations["deactivateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Choose a password with a one-time set-password token
+         * @description The token from `createUser` is used once and expires after 7 days. The password must have at
+         *     least 12 characters and must not be on the list of common passwords; it is stored as a scrypt
+         *     hash. An unknown, used or expired token is refused at `/token` (422).
+         */
+        post: operations["setPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is calling (the signed-in user and their session, or the API key) */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in with e-mail and password; starts a console session (cookie)
+         * @description On success the answer sets the session cookie `__Host-trialdesk-session` (`HttpOnly; Secure;
+         *     SameSite=Strict; Path=/`). The session ends after `SESSION_IDLE_MINUTES` without a request
+         *     (default 30) and at the latest `SESSION_ABSOLUTE_HOURS` after sign-in (default 12). Requests
+         *     authenticated by the cookie that change anything (POST, PUT, PATCH, DELETE) must also send the
+         *     header `X-Trialdesk-CSRF: 1`, which a cross-site form cannot send. A wrong e-mail and a wrong
+         *     password get the same 401; after 5 failures within 15 minutes for one e-mail, or 20 from one
+         *     address, sign-in is refused with 429 for 15 minutes, whether or not the account exists.
+         */
+        post: operations["signIn"];
+        /** Sign out (ends the session the request was made with; nothing to end for an API key) */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -2235,6 +2330,86 @@ export interface components {
         ApiKeyPage: {
             items: components["schemas"]["ApiKey"][];
             nextCursor: string | null;
+        };
+        UserInput: {
+            /** @description The printed name shown in the console and the audit trail. */
+            name: string;
+            /** Format: email */
+            email: string;
+            role: components["schemas"]["Role"];
+            /** @description Limit the user to these trials. Omit for all trials. */
+            trialIds?: string[];
+            /** @description Coordinators only, with exactly one trial; limits the user to these sites. */
+            siteCodes?: components["schemas"]["SiteCode"][];
+            /**
+             * @description A blinded user never sees an arm, exactly like a blinded API key. Not for admins.
+             * @default false
+             */
+            blinded?: boolean;
+        };
+        UserFields: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            email: string;
+            role: components["schemas"]["Role"];
+            trialIds: null | string[];
+            siteCodes: null | string[];
+            blinded: boolean;
+            /** @description Whether the person has chosen a password. */
+            passwordSet: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deactivatedAt: string | null;
+        };
+        User: components["schemas"]["UserFields"];
+        CreatedUser: {
+            /** @description One-time token to choose the password. Shown once. */
+            setPasswordToken: string;
+            /** Format: date-time */
+            setPasswordTokenExpiresAt: string;
+        } & components["schemas"]["UserFields"];
+        UserPage: {
+            items: components["schemas"]["User"][];
+            nextCursor: string | null;
+        };
+        SetPasswordInput: {
+            token: string;
+            password: string;
+        };
+        SignInInput: {
+            email: string;
+            password: string;
+        };
+        /** @description The caller, a signed-in user (`kind` user) or an API key (`kind` key). */
+        Me: {
+            /** @enum {string} */
+            kind: "user" | "key";
+            /**
+             * Format: uuid
+             * @description The user id or the API key id; the audit trail records it as actor.keyId.
+             */
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            trialIds: null | string[];
+            siteCodes: null | string[];
+            blinded: boolean;
+            session: null | {
+                /** Format: date-time */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description The absolute end of the session.
+                 */
+                expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description When the session ends without another request.
+                 */
+                idleExpiresAt: string;
+            };
         };
         AuditEvent: {
             /** @description Position in the trail; increases with time. */
@@ -4527,6 +4702,217 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Include deactivated users. */
+                includeDeactivated?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserInput"];
+            };
+        };
+        responses: {
+            /** @description The user, with the one-time set-password token. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deactivateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deactivated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    setPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPasswordInput"];
+            };
+        };
+        responses: {
+            /** @description The password is set; the person can sign in. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInInput"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookie is set. */
+            201: {
+                headers: {
+                    /** @description The session cookie. */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is ended and the cookie cleared. */
+            204: {
+                headers: {
+                    /** @description Clears the session cookie. */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

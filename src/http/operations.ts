@@ -10,6 +10,7 @@ import { authenticateRequest, Authenticator, authorizeRole, authorizeTrial, bear
 import type { Principal } from '../core/principal';
 import {
   BadRequestError,
+  ForbiddenError,
   MethodNotAllowedError,
   TooManyRequestsError,
   UnauthorizedError,
@@ -18,6 +19,7 @@ import {
 } from '../core/errors';
 import type { LoadedSpec } from './openapi';
 import type { RateLimiter } from './rate-limit';
+import { CSRF_HEADER, sessionIdFromCookies } from './session-cookie';
 import { coerceParameters, CompiledOperation, validateOrThrow } from './validation';
 
 export type OperationId = keyof operations;
@@ -66,6 +68,8 @@ export interface HandlerInput<K extends OperationId> {
   params: PathParams<K>;
   query: QueryParams<K>;
   headers: Record<string, string | undefined>;
+  /** The client's address (the socket's), for throttling sign-in. */
+  clientAddress: string;
   /** The use case's context: who calls, the database, the arm labeller. Public operations must not use it. */
   ctx: UseCaseContext;
 }
@@ -100,6 +104,8 @@ export function locals(res: Response): RequestLocals {
 
 export interface OperationGuards {
   authenticate: Authenticator;
+  /** The principal of a live console session, given the cookie's session id, or null. */
+  authenticateSession?: (sessionId: string) => Promise<Principal | null>;
   /** The use-case context of an authenticated request. */
   contextFor: (request: { principal: Principal; requestId: string; log: Logger }) => UseCaseContext;
   idempotent: IdempotentRunner;
@@ -198,6 +204,24 @@ class RecentTokens {
   }
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A console session from its cookie. A request that may change something must also carry the CSRF header, which
+ * a page of another site cannot add to a form post or a simple request (SameSite=Strict is the first defence).
+ */
+async function authenticateSession(
+  req: Request,
+  sessionId: string,
+  authenticate: (sessionId: string) => Promise<Principal | null>,
+): Promise<Principal> {
+  const principal = await authenticate(sessionId);
+  if (!principal) throw new UnauthorizedError('The session has ended or expired; sign in again.');
+  if (!SAFE_METHODS.has(req.method) && req.get(CSRF_HEADER) !== '1')
+    throw new ForbiddenError(`A request signed in with the session cookie must send the header ${CSRF_HEADER}: 1.`);
+  return principal;
+}
+
 /**
  * Rate limiting around authentication. Failed authentications take tokens from the client address's
  * bucket; once it is empty, requests from that address are refused before their key is looked up
@@ -215,7 +239,8 @@ async function authenticateWithinLimits(
   const { limiter } = guards;
   const authorization = req.get('authorization');
   const addressKey = `address:${req.socket.remoteAddress ?? 'unknown'}`;
-  const token = bearerToken(authorization);
+  const sessionId = authorization ? null : sessionIdFromCookies(req.get('cookie'));
+  const token = sessionId ?? bearerToken(authorization);
   if (limiter?.isExhausted(addressKey) && !(token && recent.has(token))) {
     const refused = limiter.take(addressKey);
     throw new TooManyRequestsError(
@@ -225,7 +250,10 @@ async function authenticateWithinLimits(
   }
   let principal: Principal;
   try {
-    principal = await authenticateRequest(authorization, guards.authenticate);
+    principal =
+      sessionId && guards.authenticateSession
+        ? await authenticateSession(req, sessionId, guards.authenticateSession)
+        : await authenticateRequest(authorization, guards.authenticate);
   } catch (error) {
     if (error instanceof UnauthorizedError) limiter?.take(addressKey);
     throw error;
@@ -332,6 +360,7 @@ export function mountOperations(
           params: params as never,
           query: query as never,
           headers,
+          clientAddress: req.socket.remoteAddress ?? 'unknown',
           ctx: principal
             ? guards.contextFor({ principal, requestId: state.requestId, log: state.log })
             : PUBLIC_OPERATION_CONTEXT,
@@ -358,7 +387,8 @@ export function mountOperations(
         }
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status);
-        if (result.contentType) res.type(result.contentType).send(result.body);
+        if (result.status === 204) res.end();
+        else if (result.contentType) res.type(result.contentType).send(result.body);
         else res.json(result.body);
       } catch (error) {
         next(error);

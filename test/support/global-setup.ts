@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { testDatabaseUrl } from '../../src/config';
 import { knexForPglite, knexForPostgres, migrateToLatest, openEmbedded } from '../../src/db/database';
 import { TEST_SHARED_BUFFERS } from './database';
+import { buildConsole } from '../../scripts/build-console';
 
 /**
  * Builds one migrated template per test run; every test file then starts from a copy of it
@@ -13,6 +14,8 @@ import { TEST_SHARED_BUFFERS } from './database';
  * migrating again.
  */
 export default async function globalSetup(): Promise<void> {
+  // The console is served from dist/console; build it once per run so tests see the current source.
+  buildConsole();
   const serverUrl = testDatabaseUrl();
   if (serverUrl) {
     const template = `trialdesk_tpl_${randomUUID().replace(/-/g, '').slice(0, 12)}`;

@@ -28,7 +28,11 @@ export async function authenticateApiKey(db: Knex, token: string): Promise<Princ
   };
 }
 
-async function checkScope(trx: Knex.Transaction, input: ApiKeyInput): Promise<void> {
+/** The scope rules shared by API keys and console users (same role, trial, site and blinding model). */
+export async function checkScope(
+  trx: Knex.Transaction,
+  input: Pick<ApiKeyInput, 'role' | 'trialIds' | 'siteCodes' | 'blinded'>,
+): Promise<void> {
   const errors: FieldError[] = [];
   if (input.siteCodes && input.role !== 'coordinator') {
     errors.push({ pointer: '/siteCodes', detail: 'only coordinator keys can be limited to sites' });

@@ -71,6 +71,18 @@ export interface Recipe {
   checkScope?(res: TestResponse, ctx: ScopeCheckContext): Promise<string[]>;
 }
 
+const MATRIX_PASSWORD = 'matrix cell password';
+const matrixEmail = () => `${uniqueTag('matrix').replace(/[^A-Za-z0-9]+/g, '-')}@matrix.example`;
+
+/** A console user made with the admin key, with its one-time set-password token. */
+async function matrixUser(t: TestApp): Promise<{ id: string; email: string; setPasswordToken: string }> {
+  const res = await t.call('post', '/v1/users', {
+    body: { name: 'Matrix Person', email: matrixEmail(), role: 'coordinator' },
+  });
+  if (res.status !== 201) throw new Error(`creating a user failed: ${res.text}`);
+  return res.body;
+}
+
 function shared(ctx: RecipeContext): SharedTrial {
   const trial = ctx.world.byId.get(ctx.trialId);
   if (!trial) throw new Error(`recipe needs one of the shared matrix trials, not ${ctx.trialId}`);
@@ -347,6 +359,35 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'none',
     prepare: async ({ t }) => ({ method: 'delete', path: `/v1/api-keys/${(await t.createKey('monitor')).id}` }),
   },
+  createUser: {
+    target: 'none',
+    prepare: async () =>
+      post('/v1/users', { name: 'Matrix Person', email: matrixEmail(), role: 'monitor', blinded: true }),
+  },
+  listUsers: { target: 'none', prepare: async () => get('/v1/users?limit=20') },
+  deactivateUser: {
+    target: 'none',
+    prepare: async ({ t }) => post(`/v1/users/${(await matrixUser(t)).id}/deactivation`),
+  },
+  setPassword: {
+    target: 'none',
+    prepare: async ({ t }) =>
+      post('/v1/password', { token: (await matrixUser(t)).setPasswordToken, password: MATRIX_PASSWORD }),
+  },
+  signIn: {
+    target: 'none',
+    prepare: async ({ t }) => {
+      const user = await matrixUser(t);
+      const set = await t.call('post', '/v1/password', {
+        key: null,
+        body: { token: user.setPasswordToken, password: MATRIX_PASSWORD },
+      });
+      if (set.status !== 204) throw new Error(`setting a password failed: ${set.text}`);
+      return post('/v1/session', { email: user.email, password: MATRIX_PASSWORD });
+    },
+  },
+  getSession: { target: 'none', prepare: async () => get('/v1/session') },
+  signOut: { target: 'none', prepare: async () => ({ method: 'delete', path: '/v1/session' }) },
   listSystemAuditEvents: { target: 'none', prepare: async () => get('/v1/audit?limit=20') },
   verifySystemAuditChain: { target: 'none', prepare: async () => get('/v1/audit/verification') },
 

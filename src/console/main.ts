@@ -1,0 +1,127 @@
+import { api, Me, whenSignedOut } from './api';
+import { h, show } from './dom';
+import { initialLocale, locale, setLocale, t } from './i18n';
+import { participantScreen } from './screens/participant';
+import { participantsScreen } from './screens/participants';
+import { screeningScreen } from './screens/screening';
+import { setPasswordScreen, signInScreen } from './screens/sign-in';
+import { trialScreen } from './screens/trial';
+import { trialsScreen } from './screens/trials';
+import type { Session } from './session';
+
+/** The signed-in person, or null. */
+let me: Me | null = null;
+let signedOutNotice = false;
+
+function header(): void {
+  const top = document.getElementById('top')!;
+  const other = locale() === 'en' ? 'zh-HK' : 'en';
+  top.replaceChildren(
+    h('a', { class: 'brand', href: '#/trials' }, 'trialdesk'),
+    me
+      ? h(
+          'span',
+          { class: 'who' },
+          t('header.signedInAs', { name: me.name, role: roleLabel(me.role) }),
+          me.blinded ? ` · ${t('header.blinded')}` : '',
+        )
+      : '',
+    h(
+      'button',
+      {
+        class: 'secondary',
+        type: 'button',
+        lang: other,
+        onclick: () => {
+          setLocale(other);
+          void route();
+        },
+      },
+      t('header.switchLanguage'),
+    ),
+    me
+      ? h(
+          'button',
+          {
+            class: 'secondary',
+            type: 'button',
+            onclick: async () => {
+              await api.DELETE('/v1/session');
+              me = null;
+              location.hash = '#/sign-in';
+            },
+          },
+          t('header.signOut'),
+        )
+      : '',
+  );
+  const skip = document.querySelector('.skip');
+  if (skip) skip.textContent = t('header.skip');
+  document.title = `trialdesk`;
+}
+
+function roleLabel(role: Me['role']): string {
+  switch (role) {
+    case 'admin':
+      return t('role.admin');
+    case 'coordinator':
+      return t('role.coordinator');
+    case 'statistician':
+      return t('role.statistician');
+    case 'monitor':
+      return t('role.monitor');
+  }
+}
+
+async function currentUser(): Promise<Me | null> {
+  const { data } = await api.GET('/v1/session');
+  return data ?? null;
+}
+
+async function route(): Promise<void> {
+  const path = location.hash.replace(/^#/, '') || '/trials';
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'set-password' && parts[1]) {
+    header();
+    setPasswordScreen(parts[1]);
+    return;
+  }
+  if (!me) me = await currentUser();
+  header();
+  if (!me || parts[0] === 'sign-in') {
+    if (me && parts[0] === 'sign-in') {
+      location.hash = '#/trials';
+      return;
+    }
+    signInScreen(signedOutNotice, async (signedIn) => {
+      me = signedIn;
+      signedOutNotice = false;
+      location.hash = '#/trials';
+      if (path === '/trials') await route();
+    });
+    return;
+  }
+  const session: Session = { me };
+  const [, trialId, section, participantId] = parts;
+  try {
+    if (parts[0] !== 'trials' || !trialId) await trialsScreen();
+    else if (!section) await trialScreen(session, trialId);
+    else if (section === 'participants' && participantId) await participantScreen(session, trialId, participantId);
+    else if (section === 'participants') await participantsScreen(session, trialId);
+    else if (section === 'screening') await screeningScreen(session, trialId);
+    else await trialsScreen();
+  } catch (error) {
+    show(h('h1', {}, t('error.title')), h('p', { class: 'alert', role: 'alert' }, String(error)));
+  }
+}
+
+whenSignedOut(() => {
+  if (!me) return;
+  me = null;
+  signedOutNotice = true;
+  location.hash = '#/sign-in';
+});
+
+setLocale(initialLocale());
+window.addEventListener('hashchange', () => void route());
+void route();

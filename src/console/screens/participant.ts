@@ -1,0 +1,264 @@
+import { api, newIdempotencyKey, Participant, Trial } from '../api';
+import { h, show } from '../dom';
+import { formatDate, formatDateTime, t } from '../i18n';
+import type { Session } from '../session';
+import { participantRoleLabel, participantStatusLabel } from './labels';
+import { fieldMessage } from './problems';
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+function problemList(error: { detail?: string; errors?: { pointer: string; detail: string }[] } | undefined) {
+  const items = error?.errors?.length
+    ? error.errors.map((e) => fieldMessage(e.pointer, e.detail))
+    : [t('problem.service', { detail: error?.detail ?? '' })];
+  return h(
+    'ul',
+    { class: 'alert' },
+    items.map((m) => h('li', {}, m)),
+  );
+}
+
+function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+  const status = h('div', { role: 'alert' });
+  const formSelect = h(
+    'select',
+    { id: 'consent-form' },
+    trial.consentForms.map((f) => h('option', { value: `${f.code}|${f.version}` }, `${f.title} (v${f.version})`)),
+  );
+  const decision = h(
+    'select',
+    { id: 'consent-decision' },
+    h('option', { value: 'granted' }, t('consent.granted')),
+    h('option', { value: 'declined' }, t('consent.declined')),
+  );
+  const signedOn = h('input', { id: 'consent-signed-on', type: 'date', value: today(), required: true });
+  const obtainedBy = h('input', { id: 'consent-obtained-by', type: 'text', maxlength: 100, required: true });
+  const method = h(
+    'select',
+    { id: 'consent-method' },
+    h('option', { value: 'written' }, t('consent.written')),
+    h('option', { value: 'electronic' }, t('consent.electronic')),
+    h('option', { value: 'witnessed_verbal' }, t('consent.witnessedVerbal')),
+  );
+  const submit = h('button', { type: 'submit' }, t('consent.record'));
+  const form = h(
+    'form',
+    {
+      class: 'stack',
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        const [form, version] = formSelect.value.split('|') as [string, string];
+        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/consents', {
+          params: { path: { trialId: trial.id, participantId: p.id } },
+          body: {
+            form,
+            version,
+            decision: decision.value as 'granted' | 'declined',
+            signedOn: signedOn.value,
+            obtainedBy: obtainedBy.value,
+            method: method.value as 'written',
+          },
+        });
+        submit.disabled = false;
+        if (data) reload();
+        else status.replaceChildren(problemList(error));
+      },
+    },
+    h('div', {}, h('label', { for: 'consent-form' }, t('consent.form')), formSelect),
+    h('div', {}, h('label', { for: 'consent-decision' }, t('consent.decision')), decision),
+    h('div', {}, h('label', { for: 'consent-signed-on' }, t('consent.signedOn')), signedOn),
+    h('div', {}, h('label', { for: 'consent-obtained-by' }, t('consent.obtainedBy')), obtainedBy),
+    h('div', {}, h('label', { for: 'consent-method' }, t('consent.method')), method),
+    status,
+    h('div', {}, submit),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'consents-heading' },
+    h('h2', { id: 'consents-heading' }, t('consent.title')),
+    p.consents.length === 0
+      ? h('p', {}, t('consent.none'))
+      : h(
+          'ul',
+          {},
+          p.consents.map((c) =>
+            h(
+              'li',
+              {},
+              `${trial.consentForms.find((f) => f.code === c.form)?.title ?? c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
+              c.withdrawal ? ` · ${t('consent.withdrawn')}` : '',
+            ),
+          ),
+        ),
+    p.reconsentRequired && h('p', { class: 'notice' }, t('consent.reconsent')),
+    canAct && p.status !== 'ineligible' && p.allocation === null && h('h3', {}, t('consent.recordTitle')),
+    canAct && p.status !== 'ineligible' && p.allocation === null && form,
+  );
+}
+
+function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+  const status = h('div', { role: 'alert' });
+  let idempotencyKey = newIdempotencyKey();
+  const confirm = h('button', { type: 'button', id: 'confirm-randomize' }, t('randomize.confirm'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('randomize.cancel'));
+  const dialog = h(
+    'dialog',
+    { 'aria-labelledby': 'randomize-heading', 'aria-describedby': 'randomize-warning' },
+    h('h2', { id: 'randomize-heading' }, t('randomize.dialogTitle', { label: p.label })),
+    h('p', { id: 'randomize-warning' }, t('randomize.warning')),
+    h('div', { class: 'actions' }, confirm, cancel),
+  );
+  cancel.addEventListener('click', () => dialog.close());
+  // One key per confirmation: a double click, or a retry after a lost answer, sends the same key and is answered
+  // with the first allocation; the server never randomizes twice.
+  confirm.addEventListener('click', async () => {
+    confirm.disabled = true;
+    const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/randomization', {
+      params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+    });
+    confirm.disabled = false;
+    if (data) {
+      dialog.close();
+      reload();
+    } else {
+      dialog.close();
+      status.replaceChildren(problemList(error));
+    }
+  });
+  const open = h(
+    'button',
+    {
+      type: 'button',
+      id: 'randomize',
+      onclick: () => {
+        idempotencyKey = newIdempotencyKey();
+        dialog.showModal();
+        cancel.focus();
+      },
+    },
+    t('randomize.button'),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'allocation-heading' },
+    h('h2', { id: 'allocation-heading' }, t('randomize.title')),
+    p.allocation
+      ? h(
+          'dl',
+          { class: 'facts', id: 'allocation' },
+          h('dt', {}, t('randomize.arm')),
+          h('dd', {}, p.allocation.arm),
+          h('dt', {}, t('randomize.at')),
+          h('dd', {}, formatDateTime(p.allocation.randomizedAt)),
+        )
+      : h('p', {}, t('randomize.notYet')),
+    canAct && !p.allocation && p.status === 'consented' && [open, dialog],
+    status,
+  );
+}
+
+function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+  // Coupons the participant can still receive: of their role, and under the per-participant maximum
+  // (voided entries do not count), as the API will check.
+  const issued = (code: string) =>
+    p.incentives.filter((e) => e.incentive === code && e.kind === 'issue' && !e.voided).length;
+  const types = trial.incentives.filter((i) => i.roles.includes(p.role) && issued(i.code) < i.maxPerParticipant);
+  const status = h('div', { role: 'alert' });
+  const type = h(
+    'select',
+    { id: 'coupon-type' },
+    types.map((i) => h('option', { value: i.code }, `${i.description} (${i.currency} ${i.amount})`)),
+  );
+  const issuedOn = h('input', { id: 'coupon-issued-on', type: 'date', value: today(), required: true });
+  const reference = h('input', { id: 'coupon-reference', type: 'text', maxlength: 200, required: true });
+  const submit = h('button', { type: 'submit' }, t('coupon.issue'));
+  let idempotencyKey = newIdempotencyKey();
+  const form = h(
+    'form',
+    {
+      class: 'stack',
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/incentives', {
+          params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+          body: { incentive: type.value, issuedOn: issuedOn.value, reference: reference.value },
+        });
+        submit.disabled = false;
+        if (data) reload();
+        else {
+          idempotencyKey = newIdempotencyKey();
+          status.replaceChildren(problemList(error));
+        }
+      },
+    },
+    h('div', {}, h('label', { for: 'coupon-type' }, t('coupon.type')), type),
+    h('div', {}, h('label', { for: 'coupon-issued-on' }, t('coupon.issuedOn')), issuedOn),
+    h('div', {}, h('label', { for: 'coupon-reference' }, t('coupon.reference')), reference),
+    status,
+    h('div', {}, submit),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'coupons-heading' },
+    h('h2', { id: 'coupons-heading' }, t('coupon.title')),
+    p.incentives.length === 0
+      ? h('p', {}, t('coupon.none'))
+      : h(
+          'ul',
+          { id: 'coupons' },
+          p.incentives.map((c) =>
+            h(
+              'li',
+              {},
+              `${c.reference} · ${c.currency} ${c.amount} · ${formatDate(c.issuedOn)}${c.voided ? ` · ${t('coupon.voided')}` : ''}`,
+            ),
+          ),
+        ),
+    canAct && types.length > 0 && p.status !== 'ineligible' && form,
+  );
+}
+
+export async function participantScreen(session: Session, trialId: string, participantId: string): Promise<void> {
+  const [{ data: trial }, { data: p }] = await Promise.all([
+    api.GET('/v1/trials/{trialId}', { params: { path: { trialId } } }),
+    api.GET('/v1/trials/{trialId}/participants/{participantId}', { params: { path: { trialId, participantId } } }),
+  ]);
+  if (!trial || !p) throw new Error(t('error.notFound'));
+  const canAct = ['admin', 'coordinator'].includes(session.me.role) && trial.status === 'active';
+  const reload = () => void participantScreen(session, trialId, participantId);
+  const criteria = new Map(trial.eligibility.map((c) => [c.code, c.text]));
+  show(
+    h('h1', {}, t('participant.title', { label: p.label })),
+    h('p', {}, h('a', { href: `#/trials/${trialId}/participants` }, t('nav.backToParticipants'))),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, t('trial.site')),
+      h('dd', {}, p.siteCode),
+      h('dt', {}, t('participants.role')),
+      h('dd', {}, participantRoleLabel(p.role)),
+      h('dt', {}, t('trials.status')),
+      h('dd', { id: 'participant-status' }, participantStatusLabel(p.status)),
+      h('dt', {}, t('participants.screenedOn')),
+      h('dd', {}, formatDate(p.screenedOn)),
+      h('dt', {}, t('participant.eligible')),
+      h('dd', {}, p.eligible ? t('screening.yes') : t('screening.no')),
+    ),
+    p.unmetCriteria.length > 0 &&
+      h(
+        'div',
+        { class: 'notice' },
+        h('p', {}, t('participant.unmet')),
+        h(
+          'ul',
+          {},
+          p.unmetCriteria.map((code) => h('li', {}, criteria.get(code) ?? code)),
+        ),
+      ),
+    consentSection(trial, p, canAct, reload),
+    randomizeSection(trial, p, canAct, reload),
+    couponSection(trial, p, canAct, reload),
+  );
+}

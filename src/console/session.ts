@@ -1,0 +1,6 @@
+import type { Me } from './api';
+
+/** What every screen knows of the signed-in person. */
+export interface Session {
+  me: Me;
+}

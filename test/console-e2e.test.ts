@@ -1,0 +1,358 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { createApp } from '../src/app';
+import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
+import { serviceUserInput, smcmTrialInput } from './support/factories';
+import { createTestDatabase, TestDatabase } from './support/database';
+
+/*
+ * The console in a real browser (Debian's Chromium through playwright-core; .ci/run installs chromium): a
+ * coordinator of centre A signs in, screens an ineligible and an eligible person (422 pointers shown at their
+ * fields), records consent, randomizes with a double click that randomizes once, issues the HK$50 coupon; a
+ * blinded monitor finds no arm; the same flow runs in Chinese; an idle session asks to sign in again. axe-core
+ * checks every screen (no serious or critical violation) and any CSP violation fails the test. Screenshots go
+ * to docs/console/.
+ */
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** docs/console/ with CONSOLE_SCREENSHOTS=1 (to refresh the committed screenshots), else a temporary folder. */
+const SHOTS = process.env.CONSOLE_SCREENSHOTS
+  ? path.resolve(__dirname, '../docs/console')
+  : path.join(os.tmpdir(), `trialdesk-console-${process.pid}`);
+const PASSWORD = 'green tea at nine';
+const TRIAL_CODE = 'HK-CMW-2018';
+const ARM_WORDS = ['SMCM', 'TAU', 'Strengths model', 'Treatment as usual'];
+
+// Each test drives a browser through several screens; on a loaded 2-core machine that can take minutes.
+jest.setTimeout(300_000);
+
+let db: TestDatabase;
+let server: Server;
+let base: string;
+let adminKey: string;
+let browser: Browser;
+let trialId: string;
+/** The service's clock runs offsetMs ahead of the real one, to expire a session without waiting. */
+let offsetMs = 0;
+/** axe results per screen, written to docs/console/axe-results.json. */
+const axeResults: Record<string, { passed: number; violations: number; serious: number; ids: string[] }> = {};
+
+async function api(method: string, url: string, body?: unknown) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function user(name: string, email: string, scope: Record<string, unknown>): Promise<string> {
+  const created = await api('POST', '/v1/users', { name, email, ...scope });
+  await api('POST', '/v1/password', { token: created.setPasswordToken, password: PASSWORD });
+  return email;
+}
+
+beforeAll(async () => {
+  expect(CHROMIUM).toBeDefined();
+  db = await createTestDatabase();
+  const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
+  if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
+  adminKey = bootstrap.key;
+  const app = createApp({ db, now: () => new Date(Date.now() + offsetMs) });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A code and title that name no arm, so that a blinded page showing them is not taken for a leak.
+  const trial = await api(
+    'POST',
+    '/v1/trials',
+    smcmTrialInput({ code: TRIAL_CODE, title: 'Case management for mental wellness, Hong Kong' }),
+  );
+  trialId = trial.id;
+  for (const code of ['A', 'B', 'C'])
+    await api('POST', `/v1/trials/${trialId}/sites`, { code, name: `ICCMW centre ${code}` });
+  await api('POST', `/v1/trials/${trialId}/activation`);
+  await user('Chan Tai Man', 'coordinator@centre-a.hk', { role: 'coordinator', trialIds: [trialId], siteCodes: ['A'] });
+  await user('Lee Mei Ling', 'monitor@trial.hk', { role: 'monitor', blinded: true });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await db?.close();
+  fs.writeFileSync(path.join(SHOTS, 'axe-results.json'), `${JSON.stringify(axeResults, null, 2)}\n`);
+});
+
+/** A fresh browser profile (no cookie, no remembered language) that fails on any CSP violation or page error. */
+async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
+  const page = await context.newPage();
+  // The machines running the suite are shared and often loaded: wait longer than Playwright's 30 s default.
+  page.setDefaultTimeout(90_000);
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 40[13349]|status of 422/.test(message.text()))
+      problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return { context, page, problems };
+}
+
+/** Runs axe-core on the screen (WCAG 2.2 A/AA rules), records the result, saves a screenshot. */
+async function check(page: Page, name: string): Promise<void> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern; the page itself stays strict.
+  await page.evaluate(AXE);
+  const result = (await page.evaluate(
+    "axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })",
+  )) as { violations: { id: string; impact: string | null }[]; passes: unknown[] };
+  // Proof that axe ran its rules on this screen (a page it could not read would pass nothing).
+  expect(result.passes.length).toBeGreaterThan(5);
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  axeResults[name] = {
+    passed: result.passes.length,
+    violations: result.violations.length,
+    serious: serious.length,
+    ids: result.violations.map((v) => `${v.id} (${v.impact})`),
+  };
+  // A modal dialog's backdrop covers the viewport only: photograph the viewport then.
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !name.includes('confirm') });
+  expect([name, serious.map((v) => v.id)]).toEqual([name, []]);
+}
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel(/E-mail|電郵/).fill(email);
+  await page.getByLabel(/^(Password|密碼)$/).fill(PASSWORD);
+  await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
+  await page.getByRole('heading', { level: 1, name: /^(Trials|研究)$/ }).waitFor();
+}
+
+/** Answers every criterion: yes to inclusion, no to exclusion, except the ones in `flip`. */
+async function answerCriteria(page: Page, yes: string, no: string, flip: string[] = []): Promise<void> {
+  for (const fieldset of await page.locator('fieldset[data-criterion]').all()) {
+    const code = (await fieldset.getAttribute('data-criterion'))!;
+    const inclusion = (await fieldset.locator('legend').innerText()).match(/inclusion|納入/) !== null;
+    const answerYes = inclusion !== flip.includes(code);
+    await fieldset.getByLabel(answerYes ? yes : no, { exact: true }).check();
+  }
+}
+
+interface Words {
+  yes: string;
+  no: string;
+  screen: RegExp;
+  save: RegExp;
+  record: RegExp;
+  randomize: RegExp;
+  confirm: RegExp;
+  issue: RegExp;
+  label: RegExp;
+  obtainedBy: RegExp;
+  serial: RegExp;
+  age: RegExp;
+}
+
+const EN: Words = {
+  yes: 'Yes',
+  no: 'No',
+  screen: /Screen a person/,
+  save: /Save the screening/,
+  record: /^Record$/,
+  randomize: /^Randomize…$/,
+  confirm: /Randomize now/,
+  issue: /Issue the coupon/,
+  label: /^Label$/,
+  obtainedBy: /Obtained by/,
+  serial: /Serial number/,
+  age: /^Age$/,
+};
+const ZH: Words = {
+  yes: '是',
+  no: '否',
+  screen: /篩選參加者/,
+  save: /儲存篩選結果/,
+  record: /^記錄$/,
+  randomize: /^隨機分組…$/,
+  confirm: /立即分組/,
+  issue: /發出禮券/,
+  label: /^代號$/,
+  obtainedBy: /取得同意的職員/,
+  serial: /序號/,
+  age: /^Age$/,
+};
+
+/** Screens one ineligible and one eligible person, consents, randomizes with a double click, issues a coupon. */
+async function coordinatorFlow(page: Page, words: Words, prefix: string): Promise<string> {
+  await page.getByRole('link', { name: TRIAL_CODE }).click();
+  await page.getByRole('heading', { level: 2, name: /Enrollment by site|各中心招募人數/ }).waitFor();
+  // Polled from here: waitForFunction would eval in the page, which the console's CSP (rightly) forbids.
+  const consortLoaded = () =>
+    page.locator('img.consort').evaluate((img) => (img as unknown as { complete: boolean }).complete);
+  for (let i = 0; i < 600 && !(await consortLoaded()); i++) await page.waitForTimeout(100);
+  expect(await consortLoaded()).toBe(true);
+  await check(page, `${prefix}-trial-home`);
+
+  // Saving with nothing answered shows each 422 pointer at its field.
+  await page.getByRole('link', { name: words.screen }).click();
+  await page.getByLabel(words.label).waitFor();
+  await page.getByRole('button', { name: words.save }).click();
+  await page.locator('#error-label').filter({ hasText: /.+/ }).waitFor();
+  expect(await page.getByLabel(words.label).getAttribute('aria-invalid')).toBe('true');
+  await page.getByLabel(words.label).fill(`${prefix.toUpperCase()}-INEL-1`);
+  await page.getByRole('button', { name: words.save }).click();
+  await page.locator('#error-eligibility-age18').filter({ hasText: /.+/ }).waitFor();
+  expect(await page.locator('#error-eligibility-overt_symptoms').innerText()).toMatch(/Answer this question|請回答/);
+  await check(page, `${prefix}-screening-errors`);
+
+  // Ineligible: not Cantonese-speaking; the form explains it before saving.
+  await answerCriteria(page, words.yes, words.no, ['cantonese']);
+  await page.locator('.notice li').filter({ hasText: 'Cantonese speaking' }).waitFor();
+  await page.getByRole('button', { name: words.save }).click();
+  await page
+    .locator('#participant-status')
+    .filter({ hasText: /not eligible|不符合資格/ })
+    .waitFor();
+  await check(page, `${prefix}-participant-ineligible`);
+
+  // Eligible, with an out-of-range age first (the API's 422 shown at the field), then corrected.
+  await page.goto(`${base}/#/trials/${trialId}/screening`);
+  await page.getByLabel(words.label).fill(`${prefix.toUpperCase()}-ELIG-1`);
+  await answerCriteria(page, words.yes, words.no);
+  await page.getByLabel(words.age).fill('12');
+  await page.getByRole('button', { name: words.save }).click();
+  await page.locator('#error-baseline-age').filter({ hasText: /.+/ }).waitFor();
+  await page.getByLabel(words.age).fill('45');
+  await page.getByRole('button', { name: words.save }).click();
+  await page
+    .locator('#participant-status')
+    .filter({ hasText: /^(eligible|符合資格)$/ })
+    .waitFor();
+  const participantId = /participants\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+
+  await page.getByLabel(words.obtainedBy).fill('IW');
+  await page.getByRole('button', { name: words.record }).click();
+  await page
+    .locator('#participant-status')
+    .filter({ hasText: /consented|已同意/ })
+    .waitFor();
+  await check(page, `${prefix}-participant-consented`);
+
+  await page.getByRole('button', { name: words.randomize }).click();
+  await page.getByRole('dialog').waitFor();
+  await check(page, `${prefix}-randomize-confirm`);
+  await page.getByRole('button', { name: words.confirm }).dblclick();
+  await page.locator('#allocation').waitFor();
+
+  await page.getByLabel(words.serial).fill(`${prefix.toUpperCase()}-HK50-0001`);
+  await page.getByRole('button', { name: words.issue }).click();
+  await page.locator('#coupons').filter({ hasText: 'HK50-0001' }).waitFor();
+  await check(page, `${prefix}-participant-randomized`);
+
+  await page.goto(`${base}/#/trials/${trialId}/participants`);
+  await page.getByRole('link', { name: `${prefix.toUpperCase()}-ELIG-1` }).waitFor();
+  await check(page, `${prefix}-participants`);
+  return participantId;
+}
+
+async function allocationsOf(participantId: string): Promise<unknown[]> {
+  const page = await api('GET', `/v1/trials/${trialId}/allocations?limit=500`);
+  return page.items.filter((a: { participantId: string }) => a.participantId === participantId);
+}
+
+describe('the console in Chromium', () => {
+  it('lets a coordinator of centre A screen, consent, randomize once on a double click and issue a coupon', async () => {
+    const { context, page, problems } = await newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await check(page, 'en-sign-in');
+    await page.getByLabel('E-mail').fill('coordinator@centre-a.hk');
+    await page.getByLabel(/^Password$/).fill('wrong password here');
+    await page.getByRole('button', { name: /^Sign in$/ }).click();
+    await page.getByText('The e-mail or the password is wrong.').waitFor();
+
+    await signIn(page, 'coordinator@centre-a.hk');
+    const cookies = await context.cookies();
+    expect(cookies).toEqual([
+      expect.objectContaining({ name: '__Host-trialdesk-session', httpOnly: true, secure: true, sameSite: 'Strict' }),
+    ]);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    await check(page, 'en-trials');
+
+    const participantId = await coordinatorFlow(page, EN, 'en');
+    expect(await allocationsOf(participantId)).toHaveLength(1);
+    const audit = await api('GET', `/v1/trials/${trialId}/audit?entityId=${participantId}&limit=100`);
+    const randomizations = audit.items.filter((e: { action: string }) => /randomi[sz]/.test(e.action));
+    expect(randomizations).toHaveLength(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a blinded monitor no arm anywhere', async () => {
+    const { context, page, problems } = await newPage();
+    // A participant randomized through the API, so this test does not depend on the coordinator's.
+    const p = await api('POST', `/v1/trials/${trialId}/participants`, serviceUserInput({ label: 'MON-1' }));
+    await api('POST', `/v1/trials/${trialId}/participants/${p.id}/consents`, {
+      form: 'trial',
+      version: '1.0',
+      decision: 'granted',
+      signedOn: '2018-03-02',
+      obtainedBy: 'IW',
+      method: 'written',
+    });
+    await api('POST', `/v1/trials/${trialId}/participants/${p.id}/randomization`);
+    await signIn(page, 'monitor@trial.hk');
+    await page.goto(`${base}/#/trials/${trialId}/participants/${p.id}`);
+    await page.locator('#allocation').waitFor();
+    expect(await page.locator('#allocation dd').first().innerText()).toMatch(/^Group [12]$/);
+    await check(page, 'en-monitor-participant');
+    const texts = [await page.locator('body').innerText()];
+    await page.goto(`${base}/#/trials/${trialId}`);
+    await page.getByRole('heading', { level: 2, name: /Enrollment by site/ }).waitFor();
+    texts.push(await page.locator('body').innerText());
+    await page.goto(`${base}/#/trials/${trialId}/participants`);
+    await page.locator('table').waitFor();
+    texts.push(await page.locator('body').innerText());
+    for (const text of texts) for (const word of ARM_WORDS) expect(text).not.toContain(word);
+    // The screens a blinded monitor cannot act on have no action buttons.
+    expect(await page.getByRole('link', { name: /Screen a person/ }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('runs the same flow in Traditional Chinese, and remembers the language', async () => {
+    const { context, page, problems } = await newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { level: 1, name: '登入' }).waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('zh-HK');
+    await check(page, 'zh-sign-in');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: '登入' }).waitFor();
+    await signIn(page, 'coordinator@centre-a.hk');
+    await check(page, 'zh-trials');
+    const id = await coordinatorFlow(page, ZH, 'zh');
+    expect(await allocationsOf(id)).toHaveLength(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('asks to sign in again when the session has been idle for 30 minutes', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'coordinator@centre-a.hk');
+    offsetMs += 31 * 60_000;
+    await page.getByRole('link', { name: TRIAL_CODE }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByText('Your session ended. Sign in again to continue.').waitFor();
+    await check(page, 'en-session-expired');
+    await context.close();
+  });
+});
