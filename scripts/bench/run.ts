@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/bench/run.ts [--quick] [--database-url URL] [--pool-max N] [--only postgresql|embedded]
  *                                [--levels 1,8,32,64] [--participants N] [--read-sizes 10000,100000]
- *                                [--sites 3] [--driver fetch|typed]
+ *                                [--sites 3] [--driver fetch|typed] [--without-audit-chain]
  *
  * With a PostgreSQL URL (--database-url, else DATABASE_URL) it creates a scratch database
  * trialdesk_bench_<random> on that server, measures, and drops it; it always measures the embedded
@@ -88,12 +88,22 @@ async function benchmarkDatabase(
   database: DatabaseKind,
   config: DatabaseConfig,
   plan: Plan,
-  shape: { sites: number; driver: Driver },
+  shape: { sites: number; driver: Driver; withoutAuditChain: boolean },
   rss: RssSampler,
   log: (line: string) => void,
 ): Promise<DatabaseRun> {
   const service = await startService(config);
   try {
+    if (shape.withoutAuditChain) {
+      // Diagnostic only (docs/benchmarks.md): audit rows are written but not linked, so no transaction waits for the
+      // trial's chain head. An upper bound for taking the chain off the critical path; never a way to run.
+      log(`${database}: DIAGNOSTIC — audit chain trigger disabled in this scratch database`);
+      await service.db.knex.raw('ALTER TABLE audit_events DISABLE TRIGGER audit_events_link');
+      await service.db.knex.raw(
+        'ALTER TABLE audit_events ALTER COLUMN chain_seq DROP NOT NULL, ALTER COLUMN row_hash DROP NOT NULL',
+      );
+      await service.db.knex.raw('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chain_seq');
+    }
     log(`${database}: warming up`);
     await warmUp(service, 30);
     const clientConcurrency = 32;
@@ -268,6 +278,7 @@ async function main(): Promise<void> {
       'read-sizes': { type: 'string' },
       sites: { type: 'string', default: '3' },
       driver: { type: 'string', default: 'fetch' },
+      'without-audit-chain': { type: 'boolean', default: false },
     },
   });
   const started = Date.now();
@@ -305,7 +316,7 @@ async function main(): Promise<void> {
             'postgresql',
             { kind: 'postgresql', url: scratch.url, poolMax, ...BENCH_LIMITS },
             plan,
-            { sites, driver },
+            { sites, driver, withoutAuditChain: values['without-audit-chain'] ?? false },
             rss,
             log,
           ),
@@ -323,7 +334,7 @@ async function main(): Promise<void> {
           'embedded',
           { kind: 'embedded', dataDir: null, poolMax: 1, ...BENCH_LIMITS },
           plan,
-          { sites, driver },
+          { sites, driver, withoutAuditChain: values['without-audit-chain'] ?? false },
           rss,
           log,
         ),
@@ -336,7 +347,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\nMachine: ${describeMachineLine(machine)}\n`);
   process.stdout.write(
-    `Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}; total ${fixed(seconds)} s\n\n`,
+    `Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}${values['without-audit-chain'] ? '; DIAGNOSTIC: audit chain trigger disabled' : ''}; total ${fixed(seconds)} s\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n\n`);
   const file = writeResults({
