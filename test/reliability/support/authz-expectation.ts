@@ -28,9 +28,10 @@ export interface MatrixCell {
 }
 
 /**
- * How an operation touches a site, read from the contract: it addresses a participant (path
- * `participantId`, or a path parameter marked `x-participant-record`), names the site of a new participant in its body (`siteCode`), or filters by site
- * (query `siteCode`).
+ * How an operation touches a site, read from the contract: it addresses a participant (path `participantId`,
+ * `sessionId`, `invitationId`, `interviewId`, a path parameter marked `x-participant-record`, or `participantId` in
+ * its body), names the site of a new participant or of a site-level record in its body (`siteCode`, also inside
+ * the items of a list), or filters by site (query `siteCode`).
  */
 export type SiteBinding = 'participant' | 'screening' | 'filter' | 'none';
 
