@@ -30,6 +30,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   parseTagValue: false,
   trimValues: true,
+  // Decodes character references (`&#10;`, `&#x1F600;`), which the export writes for tabs and line ends.
+  htmlEntities: true,
   isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
 });
 
