@@ -59,6 +59,25 @@ describe('parseOdmStudy', () => {
     expect(unmapped.map((u) => u.reason)).toEqual(['data type date has no baseline variable type', 'not used']);
   });
 
+  it('falls back to simple randomization, reported, when the alias is not one trialdesk knows', () => {
+    for (const alias of [
+      '{',
+      '5',
+      '{"method":"permuted_block"}',
+      '{"method":"simple","seed":"00"}',
+      '{"method":"x"}',
+    ]) {
+      const event = `<StudyEventDef OID="SE.RANDOMIZATION" Name="R" Repeating="No" Type="Scheduled">
+        <Alias Context="trialdesk.randomization" Name="${alias.replace(/"/g, '&quot;')}"/></StudyEventDef>`;
+      const { configuration, unmapped } = parseOdmStudy(odm(event));
+      expect(configuration.randomization).toEqual({ method: 'simple' });
+      expect(unmapped.map((u) => u.reason)).toEqual(['not a randomization trialdesk knows; simple randomization used']);
+    }
+    const kept = `<StudyEventDef OID="SE.RANDOMIZATION" Name="R" Repeating="No" Type="Scheduled">
+      <Alias Context="trialdesk.randomization" Name="{&quot;method&quot;:&quot;minimization&quot;,&quot;factors&quot;:[&quot;site&quot;]}"/></StudyEventDef>`;
+    expect(parseOdmStudy(odm(kept)).configuration.randomization).toEqual({ method: 'minimization', factors: ['site'] });
+  });
+
   it('refuses DOCTYPEs, ill-formed XML, documents without a study or without arms', () => {
     for (const document of ['<!DOCTYPE x><ODM/>', '<ODM><Study>', '<ODM/>', odm('').replace(/CL\.ARM/, 'CL.OTHER')])
       expect(() => parseOdmStudy(document)).toThrow(ValidationError);
