@@ -436,6 +436,6 @@ describe('ODM import', () => {
 function serviceUserEligibility(): NonNullable<TrialInput['eligibility']> {
   return [
     { code: 'age18', kind: 'inclusion', text: 'Aged 18 or above' },
-    { code: 'immediate_risk', kind: 'exclusion', text: 'Immediate risk & <danger>' },
+    { code: 'immediate_risk', kind: 'exclusion', text: 'Immediate risk & <danger>\nsecond line\tafter a tab' },
   ];
 }

@@ -1587,6 +1587,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a running trial's history from CSV (participants or consents), all or nothing
+         * @description One CSV file per kind (`kind=participants` or `kind=consents`; the columns are in
+         *     docs/interoperability.md). Every row goes through the same rules as screening, consent and withdrawal
+         *     requests, keeps its original dates, and is written in one transaction with the rest: any failing row
+         *     writes nothing (422, one error per problem, pointer `/line/<n>/<column>`). With `dryRun=true` nothing is
+         *     written and the answer lists every failing row. Audit rows of an import carry `import:<importId>` as
+         *     their request id; a `trial.history_imported` row closes it. Allocations, events, assessments and coupons
+         *     are not imported yet.
+         */
+        post: operations["importTrialHistory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/substudies": {
         parameters: {
             query?: never;
@@ -3787,6 +3815,23 @@ export interface components {
                 /** @description The element, e.g. `/ODM/Study/MetaDataVersion/ItemDef[@OID="I.X"]`. */
                 path: string;
                 reason: string;
+            }[];
+        };
+        HistoryImport: {
+            /**
+             * Format: uuid
+             * @description Null for a dry run.
+             */
+            importId: string | null;
+            /** @enum {unknown} */
+            kind: "participants" | "consents";
+            dryRun: boolean;
+            rows: number;
+            errors: {
+                /** @description The record, the header being line 1. */
+                line: number;
+                column: string;
+                detail: string;
             }[];
         };
         /** @description An arm code or, for a blinded key, the label it sees (`Group 1`, …). */
@@ -6996,6 +7041,46 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    importTrialHistory: {
+        parameters: {
+            query: {
+                kind: "participants" | "consents";
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The report; after a dry run nothing was written, otherwise every row was. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryImport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -124,3 +124,12 @@ export async function auditActors(db: Knex, trialId: string): Promise<UserRow[]>
   const seen = new Set<string | null>();
   return (rows as UserRow[]).filter((row) => (seen.has(row.key_id) ? false : (seen.add(row.key_id), true)));
 }
+
+/** Participant ids by label (as stored), for rows of a migration that name participants by label. */
+export async function participantIdsByLabel(db: Knex, trialId: string, labels: string[]): Promise<Map<string, string>> {
+  const rows = (await db('participants')
+    .where('trial_id', trialId)
+    .whereIn('label', labels)
+    .select('participant_id', 'label')) as { participant_id: string; label: string }[];
+  return new Map(rows.map((row) => [row.label, row.participant_id]));
+}

@@ -1,5 +1,6 @@
 import type { HandlerMap } from '../../http/operations';
 import { exportFhirBundle, exportOdm, importOdmStudy } from './interop.service';
+import { importHistory } from './migration.service';
 
 export function interopHandlers(): HandlerMap {
   return {
@@ -17,6 +18,15 @@ export function interopHandlers(): HandlerMap {
     importOdmStudy: async ({ query, text, ctx }) => {
       const result = await importOdmStudy(ctx, { code: query.code, document: text ?? '' });
       return { status: 201, body: result, headers: { Location: `/v1/trials/${result.trial.id}` } };
+    },
+    importTrialHistory: async ({ params, query, text, ctx }) => {
+      const report = await importHistory(ctx, {
+        trialId: params.trialId,
+        kind: query.kind,
+        csv: text ?? '',
+        dryRun: query.dryRun ?? false,
+      });
+      return { status: 200, body: report };
     },
   };
 }

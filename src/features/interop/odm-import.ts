@@ -30,6 +30,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   parseTagValue: false,
   trimValues: true,
+  // Decodes character references (`&#10;`, `&#x1F600;`), which the export writes for tabs and line ends.
+  htmlEntities: true,
   isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
 });
 
@@ -75,6 +77,36 @@ export function toVariableName(name: string): string {
   return (cleaned || 'v').slice(0, 64);
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/** The shape the use case relies on (the contract's schema is not applied to what the import builds). */
+function isRandomization(value: unknown): value is Configuration['randomization'] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  if ('seed' in r) return false;
+  if (r.stratifyBy !== undefined && !isStringArray(r.stratifyBy)) return false;
+  switch (r.method) {
+    case 'simple':
+    case 'list':
+      return true;
+    case 'permuted_block':
+      return Array.isArray(r.blockSizes) && r.blockSizes.length > 0 && r.blockSizes.every(Number.isInteger);
+    case 'minimization':
+      return isStringArray(r.factors) && r.factors.length > 0;
+    default:
+      return false;
+  }
+}
+
 const clip = (value: string, max: number) => [...value].slice(0, max).join('');
 
 const MAPPED_METADATA = new Set([
@@ -89,6 +121,7 @@ const MAPPED_METADATA = new Set([
   '@Name',
   '@Description',
 ]);
+const MEASURE_TYPES: Measure['type'][] = ['scale', 'number', 'integer', 'count', 'binary', 'category'];
 const FIXED_ITEM_OIDS = new Set(Object.values(FIXED_ITEMS).flatMap((items) => items.map(([oid]) => oid)));
 const FIXED_CODE_LISTS = new Set(
   ['ROLE', 'STATUS', 'DECISION', 'CONSENT_METHOD', 'WITHDRAWAL_SCOPE'].map(OID.codeList),
@@ -225,11 +258,13 @@ export function parseOdmStudy(document: string): { configuration: Configuration;
   let randomization: Configuration['randomization'] = { method: 'simple' };
   const randomizationAlias = aliasOf(randomizationEvent, 'randomization');
   if (randomizationAlias) {
-    try {
-      randomization = JSON.parse(randomizationAlias) as Configuration['randomization'];
-    } catch {
-      skip(`${mdvPath}/StudyEventDef[@OID="${OID.randomization}"]/Alias`, 'not JSON; simple randomization used');
-    }
+    const parsed = parseJson(randomizationAlias);
+    if (isRandomization(parsed)) randomization = parsed;
+    else
+      skip(
+        `${mdvPath}/StudyEventDef[@OID="${OID.randomization}"]/Alias`,
+        'not a randomization trialdesk knows; simple randomization used',
+      );
   }
 
   // Eligibility criteria and baseline variables.
@@ -372,7 +407,8 @@ export function parseOdmStudy(document: string): { configuration: Configuration;
   }
 
   function measuresOf(groupOid: string, group: Node): Omit<Measure, 'visits'>[] {
-    const type = aliasOf(group, 'measure.type') as Measure['type'] | undefined;
+    const alias = aliasOf(group, 'measure.type');
+    const type = MEASURE_TYPES.find((known) => known === alias);
     const refs = itemRefs(group).map((ref) => attr(ref, 'ItemOID') ?? '');
     if (type === 'scale') {
       const scaleItems = refs.filter((oid) => /\.ITEM\d+$/.test(oid));

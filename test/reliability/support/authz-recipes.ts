@@ -605,6 +605,18 @@ export const RECIPES: Record<string, Recipe> = {
 
   exportOdm: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/odm?audit=true')) },
   exportFhirBundle: { target: 'shared', prepare: async (ctx) => get(trialPath(ctx, '/fhir')) },
+  importTrialHistory: {
+    target: 'shared',
+    // A dry run (200): the matrix checks who may import without adding people to the shared trials.
+    prepare: async (ctx) => ({
+      method: 'post',
+      path: withQuery(trialPath(ctx, '/imports'), { kind: 'participants', dryRun: 'true' }),
+      raw: {
+        contentType: 'text/csv',
+        data: `label,siteCode,role,screenedOn\n${uniqueTag('migrated')},${ctx.site},case_worker,2018-01-10\n`,
+      },
+    }),
+  },
   importOdmStudy: {
     target: 'none',
     prepare: async ({ t, world }) => {
