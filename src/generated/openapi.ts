@@ -852,6 +852,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/outcomes/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Outcomes by arm ("Table 2")
+         * @description Every numeric and binary measure at every post-baseline visit (participants whose visit is due,
+         *     in their randomized arm; arms as the caller sees them): per arm n, missing, mean (SD) or events
+         *     (%); each arm against `reference` (default: the last arm as the caller lists them): the adjusted
+         *     mean difference of the ANCOVA on arm, baseline score and site, as
+         *     `GET …/outcomes/{measure}/analysis`, or for binary measures the unadjusted risk difference (Wald
+         *     CI) with Fisher's exact p; a difference that cannot be estimated yet has `notEstimable`.
+         *     `Accept: text/csv` gives one line per measure, visit and arm; `text/html` a printable table.
+         */
+        get: operations["getOutcomeSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/outcomes/{measure}/analysis": {
         parameters: {
             query?: never;
@@ -2257,6 +2285,46 @@ export interface components {
                 ciLower: number;
                 ciUpper: number;
             }[];
+        };
+        OutcomeSummary: {
+            reference: string;
+            arms: string[];
+            population: {
+                /** @enum {unknown} */
+                code: "itt";
+                definition: string;
+            };
+            rows: {
+                measure: string;
+                label: string;
+                unit: string | null;
+                visit: string;
+                /** @enum {unknown} */
+                type: "continuous" | "binary";
+                byArm: {
+                    arm: string;
+                    /** @description Participants with the outcome recorded at the visit. */
+                    n: number;
+                    /** @description Participants whose visit is due without the outcome. */
+                    missing: number;
+                    mean: number | null;
+                    sd: number | null;
+                    events: number | null;
+                    percent: number | null;
+                }[];
+                differences: {
+                    /** @description The difference is this arm minus the reference. */
+                    arm: string;
+                    /** @enum {unknown} */
+                    method: "ancova" | "risk_difference";
+                    estimate: number | null;
+                    ciLower: number | null;
+                    ciUpper: number | null;
+                    p: number | null;
+                }[];
+                notEstimable: string | null;
+            }[];
+            note: string;
         };
         OutcomeAnalysis: {
             measure: string;
@@ -4325,6 +4393,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BaselineTable"];
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeSummary: {
+        parameters: {
+            query?: {
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeSummary"];
                     "text/csv": string;
                     "text/html": string;
                 };

@@ -649,4 +649,8 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/analysis')),
   },
+  getOutcomeSummary: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/summary')),
+  },
 };
