@@ -233,3 +233,31 @@ describe('Table 2: GET /v1/trials/{id}/outcomes/summary', () => {
     }
   });
 });
+
+describe('forest plot: GET /v1/trials/{id}/outcomes/forest.svg', () => {
+  it('draws one line per estimable adjusted difference, with the numbers of Table 2', async () => {
+    const table = (await t.call('get', `/v1/trials/${trialId}/outcomes/summary`)).body;
+    const res = await t.call('get', `/v1/trials/${trialId}/outcomes/forest.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    const estimable = table.rows.filter(
+      (row: { type: string; differences: { estimate: number | null }[] }) =>
+        row.type === 'continuous' && row.differences.some((d) => d.estimate !== null),
+    );
+    expect((res.text.match(/<g data-measure=/g) ?? []).length).toBe(estimable.length);
+    const hope = table.rows[1].differences[0];
+    expect(res.text).toContain(
+      `${hope.estimate.toFixed(2)} (${hope.ciLower.toFixed(2)} to ${hope.ciUpper.toFixed(2)})`,
+    );
+    expect(res.text).toContain('Herth Hope Index, m12: SMCM − TAU');
+
+    const created = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded forest', role: 'statistician', trialIds: [trialId], blinded: true },
+    });
+    const masked = await t.call('get', `/v1/trials/${trialId}/outcomes/forest.svg`, { key: created.body.key });
+    expect(masked.status).toBe(200);
+    const text = masked.text.split(trialTitle).join('');
+    expect(text).not.toMatch(/SMCM|TAU|Strengths|Treatment as usual/i);
+    expect(text).toMatch(/Herth Hope Index, m12: Group \d − Group \d/);
+  });
+});

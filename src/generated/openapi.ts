@@ -880,6 +880,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/outcomes/forest.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Forest plot of Table 2's adjusted mean differences (SVG)
+         * @description One line per numeric measure, visit and arm compared with `reference`: the ANCOVA-adjusted mean
+         *     difference (square) and its 95% CI (line), with the numbers and p on the right, from the same
+         *     table as `GET …/outcomes/summary` (arms masked for blinded keys). Measures have their own
+         *     scales, so each line's axis is the difference divided by the largest |CI limit| of its measure.
+         */
+        get: operations["getOutcomeForestPlot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/outcomes/{measure}/analysis": {
         parameters: {
             query?: never;
@@ -4428,6 +4453,37 @@ export interface operations {
                     "application/json": components["schemas"]["OutcomeSummary"];
                     "text/csv": string;
                     "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeForestPlot: {
+        parameters: {
+            query?: {
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -1,4 +1,5 @@
 import type { HandlerMap } from '../../http/operations';
+import { forestPlotSvg } from './forest-plot';
 import { outcomeSummaryCsv, outcomeSummaryHtml } from './outcome-summary-render';
 import * as service from './outcomes.service';
 
@@ -19,6 +20,10 @@ export function outcomesHandlers(): HandlerMap {
         return { status: 200, body: outcomeSummaryHtml(summary, title), contentType: 'text/html; charset=utf-8' };
       }
       return { status: 200, body: summary };
+    },
+    getOutcomeForestPlot: async ({ params, query, ctx }) => {
+      const { summary, title } = await service.outcomeSummary(ctx, { trialId: params.trialId, ...query });
+      return { status: 200, body: forestPlotSvg(summary, title), contentType: 'image/svg+xml; charset=utf-8' };
     },
   };
 }

@@ -653,4 +653,8 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/summary')),
   },
+  getOutcomeForestPlot: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/forest.svg')),
+  },
 };
