@@ -755,9 +755,9 @@ export interface paths {
          *     averaged with equal weights) and each group minus the reference, with Satterthwaite df as
          *     `emmeans(fit, ~ group | visit, mode = "satterthwaite")` computes them from an accurate Hessian (see
          *     docs/outcomes.md). A fit that does not converge is a 422 that says so, never an answer.
-         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 24 fixed effects
-         *     (groups × visits + covariate columns); 2,000 subjects × 4 visits answer in about 0.3 s, the largest
-         *     model within the bounds in about 1–2 s.
+         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 20 fixed effects
+         *     (groups × visits + covariate columns; more is a 422); 2,000 subjects × 4 visits take about 0.3 s
+         *     of CPU, 3,000 subjects × 6 visits with 21 fixed effects 0.9 s (docs/outcomes.md).
          */
         post: operations["runMixedModel"];
         delete?: never;
