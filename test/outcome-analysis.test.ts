@@ -1,6 +1,7 @@
 import { smcmFollowUp } from '../scripts/smcm-trial';
 import { addDays } from '../src/features/follow-up/calendar';
 import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
+import { parseCsv } from '../src/core/csv';
 import { loadFixture, relativeError } from './support/r-reference';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -21,6 +22,7 @@ interface Fixture {
     groups: { group: string; lsMean: number; se: number; ciLower: number; ciUpper: number }[];
     differences: { estimate: number; se: number; t: number; p: number; ciLower: number; ciUpper: number }[];
     missingOutcome: { TAU: number; SMCM: number };
+    descriptives: { arm: string; n: number; mean: number; sd: number }[];
   };
 }
 
@@ -29,12 +31,14 @@ const RANDOMIZED_ON = '2018-03-05';
 let now = new Date();
 let t: TestApp;
 let trialId: string;
+let trialTitle: string;
 const fixture = loadFixture<Fixture>('trial-outcomes');
 
 beforeAll(async () => {
   t = await startTestApp({ clock: () => now });
   const trial = await createActiveTrial(t, smcmFollowUp());
   trialId = trial.id;
+  trialTitle = trial.title;
   for (const p of fixture.participants) {
     now = new Date(`${RANDOMIZED_ON}T12:00:00Z`);
     const participant = await screen(
@@ -150,5 +154,110 @@ describe('trial outcome analysis: ANCOVA of the 12-month Herth Hope Index', () =
     expect(masked.body.arms.map((arm: { arm: string }) => arm.arm).sort()).toEqual(['Group 1', 'Group 2']);
     const difference = Math.abs(open.body.ancova.differences[0].estimate);
     expect(Math.abs(masked.body.ancova.differences[0].estimate)).toBeCloseTo(difference, 12);
+  });
+});
+
+describe('Table 2: GET /v1/trials/{id}/outcomes/summary', () => {
+  const summary = (accept?: string, key?: string) =>
+    t.call('get', `/v1/trials/${trialId}/outcomes/summary`, {
+      key,
+      ...(accept ? { headers: { Accept: accept } } : {}),
+    });
+
+  it('gives every measure at every post-baseline visit; the 12-month Hope row matches R', async () => {
+    const res = await summary();
+    expect(res.status).toBe(200);
+    expect(res.body.reference).toBe('TAU');
+    expect(res.body.rows.map((r: { measure: string; visit: string }) => `${r.measure}@${r.visit}`)).toEqual([
+      'hope@m6',
+      'hope@m12',
+      'gse@m6',
+      'gse@m12',
+      'employed@m6',
+      'employed@m12',
+      'admissions@m6',
+      'admissions@m12',
+    ]);
+    const hope = res.body.rows[1];
+    const errors: string[] = [];
+    for (const d of fixture.expected.descriptives) {
+      const arm = hope.byArm.find((a: { arm: string }) => a.arm === d.arm);
+      expect(arm.n).toBe(d.n);
+      for (const field of ['mean', 'sd'] as const) {
+        if (!(relativeError(arm[field], d[field]) <= TOLERANCE))
+          errors.push(`${d.arm} ${field}: ${arm[field]} vs ${d[field]}`);
+      }
+    }
+    const difference = hope.differences[0];
+    const r = fixture.expected.differences[0]!;
+    expect(difference).toMatchObject({ arm: 'SMCM', method: 'ancova' });
+    for (const field of ['estimate', 'ciLower', 'ciUpper', 'p'] as const) {
+      if (!(relativeError(difference[field], r[field]) <= TOLERANCE)) errors.push(`difference ${field}`);
+    }
+    expect(errors).toEqual([]);
+    // Nobody was assessed at 6 months: every 6-month participant is missing and no difference is estimable.
+    expect(res.body.rows[0].byArm.map((a: { n: number }) => a.n)).toEqual([0, 0]);
+    expect(res.body.rows[0].notEstimable).toMatch(/cannot be fitted/);
+    // Employment was not recorded: binary rows with no data are not estimable either.
+    expect(res.body.rows[5].type).toBe('binary');
+    expect(res.body.rows[5].notEstimable).not.toBeNull();
+  });
+
+  it('renders CSV (a line per measure, visit and arm) and printable HTML from the same table', async () => {
+    const json = (await summary()).body;
+    const csv = await summary('text/csv');
+    expect(csv.status).toBe(200);
+    const records = parseCsv(csv.text);
+    expect(records[0]).toContain('difference');
+    expect(records.length - 1).toBe(json.rows.length * 2);
+    const smcm = records.find((r) => r[0] === 'hope' && r[2] === 'm12' && r[4] === 'SMCM')!;
+    expect(Number(smcm[12])).toBeCloseTo(json.rows[1].differences[0].estimate, 12);
+    const html = await summary('text/html');
+    expect(html.status).toBe(200);
+    expect(html.text).toContain('<h1>Outcomes by arm</h1>');
+    expect(html.text).toContain('Herth Hope Index');
+  });
+
+  it('masks the arms for a blinded key in every format', async () => {
+    const created = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded monitor', role: 'monitor', trialIds: [trialId], blinded: true },
+    });
+    const key = created.body.key as string;
+    for (const accept of ['application/json', 'text/csv', 'text/html']) {
+      const res = await summary(accept, key);
+      expect([accept, res.status]).toEqual([accept, 200]);
+      // The trial's own title is shown to every key (it names the arms in this trial); nothing else may.
+      const text = res.text.split(trialTitle).join('');
+      expect(text).not.toMatch(/SMCM|TAU|Strengths|Treatment as usual/i);
+      expect(text).toContain('Group 1');
+    }
+  });
+});
+
+describe('forest plot: GET /v1/trials/{id}/outcomes/forest.svg', () => {
+  it('draws one line per estimable adjusted difference, with the numbers of Table 2', async () => {
+    const table = (await t.call('get', `/v1/trials/${trialId}/outcomes/summary`)).body;
+    const res = await t.call('get', `/v1/trials/${trialId}/outcomes/forest.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    const estimable = table.rows.filter(
+      (row: { type: string; differences: { estimate: number | null }[] }) =>
+        row.type === 'continuous' && row.differences.some((d) => d.estimate !== null),
+    );
+    expect((res.text.match(/<g data-measure=/g) ?? []).length).toBe(estimable.length);
+    const hope = table.rows[1].differences[0];
+    expect(res.text).toContain(
+      `${hope.estimate.toFixed(2)} (${hope.ciLower.toFixed(2)} to ${hope.ciUpper.toFixed(2)})`,
+    );
+    expect(res.text).toContain('Herth Hope Index, m12: SMCM − TAU');
+
+    const created = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded forest', role: 'statistician', trialIds: [trialId], blinded: true },
+    });
+    const masked = await t.call('get', `/v1/trials/${trialId}/outcomes/forest.svg`, { key: created.body.key });
+    expect(masked.status).toBe(200);
+    const text = masked.text.split(trialTitle).join('');
+    expect(text).not.toMatch(/SMCM|TAU|Strengths|Treatment as usual/i);
+    expect(text).toMatch(/Herth Hope Index, m12: Group \d − Group \d/);
   });
 });

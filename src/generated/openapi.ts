@@ -850,9 +850,9 @@ export interface paths {
          *     averaged with equal weights) and each group minus the reference, with Satterthwaite df as
          *     `emmeans(fit, ~ group | visit, mode = "satterthwaite")` computes them from an accurate Hessian (see
          *     docs/outcomes.md). A fit that does not converge is a 422 that says so, never an answer.
-         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 24 fixed effects
-         *     (groups × visits + covariate columns); 2,000 subjects × 4 visits answer in about 0.3 s, the largest
-         *     model within the bounds in about 1–2 s.
+         *     Bounds (what one request may cost): at most 20,000 rows, 6 visits and 20 fixed effects
+         *     (groups × visits + covariate columns; more is a 422); 2,000 subjects × 4 visits take about 0.3 s
+         *     of CPU, 3,000 subjects × 6 visits with 21 fixed effects 0.9 s (docs/outcomes.md).
          */
         post: operations["runMixedModel"];
         delete?: never;
@@ -939,6 +939,59 @@ export interface paths {
          *     CSV, `text/html` a printable page.
          */
         get: operations["getBaselineTable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/outcomes/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Outcomes by arm ("Table 2")
+         * @description Every numeric and binary measure at every post-baseline visit (participants whose visit is due,
+         *     in their randomized arm; arms as the caller sees them): per arm n, missing, mean (SD) or events
+         *     (%); each arm against `reference` (default: the last arm as the caller lists them): the adjusted
+         *     mean difference of the ANCOVA on arm, baseline score and site, as
+         *     `GET …/outcomes/{measure}/analysis`, or for binary measures the unadjusted risk difference (Wald
+         *     CI) with Fisher's exact p; a difference that cannot be estimated yet has `notEstimable`.
+         *     `Accept: text/csv` gives one line per measure, visit and arm; `text/html` a printable table.
+         */
+        get: operations["getOutcomeSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/outcomes/forest.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Forest plot of Table 2's adjusted mean differences (SVG)
+         * @description One line per numeric measure, visit and arm compared with `reference`: the ANCOVA-adjusted mean
+         *     difference (square) and its 95% CI (line), with the numbers and p on the right, from the same
+         *     table as `GET …/outcomes/summary` (arms masked for blinded keys). Measures have their own
+         *     scales, so each line's axis is the difference divided by the largest |CI limit| of its measure.
+         */
+        get: operations["getOutcomeForestPlot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3224,6 +3277,46 @@ export interface components {
                 ciLower: number;
                 ciUpper: number;
             }[];
+        };
+        OutcomeSummary: {
+            reference: string;
+            arms: string[];
+            population: {
+                /** @enum {unknown} */
+                code: "itt";
+                definition: string;
+            };
+            rows: {
+                measure: string;
+                label: string;
+                unit: string | null;
+                visit: string;
+                /** @enum {unknown} */
+                type: "continuous" | "binary";
+                byArm: {
+                    arm: string;
+                    /** @description Participants with the outcome recorded at the visit. */
+                    n: number;
+                    /** @description Participants whose visit is due without the outcome. */
+                    missing: number;
+                    mean: number | null;
+                    sd: number | null;
+                    events: number | null;
+                    percent: number | null;
+                }[];
+                differences: {
+                    /** @description The difference is this arm minus the reference. */
+                    arm: string;
+                    /** @enum {unknown} */
+                    method: "ancova" | "risk_difference";
+                    estimate: number | null;
+                    ciLower: number | null;
+                    ciUpper: number | null;
+                    p: number | null;
+                }[];
+                notEstimable: string | null;
+            }[];
+            note: string;
         };
         OutcomeAnalysis: {
             measure: string;
@@ -6157,6 +6250,70 @@ export interface operations {
                     "application/json": components["schemas"]["BaselineTable"];
                     "text/csv": string;
                     "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeSummary: {
+        parameters: {
+            query?: {
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeSummary"];
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeForestPlot: {
+        parameters: {
+            query?: {
+                reference?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

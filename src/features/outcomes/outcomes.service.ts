@@ -2,8 +2,11 @@ import { NotFoundError, ValidationError } from '../../core/errors';
 import type { UseCaseContext } from '../../core/use-case-context';
 import type { components } from '../../generated/openapi';
 import { analysisDatasetRows } from '../follow-up/follow-up.service';
-import { runAncova, runMixedModel } from '../statistics/outcome-analysis.service';
-import { analysisPopulation, methodsSentence, type Population } from './outcome-populations';
+import { runAncova, runBinaryAnalysis, runMixedModel } from '../statistics/outcome-analysis.service';
+import { mean, standardDeviation } from '../../lib/statistics/descriptives';
+import type { DatasetRow } from '../follow-up/analysis-dataset';
+import type { TrialView } from '../trials/trials';
+import { analysisPopulation, methodsSentence, type Population, POPULATION_DEFINITIONS } from './outcome-populations';
 
 type OutcomeAnalysis = components['schemas']['OutcomeAnalysis'];
 type CovariateSpec = components['schemas']['CovariateSpec'];
@@ -17,16 +20,28 @@ const NUMERIC_TYPES = new Set(['scale', 'number', 'integer', 'count']);
  */
 export async function analyseOutcome(
   ctx: UseCaseContext,
-  input: {
-    trialId: string;
-    measure: string;
-    visit?: string;
-    population?: Population;
-    model?: 'ancova' | 'mmrm';
-    reference?: string;
-  },
+  input: AnalysisInput & { trialId: string },
 ): Promise<OutcomeAnalysis> {
   const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const labeller = await ctx.armLabeller(trial.id);
+  return analyseOn(
+    trial,
+    rows,
+    labeller.arms(trial.arms).map((arm) => arm.code),
+    input,
+  );
+}
+
+interface AnalysisInput {
+  measure: string;
+  visit?: string;
+  population?: Population;
+  model?: 'ancova' | 'mmrm';
+  reference?: string;
+}
+
+/** The analysis on rows already read and labelled; `arms` as the caller lists them. */
+function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: AnalysisInput): OutcomeAnalysis {
   const measure = trial.measures.find((m) => m.code === input.measure);
   if (!measure) throw new NotFoundError(`measure ${input.measure} is not a measure of this trial`);
   if (!NUMERIC_TYPES.has(measure.type)) {
@@ -43,8 +58,6 @@ export async function analyseOutcome(
       { pointer: '/visit', detail: `${measure.code} is not measured after baseline at ${visit}` },
     ]);
   }
-  const labeller = await ctx.armLabeller(trial.id);
-  const arms = labeller.arms(trial.arms).map((arm) => arm.code);
   const reference = input.reference ?? arms[arms.length - 1]!;
   if (!arms.includes(reference)) {
     throw new ValidationError([{ pointer: '/reference', detail: `must be one of ${arms.join(', ')}` }]);
@@ -134,5 +147,141 @@ export async function analyseOutcome(
     visit: null,
     ...(mixedModel ? { mixedModel } : { notEstimable }),
     methods: methodsSentence({ measure: measure.label, visit: null, model, withBaseline, adjustForSite, population }),
+  };
+}
+
+type OutcomeSummary = components['schemas']['OutcomeSummary'];
+type SummaryRow = OutcomeSummary['rows'][number];
+
+const numericScore = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/**
+ * Table 2: every numeric or binary measure at every post-baseline visit, per arm n and mean (SD) or events (%),
+ * and each arm against the reference: the adjusted difference of the ANCOVA (baseline score and site, as
+ * `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with Fisher's exact p for binary ones.
+ * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes).
+ */
+export async function outcomeSummary(
+  ctx: UseCaseContext,
+  input: { trialId: string; reference?: string },
+): Promise<{ summary: OutcomeSummary; title: string }> {
+  const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const labeller = await ctx.armLabeller(trial.id);
+  const arms = labeller.arms(trial.arms).map((arm) => arm.code);
+  const reference = input.reference ?? arms[arms.length - 1]!;
+  if (!arms.includes(reference)) {
+    throw new ValidationError([{ pointer: '/reference', detail: `must be one of ${arms.join(', ')}` }]);
+  }
+  const others = arms.filter((arm) => arm !== reference);
+  const table: SummaryRow[] = [];
+  for (const measure of trial.measures) {
+    const binary = measure.type === 'binary';
+    if (!binary && !NUMERIC_TYPES.has(measure.type)) continue;
+    for (const visit of measure.visits.filter((v) => v !== 'baseline')) {
+      const due = rows.filter((row) => row.visit === visit && row.status !== 'not_due');
+      const byArm = arms.map((arm) => {
+        const own = due.filter((row) => row.arm === arm);
+        const scores = own.map((row) => row.scores?.[measure.code]?.score ?? null);
+        if (binary) {
+          const recorded = scores.filter((s): s is boolean => typeof s === 'boolean');
+          const events = recorded.filter(Boolean).length;
+          return {
+            arm,
+            n: recorded.length,
+            missing: own.length - recorded.length,
+            mean: null,
+            sd: null,
+            events,
+            percent: recorded.length === 0 ? null : (100 * events) / recorded.length,
+          };
+        }
+        const values = scores.map(numericScore).filter((s): s is number => s !== null);
+        return {
+          arm,
+          n: values.length,
+          missing: own.length - values.length,
+          mean: values.length === 0 ? null : mean(values),
+          sd: values.length < 2 ? null : standardDeviation(values),
+          events: null,
+          percent: null,
+        };
+      });
+      const differences: SummaryRow['differences'] = [];
+      let notEstimable: string | null = null;
+      if (binary) {
+        for (const arm of others) {
+          const group = byArm.find((a) => a.arm === arm)!;
+          const base = byArm.find((a) => a.arm === reference)!;
+          try {
+            const result = runBinaryAnalysis({
+              reference,
+              groups: [
+                { label: arm, events: group.events!, n: group.n },
+                { label: reference, events: base.events!, n: base.n },
+              ],
+            });
+            if (result.method !== 'counts') continue;
+            const rd = result.riskDifference;
+            differences.push({
+              arm,
+              method: 'risk_difference',
+              estimate: rd.estimate,
+              ciLower: rd.ciLower,
+              ciUpper: rd.ciUpper,
+              p: result.exactOddsRatio.p,
+            });
+          } catch (error) {
+            if (!(error instanceof ValidationError)) throw error;
+            notEstimable = `the risk difference cannot be computed: ${error.message}`;
+          }
+        }
+      } else {
+        const analysis = analyseOn(trial, rows, arms, {
+          measure: measure.code,
+          visit,
+          population: 'itt',
+          model: 'ancova',
+          reference,
+        });
+        if (analysis.ancova) {
+          for (const d of analysis.ancova.differences) {
+            differences.push({
+              arm: d.group,
+              method: 'ancova',
+              estimate: d.estimate,
+              ciLower: d.ciLower,
+              ciUpper: d.ciUpper,
+              p: d.p,
+            });
+          }
+        } else {
+          notEstimable = analysis.notEstimable ?? null;
+        }
+      }
+      table.push({
+        measure: measure.code,
+        label: measure.label,
+        unit: measure.unit ?? null,
+        visit,
+        type: binary ? 'binary' : 'continuous',
+        byArm,
+        differences,
+        notEstimable,
+      });
+    }
+  }
+  return {
+    title: trial.title,
+    summary: {
+      reference,
+      arms,
+      population: { code: 'itt', definition: POPULATION_DEFINITIONS.itt },
+      rows: table,
+      note:
+        'Continuous measures: mean (SD) of the recorded outcomes; difference = adjusted mean difference (arm − ' +
+        `${reference}) from an ANCOVA on arm, baseline score and centre, 95% CI and p. Binary measures: n (%) with ` +
+        `the event; difference = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) and Fisher's exact p.`,
+    },
   };
 }

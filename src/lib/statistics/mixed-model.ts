@@ -99,12 +99,13 @@ const LOG_2PI = Math.log(2 * Math.PI);
 /**
  * What one fit may cost. An evaluation of the likelihood costs (missingness patterns ≤ 2^visits − 1) ×
  * visits² × fixed effects², and the optimizer and the Satterthwaite df need a few hundred of them, growing with
- * the covariance parameters (visits (visits + 1) / 2). Measured on the shared 2-core machine
- * (`npx tsx scripts/bench/mixed-model.ts`): 2,000 subjects × 4 visits, 11 fixed effects, 0.2–0.3 s;
- * 3,000 × 6 visits, 3 groups, 21 fixed effects, 0.9 s; at 6 visits and 27 fixed effects 2–4 s, at 8 visits
- * and 35 fixed effects 14 s — hence these bounds (the contract caps rows at 20,000 and visits at 6).
+ * the covariance parameters (visits (visits + 1) / 2). Measured with `npx tsx scripts/bench/mixed-model.ts` on the
+ * shared 2-core machine, quiet: 2,000 subjects × 4 visits, 11 fixed effects, 0.2–0.3 s; 3,000 × 6 visits × 3
+ * groups, 21 fixed effects, 0.9 s. Under heavy load (2,000 × 4 then took 2.0 s): 3,000 × 5 visits × 3 groups
+ * (18) 6.3 s, 3,000 × 6 × 2 groups (15) 8.6 s, 6 visits and 21–24 fixed effects 12–13 s, 8 visits and 35 fixed
+ * effects 14 s even when quiet. Hence at most 6 visits and 20 fixed effects (the contract caps rows at 20,000).
  */
-export const MAX_FIXED_EFFECTS = 24;
+export const MAX_FIXED_EFFECTS = 20;
 export const MAX_VISITS = 6;
 
 /** Fits the MMRM; throws StatisticsInputError for unusable input and when the fit does not converge. */

@@ -941,4 +941,12 @@ export const RECIPES: Record<string, Recipe> = {
       post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
   },
   ...SUBSTUDY_RECIPES,
+  getOutcomeSummary: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/summary')),
+  },
+  getOutcomeForestPlot: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/forest.svg')),
+  },
 };

@@ -1,0 +1,98 @@
+import { csvLine } from '../../core/csv';
+import type { components } from '../../generated/openapi';
+
+type OutcomeSummary = components['schemas']['OutcomeSummary'];
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const fmt = (value: number | null, digits = 1) => (value === null ? '' : value.toFixed(digits));
+const fmtP = (p: number | null) => (p === null ? '' : p < 0.001 ? '<0.001' : p.toFixed(3));
+
+/** One line per measure, visit and arm; the difference columns are empty on the reference arm's line. */
+export function outcomeSummaryCsv(summary: OutcomeSummary): string {
+  const header = [
+    'measure',
+    'label',
+    'visit',
+    'type',
+    'arm',
+    'n',
+    'missing',
+    'mean',
+    'sd',
+    'events',
+    'percent',
+    'method',
+    'difference',
+    'ciLower',
+    'ciUpper',
+    'p',
+    'notEstimable',
+  ];
+  const lines = [csvLine(header)];
+  for (const row of summary.rows) {
+    for (const arm of row.byArm) {
+      const d = row.differences.find((x) => x.arm === arm.arm);
+      lines.push(
+        csvLine([
+          row.measure,
+          row.label,
+          row.visit,
+          row.type,
+          arm.arm,
+          arm.n,
+          arm.missing,
+          arm.mean,
+          arm.sd,
+          arm.events,
+          arm.percent,
+          d?.method ?? null,
+          d?.estimate ?? null,
+          d?.ciLower ?? null,
+          d?.ciUpper ?? null,
+          d?.p ?? null,
+          arm.arm === summary.reference ? null : row.notEstimable,
+        ]),
+      );
+    }
+  }
+  return lines.join('');
+}
+
+/** A printable Table 2: mean (SD) or n (%) per arm, then each arm's difference from the reference. */
+export function outcomeSummaryHtml(summary: OutcomeSummary, title: string): string {
+  const others = summary.arms.filter((arm) => arm !== summary.reference);
+  const cell = (text: string) => `<td>${escapeHtml(text)}</td>`;
+  const head =
+    `<tr><th>Measure</th><th>Visit</th>${summary.arms.map((a) => `<th>${escapeHtml(a)}</th>`).join('')}` +
+    others.map((a) => `<th>${escapeHtml(a)} − ${escapeHtml(summary.reference)} (95% CI)</th><th>p</th>`).join('') +
+    '</tr>';
+  const body = summary.rows.map((row) => {
+    const name = `${row.label}${row.unit ? ` (${row.unit})` : ''}${row.type === 'binary' ? ', n (%)' : ', mean (SD)'}`;
+    const arms = row.byArm.map((a) =>
+      cell(
+        a.n === 0
+          ? '—'
+          : row.type === 'binary'
+            ? `${a.events} / ${a.n} (${fmt(a.percent)}%)`
+            : `${fmt(a.mean)} (${fmt(a.sd)}), n = ${a.n}`,
+      ),
+    );
+    const differences = others.map((arm) => {
+      const d = row.differences.find((x) => x.arm === arm);
+      if (!d || d.estimate === null) return `${cell('not estimable')}${cell('')}`;
+      const digits = row.type === 'binary' ? 3 : 2;
+      return `${cell(`${fmt(d.estimate, digits)} (${fmt(d.ciLower, digits)} to ${fmt(d.ciUpper, digits)})`)}${cell(fmtP(d.p))}`;
+    });
+    return `<tr>${cell(name)}${cell(row.visit)}${arms.join('')}${differences.join('')}</tr>`;
+  });
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Table 2 – ${escapeHtml(title)}</title>
+<style>body{font:14px/1.4 Georgia,serif;margin:2rem}table{border-collapse:collapse;border-top:2px solid #000;border-bottom:2px solid #000}
+th,td{padding:.2rem .6rem;text-align:left}tr:first-child th{border-bottom:1px solid #000}p.note{max-width:50rem;font-size:12px}</style>
+</head><body>
+<h1>Outcomes by arm</h1>
+<p>${escapeHtml(title)}</p>
+<table>${head}
+${body.join('\n')}</table>
+<p class="note">${escapeHtml(summary.population.definition)} ${escapeHtml(summary.note)}</p></body></html>`;
+}
