@@ -4,6 +4,9 @@ import { createTestDatabase, TestDatabase } from './support/database';
 const REFERENCE_TABLES = new Set([
   'trials',
   'api_keys',
+  // Console users and their sessions (#17): people, like API keys, belong to no one trial.
+  'users',
+  'sessions',
   'system_audit_events',
   'system_audit_chain_head',
   'knex_migrations',
