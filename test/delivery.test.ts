@@ -371,3 +371,99 @@ describe('dose', () => {
     expect((await t.call('get', `/v1/trials/${trial.id}/delivery`)).status).toBe(409);
   });
 });
+
+/** The seed paper's review: 36 of 45, about 4 of 5 in each area. */
+const SEED_SCORES = {
+  caseload: 4,
+  team_structure: 4,
+  supervisor_ratio: 4,
+  group_supervision: 5,
+  field_mentoring: 4,
+  tool_review: 3,
+  strengths_assessment: 4,
+  personal_recovery_plan: 4,
+  community_contact: 4,
+};
+
+describe('fidelity reviews', () => {
+  const review = (siteCode: string, reviewedOn: string, scores: Record<string, number>) => ({
+    siteCode,
+    reviewedOn,
+    reviewers: ['RG', 'KT'],
+    sources: ['staff_interview', 'service_user_interview', 'observation', 'chart_review'],
+    scores,
+  });
+
+  it('scores three reviews (the second 36 of 45), reports the trend and draws the chart', async () => {
+    const trial = await deliveryTrial();
+    setToday('2019-12-31');
+    const first = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('A', '2018-09-01', { ...SEED_SCORES, group_supervision: 3, tool_review: 2, community_contact: 3 }),
+    });
+    expect(first.status).toBe(201);
+    // 4+4+4 + 3+4+2 + 4+4+3 = 32
+    expect(first.body).toMatchObject({ total: 32, maximum: 45, highFidelity: false, highFidelityThreshold: 36 });
+    const second = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('A', '2019-03-01', SEED_SCORES),
+    });
+    expect(second.body).toMatchObject({ total: 36, maximum: 45, highFidelity: true });
+    expect(second.body.areas.map((a: { mean: number }) => a.mean)).toEqual([4, 4, 4]);
+    await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('A', '2019-09-01', { ...SEED_SCORES, tool_review: 4, caseload: 5 }),
+    });
+    const report = await t.call('get', `/v1/trials/${trial.id}/fidelity`);
+    expect(report.status).toBe(200);
+    expect(report.body.sites).toHaveLength(1);
+    expect(report.body.sites[0].trend).toBe('improving');
+    expect(
+      report.body.sites[0].reviews.map((r: { total: number; changeFromPrevious: number | null }) => [
+        r.total,
+        r.changeFromPrevious,
+      ]),
+    ).toEqual([
+      [32, null],
+      [36, 4],
+      [38, 2],
+    ]);
+    const svg = await t.call('get', `/v1/trials/${trial.id}/fidelity.svg`);
+    expect(svg.status).toBe(200);
+    expect(svg.headers['content-type']).toContain('image/svg+xml');
+    expect(svg.text.match(/<circle /g)).toHaveLength(3);
+  });
+
+  it('refuses unscored and unknown items (422), another site for a site-limited key (403), blinded keys (403)', async () => {
+    const trial = await deliveryTrial();
+    setToday('2019-12-31');
+    const { caseload: _c, ...missing } = SEED_SCORES;
+    const bad = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('A', '2019-03-01', { ...missing, outreach: 4 }),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/scores/caseload',
+      '/scores/outreach',
+    ]);
+    const noSite = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('Z', '2019-03-01', SEED_SCORES),
+    });
+    expect(noSite.status).toBe(422);
+    const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
+    const other = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('A', '2019-03-01', SEED_SCORES),
+      key: siteB.key,
+    });
+    expect(other.status).toBe(403);
+    const own = await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, {
+      body: review('B', '2019-03-01', SEED_SCORES),
+      key: siteB.key,
+    });
+    expect(own.status).toBe(201);
+    await t.call('post', `/v1/trials/${trial.id}/fidelity-reviews`, { body: review('A', '2019-03-02', SEED_SCORES) });
+    const seen = await t.call('get', `/v1/trials/${trial.id}/fidelity`, { key: siteB.key });
+    expect(seen.body.sites.map((s: { siteCode: string }) => s.siteCode)).toEqual(['B']);
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded statistician', role: 'statistician', trialIds: [trial.id], blinded: true },
+    });
+    expect((await t.call('get', `/v1/trials/${trial.id}/fidelity`, { key: blinded.body.key })).status).toBe(403);
+  });
+});

@@ -1488,6 +1488,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/fidelity-reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a fidelity review of a site, scored item by item on the trial's fidelity scale
+         * @description Every item of the scale is scored once, 1 to 5 (422 with `/scores/{item}` for a missing or unknown item).
+         *     The answer has the total and maximum, the area means and whether the total reaches the scale's
+         *     `highFidelityThreshold`; the scale is kept with the review, so a later amendment does not change it. A
+         *     coordinator limited to sites reviews only its sites (403). Not for blinded keys.
+         */
+        post: operations["recordFidelityReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/fidelity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Fidelity per site and review (total, maximum, area means, high-fidelity flag) and the trend
+         * @description Per site (filter with `siteCode`), the reviews in date order, each with its change from the previous
+         *     review, and the trend from the first to the last review. Coordinators limited to sites see theirs only.
+         *     Not for blinded keys.
+         */
+        get: operations["getFidelity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/fidelity.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Fidelity totals per site across reviews, with the high-fidelity threshold (SVG)
+         * @description One line per site (filter with `siteCode`), the total of each review against its date, and the threshold as a dashed line. Not for blinded keys.
+         */
+        get: operations["getFidelityChart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3005,6 +3076,58 @@ export interface components {
             today: components["schemas"]["Date"];
             participants: components["schemas"]["ParticipantDose"][];
             byArmAndSite: components["schemas"]["ArmSiteDose"][];
+        };
+        /** @enum {string} */
+        FidelitySource: "staff_interview" | "service_user_interview" | "observation" | "chart_review";
+        FidelityReviewInput: {
+            siteCode: components["schemas"]["SiteCode"];
+            reviewedOn: components["schemas"]["Date"];
+            reviewers: string[];
+            sources: components["schemas"]["FidelitySource"][];
+            /** @description One score from 1 to 5 per item code of the scale. */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        FidelityAreaScore: {
+            area: string;
+            label: string;
+            items: number;
+            total: number;
+            maximum: number;
+            /** @description Mean item score of the area, 4 decimals. */
+            mean: number;
+        };
+        FidelityReview: {
+            /** Format: uuid */
+            id: string;
+            siteCode: string;
+            reviewedOn: components["schemas"]["Date"];
+            reviewers: string[];
+            sources: components["schemas"]["FidelitySource"][];
+            scores: {
+                [key: string]: number;
+            };
+            total: number;
+            maximum: number;
+            areas: components["schemas"]["FidelityAreaScore"][];
+            highFidelity: boolean;
+            highFidelityThreshold: number;
+            /** @description In the report: total minus the previous review of the site; null for the first. */
+            changeFromPrevious?: number | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        FidelityReport: {
+            sites: {
+                siteCode: string;
+                reviews: components["schemas"]["FidelityReview"][];
+                /**
+                 * @description The last review's total against the first's; null below two reviews.
+                 * @enum {string|null}
+                 */
+                trend: "improving" | "stable" | "declining" | null;
+            }[];
         };
     };
     responses: {
@@ -5444,6 +5567,105 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordFidelityReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FidelityReviewInput"];
+            };
+        };
+        responses: {
+            /** @description The review as recorded, scored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FidelityReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFidelity: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fidelity report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FidelityReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFidelityChart: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chart. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

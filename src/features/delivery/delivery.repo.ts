@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { Executor } from '../../db/database';
+import type { FidelityScale } from './delivery-configuration';
 
 /** The fields of a session a correction may change; what `session_corrections.before` keeps. */
 export interface SessionFields {
@@ -95,4 +97,66 @@ export async function insertSessionRetraction(
     reason: row.reason,
     retracted_by: row.by,
   });
+}
+
+export interface FidelityReviewRow {
+  reviewId: string;
+  siteCode: string;
+  reviewedOn: string;
+  reviewers: string[];
+  sources: ('staff_interview' | 'service_user_interview' | 'observation' | 'chart_review')[];
+  scores: Record<string, number>;
+  scale: FidelityScale;
+  recordedAt: string;
+}
+
+export async function insertFidelityReview(
+  trx: Knex.Transaction,
+  row: Omit<FidelityReviewRow, 'recordedAt'> & { trialId: string; recordedBy: string },
+): Promise<void> {
+  await trx('fidelity_reviews').insert({
+    trial_id: row.trialId,
+    review_id: row.reviewId,
+    site_code: row.siteCode,
+    reviewed_on: row.reviewedOn,
+    reviewers: row.reviewers,
+    sources: row.sources,
+    scores: JSON.stringify(row.scores),
+    scale: JSON.stringify(row.scale),
+    recorded_by: row.recordedBy,
+  });
+}
+
+/** Reviews of the trial, optionally of one site and limited to sites (null: every site). */
+export async function listFidelityReviews(
+  db: Executor,
+  trialId: string,
+  filter: { siteCode?: string; siteCodes: string[] | null; reviewId?: string },
+): Promise<FidelityReviewRow[]> {
+  const builder = db('fidelity_reviews').where({ trial_id: trialId });
+  if (filter.siteCode) builder.where('site_code', filter.siteCode);
+  if (filter.siteCodes !== null) builder.whereIn('site_code', filter.siteCodes);
+  if (filter.reviewId) builder.where('review_id', filter.reviewId);
+  const rows: {
+    review_id: string;
+    site_code: string;
+    reviewed_on_text: string;
+    reviewers: string[];
+    sources: FidelityReviewRow['sources'];
+    scores: Record<string, number>;
+    scale: FidelityReviewRow['scale'];
+    recorded_at: Date;
+  }[] = await builder
+    .select('*', db.raw('reviewed_on::text AS reviewed_on_text'))
+    .orderBy([{ column: 'reviewed_on' }, { column: 'recorded_at' }]);
+  return rows.map((row) => ({
+    reviewId: row.review_id,
+    siteCode: row.site_code,
+    reviewedOn: row.reviewed_on_text,
+    reviewers: row.reviewers,
+    sources: row.sources,
+    scores: row.scores,
+    scale: row.scale,
+    recordedAt: row.recorded_at.toISOString(),
+  }));
 }

@@ -27,5 +27,18 @@ export function deliveryHandlers(): HandlerMap {
         return { status: 200, body: service.deliveryCsv(report), contentType: CSV };
       return { status: 200, body: report };
     },
+    recordFidelityReview: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await service.recordFidelityReview(ctx, { trialId: params.trialId, review: body }),
+    }),
+    getFidelity: async ({ params, query, ctx }) => {
+      const { sites } = await service.getFidelity(ctx, { trialId: params.trialId, ...query });
+      return { status: 200, body: { sites } };
+    },
+    getFidelityChart: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await service.fidelityChartSvg(ctx, { trialId: params.trialId, ...query }),
+      contentType: 'image/svg+xml; charset=utf-8',
+    }),
   };
 }

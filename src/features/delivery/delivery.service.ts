@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../core/errors';
 import { csvLine } from '../../core/csv';
 import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
@@ -10,11 +10,12 @@ import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
-import { loadTrial, lockTrialShared } from '../trials/trials.service';
+import { findMissingSiteCodes, loadTrial, lockTrialShared } from '../trials/trials.service';
 import type { DeliveryConfiguration } from './delivery-configuration';
 import * as query from './delivery.query';
 import * as repo from './delivery.repo';
 import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
+import { fidelityBySite, fidelityChart, scoreErrors, scoreFidelity } from './fidelity';
 import { sessionFlags, unknownCodes } from './session-rules';
 
 type SessionInput = components['schemas']['SessionInput'];
@@ -339,4 +340,105 @@ export const DOSE_COLUMNS = [
 
 export function deliveryCsv(report: DeliveryReport): string {
   return csvLine(DOSE_COLUMNS) + report.participants.map((row) => csvLine(DOSE_COLUMNS.map((c) => row[c]))).join('');
+}
+
+type FidelityReviewInput = components['schemas']['FidelityReviewInput'];
+type FidelityReview = components['schemas']['FidelityReview'];
+type FidelityReport = components['schemas']['FidelityReport'];
+
+/** A coordinator limited to sites records site-level facts (reviews, supervision) at its sites only (403). */
+function assertSiteInScope(ctx: UseCaseContext, siteCode: string): void {
+  if (ctx.principal.siteCodes !== null && !ctx.principal.siteCodes.includes(siteCode))
+    throw new ForbiddenError(`This key may record only at sites ${ctx.principal.siteCodes.join(', ')}.`);
+}
+
+async function assertSiteExists(ctx: UseCaseContext, trialId: string, siteCode: string, pointer: string) {
+  if ((await findMissingSiteCodes(ctx.db, trialId, [siteCode])).length)
+    throw new ValidationError([{ pointer, detail: `"${siteCode}" is not a site of this trial` }]);
+}
+
+function reviewView(row: repo.FidelityReviewRow): FidelityReview {
+  const figures = scoreFidelity(row.scale, row.scores);
+  return {
+    id: row.reviewId,
+    siteCode: row.siteCode,
+    reviewedOn: row.reviewedOn,
+    reviewers: row.reviewers,
+    sources: row.sources,
+    scores: row.scores,
+    ...figures,
+    highFidelityThreshold: row.scale.highFidelityThreshold,
+    recordedAt: row.recordedAt,
+  };
+}
+
+export async function recordFidelityReview(
+  ctx: UseCaseContext,
+  input: { trialId: string; review: FidelityReviewInput },
+): Promise<FidelityReview> {
+  const { trialId, review } = input;
+  await loadTrial(ctx, trialId);
+  assertSiteInScope(ctx, review.siteCode);
+  if (isFutureDate(review.reviewedOn, ctx.now()))
+    throw new ValidationError([{ pointer: '/reviewedOn', detail: 'is in the future' }]);
+  await assertSiteExists(ctx, trialId, review.siteCode, '/siteCode');
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    if (trial.status === 'setup')
+      throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+    if (!trial.fidelityScale)
+      throw new ConflictError('fidelity-scale-not-configured', `Trial ${trialId} has no fidelity scale.`);
+    const errors = scoreErrors(trial.fidelityScale, review.scores);
+    if (errors.length) throw new ValidationError(errors);
+    const reviewId = randomUUID();
+    await repo.insertFidelityReview(trx, {
+      trialId,
+      reviewId,
+      siteCode: review.siteCode,
+      reviewedOn: review.reviewedOn,
+      reviewers: review.reviewers,
+      sources: review.sources,
+      scores: review.scores,
+      scale: trial.fidelityScale,
+      recordedBy: ctx.principal.keyId,
+    });
+    const [row] = await repo.listFidelityReviews(trx, trialId, { siteCodes: null, reviewId });
+    const view = reviewView(row!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'fidelity_review.recorded',
+      entityType: 'fidelity_review',
+      entityId: reviewId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function getFidelity(
+  ctx: UseCaseContext,
+  input: { trialId: string; siteCode?: string },
+): Promise<FidelityReport & { maximum: number; threshold: number }> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const rows = await repo.listFidelityReviews(ctx.db, trial.id, {
+    siteCode: input.siteCode,
+    siteCodes: ctx.principal.siteCodes,
+  });
+  const sites = fidelityBySite(rows.map(reviewView));
+  const reviews = sites.flatMap((s) => s.reviews);
+  return {
+    sites,
+    maximum: Math.max(
+      trial.fidelityScale ? trial.fidelityScale.items.length * 5 : 0,
+      ...reviews.map((r) => r.maximum),
+      1,
+    ),
+    threshold: trial.fidelityScale?.highFidelityThreshold ?? reviews.at(-1)?.highFidelityThreshold ?? 0,
+  };
+}
+
+export async function fidelityChartSvg(ctx: UseCaseContext, input: { trialId: string; siteCode?: string }) {
+  const report = await getFidelity(ctx, input);
+  return fidelityChart(report.sites, { maximum: report.maximum, threshold: report.threshold });
 }

@@ -221,8 +221,35 @@ const sessionBody = (ctx: RecipeContext) => ({
   toolsUsed: [],
 });
 
-/** Issue #15: delivery, sessions and dose. */
+const fidelityReviewBody = (ctx: RecipeContext) => ({
+  siteCode: ctx.site,
+  reviewedOn: todayUtc(),
+  reviewers: ['matrix reviewer'],
+  sources: ['observation'],
+  scores: Object.fromEntries(smcmFidelityScale().items.map((item) => [item.code, 4])),
+});
+
+/** Issue #15: delivery, sessions, dose and fidelity. */
 const deliveryRecipes: Record<string, Recipe> = {
+  recordFidelityReview: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, '/fidelity-reviews'), fidelityReviewBody(ctx)),
+  },
+  getFidelity: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await ctx.t.call('post', trialPath(ctx, '/fidelity-reviews'), { body: fidelityReviewBody(ctx) });
+      return get(withQuery(trialPath(ctx, '/fidelity'), siteFilter(ctx)));
+    },
+    checkScope: async (res, ctx) => {
+      const sites = res.body.sites.map((s: { siteCode: string }) => s.siteCode);
+      return [...outsideSites(ctx.scope, sites, 'getFidelity'), ...nothingShown(ctx, sites.length, 'getFidelity')];
+    },
+  },
+  getFidelityChart: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/fidelity.svg'), siteFilter(ctx))),
+  },
   amendDelivery: {
     target: 'active',
     prepare: async (ctx) => {
