@@ -467,3 +467,84 @@ describe('fidelity reviews', () => {
     expect((await t.call('get', `/v1/trials/${trial.id}/fidelity`, { key: blinded.body.key })).status).toBe(403);
   });
 });
+
+describe('supervision', () => {
+  it('records supervision and summarizes it per worker and month against the plan', async () => {
+    const trial = await deliveryTrial();
+    const w1 = await worker(trial.id, 'SMCM');
+    const w2 = await worker(trial.id, 'SMCM');
+    setToday('2018-04-15');
+    const supervise = (date: string, kind: string, caseWorkerIds: string[], key?: string) =>
+      t.call('post', `/v1/trials/${trial.id}/supervision`, {
+        body: { date, kind, siteCode: 'A', caseWorkerIds, supervisor: 'Supervisor L', durationMinutes: 60 },
+        key,
+      });
+    expect((await supervise('2018-03-02', 'group', [w1, w2])).status).toBe(201);
+    for (const date of ['2018-03-05', '2018-03-12', '2018-03-19', '2018-03-26'])
+      expect((await supervise(date, 'individual', [w1])).status).toBe(201);
+    const res = await t.call('get', `/v1/trials/${trial.id}/supervision/summary`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ from: '2018-03', to: '2018-04' });
+    const row = (id: string, month: string) =>
+      res.body.rows.find((r: { caseWorkerId: string; month: string }) => r.caseWorkerId === id && r.month === month);
+    expect(row(w1, '2018-03')).toMatchObject({ individual: 4, group: 1, minutes: 300, met: true });
+    expect(row(w2, '2018-03')).toMatchObject({ individual: 0, group: 1, met: false });
+    expect(row(w1, '2018-04')).toMatchObject({ individual: 0, group: 0, met: false });
+
+    const bad = await supervise('2018-03-02', 'group', [w1, '00000000-0000-4000-8000-000000000000']);
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([{ pointer: '/caseWorkerIds/1', detail: 'is not a case worker of this trial' }]);
+    const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
+    expect((await supervise('2018-03-02', 'group', [w1], siteB.key)).status).toBe(403);
+  });
+});
+
+describe('protocol deviations', () => {
+  it('lists recorded and derived deviations together, with filters', async () => {
+    const trial = await deliveryTrial();
+    const control = await inArm(trial.id, 'TAU');
+    const smcmWorker = await worker(trial.id, 'SMCM');
+    setToday('2018-04-01');
+    const flagged = await recordSession(
+      trial.id,
+      session(control.id, smcmWorker, '2018-03-20', { kind: 'tau_contact', toolsUsed: ['strengths_assessment'] }),
+    );
+    expect(flagged.body.flags).toEqual(['worker_other_arm', 'tools_not_in_arm']);
+    const recorded = await t.call('post', `/v1/trials/${trial.id}/deviations`, {
+      body: {
+        participantId: control.id,
+        category: 'visit_out_of_window',
+        severity: 'minor',
+        occurredOn: '2018-03-10',
+        description: 'Baseline interview 20 days late',
+        correctiveAction: 'Reminder calls',
+      },
+    });
+    expect(recorded.status).toBe(201);
+    expect(recorded.body).toMatchObject({ source: 'recorded', siteCode: 'A', sessionId: null });
+    const site = await t.call('post', `/v1/trials/${trial.id}/deviations`, {
+      body: { siteCode: 'B', category: 'staffing', severity: 'major', occurredOn: '2018-03-15', description: 'x' },
+    });
+    expect(site.status).toBe(201);
+    const neither = await t.call('post', `/v1/trials/${trial.id}/deviations`, {
+      body: { category: 'staffing', severity: 'major', occurredOn: '2018-03-15', description: 'x' },
+    });
+    expect(neither.status).toBe(422);
+
+    const all = await t.call('get', `/v1/trials/${trial.id}/deviations`);
+    expect(all.body.items.map((d: { category: string; source: string }) => [d.category, d.source])).toEqual([
+      ['visit_out_of_window', 'recorded'],
+      ['staffing', 'recorded'],
+      ['worker_other_arm', 'derived'],
+      ['tools_not_in_arm', 'derived'],
+    ]);
+    const major = await t.call('get', `/v1/trials/${trial.id}/deviations?source=derived&severity=major`);
+    expect(major.body.items).toHaveLength(2);
+    await t.call('post', `/v1/trials/${trial.id}/sessions/${flagged.body.id}/retraction`, { body: { reason: 'x' } });
+    const after = await t.call('get', `/v1/trials/${trial.id}/deviations?source=derived`);
+    expect(after.body.items).toEqual([]);
+    const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
+    const seen = await t.call('get', `/v1/trials/${trial.id}/deviations`, { key: siteB.key });
+    expect(seen.body.items.map((d: { siteCode: string }) => d.siteCode)).toEqual(['B']);
+  });
+});

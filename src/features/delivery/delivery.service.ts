@@ -16,7 +16,9 @@ import * as query from './delivery.query';
 import * as repo from './delivery.repo';
 import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
 import { fidelityBySite, fidelityChart, scoreErrors, scoreFidelity } from './fidelity';
+import { derivedDeviations, DeviationFilter, deviationList } from './deviations';
 import { sessionFlags, unknownCodes } from './session-rules';
+import { monthsBetween, supervisionRows } from './supervision';
 
 type SessionInput = components['schemas']['SessionInput'];
 type SessionCorrection = components['schemas']['SessionCorrection'];
@@ -441,4 +443,161 @@ export async function getFidelity(
 export async function fidelityChartSvg(ctx: UseCaseContext, input: { trialId: string; siteCode?: string }) {
   const report = await getFidelity(ctx, input);
   return fidelityChart(report.sites, { maximum: report.maximum, threshold: report.threshold });
+}
+
+type SupervisionInput = components['schemas']['SupervisionInput'];
+type Supervision = components['schemas']['Supervision'];
+type SupervisionSummary = components['schemas']['SupervisionSummary'];
+type DeviationInput = components['schemas']['DeviationInput'];
+type Deviation = components['schemas']['Deviation'];
+
+const supervisionView = (row: repo.SupervisionRow): Supervision => {
+  const { supervisionId, ...rest } = row;
+  return { id: supervisionId, ...rest };
+};
+
+async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  const trial = await lockTrialShared(trx, trialId);
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  return trial;
+}
+
+export async function recordSupervision(
+  ctx: UseCaseContext,
+  input: { trialId: string; supervision: SupervisionInput },
+): Promise<Supervision> {
+  const { trialId, supervision } = input;
+  await loadTrial(ctx, trialId);
+  assertSiteInScope(ctx, supervision.siteCode);
+  if (isFutureDate(supervision.date, ctx.now()))
+    throw new ValidationError([{ pointer: '/date', detail: 'is in the future' }]);
+  await assertSiteExists(ctx, trialId, supervision.siteCode, '/siteCode');
+  return withTransaction(ctx.db, async (trx) => {
+    await activeTrialUnderLock(trx, trialId);
+    const unknown = await query.notCaseWorkers(trx, trialId, supervision.caseWorkerIds);
+    if (unknown.length)
+      throw new ValidationError(
+        unknown.map((id) => ({
+          pointer: `/caseWorkerIds/${supervision.caseWorkerIds.indexOf(id)}`,
+          detail: 'is not a case worker of this trial',
+        })),
+      );
+    const supervisionId = randomUUID();
+    await repo.insertSupervision(trx, { trialId, supervisionId, ...supervision, recordedBy: ctx.principal.keyId });
+    const view = supervisionView((await repo.listSupervision(trx, trialId, { supervisionId }))[0]!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'supervision.recorded',
+      entityType: 'supervision',
+      entityId: supervisionId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function getSupervisionSummary(
+  ctx: UseCaseContext,
+  input: { trialId: string; siteCode?: string; from?: string; to?: string },
+): Promise<SupervisionSummary> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const sessions = await repo.listSupervision(ctx.db, trial.id, {});
+  const workers = await query.caseWorkers(ctx.db, trial.id, {
+    siteCode: input.siteCode,
+    siteCodes: ctx.principal.siteCodes,
+  });
+  const from = input.from ?? sessions[0]?.date.slice(0, 7) ?? null;
+  const to = input.to ?? todayOf(ctx).slice(0, 7);
+  const plan = trial.delivery?.supervisionPlan ?? [];
+  const months = from === null ? [] : monthsBetween(from, to);
+  return { from, to, plan, rows: supervisionRows(workers, sessions, months, plan) };
+}
+
+const recordedDeviationView = (row: repo.DeviationRow): Deviation => ({
+  id: row.deviationId,
+  source: 'recorded',
+  participantId: row.participantId,
+  siteCode: row.siteCode,
+  category: row.category,
+  severity: row.severity,
+  occurredOn: row.occurredOn,
+  description: row.description,
+  correctiveAction: row.correctiveAction,
+  sessionId: null,
+  recordedAt: row.recordedAt,
+});
+
+export async function recordDeviation(
+  ctx: UseCaseContext,
+  input: { trialId: string; deviation: DeviationInput },
+): Promise<Deviation> {
+  const { trialId, deviation } = input;
+  await loadTrial(ctx, trialId);
+  if (isFutureDate(deviation.occurredOn, ctx.now()))
+    throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
+  if (deviation.participantId === undefined && deviation.siteCode === undefined)
+    throw new ValidationError([{ pointer: '/siteCode', detail: 'a deviation names a participant or a site' }]);
+  if (deviation.participantId === undefined) {
+    assertSiteInScope(ctx, deviation.siteCode!);
+    await assertSiteExists(ctx, trialId, deviation.siteCode!, '/siteCode');
+  }
+  return withTransaction(ctx.db, async (trx) => {
+    await activeTrialUnderLock(trx, trialId);
+    let siteCode = deviation.siteCode ?? null;
+    if (deviation.participantId !== undefined) {
+      const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, deviation.participantId);
+      if (siteCode !== null && siteCode !== view.siteCode)
+        throw new ValidationError([
+          { pointer: '/siteCode', detail: `the participant is at site ${view.siteCode}; leave siteCode out` },
+        ]);
+      siteCode = view.siteCode;
+    }
+    const deviationId = randomUUID();
+    await repo.insertDeviation(trx, {
+      trialId,
+      deviationId,
+      participantId: deviation.participantId ?? null,
+      siteCode,
+      category: deviation.category,
+      severity: deviation.severity,
+      occurredOn: deviation.occurredOn,
+      description: deviation.description,
+      correctiveAction: deviation.correctiveAction ?? null,
+      recordedBy: ctx.principal.keyId,
+    });
+    const view = recordedDeviationView((await repo.listDeviations(trx, trialId, { deviationId, siteCodes: null }))[0]!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'deviation.recorded',
+      entityType: 'deviation',
+      entityId: deviationId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function listDeviations(
+  ctx: UseCaseContext,
+  input: { trialId: string } & DeviationFilter,
+): Promise<{ items: Deviation[] }> {
+  const { trialId, ...filter } = input;
+  await loadTrial(ctx, trialId);
+  const recorded = (await repo.listDeviations(ctx.db, trialId, { siteCodes: ctx.principal.siteCodes })).map(
+    recordedDeviationView,
+  );
+  const derived = (await query.flaggedSessions(ctx.db, trialId, ctx.principal.siteCodes)).flatMap((s) =>
+    derivedDeviations({
+      sessionId: s.id,
+      participantId: s.participantId,
+      siteCode: s.siteCode,
+      date: s.date,
+      flags: s.flags,
+      recordedAt: s.recordedAt,
+    }),
+  );
+  return { items: deviationList(recorded, derived, filter) };
 }
