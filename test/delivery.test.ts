@@ -548,3 +548,44 @@ describe('protocol deviations', () => {
     expect(seen.body.items.map((d: { siteCode: string }) => d.siteCode)).toEqual(['B']);
   });
 });
+
+describe('CONSORT: received allocated intervention', () => {
+  it('counts fewer than minimumSessions as not received once the period ended, an explicit event once', async () => {
+    const trial = await deliveryTrial();
+    const enough = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const few = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const declined = await inArm(trial.id, 'SMCM', 'A', '2018-01-01');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-12-31');
+    for (let i = 0; i < 6; i += 1) await recordSession(trial.id, session(enough.id, cw, addDays('2018-01-01', 14 * i)));
+    for (let i = 0; i < 2; i += 1) await recordSession(trial.id, session(few.id, cw, addDays('2018-01-01', 14 * i)));
+    const event = await t.call('post', `/v1/trials/${trial.id}/participants/${declined.id}/events`, {
+      body: { type: 'intervention_not_received', occurredOn: '2018-01-10', reason: 'refused the sessions' },
+    });
+    expect(event.status).toBe(201);
+    const smcm = async (asOf: string) => {
+      const res = await t.call('get', `/v1/trials/${trial.id}/consort?asOf=${asOf}`);
+      expect(res.body.receivedRule).toBe('sessions_and_events');
+      return res.body.arms.find((a: { arm: string }) => a.arm === 'SMCM');
+    };
+    // During the period only the explicit event counts.
+    const during = await smcm('2018-06-30');
+    expect(during.didNotReceiveAllocatedIntervention).toEqual({
+      total: 1,
+      reasons: [{ reason: 'refused the sessions', count: 1 }],
+    });
+    // The period is days 0-181 (to 2018-07-01); from 2018-07-02 the sessions decide, the event still wins.
+    const after = await smcm('2018-07-02');
+    expect(after.allocated).toBe(3);
+    expect(after.didNotReceiveAllocatedIntervention.total).toBe(2);
+    expect(after.didNotReceiveAllocatedIntervention.reasons).toEqual(
+      expect.arrayContaining([
+        { reason: 'refused the sessions', count: 1 },
+        { reason: 'fewer than 6 sessions', count: 1 },
+      ]),
+    );
+    expect(after.receivedAllocatedIntervention).toBe(1);
+    const svg = await t.call('get', `/v1/trials/${trial.id}/consort.svg?asOf=2018-07-02`);
+    expect(svg.text).toContain("received intervention = at least the arm's minimum sessions in its period");
+  });
+});

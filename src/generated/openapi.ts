@@ -2878,6 +2878,11 @@ export interface components {
             trialId: string;
             asOf: components["schemas"]["Date"];
             siteCode?: string;
+            /**
+             * @description How "did not receive the allocated intervention" was counted: `events` (an `intervention_not_received` event) or, with a delivery plan, `sessions_and_events` (also fewer than the arm's `minimumSessions` sessions once the intervention period or the time to a withdrawal ended; docs/consort.md).
+             * @enum {string}
+             */
+            receivedRule?: "events" | "sessions_and_events";
             enrollment: {
                 assessedForEligibility: number;
                 excluded: {
