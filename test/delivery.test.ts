@@ -289,7 +289,9 @@ describe('sessions', () => {
     const list = await t.call('get', `/v1/trials/${trial.id}/sessions`, { key: siteB.key });
     expect(list.body.items.map((s: { siteCode: string }) => s.siteCode)).toEqual(['B']);
     const dose = await t.call('get', `/v1/trials/${trial.id}/delivery`, { key: siteB.key });
-    expect(dose.body.participants.map((p: { siteCode: string }) => p.siteCode)).toEqual(['B']);
+    // inArm may randomize more than one person at B before one lands in SMCM; none of A may appear.
+    const doseSites = new Set(dose.body.participants.map((p: { siteCode: string }) => p.siteCode));
+    expect([...doseSites]).toEqual(['B']);
     const blinded = await t.call('post', '/v1/api-keys', {
       body: { name: 'blinded coordinator', role: 'coordinator', trialIds: [trial.id], blinded: true },
     });
