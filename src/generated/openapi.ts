@@ -2342,6 +2342,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/fidelity-reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a fidelity review of a site, scored item by item on the trial's fidelity scale
+         * @description Every item of the scale is scored once, 1 to 5 (422 with `/scores/{item}` for a missing or unknown item).
+         *     The answer has the total and maximum, the area means and whether the total reaches the scale's
+         *     `highFidelityThreshold`; the scale is kept with the review, so a later amendment does not change it. A
+         *     coordinator limited to sites reviews only its sites (403). Not for blinded keys.
+         */
+        post: operations["recordFidelityReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/fidelity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Fidelity per site and review (total, maximum, area means, high-fidelity flag) and the trend
+         * @description Per site (filter with `siteCode`), the reviews in date order, each with its change from the previous
+         *     review, and the trend from the first to the last review. Coordinators limited to sites see theirs only.
+         *     Not for blinded keys.
+         */
+        get: operations["getFidelity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/fidelity.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Fidelity totals per site across reviews, with the high-fidelity threshold (SVG)
+         * @description One line per site (filter with `siteCode`), the total of each review against its date, and the threshold as a dashed line. Not for blinded keys.
+         */
+        get: operations["getFidelityChart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/supervision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a supervision session of case workers (individual, group or field mentoring)
+         * @description Every `caseWorkerIds` entry must be a case worker of this trial (422 with its pointer). A coordinator
+         *     limited to sites records supervision at its sites only (403). Not for blinded keys.
+         */
+        post: operations["recordSupervision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/supervision/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Supervision per case worker and month against the plan
+         * @description One row per case worker (at the key's sites; filter with `siteCode`) and calendar month from `from` to `to`
+         *     (default: the month of the first supervision recorded to the current month, at most 120 months), with
+         *     sessions per kind, minutes, and `met` when every kind of the delivery plan's `supervisionPlan` reached its
+         *     `perMonth`. Not for blinded keys.
+         */
+        get: operations["getSupervisionSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/deviations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Protocol deviations, recorded and derived, in one list
+         * @description Recorded deviations and the ones derived from flagged sessions that are not retracted (one per flag:
+         *     `worker_other_arm`, `tools_not_in_arm` and `kind_not_in_arm` are major, `after_intervention_period`
+         *     minor), by date. Filters: `source`, `severity`, `category`, `siteCode`, `participantId`. Coordinators
+         *     limited to sites see their sites only. Not for blinded keys.
+         */
+        get: operations["listDeviations"];
+        put?: never;
+        /**
+         * Record a protocol deviation of a participant or a site
+         * @description A deviation names a participant (its site follows; 404 for a participant the key may not see) or a site
+         *     (422 when neither is given; 403 for a site outside a site-limited key's sites). Not for blinded keys.
+         */
+        post: operations["recordDeviation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3797,6 +3946,11 @@ export interface components {
             trialId: string;
             asOf: components["schemas"]["Date"];
             siteCode?: string;
+            /**
+             * @description How "did not receive the allocated intervention" was counted: `events` (an `intervention_not_received` event) or, with a delivery plan, `sessions_and_events` (also fewer than the arm's `minimumSessions` sessions once the intervention period or the time to a withdrawal ended; docs/consort.md).
+             * @enum {string}
+             */
+            receivedRule?: "events" | "sessions_and_events";
             enrollment: {
                 assessedForEligibility: number;
                 excluded: {
@@ -4531,6 +4685,134 @@ export interface components {
             today: components["schemas"]["Date"];
             participants: components["schemas"]["ParticipantDose"][];
             byArmAndSite: components["schemas"]["ArmSiteDose"][];
+        };
+        /** @enum {string} */
+        FidelitySource: "staff_interview" | "service_user_interview" | "observation" | "chart_review";
+        FidelityReviewInput: {
+            siteCode: components["schemas"]["SiteCode"];
+            reviewedOn: components["schemas"]["Date"];
+            reviewers: string[];
+            sources: components["schemas"]["FidelitySource"][];
+            /** @description One score from 1 to 5 per item code of the scale. */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        FidelityAreaScore: {
+            area: string;
+            label: string;
+            items: number;
+            total: number;
+            maximum: number;
+            /** @description Mean item score of the area, 4 decimals. */
+            mean: number;
+        };
+        FidelityReview: {
+            /** Format: uuid */
+            id: string;
+            siteCode: string;
+            reviewedOn: components["schemas"]["Date"];
+            reviewers: string[];
+            sources: components["schemas"]["FidelitySource"][];
+            scores: {
+                [key: string]: number;
+            };
+            total: number;
+            maximum: number;
+            areas: components["schemas"]["FidelityAreaScore"][];
+            highFidelity: boolean;
+            highFidelityThreshold: number;
+            /** @description In the report: total minus the previous review of the site; null for the first. */
+            changeFromPrevious?: number | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        FidelityReport: {
+            sites: {
+                siteCode: string;
+                reviews: components["schemas"]["FidelityReview"][];
+                /**
+                 * @description The last review's total against the first's; null below two reviews.
+                 * @enum {string|null}
+                 */
+                trend: "improving" | "stable" | "declining" | null;
+            }[];
+        };
+        /** @description A calendar month, `YYYY-MM`. */
+        Month: string;
+        SupervisionInput: {
+            date: components["schemas"]["Date"];
+            kind: components["schemas"]["SupervisionKind"];
+            siteCode: components["schemas"]["SiteCode"];
+            caseWorkerIds: string[];
+            supervisor: string;
+            durationMinutes: number;
+        };
+        Supervision: {
+            /** Format: uuid */
+            id: string;
+            date: components["schemas"]["Date"];
+            kind: components["schemas"]["SupervisionKind"];
+            siteCode: string;
+            caseWorkerIds: string[];
+            supervisor: string;
+            durationMinutes: number;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        SupervisionSummary: {
+            from: string | null;
+            to: string | null;
+            plan: {
+                kind: components["schemas"]["SupervisionKind"];
+                perMonth: number;
+            }[];
+            rows: {
+                /** Format: uuid */
+                caseWorkerId: string;
+                label: string;
+                siteCode: string;
+                month: string;
+                individual: number;
+                group: number;
+                field_mentoring: number;
+                minutes: number;
+                /** @description Every kind of the plan reached its perMonth (true when there is no plan). */
+                met: boolean;
+            }[];
+        };
+        DeviationInput: {
+            /** Format: uuid */
+            participantId?: string;
+            siteCode?: components["schemas"]["SiteCode"];
+            category: components["schemas"]["Code"];
+            /** @enum {string} */
+            severity: "minor" | "major";
+            occurredOn: components["schemas"]["Date"];
+            description: string;
+            correctiveAction?: string;
+        };
+        Deviation: {
+            /** @description A uuid for recorded deviations; `<sessionId>:<flag>` for derived ones. */
+            id: string;
+            /** @enum {string} */
+            source: "recorded" | "derived";
+            /** Format: uuid */
+            participantId: string | null;
+            siteCode: string | null;
+            category: string;
+            /** @enum {string} */
+            severity: "minor" | "major";
+            occurredOn: components["schemas"]["Date"];
+            description: string;
+            correctiveAction: string | null;
+            /** Format: uuid */
+            sessionId: string | null;
+            /** Format: date-time */
+            recordedAt: string;
+        };
+        DeviationList: {
+            items: components["schemas"]["Deviation"][];
         };
     };
     responses: {
@@ -8383,6 +8665,247 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordFidelityReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FidelityReviewInput"];
+            };
+        };
+        responses: {
+            /** @description The review as recorded, scored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FidelityReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFidelity: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fidelity report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FidelityReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFidelityChart: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chart. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordSupervision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SupervisionInput"];
+            };
+        };
+        responses: {
+            /** @description The supervision as recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Supervision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSupervisionSummary: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                from?: components["schemas"]["Month"];
+                to?: components["schemas"]["Month"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisionSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listDeviations: {
+        parameters: {
+            query?: {
+                source?: "recorded" | "derived";
+                severity?: "minor" | "major";
+                category?: components["schemas"]["Code"];
+                siteCode?: components["schemas"]["SiteCode"];
+                participantId?: string;
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deviations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviationList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordDeviation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviationInput"];
+            };
+        };
+        responses: {
+            /** @description The deviation as recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deviation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

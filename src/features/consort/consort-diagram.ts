@@ -347,7 +347,10 @@ function layOut(report: ConsortReport, title: string | undefined): Layout {
 
   const headerLines =
     title === undefined ? [] : wrapText(title, (width - 2 * MARGIN) / BOLD_WIDTH_FACTOR, TITLE_FONT_SIZE);
-  const subtitle = `Counts as of ${report.asOf}`;
+  const subtitle =
+    report.receivedRule === 'sessions_and_events'
+      ? `Counts as of ${report.asOf}; received intervention = at least the arm's minimum sessions in its period`
+      : `Counts as of ${report.asOf}`;
   let y = MARGIN + headerLines.length * TITLE_LINE_HEIGHT + LINE_HEIGHT + VERTICAL_GAP / 2;
 
   const boxes: PlacedBox[] = [];

@@ -7,7 +7,10 @@ import type { ConsortAggregation, ReasonedCountInput } from './consort';
  * returns flat counts (metric, arm, reason, n). Only what is dated on or before asOf counts: screening,
  * consent decisions and withdrawals, randomization (UTC date) and event dates; retracted events never
  * count. Lost to follow-up also comes from the schedule: the primary visit missed (not retracted) or
- * overdue as of asOf; one box entry per participant, the earliest reason. Rules: docs/consort.md.
+ * overdue as of asOf; one box entry per participant, the earliest reason. Did not receive the allocated intervention
+ * also comes from sessions (issue #15): with a delivery plan, a participant whose intervention period (or time to an
+ * intervention withdrawal) ended before asOf with fewer than the arm's minimumSessions sessions; an explicit
+ * intervention_not_received event wins, and the participant is counted once either way. Rules: docs/consort.md.
  */
 const CONSORT_SQL = `
 WITH su AS (
@@ -98,16 +101,41 @@ primary_lost AS (
                       WHERE w.participant_id = al.participant_id AND w.scope IN ('follow_up', 'all')
                         AND w.withdrawn_on <= al.randomized_on + pv.day + pv.window_after)
 ),
+delivery_plan AS (
+  SELECT (t.delivery->>'interventionPeriodDays')::int AS period, p->>'arm' AS arm_code, (p->>'minimumSessions')::int AS minimum
+    FROM trials t CROSS JOIN LATERAL jsonb_array_elements(t.delivery->'arms') p
+   WHERE t.trial_id = :trialId AND t.delivery IS NOT NULL
+),
+intervention_stop AS (
+  SELECT participant_id, min(on_date) AS stopped_on
+    FROM (SELECT participant_id, occurred_on AS on_date FROM ev WHERE type = 'discontinued_intervention'
+          UNION ALL SELECT participant_id, withdrawn_on FROM withdrawals WHERE scope IN ('intervention', 'all')) s
+   GROUP BY participant_id
+),
+dose_short AS (
+  SELECT al.participant_id, dp.minimum, pe.period_end
+    FROM alloc al
+    JOIN delivery_plan dp ON dp.arm_code = al.arm_code
+    LEFT JOIN intervention_stop st ON st.participant_id = al.participant_id
+   CROSS JOIN LATERAL (SELECT LEAST(al.randomized_on + dp.period - 1, st.stopped_on - 1) AS period_end) pe
+   WHERE pe.period_end < :asOf::date
+     AND (SELECT count(*) FROM delivery_sessions s
+           WHERE s.trial_id = :trialId AND s.participant_id = al.participant_id
+             AND s.session_date BETWEEN al.randomized_on AND pe.period_end
+             AND NOT EXISTS (SELECT 1 FROM session_retractions r
+                              WHERE r.trial_id = s.trial_id AND r.session_id = s.session_id)) < dp.minimum
+),
 arm_boxes AS (
   SELECT DISTINCT ON (participant_id, box) participant_id, box, reason
-    FROM (SELECT participant_id, 'not_received' AS box, reason, occurred_on AS on_date FROM ev WHERE type = 'intervention_not_received'
-          UNION ALL SELECT participant_id, 'discontinued', reason, occurred_on FROM ev WHERE type = 'discontinued_intervention'
-          UNION ALL SELECT participant_id, 'discontinued', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope = 'intervention'
-          UNION ALL SELECT participant_id, 'lost', reason, occurred_on FROM ev WHERE type = 'lost_to_follow_up'
-          UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on FROM withdrawals WHERE scope IN ('follow_up', 'all')
-          UNION ALL SELECT participant_id, 'lost', reason, on_date FROM primary_lost) b
+    FROM (SELECT participant_id, 'not_received' AS box, reason, occurred_on AS on_date, 0 AS priority FROM ev WHERE type = 'intervention_not_received'
+          UNION ALL SELECT participant_id, 'not_received', 'fewer than ' || minimum || ' sessions', period_end, 1 FROM dose_short
+          UNION ALL SELECT participant_id, 'discontinued', reason, occurred_on, 0 FROM ev WHERE type = 'discontinued_intervention'
+          UNION ALL SELECT participant_id, 'discontinued', 'withdrew consent', withdrawn_on, 0 FROM withdrawals WHERE scope = 'intervention'
+          UNION ALL SELECT participant_id, 'lost', reason, occurred_on, 0 FROM ev WHERE type = 'lost_to_follow_up'
+          UNION ALL SELECT participant_id, 'lost', 'withdrew consent', withdrawn_on, 0 FROM withdrawals WHERE scope IN ('follow_up', 'all')
+          UNION ALL SELECT participant_id, 'lost', reason, on_date, 0 FROM primary_lost) b
    WHERE EXISTS (SELECT 1 FROM alloc WHERE alloc.participant_id = b.participant_id)
-   ORDER BY participant_id, box, on_date
+   ORDER BY participant_id, box, priority, on_date
 ),
 analysis AS (
   SELECT DISTINCT ON (participant_id) participant_id, type, reason

@@ -34,7 +34,9 @@ export async function getConsortReport(
   const aggregation = await consortAggregation(db, { trialId, asOf, siteCodes, arms: trial.arms.map((a) => a.code) });
   const labeller = await ctx.armLabeller(trialId);
   const built = buildConsortReport(aggregation, trial.eligibility, { trialId, asOf });
-  const report: ConsortReport = labeller.blinded ? labelConsortArms(built, labeller) : built;
+  const labelled: ConsortReport = labeller.blinded ? labelConsortArms(built, labeller) : built;
+  // Which rule the "received allocated intervention" box used (docs/consort.md); the diagram says it too.
+  const report: ConsortReport = { ...labelled, receivedRule: trial.delivery ? 'sessions_and_events' : 'events' };
   return {
     report: request.siteCode === undefined ? report : { ...report, siteCode: request.siteCode },
     trialCode: trial.code,

@@ -90,6 +90,8 @@ export interface ConsortReport {
   trialId: string;
   /** `YYYY-MM-DD`: only what is dated on or before this day is counted. */
   asOf: string;
+  /** How "did not receive the allocated intervention" was counted (set by the service; docs/consort.md). */
+  receivedRule?: 'events' | 'sessions_and_events';
   enrollment: {
     assessedForEligibility: number;
     excluded: {

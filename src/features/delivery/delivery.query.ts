@@ -191,3 +191,35 @@ export async function doseFacts(db: Executor, trialId: string, siteCodes: string
     sessions: row.sessions,
   }));
 }
+
+/** The ids among these that are not case workers of the trial. */
+export async function notCaseWorkers(db: Executor, trialId: string, ids: readonly string[]): Promise<string[]> {
+  const found: string[] = await db('participants')
+    .where({ trial_id: trialId, role: 'case_worker' })
+    .whereIn('participant_id', ids)
+    .pluck('participant_id');
+  return ids.filter((id) => !found.includes(id));
+}
+
+/** Case workers of the trial at the sites given (null: every site), by site then label. */
+export async function caseWorkers(
+  db: Executor,
+  trialId: string,
+  filter: { siteCode?: string; siteCodes: string[] | null },
+): Promise<{ caseWorkerId: string; label: string; siteCode: string }[]> {
+  const builder = db('participants').where({ trial_id: trialId, role: 'case_worker' });
+  if (filter.siteCode) builder.where('site_code', filter.siteCode);
+  if (filter.siteCodes !== null) builder.whereIn('site_code', filter.siteCodes);
+  const rows: { participant_id: string; label: string; site_code: string }[] = await builder
+    .select('participant_id', 'label', 'site_code')
+    .orderBy([{ column: 'site_code' }, { column: 'label' }]);
+  return rows.map((r) => ({ caseWorkerId: r.participant_id, label: r.label, siteCode: r.site_code }));
+}
+
+/** Sessions with at least one flag that are not retracted, at the sites given: the derived deviations' source. */
+export async function flaggedSessions(db: Executor, trialId: string, siteCodes: string[] | null) {
+  const builder = selectSessions(db, trialId).whereRaw('cardinality(s.flags) > 0').whereNull('r.session_id');
+  if (siteCodes !== null) builder.whereIn('p.site_code', siteCodes);
+  const rows: SessionDbRow[] = await builder;
+  return rows.map(toSession);
+}

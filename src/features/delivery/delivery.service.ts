@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
-import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../core/errors';
 import { csvLine } from '../../core/csv';
 import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
@@ -10,12 +10,15 @@ import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
-import { loadTrial, lockTrialShared } from '../trials/trials.service';
+import { findMissingSiteCodes, loadTrial, lockTrialShared } from '../trials/trials.service';
 import type { DeliveryConfiguration } from './delivery-configuration';
 import * as query from './delivery.query';
 import * as repo from './delivery.repo';
 import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
+import { fidelityBySite, fidelityChart, scoreErrors, scoreFidelity } from './fidelity';
+import { derivedDeviations, DeviationFilter, deviationList } from './deviations';
 import { sessionFlags, unknownCodes } from './session-rules';
+import { monthsBetween, supervisionRows } from './supervision';
 
 type SessionInput = components['schemas']['SessionInput'];
 type SessionCorrection = components['schemas']['SessionCorrection'];
@@ -339,4 +342,262 @@ export const DOSE_COLUMNS = [
 
 export function deliveryCsv(report: DeliveryReport): string {
   return csvLine(DOSE_COLUMNS) + report.participants.map((row) => csvLine(DOSE_COLUMNS.map((c) => row[c]))).join('');
+}
+
+type FidelityReviewInput = components['schemas']['FidelityReviewInput'];
+type FidelityReview = components['schemas']['FidelityReview'];
+type FidelityReport = components['schemas']['FidelityReport'];
+
+/** A coordinator limited to sites records site-level facts (reviews, supervision) at its sites only (403). */
+function assertSiteInScope(ctx: UseCaseContext, siteCode: string): void {
+  if (ctx.principal.siteCodes !== null && !ctx.principal.siteCodes.includes(siteCode))
+    throw new ForbiddenError(`This key may record only at sites ${ctx.principal.siteCodes.join(', ')}.`);
+}
+
+async function assertSiteExists(ctx: UseCaseContext, trialId: string, siteCode: string, pointer: string) {
+  if ((await findMissingSiteCodes(ctx.db, trialId, [siteCode])).length)
+    throw new ValidationError([{ pointer, detail: `"${siteCode}" is not a site of this trial` }]);
+}
+
+function reviewView(row: repo.FidelityReviewRow): FidelityReview {
+  const figures = scoreFidelity(row.scale, row.scores);
+  return {
+    id: row.reviewId,
+    siteCode: row.siteCode,
+    reviewedOn: row.reviewedOn,
+    reviewers: row.reviewers,
+    sources: row.sources,
+    scores: row.scores,
+    ...figures,
+    highFidelityThreshold: row.scale.highFidelityThreshold,
+    recordedAt: row.recordedAt,
+  };
+}
+
+export async function recordFidelityReview(
+  ctx: UseCaseContext,
+  input: { trialId: string; review: FidelityReviewInput },
+): Promise<FidelityReview> {
+  const { trialId, review } = input;
+  await loadTrial(ctx, trialId);
+  assertSiteInScope(ctx, review.siteCode);
+  if (isFutureDate(review.reviewedOn, ctx.now()))
+    throw new ValidationError([{ pointer: '/reviewedOn', detail: 'is in the future' }]);
+  await assertSiteExists(ctx, trialId, review.siteCode, '/siteCode');
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    if (trial.status === 'setup')
+      throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+    if (!trial.fidelityScale)
+      throw new ConflictError('fidelity-scale-not-configured', `Trial ${trialId} has no fidelity scale.`);
+    const errors = scoreErrors(trial.fidelityScale, review.scores);
+    if (errors.length) throw new ValidationError(errors);
+    const reviewId = randomUUID();
+    await repo.insertFidelityReview(trx, {
+      trialId,
+      reviewId,
+      siteCode: review.siteCode,
+      reviewedOn: review.reviewedOn,
+      reviewers: review.reviewers,
+      sources: review.sources,
+      scores: review.scores,
+      scale: trial.fidelityScale,
+      recordedBy: ctx.principal.keyId,
+    });
+    const [row] = await repo.listFidelityReviews(trx, trialId, { siteCodes: null, reviewId });
+    const view = reviewView(row!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'fidelity_review.recorded',
+      entityType: 'fidelity_review',
+      entityId: reviewId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function getFidelity(
+  ctx: UseCaseContext,
+  input: { trialId: string; siteCode?: string },
+): Promise<FidelityReport & { maximum: number; threshold: number }> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const rows = await repo.listFidelityReviews(ctx.db, trial.id, {
+    siteCode: input.siteCode,
+    siteCodes: ctx.principal.siteCodes,
+  });
+  const sites = fidelityBySite(rows.map(reviewView));
+  const reviews = sites.flatMap((s) => s.reviews);
+  return {
+    sites,
+    maximum: Math.max(
+      trial.fidelityScale ? trial.fidelityScale.items.length * 5 : 0,
+      ...reviews.map((r) => r.maximum),
+      1,
+    ),
+    threshold: trial.fidelityScale?.highFidelityThreshold ?? reviews.at(-1)?.highFidelityThreshold ?? 0,
+  };
+}
+
+export async function fidelityChartSvg(ctx: UseCaseContext, input: { trialId: string; siteCode?: string }) {
+  const report = await getFidelity(ctx, input);
+  return fidelityChart(report.sites, { maximum: report.maximum, threshold: report.threshold });
+}
+
+type SupervisionInput = components['schemas']['SupervisionInput'];
+type Supervision = components['schemas']['Supervision'];
+type SupervisionSummary = components['schemas']['SupervisionSummary'];
+type DeviationInput = components['schemas']['DeviationInput'];
+type Deviation = components['schemas']['Deviation'];
+
+const supervisionView = (row: repo.SupervisionRow): Supervision => {
+  const { supervisionId, ...rest } = row;
+  return { id: supervisionId, ...rest };
+};
+
+async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
+  const trial = await lockTrialShared(trx, trialId);
+  if (trial.status === 'setup')
+    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+  return trial;
+}
+
+export async function recordSupervision(
+  ctx: UseCaseContext,
+  input: { trialId: string; supervision: SupervisionInput },
+): Promise<Supervision> {
+  const { trialId, supervision } = input;
+  await loadTrial(ctx, trialId);
+  assertSiteInScope(ctx, supervision.siteCode);
+  if (isFutureDate(supervision.date, ctx.now()))
+    throw new ValidationError([{ pointer: '/date', detail: 'is in the future' }]);
+  await assertSiteExists(ctx, trialId, supervision.siteCode, '/siteCode');
+  return withTransaction(ctx.db, async (trx) => {
+    await activeTrialUnderLock(trx, trialId);
+    const unknown = await query.notCaseWorkers(trx, trialId, supervision.caseWorkerIds);
+    if (unknown.length)
+      throw new ValidationError(
+        unknown.map((id) => ({
+          pointer: `/caseWorkerIds/${supervision.caseWorkerIds.indexOf(id)}`,
+          detail: 'is not a case worker of this trial',
+        })),
+      );
+    const supervisionId = randomUUID();
+    await repo.insertSupervision(trx, { trialId, supervisionId, ...supervision, recordedBy: ctx.principal.keyId });
+    const view = supervisionView((await repo.listSupervision(trx, trialId, { supervisionId }))[0]!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'supervision.recorded',
+      entityType: 'supervision',
+      entityId: supervisionId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function getSupervisionSummary(
+  ctx: UseCaseContext,
+  input: { trialId: string; siteCode?: string; from?: string; to?: string },
+): Promise<SupervisionSummary> {
+  const trial = await loadTrial(ctx, input.trialId);
+  const sessions = await repo.listSupervision(ctx.db, trial.id, {});
+  const workers = await query.caseWorkers(ctx.db, trial.id, {
+    siteCode: input.siteCode,
+    siteCodes: ctx.principal.siteCodes,
+  });
+  const from = input.from ?? sessions[0]?.date.slice(0, 7) ?? null;
+  const to = input.to ?? todayOf(ctx).slice(0, 7);
+  const plan = trial.delivery?.supervisionPlan ?? [];
+  const months = from === null ? [] : monthsBetween(from, to);
+  return { from, to, plan, rows: supervisionRows(workers, sessions, months, plan) };
+}
+
+const recordedDeviationView = (row: repo.DeviationRow): Deviation => ({
+  id: row.deviationId,
+  source: 'recorded',
+  participantId: row.participantId,
+  siteCode: row.siteCode,
+  category: row.category,
+  severity: row.severity,
+  occurredOn: row.occurredOn,
+  description: row.description,
+  correctiveAction: row.correctiveAction,
+  sessionId: null,
+  recordedAt: row.recordedAt,
+});
+
+export async function recordDeviation(
+  ctx: UseCaseContext,
+  input: { trialId: string; deviation: DeviationInput },
+): Promise<Deviation> {
+  const { trialId, deviation } = input;
+  await loadTrial(ctx, trialId);
+  if (isFutureDate(deviation.occurredOn, ctx.now()))
+    throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
+  if (deviation.participantId === undefined && deviation.siteCode === undefined)
+    throw new ValidationError([{ pointer: '/siteCode', detail: 'a deviation names a participant or a site' }]);
+  if (deviation.participantId === undefined) {
+    assertSiteInScope(ctx, deviation.siteCode!);
+    await assertSiteExists(ctx, trialId, deviation.siteCode!, '/siteCode');
+  }
+  return withTransaction(ctx.db, async (trx) => {
+    await activeTrialUnderLock(trx, trialId);
+    let siteCode = deviation.siteCode ?? null;
+    if (deviation.participantId !== undefined) {
+      const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, deviation.participantId);
+      if (siteCode !== null && siteCode !== view.siteCode)
+        throw new ValidationError([
+          { pointer: '/siteCode', detail: `the participant is at site ${view.siteCode}; leave siteCode out` },
+        ]);
+      siteCode = view.siteCode;
+    }
+    const deviationId = randomUUID();
+    await repo.insertDeviation(trx, {
+      trialId,
+      deviationId,
+      participantId: deviation.participantId ?? null,
+      siteCode,
+      category: deviation.category,
+      severity: deviation.severity,
+      occurredOn: deviation.occurredOn,
+      description: deviation.description,
+      correctiveAction: deviation.correctiveAction ?? null,
+      recordedBy: ctx.principal.keyId,
+    });
+    const view = recordedDeviationView((await repo.listDeviations(trx, trialId, { deviationId, siteCodes: null }))[0]!);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'deviation.recorded',
+      entityType: 'deviation',
+      entityId: deviationId,
+      before: null,
+      after: view,
+    });
+    return view;
+  });
+}
+
+export async function listDeviations(
+  ctx: UseCaseContext,
+  input: { trialId: string } & DeviationFilter,
+): Promise<{ items: Deviation[] }> {
+  const { trialId, ...filter } = input;
+  await loadTrial(ctx, trialId);
+  const recorded = (await repo.listDeviations(ctx.db, trialId, { siteCodes: ctx.principal.siteCodes })).map(
+    recordedDeviationView,
+  );
+  const derived = (await query.flaggedSessions(ctx.db, trialId, ctx.principal.siteCodes)).flatMap((s) =>
+    derivedDeviations({
+      sessionId: s.id,
+      participantId: s.participantId,
+      siteCode: s.siteCode,
+      date: s.date,
+      flags: s.flags,
+      recordedAt: s.recordedAt,
+    }),
+  );
+  return { items: deviationList(recorded, derived, filter) };
 }

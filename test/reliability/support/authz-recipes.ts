@@ -293,8 +293,78 @@ const sessionBody = (ctx: RecipeContext) => ({
   toolsUsed: [],
 });
 
-/** Issue #15: delivery, sessions and dose. */
+const fidelityReviewBody = (ctx: RecipeContext) => ({
+  siteCode: ctx.site,
+  reviewedOn: todayUtc(),
+  reviewers: ['matrix reviewer'],
+  sources: ['observation'],
+  scores: Object.fromEntries(smcmFidelityScale().items.map((item) => [item.code, 4])),
+});
+
+/** Issue #15: delivery, sessions, dose, fidelity, supervision and deviations. */
 const deliveryRecipes: Record<string, Recipe> = {
+  recordSupervision: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, '/supervision'), {
+        date: todayUtc(),
+        kind: 'group',
+        siteCode: ctx.site,
+        caseWorkerIds: [shared(ctx).caseWorker[ctx.site]!],
+        supervisor: 'matrix supervisor',
+        durationMinutes: 60,
+      }),
+  },
+  getSupervisionSummary: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/supervision/summary'), siteFilter(ctx))),
+    checkScope: async (res, ctx) =>
+      outsideSites(
+        ctx.scope,
+        res.body.rows.map((r: { siteCode: string }) => r.siteCode),
+        'getSupervisionSummary',
+      ),
+  },
+  recordDeviation: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      post(trialPath(ctx, '/deviations'), {
+        participantId: shared(ctx).randomized[ctx.site]![0]!,
+        category: 'visit_out_of_window',
+        severity: 'minor',
+        occurredOn: todayUtc(),
+        description: 'recorded by the matrix',
+      }),
+  },
+  listDeviations: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/deviations'), siteFilter(ctx))),
+    checkScope: async (res, ctx) =>
+      outsideSites(
+        ctx.scope,
+        res.body.items.map((d: { siteCode: string }) => d.siteCode),
+        'listDeviations',
+      ),
+  },
+  recordFidelityReview: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, '/fidelity-reviews'), fidelityReviewBody(ctx)),
+  },
+  getFidelity: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await ctx.t.call('post', trialPath(ctx, '/fidelity-reviews'), { body: fidelityReviewBody(ctx) });
+      return get(withQuery(trialPath(ctx, '/fidelity'), siteFilter(ctx)));
+    },
+    checkScope: async (res, ctx) => {
+      const sites = res.body.sites.map((s: { siteCode: string }) => s.siteCode);
+      return [...outsideSites(ctx.scope, sites, 'getFidelity'), ...nothingShown(ctx, sites.length, 'getFidelity')];
+    },
+  },
+  getFidelityChart: {
+    target: 'shared',
+    prepare: async (ctx) => get(withQuery(trialPath(ctx, '/fidelity.svg'), siteFilter(ctx))),
+  },
   amendDelivery: {
     target: 'active',
     prepare: async (ctx) => {
