@@ -19,6 +19,10 @@ describe('codingErrors', () => {
       { pointer: '/codings/2', detail: 'A already coded unit u' },
     ]);
   });
+  it('refuses more codes than a round may use', () => {
+    const codings = Array.from({ length: 201 }, (_, i) => c(`u${i}`, 'A', `code${i}`));
+    expect(codingErrors(['A', 'B'], codings)).toEqual([{ pointer: '/codings', detail: 'uses 201 codes; at most 200' }]);
+  });
 });
 
 describe('roundAgreement', () => {
