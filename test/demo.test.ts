@@ -48,6 +48,9 @@ describe('npm run demo', () => {
     first = await runMain(['--participants', '60', '--seed', 'jest-demo']);
     const running = await startTestApp();
     const server: Server = running.app.listen(0, '127.0.0.1');
+    // Node's default 5 s keep-alive closes idle sockets the client may be reusing at that instant (this run failed
+    // with ECONNRESET twice in a row at load average 20 on two cores).
+    server.keepAliveTimeout = 120_000;
     try {
       await new Promise((resolve) => server.once('listening', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -60,7 +63,7 @@ describe('npm run demo', () => {
       await new Promise((resolve) => server.close(resolve));
       await running.close();
     }
-  }, 360_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12 (before
+  }, 600_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12 (before
   // the process evaluation)
 
   it('prints the CONSORT counts, and they add up', () => {
@@ -261,7 +264,7 @@ describe('npm run demo -- --data-dir DIR', () => {
     } finally {
       await db.close();
     }
-  }, 240_000); // one demo run on an on-disk database: 47–113 s measured under load
+  }, 400_000); // one demo run on an on-disk database: 47–113 s measured under load (before the process evaluation)
 
   it('refuses a directory that is not empty, and --data-dir with --url', () => {
     const full = fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-demo-'));

@@ -155,6 +155,18 @@ describe('sub-studies with quotas', () => {
     }
     const list = await t.call('get', `/v1/trials/${trial.id}/substudies`, { key });
     for (const word of SECRET_WORDS) expect(list.text).not.toContain(word);
+    // Audit rows name the arms of quotas and invitations under `arm`: masked for a blinded monitor too.
+    await invite(code, (await randomizedServiceUser('A')).id);
+    const monitor = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded monitor', role: 'monitor', trialIds: [trial.id], blinded: true },
+    });
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`, { key: monitor.body.key });
+    expect(audit.text).toContain('substudy.invited');
+    // The trial's own code and title name the arms here; the audit rows' arms must not.
+    expect(audit.text).not.toMatch(/"arm":"(SMCM|TAU)"/);
+    expect(audit.text).toMatch(/"quotas":\[\{"arm":"Group \d"/);
+    const unblinded = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`);
+    expect(unblinded.text).toContain('"arm":"SMCM"');
   });
 });
 

@@ -71,8 +71,8 @@ const durationOf = (label: string) => 30 + ([...label].reduce((sum, ch) => sum *
 /**
  * The paper's process evaluation inside the trial, through the API only: the sub-study with Table 3's quotas;
  * invitations per cell in label order until the quota is met (service users who refused audio recording, and
- * every fourth one invited for want of time, decline); audio-recorded interviews; transcripts transcribed,
- * checked and de-identified; a HK$50 coupon per service-user interview; one coding round of 17 units.
+ * every fourth one invited for want of time, decline); audio-recorded interviews; a HK$50 coupon per service-user
+ * interview; one coding round of 17 units. (Transcript stages are left out: three requests per interview.)
  */
 export async function runProcessEvaluation(
   client: TrialdeskClient,
@@ -174,17 +174,6 @@ export async function runProcessEvaluation(
           },
         }),
       );
-      for (const [stage, by] of [
-        ['transcribed', 'RA'],
-        ['checked', 'ST'],
-        ['deidentified', 'RA'],
-      ] as const)
-        await post(() =>
-          client.post(`${SUBSTUDY_PATH}/{substudyCode}/interviews/{interviewId}/transcript`, {
-            params: { path: { ...path, interviewId: interview.id } },
-            body: { stage, by, on: today },
-          }),
-        );
       if (!candidate.caseWorker) {
         const reference = `interview coupon ${candidate.label}`;
         await post(() =>

@@ -1891,7 +1891,7 @@ export interface paths {
          *     alpha (nominal; any number of coders, missing codings allowed), and per code the units where any
          *     coder used it, where all did, and kappa on the code's presence — the same functions as
          *     `POST /v1/stats/agreement`. Rounds are numbered 1, 2, …; the list shows the trend. Refused: a
-         *     coder not in `coders`, or a unit coded twice by one coder → 422.
+         *     coder not in `coders`, a unit coded twice by one coder, or more than 200 distinct codes → 422.
          */
         post: operations["recordCodingRound"];
         delete?: never;

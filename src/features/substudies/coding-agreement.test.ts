@@ -1,3 +1,4 @@
+import { agreement } from '../../lib/statistics';
 import { agreementTrend, codingErrors, codingMatrix, roundAgreement } from './coding-agreement';
 
 const c = (unit: string, coder: string, code: string) => ({ unit, coder, code });
@@ -18,6 +19,10 @@ describe('codingErrors', () => {
       { pointer: '/codings/1/coder', detail: "C is not one of the round's coders" },
       { pointer: '/codings/2', detail: 'A already coded unit u' },
     ]);
+  });
+  it('refuses more codes than a round may use', () => {
+    const codings = Array.from({ length: 201 }, (_, i) => c(`u${i}`, 'A', `code${i}`));
+    expect(codingErrors(['A', 'B'], codings)).toEqual([{ pointer: '/codings', detail: 'uses 201 codes; at most 200' }]);
   });
 });
 
@@ -74,5 +79,28 @@ describe('agreementTrend', () => {
       [2, 100, 50],
     ]);
     expect(trend[1]!.kappa).toBeCloseTo(1, 14);
+  });
+});
+
+describe('presenceKappa', () => {
+  it('equals the R-matched agreement() kappa on the present/absent matrix, for two and for more coders', () => {
+    let state = 12345;
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const coderCount of [2, 3, 5]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const coders = Array.from({ length: coderCount }, (_, i) => `C${i}`);
+        const codings = Array.from({ length: 10 + Math.floor(next() * 40) }, (_, u) =>
+          coders.map((coder) => c(`u${u}`, coder, ['x', 'y', 'z'][Math.floor(next() * 3)]!)),
+        ).flat();
+        const result = roundAgreement(coders, codings);
+        for (const code of result.byCode) {
+          const presence = codingMatrix(coders, codings).map((row) => row.map((x) => (x === code.code ? 'p' : 'a')));
+          const reference = agreement({ ratings: presence });
+          const expected = reference.cohensKappa?.unweighted.value ?? reference.fleissKappa?.value ?? null;
+          if (expected === null) expect(code.kappa).toBeNull();
+          else expect(code.kappa).toBeCloseTo(expected, 12);
+        }
+      }
+    }
   });
 });

@@ -29,9 +29,15 @@ export interface TrendRow {
   change: number | null;
 }
 
-/** What is wrong with a round's codings: a coder not listed, or one coder coding a unit twice. */
+/** Distinct codes a round may use: per-code agreement costs one pass over the units per code. */
+export const MAX_CODES_PER_ROUND = 200;
+
+/** What is wrong with a round's codings: a coder not listed, one coder coding a unit twice, too many codes. */
 export function codingErrors(coders: readonly string[], codings: readonly Coding[]): FieldError[] {
   const errors: FieldError[] = [];
+  const codes = new Set(codings.map((c) => c.code));
+  if (codes.size > MAX_CODES_PER_ROUND)
+    errors.push({ pointer: '/codings', detail: `uses ${codes.size} codes; at most ${MAX_CODES_PER_ROUND}` });
   const listed = new Set(coders);
   const seen = new Set<string>();
   codings.forEach((c, i) => {
@@ -60,26 +66,61 @@ const kappaOf = (result: AgreementResult): number | null =>
   result.cohensKappa?.unweighted.value ?? result.fleissKappa?.value ?? null;
 
 /**
+ * Kappa on one code's presence in fully coded units, from the number of coders (of `coders`) who used it in each:
+ * Cohen's for two coders (chance agreement from each coder's own rate), Fleiss' for more (from the pooled rate).
+ * The same formulas as `agreement()` on a present/absent matrix, in one pass: a round may use 200 codes.
+ */
+export function presenceKappa(
+  usedBy: readonly number[],
+  coders: number,
+  rates?: readonly [number, number],
+): number | null {
+  const n = usedBy.length;
+  if (n === 0) return null;
+  let observed = 0;
+  for (const k of usedBy) observed += (k * (k - 1) + (coders - k) * (coders - k - 1)) / (coders * (coders - 1));
+  observed /= n;
+  let chance: number;
+  if (coders === 2 && rates) {
+    const [p1, p2] = rates;
+    chance = p1 * p2 + (1 - p1) * (1 - p2);
+  } else {
+    const p = usedBy.reduce((sum, k) => sum + k, 0) / (n * coders);
+    chance = p * p + (1 - p) * (1 - p);
+  }
+  return chance === 1 ? null : (observed - chance) / (1 - chance);
+}
+
+/**
  * Agreement of one coding round (nominal codes): the statistics of `POST /v1/stats/agreement` on the units × coders
  * matrix, and per code, over the units every coder coded, how often a code one coder used was used by all, with
- * kappa on the code's presence (a 2 × 2 table per pair of coders).
+ * kappa on the code's presence.
  */
 export function roundAgreement(coders: readonly string[], codings: readonly Coding[]): RoundAgreement {
   const matrix = codingMatrix(coders, codings);
   const complete = matrix.filter((row) => row.every((code) => code !== null)) as string[][];
   const codes = [...new Set(codings.map((c) => c.code))].sort((a, b) => a.localeCompare(b, 'en'));
-  const byCode = codes.map((code): CodeAgreement => {
-    const withCode = complete.filter((row) => row.includes(code));
-    const allAgree = withCode.filter((row) => row.every((c) => c === code)).length;
-    const kappa = complete.length
-      ? kappaOf(agreement({ ratings: complete.map((row) => row.map((c) => (c === code ? 'present' : 'absent'))) }))
-      : null;
+  // One pass over the fully coded units: per code, how many coders used it in each unit and how often each coder did.
+  const index = new Map(codes.map((code, i) => [code, i]));
+  const usedBy = codes.map(() => new Array<number>(complete.length).fill(0));
+  const byCoder = codes.map(() => coders.map(() => 0));
+  complete.forEach((row, u) =>
+    row.forEach((code, r) => {
+      const i = index.get(code)!;
+      usedBy[i]![u]! += 1;
+      byCoder[i]![r]! += 1;
+    }),
+  );
+  const byCode = codes.map((code, i): CodeAgreement => {
+    const withCode = usedBy[i]!.filter((k) => k > 0).length;
+    const allAgree = usedBy[i]!.filter((k) => k === coders.length).length;
+    const rates = byCoder[i]!.map((count) => count / complete.length);
     return {
       code,
-      unitsWithCode: withCode.length,
+      unitsWithCode: withCode,
       unitsAllAgree: allAgree,
-      proportion: withCode.length ? allAgree / withCode.length : null,
-      kappa,
+      proportion: withCode ? allAgree / withCode : null,
+      kappa: presenceKappa(usedBy[i]!, coders.length, coders.length === 2 ? [rates[0]!, rates[1]!] : undefined),
     };
   });
   return { units: matrix.length, agreement: agreement({ ratings: matrix, level: 'nominal' }), byCode };

@@ -228,8 +228,8 @@ export async function answerInvitation(
     const before = await repo.findInvitation(trx, { trialId, substudy: substudyCode, invitationId });
     if (!before) throw new NotFoundError(`Invitation ${invitationId} was not found.`);
     // An invitation of another site's participant is as invisible as the participant.
-    await lockVisibleParticipant(trx, principal, trialId, before.participantId).catch(() => {
-      throw new NotFoundError(`Invitation ${invitationId} was not found.`);
+    await lockVisibleParticipant(trx, principal, trialId, before.participantId).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? new NotFoundError(`Invitation ${invitationId} was not found.`) : error;
     });
     if (isFutureDate(input.answeredOn, now))
       throw new ValidationError([{ pointer: '/answeredOn', detail: 'is in the future' }]);
@@ -396,8 +396,8 @@ async function lockVisibleInterview(
   const facts = await repo.lockInterview(trx, trialId, substudyCode, interviewId);
   const notFound = new NotFoundError(`Interview ${interviewId} was not found.`);
   if (!facts) throw notFound;
-  await requireVisibleParticipant(trx, ctx.principal, trialId, facts.participantId).catch(() => {
-    throw notFound;
+  await requireVisibleParticipant(trx, ctx.principal, trialId, facts.participantId).catch((error: unknown) => {
+    throw error instanceof NotFoundError ? notFound : error;
   });
   return facts;
 }
