@@ -29,7 +29,8 @@ export interface MatrixCell {
 
 /**
  * How an operation touches a site, read from the contract: it addresses a participant (path
- * `participantId`, or a path parameter marked `x-participant-record`), names the site of a new participant in its body (`siteCode`), or filters by site
+ * `participantId`, or a path parameter marked `x-participant-record`), names the site of a new participant in
+ * its body (`siteCode`), or filters by site
  * (query `siteCode`).
  */
 export type SiteBinding = 'participant' | 'screening' | 'filter' | 'none';
