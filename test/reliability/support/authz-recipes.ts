@@ -775,4 +775,12 @@ export const RECIPES: Record<string, Recipe> = {
     prepare: async (ctx) =>
       post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
   },
+  getDmcOpenReport: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/dmc/open-report')),
+  },
+  getDmcClosedReport: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/dmc/closed-report')),
+  },
 };
