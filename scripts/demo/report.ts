@@ -1,6 +1,7 @@
 import type { components } from '../../src/generated/openapi';
 import type { Cohort } from './cohort';
 import type { BaselineTable, ConsortReport, DemoRun, FollowUpCompleteness, TTestResult } from './run';
+import { formatSafety } from './safety';
 import { visitPlan, visitRequests } from './visits';
 
 type NumberSummary = components['schemas']['NumberSummary'];
@@ -279,7 +280,7 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
     if (pathway.kind === 'randomized') requests += 3 + pathway.followUp.length;
   }
   if (run.coupons.available) requests += run.coupons.issued.length + 1;
-  return requests;
+  return requests + run.safety.requests;
 }
 
 export function formatReport(options: { cohort: Cohort; run: DemoRun }): string {
@@ -299,6 +300,8 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun }): string 
     formatExperienceTest(run.workerExperience),
     '',
     formatCompleteness(run.completeness),
+    '',
+    formatSafety(run.safety),
     '',
     formatCoupons(run),
     '',

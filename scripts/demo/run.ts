@@ -3,6 +3,7 @@ import type { components } from '../../src/generated/openapi';
 import { Cohort, INTERVIEWERS, ServiceUser } from './cohort';
 import { mapWithConcurrency, Progress, silentProgress } from './progress';
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
+import { runSafetyDemo, SafetyDemo } from './safety';
 import { visitPlan } from './visits';
 
 type Schemas = components['schemas'];
@@ -38,6 +39,8 @@ export interface DemoRun {
   coupons: CouponOutcome;
   /** Follow-up completeness per visit, arm and site (GET …/follow-up/completeness) after the visits phase. */
   completeness: FollowUpCompleteness;
+  /** Adverse events, queries and the DMC open report (scripts/demo/safety.ts). */
+  safety: SafetyDemo;
   /** Milliseconds per phase, in the order they ran. */
   timings: { phase: string; ms: number }[];
 }
@@ -272,7 +275,10 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     return { consort, baseline, workerBaseline, workerExperience, completeness };
   });
 
-  return { trial, participantIds, allocations, coupons, timings, ...reports };
+  const safety = await timed('safety', 1, () =>
+    runSafetyDemo(client, { trialId, cohort, participantIds, allocations }),
+  );
+  return { trial, participantIds, allocations, coupons, timings, safety, ...reports };
 }
 
 async function recordConsents(
