@@ -1,4 +1,4 @@
-import { createActiveTrial, screen, serviceUserInput } from './support/factories';
+import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
 import { startTestApp, TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -348,5 +348,108 @@ describe('data queries', () => {
     expect(scoped.body.items.map((q: { siteCode: string }) => q.siteCode)).toEqual(['A']);
     expect(scoped.body.summary.bySite).toEqual([{ siteCode: 'A', open: 1, answered: 0, closed: 0 }]);
     expect((await t.call('get', queries(trial.id, `/${answered}`), { key: coordinatorA.key })).status).toBe(404);
+  });
+});
+
+describe('DMC reports', () => {
+  it('pool the open report, give harms by arm in the closed one, and refuse the closed one to blinded keys', async () => {
+    now = new Date('2026-11-29T12:00:00Z');
+    const trial = await createActiveTrial(t);
+    const people: { id: string; arm: string }[] = [];
+    for (const siteCode of ['A', 'A', 'B', 'B', 'B']) {
+      const p = await screen(t, trial.id, serviceUserInput({ siteCode, screenedOn: '2026-10-01' }));
+      await grantConsent(t, trial.id, p.id, 'trial', '1.0', '2026-10-02');
+      const r = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
+      expect(r.status).toBe(201);
+      people.push({ id: p.id, arm: r.body.arm });
+    }
+    await record(trial.id, people[0]!.id, admission({ onsetOn: '2026-11-01', awareAt: '2026-11-01T10:00:00Z' }));
+    await record(trial.id, people[0]!.id, { ...headache, onsetOn: '2026-11-02' });
+    await record(
+      trial.id,
+      people[2]!.id,
+      admission({ term: 'Self-harm', onsetOn: '2026-11-03', awareAt: '2026-11-03T10:00:00Z' }),
+    );
+    await record(trial.id, people[3]!.id, { ...headache, onsetOn: '2026-11-04', severity: 'moderate' });
+    await t.call('post', `/v1/trials/${trial.id}/queries`, {
+      body: { target: { kind: 'participant', id: people[1]!.id, pointer: '/baseline/age' }, text: 'Age?' },
+    });
+
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded DMC statistician', role: 'statistician', trialIds: [trial.id], blinded: true },
+    });
+    const open = await t.call('get', `/v1/trials/${trial.id}/dmc/open-report`, { key: blinded.body.key });
+    expect(open.status).toBe(200);
+    expect(open.body.recruitment).toEqual([
+      {
+        siteCode: 'A',
+        screened: 2,
+        randomized: 2,
+        byMonth: [
+          { month: '2026-10', screened: 2, randomized: 0 },
+          { month: '2026-11', screened: 0, randomized: 2 },
+        ],
+      },
+      {
+        siteCode: 'B',
+        screened: 3,
+        randomized: 3,
+        byMonth: [
+          { month: '2026-10', screened: 3, randomized: 0 },
+          { month: '2026-11', screened: 0, randomized: 3 },
+        ],
+      },
+    ]);
+    expect(open.body.adverseEvents).toMatchObject({
+      participantsWithEvent: 3,
+      participantsWithSeriousEvent: 2,
+      events: 4,
+      seriousEvents: 2,
+    });
+    expect(open.body.adverseEvents.bySite).toEqual([
+      { siteCode: 'A', participantsWithEvent: 1, participantsWithSeriousEvent: 1, events: 2, seriousEvents: 1 },
+      { siteCode: 'B', participantsWithEvent: 2, participantsWithSeriousEvent: 1, events: 2, seriousEvents: 1 },
+    ]);
+    expect(open.body.queries.bySite).toEqual([{ siteCode: 'A', open: 1, answered: 0, closed: 0 }]);
+    expect(open.body.safetyReports).toEqual({ due: 0, late: 4 });
+    const text = JSON.stringify(open.body);
+    for (const arm of trial.arms) expect(text).not.toContain(`"${arm.code}"`);
+    const html = await t.call('get', `/v1/trials/${trial.id}/dmc/open-report`, {
+      key: blinded.body.key,
+      headers: { accept: 'text/html' },
+    });
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.text).toContain('Self-harm');
+
+    expect((await t.call('get', `/v1/trials/${trial.id}/dmc/closed-report`, { key: blinded.body.key })).status).toBe(
+      403,
+    );
+    const closed = await t.call('get', `/v1/trials/${trial.id}/dmc/closed-report`);
+    expect(closed.status).toBe(200);
+    const byArm = new Map(closed.body.harms.arms.map((a: { arm: string }) => [a.arm, a]));
+    for (const arm of trial.arms) {
+      const members = people.filter((p) => p.arm === arm.code).map((p) => p.id);
+      const withEvent = [people[0]!.id, people[2]!.id, people[3]!.id].filter((id) => members.includes(id)).length;
+      const withSerious = [people[0]!.id, people[2]!.id].filter((id) => members.includes(id)).length;
+      expect(byArm.get(arm.code)).toMatchObject({
+        atRisk: members.length,
+        participantsWithEvent: withEvent,
+        participantsWithSeriousEvent: withSerious,
+      });
+    }
+    expect(
+      closed.body.consort.arms
+        .map((a: { allocated: number }) => a.allocated)
+        .reduce((s: number, n: number) => s + n, 0),
+    ).toBe(5);
+    const any = closed.body.harms.riskDifferences.find((d: { outcome: string }) => d.outcome === 'any adverse event');
+    expect(any.estimate).toBeCloseTo(
+      any.first.participants / any.first.atRisk - any.second.participants / any.second.atRisk,
+      12,
+    );
+    const closedHtml = await t.call('get', `/v1/trials/${trial.id}/dmc/closed-report`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(closedHtml.text).toContain('Participants at risk');
   });
 });

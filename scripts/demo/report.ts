@@ -2,6 +2,7 @@ import type { components } from '../../src/generated/openapi';
 import type { Cohort } from './cohort';
 import { formatProcessEvaluation } from './substudy';
 import type { BaselineTable, ConsortReport, DemoRun, FollowUpCompleteness, TTestResult } from './run';
+import { formatSafety } from './safety';
 import { visitPlan, visitRequests } from './visits';
 
 type NumberSummary = components['schemas']['NumberSummary'];
@@ -293,7 +294,7 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
   else requests += 1 + (run.coupons.available ? run.coupons.issued.length + 1 : 0);
   for (const visit of Object.values(run.laterVisits))
     if (visit.kind === 'assessed' || visit.kind === 'missed') requests += 1;
-  return requests;
+  return requests + run.safety.requests;
 }
 
 export function formatReport(options: { cohort: Cohort; run: DemoRun }): string {
@@ -313,6 +314,8 @@ export function formatReport(options: { cohort: Cohort; run: DemoRun }): string 
     formatExperienceTest(run.workerExperience),
     '',
     formatCompleteness(run.completeness, cohort.today),
+    '',
+    formatSafety(run.safety),
     '',
     formatCoupons(run),
     '',

@@ -6,6 +6,7 @@ import { ProcessEvaluation, runProcessEvaluation, serviceRunsSubstudies, TABLE_3
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
 import type { DemoCalendar } from './calendar';
 import { laterVisitPlan, LaterVisit, visitPlan } from './visits';
+import { runSafetyDemo, SafetyDemo } from './safety';
 
 type Schemas = components['schemas'];
 export type Trial = Schemas['Trial'];
@@ -44,6 +45,8 @@ export interface DemoRun {
   completeness: FollowUpCompleteness;
   /** The 6-month visits recorded after the calendar moved on, by label (empty without a calendar). */
   laterVisits: Record<string, LaterVisit>;
+  /** Adverse events, queries and the DMC open report (scripts/demo/safety.ts). */
+  safety: SafetyDemo;
   /** Milliseconds per phase, in the order they ran. */
   timings: { phase: string; ms: number }[];
 }
@@ -333,7 +336,10 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     return { consort, baseline, workerBaseline, workerExperience, completeness };
   });
 
-  return { trial, participantIds, allocations, coupons, evaluation, laterVisits, timings, ...reports };
+  const safety = await timed('safety', 1, () =>
+    runSafetyDemo(client, { trialId, cohort, participantIds, allocations }),
+  );
+  return { trial, participantIds, allocations, coupons, evaluation, laterVisits, timings, safety, ...reports };
 }
 
 async function recordConsents(

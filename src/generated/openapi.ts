@@ -2202,6 +2202,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/dmc/open-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The data monitoring committee's open report, pooled across arms (JSON or printable HTML)
+         * @description Recruitment by site and month, retention and visit completeness by visit and site, data
+         *     queries by site and kind, safety reports due or late, and adverse events pooled (participants
+         *     with at least one event and with a serious event, events by term and severity, by site). No
+         *     figure is by arm, so blinded keys read it too.
+         */
+        get: operations["getDmcOpenReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/dmc/closed-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The data monitoring committee's closed report, by arm (JSON or printable HTML)
+         * @description CONSORT counts and harms by arm (CONSORT item 19): participants at risk (randomized), with at
+         *     least one adverse event, with a serious one, events by term and severity, and for two arms the
+         *     risk difference (first arm minus second) with its exact unconditional 95% interval
+         *     (Santner–Snell). Unblinded keys only: a blinded key gets 403, as for the allocation list.
+         *     Computing the intervals takes about a second each.
+         */
+        get: operations["getDmcClosedReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/delivery-configuration": {
         parameters: {
             query?: never;
@@ -4499,6 +4550,93 @@ export interface components {
             asOf: string;
             items: components["schemas"]["DataQuery"][];
             summary: components["schemas"]["DataQuerySummary"];
+        };
+        HarmsCounts: {
+            participantsWithEvent: number;
+            participantsWithSeriousEvent: number;
+            events: number;
+            seriousEvents: number;
+        };
+        HarmsTermCounts: {
+            term: string;
+            /**
+             * @description null: every severity of the term.
+             * @enum {unknown}
+             */
+            severity: "mild" | "moderate" | "severe" | null;
+            participants: number;
+            events: number;
+        };
+        DmcOpenReport: {
+            /** Format: uuid */
+            trialId: string;
+            trialCode: string;
+            /** Format: date-time */
+            asOf: string;
+            recruitment: {
+                siteCode: string;
+                screened: number;
+                randomized: number;
+                byMonth: {
+                    /** @description YYYY-MM (screening date; randomization instant in UTC). */
+                    month: string;
+                    screened: number;
+                    randomized: number;
+                }[];
+            }[];
+            /** @description Visit completeness by visit and site, pooled over arms (from the follow-up completeness). */
+            followUp: {
+                visit: string;
+                siteCode: string;
+                randomized: number;
+                expected: number;
+                completed: number;
+                missed: number;
+                overdue: number;
+            }[];
+            queries: components["schemas"]["DataQuerySummary"];
+            safetyReports: {
+                due: number;
+                late: number;
+            };
+            adverseEvents: {
+                terms: components["schemas"]["HarmsTermCounts"][];
+                bySite: ({
+                    siteCode: string;
+                } & components["schemas"]["HarmsCounts"])[];
+            } & components["schemas"]["HarmsCounts"];
+        };
+        DmcClosedReport: {
+            /** Format: uuid */
+            trialId: string;
+            trialCode: string;
+            /** Format: date-time */
+            asOf: string;
+            consort: components["schemas"]["ConsortReport"];
+            harms: {
+                arms: ({
+                    arm: string;
+                    /** @description Participants randomized to the arm. */
+                    atRisk: number;
+                    terms: components["schemas"]["HarmsTermCounts"][];
+                } & components["schemas"]["HarmsCounts"])[];
+                riskDifferences: {
+                    outcome: string;
+                    first: components["schemas"]["HarmsArmProportion"];
+                    second: components["schemas"]["HarmsArmProportion"];
+                    estimate: number;
+                    lower: number;
+                    upper: number;
+                }[];
+                notRandomized: components["schemas"]["HarmsCounts"];
+                confidenceLevel: number;
+                method: string;
+            };
+        };
+        HarmsArmProportion: {
+            arm: string;
+            participants: number;
+            atRisk: number;
         };
         /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind. */
         DeliveryConfiguration: {
@@ -8446,6 +8584,66 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getDmcOpenReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DmcOpenReport"];
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getDmcClosedReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DmcClosedReport"];
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

@@ -1,6 +1,10 @@
 import type { HandlerMap } from '../../http/operations';
 import * as adverseEvents from './adverse-events.service';
 import * as queries from './data-queries.service';
+import { getClosedReport, getOpenReport } from './dmc.service';
+import { renderClosedReport, renderOpenReport } from './dmc-render';
+
+const HTML = 'text/html; charset=utf-8';
 
 export function safetyHandlers(): HandlerMap {
   return {
@@ -61,5 +65,17 @@ export function safetyHandlers(): HandlerMap {
       status: 201,
       body: await queries.actOnQuery(ctx, { ...params, action: 'reopen', text: body.text }),
     }),
+    getDmcOpenReport: async ({ params, accepts, ctx }) => {
+      const report = await getOpenReport(ctx, params);
+      if (accepts(['application/json', 'text/html']) === 'text/html')
+        return { status: 200, body: renderOpenReport(report), contentType: HTML };
+      return { status: 200, body: report };
+    },
+    getDmcClosedReport: async ({ params, accepts, ctx }) => {
+      const report = await getClosedReport(ctx, params);
+      if (accepts(['application/json', 'text/html']) === 'text/html')
+        return { status: 200, body: renderClosedReport(report), contentType: HTML };
+      return { status: 200, body: report };
+    },
   };
 }

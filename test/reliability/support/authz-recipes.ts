@@ -1019,4 +1019,14 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/forest.svg')),
   },
+  getDmcOpenReport: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/dmc/open-report')),
+  },
+  getDmcClosedReport: {
+    // A fresh trial: on the shared one (hundreds randomized, events from every recipe) the exact intervals take
+    // seconds per request and the 96 requests overran the matrix's 10-minute limit (docs/monitoring.md, limits).
+    target: 'active',
+    prepare: async (ctx) => get(trialPath(ctx, '/dmc/closed-report')),
+  },
 };
