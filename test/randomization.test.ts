@@ -345,7 +345,7 @@ describe('concurrency', () => {
       .first();
     expect(audits!.n).toBe(total);
     expect(stratumKey(['site', 'sex'], { site: 'A', sex: 'female' })).toBe('site=A|sex=female');
-  });
+  }, 240_000); // correctness, not speed: 500 requests (120 on PGlite), 17–25 s alone, over 60 s beside another suite
 });
 
 describe('concealment, reveal and verification', () => {
