@@ -230,6 +230,43 @@ describe('hostile requests found by fuzzing are refused as problem+json', () => 
     expect((await db.knex('trials').count<{ n: number }[]>('* as n').first())!.n).toBe(before);
   });
 
+  it('an unpaired surrogate in a body string: 422 with the pointer, nothing written (jsonb refuses \\ud800)', async () => {
+    // Found by the fuzzer: `occasion: "\ud800"` passed the contract and failed the audit row's jsonb → 500.
+    const agent = supertest(createApp({ db }));
+    const trial = await agent.post('/v1/trials').set(auth(adminKey)).send(smcmTrialInput());
+    expect(trial.status).toBe(201);
+    const types = async () => (await db.knex('incentive_types').where({ trial_id: trial.body.id })).length;
+    const before = await types();
+    const body = {
+      code: 'c1',
+      description: 'coupon',
+      amount: 1,
+      currency: 'HKD',
+      roles: ['service_user'],
+      maxPerParticipant: 1,
+    };
+    const raw = JSON.stringify({ ...body, occasion: 'x' }).replace('"occasion":"x"', '"occasion":"\\ud800"');
+    const refused = await agent
+      .post(`/v1/trials/${trial.body.id}/incentive-types`)
+      .set(auth(adminKey))
+      .set('Content-Type', 'application/json')
+      .send(raw);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([
+      {
+        pointer: '/occasion',
+        detail: 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 alone): PostgreSQL cannot store it',
+      },
+    ]);
+    expect(await types()).toBe(before);
+    const paired = await agent
+      .post(`/v1/trials/${trial.body.id}/incentive-types`)
+      .set(auth(adminKey))
+      .send({ ...body, occasion: 'interview \ud83d\ude00' });
+    expect(paired.status).toBe(201);
+    expect(await types()).toBe(before + 1);
+  });
+
   it('a path segment that is not percent-encoded UTF-8: 400', async () => {
     const res = await supertest(createApp({ db })).get('/v1/trials/%ED%A0%80').set(auth(adminKey));
     expect(res.status).toBe(400);

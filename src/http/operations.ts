@@ -113,18 +113,37 @@ export interface OperationGuards {
   limiter: RateLimiter | null;
 }
 
+/** Half of a UTF-16 surrogate pair with no other half: valid in a JavaScript string, not in UTF-8 or jsonb. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** What PostgreSQL cannot store: U+0000 (text and jsonb), or an unpaired surrogate (jsonb refuses `\ud800`). */
+export function unstorableText(text: string): 'nul' | 'unpaired-surrogate' | null {
+  if (text.includes('\u0000')) return 'nul';
+  return UNPAIRED_SURROGATE.test(text) ? 'unpaired-surrogate' : null;
+}
+
 /**
- * PostgreSQL text cannot hold U+0000, so a NUL anywhere in a request's strings (values or keys) is
- * refused here with its pointer rather than reaching the database. Returns the first pointer.
+ * A NUL or an unpaired surrogate anywhere in a request's strings (values or keys) is refused here with its
+ * pointer rather than reaching the database (where a NUL fails any text column and `\ud800` any jsonb one, such as
+ * the audit trail's payloads). Returns the first pointer.
  */
 export function findNul(root: unknown, rootPointer = ''): string | null {
+  return findUnstorable(root, rootPointer)?.pointer ?? null;
+}
+
+/** The first string or key (document order) PostgreSQL cannot store, with its pointer and why. */
+export function findUnstorable(
+  root: unknown,
+  rootPointer = '',
+): { pointer: string; reason: 'nul' | 'unpaired-surrogate' } | null {
   if (!containsNul(root)) return null;
   // Iterative, depth first in document order: a body nested thousands of levels deep must not overflow the stack.
   const stack: [unknown, string][] = [[root, rootPointer]];
   while (stack.length) {
     const [value, pointer] = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return pointer;
+      const reason = unstorableText(value);
+      if (reason !== null) return { pointer, reason };
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${pointer}/${i}`]);
     } else if (typeof value === 'object' && value !== null) {
@@ -132,7 +151,8 @@ export function findNul(root: unknown, rootPointer = ''): string | null {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, item] = entries[i]!;
         const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        if (key.includes('\u0000')) return child;
+        const reason = unstorableText(key);
+        if (reason !== null) return { pointer: child, reason };
         stack.push([item, child]);
       }
     }
@@ -149,12 +169,12 @@ function containsNul(root: unknown): boolean {
   while (stack.length) {
     const value = stack.pop();
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return true;
+      if (unstorableText(value) !== null) return true;
     } else if (Array.isArray(value)) {
       for (const item of value) if (typeof item === 'object' || typeof item === 'string') stack.push(item);
     } else if (typeof value === 'object' && value !== null) {
       for (const key in value) {
-        if (key.includes('\u0000')) return true;
+        if (unstorableText(key) !== null) return true;
         stack.push((value as Record<string, unknown>)[key]);
       }
     }
@@ -181,9 +201,17 @@ function requestReceived(req: Request): Promise<void> {
 }
 
 function refuseNul(value: unknown, pointer: string): void {
-  const found = findNul(value, pointer);
+  const found = findUnstorable(value, pointer);
   if (found !== null)
-    throw new ValidationError([{ pointer: found, detail: 'must not contain the NUL character (U+0000)' }]);
+    throw new ValidationError([
+      {
+        pointer: found.pointer,
+        detail:
+          found.reason === 'nul'
+            ? 'must not contain the NUL character (U+0000)'
+            : 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 alone): PostgreSQL cannot store it',
+      },
+    ]);
 }
 
 /** Tokens that authenticated recently, by SHA-256, most recent last; bounded. */
