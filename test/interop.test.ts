@@ -197,7 +197,8 @@ describe('ODM 1.3.2 export', () => {
   it('is valid for an edge-case trial: Unicode and control characters, an empty visit, withdrawn participants', async () => {
     const followUp = smcmFollowUp();
     const trial = await createTrial(t, {
-      title: 'Ünïcödé “trial” 中文 <&> \u0001\u0008 \uD800 end',
+      // A lone surrogate is refused by the API (422) and xmlSafe's unit tests cover it; a pair must pass whole.
+      title: 'Ünïcödé “trial” 中文 <&> \u0001\u0008 \uD83D\uDE00 end',
       arms: [
         { code: 'A1', name: '強化 <arm> & "quoted"', ratio: 2 },
         { code: 'B2', name: 'Contrôle\u000B', ratio: 1 },
@@ -227,7 +228,9 @@ describe('ODM 1.3.2 export', () => {
     const res = await t.call('get', `/v1/trials/${trial.id}/odm?audit=true`);
     expect(res.status).toBe(200);
     expect(schemaErrors(res.text)).toBe('');
-    expect(res.text).toContain('<StudyName>Ünïcödé “trial” 中文 &lt;&amp;&gt; \uFFFD\uFFFD \uFFFD end</StudyName>');
+    expect(res.text).toContain(
+      '<StudyName>Ünïcödé “trial” 中文 &lt;&amp;&gt; \uFFFD\uFFFD \uD83D\uDE00 end</StudyName>',
+    );
     expect(res.text).toContain('SubjectKey="emoji 😀 &amp; tab&#9;here"');
     expect(res.text).toContain('Value="line one&#10;line two \uFFFD"');
     expect(res.text).toContain('<StudyEventDef OID="SE.VISIT.empty" Name="Visit with no measure — 空"');
