@@ -1,13 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import type { Server } from 'node:http';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
-import { createApp } from '../src/app';
-import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
+import { Page } from 'playwright-core';
 import { serviceUserInput, smcmTrialInput } from './support/factories';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { ConsoleHarness, startConsoleHarness } from './support/console-browser';
 
 /*
  * The console in a real browser (Debian's Chromium through playwright-core; .ci/run installs chromium): a
@@ -17,58 +10,23 @@ import { createTestDatabase, TestDatabase } from './support/database';
  * checks every screen (no serious or critical violation) and any CSP violation fails the test. Screenshots go
  * to docs/console/.
  */
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-/** docs/console/ with CONSOLE_SCREENSHOTS=1 (to refresh the committed screenshots), else a temporary folder. */
-const SHOTS = process.env.CONSOLE_SCREENSHOTS
-  ? path.resolve(__dirname, '../docs/console')
-  : path.join(os.tmpdir(), `trialdesk-console-${process.pid}`);
-const PASSWORD = 'green tea at nine';
 const TRIAL_CODE = 'HK-CMW-2018';
 const ARM_WORDS = ['SMCM', 'TAU', 'Strengths model', 'Treatment as usual'];
 
 // Each test drives a browser through several screens; on a loaded 2-core machine that can take minutes.
 jest.setTimeout(300_000);
 
-let db: TestDatabase;
-let server: Server;
+let h: ConsoleHarness;
 let base: string;
-let adminKey: string;
-let browser: Browser;
 let trialId: string;
-/** The service's clock runs offsetMs ahead of the real one, to expire a session without waiting. */
-let offsetMs = 0;
-/** axe results per screen, written to docs/console/axe-results.json. */
-const axeResults: Record<string, { passed: number; violations: number; serious: number; ids: string[] }> = {};
-
-async function api(method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function user(name: string, email: string, scope: Record<string, unknown>): Promise<string> {
-  const created = await api('POST', '/v1/users', { name, email, ...scope });
-  await api('POST', '/v1/password', { token: created.setPasswordToken, password: PASSWORD });
-  return email;
-}
+const api: ConsoleHarness['api'] = (...args) => h.api(...args);
+const check: ConsoleHarness['check'] = (...args) => h.check(...args);
+const signIn: ConsoleHarness['signIn'] = (...args) => h.signIn(...args);
+const newPage: ConsoleHarness['newPage'] = () => h.newPage();
 
 beforeAll(async () => {
-  expect(CHROMIUM).toBeDefined();
-  db = await createTestDatabase();
-  const bootstrap = await ensureBootstrapAdminKey(db.knex, null);
-  if (bootstrap.kind !== 'generated') throw new Error('expected an empty database');
-  adminKey = bootstrap.key;
-  const app = createApp({ db, now: () => new Date(Date.now() + offsetMs) });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  h = await startConsoleHarness('coordinator');
+  base = h.base;
   // A code and title that name no arm, so that a blinded page showing them is not taken for a leak.
   const trial = await api(
     'POST',
@@ -79,62 +37,17 @@ beforeAll(async () => {
   for (const code of ['A', 'B', 'C'])
     await api('POST', `/v1/trials/${trialId}/sites`, { code, name: `ICCMW centre ${code}` });
   await api('POST', `/v1/trials/${trialId}/activation`);
-  await user('Chan Tai Man', 'coordinator@centre-a.hk', { role: 'coordinator', trialIds: [trialId], siteCodes: ['A'] });
-  await user('Lee Mei Ling', 'monitor@trial.hk', { role: 'monitor', blinded: true });
-  fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  await h.user('Chan Tai Man', 'coordinator@centre-a.hk', {
+    role: 'coordinator',
+    trialIds: [trialId],
+    siteCodes: ['A'],
+  });
+  await h.user('Lee Mei Ling', 'monitor@trial.hk', { role: 'monitor', blinded: true });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await db?.close();
-  fs.writeFileSync(path.join(SHOTS, 'axe-results.json'), `${JSON.stringify(axeResults, null, 2)}\n`);
+  await h?.close();
 });
-
-/** A fresh browser profile (no cookie, no remembered language) that fails on any CSP violation or page error. */
-async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
-  const page = await context.newPage();
-  // The machines running the suite are shared and often loaded: wait longer than Playwright's 30 s default.
-  page.setDefaultTimeout(90_000);
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/status of 40[13349]|status of 422/.test(message.text()))
-      problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { context, page, problems };
-}
-
-/** Runs axe-core on the screen (WCAG 2.2 A/AA rules), records the result, saves a screenshot. */
-async function check(page: Page, name: string): Promise<void> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern; the page itself stays strict.
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(
-    "axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })",
-  )) as { violations: { id: string; impact: string | null }[]; passes: unknown[] };
-  // Proof that axe ran its rules on this screen (a page it could not read would pass nothing).
-  expect(result.passes.length).toBeGreaterThan(5);
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  axeResults[name] = {
-    passed: result.passes.length,
-    violations: result.violations.length,
-    serious: serious.length,
-    ids: result.violations.map((v) => `${v.id} (${v.impact})`),
-  };
-  // A modal dialog's backdrop covers the viewport only: photograph the viewport then.
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !name.includes('confirm') });
-  expect([name, serious.map((v) => v.id)]).toEqual([name, []]);
-}
-
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel(/E-mail|電郵/).fill(email);
-  await page.getByLabel(/^(Password|密碼)$/).fill(PASSWORD);
-  await page.getByRole('button', { name: /^(Sign in|登入)$/ }).click();
-  await page.getByRole('heading', { level: 1, name: /^(Trials|研究)$/ }).waitFor();
-}
 
 /** Answers every criterion: yes to inclusion, no to exclusion, except the ones in `flip`. */
 async function answerCriteria(page: Page, yes: string, no: string, flip: string[] = []): Promise<void> {
@@ -348,7 +261,7 @@ describe('the console in Chromium', () => {
   it('asks to sign in again when the session has been idle for 30 minutes', async () => {
     const { context, page } = await newPage();
     await signIn(page, 'coordinator@centre-a.hk');
-    offsetMs += 31 * 60_000;
+    h.advanceClock(31 * 60_000);
     await page.getByRole('link', { name: TRIAL_CODE }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await page.getByText('Your session ended. Sign in again to continue.').waitFor();
