@@ -6,7 +6,7 @@ import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
-import { loadTrial, lockTrialShared } from '../trials/trials.service';
+import { lockTrialShared } from '../trials/trials.service';
 import { eventRefusal } from './events';
 import * as repo from './events.repo';
 
@@ -22,7 +22,6 @@ export async function recordEvent(
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
   const now = ctx.now();
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     const trial = await lockTrialShared(trx, trialId);
     if (trial.status === 'setup')
@@ -80,9 +79,9 @@ export async function retractEvent(
 ): Promise<ParticipantEvent> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, eventId, reason } = request;
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
+      await lockTrialShared(trx, trialId);
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const before = await repo.findEvent(trx, trialId, participantId, eventId);
       if (!before) throw new NotFoundError(`Event ${eventId} of participant ${participantId} was not found.`);

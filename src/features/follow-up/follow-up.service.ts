@@ -123,12 +123,11 @@ export async function recordAssessment(
   input: { trialId: string; participantId: string; assessment: AssessmentInput },
 ): Promise<AssessmentView> {
   const { trialId, participantId, assessment } = input;
-  await loadTrial(ctx, trialId);
-  if (isFutureDate(assessment.assessedOn, ctx.now()))
-    throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
   try {
     return await withTransaction(ctx.db, async (trx) => {
       const trial = await activeTrialUnderLock(trx, trialId);
+      if (isFutureDate(assessment.assessedOn, ctx.now()))
+        throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
       const visit = visitOf(trial, assessment.visit, '/visit');
       const scores = scoresOrThrow(trial, visit.code, assessment.values);
       const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
@@ -184,11 +183,10 @@ export async function correctAssessment(
   input: { trialId: string; participantId: string; visit: string; correction: AssessmentCorrection },
 ): Promise<AssessmentView> {
   const { trialId, participantId, correction } = input;
-  await loadTrial(ctx, trialId);
-  if (correction.assessedOn !== undefined && isFutureDate(correction.assessedOn, ctx.now()))
-    throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
   return withTransaction(ctx.db, async (trx) => {
     const trial = await activeTrialUnderLock(trx, trialId);
+    if (correction.assessedOn !== undefined && isFutureDate(correction.assessedOn, ctx.now()))
+      throw new ValidationError([{ pointer: '/assessedOn', detail: 'is in the future' }]);
     const visit = visitOf(trial, input.visit, null);
     const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
     const before = await repo.findAssessment(trx, trialId, participantId, visit.code);
@@ -227,11 +225,11 @@ export async function recordMissedVisit(
   input: { trialId: string; participantId: string; visit: string; reason: string; recordedOn: string },
 ): Promise<MissedVisitView> {
   const { trialId, participantId } = input;
-  await loadTrial(ctx, trialId);
-  if (isFutureDate(input.recordedOn, ctx.now()))
-    throw new ValidationError([{ pointer: '/recordedOn', detail: 'is in the future' }]);
   return withTransaction(ctx.db, async (trx) => {
-    const visit = visitOf(await activeTrialUnderLock(trx, trialId), input.visit, null);
+    const trial = await activeTrialUnderLock(trx, trialId);
+    if (isFutureDate(input.recordedOn, ctx.now()))
+      throw new ValidationError([{ pointer: '/recordedOn', detail: 'is in the future' }]);
+    const visit = visitOf(trial, input.visit, null);
     const participant = (await lockVisibleParticipant(trx, ctx.principal, trialId, participantId)).view;
     if (participant.role !== 'service_user' || !participant.allocation)
       throw new ConflictError(
@@ -274,9 +272,9 @@ export async function retractMissedVisit(
   input: { trialId: string; participantId: string; visit: string; missedVisitId: string; reason: string },
 ): Promise<MissedVisitView> {
   const { trialId, participantId, visit, missedVisitId, reason } = input;
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(ctx.db, async (trx) => {
+      await lockTrialShared(trx, trialId);
       await lockVisibleParticipant(trx, ctx.principal, trialId, participantId);
       const before = await repo.findMissedVisit(trx, trialId, participantId, visit, missedVisitId);
       if (!before) throw new NotFoundError(`Missed visit ${missedVisitId} was not found.`);

@@ -113,9 +113,9 @@ export async function voidIncentive(
 ): Promise<IncentiveEntry> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, incentiveId: entryId, reason } = request;
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
+      await lockTrialShared(trx, trialId);
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const original = await repo.findEntry(trx, trialId, entryId);
       if (!original || original.participantId !== participantId)

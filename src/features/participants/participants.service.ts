@@ -208,7 +208,6 @@ export async function setBaseline(
 ): Promise<ParticipantView> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, update } = input;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     const trial = await lockTrialShared(trx, trialId);
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -246,7 +245,6 @@ export async function assignCaseWorker(
 ): Promise<ParticipantView> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     const trial = await lockTrialShared(trx, trialId);
     const { view: before } = await lockVisibleParticipant(trx, principal, trialId, participantId);
