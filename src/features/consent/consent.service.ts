@@ -143,7 +143,6 @@ export async function addConsentFormVersion(
 ): Promise<ConsentFormUsage> {
   const { db, actor } = ctx;
   const { trialId, form } = request;
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       const locked = await lockTrialExclusive(trx, trialId);

@@ -165,27 +165,26 @@ export async function addIncentiveType(
 ): Promise<IncentiveType> {
   const { db, actor } = ctx;
   const { trialId, type } = request;
-  await loadTrial(ctx, trialId);
-  const errors = validateTrialConfiguration({
-    title: 'x',
-    registry: null,
-    arms: [],
-    randomization: { method: 'simple' },
-    eligibility: [],
-    consentForms: [],
-    baselineVariables: [],
-    incentives: [type],
-    visits: [],
-    measures: [],
-    primaryVisit: null,
-    delivery: null,
-    fidelityScale: null,
-  }).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
-  if (errors.length) throw new ValidationError(errors);
   try {
     return await withTransaction(db, async (trx) => {
       const locked = await lockTrialExclusive(trx, trialId);
       if (locked.status === 'closed') throw new ConflictError('trial-closed', `Trial ${trialId} is closed.`);
+      const errors = validateTrialConfiguration({
+        title: 'x',
+        registry: null,
+        arms: [],
+        randomization: { method: 'simple' },
+        eligibility: [],
+        consentForms: [],
+        baselineVariables: [],
+        incentives: [type],
+        visits: [],
+        measures: [],
+        primaryVisit: null,
+        delivery: null,
+        fidelityScale: null,
+      }).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/incentives\/0/, '') }));
+      if (errors.length) throw new ValidationError(errors);
       await repo.insertIncentiveType(trx, trialId, {
         code: type.code,
         description: type.description,

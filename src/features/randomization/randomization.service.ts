@@ -10,7 +10,13 @@ import { recordAudit } from '../audit/audit.service';
 import { lockVisibleParticipant, lockVisibleParticipantForDecision } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { findSeed, findListArm, markSeedRevealed, replaceAllocationTable } from '../seed-custody/seed-custody.service';
-import { findLockedTrial, loadTrial, lockTrialExclusive, lockTrialSharedState } from '../trials/trials.service';
+import {
+  findLockedTrial,
+  loadTrial,
+  lockTrialExclusive,
+  lockTrialShared,
+  lockTrialSharedState,
+} from '../trials/trials.service';
 import { allocationListProblems, AllocationListRow } from './allocation-list';
 import { allocationCommitment, commitmentPreimage } from './commitment';
 import { DEFAULT_IMBALANCE_MEASURE, DEFAULT_MINIMIZATION_P, minimizationAllocation } from './minimization';
@@ -251,8 +257,8 @@ export async function flagRandomizationError(
 ): Promise<Allocation> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, reason } = input;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
+    await lockTrialShared(trx, trialId);
     const { view } = await lockVisibleParticipant(trx, principal, trialId, participantId);
     if (!view.allocation)
       throw new ConflictError('not-randomized', `Participant ${participantId} has not been randomized.`);
@@ -278,15 +284,13 @@ export async function flagRandomizationError(
 export async function revealSeed(ctx: UseCaseContext, input: { trialId: string; reason: string }): Promise<SeedReveal> {
   const { db, actor } = ctx;
   const { trialId, reason } = input;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     const trial = await lockTrialExclusive(trx, trialId);
-    const locked = trial;
-    if (locked.status !== 'closed')
+    if (trial.status !== 'closed')
       throw new ConflictError(
         'trial-not-closed',
-        `Trial ${trialId} is ${locked.status}; the seed is revealed only after closure.`,
-        { trialStatus: locked.status },
+        `Trial ${trialId} is ${trial.status}; the seed is revealed only after closure.`,
+        { trialStatus: trial.status },
       );
     const secret = (await findSeed(trx, trialId))!;
     const revealedAt = await markSeedRevealed(trx, trialId);
@@ -343,7 +347,6 @@ export async function putAllocationTable(
 ): Promise<AllocationTableSummary> {
   const { db, actor } = ctx;
   const { trialId } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     // The rows are checked against the trial as read under the lock: a PATCH of arms or strata committed while
     // this request waited is what they must fit, not the trial as it was when the request arrived.
