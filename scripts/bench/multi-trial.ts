@@ -22,7 +22,7 @@ import { Client } from 'pg';
 import { DEFAULT_DATABASE_LIMITS, type DatabaseConfig } from '../../src/config';
 import { consentedServiceUser, createActiveTrial, type Trial } from './fixtures';
 import { inParallel, type LatencySummary, runClosedLoop, withCpuShare, type CpuShare } from './measure';
-import { ceilingTransactions, warmUp } from './randomization';
+import { ceilingTransactions, randomizer, warmUp } from './randomization';
 import { fixed } from './report';
 import { createScratchDatabase, type RunningService, startService } from './service';
 
@@ -104,18 +104,8 @@ async function runPhase(
   concurrency: number,
   sampling: { serverUrl: string | null; database: string | null },
 ): Promise<Phase> {
-  const randomize = async (i: number) => {
-    const { trialId, participantId } = work[i]!;
-    const response = await fetch(
-      `${service.baseUrl}/v1/trials/${trialId}/participants/${participantId}/randomization`,
-      {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${service.adminKey}` },
-      },
-    );
-    const body = await response.text();
-    if (response.status !== 201) throw new Error(`randomization answered ${response.status}: ${body.slice(0, 300)}`);
-  };
+  const send = randomizer(service, 'fetch');
+  const randomize = (i: number) => send(work[i]!.trialId, work[i]!.participantId);
   const { result, meanLockWaiters } = await withLockSampling(sampling.serverUrl, sampling.database, () =>
     withCpuShare(
       () => runClosedLoop(work.length, concurrency, randomize),
