@@ -22,7 +22,7 @@ import type { RunningService } from './service';
  */
 export type Driver = 'typed' | 'fetch';
 
-function randomizer(
+export function randomizer(
   service: RunningService,
   driver: Driver,
 ): (trialId: string, participantId: string) => Promise<unknown> {

@@ -6,7 +6,7 @@ import { ValidationError } from '../../core/errors';
 import { appliesTo } from '../participants/participants';
 import { loadTrial } from '../trials/trials.service';
 import { BaselineTable, buildBaselineTable, TestChoice } from './baseline';
-import { armSizes, levelCounts, numericAggregates } from './baseline.query';
+import { cohortAggregates } from './baseline.query';
 import { dictionaryCsv, exportColumns, exportHeader, exportLine, ExportRow } from './participant-export';
 import { streamExportRows } from './participant-export.query';
 import {
@@ -128,15 +128,12 @@ export async function getBaselineTable(
   const role = query.role ?? 'service_user';
   const cohort = { trialId, role, asOf: query.asOf ?? null };
   const variables = trial.baselineVariables.filter((v) => appliesTo(v, role));
-  const numeric = new Map<string, Awaited<ReturnType<typeof numericAggregates>>>();
-  const categories = new Map<string, Awaited<ReturnType<typeof levelCounts>>>();
-  const sizes = await withoutJit(db, async (trx) => {
-    for (const variable of variables) {
-      if (variable.type === 'category') categories.set(variable.name, await levelCounts(trx, cohort, variable.name));
-      else numeric.set(variable.name, await numericAggregates(trx, cohort, variable.name));
-    }
-    return armSizes(trx, cohort);
-  });
+  const { sizes, numeric, categories } = await withoutJit(db, (trx) =>
+    cohortAggregates(trx, cohort, {
+      numeric: variables.filter((v) => v.type !== 'category').map((v) => v.name),
+      categories: variables.filter((v) => v.type === 'category').map((v) => ({ name: v.name, levels: v.levels ?? [] })),
+    }),
+  );
   const table = buildBaselineTable({
     trialId,
     role,
