@@ -33,12 +33,17 @@ function deliveryOf(trial: TrialView): DeliveryConfiguration {
   return trial.delivery;
 }
 
-/** The trial's delivery plan, read after the trial's row lock (an amendment committed meanwhile is seen). */
-async function deliveryUnderLock(trx: Knex.Transaction, trialId: string): Promise<DeliveryConfiguration> {
+/** The trial read after its row lock (404 for an unknown trial); 409 while it is in set-up. */
+async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
   const trial = await lockTrialShared(trx, trialId);
   if (trial.status === 'setup')
     throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
-  return deliveryOf(trial);
+  return trial;
+}
+
+/** The trial's delivery plan, read after the trial's row lock (an amendment committed meanwhile is seen). */
+async function deliveryUnderLock(trx: Knex.Transaction, trialId: string): Promise<DeliveryConfiguration> {
+  return deliveryOf(await activeTrialUnderLock(trx, trialId));
 }
 
 /**
@@ -132,7 +137,6 @@ export async function recordSession(
   input: { trialId: string; session: SessionInput },
 ): Promise<DeliverySession> {
   const { trialId, session } = input;
-  await loadTrial(ctx, trialId);
   refuseFutureDate(ctx, session.date);
   return withTransaction(ctx.db, async (trx) => {
     const delivery = await deliveryUnderLock(trx, trialId);
@@ -193,7 +197,6 @@ export async function correctSession(
   input: { trialId: string; sessionId: string; correction: SessionCorrection },
 ): Promise<DeliverySession> {
   const { trialId, sessionId, correction } = input;
-  await loadTrial(ctx, trialId);
   refuseFutureDate(ctx, correction.date);
   return withTransaction(ctx.db, async (trx) => {
     const delivery = await deliveryUnderLock(trx, trialId);
@@ -242,7 +245,6 @@ export async function retractSession(
   input: { trialId: string; sessionId: string; reason: string },
 ): Promise<DeliverySession> {
   const { trialId, sessionId, reason } = input;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const before = await lockVisibleSession(trx, ctx, trialId, sessionId);
@@ -354,8 +356,9 @@ function assertSiteInScope(ctx: UseCaseContext, siteCode: string): void {
     throw new ForbiddenError(`This key may record only at sites ${ctx.principal.siteCodes.join(', ')}.`);
 }
 
-async function assertSiteExists(ctx: UseCaseContext, trialId: string, siteCode: string, pointer: string) {
-  if ((await findMissingSiteCodes(ctx.db, trialId, [siteCode])).length)
+/** Inside the transaction, after the trial's lock: an unknown trial answers 404 before an unknown site 422. */
+async function assertSiteExists(trx: Knex.Transaction, trialId: string, siteCode: string, pointer: string) {
+  if ((await findMissingSiteCodes(trx, trialId, [siteCode])).length)
     throw new ValidationError([{ pointer, detail: `"${siteCode}" is not a site of this trial` }]);
 }
 
@@ -379,15 +382,12 @@ export async function recordFidelityReview(
   input: { trialId: string; review: FidelityReviewInput },
 ): Promise<FidelityReview> {
   const { trialId, review } = input;
-  await loadTrial(ctx, trialId);
   assertSiteInScope(ctx, review.siteCode);
   if (isFutureDate(review.reviewedOn, ctx.now()))
     throw new ValidationError([{ pointer: '/reviewedOn', detail: 'is in the future' }]);
-  await assertSiteExists(ctx, trialId, review.siteCode, '/siteCode');
   return withTransaction(ctx.db, async (trx) => {
-    const trial = await lockTrialShared(trx, trialId);
-    if (trial.status === 'setup')
-      throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+    const trial = await activeTrialUnderLock(trx, trialId);
+    await assertSiteExists(trx, trialId, review.siteCode, '/siteCode');
     if (!trial.fidelityScale)
       throw new ConflictError('fidelity-scale-not-configured', `Trial ${trialId} has no fidelity scale.`);
     const errors = scoreErrors(trial.fidelityScale, review.scores);
@@ -456,25 +456,17 @@ const supervisionView = (row: repo.SupervisionRow): Supervision => {
   return { id: supervisionId, ...rest };
 };
 
-async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
-  const trial = await lockTrialShared(trx, trialId);
-  if (trial.status === 'setup')
-    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
-  return trial;
-}
-
 export async function recordSupervision(
   ctx: UseCaseContext,
   input: { trialId: string; supervision: SupervisionInput },
 ): Promise<Supervision> {
   const { trialId, supervision } = input;
-  await loadTrial(ctx, trialId);
   assertSiteInScope(ctx, supervision.siteCode);
   if (isFutureDate(supervision.date, ctx.now()))
     throw new ValidationError([{ pointer: '/date', detail: 'is in the future' }]);
-  await assertSiteExists(ctx, trialId, supervision.siteCode, '/siteCode');
   return withTransaction(ctx.db, async (trx) => {
     await activeTrialUnderLock(trx, trialId);
+    await assertSiteExists(trx, trialId, supervision.siteCode, '/siteCode');
     const unknown = await query.notCaseWorkers(trx, trialId, supervision.caseWorkerIds);
     if (unknown.length)
       throw new ValidationError(
@@ -534,17 +526,14 @@ export async function recordDeviation(
   input: { trialId: string; deviation: DeviationInput },
 ): Promise<Deviation> {
   const { trialId, deviation } = input;
-  await loadTrial(ctx, trialId);
   if (isFutureDate(deviation.occurredOn, ctx.now()))
     throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
   if (deviation.participantId === undefined && deviation.siteCode === undefined)
     throw new ValidationError([{ pointer: '/siteCode', detail: 'a deviation names a participant or a site' }]);
-  if (deviation.participantId === undefined) {
-    assertSiteInScope(ctx, deviation.siteCode!);
-    await assertSiteExists(ctx, trialId, deviation.siteCode!, '/siteCode');
-  }
+  if (deviation.participantId === undefined) assertSiteInScope(ctx, deviation.siteCode!);
   return withTransaction(ctx.db, async (trx) => {
     await activeTrialUnderLock(trx, trialId);
+    if (deviation.participantId === undefined) await assertSiteExists(trx, trialId, deviation.siteCode!, '/siteCode');
     let siteCode = deviation.siteCode ?? null;
     if (deviation.participantId !== undefined) {
       const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, deviation.participantId);
