@@ -4638,16 +4638,18 @@ export interface components {
             participants: number;
             atRisk: number;
         };
-        /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind. */
+        /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind, for every arm whose plan has none of its own (an arm's `supervisionPlan` replaces it for the case workers assigned to that arm). */
         DeliveryConfiguration: {
             interventionPeriodDays: number;
             arms: components["schemas"]["DeliveryArmPlan"][];
             tools: components["schemas"]["DeliveryTool"][];
-            supervisionPlan?: {
-                kind: components["schemas"]["SupervisionKind"];
-                perMonth: number;
-            }[];
+            supervisionPlan?: components["schemas"]["SupervisionPlan"];
         };
+        /** @description Supervision sessions per case worker and calendar month, by kind; an empty plan asks for none. */
+        SupervisionPlan: {
+            kind: components["schemas"]["SupervisionKind"];
+            perMonth: number;
+        }[];
         DeliveryArmPlan: {
             arm: components["schemas"]["Code"];
             sessionKinds: {
@@ -4657,6 +4659,8 @@ export interface components {
             plannedIntervalDays: number;
             plannedMinutes: number;
             minimumSessions: number;
+            /** @description The supervision of this arm's case workers (the seed paper: SMCM workers weekly individual and monthly group supervision; TAU per usual practice, an empty plan). Without it the trial-wide plan applies. */
+            supervisionPlan?: components["schemas"]["SupervisionPlan"];
         };
         DeliveryTool: {
             code: components["schemas"]["Code"];
@@ -4800,6 +4804,10 @@ export interface components {
             adherence: number | null;
             /** @description sessions ≥ the arm's minimumSessions. */
             reachedMinimum: boolean;
+            /** @description Major protocol deviations of the participant, recorded and derived. */
+            majorDeviations: number;
+            /** @description reachedMinimum and no major deviation: delivery's view; the analysis population is defined in docs/outcomes.md. */
+            perProtocolEligible: boolean;
         };
         DoseDistribution: {
             n: number;
@@ -4818,6 +4826,10 @@ export interface components {
             reachedMinimum: number;
             /** @description reachedMinimum ÷ participants, 4 decimals. */
             shareReachedMinimum: number | null;
+            /** @description Participants with at least one major protocol deviation. */
+            withMajorDeviation: number;
+            /** @description Participants who reached the minimum with no major deviation: delivery's view; the analysis population is defined in docs/outcomes.md. */
+            perProtocolEligible: number;
         };
         DeliveryReport: {
             today: components["schemas"]["Date"];
@@ -4901,21 +4913,26 @@ export interface components {
         SupervisionSummary: {
             from: string | null;
             to: string | null;
-            plan: {
-                kind: components["schemas"]["SupervisionKind"];
-                perMonth: number;
+            /** @description The trial-wide plan (for arms without a plan of their own and unassigned case workers). */
+            plan: components["schemas"]["SupervisionPlan"];
+            /** @description The plan each arm's case workers are judged against (the arm's own, else the trial-wide one). */
+            armPlans: {
+                arm: string;
+                plan: components["schemas"]["SupervisionPlan"];
             }[];
             rows: {
                 /** Format: uuid */
                 caseWorkerId: string;
                 label: string;
                 siteCode: string;
+                /** @description The case worker's current arm; null when not assigned. */
+                arm: string | null;
                 month: string;
                 individual: number;
                 group: number;
                 field_mentoring: number;
                 minutes: number;
-                /** @description Every kind of the plan reached its perMonth (true when there is no plan). */
+                /** @description Every kind of the plan of the worker's arm (armPlans; the trial-wide plan when unassigned) reached its perMonth (true when that plan is empty). */
                 met: boolean;
             }[];
         };
@@ -4931,7 +4948,7 @@ export interface components {
             correctiveAction?: string;
         };
         Deviation: {
-            /** @description A uuid for recorded deviations; `<sessionId>:<flag>` for derived ones. */
+            /** @description A uuid for recorded deviations; `<sessionId>:<flag>` for those derived from a session's flag; `<participantId>:long_gap:<date the gap opened>` for a long gap between sessions (docs/delivery.md). */
             id: string;
             /** @enum {string} */
             source: "recorded" | "derived";

@@ -11,14 +11,21 @@ import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { findMissingSiteCodes, loadTrial, lockTrialShared } from '../trials/trials.service';
-import type { DeliveryConfiguration } from './delivery-configuration';
+import { armPlanOf, DeliveryConfiguration } from './delivery-configuration';
 import * as query from './delivery.query';
 import * as repo from './delivery.repo';
-import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
+import { doseByArmAndSite, DoseFacts, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
 import { fidelityBySite, fidelityChart, scoreErrors, scoreFidelity } from './fidelity';
-import { derivedDeviations, DeviationFilter, deviationList } from './deviations';
+import {
+  derivedDeviations,
+  DeviationFilter,
+  deviationList,
+  longGapDeviation,
+  majorDeviationCounts,
+} from './deviations';
+import { longGaps } from './long-gaps';
 import { sessionFlags, unknownCodes } from './session-rules';
-import { monthsBetween, supervisionRows } from './supervision';
+import { monthsBetween, supervisionPlanOf, supervisionRows } from './supervision';
 
 type SessionInput = components['schemas']['SessionInput'];
 type SessionCorrection = components['schemas']['SessionCorrection'];
@@ -308,10 +315,13 @@ export async function getDelivery(ctx: UseCaseContext, input: { trialId: string 
   const delivery = deliveryOf(trial);
   const today = todayOf(ctx);
   const facts = await query.doseFacts(ctx.db, trial.id, ctx.principal.siteCodes);
+  const majors = majorDeviationCounts(await deviationsOf(ctx, trial, facts));
   const planOf = (arm: string) => delivery.arms.find((a) => a.arm === arm)!;
   const doses = facts
     .filter((f) => delivery.arms.some((a) => a.arm === f.arm))
-    .map((f) => participantDose(f, planOf(f.arm), delivery.interventionPeriodDays, today));
+    .map((f) =>
+      participantDose(f, planOf(f.arm), delivery.interventionPeriodDays, today, majors.get(f.participantId) ?? 0),
+    );
   const labeller = await ctx.armLabeller(trial.id);
   const byArmAndSite = doseByArmAndSite(
     [...doses].sort((a, b) => a.arm.localeCompare(b.arm) || a.siteCode.localeCompare(b.siteCode)),
@@ -340,6 +350,8 @@ export const DOSE_COLUMNS = [
   'plannedSessions',
   'adherence',
   'reachedMinimum',
+  'majorDeviations',
+  'perProtocolEligible',
 ] as const satisfies readonly (keyof ParticipantDose)[];
 
 export function deliveryCsv(report: DeliveryReport): string {
@@ -504,7 +516,18 @@ export async function getSupervisionSummary(
   const to = input.to ?? todayOf(ctx).slice(0, 7);
   const plan = trial.delivery?.supervisionPlan ?? [];
   const months = from === null ? [] : monthsBetween(from, to);
-  return { from, to, plan, rows: supervisionRows(workers, sessions, months, plan) };
+  const planOf = (arm: string | null) => supervisionPlanOf(trial.delivery, arm);
+  const labeller = await ctx.armLabeller(trial.id);
+  return {
+    from,
+    to,
+    plan,
+    armPlans: trial.arms.map((arm) => ({ arm: labeller.label(arm.code), plan: planOf(arm.code) })),
+    rows: supervisionRows(workers, sessions, months, planOf).map((row) => ({
+      ...row,
+      arm: row.arm === null ? null : labeller.label(row.arm),
+    })),
+  };
 }
 
 const recordedDeviationView = (row: repo.DeviationRow): Deviation => ({
@@ -569,16 +592,16 @@ export async function recordDeviation(
   });
 }
 
-export async function listDeviations(
-  ctx: UseCaseContext,
-  input: { trialId: string } & DeviationFilter,
-): Promise<{ items: Deviation[] }> {
-  const { trialId, ...filter } = input;
-  await loadTrial(ctx, trialId);
-  const recorded = (await repo.listDeviations(ctx.db, trialId, { siteCodes: ctx.principal.siteCodes })).map(
+/**
+ * Every deviation of the trial the caller may see, unfiltered: recorded ones, one per flag of each session not
+ * retracted, and the long gaps of each randomized service user's intervention period (when there is a delivery plan).
+ * `facts` are the dose facts at the caller's sites.
+ */
+async function deviationsOf(ctx: UseCaseContext, trial: TrialView, facts: readonly DoseFacts[]): Promise<Deviation[]> {
+  const recorded = (await repo.listDeviations(ctx.db, trial.id, { siteCodes: ctx.principal.siteCodes })).map(
     recordedDeviationView,
   );
-  const derived = (await query.flaggedSessions(ctx.db, trialId, ctx.principal.siteCodes)).flatMap((s) =>
+  const flagged = (await query.flaggedSessions(ctx.db, trial.id, ctx.principal.siteCodes)).flatMap((s) =>
     derivedDeviations({
       sessionId: s.id,
       participantId: s.participantId,
@@ -588,5 +611,37 @@ export async function listDeviations(
       recordedAt: s.recordedAt,
     }),
   );
-  return { items: deviationList(recorded, derived, filter) };
+  const delivery = trial.delivery;
+  const today = todayOf(ctx);
+  const gaps = delivery
+    ? facts.flatMap((f) => {
+        const plan = armPlanOf(delivery, f.arm);
+        if (!plan) return [];
+        return longGaps(f, plan.plannedIntervalDays, delivery.interventionPeriodDays, today).map((gap) =>
+          longGapDeviation(gap, plan.plannedIntervalDays),
+        );
+      })
+    : [];
+  return [...recorded, ...flagged, ...gaps];
+}
+
+/**
+ * The protocol deviations, recorded and derived, in one list with filters. The outcome analysis reads the
+ * per-protocol population's major deviations through this function: its signature and meaning stay stable.
+ */
+export async function listDeviations(
+  ctx: UseCaseContext,
+  input: { trialId: string } & DeviationFilter,
+): Promise<{ items: Deviation[] }> {
+  const { trialId, ...filter } = input;
+  const trial = await loadTrial(ctx, trialId);
+  const facts = trial.delivery ? await query.doseFacts(ctx.db, trial.id, ctx.principal.siteCodes) : [];
+  const all = await deviationsOf(ctx, trial, facts);
+  return {
+    items: deviationList(
+      all.filter((d) => d.source === 'recorded'),
+      all.filter((d) => d.source === 'derived'),
+      filter,
+    ),
+  };
 }
