@@ -2381,8 +2381,11 @@ export interface paths {
          *     intervention period, an intervention withdrawal or today, whichever is first) and adherence
          *     (delivered ÷ planned; null when nothing was planned yet). Per arm × site: the median and
          *     interquartile range (R's type 7 quantiles) of sessions and minutes, and how many reached the arm's
-         *     `minimumSessions`. Retracted sessions do not count. Coordinators limited to sites see their sites
-         *     only. `Accept: text/csv` gives the per-participant rows. Not for blinded keys (docs/delivery.md).
+         *     `minimumSessions`. Per participant `majorDeviations` and `perProtocolEligible` (minimum reached, no
+         *     major deviation); per arm × site `withMajorDeviation` and `perProtocolEligible`: delivery's view; the
+         *     analysis population is defined in docs/outcomes.md. Retracted sessions do not count. Coordinators
+         *     limited to sites see their sites only. `Accept: text/csv` gives the per-participant rows. Not for
+         *     blinded keys (docs/delivery.md).
          */
         get: operations["getDelivery"];
         put?: never;
@@ -2525,7 +2528,8 @@ export interface paths {
          * Protocol deviations, recorded and derived, in one list
          * @description Recorded deviations and the ones derived from flagged sessions that are not retracted (one per flag:
          *     `worker_other_arm`, `tools_not_in_arm` and `kind_not_in_arm` are major, `after_intervention_period`
-         *     minor), by date. Filters: `source`, `severity`, `category`, `siteCode`, `participantId`. Coordinators
+         *     minor) and from long gaps (`long_gap`, minor: more than 2 × the arm's planned interval without a
+         *     session within the intervention period, from randomization or a session), by date. Filters: `source`, `severity`, `category`, `siteCode`, `participantId`. Coordinators
          *     limited to sites see their sites only. Not for blinded keys.
          */
         get: operations["listDeviations"];
