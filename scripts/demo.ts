@@ -22,6 +22,7 @@ import { createDemoCalendar, DemoCalendar, randomizationDay } from './demo/calen
 import { createProgress, ProgressStream } from './demo/progress';
 import { curlDiagram, formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
+import { DeliveryDemo, formatDeliveryDemo, progressOf, runDeliveryDemo } from './demo/delivery';
 import { FOLLOW_UP_DAYS } from './demo/visits';
 import { startService } from './bench/service';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
@@ -109,6 +110,8 @@ export interface DemoIo {
 export interface DemoResult {
   cohort: Cohort;
   run: DemoRun;
+  /** Sessions, supervision and fidelity recorded on the calendar (scripts/demo/delivery.ts); null without one. */
+  delivery: DeliveryDemo | null;
   output: string;
   baseUrl: string;
 }
@@ -147,8 +150,9 @@ export async function demoWithClient(
     if (error !== undefined || typeof data !== 'string') throw new Error('the CONSORT diagram could not be fetched');
     fs.writeFileSync(options.svg, data);
   }
-  const output = formatReport({ cohort, run });
-  return { cohort, run, output, baseUrl: options.baseUrl };
+  const delivery = options.calendar ? await runDeliveryDemo(client, { cohort, run, ...progressOf(options) }) : null;
+  const output = [formatReport({ cohort, run }), ...(delivery ? ['', formatDeliveryDemo(delivery)] : [])].join('\n');
+  return { cohort, run, delivery, output, baseUrl: options.baseUrl };
 }
 
 /** Quotes a path for a POSIX shell when it needs it. */

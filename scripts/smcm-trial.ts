@@ -143,6 +143,11 @@ export function smcmDelivery(): NonNullable<TrialConfiguration['delivery']> {
         plannedIntervalDays: 14,
         plannedMinutes: 30,
         minimumSessions: 6,
+        // The paper: weekly strengths-based individual supervision and monthly group supervision.
+        supervisionPlan: [
+          { kind: 'individual', perMonth: 4 },
+          { kind: 'group', perMonth: 1 },
+        ],
       },
       {
         arm: 'TAU',
@@ -150,15 +155,13 @@ export function smcmDelivery(): NonNullable<TrialConfiguration['delivery']> {
         plannedIntervalDays: 14,
         plannedMinutes: 30,
         minimumSessions: 6,
+        // Supervision as usual practice at the centre: nothing the trial plans or judges.
+        supervisionPlan: [],
       },
     ],
     tools: [
       { code: 'strengths_assessment', label: 'Strengths assessment', arms: ['SMCM'] },
       { code: 'personal_recovery_plan', label: 'Personal recovery plan (PRP)', arms: ['SMCM'] },
-    ],
-    supervisionPlan: [
-      { kind: 'individual', perMonth: 4 },
-      { kind: 'group', perMonth: 1 },
     ],
   };
 }

@@ -475,6 +475,7 @@ describe('supervision', () => {
     const trial = await deliveryTrial();
     const w1 = await worker(trial.id, 'SMCM');
     const w2 = await worker(trial.id, 'SMCM');
+    const tau = await worker(trial.id, 'TAU');
     setToday('2018-04-15');
     const supervise = (date: string, kind: string, caseWorkerIds: string[], key?: string) =>
       t.call('post', `/v1/trials/${trial.id}/supervision`, {
@@ -492,6 +493,14 @@ describe('supervision', () => {
     expect(row(w1, '2018-03')).toMatchObject({ individual: 4, group: 1, minutes: 300, met: true });
     expect(row(w2, '2018-03')).toMatchObject({ individual: 0, group: 1, met: false });
     expect(row(w1, '2018-04')).toMatchObject({ individual: 0, group: 0, met: false });
+    // Per-arm plans (the paper): SMCM workers weekly individual and monthly group supervision; TAU per usual
+    // practice, an empty plan that every month meets.
+    expect(res.body.armPlans).toEqual([
+      { arm: 'SMCM', plan: smcmDelivery().arms[0]!.supervisionPlan },
+      { arm: 'TAU', plan: [] },
+    ]);
+    expect(row(w1, '2018-03')).toMatchObject({ arm: 'SMCM' });
+    expect(row(tau, '2018-03')).toMatchObject({ arm: 'TAU', individual: 0, group: 0, met: true });
 
     const bad = await supervise('2018-03-02', 'group', [w1, '00000000-0000-4000-8000-000000000000']);
     expect(bad.status).toBe(422);
@@ -548,6 +557,91 @@ describe('protocol deviations', () => {
     const siteB = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] });
     const seen = await t.call('get', `/v1/trials/${trial.id}/deviations`, { key: siteB.key });
     expect(seen.body.items.map((d: { siteCode: string }) => d.siteCode)).toEqual(['B']);
+  });
+});
+
+describe('long gaps and per-protocol eligibility', () => {
+  it('derives long_gap deviations and counts major deviations and per-protocol eligibility per arm and site', async () => {
+    const trial = await deliveryTrial();
+    const R = '2018-01-01';
+    const kept = await inArm(trial.id, 'SMCM', 'A', R);
+    const gap = await inArm(trial.id, 'SMCM', 'A', R);
+    const contaminated = await inArm(trial.id, 'SMCM', 'A', R);
+    const recordedMajor = await inArm(trial.id, 'SMCM', 'A', R);
+    const cw = await worker(trial.id, 'SMCM');
+    const tauWorker = await worker(trial.id, 'TAU');
+    setToday('2018-12-31');
+    const record = async (participantId: string, days: number[], workerOn: (day: number) => string = () => cw) => {
+      for (const day of days)
+        expect((await recordSession(trial.id, session(participantId, workerOn(day), addDays(R, day)))).status).toBe(
+          201,
+        );
+    };
+    await record(kept.id, [0, 14, 28, 42, 56, 70, 84, 98, 112, 126, 140, 154, 168]);
+    // 28 -> 57 is 29 days: one more than twice the fortnight.
+    await record(gap.id, [0, 14, 28, 57, 71, 85, 99, 113, 127, 141, 155, 169]);
+    await record(contaminated.id, [0, 14, 28, 42, 56, 70], (day) => (day === 42 ? tauWorker : cw));
+    await record(recordedMajor.id, [0, 14, 28, 42, 56, 70]);
+    const major = await t.call('post', `/v1/trials/${trial.id}/deviations`, {
+      body: {
+        participantId: recordedMajor.id,
+        category: 'wrong_intervention',
+        severity: 'major',
+        occurredOn: '2018-02-01',
+        description: "Received the other arm's group programme",
+      },
+    });
+    expect(major.status).toBe(201);
+
+    const gaps = await t.call('get', `/v1/trials/${trial.id}/deviations?category=long_gap&participantId=${gap.id}`);
+    expect(gaps.body.items).toEqual([
+      {
+        id: `${gap.id}:long_gap:${addDays(R, 28)}`,
+        source: 'derived',
+        participantId: gap.id,
+        siteCode: 'A',
+        category: 'long_gap',
+        severity: 'minor',
+        occurredOn: addDays(R, 57),
+        description: `29 days without a session after the session on ${addDays(R, 28)} (next session on ${addDays(R, 57)}); the plan allows 2 × 14 days`,
+        correctiveAction: null,
+        sessionId: null,
+        recordedAt: `${addDays(R, 57)}T00:00:00.000Z`,
+      },
+    ]);
+    const longGapOf = async (id: string) =>
+      (await t.call('get', `/v1/trials/${trial.id}/deviations?category=long_gap&participantId=${id}`)).body.items;
+    expect(await longGapOf(kept.id)).toEqual([]);
+    // The last session on day 70, the period's last day 181: open, past its limit on day 99.
+    expect(await longGapOf(contaminated.id)).toEqual([
+      expect.objectContaining({ occurredOn: addDays(R, 99), description: expect.stringContaining('111 days') }),
+    ]);
+
+    const res = await t.call('get', `/v1/trials/${trial.id}/delivery`);
+    expect(res.status).toBe(200);
+    const byId = new Map(res.body.participants.map((p: { participantId: string }) => [p.participantId, p]));
+    expect(byId.get(kept.id)).toMatchObject({ reachedMinimum: true, majorDeviations: 0, perProtocolEligible: true });
+    // A long gap is minor: it does not take the participant out of delivery's per-protocol view.
+    expect(byId.get(gap.id)).toMatchObject({ reachedMinimum: true, majorDeviations: 0, perProtocolEligible: true });
+    expect(byId.get(contaminated.id)).toMatchObject({
+      sessions: 6,
+      reachedMinimum: true,
+      majorDeviations: 1,
+      perProtocolEligible: false,
+    });
+    expect(byId.get(recordedMajor.id)).toMatchObject({ majorDeviations: 1, perProtocolEligible: false });
+    const smcmA = res.body.byArmAndSite.find((g: { arm: string; siteCode: string }) => g.arm === 'SMCM');
+    expect(smcmA).toMatchObject({
+      siteCode: 'A',
+      participants: 4,
+      reachedMinimum: 4,
+      withMajorDeviation: 2,
+      perProtocolEligible: 2,
+    });
+    const tauA = res.body.byArmAndSite.find((g: { arm: string }) => g.arm === 'TAU');
+    if (tauA) expect(tauA).toMatchObject({ reachedMinimum: 0, withMajorDeviation: 0, perProtocolEligible: 0 });
+    const csv = await t.call('get', `/v1/trials/${trial.id}/delivery`, { headers: { Accept: 'text/csv' } });
+    expect(csv.text.split('\n')[0]).toContain('reachedMinimum,majorDeviations,perProtocolEligible');
   });
 });
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DemoResult, main, parseDemoArguments, UsageError } from '../scripts/demo';
 import { addDays, generateCohort, utcToday } from '../scripts/demo/cohort';
+import { daysBetween } from '../src/features/follow-up/calendar';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
 import { FOLLOW_UP_DAYS, visitPlan } from '../scripts/demo/visits';
@@ -64,7 +65,8 @@ describe('npm run demo', () => {
       await running.close();
     }
   }, 600_000); // two demo runs of 60 participants: 113 s measured with two workers at load average 10-12 (before
-  // the process evaluation)
+  // the process evaluation); the first run's delivery part adds 462 requests, 48 s at load average 20 (whole file
+  // 482 s there)
 
   it('prints the CONSORT counts, and they add up', () => {
     const { consort } = first.result.run;
@@ -200,6 +202,139 @@ describe('npm run demo', () => {
     expect(first.stdout).toContain('15 of 17 = 88.2%');
   });
 
+  it('records delivery on the calendar and prints dose, supervision, deviations and fidelity, each recomputed', () => {
+    const demo = first.result.delivery;
+    if (!demo) throw new Error('the first run has a calendar: the delivery demo runs');
+    // The second run's service randomized today: nothing has been delivered yet, so the demo records nothing.
+    expect(second.result.delivery).toBeNull();
+    const { cohort, run } = first.result;
+    const R = demo.randomizedOn;
+    expect(R).toBe(cohort.today);
+    const lastDay = addDays(R, 181);
+    const randomized = cohort.serviceUsers.filter((p) => run.allocations[p.label] !== undefined);
+    const sessionsOf = (label: string) =>
+      demo.plan.sessions.filter((s) => s.label === label && s.body.date >= R && s.body.date <= lastDay);
+    const leftOnDay0 = (label: string) =>
+      cohort.serviceUsers.some(
+        (p) =>
+          p.label === label &&
+          p.pathway.kind === 'randomized' &&
+          p.pathway.followUp.some((e) => e.type === 'discontinued_intervention'),
+      );
+    // Per participant: sessions, minutes, minimum (6), major deviations (the contaminated contact), per-protocol.
+    const expected = randomized.map((p) => {
+      const mine = sessionsOf(p.label);
+      const sessions = mine.length;
+      const majors = mine.filter((s) => s.contamination).length;
+      return {
+        label: p.label,
+        arm: run.allocations[p.label]!,
+        siteCode: p.siteCode,
+        sessions,
+        minutes: mine.reduce((sum, s) => sum + s.body.durationMinutes, 0),
+        reachedMinimum: sessions >= 6,
+        majorDeviations: majors,
+        perProtocolEligible: sessions >= 6 && majors === 0,
+      };
+    });
+    expect(
+      demo.dose.participants
+        .map((p) => ({
+          label: p.label,
+          arm: p.arm,
+          siteCode: p.siteCode,
+          sessions: p.sessions,
+          minutes: p.minutes,
+          reachedMinimum: p.reachedMinimum,
+          majorDeviations: p.majorDeviations,
+          perProtocolEligible: p.perProtocolEligible,
+        }))
+        .sort((a, b) => a.label.localeCompare(b.label)),
+    ).toEqual([...expected].sort((a, b) => a.label.localeCompare(b.label)));
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = (sorted.length - 1) / 2;
+      return (sorted[Math.floor(middle)]! + sorted[Math.ceil(middle)]!) / 2;
+    };
+    for (const row of demo.dose.byArmAndSite) {
+      const group = expected.filter((e) => e.arm === row.arm && e.siteCode === row.siteCode);
+      expect(row).toMatchObject({
+        participants: group.length,
+        reachedMinimum: group.filter((e) => e.reachedMinimum).length,
+        withMajorDeviation: group.filter((e) => e.majorDeviations > 0).length,
+        perProtocolEligible: group.filter((e) => e.perProtocolEligible).length,
+      });
+      expect(row.sessions.median).toBe(median(group.map((e) => e.sessions)));
+      expect(first.stdout).toMatch(
+        new RegExp(
+          `\\n {2}${row.arm}\\s+${row.siteCode}\\s+${row.participants}\\s+${row.sessions.median} .*` +
+            `${row.reachedMinimum} \\(≥ 6\\)\\s+${row.withMajorDeviation}\\s+${row.perProtocolEligible}\\n`,
+        ),
+      );
+    }
+    const total = (key: 'sessions' | 'minutes') => expected.reduce((sum, e) => sum + e[key], 0);
+    for (const count of [
+      total('sessions'),
+      total('minutes'),
+      expected.filter((e) => e.reachedMinimum).length,
+      expected.filter((e) => e.perProtocolEligible).length,
+      expected.filter((e) => e.majorDeviations > 0).length,
+    ])
+      expect(count).toBeGreaterThan(0);
+    expect(first.stdout).toContain(`${total('sessions')} sessions recorded for ${randomized.length} randomized`);
+
+    // Long gaps, recomputed: more than 28 days without a session from randomization or a session to the next one
+    // or to the period's last day; nobody who left the intervention on the randomization day has a period.
+    const longGaps = randomized
+      .filter((p) => !leftOnDay0(p.label))
+      .reduce((count, p) => {
+        const anchors = [R, ...sessionsOf(p.label).map((s) => s.body.date)].sort();
+        return count + anchors.filter((from, i) => daysBetween(from, anchors[i + 1] ?? lastDay) > 28).length;
+      }, 0);
+    const byCategory = (category: string) => demo.deviations.filter((d) => d.category === category);
+    expect(byCategory('long_gap')).toHaveLength(longGaps);
+    expect(longGaps).toBeGreaterThan(0);
+    expect(byCategory('tools_not_in_arm')).toHaveLength(demo.plan.sessions.filter((s) => s.contamination).length);
+    expect(first.stdout).toContain(`Protocol deviations (GET …/deviations): ${demo.deviations.length}, `);
+    expect(first.stdout).toContain(`long_gap (minor) ${longGaps}`);
+
+    // Supervision, recomputed per case worker and month: SMCM workers need 4 individual and 1 group, TAU none.
+    const workerIds = new Map(cohort.caseWorkers.map((w) => [run.participantIds[w.label]!, w.arm]));
+    let metSmcm = 0;
+    let shortSmcm = 0;
+    for (const row of demo.supervision.rows) {
+      const attended = (kind: string) =>
+        demo.plan.supervision.filter(
+          (s) => s.kind === kind && s.date.startsWith(row.month) && s.caseWorkerIds.includes(row.caseWorkerId),
+        ).length;
+      expect([row.individual, row.group]).toEqual([attended('individual'), attended('group')]);
+      expect(row.arm).toBe(workerIds.get(row.caseWorkerId));
+      const met = row.arm === 'TAU' || (row.individual >= 4 && row.group >= 1);
+      expect(row.met).toBe(met);
+      if (row.arm === 'SMCM') {
+        if (met) metSmcm += 1;
+        else shortSmcm += 1;
+      }
+    }
+    expect(metSmcm).toBeGreaterThan(0);
+    expect(shortSmcm).toBeGreaterThan(0);
+    expect(first.stdout).toMatch(
+      new RegExp(`SMCM\\s+plan: individual 4/month, group 1/month; met in ${metSmcm} of ${metSmcm + shortSmcm} `),
+    );
+
+    // Fidelity: three reviews per centre, totals the sums of the recorded scores, the second the paper's 36 of 45.
+    expect(demo.fidelity.sites.map((site) => site.siteCode)).toEqual(['A', 'B', 'C']);
+    for (const site of demo.fidelity.sites) {
+      const recorded = demo.plan.reviews.filter((r) => r.siteCode === site.siteCode);
+      expect(site.reviews.map((r) => r.total)).toEqual(
+        recorded.map((r) => Object.values(r.scores).reduce((sum, score) => sum + score, 0)),
+      );
+      expect(site.reviews[1]).toMatchObject({ total: 36, maximum: 45, highFidelity: true });
+      for (const review of site.reviews)
+        expect(first.stdout).toContain(`  ${site.siteCode}     ${review.reviewedOn}  ${review.total}/45`);
+    }
+  });
+
   it('gives the same cohort and the same allocations for the same seed', () => {
     // The same people with the same pathways; the first run's dates are FOLLOW_UP_DAYS earlier (its calendar).
     const undated = (cohort: DemoResult['cohort']) => JSON.stringify(cohort).replace(/\d{4}-\d{2}-\d{2}/g, 'date');
@@ -214,7 +349,7 @@ describe('npm run demo', () => {
 
   it('talks to the service only through the typed client over HTTP', () => {
     const { result, requests } = first;
-    expect(requests).toHaveLength(countRequests(result.cohort, result.run));
+    expect(requests).toHaveLength(countRequests(result.cohort, result.run) + (result.delivery?.requests ?? 0));
     for (const request of requests)
       expect(request.url.startsWith(`${result.baseUrl}/v1/`) || request.url === `${result.baseUrl}/openapi.json`).toBe(
         true,

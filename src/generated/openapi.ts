@@ -2381,8 +2381,11 @@ export interface paths {
          *     intervention period, an intervention withdrawal or today, whichever is first) and adherence
          *     (delivered ÷ planned; null when nothing was planned yet). Per arm × site: the median and
          *     interquartile range (R's type 7 quantiles) of sessions and minutes, and how many reached the arm's
-         *     `minimumSessions`. Retracted sessions do not count. Coordinators limited to sites see their sites
-         *     only. `Accept: text/csv` gives the per-participant rows. Not for blinded keys (docs/delivery.md).
+         *     `minimumSessions`. Per participant `majorDeviations` and `perProtocolEligible` (minimum reached, no
+         *     major deviation); per arm × site `withMajorDeviation` and `perProtocolEligible`: delivery's view; the
+         *     analysis population is defined in docs/outcomes.md. Retracted sessions do not count. Coordinators
+         *     limited to sites see their sites only. `Accept: text/csv` gives the per-participant rows. Not for
+         *     blinded keys (docs/delivery.md).
          */
         get: operations["getDelivery"];
         put?: never;
@@ -2525,7 +2528,8 @@ export interface paths {
          * Protocol deviations, recorded and derived, in one list
          * @description Recorded deviations and the ones derived from flagged sessions that are not retracted (one per flag:
          *     `worker_other_arm`, `tools_not_in_arm` and `kind_not_in_arm` are major, `after_intervention_period`
-         *     minor), by date. Filters: `source`, `severity`, `category`, `siteCode`, `participantId`. Coordinators
+         *     minor) and from long gaps (`long_gap`, minor: more than 2 × the arm's planned interval without a
+         *     session within the intervention period, from randomization or a session), by date. Filters: `source`, `severity`, `category`, `siteCode`, `participantId`. Coordinators
          *     limited to sites see their sites only. Not for blinded keys.
          */
         get: operations["listDeviations"];
@@ -4638,16 +4642,18 @@ export interface components {
             participants: number;
             atRisk: number;
         };
-        /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind. */
+        /** @description What each arm delivers (docs/delivery.md). `interventionPeriodDays` runs from the randomization date; sessions planned = whole `plannedIntervalDays` in it. `minimumSessions` defines "received the allocated intervention" (CONSORT, per-protocol). Each tool names the arms that may use it; any other arm using it is flagged as possible contamination. `supervisionPlan`: sessions per case worker and month by kind, for every arm whose plan has none of its own (an arm's `supervisionPlan` replaces it for the case workers assigned to that arm). */
         DeliveryConfiguration: {
             interventionPeriodDays: number;
             arms: components["schemas"]["DeliveryArmPlan"][];
             tools: components["schemas"]["DeliveryTool"][];
-            supervisionPlan?: {
-                kind: components["schemas"]["SupervisionKind"];
-                perMonth: number;
-            }[];
+            supervisionPlan?: components["schemas"]["SupervisionPlan"];
         };
+        /** @description Supervision sessions per case worker and calendar month, by kind; an empty plan asks for none. */
+        SupervisionPlan: {
+            kind: components["schemas"]["SupervisionKind"];
+            perMonth: number;
+        }[];
         DeliveryArmPlan: {
             arm: components["schemas"]["Code"];
             sessionKinds: {
@@ -4657,6 +4663,8 @@ export interface components {
             plannedIntervalDays: number;
             plannedMinutes: number;
             minimumSessions: number;
+            /** @description The supervision of this arm's case workers (the seed paper: SMCM workers weekly individual and monthly group supervision; TAU per usual practice, an empty plan). Without it the trial-wide plan applies. */
+            supervisionPlan?: components["schemas"]["SupervisionPlan"];
         };
         DeliveryTool: {
             code: components["schemas"]["Code"];
@@ -4800,6 +4808,10 @@ export interface components {
             adherence: number | null;
             /** @description sessions ≥ the arm's minimumSessions. */
             reachedMinimum: boolean;
+            /** @description Major protocol deviations of the participant, recorded and derived. */
+            majorDeviations: number;
+            /** @description reachedMinimum and no major deviation: delivery's view; the analysis population is defined in docs/outcomes.md. */
+            perProtocolEligible: boolean;
         };
         DoseDistribution: {
             n: number;
@@ -4818,6 +4830,10 @@ export interface components {
             reachedMinimum: number;
             /** @description reachedMinimum ÷ participants, 4 decimals. */
             shareReachedMinimum: number | null;
+            /** @description Participants with at least one major protocol deviation. */
+            withMajorDeviation: number;
+            /** @description Participants who reached the minimum with no major deviation: delivery's view; the analysis population is defined in docs/outcomes.md. */
+            perProtocolEligible: number;
         };
         DeliveryReport: {
             today: components["schemas"]["Date"];
@@ -4901,21 +4917,26 @@ export interface components {
         SupervisionSummary: {
             from: string | null;
             to: string | null;
-            plan: {
-                kind: components["schemas"]["SupervisionKind"];
-                perMonth: number;
+            /** @description The trial-wide plan (for arms without a plan of their own and unassigned case workers). */
+            plan: components["schemas"]["SupervisionPlan"];
+            /** @description The plan each arm's case workers are judged against (the arm's own, else the trial-wide one). */
+            armPlans: {
+                arm: string;
+                plan: components["schemas"]["SupervisionPlan"];
             }[];
             rows: {
                 /** Format: uuid */
                 caseWorkerId: string;
                 label: string;
                 siteCode: string;
+                /** @description The case worker's current arm; null when not assigned. */
+                arm: string | null;
                 month: string;
                 individual: number;
                 group: number;
                 field_mentoring: number;
                 minutes: number;
-                /** @description Every kind of the plan reached its perMonth (true when there is no plan). */
+                /** @description Every kind of the plan of the worker's arm (armPlans; the trial-wide plan when unassigned) reached its perMonth (true when that plan is empty). */
                 met: boolean;
             }[];
         };
@@ -4931,7 +4952,7 @@ export interface components {
             correctiveAction?: string;
         };
         Deviation: {
-            /** @description A uuid for recorded deviations; `<sessionId>:<flag>` for derived ones. */
+            /** @description A uuid for recorded deviations; `<sessionId>:<flag>` for those derived from a session's flag; `<participantId>:long_gap:<date the gap opened>` for a long gap between sessions (docs/delivery.md). */
             id: string;
             /** @enum {string} */
             source: "recorded" | "derived";

@@ -25,13 +25,31 @@ describe('validateDeliverySetUp', () => {
     config.delivery.arms[0]!.sessionKinds.push({ code: 'smcm_session', label: 'again' });
     config.delivery.tools.push({ code: 'strengths_assessment', label: 'again', arms: ['SMCM'] });
     config.delivery.tools[1]!.arms.push('OTHER');
-    config.delivery.supervisionPlan!.push({ kind: 'group', perMonth: 2 });
+    config.delivery.arms[0]!.supervisionPlan!.push({ kind: 'group', perMonth: 2 });
+    config.delivery.supervisionPlan = [
+      { kind: 'field_mentoring', perMonth: 1 },
+      { kind: 'field_mentoring', perMonth: 2 },
+    ];
     expect(pointers(config)).toEqual([
       '/delivery/arms/0/sessionKinds/1/code',
+      '/delivery/arms/0/supervisionPlan/2/kind',
       '/delivery/tools/2/code',
       '/delivery/tools/1/arms/1',
-      '/delivery/supervisionPlan/2/kind',
+      '/delivery/supervisionPlan/1/kind',
     ]);
+  });
+
+  it('keeps the trial-wide supervision plan of existing trials valid, alone or beside per-arm plans', () => {
+    const trialWide = setUp();
+    for (const plan of trialWide.delivery.arms) delete plan.supervisionPlan;
+    trialWide.delivery.supervisionPlan = [
+      { kind: 'individual', perMonth: 4 },
+      { kind: 'group', perMonth: 1 },
+    ];
+    expect(validateDeliverySetUp(trialWide)).toEqual([]);
+    const both = setUp();
+    both.delivery.supervisionPlan = [{ kind: 'group', perMonth: 1 }];
+    expect(validateDeliverySetUp(both)).toEqual([]);
   });
 
   it('checks areas, items, anchors and the threshold against 9 items (9 to 45)', () => {
@@ -77,17 +95,29 @@ describe('compareDeliveryAmendment', () => {
     amended.delivery.interventionPeriodDays = 365;
     amended.fidelityScale.items.push({ code: 'outreach', label: 'Outreach', area: 'clinical' });
     amended.fidelityScale.highFidelityThreshold = 40;
+    amended.delivery.arms[1]!.supervisionPlan = [{ kind: 'group', perMonth: 1 }];
     expect(compareDeliveryAmendment(current(), amended)).toEqual({
       conflicts: [],
       changes: [
         '/delivery/interventionPeriodDays',
         '/delivery/arms/0/minimumSessions',
         '/delivery/arms/1/sessionKinds/1',
+        '/delivery/arms/1/supervisionPlan',
         '/delivery/tools/0/arms',
         '/delivery/tools/2',
         '/fidelityScale/items/9',
         '/fidelityScale/highFidelityThreshold',
       ],
+    });
+  });
+
+  it('lists a move from the trial-wide supervision plan to per-arm plans as changes, not conflicts', () => {
+    const trialWide = current();
+    for (const plan of trialWide.delivery.arms) delete plan.supervisionPlan;
+    trialWide.delivery.supervisionPlan = [{ kind: 'group', perMonth: 1 }];
+    expect(compareDeliveryAmendment(trialWide, current())).toEqual({
+      conflicts: [],
+      changes: ['/delivery/arms/0/supervisionPlan', '/delivery/arms/1/supervisionPlan', '/delivery/supervisionPlan'],
     });
   });
 

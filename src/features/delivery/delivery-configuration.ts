@@ -43,6 +43,11 @@ function validateDelivery(
         `/delivery/arms/${i}/sessionKinds/${j}/code`,
         `duplicates the code of /delivery/arms/${i}/sessionKinds/${first}`,
       );
+    for (const [j, first] of duplicatesOf(plan.supervisionPlan ?? [], (p) => p.kind))
+      add(
+        `/delivery/arms/${i}/supervisionPlan/${j}/kind`,
+        `duplicates the kind of /delivery/arms/${i}/supervisionPlan/${first}`,
+      );
   });
   for (const code of armCodes)
     if (!planned.has(code)) add('/delivery/arms', `arm "${code}" has no delivery plan; every arm needs one`);
@@ -99,8 +104,10 @@ type Amendable = Pick<DeliverySetUp, 'delivery' | 'fidelityScale'>;
  * Compares an amended delivery plan and fidelity scale with the current ones. Recorded sessions and reviews keep
  * their meaning only if nothing defined disappears (an arm's plan, a session kind, a tool, a fidelity area or item)
  * and no item moves to another area; a tool may be opened to more arms, never closed to one. Planned interval,
- * minutes, minimum sessions, the intervention period and the threshold may change: they are listed in `changes`
- * (JSON pointers into the amended configuration) so the amendment says what it changed.
+ * minutes, minimum sessions, the intervention period, the supervision plans (trial-wide and per arm: a plan only
+ * sets the bar the monthly summary judges against, so adding, changing or dropping one is a change, not a conflict)
+ * and the threshold may change: they are listed in `changes` (JSON pointers into the amended configuration) so the
+ * amendment says what it changed.
  */
 export function compareDeliveryAmendment(
   current: Amendable,
@@ -131,6 +138,9 @@ export function compareDeliveryAmendment(
         });
         for (const field of ['plannedIntervalDays', 'plannedMinutes', 'minimumSessions'] as const)
           if (nextPlan[field] !== plan[field]) changes.push(`/delivery/arms/${j}/${field}`);
+        // Adding, changing or dropping an arm's own supervision plan changes how its workers' months are judged.
+        if (JSON.stringify(nextPlan.supervisionPlan ?? null) !== JSON.stringify(plan.supervisionPlan ?? null))
+          changes.push(`/delivery/arms/${j}/supervisionPlan`);
       });
       current.delivery.tools.forEach((tool) => {
         const j = next.tools.findIndex((t) => t.code === tool.code);

@@ -118,6 +118,11 @@ export async function listSessions(
   return rows.map((row) => ({ session: toSession(row), cursor: { at: row.recorded_at_text, id: row.session_id } }));
 }
 
+/** The arm of a case worker's current assignment (p: the participant). Bindings: none. */
+const CURRENT_ASSIGNMENT_SQL = `(SELECT w.arm_code FROM case_worker_assignments w
+   WHERE w.trial_id = p.trial_id AND w.participant_id = p.participant_id
+   ORDER BY w.assigned_at DESC LIMIT 1)`;
+
 /** A participant of the trial as a session's case worker: role and the arm of the current assignment. */
 export async function findCaseWorker(
   db: Executor,
@@ -126,12 +131,7 @@ export async function findCaseWorker(
 ): Promise<{ role: string; arm: string | null } | undefined> {
   const row = await db('participants as p')
     .where({ 'p.trial_id': trialId, 'p.participant_id': participantId })
-    .first<{ role: string; arm: string | null } | undefined>(
-      'p.role',
-      db.raw(`(SELECT w.arm_code FROM case_worker_assignments w
-                WHERE w.trial_id = p.trial_id AND w.participant_id = p.participant_id
-                ORDER BY w.assigned_at DESC LIMIT 1) AS arm`),
-    );
+    .first<{ role: string; arm: string | null } | undefined>('p.role', db.raw(`${CURRENT_ASSIGNMENT_SQL} AS arm`));
   return row;
 }
 
@@ -201,19 +201,19 @@ export async function notCaseWorkers(db: Executor, trialId: string, ids: readonl
   return ids.filter((id) => !found.includes(id));
 }
 
-/** Case workers of the trial at the sites given (null: every site), by site then label. */
+/** Case workers of the trial at the sites given (null: every site), with their current arm, by site then label. */
 export async function caseWorkers(
   db: Executor,
   trialId: string,
   filter: { siteCode?: string; siteCodes: string[] | null },
-): Promise<{ caseWorkerId: string; label: string; siteCode: string }[]> {
-  const builder = db('participants').where({ trial_id: trialId, role: 'case_worker' });
-  if (filter.siteCode) builder.where('site_code', filter.siteCode);
-  if (filter.siteCodes !== null) builder.whereIn('site_code', filter.siteCodes);
-  const rows: { participant_id: string; label: string; site_code: string }[] = await builder
-    .select('participant_id', 'label', 'site_code')
-    .orderBy([{ column: 'site_code' }, { column: 'label' }]);
-  return rows.map((r) => ({ caseWorkerId: r.participant_id, label: r.label, siteCode: r.site_code }));
+): Promise<{ caseWorkerId: string; label: string; siteCode: string; arm: string | null }[]> {
+  const builder = db('participants as p').where({ 'p.trial_id': trialId, 'p.role': 'case_worker' });
+  if (filter.siteCode) builder.where('p.site_code', filter.siteCode);
+  if (filter.siteCodes !== null) builder.whereIn('p.site_code', filter.siteCodes);
+  const rows: { participant_id: string; label: string; site_code: string; arm: string | null }[] = await builder
+    .select('p.participant_id', 'p.label', 'p.site_code', db.raw(`${CURRENT_ASSIGNMENT_SQL} AS arm`))
+    .orderBy([{ column: 'p.site_code' }, { column: 'p.label' }]);
+  return rows.map((r) => ({ caseWorkerId: r.participant_id, label: r.label, siteCode: r.site_code, arm: r.arm }));
 }
 
 /** Sessions with at least one flag that are not retracted, at the sites given: the derived deviations' source. */

@@ -11,14 +11,21 @@ import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { findMissingSiteCodes, loadTrial, lockTrialShared } from '../trials/trials.service';
-import type { DeliveryConfiguration } from './delivery-configuration';
+import { armPlanOf, DeliveryConfiguration } from './delivery-configuration';
 import * as query from './delivery.query';
 import * as repo from './delivery.repo';
-import { doseByArmAndSite, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
+import { doseByArmAndSite, DoseFacts, earliestWithdrawal, participantDose, ParticipantDose } from './dose';
 import { fidelityBySite, fidelityChart, scoreErrors, scoreFidelity } from './fidelity';
-import { derivedDeviations, DeviationFilter, deviationList } from './deviations';
+import {
+  derivedDeviations,
+  DeviationFilter,
+  deviationList,
+  longGapDeviation,
+  majorDeviationCounts,
+} from './deviations';
+import { longGaps } from './long-gaps';
 import { sessionFlags, unknownCodes } from './session-rules';
-import { monthsBetween, supervisionRows } from './supervision';
+import { monthsBetween, supervisionPlanOf, supervisionRows } from './supervision';
 
 type SessionInput = components['schemas']['SessionInput'];
 type SessionCorrection = components['schemas']['SessionCorrection'];
@@ -33,12 +40,17 @@ function deliveryOf(trial: TrialView): DeliveryConfiguration {
   return trial.delivery;
 }
 
-/** The trial's delivery plan, read after the trial's row lock (an amendment committed meanwhile is seen). */
-async function deliveryUnderLock(trx: Knex.Transaction, trialId: string): Promise<DeliveryConfiguration> {
+/** The trial read after its row lock (404 for an unknown trial); 409 while it is in set-up. */
+async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
   const trial = await lockTrialShared(trx, trialId);
   if (trial.status === 'setup')
     throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
-  return deliveryOf(trial);
+  return trial;
+}
+
+/** The trial's delivery plan, read after the trial's row lock (an amendment committed meanwhile is seen). */
+async function deliveryUnderLock(trx: Knex.Transaction, trialId: string): Promise<DeliveryConfiguration> {
+  return deliveryOf(await activeTrialUnderLock(trx, trialId));
 }
 
 /**
@@ -132,7 +144,6 @@ export async function recordSession(
   input: { trialId: string; session: SessionInput },
 ): Promise<DeliverySession> {
   const { trialId, session } = input;
-  await loadTrial(ctx, trialId);
   refuseFutureDate(ctx, session.date);
   return withTransaction(ctx.db, async (trx) => {
     const delivery = await deliveryUnderLock(trx, trialId);
@@ -193,7 +204,6 @@ export async function correctSession(
   input: { trialId: string; sessionId: string; correction: SessionCorrection },
 ): Promise<DeliverySession> {
   const { trialId, sessionId, correction } = input;
-  await loadTrial(ctx, trialId);
   refuseFutureDate(ctx, correction.date);
   return withTransaction(ctx.db, async (trx) => {
     const delivery = await deliveryUnderLock(trx, trialId);
@@ -242,7 +252,6 @@ export async function retractSession(
   input: { trialId: string; sessionId: string; reason: string },
 ): Promise<DeliverySession> {
   const { trialId, sessionId, reason } = input;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const before = await lockVisibleSession(trx, ctx, trialId, sessionId);
@@ -306,10 +315,13 @@ export async function getDelivery(ctx: UseCaseContext, input: { trialId: string 
   const delivery = deliveryOf(trial);
   const today = todayOf(ctx);
   const facts = await query.doseFacts(ctx.db, trial.id, ctx.principal.siteCodes);
+  const majors = majorDeviationCounts(await deviationsOf(ctx, trial, facts));
   const planOf = (arm: string) => delivery.arms.find((a) => a.arm === arm)!;
   const doses = facts
     .filter((f) => delivery.arms.some((a) => a.arm === f.arm))
-    .map((f) => participantDose(f, planOf(f.arm), delivery.interventionPeriodDays, today));
+    .map((f) =>
+      participantDose(f, planOf(f.arm), delivery.interventionPeriodDays, today, majors.get(f.participantId) ?? 0),
+    );
   const labeller = await ctx.armLabeller(trial.id);
   const byArmAndSite = doseByArmAndSite(
     [...doses].sort((a, b) => a.arm.localeCompare(b.arm) || a.siteCode.localeCompare(b.siteCode)),
@@ -338,6 +350,8 @@ export const DOSE_COLUMNS = [
   'plannedSessions',
   'adherence',
   'reachedMinimum',
+  'majorDeviations',
+  'perProtocolEligible',
 ] as const satisfies readonly (keyof ParticipantDose)[];
 
 export function deliveryCsv(report: DeliveryReport): string {
@@ -354,8 +368,9 @@ function assertSiteInScope(ctx: UseCaseContext, siteCode: string): void {
     throw new ForbiddenError(`This key may record only at sites ${ctx.principal.siteCodes.join(', ')}.`);
 }
 
-async function assertSiteExists(ctx: UseCaseContext, trialId: string, siteCode: string, pointer: string) {
-  if ((await findMissingSiteCodes(ctx.db, trialId, [siteCode])).length)
+/** Inside the transaction, after the trial's lock: an unknown trial answers 404 before an unknown site 422. */
+async function assertSiteExists(trx: Knex.Transaction, trialId: string, siteCode: string, pointer: string) {
+  if ((await findMissingSiteCodes(trx, trialId, [siteCode])).length)
     throw new ValidationError([{ pointer, detail: `"${siteCode}" is not a site of this trial` }]);
 }
 
@@ -379,15 +394,12 @@ export async function recordFidelityReview(
   input: { trialId: string; review: FidelityReviewInput },
 ): Promise<FidelityReview> {
   const { trialId, review } = input;
-  await loadTrial(ctx, trialId);
   assertSiteInScope(ctx, review.siteCode);
   if (isFutureDate(review.reviewedOn, ctx.now()))
     throw new ValidationError([{ pointer: '/reviewedOn', detail: 'is in the future' }]);
-  await assertSiteExists(ctx, trialId, review.siteCode, '/siteCode');
   return withTransaction(ctx.db, async (trx) => {
-    const trial = await lockTrialShared(trx, trialId);
-    if (trial.status === 'setup')
-      throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
+    const trial = await activeTrialUnderLock(trx, trialId);
+    await assertSiteExists(trx, trialId, review.siteCode, '/siteCode');
     if (!trial.fidelityScale)
       throw new ConflictError('fidelity-scale-not-configured', `Trial ${trialId} has no fidelity scale.`);
     const errors = scoreErrors(trial.fidelityScale, review.scores);
@@ -456,25 +468,17 @@ const supervisionView = (row: repo.SupervisionRow): Supervision => {
   return { id: supervisionId, ...rest };
 };
 
-async function activeTrialUnderLock(trx: Knex.Transaction, trialId: string): Promise<TrialView> {
-  const trial = await lockTrialShared(trx, trialId);
-  if (trial.status === 'setup')
-    throw new ConflictError('trial-not-active', `Trial ${trialId} is in set-up.`, { trialStatus: trial.status });
-  return trial;
-}
-
 export async function recordSupervision(
   ctx: UseCaseContext,
   input: { trialId: string; supervision: SupervisionInput },
 ): Promise<Supervision> {
   const { trialId, supervision } = input;
-  await loadTrial(ctx, trialId);
   assertSiteInScope(ctx, supervision.siteCode);
   if (isFutureDate(supervision.date, ctx.now()))
     throw new ValidationError([{ pointer: '/date', detail: 'is in the future' }]);
-  await assertSiteExists(ctx, trialId, supervision.siteCode, '/siteCode');
   return withTransaction(ctx.db, async (trx) => {
     await activeTrialUnderLock(trx, trialId);
+    await assertSiteExists(trx, trialId, supervision.siteCode, '/siteCode');
     const unknown = await query.notCaseWorkers(trx, trialId, supervision.caseWorkerIds);
     if (unknown.length)
       throw new ValidationError(
@@ -512,7 +516,18 @@ export async function getSupervisionSummary(
   const to = input.to ?? todayOf(ctx).slice(0, 7);
   const plan = trial.delivery?.supervisionPlan ?? [];
   const months = from === null ? [] : monthsBetween(from, to);
-  return { from, to, plan, rows: supervisionRows(workers, sessions, months, plan) };
+  const planOf = (arm: string | null) => supervisionPlanOf(trial.delivery, arm);
+  const labeller = await ctx.armLabeller(trial.id);
+  return {
+    from,
+    to,
+    plan,
+    armPlans: trial.arms.map((arm) => ({ arm: labeller.label(arm.code), plan: planOf(arm.code) })),
+    rows: supervisionRows(workers, sessions, months, planOf).map((row) => ({
+      ...row,
+      arm: row.arm === null ? null : labeller.label(row.arm),
+    })),
+  };
 }
 
 const recordedDeviationView = (row: repo.DeviationRow): Deviation => ({
@@ -534,17 +549,14 @@ export async function recordDeviation(
   input: { trialId: string; deviation: DeviationInput },
 ): Promise<Deviation> {
   const { trialId, deviation } = input;
-  await loadTrial(ctx, trialId);
   if (isFutureDate(deviation.occurredOn, ctx.now()))
     throw new ValidationError([{ pointer: '/occurredOn', detail: 'is in the future' }]);
   if (deviation.participantId === undefined && deviation.siteCode === undefined)
     throw new ValidationError([{ pointer: '/siteCode', detail: 'a deviation names a participant or a site' }]);
-  if (deviation.participantId === undefined) {
-    assertSiteInScope(ctx, deviation.siteCode!);
-    await assertSiteExists(ctx, trialId, deviation.siteCode!, '/siteCode');
-  }
+  if (deviation.participantId === undefined) assertSiteInScope(ctx, deviation.siteCode!);
   return withTransaction(ctx.db, async (trx) => {
     await activeTrialUnderLock(trx, trialId);
+    if (deviation.participantId === undefined) await assertSiteExists(trx, trialId, deviation.siteCode!, '/siteCode');
     let siteCode = deviation.siteCode ?? null;
     if (deviation.participantId !== undefined) {
       const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, deviation.participantId);
@@ -580,16 +592,16 @@ export async function recordDeviation(
   });
 }
 
-export async function listDeviations(
-  ctx: UseCaseContext,
-  input: { trialId: string } & DeviationFilter,
-): Promise<{ items: Deviation[] }> {
-  const { trialId, ...filter } = input;
-  await loadTrial(ctx, trialId);
-  const recorded = (await repo.listDeviations(ctx.db, trialId, { siteCodes: ctx.principal.siteCodes })).map(
+/**
+ * Every deviation of the trial the caller may see, unfiltered: recorded ones, one per flag of each session not
+ * retracted, and the long gaps of each randomized service user's intervention period (when there is a delivery plan).
+ * `facts` are the dose facts at the caller's sites.
+ */
+async function deviationsOf(ctx: UseCaseContext, trial: TrialView, facts: readonly DoseFacts[]): Promise<Deviation[]> {
+  const recorded = (await repo.listDeviations(ctx.db, trial.id, { siteCodes: ctx.principal.siteCodes })).map(
     recordedDeviationView,
   );
-  const derived = (await query.flaggedSessions(ctx.db, trialId, ctx.principal.siteCodes)).flatMap((s) =>
+  const flagged = (await query.flaggedSessions(ctx.db, trial.id, ctx.principal.siteCodes)).flatMap((s) =>
     derivedDeviations({
       sessionId: s.id,
       participantId: s.participantId,
@@ -599,5 +611,37 @@ export async function listDeviations(
       recordedAt: s.recordedAt,
     }),
   );
-  return { items: deviationList(recorded, derived, filter) };
+  const delivery = trial.delivery;
+  const today = todayOf(ctx);
+  const gaps = delivery
+    ? facts.flatMap((f) => {
+        const plan = armPlanOf(delivery, f.arm);
+        if (!plan) return [];
+        return longGaps(f, plan.plannedIntervalDays, delivery.interventionPeriodDays, today).map((gap) =>
+          longGapDeviation(gap, plan.plannedIntervalDays),
+        );
+      })
+    : [];
+  return [...recorded, ...flagged, ...gaps];
+}
+
+/**
+ * The protocol deviations, recorded and derived, in one list with filters. The outcome analysis reads the
+ * per-protocol population's major deviations through this function: its signature and meaning stay stable.
+ */
+export async function listDeviations(
+  ctx: UseCaseContext,
+  input: { trialId: string } & DeviationFilter,
+): Promise<{ items: Deviation[] }> {
+  const { trialId, ...filter } = input;
+  const trial = await loadTrial(ctx, trialId);
+  const facts = trial.delivery ? await query.doseFacts(ctx.db, trial.id, ctx.principal.siteCodes) : [];
+  const all = await deviationsOf(ctx, trial, facts);
+  return {
+    items: deviationList(
+      all.filter((d) => d.source === 'recorded'),
+      all.filter((d) => d.source === 'derived'),
+      filter,
+    ),
+  };
 }

@@ -1,4 +1,5 @@
 import type { components } from '../../generated/openapi';
+import { LONG_GAP_FACTOR, LongGap } from './long-gaps';
 import type { SessionFlag } from './session-rules';
 
 type Deviation = components['schemas']['Deviation'];
@@ -35,6 +36,39 @@ export function derivedDeviations(session: FlaggedSession): Deviation[] {
     sessionId: session.sessionId,
     recordedAt: session.recordedAt,
   }));
+}
+
+/**
+ * The deviation a long gap stands for (category `long_gap`, minor): dated on the first day past the limit, which is
+ * also its `recordedAt` (start of that UTC day), so the list is the same whenever it is computed.
+ */
+export function longGapDeviation(gap: LongGap, plannedIntervalDays: number): Deviation {
+  const opened = gap.fromRandomization ? `randomization on ${gap.from}` : `the session on ${gap.from}`;
+  const closed = gap.to === null ? 'no session since' : `next session on ${gap.to}`;
+  return {
+    id: `${gap.participantId}:long_gap:${gap.from}`,
+    source: 'derived',
+    participantId: gap.participantId,
+    siteCode: gap.siteCode,
+    category: 'long_gap',
+    severity: 'minor',
+    occurredOn: gap.breachedOn,
+    description:
+      `${gap.days} days without a session after ${opened} (${closed}); ` +
+      `the plan allows ${LONG_GAP_FACTOR} × ${plannedIntervalDays} days`,
+    correctiveAction: null,
+    sessionId: null,
+    recordedAt: `${gap.breachedOn}T00:00:00.000Z`,
+  };
+}
+
+/** Participants with at least one major deviation, and how many each has. */
+export function majorDeviationCounts(deviations: readonly Deviation[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const d of deviations)
+    if (d.severity === 'major' && d.participantId !== null)
+      counts.set(d.participantId, (counts.get(d.participantId) ?? 0) + 1);
+  return counts;
 }
 
 export interface DeviationFilter {

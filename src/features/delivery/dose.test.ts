@@ -91,7 +91,7 @@ describe('medianInterval', () => {
 
 describe('participantDose', () => {
   it('has nothing yet on the randomization day', () => {
-    const dose = participantDose(facts(), plan, 182, '2018-01-01');
+    const dose = participantDose(facts(), plan, 182, '2018-01-01', 0);
     expect(dose).toMatchObject({
       sessions: 0,
       minutes: 0,
@@ -107,9 +107,15 @@ describe('participantDose', () => {
   });
 
   it('plans one session per completed fortnight so far', () => {
-    expect(participantDose(facts(), plan, 182, '2018-01-13').plannedSessions).toBe(0);
-    expect(participantDose(facts(), plan, 182, '2018-01-14').plannedSessions).toBe(1);
-    const dose = participantDose(facts({ sessions: [{ date: '2018-01-03', minutes: 30 }] }), plan, 182, '2018-01-14');
+    expect(participantDose(facts(), plan, 182, '2018-01-13', 0).plannedSessions).toBe(0);
+    expect(participantDose(facts(), plan, 182, '2018-01-14', 0).plannedSessions).toBe(1);
+    const dose = participantDose(
+      facts({ sessions: [{ date: '2018-01-03', minutes: 30 }] }),
+      plan,
+      182,
+      '2018-01-14',
+      0,
+    );
     expect(dose.adherence).toBe(1);
   });
 
@@ -118,7 +124,7 @@ describe('participantDose', () => {
       date: new Date(Date.UTC(2018, 0, 1 + day)).toISOString().slice(0, 10),
       minutes: 30,
     }));
-    const dose = participantDose(facts({ sessions }), plan, 182, '2019-01-01');
+    const dose = participantDose(facts({ sessions }), plan, 182, '2019-01-01', 0);
     expect(dose).toMatchObject({
       sessions: 7,
       minutes: 210,
@@ -137,7 +143,7 @@ describe('participantDose', () => {
       { date: '2018-01-11', minutes: 40 },
       { date: '2018-01-25', minutes: 50 },
     ];
-    const dose = participantDose(facts({ sessions, withdrawnOn: '2018-02-12' }), plan, 182, '2019-01-01');
+    const dose = participantDose(facts({ sessions, withdrawnOn: '2018-02-12' }), plan, 182, '2019-01-01', 0);
     expect(dose).toMatchObject({
       sessions: 3,
       minutes: 120,
@@ -145,7 +151,7 @@ describe('participantDose', () => {
       adherence: 1,
       periodEnd: '2018-02-11',
     });
-    const early = participantDose(facts({ sessions, withdrawnOn: '2018-01-11' }), plan, 182, '2019-01-01');
+    const early = participantDose(facts({ sessions, withdrawnOn: '2018-01-11' }), plan, 182, '2019-01-01', 0);
     expect(early).toMatchObject({ sessions: 1, plannedSessions: 0, adherence: null, periodEndReason: 'withdrawal' });
   });
 
@@ -155,7 +161,7 @@ describe('participantDose', () => {
       { date: '2018-07-01', minutes: 30 },
       { date: '2018-07-02', minutes: 30 },
     ];
-    const dose = participantDose(facts({ sessions }), plan, 182, '2019-01-01');
+    const dose = participantDose(facts({ sessions }), plan, 182, '2019-01-01', 0);
     expect(dose).toMatchObject({ sessions: 1, firstSession: '2018-07-01', lastSession: '2018-07-01' });
   });
 
@@ -164,9 +170,23 @@ describe('participantDose', () => {
       date: `2018-01-${String(i + 1).padStart(2, '0')}`,
       minutes: 30,
     }));
-    expect(participantDose(facts({ sessions }), plan, 182, '2019-01-01').reachedMinimum).toBe(true);
-    expect(participantDose(facts({ sessions: sessions.slice(1) }), plan, 182, '2019-01-01').reachedMinimum).toBe(false);
-    expect(participantDose(facts(), { ...plan, minimumSessions: 0 }, 182, '2019-01-01').reachedMinimum).toBe(true);
+    expect(participantDose(facts({ sessions }), plan, 182, '2019-01-01', 0).reachedMinimum).toBe(true);
+    expect(participantDose(facts({ sessions: sessions.slice(1) }), plan, 182, '2019-01-01', 0).reachedMinimum).toBe(
+      false,
+    );
+    expect(participantDose(facts(), { ...plan, minimumSessions: 0 }, 182, '2019-01-01', 0).reachedMinimum).toBe(true);
+    // Per-protocol eligible in delivery's view: the minimum reached and no major deviation.
+    expect(participantDose(facts({ sessions }), plan, 182, '2019-01-01', 0)).toMatchObject({
+      majorDeviations: 0,
+      perProtocolEligible: true,
+    });
+    expect(participantDose(facts({ sessions }), plan, 182, '2019-01-01', 1)).toMatchObject({
+      majorDeviations: 1,
+      perProtocolEligible: false,
+    });
+    expect(
+      participantDose(facts({ sessions: sessions.slice(1) }), plan, 182, '2019-01-01', 0).perProtocolEligible,
+    ).toBe(false);
   });
 });
 
@@ -182,7 +202,7 @@ describe('distribution', () => {
 
 describe('doseByArmAndSite', () => {
   it('groups by arm and site and counts who reached the minimum', () => {
-    const dose = (arm: string, siteCode: string, sessions: number) =>
+    const dose = (arm: string, siteCode: string, sessions: number, majorDeviations = 0) =>
       participantDose(
         facts({
           arm,
@@ -192,15 +212,33 @@ describe('doseByArmAndSite', () => {
         plan,
         182,
         '2019-01-01',
+        majorDeviations,
       );
     const rows = doseByArmAndSite(
-      [dose('SMCM', 'A', 8), dose('SMCM', 'A', 2), dose('SMCM', 'A', 6), dose('TAU', 'A', 0), dose('SMCM', 'B', 13)],
+      [
+        dose('SMCM', 'A', 8),
+        dose('SMCM', 'A', 2, 1),
+        dose('SMCM', 'A', 6, 2),
+        dose('TAU', 'A', 0),
+        dose('SMCM', 'B', 13),
+      ],
       () => 6,
     );
-    expect(rows.map((r) => [r.arm, r.siteCode, r.participants, r.reachedMinimum, r.shareReachedMinimum])).toEqual([
-      ['SMCM', 'A', 3, 2, 0.6667],
-      ['TAU', 'A', 1, 0, 0],
-      ['SMCM', 'B', 1, 1, 1],
+    expect(
+      rows.map((r) => [
+        r.arm,
+        r.siteCode,
+        r.participants,
+        r.reachedMinimum,
+        r.shareReachedMinimum,
+        r.withMajorDeviation,
+        r.perProtocolEligible,
+      ]),
+    ).toEqual([
+      // SMCM at A: 8 sessions (eligible), 2 with a major deviation, 6 with two: one eligible, two with deviations.
+      ['SMCM', 'A', 3, 2, 0.6667, 2, 1],
+      ['TAU', 'A', 1, 0, 0, 0, 0],
+      ['SMCM', 'B', 1, 1, 1, 0, 1],
     ]);
     expect(rows[0]!.sessions).toEqual({ n: 3, median: 6, q1: 4, q3: 7 });
     expect(rows[0]!.minutes).toEqual({ n: 3, median: 180, q1: 120, q3: 210 });

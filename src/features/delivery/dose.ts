@@ -69,12 +69,15 @@ export function medianInterval(dates: readonly string[]): number | null {
 /**
  * One service user's dose. Sessions count from the randomization day to the end of the period, both included
  * (sessions after it, e.g. flagged as after the intervention period, are not part of the planned dose).
+ * `majorDeviations` (recorded and derived, counted by the caller) decide with the minimum whether the participant is
+ * per-protocol eligible in delivery's view.
  */
 export function participantDose(
   facts: DoseFacts,
   plan: ArmDosePlan,
   interventionPeriodDays: number,
   today: string,
+  majorDeviations: number,
 ): ParticipantDose {
   const { end, reason } = dosePeriodEnd(facts.randomizedOn, interventionPeriodDays, facts.withdrawnOn, today);
   const counted = facts.sessions
@@ -97,6 +100,8 @@ export function participantDose(
     plannedSessions: planned,
     adherence: planned === 0 ? null : round4(counted.length / planned),
     reachedMinimum: counted.length >= plan.minimumSessions,
+    majorDeviations,
+    perProtocolEligible: counted.length >= plan.minimumSessions && majorDeviations === 0,
   };
 }
 
@@ -111,7 +116,10 @@ export function distribution(values: readonly number[]): DoseDistribution {
   };
 }
 
-/** The doses grouped by arm and site (in the order given), with the share that reached the arm's minimum. */
+/**
+ * The doses grouped by arm and site (in the order given), with the share that reached the arm's minimum, how many
+ * had a major deviation and how many are per-protocol eligible (minimum reached, no major deviation).
+ */
 export function doseByArmAndSite(
   doses: readonly ParticipantDose[],
   minimumSessionsOf: (arm: string) => number,
@@ -135,6 +143,8 @@ export function doseByArmAndSite(
       adherence: distribution(group.flatMap((d) => (d.adherence === null ? [] : [d.adherence]))),
       reachedMinimum: reached,
       shareReachedMinimum: round4(reached / group.length),
+      withMajorDeviation: group.filter((d) => d.majorDeviations > 0).length,
+      perProtocolEligible: group.filter((d) => d.perProtocolEligible).length,
     };
   });
 }

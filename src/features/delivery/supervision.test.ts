@@ -1,5 +1,5 @@
 import { derivedDeviations, deviationList } from './deviations';
-import { monthsBetween, supervisionRows } from './supervision';
+import { monthsBetween, supervisionPlanOf, supervisionRows } from './supervision';
 
 describe('monthsBetween', () => {
   it('lists calendar months across a year end, both ends included', () => {
@@ -12,8 +12,8 @@ describe('monthsBetween', () => {
 
 describe('supervisionRows', () => {
   const workers = [
-    { caseWorkerId: 'w1', label: 'CW-1', siteCode: 'A' },
-    { caseWorkerId: 'w2', label: 'CW-2', siteCode: 'A' },
+    { caseWorkerId: 'w1', label: 'CW-1', siteCode: 'A', arm: 'SMCM' },
+    { caseWorkerId: 'w2', label: 'CW-2', siteCode: 'A', arm: 'SMCM' },
   ];
   const plan = [
     { kind: 'individual' as const, perMonth: 2 },
@@ -30,7 +30,7 @@ describe('supervisionRows', () => {
         { date: '2018-04-01', kind: 'individual', caseWorkerIds: ['w1'], durationMinutes: 30 },
       ],
       ['2018-03', '2018-04'],
-      plan,
+      () => plan,
     );
     expect(
       rows.map((r) => [r.caseWorkerId, r.month, r.individual, r.group, r.field_mentoring, r.minutes, r.met]),
@@ -42,7 +42,68 @@ describe('supervisionRows', () => {
     ]);
   });
   it('meets an empty plan every month', () => {
-    expect(supervisionRows(workers.slice(0, 1), [], ['2018-03'], [])[0]!.met).toBe(true);
+    expect(supervisionRows(workers.slice(0, 1), [], ['2018-03'], () => [])[0]!.met).toBe(true);
+  });
+  it("judges each worker against the plan of the worker's arm", () => {
+    const tau = { caseWorkerId: 'w3', label: 'CW-3', siteCode: 'A', arm: 'TAU' };
+    const rows = supervisionRows(
+      [workers[0]!, tau],
+      [{ date: '2018-03-01', kind: 'group', caseWorkerIds: ['w1', 'w3'], durationMinutes: 90 }],
+      ['2018-03'],
+      (arm) => (arm === 'SMCM' ? [{ kind: 'group', perMonth: 1 }] : [{ kind: 'individual', perMonth: 1 }]),
+    );
+    expect(rows.map((r) => [r.caseWorkerId, r.arm, r.group, r.met])).toEqual([
+      ['w1', 'SMCM', 1, true],
+      ['w3', 'TAU', 1, false],
+    ]);
+  });
+});
+
+describe('supervisionPlanOf', () => {
+  const base = {
+    interventionPeriodDays: 182,
+    tools: [],
+    arms: [
+      {
+        arm: 'SMCM',
+        sessionKinds: [{ code: 'smcm_session', label: 'SMCM' }],
+        plannedIntervalDays: 14,
+        plannedMinutes: 30,
+        minimumSessions: 6,
+        supervisionPlan: [
+          { kind: 'individual' as const, perMonth: 4 },
+          { kind: 'group' as const, perMonth: 1 },
+        ],
+      },
+      {
+        arm: 'TAU',
+        sessionKinds: [{ code: 'tau_contact', label: 'TAU' }],
+        plannedIntervalDays: 14,
+        plannedMinutes: 30,
+        minimumSessions: 6,
+        supervisionPlan: [],
+      },
+      {
+        arm: 'WAIT',
+        sessionKinds: [{ code: 'call', label: 'call' }],
+        plannedIntervalDays: 28,
+        plannedMinutes: 10,
+        minimumSessions: 1,
+      },
+    ],
+    supervisionPlan: [{ kind: 'field_mentoring' as const, perMonth: 1 }],
+  };
+  it("takes the arm's own plan, an empty one included, else the trial-wide one", () => {
+    expect(supervisionPlanOf(base, 'SMCM')).toEqual(base.arms[0]!.supervisionPlan);
+    expect(supervisionPlanOf(base, 'TAU')).toEqual([]);
+    expect(supervisionPlanOf(base, 'WAIT')).toEqual(base.supervisionPlan);
+    expect(supervisionPlanOf(base, null)).toEqual(base.supervisionPlan);
+    expect(supervisionPlanOf(base, 'OTHER')).toEqual(base.supervisionPlan);
+  });
+  it('is empty without any plan (the trial-wide form of existing trials stays valid)', () => {
+    const { supervisionPlan: _trialWide, ...withoutTrialWide } = base;
+    expect(supervisionPlanOf(withoutTrialWide, 'WAIT')).toEqual([]);
+    expect(supervisionPlanOf(null, 'SMCM')).toEqual([]);
   });
 });
 

@@ -2,7 +2,20 @@ import type { components } from '../../generated/openapi';
 
 type SupervisionSummary = components['schemas']['SupervisionSummary'];
 type SupervisionKind = components['schemas']['SupervisionKind'];
-export type SupervisionPlan = SupervisionSummary['plan'];
+export type SupervisionPlan = components['schemas']['SupervisionPlan'];
+type DeliveryConfiguration = components['schemas']['DeliveryConfiguration'];
+
+/**
+ * The supervision plan an arm's case workers are judged against: the arm's own plan, else the trial-wide one; a
+ * worker not assigned to an arm (null) and a trial without a delivery plan get the trial-wide one (or none).
+ */
+export function supervisionPlanOf(
+  delivery: DeliveryConfiguration | null | undefined,
+  arm: string | null,
+): SupervisionPlan {
+  const own = arm === null ? undefined : delivery?.arms.find((a) => a.arm === arm)?.supervisionPlan;
+  return own ?? delivery?.supervisionPlan ?? [];
+}
 
 /** The calendar months from `from` to `to` (`YYYY-MM`), both included; empty when `to` is earlier. */
 export function monthsBetween(from: string, to: string, limit = 120): string[] {
@@ -24,6 +37,8 @@ export interface SupervisedWorker {
   caseWorkerId: string;
   label: string;
   siteCode: string;
+  /** The arm of the worker's current assignment; null when not assigned. */
+  arm: string | null;
 }
 
 export interface SupervisionFact {
@@ -34,17 +49,18 @@ export interface SupervisionFact {
 }
 
 /**
- * One row per worker and month: sessions attended by kind, minutes, and whether every kind of the plan reached its
- * monthly number. A group session counts once for each worker who attended it.
+ * One row per worker and month: sessions attended by kind, minutes, and whether every kind of the plan of the
+ * worker's arm (`planOf`) reached its monthly number. A group session counts once for each worker who attended it.
  */
 export function supervisionRows(
   workers: readonly SupervisedWorker[],
   sessions: readonly SupervisionFact[],
   months: readonly string[],
-  plan: SupervisionPlan,
+  planOf: (arm: string | null) => SupervisionPlan,
 ): SupervisionSummary['rows'] {
-  return workers.flatMap((worker) =>
-    months.map((month) => {
+  return workers.flatMap((worker) => {
+    const plan = planOf(worker.arm);
+    return months.map((month) => {
       const attended = sessions.filter(
         (s) => s.date.slice(0, 7) === month && s.caseWorkerIds.includes(worker.caseWorkerId),
       );
@@ -61,6 +77,6 @@ export function supervisionRows(
         minutes: attended.reduce((sum, s) => sum + s.durationMinutes, 0),
         met: plan.every((p) => counts[p.kind] >= p.perMonth),
       };
-    }),
-  );
+    });
+  });
 }
