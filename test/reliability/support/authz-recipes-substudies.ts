@@ -72,6 +72,19 @@ const interviewInput = (participantId: string, audioRecorded: boolean) => ({
   audioRecorded,
 });
 
+/** The participant's granted audio consent, signed today; its id. */
+async function audioConsent(ctx: RecipeContext, participantId: string): Promise<string> {
+  const consent = await admin(ctx.t, 201, `/v1/trials/${ctx.trialId}/participants/${participantId}/consents`, {
+    form: 'audio',
+    version: '1.0',
+    decision: 'granted',
+    signedOn: todayUtc(),
+    obtainedBy: 'IW',
+    method: 'written',
+  });
+  return consent.body.id;
+}
+
 async function interviewed(ctx: RecipeContext): Promise<string> {
   const { participantId } = await invited(ctx, true);
   const res = await admin(ctx.t, 201, await substudyPath(ctx, '/interviews'), interviewInput(participantId, false));
@@ -171,14 +184,7 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => {
       const { participantId } = await invited(ctx, true);
-      await admin(ctx.t, 201, `/v1/trials/${ctx.trialId}/participants/${participantId}/consents`, {
-        form: 'audio',
-        version: '1.0',
-        decision: 'granted',
-        signedOn: todayUtc(),
-        obtainedBy: 'IW',
-        method: 'written',
-      });
+      await audioConsent(ctx, participantId);
       return post(await substudyPath(ctx, '/interviews'), interviewInput(participantId, true));
     },
   },
@@ -215,26 +221,23 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => {
       const { participantId } = await invited(ctx, true);
-      const consents = `/v1/trials/${ctx.trialId}/participants/${participantId}/consents`;
-      const consent = await admin(ctx.t, 201, consents, {
-        form: 'audio',
-        version: '1.0',
-        decision: 'granted',
-        signedOn: todayUtc(),
-        obtainedBy: 'IW',
-        method: 'written',
-      });
+      const consentId = await audioConsent(ctx, participantId);
       const interview = await admin(
         ctx.t,
         201,
         await substudyPath(ctx, '/interviews'),
         interviewInput(participantId, true),
       );
-      await admin(ctx.t, 201, `${consents}/${consent.body.id}/withdrawal`, {
-        withdrawnOn: todayUtc(),
-        reason: 'no recording after all',
-        scope: 'all',
-      });
+      await admin(
+        ctx.t,
+        201,
+        `/v1/trials/${ctx.trialId}/participants/${participantId}/consents/${consentId}/withdrawal`,
+        {
+          withdrawnOn: todayUtc(),
+          reason: 'no recording after all',
+          scope: 'all',
+        },
+      );
       return post(await substudyPath(ctx, `/interviews/${interview.body.id}/recording-deletion`), {
         deletedOn: todayUtc(),
         deletedBy: 'IW',
