@@ -8,6 +8,7 @@ import { addDays, generateCohort, utcToday } from '../scripts/demo/cohort';
 import { daysBetween } from '../src/features/follow-up/calendar';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
+import { TABLE_3 } from '../scripts/demo/substudy';
 import { FOLLOW_UP_DAYS, visitPlan } from '../scripts/demo/visits';
 import { createApp } from '../src/app';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
@@ -183,6 +184,12 @@ describe('npm run demo', () => {
     // 60 people cannot fill every quota of the paper's 24 service users: the gap says how many are missing.
     expect(serviceUsers.interviewed + serviceUsers.gap).toBe(24);
     expect(serviceUsers.interviewed).toBeGreaterThan(0);
+    // Case workers do not depend on the cohort's size: all 14 of Table 3 are interviewed (8 SMCM, 6 TAU).
+    expect(sampling.totals.find((total) => total.role === 'case_worker')).toMatchObject({
+      target: 14,
+      interviewed: 14,
+      gap: 0,
+    });
     for (const row of sampling.rows) expect(row.interviewed).toBeLessThanOrEqual(row.target);
     expect(coupons.issued).toHaveLength(serviceUsers.interviewed);
     for (const arm of ['SMCM', 'TAU'])
@@ -462,12 +469,13 @@ describe('the demo cohort', () => {
     expect(people.map((p) => p.screenedOn)).toEqual([...people.map((p) => p.screenedOn)].sort());
   });
 
-  it('has the 14 case workers of the paper, 7 per arm', () => {
+  it('has the 14 case workers of the paper, one per case-worker interview of its Table 3', () => {
     const workers = generateCohort({ seed: '1', participants: 10, today }).caseWorkers;
     expect(workers).toHaveLength(14);
     const count = (profession: string) => workers.filter((w) => w.profession === profession).length;
     expect([count('nurse'), count('social_worker'), count('welfare_worker')]).toEqual([2, 8, 4]);
-    expect(workers.filter((w) => w.arm === 'SMCM')).toHaveLength(7);
+    for (const cell of TABLE_3.filter((c) => c.role === 'case_worker'))
+      expect(workers.filter((w) => w.siteCode === cell.siteCode && w.arm === cell.arm)).toHaveLength(cell.target);
   });
 });
 

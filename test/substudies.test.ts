@@ -226,7 +226,18 @@ describe('invitations and the sampling table', () => {
 
     const table = await t.call('get', base(code, '/sampling'));
     expect(table.status).toBe(200);
-    const expected = { target: 0, invited: 0, accepted: 0, declined: 0, awaiting: 0, interviewed: 0, gap: 0 };
+    const expected = {
+      target: 0,
+      invited: 0,
+      accepted: 0,
+      declined: 0,
+      awaiting: 0,
+      withdrawn: 0,
+      interviewed: 0,
+      recordingsFlagged: 0,
+      recordingsDeleted: 0,
+      gap: 0,
+    };
     for (const arm of ARMS) {
       const mine = users.map((u, i) => ({ ...u, i })).filter((u) => u.arm === arm);
       const row = table.body.rows.find(
@@ -240,7 +251,10 @@ describe('invitations and the sampling table', () => {
         accepted: mine.filter((u) => answers[u.i] === 'accepted').length,
         declined: mine.filter((u) => answers[u.i] === 'declined').length,
         awaiting: mine.filter((u) => answers[u.i] === null).length,
+        withdrawn: 0,
         interviewed,
+        recordingsFlagged: 0,
+        recordingsDeleted: 0,
         gap: 2 - interviewed,
       };
       expect(row).toMatchObject(want);
@@ -260,7 +274,7 @@ describe('invitations and the sampling table', () => {
     ]);
     const csv = await t.call('get', base(code, '/sampling'), { headers: { Accept: 'text/csv' } });
     expect(csv.text.split('\r\n')[0]).toBe(
-      'siteCode,arm,role,target,invited,accepted,declined,awaiting,interviewed,gap',
+      'siteCode,arm,role,target,invited,accepted,declined,awaiting,withdrawn,interviewed,recordingsFlagged,recordingsDeleted,gap',
     );
     expect(csv.text.trim().split('\r\n')).toHaveLength(1 + 8 + 3);
     const html = await t.call('get', base(code, '/sampling'), { headers: { Accept: 'text/html' } });
@@ -299,7 +313,7 @@ describe('interviews, audio consent and transcripts', () => {
     await acceptedInvitation(code, user.id);
     const res = await t.call('post', base(code, '/interviews'), { body: interviewBody(user.id, true) });
     expect(res.status).toBe(201);
-    expect(res.body.recording).toEqual({ consentId: consent.id, deletionRequiredSince: null });
+    expect(res.body.recording).toEqual({ consentId: consent.id, deletionRequiredSince: null, deletion: null });
     const withdrawal = await t.call(
       'post',
       `/v1/trials/${trial.id}/participants/${user.id}/consents/${consent.id}/withdrawal`,
@@ -308,7 +322,59 @@ describe('interviews, audio consent and transcripts', () => {
     expect(withdrawal.status).toBe(201);
     const list = await t.call('get', base(code, '/interviews'));
     const interview = list.body.find((i: { id: string }) => i.id === res.body.id);
-    expect(interview.recording).toEqual({ consentId: consent.id, deletionRequiredSince: '2019-08-15' });
+    expect(interview.recording).toEqual({ consentId: consent.id, deletionRequiredSince: '2019-08-15', deletion: null });
+
+    const deletion = (deletedOn: string, key?: string) =>
+      t.call('post', base(code, `/interviews/${res.body.id}/recording-deletion`), {
+        key,
+        body: { deletedOn, deletedBy: 'IW', method: 'secure erase of the recorder and the share' },
+      });
+    const siteB = (await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] })).key;
+    expect((await deletion('2019-08-20', siteB)).status).toBe(404);
+    expect((await deletion('2019-08-14')).body.type).toMatch(/recording-deletion-refused$/);
+    expect((await deletion('2020-01-02')).status).toBe(422);
+    const deleted = await deletion('2019-08-20');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.recording.deletion).toEqual({
+      on: '2019-08-20',
+      by: 'IW',
+      method: 'secure erase of the recorder and the share',
+    });
+    const twice = await deletion('2019-08-21');
+    expect(twice.status).toBe(409);
+    expect(twice.body.type).toMatch(/recording-deletion-refused$/);
+    const table = await t.call('get', base(code, '/sampling'));
+    expect(table.body.totals.find((r: { role: string }) => r.role === 'all')).toMatchObject({
+      interviewed: 1,
+      recordingsFlagged: 1,
+      recordingsDeleted: 1,
+    });
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`);
+    const row = audit.body.items.find(
+      (e: { action: string; entityId: string }) =>
+        e.action === 'substudy.recording_deleted' && e.entityId === res.body.id,
+    );
+    expect(row.after.deletion).toMatchObject({ on: '2019-08-20', by: 'IW' });
+  });
+
+  it('refuses to record the deletion of a recording that is not flagged, or of an interview not recorded', async () => {
+    const code = await createSubstudy(2);
+    const recorded = await randomizedServiceUser('A');
+    await grantConsent(t, trial.id, recorded.id, 'audio', '1.0', '2019-06-03');
+    await acceptedInvitation(code, recorded.id);
+    const unrecorded = await randomizedServiceUser('A');
+    await acceptedInvitation(code, unrecorded.id);
+    for (const [user, audio] of [
+      [recorded, true],
+      [unrecorded, false],
+    ] as const) {
+      const interview = await t.call('post', base(code, '/interviews'), { body: interviewBody(user.id, audio) });
+      const res = await t.call('post', base(code, `/interviews/${interview.body.id}/recording-deletion`), {
+        body: { deletedOn: '2019-08-20', deletedBy: 'IW' },
+      });
+      expect(res.status).toBe(409);
+      expect(res.body.type).toMatch(/recording-deletion-refused$/);
+    }
   });
 
   it('keeps the transcript stages in order: transcribed, checked against the recording, de-identified', async () => {
@@ -481,6 +547,174 @@ describe('coding rounds', () => {
   });
 });
 
+describe('changes after the fact: quotas, withdrawn invitations, corrected interviews', () => {
+  it('changes quotas with a reason, adds a cell, reports a target below the accepted count, and audits it', async () => {
+    const code = await createSubstudy(2);
+    const users = [await randomizedServiceUser('A'), await randomizedServiceUser('A')];
+    for (const user of users) await acceptedInvitation(code, user.id);
+    const arm = users[0]!.arm;
+    const accepted = users.filter((u) => u.arm === arm).length;
+    const res = await t.call('patch', base(code, '/quotas'), {
+      body: {
+        quotas: [
+          { siteCode: 'A', arm, role: 'service_user', target: 0 },
+          { siteCode: 'C', arm: 'TAU', role: 'case_worker', target: 4 },
+        ],
+        reason: 'the steering committee moved interviews to centre C',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.belowAccepted).toEqual([{ siteCode: 'A', arm, role: 'service_user', target: 0, accepted }]);
+    expect(res.body.substudy.quotas).toHaveLength(9);
+    expect(res.body.substudy.quotas).toContainEqual({ siteCode: 'C', arm: 'TAU', role: 'case_worker', target: 4 });
+    const table = await t.call('get', base(code, '/sampling'));
+    const cell = table.body.rows.find(
+      (r: { siteCode: string; arm: string; role: string }) =>
+        r.siteCode === 'A' && r.arm === arm && r.role === 'service_user',
+    );
+    expect(cell).toMatchObject({ target: 0, accepted, gap: 0 });
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`);
+    const row = audit.body.items.find(
+      (e: { action: string; entityId: string }) => e.action === 'substudy.quotas_changed' && e.entityId === code,
+    );
+    expect(row.reason).toBe('the steering committee moved interviews to centre C');
+    expect(row.before.quotas).toContainEqual({ siteCode: 'C', arm: 'TAU', role: 'case_worker', target: null });
+    expect(row.before.quotas).toContainEqual({ siteCode: 'A', arm, role: 'service_user', target: 2 });
+
+    const siteB = (await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] })).key;
+    const foreign = await t.call('patch', base(code, '/quotas'), {
+      key: siteB,
+      body: { quotas: [{ siteCode: 'A', arm, role: 'case_worker', target: 1 }], reason: 'x' },
+    });
+    expect(foreign.status).toBe(403);
+    const own = await t.call('patch', base(code, '/quotas'), {
+      key: siteB,
+      body: { quotas: [{ siteCode: 'B', arm, role: 'case_worker', target: 1 }], reason: 'fewer workers at B' },
+    });
+    expect(own.status).toBe(200);
+    expect(own.body.substudy.quotas.every((q: { siteCode: string }) => q.siteCode === 'B')).toBe(true);
+    const bad = await t.call('patch', base(code, '/quotas'), {
+      body: { quotas: [{ siteCode: 'Z', arm: 'X', role: 'case_worker', target: 1 }], reason: 'x' },
+    });
+    expect(bad.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/quotas/0/siteCode', '/quotas/0/arm']);
+    expect((await t.call('patch', base('nope', '/quotas'), { body: { quotas: [], reason: 'x' } })).status).toBe(422);
+    const missing = await t.call('patch', base('nope', '/quotas'), {
+      body: { quotas: [{ siteCode: 'A', arm, role: 'case_worker', target: 1 }], reason: 'x' },
+    });
+    expect(missing.status).toBe(404);
+
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded quota coordinator', role: 'coordinator', trialIds: [trial.id], blinded: true },
+    });
+    const masked = await t.call('patch', base(code, '/quotas'), {
+      key: blinded.body.key,
+      body: { quotas: [{ siteCode: 'B', arm: 'Group 2', role: 'service_user', target: 3 }], reason: 'more at B' },
+    });
+    expect(masked.status).toBe(200);
+    for (const word of SECRET_WORDS) expect(masked.text).not.toContain(word);
+  });
+
+  it('withdraws an invitation before the interview, counts it apart in Table 3, and refuses what cannot be withdrawn', async () => {
+    const code = await createSubstudy(2);
+    const worker = await assignedCaseWorker('A', 'SMCM');
+    const awaiting = (await invite(code, worker)).body;
+    const workerAccepted = await assignedCaseWorker('A', 'SMCM');
+    const accepted = await acceptedInvitation(code, workerAccepted);
+    const declinedWorker = await assignedCaseWorker('A', 'SMCM');
+    const declined = (await invite(code, declinedWorker)).body;
+    await t.call('post', base(code, `/invitations/${declined.id}/answer`), {
+      body: { answer: 'declined', answeredOn: '2019-06-02' },
+    });
+    const interviewedWorker = await assignedCaseWorker('A', 'SMCM');
+    const interviewed = await acceptedInvitation(code, interviewedWorker);
+    await t.call('post', base(code, '/interviews'), { body: interviewBody(interviewedWorker, false) });
+
+    const withdraw = (id: string, withdrawnOn = '2019-06-10', key?: string) =>
+      t.call('post', base(code, `/invitations/${id}/withdrawal`), {
+        key,
+        body: { withdrawnOn, withdrawnBy: 'ST', reason: 'the cell is full' },
+      });
+    const siteB = (await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] })).key;
+    expect((await withdraw(awaiting.id, '2019-06-10', siteB)).status).toBe(404);
+    expect((await withdraw(awaiting.id, '2020-01-02')).status).toBe(422);
+    expect((await withdraw(accepted.id, '2019-06-02')).body.type).toMatch(/date-before-invitation$/);
+    const first = await withdraw(awaiting.id);
+    expect(first.status).toBe(200);
+    expect(first.body.withdrawal).toEqual({ on: '2019-06-10', by: 'ST', reason: 'the cell is full' });
+    expect((await withdraw(awaiting.id)).body.type).toMatch(/invitation-already-withdrawn$/);
+    expect((await withdraw(accepted.id)).status).toBe(200);
+    expect((await withdraw(declined.id)).body.type).toMatch(/invitation-declined$/);
+    expect((await withdraw(interviewed.id)).body.type).toMatch(/already-interviewed$/);
+
+    const answer = await t.call('post', base(code, `/invitations/${awaiting.id}/answer`), {
+      body: { answer: 'accepted', answeredOn: '2019-06-11' },
+    });
+    expect(answer.body.type).toMatch(/invitation-already-withdrawn$/);
+    const noInterview = await t.call('post', base(code, '/interviews'), { body: interviewBody(workerAccepted, false) });
+    expect(noInterview.body.type).toMatch(/invitation-not-accepted$/);
+    expect((await invite(code, worker)).body.type).toMatch(/already-invited$/);
+
+    const table = await t.call('get', base(code, '/sampling'));
+    const cell = table.body.rows.find(
+      (r: { siteCode: string; arm: string; role: string }) =>
+        r.siteCode === 'A' && r.arm === 'SMCM' && r.role === 'case_worker',
+    );
+    expect(cell).toMatchObject({ invited: 4, accepted: 1, declined: 1, awaiting: 0, withdrawn: 2, interviewed: 1 });
+    expect(cell.invited).toBe(cell.accepted + cell.declined + cell.awaiting + cell.withdrawn);
+  });
+
+  it('corrects an interview with a reason, keeps every correction, and re-checks the audio consent', async () => {
+    const code = await createSubstudy(2);
+    const user = await randomizedServiceUser('A');
+    await acceptedInvitation(code, user.id);
+    const interview = (await t.call('post', base(code, '/interviews'), { body: interviewBody(user.id, false) })).body;
+    const correct = (body: object, key?: string) =>
+      t.call('patch', base(code, `/interviews/${interview.id}`), { key, body });
+
+    const siteB = (await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['B'] })).key;
+    expect((await correct({ durationMinutes: 50, reason: 'x' }, siteB)).status).toBe(404);
+    const first = await correct({ durationMinutes: 55, location: 'home visit', interviewer: 'ST', reason: 'notes' });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ durationMinutes: 55, location: 'home visit' });
+    expect(first.body.corrections).toEqual([
+      expect.objectContaining({
+        number: 1,
+        before: { durationMinutes: 45, location: 'centre A' },
+        after: { durationMinutes: 55, location: 'home visit' },
+        reason: 'notes',
+      }),
+    ]);
+    expect((await correct({ durationMinutes: 55, reason: 'same' })).body.type).toMatch(/interview-correction-refused$/);
+    expect((await correct({ conductedOn: '2020-01-02', reason: 'x' })).status).toBe(422);
+    expect((await correct({ conductedOn: '2019-06-02', reason: 'x' })).body.type).toMatch(/date-before-acceptance$/);
+    expect((await correct({ reason: 'only a reason' })).status).toBe(422);
+
+    const count = async () =>
+      (await t.db.knex('substudy_interview_corrections').where({ interview_id: interview.id })).length;
+    const refused = await correct({ audioRecorded: true, reason: 'it was recorded after all' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/audio-consent-missing$/);
+    expect(await count()).toBe(1);
+    const consent = await grantConsent(t, trial.id, user.id, 'audio', '1.0', '2019-06-20');
+    const recorded = await correct({ audioRecorded: true, reason: 'it was recorded after all' });
+    expect(recorded.status).toBe(200);
+    expect(recorded.body.recording).toEqual({ consentId: consent.id, deletionRequiredSince: null, deletion: null });
+    expect(recorded.body.corrections.map((c: { number: number }) => c.number)).toEqual([1, 2]);
+    const early = await correct({ conductedOn: '2019-06-10', reason: 'wrong date' });
+    expect(early.body.type).toMatch(/audio-consent-missing$/);
+    expect((await correct({ conductedOn: '2019-06-25', reason: 'wrong date' })).status).toBe(200);
+    const unrecorded = await correct({ audioRecorded: false, reason: 'the recorder failed' });
+    expect(unrecorded.body.recording).toBeNull();
+    expect(await count()).toBe(4);
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`);
+    const rows = audit.body.items.filter(
+      (e: { action: string; entityId: string }) =>
+        e.action === 'substudy.interview_corrected' && e.entityId === interview.id,
+    );
+    expect(rows).toHaveLength(4);
+  });
+});
+
 describe('audit', () => {
   it('records every change in the trial audit trail', async () => {
     const res = await t.call('get', `/v1/trials/${trial.id}/audit?limit=500`);
@@ -494,6 +728,10 @@ describe('audit', () => {
       'substudy.transcript_checked',
       'substudy.coupon_issued',
       'substudy.coding_round_recorded',
+      'substudy.quotas_changed',
+      'substudy.invitation_withdrawn',
+      'substudy.interview_corrected',
+      'substudy.recording_deleted',
     ])
       expect(actions).toContain(action);
   });

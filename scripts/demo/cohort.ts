@@ -220,16 +220,32 @@ function pathwayFor(random: Random, screenedOn: string, daysAgo: number): { path
   return { pathway: { kind: 'randomized', consentOn, audio, followUp: followUpPlan(random) }, eligible: true };
 }
 
-// The paper's 14 case workers: 2 nurses, 8 social workers, 4 welfare workers, 7 per arm.
-const WORKERS_PER_ARM: readonly Profession[] = [
-  'nurse',
-  'social_worker',
-  'social_worker',
-  'social_worker',
-  'social_worker',
-  'welfare_worker',
-  'welfare_worker',
-];
+/*
+ * The paper's 14 case workers (2 nurses, 8 social workers, 4 welfare workers), all interviewed in its process
+ * evaluation: Table 3 counts 8 who deliver SMCM (3 at centre A, 2 at B, 3 at C) and 6 who deliver usual care (2 at
+ * each centre), so that is the demo's roster (issue #16: with 7 per arm, centre C had 2 SMCM workers for a quota
+ * of 3).
+ */
+const WORKERS: Record<ArmCode, readonly { profession: Profession; siteCode: SiteCode }[]> = {
+  SMCM: [
+    { profession: 'nurse', siteCode: 'A' },
+    { profession: 'social_worker', siteCode: 'B' },
+    { profession: 'social_worker', siteCode: 'C' },
+    { profession: 'social_worker', siteCode: 'A' },
+    { profession: 'social_worker', siteCode: 'B' },
+    { profession: 'welfare_worker', siteCode: 'C' },
+    { profession: 'welfare_worker', siteCode: 'A' },
+    { profession: 'social_worker', siteCode: 'C' },
+  ],
+  TAU: [
+    { profession: 'nurse', siteCode: 'A' },
+    { profession: 'social_worker', siteCode: 'B' },
+    { profession: 'social_worker', siteCode: 'C' },
+    { profession: 'social_worker', siteCode: 'A' },
+    { profession: 'welfare_worker', siteCode: 'B' },
+    { profession: 'welfare_worker', siteCode: 'C' },
+  ],
+};
 const EXPERIENCE: Record<ArmCode, { mean: number; sd: number }> = {
   SMCM: { mean: 4.3, sd: 1.9 },
   TAU: { mean: 8.4, sd: 7.6 },
@@ -237,10 +253,10 @@ const EXPERIENCE: Record<ArmCode, { mean: number; sd: number }> = {
 
 function caseWorkers(random: Random, today: string): CaseWorker[] {
   const workers = (['SMCM', 'TAU'] as const).flatMap((arm) =>
-    WORKERS_PER_ARM.map((profession, index) => ({
+    WORKERS[arm].map(({ profession, siteCode }) => ({
       arm,
       profession,
-      siteCode: (['A', 'B', 'C'] as const)[index % 3]!,
+      siteCode,
       experienceYears:
         Math.round(clamp(logNormal(random, EXPERIENCE[arm].mean, EXPERIENCE[arm].sd), 0.5, 35) * 10) / 10,
     })),

@@ -1701,6 +1701,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the sub-study's quotas after creation, with a reason
+         * @description Sets the target of each cell given (site × arm × role; `arm` as in createSubstudy) and adds a cell
+         *     not yet in the frame; cells not given keep theirs (a cell is never removed: its invitations count
+         *     in it; set its target to 0). The change and its `reason` are audited (before and after targets).
+         *     A target below the number already accepted in the cell is allowed (people who agreed are not
+         *     turned away) and reported in `belowAccepted`; the sampling table then shows a gap of 0 for it.
+         *     Refused: an unknown site or arm, or a cell given twice → 422; a cell at a site outside a
+         *     site-limited key's sites → 403.
+         */
+        patch: operations["changeSubstudyQuotas"];
+        trace?: never;
+    };
     "/v1/trials/{trialId}/substudies/{substudyCode}/invitations": {
         parameters: {
             query?: never;
@@ -1747,6 +1776,34 @@ export interface paths {
          *     → 422; before the invitation → 409 `date-before-invitation`.
          */
         post: operations["answerInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/invitations/{invitationId}/withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an invitation before the interview (the researchers' decision, with a reason)
+         * @description An invitation awaiting an answer or accepted, without an interview, can be withdrawn once; the
+         *     sampling table counts it as `withdrawn` (no longer accepted or awaiting), and the participant is
+         *     not invited again to the same sub-study. Refused: declined → 409 `invitation-declined`; already
+         *     withdrawn → 409 `invitation-already-withdrawn`; interviewed → 409 `already-interviewed`;
+         *     `withdrawnOn` in the future → 422, before the invitation or its answer → 409 `date-before-invitation`.
+         */
+        post: operations["withdrawInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1814,6 +1871,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/interviews/{interviewId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct an interview record, with a reason (every correction is kept)
+         * @description Changes the fields given; the fields before and after and the `reason` are kept in the interview's
+         *     `corrections` and audited. The interview's rules hold for the corrected record: `conductedOn` not in
+         *     the future (422), not before the acceptance (409 `date-before-acceptance`) nor after its transcript
+         *     (409 `interview-correction-refused`). `audioRecorded` becoming true needs the audio consent as
+         *     recordInterview does (409 `audio-consent-missing`, nothing written); a recorded interview moved to
+         *     an earlier date needs its consent signed by then (409 `audio-consent-missing`). `audioRecorded`
+         *     becoming false is refused once the transcript was checked against the recording, the recording
+         *     is flagged for deletion or its deletion recorded (409 `interview-correction-refused`). A request
+         *     that changes nothing → 409 `interview-correction-refused`.
+         */
+        patch: operations["correctInterview"];
+        trace?: never;
+    };
     "/v1/trials/{trialId}/substudies/{substudyCode}/interviews/{interviewId}/transcript": {
         parameters: {
             query?: never;
@@ -1864,6 +1953,33 @@ export interface paths {
          *     `substudy-has-no-incentive`; an interview of a case worker → 422 (the coupon is for service users).
          */
         post: operations["issueInterviewCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/substudies/{substudyCode}/interviews/{interviewId}/recording-deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that a recording flagged for deletion was deleted (when, by whom, how)
+         * @description Only for a recording flagged for deletion (its audio consent withdrawn): otherwise, or when the
+         *     deletion is already recorded → 409 `recording-deletion-refused`. `deletedOn` in the future → 422,
+         *     before the withdrawal → 409 `recording-deletion-refused`. Audited; the interview shows
+         *     `recording.deletion`, and the sampling table counts recordings flagged and deleted.
+         */
+        post: operations["recordRecordingDeletion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4190,17 +4306,72 @@ export interface components {
             answer: "accepted" | "declined" | null;
             answeredOn: null | components["schemas"]["Date"];
             reason: string | null;
+            /** @description Null unless the researchers withdrew the invitation. */
+            withdrawal: null | {
+                on: components["schemas"]["Date"];
+                by: string;
+                reason: string;
+            };
             /** Format: date-time */
             recordedAt: string;
         };
+        QuotaChangeInput: {
+            quotas: components["schemas"]["SubstudyQuota"][];
+            reason: string;
+        };
+        QuotaChange: {
+            substudy: components["schemas"]["Substudy"];
+            /** @description Changed cells whose new target is below the invitations accepted in them (arms as the caller sees them). */
+            belowAccepted: {
+                siteCode: string;
+                arm: string;
+                role: components["schemas"]["ParticipantRole"];
+                target: number;
+                accepted: number;
+            }[];
+        };
+        InvitationWithdrawalInput: {
+            withdrawnOn: components["schemas"]["Date"];
+            withdrawnBy: components["schemas"]["PersonName"];
+            reason: string;
+        };
+        InterviewCorrectionInput: {
+            conductedOn?: components["schemas"]["Date"];
+            interviewer?: components["schemas"]["PersonName"];
+            durationMinutes?: number;
+            location?: string;
+            audioRecorded?: boolean;
+            reason: string;
+        };
+        RecordingDeletionInput: {
+            deletedOn: components["schemas"]["Date"];
+            deletedBy: components["schemas"]["PersonName"];
+            method?: string;
+        };
+        /** @description The corrected fields of an interview (only those the correction changed). */
+        InterviewFields: {
+            conductedOn?: components["schemas"]["Date"];
+            interviewer?: string;
+            durationMinutes?: number;
+            location?: string;
+            audioRecorded?: boolean;
+        };
         SamplingCounts: {
             target: number;
+            /** @description Every invitation: accepted + declined + awaiting + withdrawn. */
             invited: number;
+            /** @description Accepted and not withdrawn. */
             accepted: number;
             declined: number;
-            /** @description Invited, not answered yet. */
+            /** @description Invited, not answered yet, not withdrawn. */
             awaiting: number;
+            /** @description Invitations the researchers withdrew before an interview. */
+            withdrawn: number;
             interviewed: number;
+            /** @description Recordings whose audio consent was withdrawn (deleted or not). */
+            recordingsFlagged: number;
+            /** @description Of those, the recordings whose deletion is recorded. */
+            recordingsDeleted: number;
             /** @description Interviews still needed: max(target − interviewed, 0). */
             gap: number;
         };
@@ -4259,6 +4430,12 @@ export interface components {
                 consentId: string;
                 /** @description The date the audio consent was withdrawn (delete the recording); null while it stands. */
                 deletionRequiredSince: null | components["schemas"]["Date"];
+                /** @description The recorded deletion of a flagged recording; null until recorded. */
+                deletion: null | {
+                    on: components["schemas"]["Date"];
+                    by: string;
+                    method: string | null;
+                };
             };
             transcript: {
                 transcribed: components["schemas"]["TranscriptStage"];
@@ -4270,6 +4447,15 @@ export interface components {
              * @description The ledger entry issued for the interview.
              */
             couponId: string | null;
+            /** @description The corrections of this record, oldest first. */
+            corrections: {
+                number: number;
+                before: components["schemas"]["InterviewFields"];
+                after: components["schemas"]["InterviewFields"];
+                reason: string;
+                /** Format: date-time */
+                correctedAt: string;
+            }[];
             /** Format: date-time */
             recordedAt: string;
         };
@@ -7754,6 +7940,44 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    changeSubstudyQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaChangeInput"];
+            };
+        };
+        responses: {
+            /** @description The sub-study with its quotas, and the changed cells now below their accepted count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     inviteToSubstudy: {
         parameters: {
             query?: never;
@@ -7810,6 +8034,45 @@ export interface operations {
         };
         responses: {
             /** @description The invitation with its answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    withdrawInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationWithdrawalInput"];
+            };
+        };
+        responses: {
+            /** @description The invitation with its withdrawal. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7931,6 +8194,45 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    correctInterview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterviewCorrectionInput"];
+            };
+        };
+        responses: {
+            /** @description The corrected interview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     recordTranscriptStage: {
         parameters: {
             query?: never;
@@ -7994,6 +8296,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IncentiveEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    recordRecordingDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                substudyCode: components["parameters"]["SubstudyCode"];
+                interviewId: components["parameters"]["InterviewId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordingDeletionInput"];
+            };
+        };
+        responses: {
+            /** @description The interview with the deletion of its recording. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interview"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -11,11 +11,14 @@ const cell = (
   arm,
   role,
   target,
-  invited: interviewed + 1,
+  invited: interviewed + 2,
   accepted: interviewed,
   declined: 1,
   awaiting: 0,
+  withdrawn: 1,
   interviewed,
+  recordingsFlagged: 1,
+  recordingsDeleted: role === 'case_worker' ? 1 : 0,
 });
 
 describe('samplingTable', () => {
@@ -46,23 +49,50 @@ describe('samplingTable', () => {
       {
         role: 'service_user',
         target: 12,
-        invited: 13,
+        invited: 15,
         accepted: 11,
         declined: 2,
         awaiting: 0,
+        withdrawn: 2,
         interviewed: 11,
+        recordingsFlagged: 2,
+        recordingsDeleted: 0,
         gap: 2,
       },
-      { role: 'case_worker', target: 5, invited: 5, accepted: 3, declined: 2, awaiting: 0, interviewed: 3, gap: 2 },
-      { role: 'all', target: 17, invited: 18, accepted: 14, declined: 4, awaiting: 0, interviewed: 14, gap: 4 },
+      {
+        role: 'case_worker',
+        target: 5,
+        invited: 7,
+        accepted: 3,
+        declined: 2,
+        awaiting: 0,
+        withdrawn: 2,
+        interviewed: 3,
+        recordingsFlagged: 2,
+        recordingsDeleted: 2,
+        gap: 2,
+      },
+      {
+        role: 'all',
+        target: 17,
+        invited: 22,
+        accepted: 14,
+        declined: 4,
+        awaiting: 0,
+        withdrawn: 4,
+        interviewed: 14,
+        recordingsFlagged: 4,
+        recordingsDeleted: 2,
+        gap: 4,
+      },
     ]);
   });
 
   it('renders CSV with one line per cell and per total, and escaped HTML', () => {
     const lines = samplingCsv(table).trim().split('\r\n');
     expect(lines).toHaveLength(1 + 4 + 3);
-    expect(lines[1]).toBe('A,SMCM,service_user,6,5,4,1,0,4,2');
-    expect(lines[7]).toBe('all,all,all,17,18,14,4,0,14,4');
+    expect(lines[1]).toBe('A,SMCM,service_user,6,6,4,1,0,1,4,1,0,2');
+    expect(lines[7]).toBe('all,all,all,17,22,14,4,0,4,14,4,2,4');
     const html = samplingHtml(table);
     expect(html).toContain('Process &lt;evaluation&gt;');
     expect(html).not.toContain('<evaluation>');

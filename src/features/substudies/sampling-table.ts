@@ -8,7 +8,10 @@ export interface SamplingCounts {
   accepted: number;
   declined: number;
   awaiting: number;
+  withdrawn: number;
   interviewed: number;
+  recordingsFlagged: number;
+  recordingsDeleted: number;
   gap: number;
 }
 
@@ -28,13 +31,27 @@ export interface SamplingTable {
 
 type CellCounts = Omit<SamplingCounts, 'gap'>;
 
+/** One quota cell as counted (arm as stored or as labelled, per the caller). */
+export type SamplingCell = CellCounts & { siteCode: string; arm: string; role: Role };
+
 const ROLE_ORDER: Record<Role, number> = { service_user: 0, case_worker: 1 };
 const ROLE_NAMES: Record<Role | 'all', string> = {
   service_user: 'Service users',
   case_worker: 'Case workers',
   all: 'All',
 };
-const COUNT_KEYS = ['target', 'invited', 'accepted', 'declined', 'awaiting', 'interviewed', 'gap'] as const;
+const COUNT_KEYS = [
+  'target',
+  'invited',
+  'accepted',
+  'declined',
+  'awaiting',
+  'withdrawn',
+  'interviewed',
+  'recordingsFlagged',
+  'recordingsDeleted',
+  'gap',
+] as const;
 
 /** The remaining gap of one cell: interviews still needed to reach its target (never negative). */
 export const gapOf = (cell: Pick<SamplingCounts, 'target' | 'interviewed'>) =>
@@ -47,7 +64,7 @@ export const gapOf = (cell: Pick<SamplingCounts, 'target' | 'interviewed'>) =>
  */
 export function samplingTable(
   header: { trialId: string; substudy: string; title: string },
-  cells: readonly (CellCounts & { siteCode: string; arm: string; role: Role })[],
+  cells: readonly SamplingCell[],
   armOrder: readonly string[],
 ): SamplingTable {
   const armRank = (arm: string) => {
@@ -84,7 +101,21 @@ const escapeHtml = (text: string) =>
 
 /** A printable page: one row per cell, the figures in the order of the paper's Table 3, then the totals. */
 export function samplingHtml(table: SamplingTable): string {
-  const head = ['Site', 'Role', 'Arm', 'Target', 'Invited', 'Accepted', 'Declined', 'Awaiting', 'Interviewed', 'Gap'];
+  const head = [
+    'Site',
+    'Role',
+    'Arm',
+    'Target',
+    'Invited',
+    'Accepted',
+    'Declined',
+    'Awaiting',
+    'Withdrawn',
+    'Interviewed',
+    'Recordings flagged for deletion',
+    'Recordings deleted',
+    'Gap',
+  ];
   const line = (cells: string[], tag = 'td') =>
     `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
   const numbers = (c: SamplingCounts) => COUNT_KEYS.map((k) => String(c[k]));

@@ -130,6 +130,28 @@ export async function hasQuota(
   return row !== undefined;
 }
 
+/** Sets the target of each cell given, adding the cells not yet in the frame (the sub-study row is locked). */
+export async function upsertQuotas(
+  trx: Knex.Transaction,
+  trialId: string,
+  substudy: string,
+  quotas: readonly QuotaRow[],
+): Promise<void> {
+  await trx('substudy_quotas')
+    .insert(
+      quotas.map((q) => ({
+        trial_id: trialId,
+        substudy_code: substudy,
+        site_code: q.siteCode,
+        arm: q.arm,
+        role: q.role,
+        target: q.target,
+      })),
+    )
+    .onConflict(['trial_id', 'substudy_code', 'site_code', 'arm', 'role'])
+    .merge(['target']);
+}
+
 export interface InvitationRow {
   id: string;
   participantId: string;
@@ -141,6 +163,7 @@ export interface InvitationRow {
   answer: 'accepted' | 'declined' | null;
   answeredOn: string | null;
   reason: string | null;
+  withdrawal: { on: string; by: string; reason: string } | null;
   recordedAt: string;
 }
 
@@ -155,6 +178,9 @@ interface InvitationDbRow {
   answer: 'accepted' | 'declined' | null;
   answered_on: string | null;
   answer_reason: string | null;
+  withdrawn_on: string | null;
+  withdrawn_by: string | null;
+  withdrawal_reason: string | null;
   recorded_at: Date | string;
 }
 
@@ -170,6 +196,8 @@ function toInvitation(r: InvitationDbRow): InvitationRow {
     answer: r.answer,
     answeredOn: day(r.answered_on),
     reason: r.answer_reason,
+    withdrawal:
+      r.withdrawn_on === null ? null : { on: day(r.withdrawn_on)!, by: r.withdrawn_by!, reason: r.withdrawal_reason! },
     recordedAt: iso(r.recorded_at),
   };
 }
@@ -233,6 +261,18 @@ export async function answerInvitation(
   return updated === 1;
 }
 
+/** Records the withdrawal unless the invitation was withdrawn already; false when it was. */
+export async function withdrawInvitation(
+  trx: Knex.Transaction,
+  w: { trialId: string; substudy: string; invitationId: string; on: string; by: string; reason: string },
+): Promise<boolean> {
+  const updated = await trx('substudy_invitations')
+    .where({ trial_id: w.trialId, substudy_code: w.substudy, invitation_id: w.invitationId })
+    .whereNull('withdrawn_on')
+    .update({ withdrawn_on: w.on, withdrawn_by: w.by, withdrawal_reason: w.reason });
+  return updated === 1;
+}
+
 export interface NewInterview {
   trialId: string;
   substudy: string;
@@ -264,13 +304,23 @@ export async function insertInterview(trx: Knex.Transaction, i: NewInterview): P
   });
 }
 
-export interface InterviewFacts {
-  participantId: string;
+/** The fields of an interview record that a correction may change. */
+export interface InterviewFields {
   conductedOn: string;
+  interviewer: string;
+  durationMinutes: number;
+  location: string;
   audioRecorded: boolean;
+}
+
+export interface InterviewFacts extends InterviewFields {
+  participantId: string;
+  invitationId: string;
+  audioConsentId: string | null;
   transcribedOn: string | null;
   checkedOn: string | null;
   deidentifiedOn: string | null;
+  recordingDeletedOn: string | null;
 }
 
 /** Locks one interview row for a change and returns what the change decides on. */
@@ -287,13 +337,68 @@ export async function lockInterview(
   return (
     row && {
       participantId: row.participant_id,
+      invitationId: row.invitation_id,
       conductedOn: day(row.conducted_on)!,
+      interviewer: row.interviewer,
+      durationMinutes: Number(row.duration_minutes),
+      location: row.location,
       audioRecorded: row.audio_recorded,
+      audioConsentId: row.audio_consent_id,
       transcribedOn: day(row.transcribed_on),
       checkedOn: day(row.checked_on),
       deidentifiedOn: day(row.deidentified_on),
+      recordingDeletedOn: day(row.recording_deleted_on),
     }
   );
+}
+
+/** Writes a correction of the interview (row locked by the caller) and keeps it, numbered after the last one. */
+export async function correctInterview(
+  trx: Knex.Transaction,
+  c: {
+    trialId: string;
+    substudy: string;
+    interviewId: string;
+    before: Partial<InterviewFields>;
+    after: Partial<InterviewFields>;
+    audioConsentId: string | null;
+    reason: string;
+    correctedBy: string;
+  },
+): Promise<void> {
+  const key = { trial_id: c.trialId, substudy_code: c.substudy, interview_id: c.interviewId };
+  const { after } = c;
+  await trx('substudy_interviews')
+    .where(key)
+    .update({
+      ...(after.conductedOn !== undefined && { conducted_on: after.conductedOn }),
+      ...(after.interviewer !== undefined && { interviewer: after.interviewer }),
+      ...(after.durationMinutes !== undefined && { duration_minutes: after.durationMinutes }),
+      ...(after.location !== undefined && { location: after.location }),
+      audio_recorded: c.audioConsentId !== null,
+      audio_consent_id: c.audioConsentId,
+    });
+  const last = await trx('substudy_interview_corrections')
+    .where(key)
+    .max<{ max: number | null }>('correction as max')
+    .first();
+  await trx('substudy_interview_corrections').insert({
+    ...key,
+    correction: (last?.max ?? 0) + 1,
+    before: JSON.stringify(c.before),
+    after: JSON.stringify(c.after),
+    reason: c.reason,
+    corrected_by: c.correctedBy,
+  });
+}
+
+export async function setRecordingDeletion(
+  trx: Knex.Transaction,
+  d: { trialId: string; substudy: string; interviewId: string; on: string; by: string; method: string | null },
+): Promise<void> {
+  await trx('substudy_interviews')
+    .where({ trial_id: d.trialId, substudy_code: d.substudy, interview_id: d.interviewId })
+    .update({ recording_deleted_on: d.on, recording_deleted_by: d.by, recording_deletion_method: d.method });
 }
 
 export type TranscriptStageName = 'transcribed' | 'checked' | 'deidentified';
@@ -392,4 +497,14 @@ export async function listCodingRounds(
     note: r.note,
     recordedAt: iso(r.recorded_at),
   }));
+}
+
+export async function hasInterview(
+  db: Executor,
+  key: { trialId: string; substudy: string; invitationId: string },
+): Promise<boolean> {
+  const row = await db('substudy_interviews')
+    .where({ trial_id: key.trialId, substudy_code: key.substudy, invitation_id: key.invitationId })
+    .first('interview_id');
+  return row !== undefined;
 }

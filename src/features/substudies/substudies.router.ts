@@ -9,6 +9,10 @@ export function substudyHandlers(): HandlerMap {
       body: await service.createSubstudy(ctx, { trialId: params.trialId, input: body }),
     }),
     listSubstudies: async ({ params, ctx }) => ({ status: 200, body: await service.listSubstudies(ctx, params) }),
+    changeSubstudyQuotas: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.changeSubstudyQuotas(ctx, { ...params, input: body }),
+    }),
     inviteToSubstudy: async ({ params, body, ctx }) => ({
       status: 201,
       body: await service.inviteToSubstudy(ctx, { ...params, input: body }),
@@ -16,6 +20,10 @@ export function substudyHandlers(): HandlerMap {
     answerInvitation: async ({ params, body, ctx }) => ({
       status: 200,
       body: await service.answerInvitation(ctx, { ...params, input: body }),
+    }),
+    withdrawInvitation: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.withdrawInvitation(ctx, { ...params, input: body }),
     }),
     getSubstudySampling: async ({ params, accepts, ctx }) => {
       // The table comes labelled for the caller; every format is rendered from it.
@@ -32,6 +40,14 @@ export function substudyHandlers(): HandlerMap {
       body: await service.recordInterview(ctx, { ...params, input: body }),
     }),
     listInterviews: async ({ params, ctx }) => ({ status: 200, body: await service.listInterviews(ctx, params) }),
+    correctInterview: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.correctInterview(ctx, { ...params, input: body }),
+    }),
+    recordRecordingDeletion: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await service.recordRecordingDeletion(ctx, { ...params, input: body }),
+    }),
     recordTranscriptStage: async ({ params, body, ctx }) => ({
       status: 200,
       body: await service.recordTranscriptStage(ctx, { ...params, input: body }),

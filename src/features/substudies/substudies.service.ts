@@ -8,7 +8,7 @@ import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
 import { findIncentiveEntry, issueIncentive } from '../incentives/incentives.service';
 import { isFutureDate } from '../participants/participants';
-import { lockVisibleParticipant, requireVisibleParticipant } from '../participants/participants.service';
+import { lockVisibleParticipant } from '../participants/participants.service';
 import type { TrialView } from '../trials/trials';
 import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import { agreementTrend, codingErrors, roundAgreement } from './coding-agreement';
@@ -29,6 +29,12 @@ type IncentiveEntry = components['schemas']['IncentiveEntry'];
 type CodingRoundInput = components['schemas']['CodingRoundInput'];
 type CodingRound = components['schemas']['CodingRound'];
 type CodingRoundList = components['schemas']['CodingRoundList'];
+type QuotaChangeInput = components['schemas']['QuotaChangeInput'];
+type QuotaChange = components['schemas']['QuotaChange'];
+type InvitationWithdrawalInput = components['schemas']['InvitationWithdrawalInput'];
+type InterviewCorrectionInput = components['schemas']['InterviewCorrectionInput'];
+type RecordingDeletionInput = components['schemas']['RecordingDeletionInput'];
+type ParticipantView = Awaited<ReturnType<typeof lockVisibleParticipant>>['view'];
 
 interface SubstudyRef {
   trialId: string;
@@ -64,10 +70,73 @@ const invitationView = (labeller: ArmLabeller, row: repo.InvitationRow): Invitat
   arm: labeller.label(row.arm),
 });
 
-async function requireSubstudy(trx: Knex.Transaction, trialId: string, code: string) {
-  const substudy = await repo.lockSubstudy(trx, trialId, code);
-  if (!substudy) throw substudyNotFound(code);
-  return substudy;
+/**
+ * Opens a change to a sub-study: the trial's shared lock (404 for an unknown trial; the trial as read under it) and
+ * the sub-study's row lock, which serialises the sub-study's changes, so that each takes its locks in one order.
+ */
+async function lockSubstudyForChange(trx: Knex.Transaction, ref: SubstudyRef) {
+  const trial = await lockTrialShared(trx, ref.trialId);
+  const substudy = await repo.lockSubstudy(trx, ref.trialId, ref.substudyCode);
+  if (!substudy) throw substudyNotFound(ref.substudyCode);
+  return { trial, substudy };
+}
+
+/** For reads: the trial as this key may see it, and the sub-study (404 for either). */
+async function readSubstudy(ctx: UseCaseContext, ref: SubstudyRef) {
+  const trial = await loadTrial(ctx, ref.trialId);
+  const [substudy] = await repo.listSubstudies(ctx.db, ref.trialId, { code: ref.substudyCode, siteCodes: [] });
+  if (!substudy) throw substudyNotFound(ref.substudyCode);
+  return { trial, substudy };
+}
+
+function refuseFutureDate(ctx: UseCaseContext, pointer: string, date: string) {
+  if (isFutureDate(date, ctx.now())) throw new ValidationError([{ pointer, detail: 'is in the future' }]);
+}
+
+/** Locks the participant a record is about; another site's participant makes the record as invisible (404). */
+async function lockRecordOwner(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  owner: { trialId: string; participantId: string },
+  notFound: NotFoundError,
+): Promise<ParticipantView> {
+  try {
+    return (await lockVisibleParticipant(trx, ctx.principal, owner.trialId, owner.participantId)).view;
+  } catch (error) {
+    throw error instanceof NotFoundError ? notFound : error;
+  }
+}
+
+/**
+ * The quotas as stored (arm codes) from the quotas as given (codes, or a blinded caller's labels). Unknown sites
+ * and arms and a cell given twice are 422 with their pointers; a cell outside a site-limited key's sites is 403.
+ */
+function resolveQuotas(
+  ctx: UseCaseContext,
+  trial: TrialView,
+  labeller: ArmLabeller,
+  given: SubstudyInput['quotas'],
+  errors: FieldError[] = [],
+): repo.QuotaRow[] {
+  const cells = new Set<string>();
+  const quotas = given.map((q, i) => {
+    if (!trial.sites.some((s) => s.code === q.siteCode))
+      errors.push({ pointer: `/quotas/${i}/siteCode`, detail: `trial has no site ${q.siteCode}` });
+    const arm = resolveArm(trial, labeller, q.arm);
+    if (arm === undefined) errors.push({ pointer: `/quotas/${i}/arm`, detail: `trial has no arm ${q.arm}` });
+    const cell = JSON.stringify([q.siteCode, arm ?? q.arm, q.role]);
+    if (cells.has(cell)) errors.push({ pointer: `/quotas/${i}`, detail: 'this site, arm and role is given twice' });
+    cells.add(cell);
+    return { siteCode: q.siteCode, arm: arm ?? q.arm, role: q.role, target: q.target };
+  });
+  if (errors.length) throw new ValidationError(errors);
+  const { siteCodes } = ctx.principal;
+  const foreign = quotas.find((q) => siteCodes !== null && !siteCodes.includes(q.siteCode));
+  if (foreign)
+    throw new ForbiddenError(
+      `This key is limited to sites ${siteCodes!.join(', ')}; quotas name site ${foreign.siteCode}.`,
+    );
+  return quotas;
 }
 
 export async function createSubstudy(
@@ -76,7 +145,6 @@ export async function createSubstudy(
 ): Promise<Substudy> {
   const { db, principal, actor } = ctx;
   const { trialId, input } = request;
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
       // Sites, arms, forms and incentives are read under the lock: a PATCH committed meanwhile is what counts.
@@ -88,24 +156,7 @@ export async function createSubstudy(
         errors.push({ pointer: '/audioConsentForm', detail: `trial has no consent form ${audioConsentForm}` });
       if (input.incentive !== undefined && !trial.incentives.some((i) => i.code === input.incentive))
         errors.push({ pointer: '/incentive', detail: `trial has no incentive ${input.incentive}` });
-      const cells = new Set<string>();
-      const quotas: repo.QuotaRow[] = [];
-      input.quotas.forEach((q, i) => {
-        if (!trial.sites.some((s) => s.code === q.siteCode))
-          errors.push({ pointer: `/quotas/${i}/siteCode`, detail: `trial has no site ${q.siteCode}` });
-        const arm = resolveArm(trial, labeller, q.arm);
-        if (arm === undefined) errors.push({ pointer: `/quotas/${i}/arm`, detail: `trial has no arm ${q.arm}` });
-        const cell = JSON.stringify([q.siteCode, arm ?? q.arm, q.role]);
-        if (cells.has(cell)) errors.push({ pointer: `/quotas/${i}`, detail: 'this site, arm and role is given twice' });
-        cells.add(cell);
-        quotas.push({ siteCode: q.siteCode, arm: arm ?? q.arm, role: q.role, target: q.target });
-      });
-      if (errors.length) throw new ValidationError(errors);
-      const foreign = quotas.filter((q) => principal.siteCodes !== null && !principal.siteCodes.includes(q.siteCode));
-      if (foreign.length)
-        throw new ForbiddenError(
-          `This key is limited to sites ${principal.siteCodes!.join(', ')}; quotas name site ${foreign[0]!.siteCode}.`,
-        );
+      const quotas = resolveQuotas(ctx, trial, labeller, input.quotas, errors);
       await repo.insertSubstudy(trx, {
         trialId,
         code: input.code,
@@ -141,22 +192,50 @@ export async function listSubstudies(ctx: UseCaseContext, request: { trialId: st
   return rows.map((row) => substudyView(labeller, row));
 }
 
+export async function changeSubstudyQuotas(
+  ctx: UseCaseContext,
+  request: SubstudyRef & { input: QuotaChangeInput },
+): Promise<QuotaChange> {
+  const { trialId, substudyCode, input } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    const { trial } = await lockSubstudyForChange(trx, request);
+    const labeller = await ctx.armLabeller(trialId, trx);
+    const quotas = resolveQuotas(ctx, trial, labeller, input.quotas);
+    const sameCell = (a: repo.QuotaRow) => (b: repo.QuotaRow) =>
+      a.siteCode === b.siteCode && a.arm === b.arm && a.role === b.role;
+    const [before] = await repo.listSubstudies(trx, trialId, { code: substudyCode, siteCodes: null });
+    await repo.upsertQuotas(trx, trialId, substudyCode, quotas);
+    const counted = await query.samplingCells(trx, { trialId, substudy: substudyCode, siteCodes: null });
+    const belowAccepted = quotas.flatMap((q) => {
+      const accepted = counted.find(sameCell(q))?.accepted ?? 0;
+      return accepted > q.target ? [{ ...q, arm: labeller.label(q.arm), accepted }] : [];
+    });
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'substudy.quotas_changed',
+      entityType: 'substudy',
+      entityId: substudyCode,
+      before: { quotas: quotas.map((q) => ({ ...q, target: before!.quotas.find(sameCell(q))?.target ?? null })) },
+      after: { quotas },
+      reason: input.reason,
+    });
+    const [after] = await repo.listSubstudies(trx, trialId, { code: substudyCode, siteCodes: ctx.principal.siteCodes });
+    return { substudy: substudyView(labeller, after!), belowAccepted };
+  });
+}
+
 export async function inviteToSubstudy(
   ctx: UseCaseContext,
   request: SubstudyRef & { input: InvitationInput },
 ): Promise<Invitation> {
   const { db, principal, actor } = ctx;
   const { trialId, substudyCode, input } = request;
-  const now = ctx.now();
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
-      await lockTrialShared(trx, trialId);
-      await requireSubstudy(trx, trialId, substudyCode);
+      await lockSubstudyForChange(trx, request);
       const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, input.participantId);
       const labeller = await ctx.armLabeller(trialId, trx);
-      if (isFutureDate(input.invitedOn, now))
-        throw new ValidationError([{ pointer: '/invitedOn', detail: 'is in the future' }]);
+      refuseFutureDate(ctx, '/invitedOn', input.invitedOn);
       const arm = participant.role === 'service_user' ? participant.allocation?.arm : participant.assignment?.arm;
       if (!arm)
         throw new ConflictError(
@@ -219,20 +298,13 @@ export async function answerInvitation(
   ctx: UseCaseContext,
   request: SubstudyRef & { invitationId: string; input: InvitationAnswerInput },
 ): Promise<Invitation> {
-  const { db, principal, actor } = ctx;
+  const { db, actor } = ctx;
   const { trialId, substudyCode, invitationId, input } = request;
-  const now = ctx.now();
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
-    await requireSubstudy(trx, trialId, substudyCode);
-    const before = await repo.findInvitation(trx, { trialId, substudy: substudyCode, invitationId });
-    if (!before) throw new NotFoundError(`Invitation ${invitationId} was not found.`);
-    // An invitation of another site's participant is as invisible as the participant.
-    await lockVisibleParticipant(trx, principal, trialId, before.participantId).catch((error: unknown) => {
-      throw error instanceof NotFoundError ? new NotFoundError(`Invitation ${invitationId} was not found.`) : error;
-    });
-    if (isFutureDate(input.answeredOn, now))
-      throw new ValidationError([{ pointer: '/answeredOn', detail: 'is in the future' }]);
+    await lockSubstudyForChange(trx, request);
+    const before = await lockVisibleInvitation(ctx, trx, request);
+    refuseFutureDate(ctx, '/answeredOn', input.answeredOn);
+    if (before.withdrawal !== null) throw invitationWithdrawn(before);
     if (before.answer !== null)
       throw new ConflictError(
         'invitation-already-answered',
@@ -267,11 +339,77 @@ export async function answerInvitation(
   });
 }
 
+/** Reads a visible invitation: one of another site's participant answers 404, like the participant. */
+async function lockVisibleInvitation(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  request: SubstudyRef & { invitationId: string },
+): Promise<repo.InvitationRow> {
+  const { trialId, substudyCode, invitationId } = request;
+  const notFound = new NotFoundError(`Invitation ${invitationId} was not found.`);
+  const invitation = await repo.findInvitation(trx, { trialId, substudy: substudyCode, invitationId });
+  if (!invitation) throw notFound;
+  await lockRecordOwner(ctx, trx, { trialId, participantId: invitation.participantId }, notFound);
+  return invitation;
+}
+
+const invitationWithdrawn = (invitation: repo.InvitationRow) =>
+  new ConflictError(
+    'invitation-already-withdrawn',
+    `Invitation ${invitation.id} was withdrawn on ${invitation.withdrawal!.on}.`,
+  );
+
+export async function withdrawInvitation(
+  ctx: UseCaseContext,
+  request: SubstudyRef & { invitationId: string; input: InvitationWithdrawalInput },
+): Promise<Invitation> {
+  const { trialId, substudyCode, invitationId, input } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    await lockSubstudyForChange(trx, request);
+    const before = await lockVisibleInvitation(ctx, trx, request);
+    refuseFutureDate(ctx, '/withdrawnOn', input.withdrawnOn);
+    if (before.withdrawal !== null) throw invitationWithdrawn(before);
+    if (before.answer === 'declined')
+      throw new ConflictError(
+        'invitation-declined',
+        `Invitation ${invitationId} was declined on ${before.answeredOn}; there is nothing to withdraw.`,
+      );
+    if (await repo.hasInterview(trx, { trialId, substudy: substudyCode, invitationId }))
+      throw new ConflictError(
+        'already-interviewed',
+        `The participant of invitation ${invitationId} was interviewed; an invitation is withdrawn before the interview.`,
+      );
+    const since = before.answeredOn ?? before.invitedOn;
+    if (input.withdrawnOn < since)
+      throw new ConflictError(
+        'date-before-invitation',
+        `withdrawnOn ${input.withdrawnOn} is before the invitation${before.answeredOn ? "'s answer" : ''} on ${since}.`,
+      );
+    await repo.withdrawInvitation(trx, {
+      trialId,
+      substudy: substudyCode,
+      invitationId,
+      on: input.withdrawnOn,
+      by: input.withdrawnBy,
+      reason: input.reason,
+    });
+    const after = (await repo.findInvitation(trx, { trialId, substudy: substudyCode, invitationId }))!;
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'substudy.invitation_withdrawn',
+      entityType: 'substudy_invitation',
+      entityId: invitationId,
+      before,
+      after,
+      reason: input.reason,
+    });
+    return invitationView(await ctx.armLabeller(trialId, trx), after);
+  });
+}
+
 export async function getSubstudySampling(ctx: UseCaseContext, request: SubstudyRef): Promise<SamplingTable> {
   const { trialId, substudyCode } = request;
-  const trial = await loadTrial(ctx, trialId);
-  const [substudy] = await repo.listSubstudies(ctx.db, trialId, { code: substudyCode, siteCodes: [] });
-  if (!substudy) throw substudyNotFound(substudyCode);
+  const { trial, substudy } = await readSubstudy(ctx, request);
   const labeller = await ctx.armLabeller(trialId);
   const cells = await query.samplingCells(ctx.db, {
     trialId,
@@ -301,48 +439,26 @@ export async function recordInterview(
 ): Promise<Interview> {
   const { db, principal, actor } = ctx;
   const { trialId, substudyCode, input } = request;
-  const now = ctx.now();
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
-      await lockTrialShared(trx, trialId);
-      const substudy = await requireSubstudy(trx, trialId, substudyCode);
+      const { substudy } = await lockSubstudyForChange(trx, request);
       // The participant's row lock also serialises this with a withdrawal of consent.
       const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, input.participantId);
-      if (isFutureDate(input.conductedOn, now))
-        throw new ValidationError([{ pointer: '/conductedOn', detail: 'is in the future' }]);
+      refuseFutureDate(ctx, '/conductedOn', input.conductedOn);
       const invitation = await repo.findInvitation(trx, {
         trialId,
         substudy: substudyCode,
         participantId: participant.id,
       });
-      if (!invitation || invitation.answer !== 'accepted')
+      if (!invitation || invitation.answer !== 'accepted' || invitation.withdrawal !== null)
         throw new ConflictError(
           'invitation-not-accepted',
-          `Participant ${input.participantId} has ${invitation ? `${invitation.answer ?? 'not answered'} the` : 'no'} invitation to sub-study ${substudyCode}; interviews need an accepted one.`,
+          `Participant ${input.participantId} has ${!invitation ? 'no' : invitation.withdrawal ? 'a withdrawn' : `${invitation.answer ?? 'not answered'} the`} invitation to sub-study ${substudyCode}; interviews need an accepted one.`,
         );
-      if (input.conductedOn < invitation.answeredOn!)
-        throw new ConflictError(
-          'date-before-acceptance',
-          `conductedOn ${input.conductedOn} is before the invitation was accepted on ${invitation.answeredOn}.`,
-        );
-      let audioConsentId: string | null = null;
-      if (input.audioRecorded) {
-        const consent = participant.consents.find(
-          (c) =>
-            c.form === substudy.audioConsentForm &&
-            c.current &&
-            c.decision === 'granted' &&
-            c.withdrawal === null &&
-            c.signedOn <= input.conductedOn,
-        );
-        if (!consent)
-          throw new ConflictError(
-            'audio-consent-missing',
-            `Participant ${input.participantId} holds no granted, current, not withdrawn consent to form ${substudy.audioConsentForm} signed by ${input.conductedOn}; the interview cannot be audio-recorded.`,
-          );
-        audioConsentId = consent.id;
-      }
+      refuseBeforeAcceptance(input.conductedOn, invitation);
+      const audioConsentId = input.audioRecorded
+        ? audioConsentFor(participant, substudy.audioConsentForm, input.conductedOn)
+        : null;
       const interviewId = randomUUID();
       await repo.insertInterview(trx, {
         trialId,
@@ -378,28 +494,181 @@ export async function recordInterview(
   }
 }
 
+function refuseBeforeAcceptance(conductedOn: string, invitation: repo.InvitationRow) {
+  if (conductedOn < invitation.answeredOn!)
+    throw new ConflictError(
+      'date-before-acceptance',
+      `conductedOn ${conductedOn} is before the invitation was accepted on ${invitation.answeredOn}.`,
+    );
+}
+
+/**
+ * The consent an audio recording on `on` relies on: granted, on the form's current version, not withdrawn, signed
+ * by then. Without one: 409 `audio-consent-missing` (and the caller writes nothing).
+ */
+function audioConsentFor(participant: ParticipantView, form: string, on: string): string {
+  const consent = participant.consents.find(
+    (c) => c.form === form && c.current && c.decision === 'granted' && c.withdrawal === null && c.signedOn <= on,
+  );
+  if (!consent)
+    throw new ConflictError(
+      'audio-consent-missing',
+      `Participant ${participant.id} holds no granted, current, not withdrawn consent to form ${form} signed by ${on}; the interview cannot be audio-recorded.`,
+    );
+  return consent.id;
+}
+
 export async function listInterviews(ctx: UseCaseContext, request: SubstudyRef): Promise<Interview[]> {
   const { trialId, substudyCode } = request;
-  await loadTrial(ctx, trialId);
-  const [substudy] = await repo.listSubstudies(ctx.db, trialId, { code: substudyCode, siteCodes: [] });
-  if (!substudy) throw substudyNotFound(substudyCode);
+  await readSubstudy(ctx, request);
   return query.listInterviews(ctx.db, { trialId, substudy: substudyCode, siteCodes: ctx.principal.siteCodes });
 }
 
-/** Locks a visible interview: one of another site's participant answers 404, like the participant. */
+/**
+ * Locks a visible interview and its participant (whose row lock serialises this with a withdrawal of consent): one
+ * of another site's participant answers 404, like the participant.
+ */
 async function lockVisibleInterview(
   ctx: UseCaseContext,
   trx: Knex.Transaction,
   request: SubstudyRef & { interviewId: string },
-): Promise<repo.InterviewFacts> {
+): Promise<{ facts: repo.InterviewFacts; participant: ParticipantView }> {
   const { trialId, substudyCode, interviewId } = request;
   const facts = await repo.lockInterview(trx, trialId, substudyCode, interviewId);
   const notFound = new NotFoundError(`Interview ${interviewId} was not found.`);
   if (!facts) throw notFound;
-  await requireVisibleParticipant(trx, ctx.principal, trialId, facts.participantId).catch((error: unknown) => {
-    throw error instanceof NotFoundError ? notFound : error;
+  const participant = await lockRecordOwner(ctx, trx, { trialId, participantId: facts.participantId }, notFound);
+  return { facts, participant };
+}
+
+const CORRECTABLE = ['conductedOn', 'interviewer', 'durationMinutes', 'location', 'audioRecorded'] as const;
+
+/** The fields a correction changes, as they were and as they become; empty when it changes nothing. */
+export function interviewChanges(
+  facts: repo.InterviewFields,
+  input: Partial<repo.InterviewFields>,
+): { before: Partial<repo.InterviewFields>; after: Partial<repo.InterviewFields> } {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const field of CORRECTABLE)
+    if (input[field] !== undefined && input[field] !== facts[field]) {
+      before[field] = facts[field];
+      after[field] = input[field];
+    }
+  return { before, after };
+}
+
+const correctionRefused = (interviewId: string, why: string) =>
+  new ConflictError('interview-correction-refused', `Cannot correct interview ${interviewId}: ${why}.`);
+
+export async function correctInterview(
+  ctx: UseCaseContext,
+  request: SubstudyRef & { interviewId: string; input: InterviewCorrectionInput },
+): Promise<Interview> {
+  const { trialId, substudyCode, interviewId, input } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    const { substudy } = await lockSubstudyForChange(trx, request);
+    const { facts, participant } = await lockVisibleInterview(ctx, trx, request);
+    const { reason, ...fields } = input;
+    const { before, after } = interviewChanges(facts, fields);
+    if (!Object.keys(after).length) throw correctionRefused(interviewId, 'the request changes nothing');
+    const conductedOn = after.conductedOn ?? facts.conductedOn;
+    const current = await interviewView(trx, trialId, substudyCode, interviewId);
+    if (after.conductedOn !== undefined) {
+      refuseFutureDate(ctx, '/conductedOn', after.conductedOn);
+      const invitation = await repo.findInvitation(trx, {
+        trialId,
+        substudy: substudyCode,
+        invitationId: facts.invitationId,
+      });
+      refuseBeforeAcceptance(after.conductedOn, invitation!);
+      if (facts.transcribedOn !== null && after.conductedOn > facts.transcribedOn)
+        throw correctionRefused(
+          interviewId,
+          `the transcript was made on ${facts.transcribedOn}, before ${conductedOn}`,
+        );
+    }
+    let audioConsentId = facts.audioConsentId;
+    if (after.audioRecorded === false) {
+      if (facts.checkedOn !== null)
+        throw correctionRefused(interviewId, `its transcript was checked against the recording on ${facts.checkedOn}`);
+      if (current.recording?.deletionRequiredSince)
+        throw correctionRefused(interviewId, 'its recording is flagged for deletion; record the deletion instead');
+      audioConsentId = null;
+    } else if (after.audioRecorded === true) {
+      audioConsentId = audioConsentFor(participant, substudy.audioConsentForm, conductedOn);
+    } else if (facts.audioRecorded && after.conductedOn !== undefined) {
+      const relied = participant.consents.find((c) => c.id === facts.audioConsentId)!;
+      if (relied.signedOn > conductedOn)
+        throw new ConflictError(
+          'audio-consent-missing',
+          `The audio consent the recording relies on was signed on ${relied.signedOn}, after ${conductedOn}.`,
+        );
+    }
+    await repo.correctInterview(trx, {
+      trialId,
+      substudy: substudyCode,
+      interviewId,
+      before,
+      after,
+      audioConsentId,
+      reason,
+      correctedBy: ctx.principal.keyId,
+    });
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'substudy.interview_corrected',
+      entityType: 'substudy_interview',
+      entityId: interviewId,
+      before,
+      after,
+      reason,
+    });
+    return interviewView(trx, trialId, substudyCode, interviewId);
   });
-  return facts;
+}
+
+export async function recordRecordingDeletion(
+  ctx: UseCaseContext,
+  request: SubstudyRef & { interviewId: string; input: RecordingDeletionInput },
+): Promise<Interview> {
+  const { trialId, substudyCode, interviewId, input } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    await lockSubstudyForChange(trx, request);
+    await lockVisibleInterview(ctx, trx, request);
+    refuseFutureDate(ctx, '/deletedOn', input.deletedOn);
+    const before = await interviewView(trx, trialId, substudyCode, interviewId);
+    const refused = (why: string) =>
+      new ConflictError(
+        'recording-deletion-refused',
+        `Cannot record the deletion for interview ${interviewId}: ${why}.`,
+      );
+    const flaggedSince = before.recording?.deletionRequiredSince;
+    if (!before.recording) throw refused('the interview was not audio-recorded');
+    if (!flaggedSince) throw refused('its recording is not flagged for deletion (the audio consent stands)');
+    if (before.recording.deletion)
+      throw refused(`the recording was recorded as deleted on ${before.recording.deletion.on}`);
+    if (input.deletedOn < flaggedSince)
+      throw refused(`${input.deletedOn} is before the consent was withdrawn on ${flaggedSince}`);
+    await repo.setRecordingDeletion(trx, {
+      trialId,
+      substudy: substudyCode,
+      interviewId,
+      on: input.deletedOn,
+      by: input.deletedBy,
+      method: input.method ?? null,
+    });
+    const after = await interviewView(trx, trialId, substudyCode, interviewId);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'substudy.recording_deleted',
+      entityType: 'substudy_interview',
+      entityId: interviewId,
+      before: before.recording,
+      after: after.recording,
+    });
+    return after;
+  });
 }
 
 /** Why a transcript stage cannot be recorded now, or null when it can. */
@@ -423,12 +692,10 @@ export async function recordTranscriptStage(
 ): Promise<Interview> {
   const { db, actor } = ctx;
   const { trialId, substudyCode, interviewId, input } = request;
-  const now = ctx.now();
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
-    await requireSubstudy(trx, trialId, substudyCode);
-    const facts = await lockVisibleInterview(ctx, trx, request);
-    if (isFutureDate(input.on, now)) throw new ValidationError([{ pointer: '/on', detail: 'is in the future' }]);
+    await lockSubstudyForChange(trx, request);
+    const { facts } = await lockVisibleInterview(ctx, trx, request);
+    refuseFutureDate(ctx, '/on', input.on);
     const refusal = transcriptStageRefusal(facts, input.stage, input.on);
     if (refusal)
       throw new ConflictError(
@@ -456,11 +723,10 @@ export async function issueInterviewCoupon(
 ): Promise<IncentiveEntry> {
   const { db, actor } = ctx;
   const { trialId, substudyCode, interviewId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     // The sub-study's row lock serialises coupons: a retry waits for the first request and then finds its coupon.
-    const substudy = await requireSubstudy(trx, trialId, substudyCode);
-    const facts = await lockVisibleInterview(ctx, trx, request);
+    const { substudy } = await lockSubstudyForChange(trx, request);
+    const { facts, participant } = await lockVisibleInterview(ctx, trx, request);
     const existing = await repo.findCoupon(trx, trialId, substudyCode, interviewId);
     if (existing) {
       const entry = (await findIncentiveEntry({ db: trx }, { trialId, entryId: existing }))!;
@@ -473,7 +739,6 @@ export async function issueInterviewCoupon(
     }
     if (substudy.incentive === null)
       throw new ConflictError('substudy-has-no-incentive', `Sub-study ${substudyCode} issues no incentive.`);
-    const { view: participant } = await requireVisibleParticipant(trx, ctx.principal, trialId, facts.participantId);
     if (participant.role !== 'service_user')
       throw new ValidationError([
         { pointer: '', detail: 'interview coupons are for service users; this interview is of a case worker' },
@@ -521,11 +786,10 @@ export async function recordCodingRound(
 ): Promise<CodingRound> {
   const { db, principal, actor } = ctx;
   const { trialId, substudyCode, input } = request;
-  await loadTrial(ctx, trialId);
   const errors = codingErrors(input.coders, input.codings);
   if (errors.length) throw new ValidationError(errors);
   return withTransaction(db, async (trx) => {
-    await requireSubstudy(trx, trialId, substudyCode);
+    await lockSubstudyForChange(trx, request);
     const round = await repo.insertCodingRound(trx, {
       trialId,
       substudy: substudyCode,
@@ -555,9 +819,7 @@ export async function recordCodingRound(
 
 export async function listCodingRounds(ctx: UseCaseContext, request: SubstudyRef): Promise<CodingRoundList> {
   const { trialId, substudyCode } = request;
-  await loadTrial(ctx, trialId);
-  const [substudy] = await repo.listSubstudies(ctx.db, trialId, { code: substudyCode, siteCodes: [] });
-  if (!substudy) throw substudyNotFound(substudyCode);
+  await readSubstudy(ctx, request);
   const rounds = (await repo.listCodingRounds(ctx.db, trialId, substudyCode)).map(codingRoundView);
   return { rounds, trend: agreementTrend(rounds) };
 }

@@ -10,6 +10,7 @@ import { MATRIX_ARMS, randomizedServiceUser, SITE_IN, SITE_OUT, todayUtc, unique
 
 const get = (path: string): MatrixRequest => ({ method: 'get', path });
 const post = (path: string, body?: unknown): MatrixRequest => ({ method: 'post', path, body });
+const patch = (path: string, body: unknown): MatrixRequest => ({ method: 'patch', path, body });
 
 async function admin(t: TestApp, status: number, path: string, body?: unknown): Promise<TestResponse> {
   const res = await t.call('post', path, { body });
@@ -71,6 +72,19 @@ const interviewInput = (participantId: string, audioRecorded: boolean) => ({
   audioRecorded,
 });
 
+/** The participant's granted audio consent, signed today; its id. */
+async function audioConsent(ctx: RecipeContext, participantId: string): Promise<string> {
+  const consent = await admin(ctx.t, 201, `/v1/trials/${ctx.trialId}/participants/${participantId}/consents`, {
+    form: 'audio',
+    version: '1.0',
+    decision: 'granted',
+    signedOn: todayUtc(),
+    obtainedBy: 'IW',
+    method: 'written',
+  });
+  return consent.body.id;
+}
+
 async function interviewed(ctx: RecipeContext): Promise<string> {
   const { participantId } = await invited(ctx, true);
   const res = await admin(ctx.t, 201, await substudyPath(ctx, '/interviews'), interviewInput(participantId, false));
@@ -111,6 +125,14 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
         'listSubstudies',
       ),
   },
+  changeSubstudyQuotas: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      patch(await substudyPath(ctx, '/quotas'), {
+        quotas: [{ siteCode: ctx.site, arm: MATRIX_ARMS[0]!.code, role: 'case_worker', target: 1000 }],
+        reason: 'the steering committee kept the target',
+      }),
+  },
   inviteToSubstudy: {
     target: 'shared',
     prepare: async (ctx) => {
@@ -126,6 +148,17 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
         answer: 'declined',
         answeredOn: todayUtc(),
         reason: 'no time for an interview',
+      });
+    },
+  },
+  withdrawInvitation: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const { invitationId } = await invited(ctx, true);
+      return post(await substudyPath(ctx, `/invitations/${invitationId}/withdrawal`), {
+        withdrawnOn: todayUtc(),
+        withdrawnBy: 'ST',
+        reason: 'the cell is full',
       });
     },
   },
@@ -151,14 +184,7 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => {
       const { participantId } = await invited(ctx, true);
-      await admin(ctx.t, 201, `/v1/trials/${ctx.trialId}/participants/${participantId}/consents`, {
-        form: 'audio',
-        version: '1.0',
-        decision: 'granted',
-        signedOn: todayUtc(),
-        obtainedBy: 'IW',
-        method: 'written',
-      });
+      await audioConsent(ctx, participantId);
       return post(await substudyPath(ctx, '/interviews'), interviewInput(participantId, true));
     },
   },
@@ -182,6 +208,42 @@ export const SUBSTUDY_RECIPES: Record<string, Recipe> = {
         res.body.map((i: { siteCode: string }) => i.siteCode),
         'listInterviews',
       ),
+  },
+  correctInterview: {
+    target: 'shared',
+    prepare: async (ctx) =>
+      patch(await substudyPath(ctx, `/interviews/${await interviewed(ctx)}`), {
+        durationMinutes: 60,
+        reason: 'the recorder’s clock was wrong',
+      }),
+  },
+  recordRecordingDeletion: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const { participantId } = await invited(ctx, true);
+      const consentId = await audioConsent(ctx, participantId);
+      const interview = await admin(
+        ctx.t,
+        201,
+        await substudyPath(ctx, '/interviews'),
+        interviewInput(participantId, true),
+      );
+      await admin(
+        ctx.t,
+        201,
+        `/v1/trials/${ctx.trialId}/participants/${participantId}/consents/${consentId}/withdrawal`,
+        {
+          withdrawnOn: todayUtc(),
+          reason: 'no recording after all',
+          scope: 'all',
+        },
+      );
+      return post(await substudyPath(ctx, `/interviews/${interview.body.id}/recording-deletion`), {
+        deletedOn: todayUtc(),
+        deletedBy: 'IW',
+        method: 'secure erase',
+      });
+    },
   },
   recordTranscriptStage: {
     target: 'shared',

@@ -67,6 +67,9 @@ const ID_POOLS: Record<string, PoolName> = {
   eventId: 'eventId',
   incentiveId: 'incentiveId',
   keyId: 'keyId',
+  substudyCode: 'substudyCode',
+  invitationId: 'invitationId',
+  interviewId: 'interviewId',
 };
 const ALL_ID_POOLS = Object.values(ID_POOLS);
 

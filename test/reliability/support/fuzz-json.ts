@@ -42,7 +42,11 @@ export type PoolName =
   | 'formCode'
   | 'formVersion'
   | 'incentiveCode'
-  | 'reference';
+  | 'reference'
+  /** Sub-studies of a trial, their invitations and interviews (issue #16). */
+  | 'substudyCode'
+  | 'invitationId'
+  | 'interviewId';
 
 /**
  * A value taken from the seeded world when the case runs: pool[index % pool.length]. Unless

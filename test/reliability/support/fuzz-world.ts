@@ -82,6 +82,9 @@ export class World {
     formVersion: ['1.0', '1.1', '2.0'],
     incentiveCode: ['interview_coupon'],
     reference: [],
+    substudyCode: [],
+    invitationId: [],
+    interviewId: [],
   };
   /** Statuses of the trials, as the fuzzer last saw them. */
   readonly trialStatus = new Map<string, string>();
@@ -127,6 +130,9 @@ export class World {
       consentId: 'participantId',
       eventId: 'participantId',
       incentiveId: 'participantId',
+      substudyCode: 'trialId',
+      invitationId: 'trialId',
+      interviewId: 'trialId',
     };
     return {
       resolve: (ref) => {
@@ -359,7 +365,49 @@ export class World {
       reason: 'delivers the intervention',
     });
     for (const label of SMCM_LABEL_TWINS) await this.screen(active, { label: label.normalize('NFC') });
+    await this.seedSubstudy(active, randomized, caseWorker);
     return active;
+  }
+
+  /**
+   * A sub-study whose path ids the fuzzer can hit: an invitation the randomized participant accepted and an
+   * interview of them, and an invitation of the case worker awaiting an answer.
+   */
+  private async seedSubstudy(trialId: string, serviceUser: string, caseWorker: string): Promise<void> {
+    const code = `pe-${this.nextLabel('S').toLowerCase()}`;
+    const path = `/v1/trials/${trialId}/substudies/${code}`;
+    await this.must('POST', `/v1/trials/${trialId}/substudies`, {
+      code,
+      title: 'Fuzz process evaluation',
+      incentive: 'interview_coupon',
+      quotas: ['A', 'B', 'C'].flatMap((siteCode) =>
+        ['SMCM', 'TAU'].flatMap((arm) =>
+          ['service_user', 'case_worker'].map((role) => ({ siteCode, arm, role, target: 5 })),
+        ),
+      ),
+    });
+    this.register('substudyCode', code, trialId);
+    const invite = async (participantId: string) => {
+      const invitation = await this.must('POST', `${path}/invitations`, {
+        participantId,
+        invitedOn: today(),
+        invitedBy: 'ST',
+      });
+      this.register('invitationId', invitation.id, trialId);
+      return invitation.id as string;
+    };
+    const accepted = await invite(serviceUser);
+    await this.must('POST', `${path}/invitations/${accepted}/answer`, { answer: 'accepted', answeredOn: today() });
+    const interview = await this.must('POST', `${path}/interviews`, {
+      participantId: serviceUser,
+      conductedOn: today(),
+      interviewer: 'ST',
+      durationMinutes: 45,
+      location: 'the centre',
+      audioRecorded: false,
+    });
+    this.register('interviewId', interview.id, trialId);
+    await invite(caseWorker);
   }
 
   /** Builds the world. Every call goes through the API, so the seeding is itself a smoke test. */
@@ -467,6 +515,15 @@ export class World {
       case 'createApiKey':
         if (id) this.register('keyId', id);
         if (typeof body.key === 'string') this.keys.set('harvested', body.key);
+        break;
+      case 'createSubstudy':
+        if (typeof body.code === 'string') this.register('substudyCode', body.code, trialId);
+        break;
+      case 'inviteToSubstudy':
+        if (id) this.register('invitationId', id, trialId);
+        break;
+      case 'recordInterview':
+        if (id) this.register('interviewId', id, trialId);
         break;
       case 'createSite':
         if (typeof body.code === 'string') this.register('siteCode', body.code, trialId);
