@@ -86,8 +86,12 @@ export function deliveryPlan(options: {
 }): DeliveryPlan {
   const { cohort, participantIds, allocations } = options;
   const randomizedOn = cohort.today;
-  const workersOf = (arm: string, siteCode: string) =>
-    cohort.caseWorkers.filter((w) => w.arm === arm && w.siteCode === siteCode).map((w) => participantIds[w.label]!);
+  // The centre's workers of the arm; a roster without one there lends the arm's workers of other centres.
+  const workersOf = (arm: string, siteCode: string) => {
+    const ofArm = cohort.caseWorkers.filter((w) => w.arm === arm);
+    const here = ofArm.filter((w) => w.siteCode === siteCode);
+    return (here.length ? here : ofArm).map((w) => participantIds[w.label]!);
+  };
   const sessions: PlannedSession[] = [];
   const people = cohort.serviceUsers.filter((p) => p.pathway.kind === 'randomized' && allocations[p.label]);
   for (const [index, person] of people.entries()) {
@@ -101,6 +105,7 @@ export function deliveryPlan(options: {
     const missRate = chance(random, 1 / 6) ? 0.5 : 0.15;
     const stopsAfter = chance(random, 0.1) ? Math.floor(random() * 10) + 1 : Infinity;
     const workers = workersOf(arm, person.siteCode);
+    if (workers.length === 0) continue;
     const caseWorkerId = workers[index % workers.length]!;
     for (let fortnight = 0; fortnight * FORTNIGHT < PERIOD_DAYS && fortnight < stopsAfter; fortnight += 1) {
       const missed = chance(random, missRate);

@@ -1,4 +1,5 @@
 import { addDays } from '../follow-up/calendar';
+import { longGapDeviation, majorDeviationCounts } from './deviations';
 import type { DoseFacts } from './dose';
 import { LONG_GAP_FACTOR, longGaps } from './long-gaps';
 
@@ -122,5 +123,49 @@ describe('longGaps', () => {
       expect.objectContaining({ from: R, to: addDays(R, 15), days: 15, breachedOn: addDays(R, 15) }),
     ]);
     expect(longGaps(facts([0, 15, 27]), 14, 28, LATER)).toEqual([]);
+  });
+});
+
+describe('longGapDeviation and majorDeviationCounts', () => {
+  it('makes a minor derived deviation dated on the first day past the limit, the same whenever computed', () => {
+    const [closed] = longGaps(facts([0, 14, 28, 57]), 14, 182, LATER);
+    expect(longGapDeviation(closed!, 14)).toEqual({
+      id: `p1:long_gap:${addDays(R, 28)}`,
+      source: 'derived',
+      participantId: 'p1',
+      siteCode: 'A',
+      category: 'long_gap',
+      severity: 'minor',
+      occurredOn: addDays(R, 57),
+      description: `29 days without a session after the session on ${addDays(R, 28)} (next session on ${addDays(R, 57)}); the plan allows 2 × 14 days`,
+      correctiveAction: null,
+      sessionId: null,
+      recordedAt: `${addDays(R, 57)}T00:00:00.000Z`,
+    });
+    const [open] = longGaps(facts([]), 14, 182, LATER);
+    expect(longGapDeviation(open!, 14).description).toBe(
+      `181 days without a session after randomization on ${R} (no session since); the plan allows 2 × 14 days`,
+    );
+    expect(longGapDeviation(open!, 14).id).toBe(`p1:long_gap:${R}`);
+  });
+
+  it('counts major deviations per participant, recorded and derived, and ignores minor and site-level ones', () => {
+    const deviation = (participantId: string | null, severity: 'minor' | 'major') => ({
+      ...longGapDeviation(longGaps(facts([]), 14, 182, LATER)[0]!, 14),
+      participantId,
+      severity,
+    });
+    const counts = majorDeviationCounts([
+      deviation('p1', 'major'),
+      deviation('p1', 'major'),
+      deviation('p1', 'minor'),
+      deviation('p2', 'minor'),
+      deviation(null, 'major'),
+      deviation('p3', 'major'),
+    ]);
+    expect([...counts]).toEqual([
+      ['p1', 2],
+      ['p3', 1],
+    ]);
   });
 });
