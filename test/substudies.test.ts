@@ -343,6 +343,10 @@ describe('interviews, audio consent and transcripts', () => {
     const twice = await deletion('2019-08-21');
     expect(twice.status).toBe(409);
     expect(twice.body.type).toMatch(/recording-deletion-refused$/);
+    const unrecord = await t.call('patch', base(code, `/interviews/${res.body.id}`), {
+      body: { audioRecorded: false, reason: 'no recording any more' },
+    });
+    expect(unrecord.body.type).toMatch(/interview-correction-refused$/);
     const table = await t.call('get', base(code, '/sampling'));
     expect(table.body.totals.find((r: { role: string }) => r.role === 'all')).toMatchObject({
       interviewed: 1,
@@ -642,7 +646,13 @@ describe('changes after the fact: quotas, withdrawn invitations, corrected inter
     expect(first.status).toBe(200);
     expect(first.body.withdrawal).toEqual({ on: '2019-06-10', by: 'ST', reason: 'the cell is full' });
     expect((await withdraw(awaiting.id)).body.type).toMatch(/invitation-already-withdrawn$/);
-    expect((await withdraw(accepted.id)).status).toBe(200);
+    const blinded = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded withdrawing coordinator', role: 'coordinator', trialIds: [trial.id], blinded: true },
+    });
+    const masked = await withdraw(accepted.id, '2019-06-10', blinded.body.key);
+    expect(masked.status).toBe(200);
+    expect(masked.body.arm).toMatch(/^Group \d$/);
+    for (const word of SECRET_WORDS) expect(masked.text).not.toContain(word);
     expect((await withdraw(declined.id)).body.type).toMatch(/invitation-declined$/);
     expect((await withdraw(interviewed.id)).body.type).toMatch(/already-interviewed$/);
 

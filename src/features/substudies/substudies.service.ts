@@ -34,7 +34,7 @@ type QuotaChange = components['schemas']['QuotaChange'];
 type InvitationWithdrawalInput = components['schemas']['InvitationWithdrawalInput'];
 type InterviewCorrectionInput = components['schemas']['InterviewCorrectionInput'];
 type RecordingDeletionInput = components['schemas']['RecordingDeletionInput'];
-type ParticipantView = Awaited<ReturnType<typeof lockVisibleParticipant>>['view'];
+type ParticipantView = components['schemas']['Participant'];
 
 interface SubstudyRef {
   trialId: string;
