@@ -219,7 +219,8 @@ export const en = {
   'setup.minimization': 'minimization',
   'setup.blockSizes': 'Block sizes',
   'setup.stratifyBy': 'Strata',
-  'setup.stratifyHint': '"site" and/or names of category variables, separated by commas (the factors, for minimization).',
+  'setup.stratifyHint':
+    '"site" and/or names of category variables, separated by commas (the factors, for minimization).',
   'setup.commaList': 'Separated by commas.',
   'setup.criterion': 'Eligibility criteria',
   'setup.kind': 'Kind',
@@ -281,8 +282,7 @@ export const en = {
   'users.deactivate': 'Deactivate {name}',
   'users.create': 'Add a person',
   'users.createSubmit': 'Add the person',
-  'users.linkOnce':
-    'Send this link to {name}: it is shown only now and lets them choose a password until {date}.',
+  'users.linkOnce': 'Send this link to {name}: it is shown only now and lets them choose a password until {date}.',
   'keys.title': 'API keys',
   'keys.name': 'Key name',
   'keys.prefix': 'Starts with',

@@ -61,9 +61,14 @@ export async function auditScreen(session: Session, trialId: string): Promise<vo
           h(
             'tr',
             {},
-            [t('audit.sequence'), t('audit.when'), t('audit.who'), t('audit.action'), t('audit.entity'), t('audit.change')].map(
-              (c) => h('th', { scope: 'col' }, c),
-            ),
+            [
+              t('audit.sequence'),
+              t('audit.when'),
+              t('audit.who'),
+              t('audit.action'),
+              t('audit.entity'),
+              t('audit.change'),
+            ].map((c) => h('th', { scope: 'col' }, c)),
           ),
         ),
         h(

@@ -46,14 +46,18 @@ export async function consortScreen(session: Session, trialId: string): Promise<
         alt: t('trial.consortAlt'),
       }),
       h('h2', {}, t('consort.enrollment')),
-      dataTable(null, [t('consort.box'), t('consort.count')], [
-        [t('trial.assessed'), e.assessedForEligibility],
-        [t('consort.notMeeting'), withReasons(e.excluded.notMeetingInclusionCriteria)],
-        [t('consort.declined'), withReasons(e.excluded.declinedToParticipate)],
-        [t('consort.otherReasons'), withReasons(e.excluded.otherReasons)],
-        [t('trial.pending'), e.pendingRandomization],
-        [t('trial.randomized'), e.randomized],
-      ]),
+      dataTable(
+        null,
+        [t('consort.box'), t('consort.count')],
+        [
+          [t('trial.assessed'), e.assessedForEligibility],
+          [t('consort.notMeeting'), withReasons(e.excluded.notMeetingInclusionCriteria)],
+          [t('consort.declined'), withReasons(e.excluded.declinedToParticipate)],
+          [t('consort.otherReasons'), withReasons(e.excluded.otherReasons)],
+          [t('trial.pending'), e.pendingRandomization],
+          [t('trial.randomized'), e.randomized],
+        ],
+      ),
       h('h2', {}, t('consort.byArm')),
       dataTable(
         null,

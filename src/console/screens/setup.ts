@@ -303,7 +303,13 @@ export function setupScreen(): void {
             if (error) {
               const at = `/sites/${sitesDone}`;
               return showProblem(
-                { ...error, errors: (error.errors ?? [{ pointer: '', detail: error.detail ?? '' }]).map((e) => ({ ...e, pointer: at + e.pointer })) },
+                {
+                  ...error,
+                  errors: (error.errors ?? [{ pointer: '', detail: error.detail ?? '' }]).map((e) => ({
+                    ...e,
+                    pointer: at + e.pointer,
+                  })),
+                },
                 summary,
               );
             }

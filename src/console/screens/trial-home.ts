@@ -13,7 +13,8 @@ const MAX_PAGE = 500;
 /** Links to the views the person's role may open (the API refuses the others anyway). */
 export function trialViews(session: Session, trial: Trial): HTMLElement {
   const role = session.me.role;
-  const link = (path: string, label: string) => h('a', { class: 'button', href: `#/trials/${trial.id}/${path}` }, label);
+  const link = (path: string, label: string) =>
+    h('a', { class: 'button', href: `#/trials/${trial.id}/${path}` }, label);
   return h(
     'nav',
     { class: 'actions', 'aria-label': t('home.views') },

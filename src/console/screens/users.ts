@@ -29,11 +29,11 @@ function scopeFields(prefix: 'user' | 'key', trials: Trial[]) {
     const chosen = trials.find((tr) => tr.id === trial.value);
     sites.replaceChildren(
       h('legend', {}, t('users.sites')),
-      chosen && role.value === 'coordinator'
+      ...(chosen && role.value === 'coordinator'
         ? chosen.sites.map((s) =>
             h('label', {}, h('input', { type: 'checkbox', value: s.code }), ` ${s.code} · ${s.name}`),
           )
-        : h('p', { class: 'hint' }, t('users.sitesHint')),
+        : [h('p', { class: 'hint' }, t('users.sitesHint'))]),
     );
   };
   trial.addEventListener('change', renderSites);
@@ -60,7 +60,9 @@ function scopeFields(prefix: 'user' | 'key', trials: Trial[]) {
 
 const scopeText = (item: { trialIds: string[] | null; siteCodes: string[] | null }, trials: Trial[]) =>
   [
-    item.trialIds ? item.trialIds.map((id) => trials.find((tr) => tr.id === id)?.code ?? id).join(', ') : t('users.allTrials'),
+    item.trialIds
+      ? item.trialIds.map((id) => trials.find((tr) => tr.id === id)?.code ?? id).join(', ')
+      : t('users.allTrials'),
     item.siteCodes ? item.siteCodes.join(', ') : '',
   ]
     .filter(Boolean)
@@ -111,7 +113,12 @@ export async function usersScreen(shownOnce?: { message: string; secret: string 
     'div',
     { 'aria-live': 'polite', id: 'shown-once' },
     shownOnce &&
-      h('div', { class: 'success' }, h('p', {}, shownOnce.message), h('p', {}, h('code', { class: 'secret' }, shownOnce.secret))),
+      h(
+        'div',
+        { class: 'success' },
+        h('p', {}, shownOnce.message),
+        h('p', {}, h('code', { class: 'secret' }, shownOnce.secret)),
+      ),
   );
 
   const name = h('input', { type: 'text', autocomplete: 'off' });
@@ -147,7 +154,9 @@ export async function usersScreen(shownOnce?: { message: string; secret: string 
     [labelled('/key/name', t('keys.name'), keyName), ...keyScope.elements],
     t('keys.createSubmit'),
     async () => {
-      const { data, error } = await api.POST('/v1/api-keys', { body: { name: keyName.value.trim(), ...keyScope.read() } });
+      const { data, error } = await api.POST('/v1/api-keys', {
+        body: { name: keyName.value.trim(), ...keyScope.read() },
+      });
       if (!data) return error;
       await usersScreen({ message: t('keys.keyOnce', { name: data.name }), secret: data.key });
       return null;
