@@ -100,7 +100,7 @@ async function route(): Promise<void> {
   const [, trialId, section, participantId] = parts;
   const admin = me.role === 'admin' && !me.trialIds;
   try {
-    if (parts[0] === 'admin' && admin) await usersScreen();
+    if (parts[0] === 'admin' && admin) await usersScreen(session);
     else if (trialId === 'new' && admin) setupScreen();
     else if (parts[0] !== 'trials' || !trialId) await trialsScreen(session);
     else if (!section) await trialScreen(session, trialId);

@@ -7,11 +7,14 @@ import type { Session } from '../session';
 type AuditEvent = components['schemas']['AuditEvent'];
 const PAGE_SIZE = 25;
 
-/** Printed names of users for an unscoped admin (the audit row carries the id); others see the role. */
+/** Printed names of users and names of keys for an unscoped admin (the audit row carries the id); others see the id. */
 export async function actorNames(session: Session): Promise<Map<string, string>> {
   if (session.me.role !== 'admin' || session.me.trialIds) return new Map();
-  const { data } = await api.GET('/v1/users', { params: { query: { includeDeactivated: true } } });
-  return new Map((data?.items ?? []).map((u) => [u.id, u.name]));
+  const [{ data: users }, { data: keys }] = await Promise.all([
+    api.GET('/v1/users', { params: { query: { includeDeactivated: true } } }),
+    api.GET('/v1/api-keys', { params: { query: { includeRevoked: true, limit: 500 } } }),
+  ]);
+  return new Map([...(users?.items ?? []), ...(keys?.items ?? [])].map((u) => [u.id, u.name]));
 }
 
 export function actorOf(event: AuditEvent, names: Map<string, string>): string {

@@ -25,7 +25,7 @@ export function labelled(pointer: string, label: string, control: HTMLElement, h
   );
 }
 
-export function clearErrors(form: HTMLElement, summary: HTMLElement): void {
+function clearErrors(form: HTMLElement, summary: HTMLElement): void {
   form.querySelectorAll('.field-error').forEach((e) => (e.textContent = ''));
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
   summary.replaceChildren();
@@ -63,4 +63,42 @@ export function showProblem(error: Problem | undefined, summary: HTMLElement, pr
   );
   summary.replaceChildren(box);
   box.focus();
+}
+
+type Child = Node | string | null | undefined | false;
+
+/**
+ * A form that sends one request: on submit it clears the previous errors, disables its button while `send` runs,
+ * and shows the problem `send` answers (null when it succeeded) at the fields its pointers name.
+ */
+export function problemForm(
+  submitLabel: string,
+  send: () => Promise<Problem | null | undefined>,
+  children: Child[],
+  prefix = '',
+): HTMLFormElement {
+  const summary = h('div', { role: 'alert' });
+  const submit = h('button', { type: 'submit' }, submitLabel);
+  const form = h(
+    'form',
+    {
+      class: 'stack',
+      novalidate: true,
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        clearErrors(form, summary);
+        submit.disabled = true;
+        try {
+          const problem = await send();
+          if (problem) showProblem(problem, summary, prefix);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    ...children,
+    summary,
+    h('div', {}, submit),
+  );
+  return form;
 }

@@ -3,7 +3,7 @@ import { h, show } from '../dom';
 import { t } from '../i18n';
 import type { Session } from '../session';
 import { participantRoleLabel } from './labels';
-import { clearErrors, errorId, fieldId, labelled, showProblem } from './fields';
+import { errorId, fieldId, labelled, problemForm } from './fields';
 
 type Role = 'service_user' | 'case_worker';
 type Criterion = Trial['eligibility'][number];
@@ -70,8 +70,6 @@ export async function screeningScreen(session: Session, trialId: string): Promis
   const screenedOn = h('input', { type: 'date', required: true, value: new Date().toISOString().slice(0, 10) });
   const roleFields = h('div', { class: 'stack' });
   const preview = h('div', { 'aria-live': 'polite' });
-  const summary = h('div', { role: 'alert' });
-  const submit = h('button', { type: 'submit' }, t('screening.submit'));
 
   const currentRole = () => role.value as Role;
   const criteria = () => trial.eligibility.filter((c) => appliesTo(c, currentRole()));
@@ -119,49 +117,39 @@ export async function screeningScreen(session: Session, trialId: string): Promis
   roleFields.addEventListener('change', explain);
   role.addEventListener('change', renderRoleFields);
 
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        clearErrors(form, summary);
-        const baseline: Record<string, string | number> = {};
-        for (const control of roleFields.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
-          'input[name]:not([type=radio]), select[name]',
-        )) {
-          if (control.value === '') continue;
-          baseline[control.name] = control instanceof HTMLInputElement ? Number(control.value) : control.value;
-        }
-        submit.disabled = true;
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants', {
-          params: { path: { trialId } },
-          body: {
-            siteCode: site.value,
-            role: currentRole(),
-            label: label.value,
-            screenedOn: screenedOn.value,
-            eligibility: answers(),
-            baseline,
-          },
-        });
-        submit.disabled = false;
-        if (data) {
-          location.hash = `#/trials/${trialId}/participants/${data.id}`;
-          return;
-        }
-        showProblem(error, summary);
-      },
+  const form = problemForm(
+    t('screening.submit'),
+    async () => {
+      const baseline: Record<string, string | number> = {};
+      for (const control of roleFields.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
+        'input[name]:not([type=radio]), select[name]',
+      )) {
+        if (control.value === '') continue;
+        baseline[control.name] = control instanceof HTMLInputElement ? Number(control.value) : control.value;
+      }
+      const { data, error } = await api.POST('/v1/trials/{trialId}/participants', {
+        params: { path: { trialId } },
+        body: {
+          siteCode: site.value,
+          role: currentRole(),
+          label: label.value,
+          screenedOn: screenedOn.value,
+          eligibility: answers(),
+          baseline,
+        },
+      });
+      if (!data) return error;
+      location.hash = `#/trials/${trialId}/participants/${data.id}`;
+      return null;
     },
-    labelled('/siteCode', t('trial.site'), site),
-    labelled('/role', t('participants.role'), role),
-    labelled('/label', t('participants.label'), label, t('screening.labelHint')),
-    labelled('/screenedOn', t('participants.screenedOn'), screenedOn),
-    roleFields,
-    preview,
-    summary,
-    h('div', {}, submit),
+    [
+      labelled('/siteCode', t('trial.site'), site),
+      labelled('/role', t('participants.role'), role),
+      labelled('/label', t('participants.label'), label, t('screening.labelHint')),
+      labelled('/screenedOn', t('participants.screenedOn'), screenedOn),
+      roleFields,
+      preview,
+    ],
   );
   renderRoleFields();
   show(

@@ -2,7 +2,7 @@ import { api } from '../api';
 import type { components } from '../../generated/openapi';
 import { h, show } from '../dom';
 import { t } from '../i18n';
-import { clearErrors, errorId, fieldId, labelled, showProblem } from './fields';
+import { errorId, fieldId, labelled, problemForm } from './fields';
 
 type TrialInput = components['schemas']['TrialInput'];
 type Values = Record<string, string | boolean>;
@@ -273,78 +273,63 @@ export function setupScreen(): void {
     };
   };
 
-  const summary = h('div', { role: 'alert' });
-  const submit = h('button', { type: 'submit' }, t('setup.submit'));
   /** Set once the trial is created: a site refused afterwards is retried alone. */
   let trialId: string | null = null;
   let sitesDone = 0;
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        clearErrors(form, summary);
-        submit.disabled = true;
-        try {
-          if (!trialId) {
-            const { data, error } = await api.POST('/v1/trials', { body: request() });
-            if (!data) return showProblem(error, summary);
-            trialId = data.id;
-          }
-          const rows = sites.read();
-          for (; sitesDone < rows.length; sitesDone++) {
-            const site = rows[sitesDone]!;
-            const { error } = await api.POST('/v1/trials/{trialId}/sites', {
-              params: { path: { trialId } },
-              body: { code: text(site.code), name: text(site.name) },
-            });
-            if (error) {
-              const at = `/sites/${sitesDone}`;
-              return showProblem(
-                {
-                  ...error,
-                  errors: (error.errors ?? [{ pointer: '', detail: error.detail ?? '' }]).map((e) => ({
-                    ...e,
-                    pointer: at + e.pointer,
-                  })),
-                },
-                summary,
-              );
-            }
-          }
-          location.hash = `#/trials/${trialId}/activation`;
-        } finally {
-          submit.disabled = false;
-        }
-      },
+  const form = problemForm(
+    t('setup.submit'),
+    async () => {
+      if (!trialId) {
+        const { data, error } = await api.POST('/v1/trials', { body: request() });
+        if (!data) return error;
+        trialId = data.id;
+      }
+      const rows = sites.read();
+      for (; sitesDone < rows.length; sitesDone++) {
+        const site = rows[sitesDone]!;
+        const { error } = await api.POST('/v1/trials/{trialId}/sites', {
+          params: { path: { trialId } },
+          body: { code: text(site.code), name: text(site.name) },
+        });
+        // The site's pointers are placed at its row of the form.
+        const at = `/sites/${sitesDone}`;
+        if (error)
+          return {
+            ...error,
+            errors: (error.errors ?? [{ pointer: '', detail: error.detail ?? '' }]).map((e) => ({
+              ...e,
+              pointer: at + e.pointer,
+            })),
+          };
+      }
+      location.hash = `#/trials/${trialId}/activation`;
+      return null;
     },
-    h(
-      'section',
-      { 'aria-labelledby': 'basics-heading' },
-      h('h2', { id: 'basics-heading' }, t('setup.basics')),
-      labelled('/code', t('trial.code'), code, t('setup.codeHint')),
-      labelled('/title', t('trials.name'), title),
-      labelled('/registry', t('trial.registry'), registry),
-    ),
-    arms.element,
-    h(
-      'section',
-      { 'aria-labelledby': 'randomization-heading' },
-      h('h2', { id: 'randomization-heading' }, t('setup.randomization')),
-      h('p', { class: 'field-error', id: errorId('/randomization') }),
-      labelled('/randomization/method', t('setup.method'), method),
-      labelled('/randomization/blockSizes', t('setup.blockSizes'), blockSizes, t('setup.commaList')),
-      labelled('/randomization/stratifyBy', t('setup.stratifyBy'), strata, t('setup.stratifyHint')),
-    ),
-    criteria.element,
-    consentForms.element,
-    variables.element,
-    incentives.element,
-    sites.element,
-    summary,
-    h('div', {}, submit),
+    [
+      h(
+        'section',
+        { 'aria-labelledby': 'basics-heading' },
+        h('h2', { id: 'basics-heading' }, t('setup.basics')),
+        labelled('/code', t('trial.code'), code, t('setup.codeHint')),
+        labelled('/title', t('trials.name'), title),
+        labelled('/registry', t('trial.registry'), registry),
+      ),
+      arms.element,
+      h(
+        'section',
+        { 'aria-labelledby': 'randomization-heading' },
+        h('h2', { id: 'randomization-heading' }, t('setup.randomization')),
+        h('p', { class: 'field-error', id: errorId('/randomization') }),
+        labelled('/randomization/method', t('setup.method'), method),
+        labelled('/randomization/blockSizes', t('setup.blockSizes'), blockSizes, t('setup.commaList')),
+        labelled('/randomization/stratifyBy', t('setup.stratifyBy'), strata, t('setup.stratifyHint')),
+      ),
+      criteria.element,
+      consentForms.element,
+      variables.element,
+      incentives.element,
+      sites.element,
+    ],
   );
   show(
     h('h1', {}, t('setup.title')),

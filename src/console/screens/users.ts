@@ -1,7 +1,8 @@
 import { api, Me, Trial } from '../api';
 import { h, show } from '../dom';
 import { formatDateTime, t } from '../i18n';
-import { clearErrors, errorId, fieldId, labelled, showProblem } from './fields';
+import { errorId, fieldId, labelled, problemForm } from './fields';
+import type { Session } from '../session';
 import { roleLabel } from './labels';
 
 type Role = Me['role'];
@@ -68,40 +69,8 @@ const scopeText = (item: { trialIds: string[] | null; siteCodes: string[] | null
     .filter(Boolean)
     .join(' · ');
 
-/** A form posting one request, with the API's 422 pointers at its fields and a result shown once. */
-function createForm(
-  prefix: 'user' | 'key',
-  title: string,
-  fields: HTMLElement[],
-  submitLabel: string,
-  send: () => Promise<unknown>,
-) {
-  const summary = h('div', { role: 'alert' });
-  const submit = h('button', { type: 'submit' }, submitLabel);
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        clearErrors(form, summary);
-        submit.disabled = true;
-        const error = await send();
-        submit.disabled = false;
-        if (error) showProblem(error as Parameters<typeof showProblem>[0], summary, `/${prefix}`);
-      },
-    },
-    h('h2', {}, title),
-    ...fields,
-    summary,
-    h('div', {}, submit),
-  );
-  return form;
-}
-
 /** Admin: people (users) and API keys. Only unscoped admins manage them; others get no link to this screen. */
-export async function usersScreen(shownOnce?: { message: string; secret: string }): Promise<void> {
+export async function usersScreen(session: Session, shownOnce?: { message: string; secret: string }): Promise<void> {
   const [{ data: trialPage }, { data: userList }, { data: keyPage }] = await Promise.all([
     api.GET('/v1/trials', { params: { query: { limit: 100 } } }),
     api.GET('/v1/users', { params: { query: { includeDeactivated: true } } }),
@@ -124,43 +93,42 @@ export async function usersScreen(shownOnce?: { message: string; secret: string 
   const name = h('input', { type: 'text', autocomplete: 'off' });
   const email = h('input', { type: 'email', autocomplete: 'off' });
   const userScope = scopeFields('user', trials);
-  const userForm = createForm(
-    'user',
-    t('users.create'),
-    [
-      labelled('/user/name', t('users.name'), name),
-      labelled('/user/email', t('signIn.email'), email),
-      ...userScope.elements,
-    ],
+  const userForm = problemForm(
     t('users.createSubmit'),
     async () => {
       const { data, error } = await api.POST('/v1/users', {
         body: { name: name.value.trim(), email: email.value.trim(), ...userScope.read() },
       });
       if (!data) return error;
-      await usersScreen({
+      await usersScreen(session, {
         message: t('users.linkOnce', { name: data.name, date: formatDateTime(data.setPasswordTokenExpiresAt) }),
         secret: `${location.origin}/#/set-password/${data.setPasswordToken}`,
       });
       return null;
     },
+    [
+      h('h2', {}, t('users.create')),
+      labelled('/user/name', t('users.name'), name),
+      labelled('/user/email', t('signIn.email'), email),
+      ...userScope.elements,
+    ],
+    'user',
   );
 
   const keyName = h('input', { type: 'text', autocomplete: 'off' });
   const keyScope = scopeFields('key', trials);
-  const keyForm = createForm(
-    'key',
-    t('keys.create'),
-    [labelled('/key/name', t('keys.name'), keyName), ...keyScope.elements],
+  const keyForm = problemForm(
     t('keys.createSubmit'),
     async () => {
       const { data, error } = await api.POST('/v1/api-keys', {
         body: { name: keyName.value.trim(), ...keyScope.read() },
       });
       if (!data) return error;
-      await usersScreen({ message: t('keys.keyOnce', { name: data.name }), secret: data.key });
+      await usersScreen(session, { message: t('keys.keyOnce', { name: data.name }), secret: data.key });
       return null;
     },
+    [h('h2', {}, t('keys.create')), labelled('/key/name', t('keys.name'), keyName), ...keyScope.elements],
+    'key',
   );
 
   const action = (label: string, run: () => Promise<unknown>) =>
@@ -171,7 +139,7 @@ export async function usersScreen(shownOnce?: { message: string; secret: string 
         class: 'secondary',
         onclick: async () => {
           await run();
-          await usersScreen();
+          await usersScreen(session);
         },
       },
       label,
@@ -217,7 +185,9 @@ export async function usersScreen(shownOnce?: { message: string; secret: string 
               h(
                 'td',
                 {},
+                // Not oneself: an admin who deactivated their own account would be signed out at once.
                 !u.deactivatedAt &&
+                  u.id !== session.me.id &&
                   action(t('users.deactivate', { name: u.name }), () =>
                     api.POST('/v1/users/{userId}/deactivation', { params: { path: { userId: u.id } } }),
                   ),
