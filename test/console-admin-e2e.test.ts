@@ -211,13 +211,14 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
 
   it('lets a statistician read CONSORT and Table 1 and download Table 1 as CSV and HTML with the session', async () => {
     expect(trialId).not.toBe('');
-    // Four randomized service users at centre A and a follow-up schedule, so every view has something to show.
+    // Eight randomized service users at centre A and a follow-up schedule, so every view has something to show
+    // and the audit trail has more than one page.
     await h.api('PUT', `/v1/trials/${trialId}/follow-up`, {
       ...smcmFollowUp(),
       reason: 'Follow-up schedule for the console test',
       effectiveOn: new Date().toISOString().slice(0, 10),
     });
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 8; i++) {
       const p = await h.api('POST', `/v1/trials/${trialId}/participants`, serviceUserInput({ label: `STAT-${i}` }));
       await h.api('POST', `/v1/trials/${trialId}/participants/${p.id}/consents`, {
         form: 'trial',
@@ -242,7 +243,7 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await h.signIn(page, 'statistician@trial.hk');
     await openTrial(page);
     expect(await page.getByRole('link', { name: 'Audit trail' }).count()).toBe(0);
-    expect(await page.locator('#visit-counts').innerText()).toMatch(/Due now \(window open\)\s+4/);
+    expect(await page.locator('#visit-counts').innerText()).toMatch(/Due now \(window open\)\s+8/);
     await page.getByRole('link', { name: 'CONSORT' }).click();
     await page.getByRole('heading', { level: 2, name: 'Enrollment' }).waitFor();
     expect(await page.getByRole('row', { name: /^Not meeting inclusion criteria/ }).innerText()).toContain(
@@ -270,7 +271,7 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
 
     await page.goto(`${h.base}/#/trials/${trialId}/exports`);
     const participants = await download(page, /^Participants \(CSV\)$/);
-    expect(participants.text.split('\n').filter(Boolean)).toHaveLength(6);
+    expect(participants.text.split('\n').filter(Boolean)).toHaveLength(10);
     await check(page, 'en-statistician-exports');
     expect(problems).toEqual([]);
     await context.close();
@@ -310,7 +311,8 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await check(page, 'en-monitor-audit');
     sources.push(await page.content());
     // Every page of the trail, with each recorded change opened.
-    for (;;) {
+    let pages = 1;
+    for (; ; pages++) {
       for (const details of await page.locator('#audit-events details').all()) await details.click();
       sources.push(await page.locator('#audit-events').innerText());
       const next = page.getByRole('button', { name: 'Next page' });
