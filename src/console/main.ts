@@ -1,12 +1,20 @@
 import { api, Me, whenSignedOut } from './api';
 import { h, show } from './dom';
 import { initialLocale, locale, setLocale, t } from './i18n';
+import { activationScreen } from './screens/activation';
+import { auditScreen } from './screens/audit';
+import { consortScreen } from './screens/consort';
+import { exportsScreen } from './screens/exports';
+import { roleLabel } from './screens/labels';
 import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
 import { screeningScreen } from './screens/screening';
+import { setupScreen } from './screens/setup';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
+import { tableOneScreen } from './screens/table-one';
 import { trialScreen } from './screens/trial';
 import { trialsScreen } from './screens/trials';
+import { usersScreen } from './screens/users';
 import type { Session } from './session';
 
 /** The signed-in person, or null. */
@@ -60,19 +68,6 @@ function header(): void {
   document.title = `trialdesk`;
 }
 
-function roleLabel(role: Me['role']): string {
-  switch (role) {
-    case 'admin':
-      return t('role.admin');
-    case 'coordinator':
-      return t('role.coordinator');
-    case 'statistician':
-      return t('role.statistician');
-    case 'monitor':
-      return t('role.monitor');
-  }
-}
-
 async function currentUser(): Promise<Me | null> {
   const { data } = await api.GET('/v1/session');
   return data ?? null;
@@ -103,13 +98,21 @@ async function route(): Promise<void> {
   }
   const session: Session = { me };
   const [, trialId, section, participantId] = parts;
+  const admin = me.role === 'admin' && !me.trialIds;
   try {
-    if (parts[0] !== 'trials' || !trialId) await trialsScreen();
+    if (parts[0] === 'admin' && admin) await usersScreen(session);
+    else if (trialId === 'new' && admin) setupScreen();
+    else if (parts[0] !== 'trials' || !trialId) await trialsScreen(session);
     else if (!section) await trialScreen(session, trialId);
     else if (section === 'participants' && participantId) await participantScreen(session, trialId, participantId);
     else if (section === 'participants') await participantsScreen(session, trialId);
     else if (section === 'screening') await screeningScreen(session, trialId);
-    else await trialsScreen();
+    else if (section === 'consort') await consortScreen(session, trialId);
+    else if (section === 'table-one') await tableOneScreen(session, trialId);
+    else if (section === 'exports') await exportsScreen(session, trialId);
+    else if (section === 'audit') await auditScreen(session, trialId);
+    else if (section === 'activation' && me.role === 'admin') await activationScreen(trialId);
+    else await trialsScreen(session);
   } catch (error) {
     show(h('h1', {}, t('error.title')), h('p', { class: 'alert', role: 'alert' }, String(error)));
   }

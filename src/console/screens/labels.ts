@@ -1,4 +1,4 @@
-import type { ParticipantStatus, Trial } from '../api';
+import type { Me, ParticipantStatus, Trial } from '../api';
 import { t } from '../i18n';
 
 /** Labels of the contract's enumerations, each key written out so the catalogue test sees it used. */
@@ -44,4 +44,17 @@ export function trialStatusLabel(status: Trial['status']): string {
 
 export function participantRoleLabel(role: string): string {
   return role === 'case_worker' ? t('participantRole.caseWorker') : t('participantRole.serviceUser');
+}
+
+export function roleLabel(role: Me['role']): string {
+  switch (role) {
+    case 'admin':
+      return t('role.admin');
+    case 'coordinator':
+      return t('role.coordinator');
+    case 'statistician':
+      return t('role.statistician');
+    case 'monitor':
+      return t('role.monitor');
+  }
 }

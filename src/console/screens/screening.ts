@@ -3,33 +3,13 @@ import { h, show } from '../dom';
 import { t } from '../i18n';
 import type { Session } from '../session';
 import { participantRoleLabel } from './labels';
-import { fieldMessage } from './problems';
+import { errorId, fieldId, labelled, problemForm } from './fields';
 
 type Role = 'service_user' | 'case_worker';
 type Criterion = Trial['eligibility'][number];
 type Variable = Trial['baselineVariables'][number];
 
 const appliesTo = (item: { roles?: Role[] }, role: Role) => (item.roles ?? ['service_user']).includes(role);
-/** The id of the element showing the errors of a JSON pointer of the request body. */
-const errorId = (pointer: string) => `error${pointer.replace(/[^A-Za-z0-9_]/g, '-')}`;
-const fieldId = (pointer: string) => `field${pointer.replace(/[^A-Za-z0-9_]/g, '-')}`;
-
-function labelled(pointer: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
-  control.id = fieldId(pointer);
-  control.setAttribute(
-    'aria-describedby',
-    [hint ? `${control.id}-hint` : '', errorId(pointer)].filter(Boolean).join(' '),
-  );
-  return h(
-    'div',
-    {},
-    h('label', { for: control.id }, label),
-    hint && h('p', { class: 'hint', id: `${control.id}-hint` }, hint),
-    control,
-    h('p', { class: 'field-error', id: errorId(pointer) }),
-  );
-}
-
 function criterionField(criterion: Criterion): HTMLElement {
   const pointer = `/eligibility/${criterion.code}`;
   const name = fieldId(pointer);
@@ -90,8 +70,6 @@ export async function screeningScreen(session: Session, trialId: string): Promis
   const screenedOn = h('input', { type: 'date', required: true, value: new Date().toISOString().slice(0, 10) });
   const roleFields = h('div', { class: 'stack' });
   const preview = h('div', { 'aria-live': 'polite' });
-  const summary = h('div', { role: 'alert' });
-  const submit = h('button', { type: 'submit' }, t('screening.submit'));
 
   const currentRole = () => role.value as Role;
   const criteria = () => trial.eligibility.filter((c) => appliesTo(c, currentRole()));
@@ -139,80 +117,39 @@ export async function screeningScreen(session: Session, trialId: string): Promis
   roleFields.addEventListener('change', explain);
   role.addEventListener('change', renderRoleFields);
 
-  const clearErrors = () => {
-    form.querySelectorAll('.field-error').forEach((e) => (e.textContent = ''));
-    form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
-    summary.replaceChildren();
-  };
-
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        clearErrors();
-        const baseline: Record<string, string | number> = {};
-        for (const control of roleFields.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
-          'input[name]:not([type=radio]), select[name]',
-        )) {
-          if (control.value === '') continue;
-          baseline[control.name] = control instanceof HTMLInputElement ? Number(control.value) : control.value;
-        }
-        submit.disabled = true;
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants', {
-          params: { path: { trialId } },
-          body: {
-            siteCode: site.value,
-            role: currentRole(),
-            label: label.value,
-            screenedOn: screenedOn.value,
-            eligibility: answers(),
-            baseline,
-          },
-        });
-        submit.disabled = false;
-        if (data) {
-          location.hash = `#/trials/${trialId}/participants/${data.id}`;
-          return;
-        }
-        const unplaced: string[] = [];
-        for (const problem of error?.errors ?? []) {
-          const message = fieldMessage(problem.pointer, problem.detail);
-          const target = document.getElementById(errorId(problem.pointer));
-          if (target) {
-            target.textContent = message;
-            document.getElementById(fieldId(problem.pointer))?.setAttribute('aria-invalid', 'true');
-          } else unplaced.push(message);
-        }
-        summary.replaceChildren(
-          h(
-            'div',
-            { class: 'alert' },
-            h('p', {}, t('screening.fix', { count: error?.errors?.length ?? 1 })),
-            unplaced.length
-              ? h(
-                  'ul',
-                  {},
-                  unplaced.map((m) => h('li', {}, m)),
-                )
-              : '',
-            !error?.errors?.length && error?.detail ? h('p', {}, error.detail) : '',
-          ),
-        );
-        summary.querySelector('div')?.setAttribute('tabindex', '-1');
-        (summary.querySelector('div') as HTMLElement | null)?.focus();
-      },
+  const form = problemForm(
+    t('screening.submit'),
+    async () => {
+      const baseline: Record<string, string | number> = {};
+      for (const control of roleFields.querySelectorAll<HTMLInputElement | HTMLSelectElement>(
+        'input[name]:not([type=radio]), select[name]',
+      )) {
+        if (control.value === '') continue;
+        baseline[control.name] = control instanceof HTMLInputElement ? Number(control.value) : control.value;
+      }
+      const { data, error } = await api.POST('/v1/trials/{trialId}/participants', {
+        params: { path: { trialId } },
+        body: {
+          siteCode: site.value,
+          role: currentRole(),
+          label: label.value,
+          screenedOn: screenedOn.value,
+          eligibility: answers(),
+          baseline,
+        },
+      });
+      if (!data) return error;
+      location.hash = `#/trials/${trialId}/participants/${data.id}`;
+      return null;
     },
-    labelled('/siteCode', t('trial.site'), site),
-    labelled('/role', t('participants.role'), role),
-    labelled('/label', t('participants.label'), label, t('screening.labelHint')),
-    labelled('/screenedOn', t('participants.screenedOn'), screenedOn),
-    roleFields,
-    preview,
-    summary,
-    h('div', {}, submit),
+    [
+      labelled('/siteCode', t('trial.site'), site),
+      labelled('/role', t('participants.role'), role),
+      labelled('/label', t('participants.label'), label, t('screening.labelHint')),
+      labelled('/screenedOn', t('participants.screenedOn'), screenedOn),
+      roleFields,
+      preview,
+    ],
   );
   renderRoleFields();
   show(

@@ -3,6 +3,7 @@ import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
 import { trialStatusLabel } from './labels';
+import { trialHomeSections, trialViews } from './trial-home';
 
 /** Trial home: enrollment by site (the API's CONSORT counts per site), the live CONSORT diagram, the next steps. */
 export async function trialScreen(session: Session, trialId: string): Promise<void> {
@@ -17,6 +18,7 @@ export async function trialScreen(session: Session, trialId: string): Promise<vo
       return { site, enrollment: data?.enrollment };
     }),
   );
+  const extra = await trialHomeSections(session, trial);
   const canScreen = ['admin', 'coordinator'].includes(session.me.role) && trial.status === 'active';
   show(
     h('h1', {}, trial.title),
@@ -36,6 +38,7 @@ export async function trialScreen(session: Session, trialId: string): Promise<vo
       h('a', { class: 'button', href: `#/trials/${trialId}/participants` }, t('trial.participants')),
       canScreen && h('a', { class: 'button', href: `#/trials/${trialId}/screening` }, t('trial.screen')),
     ),
+    trialViews(session, trial),
     h(
       'section',
       { 'aria-labelledby': 'enrollment-heading' },
@@ -80,5 +83,6 @@ export async function trialScreen(session: Session, trialId: string): Promise<vo
       h('p', { class: 'hint' }, t('trial.consortAsOf', { date: formatDate(new Date().toISOString()) })),
       h('img', { class: 'consort', src: `/v1/trials/${trialId}/consort.svg`, alt: t('trial.consortAlt') }),
     ),
+    ...extra,
   );
 }

@@ -1,0 +1,340 @@
+import { api } from '../api';
+import type { components } from '../../generated/openapi';
+import { h, show } from '../dom';
+import { t } from '../i18n';
+import { errorId, fieldId, labelled, problemForm } from './fields';
+
+type TrialInput = components['schemas']['TrialInput'];
+type Values = Record<string, string | boolean>;
+interface Column {
+  key: string;
+  label: string;
+  type?: 'text' | 'number' | 'checkbox' | 'select';
+  options?: [value: string, label: string][];
+  hint?: string;
+}
+
+/**
+ * A list the person can grow and shrink (arms, criteria, …): each control is named after its JSON pointer in the
+ * request (`/arms/0/code`), so the API's 422 pointers land at their fields. Rows are rebuilt on add and remove so
+ * that positions (and so pointers) stay 0, 1, 2, … as in the request.
+ */
+function repeater(name: string, title: string, columns: Column[], initial: Values[]) {
+  const body = h('div', { class: 'rows' });
+  let rows = initial;
+  const read = (): Values[] =>
+    [...body.querySelectorAll<HTMLElement>('.row')].map((row) => {
+      const values: Values = {};
+      for (const control of row.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-key]'))
+        values[control.dataset.key!] =
+          control instanceof HTMLInputElement && control.type === 'checkbox' ? control.checked : control.value;
+      return values;
+    });
+  const render = () => {
+    body.replaceChildren(
+      ...rows.map((values, index) => {
+        const pointer = `/${name}/${index}`;
+        const controls = columns.map((column) => {
+          const value = values[column.key];
+          const control =
+            column.type === 'select'
+              ? h(
+                  'select',
+                  {},
+                  (column.options ?? []).map(([v, label]) => h('option', { value: v, selected: v === value }, label)),
+                )
+              : column.type === 'checkbox'
+                ? h('input', { type: 'checkbox', checked: value === true })
+                : h('input', {
+                    type: column.type === 'number' ? 'number' : 'text',
+                    step: 'any',
+                    value: typeof value === 'string' ? value : '',
+                  });
+          control.dataset.key = column.key;
+          return labelled(`${pointer}/${column.key}`, column.label, control, column.hint);
+        });
+        return h(
+          'fieldset',
+          { class: 'row', id: fieldId(pointer), 'aria-describedby': errorId(pointer) },
+          h('legend', {}, `${title} ${index + 1}`),
+          ...controls,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              onclick: () => {
+                rows = read();
+                rows.splice(index, 1);
+                render();
+              },
+            },
+            t('setup.remove', { item: `${title} ${index + 1}` }),
+          ),
+          h('p', { class: 'field-error', id: errorId(pointer) }),
+        );
+      }),
+    );
+  };
+  render();
+  const element = h(
+    'section',
+    { 'aria-labelledby': `${name}-heading` },
+    h('h2', { id: `${name}-heading` }, title),
+    h('p', { class: 'field-error', id: errorId(`/${name}`) }),
+    body,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          rows = [...read(), {}];
+          render();
+          body.querySelector<HTMLElement>('.row:last-child input, .row:last-child select')?.focus();
+        },
+      },
+      t('setup.add', { item: title }),
+    ),
+  );
+  return { element, read };
+}
+
+const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value.trim() : '');
+/** Optional values: left out of the request when empty, so the API's defaults apply. */
+const optional = (value: string | boolean | undefined) => text(value) || undefined;
+const optionalNumber = (value: string | boolean | undefined) => (text(value) === '' ? undefined : Number(value));
+/** "2, 4, 6" → [2, 4, 6]: a list typed in one box. */
+const list = (value: string | boolean | undefined) =>
+  text(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+type ParticipantRole = components['schemas']['ParticipantRole'];
+const roles = (value: string | boolean | undefined): ParticipantRole[] | undefined =>
+  value === 'both' ? ['service_user', 'case_worker'] : value ? [value as ParticipantRole] : undefined;
+
+/**
+ * Admin: a new trial as a guided form (arms, randomization, criteria, consent forms, baseline variables,
+ * incentives, sites). It builds exactly the `createTrial` request the API takes and shows the API's 422 pointers
+ * at their fields; the sites follow with `createSite`. It adds no rule of its own.
+ */
+export function setupScreen(): void {
+  const code = h('input', { type: 'text', required: true, autocomplete: 'off' });
+  const title = h('input', { type: 'text', required: true });
+  const registry = h('input', { type: 'text' });
+  const roleOptions: [string, string][] = [
+    ['', t('participantRole.serviceUser')],
+    ['case_worker', t('participantRole.caseWorker')],
+    ['both', t('setup.bothRoles')],
+  ];
+  const arms = repeater(
+    'arms',
+    t('setup.arm'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'name', label: t('setup.name') },
+      { key: 'ratio', label: t('setup.ratio'), type: 'number' },
+    ],
+    [{ ratio: '1' }, { ratio: '1' }],
+  );
+  const method = h(
+    'select',
+    {},
+    h('option', { value: 'permuted_block' }, t('setup.permutedBlock')),
+    h('option', { value: 'simple' }, t('setup.simple')),
+    h('option', { value: 'minimization' }, t('setup.minimization')),
+  );
+  const blockSizes = h('input', { type: 'text', value: '2, 4' });
+  const strata = h('input', { type: 'text', value: 'site' });
+  const criteria = repeater(
+    'eligibility',
+    t('setup.criterion'),
+    [
+      { key: 'code', label: t('trial.code') },
+      {
+        key: 'kind',
+        label: t('setup.kind'),
+        type: 'select',
+        options: [
+          ['inclusion', t('screening.inclusion')],
+          ['exclusion', t('screening.exclusion')],
+        ],
+      },
+      { key: 'text', label: t('setup.criterionText') },
+    ],
+    [],
+  );
+  const consentForms = repeater(
+    'consentForms',
+    t('setup.consentForm'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'version', label: t('setup.version') },
+      { key: 'title', label: t('setup.formTitle') },
+      { key: 'required', label: t('setup.requiredForm'), type: 'checkbox' },
+    ],
+    [{ code: 'trial', version: '1.0', required: true }],
+  );
+  const variables = repeater(
+    'baselineVariables',
+    t('setup.variable'),
+    [
+      { key: 'name', label: t('setup.variableName'), hint: t('setup.variableNameHint') },
+      { key: 'label', label: t('setup.label') },
+      {
+        key: 'type',
+        label: t('setup.type'),
+        type: 'select',
+        options: [
+          ['number', t('setup.number')],
+          ['integer', t('setup.integer')],
+          ['category', t('setup.category')],
+        ],
+      },
+      { key: 'unit', label: t('setup.unit') },
+      { key: 'min', label: t('setup.min'), type: 'number' },
+      { key: 'max', label: t('setup.max'), type: 'number' },
+      { key: 'levels', label: t('setup.levels'), hint: t('setup.commaList') },
+      { key: 'roles', label: t('setup.roles'), type: 'select', options: roleOptions },
+    ],
+    [],
+  );
+  const incentives = repeater(
+    'incentives',
+    t('setup.incentive'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'description', label: t('setup.description') },
+      { key: 'amount', label: t('setup.amount'), type: 'number' },
+      { key: 'currency', label: t('setup.currency'), hint: 'HKD' },
+      { key: 'roles', label: t('setup.roles'), type: 'select', options: roleOptions },
+      { key: 'maxPerParticipant', label: t('setup.maxPerParticipant'), type: 'number' },
+      { key: 'occasion', label: t('setup.occasion') },
+    ],
+    [],
+  );
+  const sites = repeater(
+    'sites',
+    t('trial.site'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'name', label: t('setup.name') },
+    ],
+    [{}],
+  );
+
+  const request = (): TrialInput => {
+    const stratifyBy = list(strata.value);
+    const randomization: TrialInput['randomization'] =
+      method.value === 'minimization'
+        ? { method: 'minimization', factors: stratifyBy }
+        : method.value === 'simple'
+          ? { method: 'simple', stratifyBy: stratifyBy.length ? stratifyBy : undefined }
+          : {
+              method: 'permuted_block',
+              blockSizes: list(blockSizes.value).map(Number),
+              stratifyBy: stratifyBy.length ? stratifyBy : undefined,
+            };
+    return {
+      code: text(code.value),
+      title: text(title.value),
+      registry: optional(registry.value) ?? null,
+      arms: arms.read().map((a) => ({ code: text(a.code), name: text(a.name), ratio: Number(a.ratio) })),
+      randomization,
+      eligibility: criteria
+        .read()
+        .map((c) => ({ code: text(c.code), kind: c.kind as 'inclusion' | 'exclusion', text: text(c.text) })),
+      consentForms: consentForms.read().map((f) => ({
+        code: text(f.code),
+        version: text(f.version),
+        required: f.required === true,
+        title: optional(f.title),
+      })),
+      baselineVariables: variables.read().map((v) => ({
+        name: text(v.name),
+        label: optional(v.label),
+        type: v.type as 'number' | 'integer' | 'category',
+        unit: optional(v.unit),
+        min: optionalNumber(v.min),
+        max: optionalNumber(v.max),
+        levels: list(v.levels).length ? list(v.levels) : undefined,
+        roles: roles(v.roles),
+      })),
+      incentives: incentives.read().map((i) => ({
+        code: text(i.code),
+        description: text(i.description),
+        amount: Number(i.amount),
+        currency: text(i.currency),
+        roles: roles(i.roles) ?? ['service_user'],
+        maxPerParticipant: Number(i.maxPerParticipant),
+        occasion: optional(i.occasion),
+      })),
+    };
+  };
+
+  /** Set once the trial is created: a site refused afterwards is retried alone. */
+  let trialId: string | null = null;
+  let sitesDone = 0;
+  const form = problemForm(
+    t('setup.submit'),
+    async () => {
+      if (!trialId) {
+        const { data, error } = await api.POST('/v1/trials', { body: request() });
+        if (!data) return error;
+        trialId = data.id;
+      }
+      const rows = sites.read();
+      for (; sitesDone < rows.length; sitesDone++) {
+        const site = rows[sitesDone]!;
+        const { error } = await api.POST('/v1/trials/{trialId}/sites', {
+          params: { path: { trialId } },
+          body: { code: text(site.code), name: text(site.name) },
+        });
+        // The site's pointers are placed at its row of the form.
+        const at = `/sites/${sitesDone}`;
+        if (error)
+          return {
+            ...error,
+            errors: (error.errors ?? [{ pointer: '', detail: error.detail ?? '' }]).map((e) => ({
+              ...e,
+              pointer: at + e.pointer,
+            })),
+          };
+      }
+      location.hash = `#/trials/${trialId}/activation`;
+      return null;
+    },
+    [
+      h(
+        'section',
+        { 'aria-labelledby': 'basics-heading' },
+        h('h2', { id: 'basics-heading' }, t('setup.basics')),
+        labelled('/code', t('trial.code'), code, t('setup.codeHint')),
+        labelled('/title', t('trials.name'), title),
+        labelled('/registry', t('trial.registry'), registry),
+      ),
+      arms.element,
+      h(
+        'section',
+        { 'aria-labelledby': 'randomization-heading' },
+        h('h2', { id: 'randomization-heading' }, t('setup.randomization')),
+        h('p', { class: 'field-error', id: errorId('/randomization') }),
+        labelled('/randomization/method', t('setup.method'), method),
+        labelled('/randomization/blockSizes', t('setup.blockSizes'), blockSizes, t('setup.commaList')),
+        labelled('/randomization/stratifyBy', t('setup.stratifyBy'), strata, t('setup.stratifyHint')),
+      ),
+      criteria.element,
+      consentForms.element,
+      variables.element,
+      incentives.element,
+      sites.element,
+    ],
+  );
+  show(
+    h('h1', {}, t('setup.title')),
+    h('p', {}, h('a', { href: '#/trials' }, t('nav.backToTrials'))),
+    h('p', { class: 'hint' }, t('setup.intro')),
+    form,
+  );
+}
