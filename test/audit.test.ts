@@ -92,6 +92,35 @@ describe('audit trail', () => {
     expect([...ids].sort((a, b) => Number(a) - Number(b))).toEqual(ids);
   });
 
+  it('pages newest first with order=desc, and refuses a cursor of the other order', async () => {
+    const trial = await createTrial(t);
+    await addSites(t, trial.id, ['A', 'B', 'C', 'D']);
+    const oldestFirst = await t.call('get', `/v1/trials/${trial.id}/audit?limit=100`);
+    const written = oldestFirst.body.items.map((e: { id: string }) => e.id);
+    expect(written).toHaveLength(5);
+
+    const ids: string[] = [];
+    let after: string | null = null;
+    let firstCursor: string | null = null;
+    do {
+      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await t.call(
+        'get',
+        `/v1/trials/${trial.id}/audit?order=desc&limit=2${after ? `&after=${after}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      ids.push(...page.body.items.map((e) => e.id));
+      after = page.body.nextCursor;
+      firstCursor ??= after;
+    } while (after);
+    expect(ids).toEqual([...written].reverse());
+
+    const mixed = await t.call('get', `/v1/trials/${trial.id}/audit?limit=2&after=${firstCursor}`);
+    expect(mixed.status).toBe(422);
+    expect(mixed.body.errors).toEqual([expect.objectContaining({ pointer: '/query/after' })]);
+    const ascending = await t.call('get', `/v1/trials/${trial.id}/audit?limit=2`);
+    const reversed = await t.call('get', `/v1/trials/${trial.id}/audit?order=desc&after=${ascending.body.nextCursor}`);
+    expect(reversed.status).toBe(422);
+  });
   it('lets admins and monitors read it, nobody else, and hides other trials', async () => {
     const trial = await createTrial(t);
     const monitor = await t.createKey('monitor', { trialIds: [trial.id] });

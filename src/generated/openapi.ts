@@ -5296,6 +5296,12 @@ export interface components {
         AuditEntityId: string;
         /** @description Cursor; return events after this one (the `nextCursor` of the previous page). */
         AuditAfter: string;
+        /**
+         * @description `asc` (default): the trail in the order it was written, oldest first. `desc`: newest first, for "recent
+         *     activity" without reading the whole trail. A cursor continues in the order it was made in; a cursor of the
+         *     other order is refused (422 at `/query/after`).
+         */
+        AuditOrder: "asc" | "desc";
     };
     requestBodies: never;
     headers: {
@@ -5691,6 +5697,12 @@ export interface operations {
                 entityId?: components["parameters"]["AuditEntityId"];
                 /** @description Cursor; return events after this one (the `nextCursor` of the previous page). */
                 after?: components["parameters"]["AuditAfter"];
+                /**
+                 * @description `asc` (default): the trail in the order it was written, oldest first. `desc`: newest first, for "recent
+                 *     activity" without reading the whole trail. A cursor continues in the order it was made in; a cursor of the
+                 *     other order is refused (422 at `/query/after`).
+                 */
+                order?: components["parameters"]["AuditOrder"];
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
             };
@@ -5700,7 +5712,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of audit events, oldest first. */
+            /** @description A page of audit events, oldest first (newest first with `order=desc`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5986,6 +5998,12 @@ export interface operations {
                 entityId?: components["parameters"]["AuditEntityId"];
                 /** @description Cursor; return events after this one (the `nextCursor` of the previous page). */
                 after?: components["parameters"]["AuditAfter"];
+                /**
+                 * @description `asc` (default): the trail in the order it was written, oldest first. `desc`: newest first, for "recent
+                 *     activity" without reading the whole trail. A cursor continues in the order it was made in; a cursor of the
+                 *     other order is refused (422 at `/query/after`).
+                 */
+                order?: components["parameters"]["AuditOrder"];
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
             };
@@ -5997,7 +6015,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of audit events, oldest first. */
+            /** @description A page of audit events, oldest first (newest first with `order=desc`). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 /* Reading and verifying the audit trail (writing it is audit.service.ts, which every feature uses). */
 import { decodeCursor, Page, toPage } from '../../core/pagination';
 import type { UseCaseContext } from '../../core/use-case-context';
+import { ValidationError } from '../../core/errors';
 import { loadTrial } from '../trials/trials.service';
 import {
   AuditChainVerification,
@@ -14,11 +15,16 @@ export interface AuditFilter {
   entityType?: string;
   entityId?: string;
   after?: string;
+  order?: 'asc' | 'desc';
   limit?: number;
 }
 
-const isAuditCursor = (value: unknown): value is { id: number } =>
-  typeof value === 'object' && value !== null && Number.isSafeInteger((value as { id?: unknown }).id);
+/** A cursor of the newest-first order carries `desc`, so that it cannot continue a page of the other order. */
+const isAuditCursor = (value: unknown): value is { id: number; desc?: true } =>
+  typeof value === 'object' &&
+  value !== null &&
+  Number.isSafeInteger((value as { id?: unknown }).id) &&
+  [undefined, true].includes((value as { desc?: unknown }).desc as true | undefined);
 
 /** The trail of one trial, or (trialId null) of changes that belong to no trial. */
 export async function readAuditTrail(
@@ -29,15 +35,23 @@ export async function readAuditTrail(
   const { trialId, filter } = input;
   if (trialId !== null) await loadTrial(ctx, trialId);
   const limit = filter.limit ?? 50;
-  const afterId = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after').id;
+  const newestFirst = filter.order === 'desc';
+  const cursor = filter.after === undefined ? undefined : decodeCursor(filter.after, isAuditCursor, 'after');
+  if (cursor && (cursor.desc === true) !== newestFirst)
+    throw new ValidationError([
+      { pointer: '/query/after', detail: `is a cursor of the other order (order=${newestFirst ? 'asc' : 'desc'})` },
+    ]);
   const rows = await listAuditEvents(db, {
     trialId,
     entityType: filter.entityType,
     entityId: filter.entityId,
-    afterId,
+    afterId: cursor?.id,
+    newestFirst,
     limit,
   });
-  const page = toPage(rows, limit, toAuditEventView, (row) => ({ id: row.id }));
+  const page = toPage(rows, limit, toAuditEventView, (row) =>
+    newestFirst ? { id: row.id, desc: true as const } : { id: row.id },
+  );
   if (trialId === null) return page;
   // Before and after are free-form records of the change; arms in them are shown through the caller's labeller.
   const labeller = await ctx.armLabeller(trialId);

@@ -62,6 +62,8 @@ export interface AuditQuery {
   entityType?: string;
   entityId?: string;
   afterId?: number;
+  /** Newest first; "after" then means older than afterId. */
+  newestFirst?: boolean;
   limit: number;
 }
 
@@ -71,9 +73,9 @@ export async function listAuditEvents(db: Executor, query: AuditQuery): Promise<
     query.trialId === null ? db('system_audit_events') : db('audit_events').where('trial_id', query.trialId);
   if (query.entityType !== undefined) builder.where('entity_type', query.entityType);
   if (query.entityId !== undefined) builder.where('entity_id', query.entityId);
-  if (query.afterId !== undefined) builder.where('id', '>', query.afterId);
+  if (query.afterId !== undefined) builder.where('id', query.newestFirst ? '<' : '>', query.afterId);
   return builder
-    .orderBy('id')
+    .orderBy('id', query.newestFirst ? 'desc' : 'asc')
     .limit(query.limit + 1)
     .select<AuditRow[]>('*');
 }
