@@ -1,4 +1,5 @@
-import { createActiveTrial } from './support/factories';
+import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
+import { verifyExport } from './support/randomization-cases';
 import { startTestApp, TestApp } from './support/test-app';
 
 /* Migrating a running trial's history from CSV: participants and consents, all or nothing, with a dry run. */
@@ -99,5 +100,145 @@ describe('history import', () => {
 
     const missingColumn = await importCsv(trial.id, 'consents', 'label,form\nX,trial', true);
     expect(missingColumn.body.errors[0]).toEqual({ line: 1, column: 'version', detail: 'this column is required' });
+  });
+});
+
+const SEED = '5eed'.padEnd(64, '0');
+
+/** Four eligible service users (three at A, one at B) screened and consented in 2018, imported. */
+async function migratedCohort(trialId: string, labels = ['M-1', 'M-2', 'M-3', 'M-4']): Promise<void> {
+  const sites = ['A', 'A', 'A', 'B'];
+  const people = labels.map((label, i) => `${label},${sites[i]},service_user,2018-01-0${i + 1},${yes},40,male`);
+  const participants = [`label,siteCode,role,screenedOn,${ELIGIBLE},baseline.age,baseline.sex`, ...people];
+  expect((await importCsv(trialId, 'participants', participants.join('\n'))).status).toBe(200);
+  const consents = [
+    'label,form,version,decision,signedOn,obtainedBy,method',
+    ...labels.map((label, i) => `${label},trial,1.0,granted,2018-01-1${i},IW,written`),
+  ];
+  expect((await importCsv(trialId, 'consents', consents.join('\n'))).status).toBe(200);
+}
+
+type AllocationRecord = { sequenceNumber: number; stratum: { site: string }; arm: string; randomizedAt: string };
+const allocationsOf = async (trialId: string): Promise<AllocationRecord[]> =>
+  (await t.call('get', `/v1/trials/${trialId}/allocations?limit=100`)).body.items;
+
+describe('allocation import', () => {
+  it('keeps arms, sequence numbers and instants, and randomization continues after them without reusing a slot', async () => {
+    const trial = await createActiveTrial(t, {
+      randomization: { method: 'permuted_block', blockSizes: [2, 4], stratifyBy: ['site'], seed: SEED },
+    });
+    await migratedCohort(trial.id);
+    // Site A's slot 3 was burnt in the old system: the gap stays, and no later randomization takes it.
+    const allocations = [
+      'label,arm,sequenceNumber,randomizedAt,stratum.site',
+      'M-1,SMCM,1,2018-01-20,A',
+      'M-2,TAU,2,2018-01-21T09:30:00Z,A',
+      'M-3,TAU,4,2018-01-22,A',
+      'M-4,SMCM,1,2018-01-23,B',
+    ].join('\n');
+    const dry = await importCsv(trial.id, 'allocations', allocations, true);
+    expect(dry.body).toEqual({ importId: null, kind: 'allocations', dryRun: true, rows: 4, errors: [] });
+    expect(await allocationsOf(trial.id)).toEqual([]);
+    const res = await importCsv(trial.id, 'allocations', allocations);
+    expect(res.status).toBe(200);
+    expect(
+      (await allocationsOf(trial.id)).map((a) => `${a.stratum.site}${a.sequenceNumber} ${a.arm} ${a.randomizedAt}`),
+    ).toEqual([
+      'A1 SMCM 2018-01-20T00:00:00.000Z',
+      'A2 TAU 2018-01-21T09:30:00.000Z',
+      'A4 TAU 2018-01-22T00:00:00.000Z',
+      'B1 SMCM 2018-01-23T00:00:00.000Z',
+    ]);
+    const participants = (await t.call('get', `/v1/trials/${trial.id}/participants?limit=10`)).body.items;
+    expect(participants.map((p: { status: string }) => p.status)).toEqual(Array(4).fill('randomized'));
+
+    const audit = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=100`)).body.items.filter(
+      (e: { requestId: string | null }) => e.requestId === `import:${res.body.importId}`,
+    );
+    expect(audit.map((e: { action: string }) => e.action)).toEqual([
+      ...Array(4).fill('participant.randomized'),
+      'trial.history_imported',
+    ]);
+    expect(audit[0].after.importId).toBe(res.body.importId);
+
+    for (const site of ['A', 'A', 'B']) {
+      const p = await screen(t, trial.id, serviceUserInput({ siteCode: site }));
+      await grantConsent(t, trial.id, p.id);
+      expect((await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`)).status).toBe(201);
+    }
+    const records = await t.call('get', `/v1/trials/${trial.id}/allocations?limit=100`);
+    const slots = records.body.items.map(
+      (a: AllocationRecord & { blockNumber: number | null; positionInBlock: number | null }) =>
+        `${a.stratum.site}${a.sequenceNumber} block ${a.blockNumber}:${a.positionInBlock}`,
+    );
+    expect(slots).toEqual([
+      'A1 block null:null',
+      'A2 block null:null',
+      'A4 block null:null',
+      'A5 block 1:1',
+      'A6 block 1:2',
+      'B1 block null:null',
+      'B2 block 1:1',
+    ]);
+
+    // The seed's arms from slot 5 (A) and 2 (B) on are what the verifier recomputes; imported rows it counts only.
+    await t.call('post', `/v1/trials/${trial.id}/closure`, { body: { reason: 'recruitment complete' } });
+    await t.call('post', `/v1/trials/${trial.id}/seed-reveal`, { body: { reason: 'final analysis' } });
+    const closed = (await t.call('get', `/v1/trials/${trial.id}`)).body;
+    const csv = (await t.call('get', `/v1/trials/${trial.id}/allocations`, { headers: { Accept: 'text/csv' } })).text;
+    const verified = verifyExport(closed, SEED, csv, closed.allocationCommitment);
+    expect(verified.output).toContain('rows checked: 3\nimported rows (not recomputed from the seed): 4\n');
+    expect(verified).toMatchObject({ status: 0 });
+    // A seed-decided row moved into the imported range is caught, so is a flipped arm after the imports.
+    const lines = csv.split('\r\n');
+    const a5 = lines.findIndex((line) => line.startsWith('5,'));
+    const tampered = [...lines];
+    tampered[a5] = lines[a5]!.replace(/,(SMCM|TAU),/, (_m, arm) => `,${arm === 'SMCM' ? 'TAU' : 'SMCM'},`);
+    expect(verifyExport(closed, SEED, tampered.join('\r\n')).status).toBe(1);
+  });
+
+  it('refuses a participant twice, a slot twice, an unknown arm, a wrong stratum and a stratum already randomized', async () => {
+    const trial = await createActiveTrial(t);
+    await migratedCohort(trial.id, ['D-1', 'D-2', 'D-3', 'D-4']);
+    const p = await screen(t, trial.id, serviceUserInput({ siteCode: 'B' }));
+    await grantConsent(t, trial.id, p.id);
+    await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
+    const bad = [
+      'label,arm,sequenceNumber,randomizedAt,stratum.site',
+      'D-1,SMCM,1,2018-01-20,A',
+      'D-1,TAU,2,2018-01-21,A',
+      'D-2,TAU,1,2018-01-21,A',
+      'D-3,PLACEBO,3,2018-01-22,A',
+      'D-3,TAU,0,2017-13-01,B',
+      'D-4,TAU,1,2018-01-23,B',
+      'NOBODY,TAU,9,2018-01-23,A',
+      'D-2,TAU,5,2017-12-31,A',
+    ].join('\n');
+    const dry = await importCsv(trial.id, 'allocations', bad, true);
+    expect(dry.body.errors.map((e: { line: number; column: string }) => `${e.line}:${e.column}`)).toEqual([
+      '3:label',
+      '4:sequenceNumber',
+      '5:arm',
+      '6:sequenceNumber',
+      '6:randomizedAt',
+      '7:sequenceNumber',
+      '8:label',
+      '9:randomizedAt',
+      '9:randomizedAt',
+    ]);
+    const real = await importCsv(trial.id, 'allocations', bad);
+    expect(real.status).toBe(422);
+    expect(real.body.errors[0]).toMatchObject({ pointer: '/line/3/label' });
+    expect((await allocationsOf(trial.id)).length).toBe(1);
+
+    const wrongStratum = await importCsv(
+      trial.id,
+      'allocations',
+      'label,arm,sequenceNumber,randomizedAt,stratum.site\nD-2,TAU,1,2018-01-21,B',
+      true,
+    );
+    expect(wrongStratum.body.errors).toEqual([
+      { line: 2, column: 'stratum.site', detail: "the participant's site is A" },
+    ]);
   });
 });
