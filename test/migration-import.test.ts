@@ -1,3 +1,4 @@
+import { smcmFollowUp } from '../scripts/smcm-trial';
 import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
 import { verifyExport } from './support/randomization-cases';
 import { startTestApp, TestApp } from './support/test-app';
@@ -240,5 +241,139 @@ describe('allocation import', () => {
     expect(wrongStratum.body.errors).toEqual([
       { line: 2, column: 'stratum.site', detail: "the participant's site is A" },
     ]);
+  });
+});
+
+describe('event, assessment and coupon import', () => {
+  const hope = [3, 3, 2, 4, 3, '', 3, 3, 4, 2, 3, 3];
+  const gse = [2, 3, 3, 3, 2, 3, 3, 4, 3, 3];
+
+  async function randomizedCohort() {
+    const trial = await createActiveTrial(t, smcmFollowUp());
+    await migratedCohort(trial.id, ['E-1', 'E-2', 'E-3', 'E-4']);
+    const allocations = [
+      'label,arm,sequenceNumber,randomizedAt',
+      'E-1,SMCM,1,2018-01-20',
+      'E-2,TAU,2,2018-01-21',
+      'E-3,TAU,3,2018-01-22',
+      'E-4,SMCM,1,2018-01-23',
+    ].join('\n');
+    expect((await importCsv(trial.id, 'allocations', allocations)).status).toBe(200);
+    return trial;
+  }
+
+  it('imports follow-up events, assessments scored as the API scores them, and coupons, with their dates', async () => {
+    const trial = await randomizedCohort();
+    const events = [
+      'label,type,occurredOn,reason',
+      'E-1,lost_to_follow_up,2018-09-01,moved abroad',
+      'E-2,excluded_from_analysis,2018-10-01,randomized in error',
+      'E-3,discontinued_intervention,2018-04-01,',
+    ].join('\n');
+    const importedEvents = await importCsv(trial.id, 'events', events);
+    expect(importedEvents.body).toMatchObject({ kind: 'events', rows: 3, errors: [] });
+
+    const header = [
+      'label,visit,assessedOn,assessor',
+      ...hope.map((_, i) => `value.hope.${i + 1}`),
+      ...gse.map((_, i) => `value.gse.${i + 1}`),
+      'value.employed',
+    ].join(',');
+    const assessments = [header, `E-4,baseline,2018-01-25,KL,${hope.join(',')},${gse.join(',')},yes`].join('\n');
+    const importedAssessments = await importCsv(trial.id, 'assessments', assessments);
+    expect(importedAssessments.body).toMatchObject({ kind: 'assessments', rows: 1, errors: [] });
+
+    const coupons = ['label,incentive,issuedOn,reference,note', 'E-4,interview_coupon,2018-01-25,HK-0001,baseline'];
+    expect((await importCsv(trial.id, 'coupons', coupons.join('\n'))).body).toMatchObject({ rows: 1, errors: [] });
+
+    const people = (await t.call('get', `/v1/trials/${trial.id}/participants?limit=10`)).body.items;
+    const byLabel = new Map(people.map((p: { label: string; id: string }) => [p.label, p.id]));
+    const e1 = (await t.call('get', `/v1/trials/${trial.id}/participants/${byLabel.get('E-1')}`)).body;
+    expect(e1.events.map((e: { type: string; occurredOn: string }) => `${e.type} ${e.occurredOn}`)).toEqual([
+      'lost_to_follow_up 2018-09-01',
+    ]);
+    const e4 = (await t.call('get', `/v1/trials/${trial.id}/participants/${byLabel.get('E-4')}`)).body;
+    expect(e4.incentives.map((i: { reference: string; issuedOn: string }) => `${i.reference} ${i.issuedOn}`)).toEqual([
+      'HK-0001 2018-01-25',
+    ]);
+
+    // The same values through the API on a participant randomized here score the same.
+    const p = await screen(t, trial.id, serviceUserInput({ siteCode: 'C' }));
+    await grantConsent(t, trial.id, p.id);
+    await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
+    const values = { hope: { items: hope.map((v) => (v === '' ? null : v)) }, gse: { items: gse }, employed: true };
+    const today = new Date().toISOString().slice(0, 10);
+    const viaApi = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/assessments`, {
+      body: { visit: 'baseline', assessedOn: today, values },
+    });
+    expect(viaApi.status).toBe(201);
+    const audit = (await t.call('get', `/v1/trials/${trial.id}/audit?limit=200`)).body.items;
+    const baseline = audit.find(
+      (e: { action: string; requestId: string }) =>
+        e.action === 'assessment.recorded' && e.requestId === `import:${importedAssessments.body.importId}`,
+    ).after;
+    expect(baseline).toMatchObject({ assessedOn: '2018-01-25', assessor: 'KL', values });
+    expect(baseline.scores).toEqual(viaApi.body.scores);
+    const schedule = await t.call('get', `/v1/trials/${trial.id}/participants/${byLabel.get('E-4')}/schedule`);
+    expect(schedule.body.visits[0]).toMatchObject({ visit: 'baseline', assessedOn: '2018-01-25', status: 'completed' });
+
+    const actionsOf = (importId: string) =>
+      audit
+        .filter((e: { requestId: string | null }) => e.requestId === `import:${importId}`)
+        .map((e: { action: string }) => e.action);
+    expect(actionsOf(importedEvents.body.importId)).toEqual([
+      ...Array(3).fill('event.recorded'),
+      'trial.history_imported',
+    ]);
+    expect(actionsOf(importedAssessments.body.importId)).toEqual(['assessment.recorded', 'trial.history_imported']);
+  });
+
+  it('reports every failing event, assessment and coupon row with its line and column, and writes nothing', async () => {
+    const trial = await randomizedCohort();
+    const events = [
+      'label,type,occurredOn,reason',
+      'E-1,lost_to_follow_up,2018-09-01,',
+      'E-1,vanished,2018-09-01,',
+      'E-2,lost_to_follow_up,2018-02-30,',
+      'E-3,lost_to_follow_up,2017-01-01,',
+      'NOBODY,lost_to_follow_up,2018-09-01,',
+    ].join('\n');
+    const dryEvents = await importCsv(trial.id, 'events', events, true);
+    expect(dryEvents.body.errors.map((e: { line: number; column: string }) => `${e.line}:${e.column}`)).toEqual([
+      '3:type',
+      '4:occurredOn',
+      '5:',
+      '6:label',
+    ]);
+    const assessments = [
+      'label,visit,assessedOn,value.hope.1,value.employed,value.admissions,value.mood',
+      'E-1,baseline,2018-01-25,9,maybe,,',
+      'E-2,m6,2018-07-21,3,no,x,',
+      'E-3,weekly,2018-01-25,,,,3',
+      'E-4,baseline,2017-01-25,3,no,,',
+    ].join('\n');
+    const dryAssessments = await importCsv(trial.id, 'assessments', assessments, true);
+    expect(dryAssessments.body.errors.map((e: { line: number; column: string }) => `${e.line}:${e.column}`)).toEqual([
+      '2:value.employed',
+      '3:value.admissions',
+      '4:value.mood',
+      '5:',
+    ]);
+    const coupons = [
+      'label,incentive,issuedOn,reference',
+      'E-1,interview_coupon,2018-02-01,C-1',
+      'E-2,interview_coupon,2018-02-01,C-1',
+      'E-1,interview_coupon,2018-03-01,C-2',
+      'E-3,cinema,2018-02-01,C-3',
+    ].join('\n');
+    const dryCoupons = await importCsv(trial.id, 'coupons', coupons, true);
+    expect(dryCoupons.body.errors.map((e: { line: number; column: string }) => `${e.line}:${e.column}`)).toEqual([
+      '3:',
+      '4:',
+      '5:incentive',
+    ]);
+    expect((await importCsv(trial.id, 'coupons', coupons)).status).toBe(422);
+    const ledger = await t.call('get', `/v1/trials/${trial.id}/incentives`);
+    expect(ledger.body.items).toEqual([]);
   });
 });

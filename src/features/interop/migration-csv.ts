@@ -275,47 +275,52 @@ export const ASSESSMENT_COLUMNS = ['label', 'visit', 'assessedOn'];
 /**
  * assessments.csv: label, visit, assessedOn, then optional assessor, `value.<measure>` for a number, integer,
  * count, binary or category measure, and `value.<measure>.<item>` (from 1) for the items of a scale. An empty cell
- * is a value not recorded (null); the assessment is then scored as the API scores it.
+ * is a value not recorded: the measure is left out, or the scale item is unanswered (null) when another item of the
+ * scale has an answer; the assessment is then scored as the API scores it.
  */
-export function assessmentRows(text: string, measureTypes: Map<string, MeasureType>): Parsed<AssessmentInput> {
+export function assessmentRows(
+  text: string,
+  measures: Map<string, { type: MeasureType; items?: number }>,
+): Parsed<AssessmentInput> {
   return labelledRows(text, { required: ASSESSMENT_COLUMNS, dates: ['assessedOn'] }, (record, fail, header) => {
     const values: AssessmentInput['values'] = {};
+    const scales = new Map<string, (number | null)[]>();
     for (const column of header) {
       const match = /^value\.([^.]+)(?:\.([0-9]+))?$/.exec(column);
       if (!match) continue;
       const [, code = '', item] = match;
-      const type = measureTypes.get(code);
+      const measure = measures.get(code);
       const value = record.get(column);
-      if (type === undefined) {
+      if (measure === undefined) {
         if (value !== undefined) fail(column, `the trial has no measure ${code}`);
         continue;
       }
-      if ((type === 'scale') !== (item !== undefined)) {
+      if ((measure.type === 'scale') !== (item !== undefined)) {
         fail(
           column,
-          type === 'scale' ? `${code} is a scale: one column per item, value.${code}.1, …` : 'is not a scale',
+          measure.type === 'scale' ? `${code} is a scale: one column per item, value.${code}.1, …` : 'is not a scale',
         );
         continue;
       }
+      if (value === undefined) continue;
       if (item !== undefined) {
-        const scale = (values[code] ??= { items: [] }) as { items: (number | null)[] };
-        const index = Number(item) - 1;
-        while (scale.items.length <= index) scale.items.push(null);
-        const number = value === undefined ? null : Number(value);
-        if (number !== null && !Number.isFinite(number)) fail(column, 'must be a number');
-        scale.items[index] = number;
-      } else if (value === undefined) values[code] = null;
-      else if (type === 'binary') {
+        const items = scales.get(code) ?? Array<number | null>(measure.items ?? 0).fill(null);
+        scales.set(code, items);
+        const number = Number(value);
+        if (!Number.isFinite(number)) fail(column, 'must be a number');
+        items[Number(item) - 1] = number;
+      } else if (measure.type === 'binary') {
         const answer = BOOLEAN[value.toLowerCase()];
         if (answer === undefined) fail(column, 'must be true or false');
         values[code] = answer ?? null;
-      } else if (type === 'category') values[code] = value;
+      } else if (measure.type === 'category') values[code] = value;
       else {
         const number = Number(value);
         if (!Number.isFinite(number) || value.trim() === '') fail(column, 'must be a number');
         values[code] = number;
       }
     }
+    for (const [code, items] of scales) values[code] = { items };
     const assessor = record.get('assessor');
     return {
       visit: record.get('visit')!,

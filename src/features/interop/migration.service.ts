@@ -109,8 +109,8 @@ async function importRows(run: ImportRun, trial: TrialView, kind: MigrationKind,
         recordEvent(rowCtx, { trialId, participantId, input }),
       );
     case 'assessments': {
-      const measureTypes = new Map(trial.measures.map((m) => [m.code, m.type]));
-      return importLabelled(run, assessmentRows(csv, measureTypes), (rowCtx, { participantId, input }) =>
+      const measures = new Map(trial.measures.map((m) => [m.code, m]));
+      return importLabelled(run, assessmentRows(csv, measures), (rowCtx, { participantId, input }) =>
         recordAssessment(rowCtx, { trialId, participantId, assessment: input }),
       );
     }
