@@ -233,7 +233,7 @@ describe('scripts/verify-allocations.py', () => {
     };
     const key = stratumKey(['site'], { site: 'LDN' });
     const design = { arms: trial.arms, blockSizes: trial.randomization.blockSizes };
-    // Imported 1, 2 and 4 (slot 3 burnt by the previous system): the cursor's block 0 spans 1..4, as the service stores it.
+    // Imported 1, 2 and 4 (slot 3 burnt by the previous system): block 0 spans 1..4, as the service stores it.
     const imported = [1, 2, 4].map((n) => ({ sequenceNumber: n, stratum: key, arm: 'A', importId: 'imp-1' }));
     let block = { blockNumber: 0, blockSize: 4, blockStartSequence: 1 };
     const seeded = [5, 6, 7, 8, 9].map((n) => {
