@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../scripts/seeded-random';
 import { DIAGNOSES, ELIGIBLE_ANSWERS } from '../../scripts/smcm-trial';
 
 /*
@@ -7,18 +8,6 @@ import { DIAGNOSES, ELIGIBLE_ANSWERS } from '../../scripts/smcm-trial';
  * between sequence numbers), then lost, discontinued, not receiving the intervention, withdrawing from follow-up,
  * excluded from analysis (some included again). The test counts CONSORT from these files, not from this generator.
  */
-
-/** mulberry32: small, seedable, good enough to spread a cohort. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAY = 86_400_000;
 const dateAfter = (date: string, days: number) =>
@@ -34,7 +23,7 @@ export interface CohortFiles {
 export const CRITERIA = Object.keys(ELIGIBLE_ANSWERS) as (keyof typeof ELIGIBLE_ANSWERS)[];
 
 export function generateCohort(seed: number, size: number): CohortFiles {
-  const random = randomSource(seed);
+  const random = mulberry32(seed);
   const int = (from: number, to: number) => from + Math.floor(random() * (to - from + 1));
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   const participants = [
