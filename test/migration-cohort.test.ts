@@ -13,7 +13,7 @@ import { startTestApp, TestApp } from './support/test-app';
  * files alone (the counting rules of docs/consort.md applied to the rows); Table 1 likewise.
  */
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 let t: TestApp;
 let dir: string;
