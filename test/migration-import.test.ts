@@ -198,6 +198,29 @@ describe('allocation import', () => {
     expect(verifyExport(closed, SEED, tampered.join('\r\n')).status).toBe(1);
   });
 
+  it('continues a minimization trial after the imported sequence, counting imported arms, and verifies', async () => {
+    const trial = await createActiveTrial(t, {
+      randomization: { method: 'minimization', factors: ['site', 'sex'], p: 1, seed: SEED },
+    });
+    await migratedCohort(trial.id, ['N-1', 'N-2', 'N-3', 'N-4']);
+    const allocations = ['label,arm,sequenceNumber,randomizedAt', 'N-1,SMCM,1,2018-01-20', 'N-2,SMCM,2,2018-01-21'];
+    expect((await importCsv(trial.id, 'allocations', allocations.join('\n'))).status).toBe(200);
+    const p = await screen(t, trial.id, serviceUserInput({ siteCode: 'A', baseline: { age: 40, sex: 'male' } }));
+    await grantConsent(t, trial.id, p.id);
+    const randomized = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`);
+    // Both imported participants (site A, male) are in SMCM: with p = 1 minimization must choose TAU.
+    expect(randomized.body.arm).toBe('TAU');
+    const records = await allocationsOf(trial.id);
+    expect(records.map((a) => `${a.sequenceNumber} ${a.arm}`)).toEqual(['1 SMCM', '2 SMCM', '3 TAU']);
+    await t.call('post', `/v1/trials/${trial.id}/closure`, { body: { reason: 'recruitment complete' } });
+    await t.call('post', `/v1/trials/${trial.id}/seed-reveal`, { body: { reason: 'final analysis' } });
+    const closed = (await t.call('get', `/v1/trials/${trial.id}`)).body;
+    const csv = (await t.call('get', `/v1/trials/${trial.id}/allocations`, { headers: { Accept: 'text/csv' } })).text;
+    const verified = verifyExport(closed, SEED, csv, closed.allocationCommitment);
+    expect(verified.output).toContain('rows checked: 1\nimported rows (not recomputed from the seed): 2\n');
+    expect(verified.status).toBe(0);
+  });
+
   it('refuses a participant twice, a slot twice, an unknown arm, a wrong stratum and a stratum already randomized', async () => {
     const trial = await createActiveTrial(t);
     await migratedCohort(trial.id, ['D-1', 'D-2', 'D-3', 'D-4']);
