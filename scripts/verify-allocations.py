@@ -8,7 +8,10 @@ Usage:
 `trial.json` is the trial as the API returns it (only `arms` and `randomization` are read).
 `allocations.csv` has the columns
   sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag
-plus, for minimization, one column per minimization factor holding the participant's level.
+plus, for minimization, one column per minimization factor holding the participant's level, and optionally
+`importId`: a row with an import id was migrated in with the trial's history (its arm came from the system the
+trial left, not from the seed), so it is not recomputed; the seed's sequence in its stratum starts after the
+highest imported sequence number (docs/interoperability.md).
 
 Exit status: 0 when every allocation (and the commitment, when given) matches; 1 when anything does not;
 2 when the input cannot be verified (unreadable files, missing columns, the `list` method).
@@ -158,19 +161,21 @@ def generate_block(seed, arms, block_sizes, key, block_number):
 
 
 class StratumBlocks:
-    """Walks a stratum's blocks from block 1, remembering where each starts."""
+    """Walks a stratum's blocks from block 1, remembering where each starts. Block 1 starts after the
+    imported slots (`imported` = the highest imported sequence number, 0 when none)."""
 
-    def __init__(self, seed, arms, block_sizes, key):
+    def __init__(self, seed, arms, block_sizes, key, imported=0):
         self.seed, self.arms, self.block_sizes, self.key = seed, arms, block_sizes, key
+        self.first = imported + 1
         self.starts = []  # start sequence of block number index + 1
         self.blocks = []  # arms of block number index + 1
 
     def slot(self, sequence_number):
         """(block number, block size, 1-based position in block, arm) of a sequence number."""
-        if sequence_number < 1:
-            raise UnverifiableInput("sequence numbers start at 1, found %d" % sequence_number)
+        if sequence_number < self.first:
+            raise UnverifiableInput("sequence numbers start at %d, found %d" % (self.first, sequence_number))
         while not self.blocks or self.starts[-1] + len(self.blocks[-1]) <= sequence_number:
-            start = self.starts[-1] + len(self.blocks[-1]) if self.blocks else 1
+            start = self.starts[-1] + len(self.blocks[-1]) if self.blocks else self.first
             _, block = generate_block(self.seed, self.arms, self.block_sizes, self.key, len(self.blocks) + 1)
             self.starts.append(start)
             self.blocks.append(block)
@@ -302,15 +307,24 @@ def allocation_commitment(seed_hex, config):
 
 # --- verification ---------------------------------------------------------------------------------
 
-def sequence_problems(label, sequence_numbers):
-    """Sequence numbers of a stratum must run 1, 2, 3, ... with no gap or repeat."""
+def sequence_problems(label, sequence_numbers, imported=()):
+    """Sequence numbers of a stratum must run 1, 2, 3, ... with no gap or repeat; after imported ones
+    (which may have gaps, the previous system's business, but never repeat) they run from the highest
+    imported number + 1."""
     problems = []
-    for expected, actual in enumerate(sequence_numbers, start=1):
+    if len(set(imported)) != len(imported):
+        problems.append("%s: imported sequence numbers repeat: %s" % (label, _abbreviated(sorted(imported))))
+    first = max(imported, default=0) + 1
+    for expected, actual in enumerate(sequence_numbers, start=first):
         if actual != expected:
-            problems.append("%s: sequence numbers run %s, expected 1..%d without gaps or repeats"
-                            % (label, _abbreviated(sequence_numbers), len(sequence_numbers)))
+            problems.append("%s: sequence numbers run %s, expected %d..%d without gaps or repeats"
+                            % (label, _abbreviated(sequence_numbers), first, first + len(sequence_numbers) - 1))
             break
     return problems
+
+
+def is_imported(row):
+    return bool(row.get("importId"))
 
 
 def _abbreviated(numbers):
@@ -337,21 +351,30 @@ def verify_rows(seed, config, rows, fieldnames):
             "the list method allocates from the uploaded table, not from a seed; compare the export "
             "with the uploaded table instead")
     problems = []
-    strata = {}
+    strata = {}  # the rows the seed decided, by stratum
+    imported = {}  # the imported sequence numbers, by stratum
+    all_rows = {}  # every row, by stratum, for minimization's replay
     for row in rows:
         try:
             row["_sequence"] = int(row["sequenceNumber"])
         except ValueError as error:
             raise UnverifiableInput("sequenceNumber %r is not an integer" % row["sequenceNumber"]) from error
-        strata.setdefault(row["stratum"], []).append(row)
+        all_rows.setdefault(row["stratum"], []).append(row)
+        if is_imported(row):
+            imported.setdefault(row["stratum"], []).append(row["_sequence"])
+            strata.setdefault(row["stratum"], [])
+        else:
+            strata.setdefault(row["stratum"], []).append(row)
 
     stratify_by = randomization.get("stratifyBy", []) if method != "minimization" else []
     for key in strata:
         strata[key].sort(key=lambda row: row["_sequence"])
+        all_rows[key].sort(key=lambda row: row["_sequence"])
         if stratum_factor_names(key) != stratify_by:
             problems.append("%s is not a canonical key over the factors %s"
                             % (stratum_label(key), ", ".join(stratify_by) or "(none)"))
-        problems += sequence_problems(stratum_label(key), [row["_sequence"] for row in strata[key]])
+        problems += sequence_problems(stratum_label(key), [row["_sequence"] for row in strata[key]],
+                                      imported.get(key, []))
 
     if method == "simple":
         for key, stratum_rows in strata.items():
@@ -363,7 +386,7 @@ def verify_rows(seed, config, rows, fieldnames):
         if any(size % ratio_sum != 0 for size in randomization["blockSizes"]):
             raise UnverifiableInput("every block size must be a multiple of the ratio sum %d" % ratio_sum)
         for key, stratum_rows in strata.items():
-            blocks = StratumBlocks(seed, arms, randomization["blockSizes"], key)
+            blocks = StratumBlocks(seed, arms, randomization["blockSizes"], key, max(imported.get(key, []), default=0))
             for row in stratum_rows:
                 where = "%s sequence %d" % (stratum_label(key), row["_sequence"])
                 number, size, position, arm = blocks.slot(row["_sequence"])
@@ -372,7 +395,7 @@ def verify_rows(seed, config, rows, fieldnames):
                 check_field(problems, where, "positionInBlock", row["positionInBlock"], position)
                 check_field(problems, where, "arm", row["arm"], arm)
     elif method == "minimization":
-        problems += verify_minimization(seed, arms, randomization, strata, fieldnames)
+        problems += verify_minimization(seed, arms, randomization, all_rows, fieldnames)
     else:
         raise UnverifiableInput("unknown randomization method %r" % method)
     return problems, len(strata)
@@ -380,7 +403,7 @@ def verify_rows(seed, config, rows, fieldnames):
 
 def verify_minimization(seed, arms, randomization, strata, fieldnames):
     """Replays the trial in sequence order; each choice is checked against the counts of the
-    allocations recorded before it, as the service saw them."""
+    allocations recorded before it, as the service saw them. Imported rows count, unchecked."""
     factors = randomization["factors"]
     missing = [factor for factor in factors if factor not in fieldnames]
     if missing:
@@ -393,8 +416,9 @@ def verify_minimization(seed, arms, randomization, strata, fieldnames):
     problems = []
     for row in strata.get(MINIMIZATION_STRATUM_KEY, []):
         levels = {factor: row[factor] for factor in factors}
-        expected = minimization_allocation(seed, arms, factors, counts, levels, measure, p, row["_sequence"])
-        check_field(problems, "sequence %d" % row["_sequence"], "arm", row["arm"], expected)
+        if not is_imported(row):
+            expected = minimization_allocation(seed, arms, factors, counts, levels, measure, p, row["_sequence"])
+            check_field(problems, "sequence %d" % row["_sequence"], "arm", row["arm"], expected)
         for factor in factors:
             by_arm = counts.setdefault(factor, {}).setdefault(levels[factor], {})
             by_arm[row["arm"]] = by_arm.get(row["arm"], 0) + 1
@@ -438,7 +462,10 @@ def main(argv):
     for problem in problems:
         print("mismatch: %s" % problem)
     print("method: %s" % config["randomization"]["method"])
-    print("rows checked: %d" % len(rows))
+    imported_count = sum(1 for row in rows if is_imported(row))
+    print("rows checked: %d" % (len(rows) - imported_count))
+    if imported_count:
+        print("imported rows (not recomputed from the seed): %d" % imported_count)
     print("strata: %d" % strata_count)
     print("mismatches: %d" % len(problems))
     print("commitment: %s" % commitment_status)

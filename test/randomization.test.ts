@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { permutedBlockSequence } from '../src/features/randomization/permuted-blocks';
 import { stratumKey } from '../src/features/randomization/stratum-key';
 import {
@@ -14,6 +10,7 @@ import {
   Trial,
   TrialInput,
 } from './support/factories';
+import { verifyExport } from './support/randomization-cases';
 import { startTestApp, TestApp } from './support/test-app';
 
 const SEED = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
@@ -49,28 +46,6 @@ async function inParallel<T>(count: number, width: number, task: (i: number) => 
     }),
   );
   return results;
-}
-
-function verify(trial: Trial, seed: string, csv: string, commitment?: string): { status: number; output: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-'));
-  fs.writeFileSync(path.join(dir, 'trial.json'), JSON.stringify(trial));
-  fs.writeFileSync(path.join(dir, 'allocations.csv'), csv);
-  const args = [
-    'scripts/verify-allocations.py',
-    '--seed',
-    seed,
-    '--config',
-    path.join(dir, 'trial.json'),
-    '--allocations',
-    path.join(dir, 'allocations.csv'),
-  ];
-  if (commitment) args.push('--commitment', commitment);
-  try {
-    return { status: 0, output: execFileSync('python3', args, { encoding: 'utf8' }) };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, output: e.stdout + e.stderr };
-  }
 }
 
 describe('randomizing one participant', () => {
@@ -379,15 +354,15 @@ describe('concealment, reveal and verification', () => {
     const csv = await t.call('get', `/v1/trials/${trial.id}/allocations`, { headers: { Accept: 'text/csv' } });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     expect(csv.text.split('\r\n')[0]).toBe(
-      'sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag',
+      'sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag,importId',
     );
-    const ok = verify(closed, SEED, csv.text, closed.allocationCommitment);
+    const ok = verifyExport(closed, SEED, csv.text, closed.allocationCommitment);
     expect(ok).toMatchObject({ status: 0 });
     expect(ok.output).toMatch(/14/);
 
     const tampered = csv.text.replace(/,(SMCM|TAU),/, (_m, arm) => `,${arm === 'SMCM' ? 'TAU' : 'SMCM'},`);
-    expect(verify(closed, SEED, tampered).status).toBe(1);
-    expect(verify(closed, SEED, csv.text, 'f'.repeat(64)).status).toBe(1);
+    expect(verifyExport(closed, SEED, tampered).status).toBe(1);
+    expect(verifyExport(closed, SEED, csv.text, 'f'.repeat(64)).status).toBe(1);
   });
 
   it('verifies simple randomization and minimization exports too', async () => {
@@ -405,7 +380,7 @@ describe('concealment, reveal and verification', () => {
         expect((await randomize(trial.id, p.id)).status).toBe(201);
       }
       const csv = await t.call('get', `/v1/trials/${trial.id}/allocations`, { headers: { Accept: 'text/csv' } });
-      const result = verify(trial, SEED, csv.text, trial.allocationCommitment!);
+      const result = verifyExport(trial, SEED, csv.text, trial.allocationCommitment!);
       expect({ method: randomization.method, ...result }).toMatchObject({ method: randomization.method, status: 0 });
     }
   });

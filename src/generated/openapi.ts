@@ -680,8 +680,9 @@ export interface paths {
         /**
          * Past allocations with their block positions (unblinded statisticians and admins)
          * @description With `Accept: text/csv` the whole list is sent as CSV with the columns
-         *     `sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag`
-         *     (plus one column per minimization factor), the input of `scripts/verify-allocations.py`.
+         *     `sequenceNumber,stratum,blockNumber,blockSize,positionInBlock,arm,participantId,randomizedAt,errorFlag,importId`
+         *     (plus one column per minimization factor), the input of `scripts/verify-allocations.py`; `importId` is set
+         *     on allocations migrated in by a history import, which the script does not recompute from the seed.
          *     Blinded keys are refused (403).
          */
         get: operations["listAllocations"];
@@ -1652,14 +1653,16 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import a running trial's history from CSV (participants or consents), all or nothing
-         * @description One CSV file per kind (`kind=participants` or `kind=consents`; the columns are in
-         *     docs/interoperability.md). Every row goes through the same rules as screening, consent and withdrawal
-         *     requests, keeps its original dates, and is written in one transaction with the rest: any failing row
-         *     writes nothing (422, one error per problem, pointer `/line/<n>/<column>`). With `dryRun=true` nothing is
-         *     written and the answer lists every failing row. Audit rows of an import carry `import:<importId>` as
-         *     their request id; a `trial.history_imported` row closes it. Allocations, events, assessments and coupons
-         *     are not imported yet.
+         * Import a running trial's history from CSV (one kind per file), all or nothing
+         * @description One CSV file per kind (`participants`, `consents`, `allocations`, `events`, `assessments`, `coupons`; the
+         *     columns are in docs/interoperability.md). Every row goes through the same rules as the screening, consent,
+         *     withdrawal, event, assessment and incentive requests, keeps its original dates, and is written in one
+         *     transaction with the rest: any failing row writes nothing (422, one error per problem, pointer
+         *     `/line/<n>/<column>`). With `dryRun=true` nothing is written and the answer lists every failing row.
+         *     Allocations keep the previous system's arm, sequence number and instant, are marked with the import, and
+         *     advance their stratum's cursor: randomization continues after the highest imported sequence number (a
+         *     stratum trialdesk has already randomized takes no imported allocation). Audit rows of an import carry
+         *     `import:<importId>` as their request id; a `trial.history_imported` row closes it.
          */
         post: operations["importTrialHistory"];
         delete?: never;
@@ -4242,7 +4245,7 @@ export interface components {
              */
             importId: string | null;
             /** @enum {unknown} */
-            kind: "participants" | "consents";
+            kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons";
             dryRun: boolean;
             rows: number;
             errors: {
@@ -7855,7 +7858,7 @@ export interface operations {
     importTrialHistory: {
         parameters: {
             query: {
-                kind: "participants" | "consents";
+                kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons";
                 dryRun?: boolean;
             };
             header?: never;

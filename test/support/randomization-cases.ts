@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chiSquaredDistributionTable } from 'simple-statistics';
 
@@ -38,4 +40,27 @@ export function runPython(args: readonly string[], standardInput = ''): ProcessR
   const result = spawnSync('python3', args, { cwd: REPOSITORY_ROOT, encoding: 'utf8', input: standardInput });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs scripts/verify-allocations.py on a trial as the API returns it and its allocation export (CSV); status 0 when
+ * everything matches. `output` is stdout and stderr together.
+ */
+export function verifyExport(
+  trial: object,
+  seed: string,
+  csv: string,
+  commitment?: string,
+): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+  try {
+    writeFileSync(join(dir, 'trial.json'), JSON.stringify(trial));
+    writeFileSync(join(dir, 'allocations.csv'), csv);
+    const args = ['--seed', seed, '--config', join(dir, 'trial.json'), '--allocations', join(dir, 'allocations.csv')];
+    if (commitment) args.push('--commitment', commitment);
+    const result = runPython([VERIFIER_SCRIPT, ...args]);
+    return { status: result.status, output: result.stdout + result.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -10,6 +10,10 @@ import { CsvParseError, parseCsv } from '../../core/csv';
 type ParticipantInput = components['schemas']['ParticipantInput'];
 type ConsentInput = components['schemas']['ConsentInput'];
 type WithdrawalInput = components['schemas']['WithdrawalInput'];
+type EventInput = components['schemas']['EventInput'];
+type AssessmentInput = components['schemas']['AssessmentInput'];
+type IncentiveIssueInput = components['schemas']['IncentiveIssueInput'];
+type MeasureType = components['schemas']['Measure']['type'];
 
 export interface RowError {
   line: number;
@@ -170,9 +174,184 @@ export function consentRows(text: string): { rows: ConsentRow[]; errors: RowErro
   return { rows, errors };
 }
 
+/** A row of a kind that names an existing participant by label. */
+export interface LabelledRow<Input> {
+  line: number;
+  label: string;
+  input: Input;
+}
+
+type Parsed<Input> = { rows: LabelledRow<Input>[]; errors: RowError[] };
+
+/**
+ * The frame every labelled kind shares: required columns present in the header and filled in every record, date
+ * columns that are dates; `read` builds the input from a record that passed (and may add its own problems).
+ */
+function labelledRows<Input>(
+  text: string,
+  columns: { required: string[]; dates: string[] },
+  read: (record: Table['records'][number], fail: (column: string, detail: string) => void, header: string[]) => Input,
+): Parsed<Input> {
+  const errors: RowError[] = [];
+  const parsed = table(text, columns.required, errors);
+  if (!parsed) return { rows: [], errors };
+  const rows: LabelledRow<Input>[] = [];
+  for (const record of parsed.records) {
+    const fail = (column: string, detail: string) => errors.push({ line: record.line, column, detail });
+    const before = errors.length;
+    for (const column of columns.required) if (record.get(column) === undefined) fail(column, 'is required');
+    for (const column of columns.dates) {
+      const value = record.get(column);
+      if (value !== undefined && !isDate(value)) fail(column, 'must be a date, YYYY-MM-DD');
+    }
+    if (errors.length > before) continue;
+    const input = read(record, fail, parsed.header);
+    if (errors.length > before) continue;
+    rows.push({ line: record.line, label: record.get('label')!, input });
+  }
+  return { rows, errors };
+}
+
+export interface AllocationRowInput {
+  arm: string;
+  sequenceNumber: number;
+  randomizedAt: Date;
+  stratum: Record<string, string>;
+}
+
+export const ALLOCATION_COLUMNS = ['label', 'arm', 'sequenceNumber', 'randomizedAt'];
+
+/**
+ * allocations.csv: label, arm (code), sequenceNumber (in the stratum, from 1), randomizedAt (a date, read as
+ * midnight UTC, or a UTC instant), then optional `stratum.<factor>` (checked against the participant's level).
+ */
+export function allocationRows(text: string): Parsed<AllocationRowInput> {
+  return labelledRows(text, { required: ALLOCATION_COLUMNS, dates: [] }, (record, fail, header) => {
+    const sequence = record.get('sequenceNumber')!;
+    const sequenceNumber = Number(sequence);
+    if (!/^[0-9]+$/.test(sequence) || !Number.isSafeInteger(sequenceNumber) || sequenceNumber < 1)
+      fail('sequenceNumber', 'must be a whole number from 1');
+    const at = record.get('randomizedAt')!;
+    const randomizedAt = isDate(at) ? new Date(`${at}T00:00:00Z`) : new Date(at);
+    if (!isDate(at) && (!/^\d{4}-\d{2}-\d{2}T[0-9:.]+Z$/.test(at) || Number.isNaN(randomizedAt.getTime())))
+      fail('randomizedAt', 'must be a date, YYYY-MM-DD, or a UTC instant, YYYY-MM-DDThh:mm:ssZ');
+    const stratum: Record<string, string> = {};
+    for (const column of header) {
+      const value = record.get(column);
+      if (value !== undefined && column.startsWith('stratum.')) stratum[column.slice('stratum.'.length)] = value;
+    }
+    return { arm: record.get('arm')!, sequenceNumber, randomizedAt, stratum };
+  });
+}
+
+export const EVENT_COLUMNS = ['label', 'type', 'occurredOn'];
+const EVENT_TYPES: readonly string[] = [
+  'declined',
+  'not_randomized',
+  'intervention_not_received',
+  'discontinued_intervention',
+  'lost_to_follow_up',
+  'follow_up_completed',
+  'excluded_from_analysis',
+  'included_in_analysis',
+] satisfies EventInput['type'][];
+
+/** events.csv: label, type, occurredOn, then optional reason. */
+export function eventRows(text: string): Parsed<EventInput> {
+  return labelledRows(text, { required: EVENT_COLUMNS, dates: ['occurredOn'] }, (record, fail) => {
+    const type = record.get('type')!;
+    if (!EVENT_TYPES.includes(type)) fail('type', `must be one of ${EVENT_TYPES.join(', ')}`);
+    const reason = record.get('reason');
+    return {
+      type: type as EventInput['type'],
+      occurredOn: record.get('occurredOn')!,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+  });
+}
+
+export const ASSESSMENT_COLUMNS = ['label', 'visit', 'assessedOn'];
+
+/**
+ * assessments.csv: label, visit, assessedOn, then optional assessor, `value.<measure>` for a number, integer,
+ * count, binary or category measure, and `value.<measure>.<item>` (from 1) for the items of a scale. An empty cell
+ * is a value not recorded: the measure is left out, or the scale item is unanswered (null) when another item of the
+ * scale has an answer; the assessment is then scored as the API scores it.
+ */
+export function assessmentRows(
+  text: string,
+  measures: Map<string, { type: MeasureType; items?: number }>,
+): Parsed<AssessmentInput> {
+  return labelledRows(text, { required: ASSESSMENT_COLUMNS, dates: ['assessedOn'] }, (record, fail, header) => {
+    const values: AssessmentInput['values'] = {};
+    const scales = new Map<string, (number | null)[]>();
+    for (const column of header) {
+      const match = /^value\.([^.]+)(?:\.([0-9]+))?$/.exec(column);
+      if (!match) continue;
+      const [, code = '', item] = match;
+      const measure = measures.get(code);
+      const value = record.get(column);
+      if (measure === undefined) {
+        if (value !== undefined) fail(column, `the trial has no measure ${code}`);
+        continue;
+      }
+      if ((measure.type === 'scale') !== (item !== undefined)) {
+        fail(
+          column,
+          measure.type === 'scale' ? `${code} is a scale: one column per item, value.${code}.1, …` : 'is not a scale',
+        );
+        continue;
+      }
+      if (value === undefined) continue;
+      if (item !== undefined) {
+        const items = scales.get(code) ?? Array<number | null>(measure.items ?? 0).fill(null);
+        scales.set(code, items);
+        const number = Number(value);
+        if (!Number.isFinite(number)) fail(column, 'must be a number');
+        items[Number(item) - 1] = number;
+      } else if (measure.type === 'binary') {
+        const answer = BOOLEAN[value.toLowerCase()];
+        if (answer === undefined) fail(column, 'must be true or false');
+        values[code] = answer ?? null;
+      } else if (measure.type === 'category') values[code] = value;
+      else {
+        const number = Number(value);
+        if (!Number.isFinite(number) || value.trim() === '') fail(column, 'must be a number');
+        values[code] = number;
+      }
+    }
+    for (const [code, items] of scales) values[code] = { items };
+    const assessor = record.get('assessor');
+    return {
+      visit: record.get('visit')!,
+      assessedOn: record.get('assessedOn')!,
+      values,
+      ...(assessor !== undefined ? { assessor } : {}),
+    };
+  });
+}
+
+export const COUPON_COLUMNS = ['label', 'incentive', 'issuedOn', 'reference'];
+
+/** coupons.csv: label, incentive (the incentive type's code), issuedOn, reference (unique in the trial), note. */
+export function couponRows(text: string): Parsed<IncentiveIssueInput> {
+  return labelledRows(text, { required: COUPON_COLUMNS, dates: ['issuedOn'] }, (record) => {
+    const note = record.get('note');
+    return {
+      incentive: record.get('incentive')!,
+      issuedOn: record.get('issuedOn')!,
+      reference: record.get('reference')!,
+      ...(note !== undefined ? { note } : {}),
+    };
+  });
+}
+
 /** Where a use case's field error lands in the CSV: its column name for a field the file has. */
 export function columnOf(pointer: string): string {
-  const [, field = '', key] = pointer.split('/');
-  if ((field === 'eligibility' || field === 'baseline') && key !== undefined) return `${field}.${key}`;
+  const [, field = '', key, sub, index] = pointer.split('/');
+  if ((field === 'eligibility' || field === 'baseline' || field === 'stratum') && key !== undefined)
+    return `${field}.${key}`;
+  if (field === 'values' && key !== undefined)
+    return sub === 'items' && index !== undefined ? `value.${key}.${Number(index) + 1}` : `value.${key}`;
   return field;
 }

@@ -56,6 +56,8 @@ export interface NewAllocation {
   randomizedBy: string | null;
   /** The use case's "now" (ctx.now()), so that visit windows counted from it are testable without waiting. */
   randomizedAt: Date;
+  /** The history import that wrote it (the arm came from the previous system); absent when trialdesk randomized. */
+  importId?: string;
 }
 
 interface AllocationRow {
@@ -71,6 +73,7 @@ interface AllocationRow {
   randomized_at: Date;
   error_reason: string | null;
   error_flagged_at: Date | null;
+  import_id: string | null;
 }
 
 /**
@@ -95,10 +98,11 @@ export async function insertAllocation(
     a.arm,
     a.randomizedBy,
     a.randomizedAt,
+    a.importId ?? null,
   ];
   const insert = `INSERT INTO allocations (trial_id, allocation_id, participant_id, stratum_key, stratum, sequence_number,
-       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at)
-     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at, import_id)
+     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
   const { rows } = block
     ? await trx.raw(
         `WITH cursor AS (
@@ -109,6 +113,54 @@ export async function insertAllocation(
       )
     : await trx.raw(insert, allocation);
   return toAllocationView(rows[0] as AllocationRow);
+}
+
+/** Why a stratum cannot take an imported allocation at this sequence number, or null when it can. */
+export async function importedSlotProblem(
+  trx: Knex.Transaction,
+  trialId: string,
+  stratumKey: string,
+  sequenceNumber: number,
+): Promise<'slot-taken' | 'stratum-randomized-here' | null> {
+  const { rows } = await trx.raw(
+    `SELECT bool_or(sequence_number = ?) AS taken, bool_or(import_id IS NULL) AS randomized_here
+       FROM allocations WHERE trial_id = ? AND stratum_key = ?`,
+    [sequenceNumber, trialId, stratumKey],
+  );
+  const row = rows[0] as { taken: boolean | null; randomized_here: boolean | null };
+  if (row.taken) return 'slot-taken';
+  if (row.randomized_here) return 'stratum-randomized-here';
+  return null;
+}
+
+/**
+ * Advances the stratum's cursor past an imported sequence number (creating it on first use), so that the next
+ * randomization takes the number after the highest imported one and no slot is used twice. With permuted blocks the
+ * cursor's block becomes block 0, spanning sequence numbers 1 to that highest one: permutedBlockSlot then opens block
+ * 1 of the seed's stream right after the imported slots. Locks the cursor until commit.
+ */
+export async function advanceCursorPastImport(
+  trx: Knex.Transaction,
+  trialId: string,
+  stratumKey: string,
+  sequenceNumber: number,
+  permutedBlocks: boolean,
+): Promise<void> {
+  await trx.raw(
+    `INSERT INTO randomization_strata AS s (trial_id, stratum_key, allocated, block_number, block_size, block_start_sequence)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (trial_id, stratum_key) DO UPDATE SET allocated = greatest(s.allocated, EXCLUDED.allocated),
+       block_size = CASE WHEN EXCLUDED.block_number IS NULL THEN s.block_size
+                         ELSE greatest(s.allocated, EXCLUDED.allocated) END`,
+    [
+      trialId,
+      stratumKey,
+      sequenceNumber,
+      permutedBlocks ? 0 : null,
+      permutedBlocks ? sequenceNumber : null,
+      permutedBlocks ? 1 : null,
+    ],
+  );
 }
 
 export function toAllocationView(row: AllocationRow): AllocationView {
@@ -157,7 +209,7 @@ export async function listAllocationRecords(
   db: Executor,
   trialId: string,
   page: { limit: number; after?: { stratumKey: string; sequenceNumber: number } } | null,
-): Promise<{ record: AllocationRecord; levels: Record<string, unknown> }[]> {
+): Promise<{ record: AllocationRecord; levels: Record<string, unknown>; importId: string | null }[]> {
   const builder = db('allocations as a')
     .join('participants as p', function joinParticipant() {
       this.on('p.trial_id', 'a.trial_id').andOn('p.participant_id', 'a.participant_id');
@@ -169,7 +221,11 @@ export async function listAllocationRecords(
     builder.whereRaw('(a.stratum_key, a.sequence_number) > (?, ?)', [page.after.stratumKey, page.after.sequenceNumber]);
   if (page) builder.limit(page.limit + 1);
   const rows: (AllocationRow & { site_code: string; baseline: Record<string, unknown> })[] = await builder;
-  return rows.map((row) => ({ record: toRecord(row), levels: { site: row.site_code, ...row.baseline } }));
+  return rows.map((row) => ({
+    record: toRecord(row),
+    levels: { site: row.site_code, ...row.baseline },
+    importId: row.import_id,
+  }));
 }
 
 /** Allocations so far per factor level and arm, for minimization: counts[factor][level][arm]. */

@@ -452,12 +452,13 @@ export async function allocationsCsv(ctx: UseCaseContext, input: { trialId: stri
     'participantId',
     'randomizedAt',
     'errorFlag',
+    'importId',
     ...factors,
   ]);
   return (
     header +
     rows
-      .map(({ record: r, levels }) =>
+      .map(({ record: r, levels, importId }) =>
         csvLine([
           r.sequenceNumber,
           r.stratumKey,
@@ -468,9 +469,119 @@ export async function allocationsCsv(ctx: UseCaseContext, input: { trialId: stri
           r.participantId,
           r.randomizedAt,
           r.errorFlag,
+          importId,
           ...factors.map((f) => levels[f]),
         ]),
       )
       .join('')
   );
+}
+
+/**
+ * One allocation of a trial migrating in with its history (issue #20): the arm, stratum position and instant the
+ * previous system recorded, written as they were and marked with the import. Run inside the import's transaction
+ * (which holds the trial's exclusive lock). The participant must be a consented, eligible service user screened on or
+ * before the randomization and not yet randomized; the stratum is derived from the participant as a randomization
+ * would derive it (`stratum`, when given, must agree). A stratum already randomized by trialdesk takes no imported
+ * slot, and an imported slot is never taken twice; the stratum's cursor is advanced past it, so randomization
+ * continues after the highest imported sequence number (docs/interoperability.md: imported allocations and the
+ * commitment).
+ */
+export async function importAllocation(
+  ctx: UseCaseContext,
+  input: {
+    trialId: string;
+    participantId: string;
+    importId: string;
+    arm: string;
+    sequenceNumber: number;
+    randomizedAt: Date;
+    stratum: Record<string, string>;
+  },
+): Promise<Allocation> {
+  const { trialId, participantId } = input;
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    if (trial.status !== 'active')
+      throw new ConflictError(
+        'trial-not-active',
+        `Trial ${trialId} is ${trial.status}; only active trials randomize.`,
+        {
+          trialStatus: trial.status,
+        },
+      );
+    const { view } = await lockVisibleParticipant(trx, ctx.principal, trialId, participantId);
+    const randomizedOn = input.randomizedAt.toISOString().slice(0, 10);
+    const problems: FieldError[] = [];
+    if (!trial.arms.some((arm) => arm.code === input.arm))
+      problems.push({ pointer: '/arm', detail: `the trial has no arm ${input.arm}` });
+    if (view.role !== 'service_user')
+      problems.push({ pointer: '/label', detail: 'is a case worker; case workers are assigned, not randomized' });
+    else if (!view.eligible)
+      problems.push({ pointer: '/label', detail: `did not meet the criteria (${view.unmetCriteria.join(', ')})` });
+    if (view.allocation)
+      problems.push({ pointer: '/label', detail: `was already randomized at ${view.allocation.randomizedAt}` });
+    if (!view.consents.some((c) => c.decision === 'granted' && c.signedOn <= randomizedOn))
+      problems.push({ pointer: '/randomizedAt', detail: 'is before any granted consent of the participant' });
+    if (randomizedOn < view.screenedOn)
+      problems.push({ pointer: '/randomizedAt', detail: `is before the screening on ${view.screenedOn}` });
+    if (input.randomizedAt.getTime() > ctx.now().getTime())
+      problems.push({ pointer: '/randomizedAt', detail: 'is in the future' });
+    const factors = stratifyByOf(trial.randomization);
+    const { levels, missing } = levelsOf(factors, view);
+    for (const factor of missing)
+      problems.push({ pointer: `/stratum/${factor}`, detail: `the participant has no value for ${factor}` });
+    for (const [factor, level] of Object.entries(input.stratum))
+      if (!factors.includes(factor))
+        problems.push({ pointer: `/stratum/${factor}`, detail: `the trial does not stratify by ${factor}` });
+      else if (levels[factor] !== undefined && levels[factor] !== level)
+        problems.push({ pointer: `/stratum/${factor}`, detail: `the participant's ${factor} is ${levels[factor]}` });
+    const key = stratumKey(factors, levels);
+    if (!missing.length) {
+      const slot = await repo.importedSlotProblem(trx, trialId, key, input.sequenceNumber);
+      if (slot === 'slot-taken')
+        problems.push({ pointer: '/sequenceNumber', detail: 'is already taken in this stratum' });
+      if (slot === 'stratum-randomized-here')
+        problems.push({
+          pointer: '/sequenceNumber',
+          detail: 'the stratum was already randomized by trialdesk; history is imported before randomizing',
+        });
+    }
+    if (problems.length) throw new ValidationError(problems);
+    await repo.advanceCursorPastImport(
+      trx,
+      trialId,
+      key,
+      input.sequenceNumber,
+      trial.randomization.method === 'permuted_block',
+    );
+    const allocation = await repo.insertAllocation(
+      trx,
+      {
+        trialId,
+        allocationId: randomUUID(),
+        participantId,
+        stratumKey: key,
+        stratum: levels,
+        sequenceNumber: input.sequenceNumber,
+        blockNumber: null,
+        blockSize: null,
+        positionInBlock: null,
+        arm: input.arm,
+        randomizedBy: null,
+        randomizedAt: input.randomizedAt,
+        importId: input.importId,
+      },
+      null,
+    );
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: 'participant.randomized',
+      entityType: 'participant',
+      entityId: participantId,
+      before: { status: view.status },
+      after: { allocation, importId: input.importId },
+    });
+    return allocation;
+  });
 }

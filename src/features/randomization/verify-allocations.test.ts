@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocationCommitment, type RandomizationConfig } from './commitment';
 import { minimizationAllocation } from './minimization';
-import { permutedBlockSequence } from './permuted-blocks';
+import { permutedBlockSequence, permutedBlockSlot } from './permuted-blocks';
 import { runPython, VERIFIER_SCRIPT, type ProcessResult } from '../../../test/support/randomization-cases';
 import { simpleAllocation } from './simple-randomization';
 import { stratumKey } from './stratum-key';
@@ -221,6 +221,45 @@ describe('scripts/verify-allocations.py', () => {
     const withoutLevels = verify({ ...exported, extraColumns: [] });
     expect(withoutLevels.stderr).toContain('add the column(s) site, sex');
     expect(withoutLevels.status).toBe(2);
+  });
+
+  it('counts imported rows without recomputing them; the blocks of the seed start after the highest imported number', () => {
+    const trial = {
+      arms: [
+        { code: 'A', name: 'A', ratio: 1 },
+        { code: 'B', name: 'B', ratio: 1 },
+      ],
+      randomization: { method: 'permuted_block' as const, blockSizes: [2, 4], stratifyBy: ['site'] },
+    };
+    const key = stratumKey(['site'], { site: 'LDN' });
+    const design = { arms: trial.arms, blockSizes: trial.randomization.blockSizes };
+    // Imported 1, 2 and 4 (slot 3 burnt by the previous system): block 0 spans 1..4, as the service stores it.
+    const imported = [1, 2, 4].map((n) => ({ sequenceNumber: n, stratum: key, arm: 'A', importId: 'imp-1' }));
+    let block = { blockNumber: 0, blockSize: 4, blockStartSequence: 1 };
+    const seeded = [5, 6, 7, 8, 9].map((n) => {
+      const slot = permutedBlockSlot(SEED, design, key, block, n);
+      block = { blockNumber: slot.blockNumber, blockSize: slot.blockSize, blockStartSequence: slot.blockStartSequence };
+      return {
+        sequenceNumber: n,
+        stratum: key,
+        blockNumber: slot.blockNumber,
+        blockSize: slot.blockSize,
+        positionInBlock: slot.positionInBlock,
+        arm: slot.arm,
+        ...participantColumns(n),
+      };
+    });
+    const exported = { trial, rows: [...imported, ...seeded], extraColumns: ['importId'] };
+    const accepted = verify(exported);
+    expect(accepted.stdout).toContain('rows checked: 5\nimported rows (not recomputed from the seed): 3');
+    expect(accepted.status).toBe(0);
+    expect(verify(flipArm(exported, 3).exported).status).toBe(1);
+    // The same rows without the import marks are the seed's sequence from 1, which they are not.
+    expect(verify({ ...exported, extraColumns: [] }).status).toBe(1);
+    const repeated = verify({ ...exported, rows: [...imported, { ...imported[0]! }, ...seeded] });
+    expect(repeated.stdout).toContain('imported sequence numbers repeat: 1, 1, 2, 4');
+    const gapAfterImports = verify({ ...exported, rows: [...imported, ...seeded.slice(1)] });
+    expect(gapAfterImports.stdout).toContain('expected 5..8 without gaps or repeats');
   });
 
   it('explains that list allocations cannot be regenerated from a seed', () => {
