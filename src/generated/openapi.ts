@@ -964,6 +964,8 @@ export interface paths {
          *     mean difference of the ANCOVA on arm, baseline score and site, as
          *     `GET …/outcomes/{measure}/analysis`, or for binary measures the unadjusted risk difference (Wald
          *     CI) with Fisher's exact p; a difference that cannot be estimated yet has `notEstimable`.
+         *     `population=per_protocol` restricts every row to the per-protocol population (as
+         *     `GET …/outcomes/{measure}/analysis`); default `itt`.
          *     `Accept: text/csv` gives one line per measure, visit and arm; `text/html` a printable table.
          */
         get: operations["getOutcomeSummary"];
@@ -1019,9 +1021,12 @@ export interface paths {
          *     left out when the analysed participants are all at one site), as `POST /v1/stats/ancova`.
          *     `model=mmrm`: every post-baseline visit of the measure, as `POST /v1/stats/mixed-model`
          *     (unstructured, REML). `reference` is the arm the others are compared with (default: the last
-         *     arm as the caller lists them). Populations: `itt` and `complete_case`, defined in the answer
-         *     and in docs/outcomes.md; `per_protocol` awaits delivery and deviation data (#15). Counts per
-         *     arm: randomized, analysed, missing outcome, missing baseline, not yet due. Numeric measures
+         *     arm as the caller lists them). Populations: `itt`, `complete_case` and `per_protocol`, defined
+         *     in the answer and in docs/outcomes.md (per protocol: not excluded from analysis, no major
+         *     protocol deviation, recorded or derived, and with a delivery plan the arm's minimum sessions
+         *     reached once the dose period has ended). Counts per arm: randomized, analysed, missing outcome,
+         *     missing baseline, not yet due, and (whatever the population) how many are outside the
+         *     per-protocol population with each reason counted. Numeric measures
          *     only (scale, number, integer, count). A model that cannot be fitted on the data recorded so far
          *     (no outcomes yet, a visit without data, non-convergence) is answered with `notEstimable` saying why
          *     instead of `ancova`/`mixedModel`.
@@ -1305,6 +1310,7 @@ export interface paths {
          * The analysis dataset, long format, one row per randomized service user and visit
          * @description Participant, label, site, stratum, arm (masked for blinded keys), randomization date, visit, target
          *     date, assessed date, days from randomization, in-window flag, schedule status, `population_itt`,
+         *     `population_per_protocol` and `per_protocol_exclusions` (reasons, `;`-separated; docs/outcomes.md),
          *     every measure's score at the visit and (for measures assessed at baseline) its baseline score as
          *     `<measure>_baseline`; with `items=true` every scale item as entered (`<measure>_item<n>`). Rows are
          *     ordered by participant and visit day. JSON comes in pages; `Accept: text/csv` streams every row
@@ -3483,7 +3489,7 @@ export interface components {
             arms: string[];
             population: {
                 /** @enum {unknown} */
-                code: "itt";
+                code: "itt" | "per_protocol";
                 definition: string;
             };
             rows: {
@@ -3527,7 +3533,7 @@ export interface components {
             visit: string | null;
             population: {
                 /** @enum {unknown} */
-                code: "itt" | "complete_case";
+                code: "itt" | "complete_case" | "per_protocol";
                 definition: string;
             };
             reference: string;
@@ -3540,6 +3546,19 @@ export interface components {
                 missingOutcome: number;
                 missingBaseline: number;
                 notYetDue: number;
+                /**
+                 * @description Randomized participants of the arm in and outside the per-protocol population (whatever the
+                 *     analysed population); a participant with several reasons counts under each.
+                 */
+                perProtocol: {
+                    included: number;
+                    excluded: number;
+                    reasons: {
+                        excluded_from_analysis: number;
+                        major_deviation: number;
+                        below_minimum_sessions: number;
+                    };
+                };
             }[];
             ancova?: components["schemas"]["AncovaResult"];
             mixedModel?: components["schemas"]["MixedModelResult"];
@@ -6685,6 +6704,7 @@ export interface operations {
         parameters: {
             query?: {
                 reference?: string;
+                population?: "itt" | "per_protocol";
             };
             header?: never;
             path: {
@@ -6718,6 +6738,7 @@ export interface operations {
         parameters: {
             query?: {
                 reference?: string;
+                population?: "itt" | "per_protocol";
             };
             header?: never;
             path: {
@@ -6749,7 +6770,7 @@ export interface operations {
         parameters: {
             query?: {
                 visit?: string;
-                population?: "itt" | "complete_case";
+                population?: "itt" | "complete_case" | "per_protocol";
                 model?: "ancova" | "mmrm";
                 reference?: string;
             };

@@ -17,6 +17,8 @@ import * as query from './follow-up.query';
 import * as repo from './follow-up.repo';
 import { scoreAssessment } from './measure-scoring';
 import type { UseCaseContext } from '../../core/use-case-context';
+import type { PerProtocolReason } from '../outcomes/per-protocol';
+import { perProtocolExclusionsOf } from '../outcomes/per-protocol.service';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
 
 type AssessmentInput = components['schemas']['AssessmentInput'];
@@ -485,7 +487,11 @@ export const COMPLETENESS_COLUMNS = [
   'notExpected',
 ] as const;
 
-function toDatasetRow(row: query.DatasetDbRow, label: (arm: string) => string): DatasetRow {
+function toDatasetRow(
+  row: query.DatasetDbRow,
+  label: (arm: string) => string,
+  perProtocol: Map<string, PerProtocolReason[]>,
+): DatasetRow {
   return {
     participantId: row.participant_id,
     label: row.label,
@@ -502,6 +508,7 @@ function toDatasetRow(row: query.DatasetDbRow, label: (arm: string) => string): 
     scores: row.scores as DatasetRow['scores'],
     baselineScores: row.baseline_scores as DatasetRow['baselineScores'],
     values: row.values,
+    perProtocolExclusions: perProtocol.get(row.participant_id) ?? [],
   };
 }
 
@@ -525,6 +532,7 @@ export async function analysisDatasetPage(
   const columns = datasetColumns(trial.measures, input.items ?? false);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const limit = input.limit ?? 500;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
   const rows = await query.datasetPage(ctx.db, {
@@ -539,7 +547,7 @@ export async function analysisDatasetPage(
   return {
     columns: columns.map((c) => c.name),
     items: page.map((row) => {
-      const shaped = toDatasetRow(row, label);
+      const shaped = toDatasetRow(row, label, perProtocol);
       return Object.fromEntries(columns.map((c) => [c.name, c.value(shaped)])) as AnalysisDatasetPage['items'][number];
     }),
     nextCursor:
@@ -556,6 +564,7 @@ export async function analysisDatasetCsv(
   const columns = datasetColumns(trial.measures, input.items ?? false);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const rows = query.streamDataset(ctx.db, {
     trialId: trial.id,
     today: todayOf(ctx),
@@ -563,7 +572,8 @@ export async function analysisDatasetCsv(
   });
   async function* lines() {
     yield datasetHeader(columns);
-    for await (const row of rows) yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label));
+    for await (const row of rows)
+      yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
   }
   return Readable.from(lines());
 }
@@ -591,12 +601,13 @@ export async function analysisDatasetRows(
   const trial = await loadTrial(ctx, input.trialId);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const rows: DatasetRow[] = [];
   const stream = query.streamDataset(ctx.db, {
     trialId: trial.id,
     today: todayOf(ctx),
     siteCodes: ctx.principal.siteCodes,
   });
-  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label));
+  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
   return { trial, rows };
 }

@@ -6,7 +6,13 @@ import { runAncova, runBinaryAnalysis, runMixedModel } from '../statistics/outco
 import { mean, standardDeviation } from '../../lib/statistics/descriptives';
 import type { DatasetRow } from '../follow-up/analysis-dataset';
 import type { TrialView } from '../trials/trials';
-import { analysisPopulation, methodsSentence, type Population, POPULATION_DEFINITIONS } from './outcome-populations';
+import {
+  analysisPopulation,
+  methodsSentence,
+  noPerProtocolReasons,
+  type Population,
+  POPULATION_DEFINITIONS,
+} from './outcome-populations';
 
 type OutcomeAnalysis = components['schemas']['OutcomeAnalysis'];
 type CovariateSpec = components['schemas']['CovariateSpec'];
@@ -76,14 +82,19 @@ function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: 
     ...(withBaseline ? { baseline: row.baseline! } : {}),
     ...(adjustForSite ? { site: row.siteCode } : {}),
   });
-  const counts = arms.map((arm) => ({
-    arm,
-    randomized: selected.randomized.get(arm) ?? 0,
-    analysed: new Set(selected.analysed.filter((r) => r.arm === arm).map((r) => r.participantId)).size,
-    missingOutcome: selected.missingOutcome.get(arm) ?? 0,
-    missingBaseline: selected.missingBaseline.get(arm) ?? 0,
-    notYetDue: selected.notYetDue.get(arm) ?? 0,
-  }));
+  const counts = arms.map((arm) => {
+    const randomized = selected.randomized.get(arm) ?? 0;
+    const outside = selected.perProtocolExcluded.get(arm) ?? { excluded: 0, reasons: noPerProtocolReasons() };
+    return {
+      arm,
+      randomized,
+      analysed: new Set(selected.analysed.filter((r) => r.arm === arm).map((r) => r.participantId)).size,
+      missingOutcome: selected.missingOutcome.get(arm) ?? 0,
+      missingBaseline: selected.missingBaseline.get(arm) ?? 0,
+      notYetDue: selected.notYetDue.get(arm) ?? 0,
+      perProtocol: { included: randomized - outside.excluded, excluded: outside.excluded, reasons: outside.reasons },
+    };
+  });
   const base = {
     measure: measure.code,
     label: measure.label,
@@ -160,13 +171,18 @@ const numericScore = (value: unknown): number | null =>
  * Table 2: every numeric or binary measure at every post-baseline visit, per arm n and mean (SD) or events (%),
  * and each arm against the reference: the adjusted difference of the ANCOVA (baseline score and site, as
  * `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with Fisher's exact p for binary ones.
- * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes).
+ * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes), or with
+ * `per_protocol` those of them in the per-protocol population.
  */
 export async function outcomeSummary(
   ctx: UseCaseContext,
-  input: { trialId: string; reference?: string },
+  input: { trialId: string; reference?: string; population?: 'itt' | 'per_protocol' },
 ): Promise<{ summary: OutcomeSummary; title: string }> {
-  const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const population = input.population ?? 'itt';
+  const dataset = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const trial = dataset.trial;
+  const rows =
+    population === 'itt' ? dataset.rows : dataset.rows.filter((row) => row.perProtocolExclusions.length === 0);
   const labeller = await ctx.armLabeller(trial.id);
   const arms = labeller.arms(trial.arms).map((arm) => arm.code);
   const reference = input.reference ?? arms[arms.length - 1]!;
@@ -240,7 +256,7 @@ export async function outcomeSummary(
         const analysis = analyseOn(trial, rows, arms, {
           measure: measure.code,
           visit,
-          population: 'itt',
+          population,
           model: 'ancova',
           reference,
         });
@@ -276,7 +292,7 @@ export async function outcomeSummary(
     summary: {
       reference,
       arms,
-      population: { code: 'itt', definition: POPULATION_DEFINITIONS.itt },
+      population: { code: population, definition: POPULATION_DEFINITIONS[population] },
       rows: table,
       note:
         'Continuous measures: mean (SD) of the recorded outcomes; difference = adjusted mean difference (arm − ' +
