@@ -1040,6 +1040,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/outcomes/{measure}/trajectory.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Means with 95% CIs of one numeric measure by visit and arm (SVG)
+         * @description For each visit of the measure (baseline included) and arm: the mean of the recorded outcomes
+         *     with its t-based 95% CI (mean ± t(0.975, n − 1)·sd/√n), one line per arm, from the analysis
+         *     dataset (the caller's sites; arms masked as `Group n` for blinded keys). `population`: `itt`
+         *     (default) or `per_protocol` (docs/outcomes.md). Accessible: `role="img"` with a title and a
+         *     description giving every number drawn; arms differ by marker and dash, not colour alone.
+         *     Numeric measures only (422 otherwise); an unknown measure is a 404.
+         */
+        get: operations["getOutcomeTrajectory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/participants/{participantId}/events": {
         parameters: {
             query?: never;
@@ -6791,6 +6820,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OutcomeAnalysis"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeTrajectory: {
+        parameters: {
+            query?: {
+                population?: "itt" | "per_protocol";
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -6,6 +6,7 @@ import { runAncova, runBinaryAnalysis, runMixedModel } from '../statistics/outco
 import { mean, standardDeviation } from '../../lib/statistics/descriptives';
 import type { DatasetRow } from '../follow-up/analysis-dataset';
 import type { TrialView } from '../trials/trials';
+import { meanWithInterval, trajectorySvg } from './trajectory';
 import {
   analysisPopulation,
   methodsSentence,
@@ -48,13 +49,7 @@ interface AnalysisInput {
 
 /** The analysis on rows already read and labelled; `arms` as the caller lists them. */
 function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: AnalysisInput): OutcomeAnalysis {
-  const measure = trial.measures.find((m) => m.code === input.measure);
-  if (!measure) throw new NotFoundError(`measure ${input.measure} is not a measure of this trial`);
-  if (!NUMERIC_TYPES.has(measure.type)) {
-    throw new ValidationError([
-      { pointer: '/measure', detail: `is a ${measure.type} measure; only numeric measures are analysed here` },
-    ]);
-  }
+  const measure = numericMeasure(trial, input.measure);
   const model = input.model ?? 'ancova';
   const population = input.population ?? 'itt';
   const postBaseline = measure.visits.filter((v) => v !== 'baseline');
@@ -159,6 +154,59 @@ function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: 
     ...(mixedModel ? { mixedModel } : { notEstimable }),
     methods: methodsSentence({ measure: measure.label, visit: null, model, withBaseline, adjustForSite, population }),
   };
+}
+
+/** The measure, refused as in the analysis when unknown (404) or not numeric (422). */
+function numericMeasure(trial: TrialView, code: string) {
+  const measure = trial.measures.find((m) => m.code === code);
+  if (!measure) throw new NotFoundError(`measure ${code} is not a measure of this trial`);
+  if (!NUMERIC_TYPES.has(measure.type)) {
+    throw new ValidationError([
+      { pointer: '/measure', detail: `is a ${measure.type} measure; only numeric measures are analysed here` },
+    ]);
+  }
+  return measure;
+}
+
+/**
+ * The trajectory plot: per visit of the measure (baseline included) and arm, the mean of the recorded outcomes with
+ * its t-based 95% CI, in the population asked for; arms as the caller sees them.
+ */
+export async function outcomeTrajectorySvg(
+  ctx: UseCaseContext,
+  input: { trialId: string; measure: string; population?: 'itt' | 'per_protocol' },
+): Promise<string> {
+  const population = input.population ?? 'itt';
+  const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const measure = numericMeasure(trial, input.measure);
+  const labeller = await ctx.armLabeller(trial.id);
+  const arms = labeller.arms(trial.arms).map((arm) => arm.code);
+  const kept = population === 'itt' ? rows : rows.filter((row) => row.perProtocolExclusions.length === 0);
+  const points = measure.visits.flatMap((visit) =>
+    arms.map((arm) => {
+      const values = new Map<string, number>();
+      for (const row of kept) {
+        if (row.arm !== arm) continue;
+        const score = numericScore(
+          visit === 'baseline'
+            ? row.baselineScores?.[measure.code]?.score
+            : row.visit === visit
+              ? row.scores?.[measure.code]?.score
+              : null,
+        );
+        if (score !== null) values.set(row.participantId, score);
+      }
+      return { arm, visit, ...meanWithInterval([...values.values()]) };
+    }),
+  );
+  return trajectorySvg({
+    title: trial.title,
+    measure: measure.label,
+    population: population === 'itt' ? 'intention-to-treat' : 'per-protocol',
+    visits: measure.visits,
+    arms,
+    points,
+  });
 }
 
 type OutcomeSummary = components['schemas']['OutcomeSummary'];
