@@ -958,12 +958,14 @@ export interface paths {
         };
         /**
          * Outcomes by arm ("Table 2")
-         * @description Every numeric and binary measure at every post-baseline visit (participants whose visit is due,
+         * @description Every numeric, binary and category measure at every post-baseline visit (participants whose visit is due,
          *     in their randomized arm; arms as the caller sees them): per arm n, missing, mean (SD) or events
          *     (%); each arm against `reference` (default: the last arm as the caller lists them): the adjusted
          *     mean difference of the ANCOVA on arm, baseline score and site, as
          *     `GET …/outcomes/{measure}/analysis`, or for binary measures the unadjusted risk difference (Wald
-         *     CI) with Fisher's exact p; a difference that cannot be estimated yet has `notEstimable`.
+         *     CI) with Fisher's exact p and the adjusted odds ratio of a logistic regression on arm, baseline
+         *     value and site (`method: adjusted_odds_ratio`); category measures give n (%) per level and no
+         *     comparison. A difference that cannot be estimated yet has `notEstimable`.
          *     `population=per_protocol` restricts every row to the per-protocol population (as
          *     `GET …/outcomes/{measure}/analysis`); default `itt`.
          *     `Accept: text/csv` gives one line per measure, visit and arm; `text/html` a printable table.
@@ -3527,7 +3529,7 @@ export interface components {
                 unit: string | null;
                 visit: string;
                 /** @enum {unknown} */
-                type: "continuous" | "binary";
+                type: "continuous" | "binary" | "category";
                 byArm: {
                     arm: string;
                     /** @description Participants with the outcome recorded at the visit. */
@@ -3538,12 +3540,22 @@ export interface components {
                     sd: number | null;
                     events: number | null;
                     percent: number | null;
+                    /** @description Category measures, n (%) per level in the measure's order; null otherwise. */
+                    levels: null | {
+                        level: string;
+                        count: number;
+                        percent: number | null;
+                    }[];
                 }[];
                 differences: {
                     /** @description The difference is this arm minus the reference. */
                     arm: string;
-                    /** @enum {unknown} */
-                    method: "ancova" | "risk_difference";
+                    /**
+                     * @description `adjusted_odds_ratio` (binary measures): odds ratio arm / reference from a logistic
+                     *     regression on arm, the baseline value and the site, Wald CI (as R's glm).
+                     * @enum {unknown}
+                     */
+                    method: "ancova" | "risk_difference" | "adjusted_odds_ratio";
                     estimate: number | null;
                     ciLower: number | null;
                     ciUpper: number | null;

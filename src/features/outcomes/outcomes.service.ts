@@ -212,6 +212,59 @@ export async function outcomeTrajectorySvg(
 type OutcomeSummary = components['schemas']['OutcomeSummary'];
 type SummaryRow = OutcomeSummary['rows'][number];
 
+/**
+ * The binary outcome's odds ratio of each arm against the reference from a logistic regression on arm, the
+ * measure's baseline value (0/1, when measured at baseline) and the site (when more than one) — the EMA's
+ * adjustment, as `POST /v1/stats/binary` with rows (R's glm). Participants need the outcome and its baseline.
+ */
+function adjustedOddsRatios(
+  due: readonly DatasetRow[],
+  measure: string,
+  withBaseline: boolean,
+  reference: string,
+): { differences: SummaryRow['differences']; notEstimable: string | null } {
+  const rows = due.flatMap((row) => {
+    const outcome = row.scores?.[measure]?.score;
+    const baseline = row.baselineScores?.[measure]?.score;
+    if (typeof outcome !== 'boolean' || (withBaseline && typeof baseline !== 'boolean')) return [];
+    return [{ group: row.arm, outcome: outcome ? 1 : 0, baseline: baseline ? 1 : 0, site: row.siteCode }];
+  });
+  const adjustForSite = new Set(rows.map((row) => row.site)).size > 1;
+  const covariates: CovariateSpec[] = [
+    ...(withBaseline ? [{ name: 'baseline', type: 'number' as const }] : []),
+    ...(adjustForSite ? [{ name: 'site', type: 'category' as const }] : []),
+  ];
+  try {
+    const result = runBinaryAnalysis({
+      reference,
+      covariates,
+      rows: rows.map((row) => ({
+        group: row.group,
+        outcome: row.outcome,
+        covariates: {
+          ...(withBaseline ? { baseline: row.baseline } : {}),
+          ...(adjustForSite ? { site: row.site } : {}),
+        },
+      })),
+    });
+    if (result.method !== 'logistic') return { differences: [], notEstimable: null };
+    return {
+      differences: result.adjustedOddsRatios.map((or) => ({
+        arm: or.group,
+        method: 'adjusted_odds_ratio' as const,
+        estimate: or.oddsRatio,
+        ciLower: or.ciLower,
+        ciUpper: or.ciUpper,
+        p: or.p,
+      })),
+      notEstimable: null,
+    };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { differences: [], notEstimable: `the adjusted odds ratio cannot be estimated: ${error.message}` };
+  }
+}
+
 const numericScore = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
@@ -241,12 +294,29 @@ export async function outcomeSummary(
   const table: SummaryRow[] = [];
   for (const measure of trial.measures) {
     const binary = measure.type === 'binary';
-    if (!binary && !NUMERIC_TYPES.has(measure.type)) continue;
+    const category = measure.type === 'category';
+    if (!binary && !category && !NUMERIC_TYPES.has(measure.type)) continue;
     for (const visit of measure.visits.filter((v) => v !== 'baseline')) {
       const due = rows.filter((row) => row.visit === visit && row.status !== 'not_due');
       const byArm = arms.map((arm) => {
         const own = due.filter((row) => row.arm === arm);
         const scores = own.map((row) => row.scores?.[measure.code]?.score ?? null);
+        if (category) {
+          const recorded = scores.filter((s): s is string => typeof s === 'string');
+          return {
+            arm,
+            n: recorded.length,
+            missing: own.length - recorded.length,
+            mean: null,
+            sd: null,
+            events: null,
+            percent: null,
+            levels: measure.levels!.map((level) => {
+              const count = recorded.filter((s) => s === level).length;
+              return { level, count, percent: recorded.length === 0 ? null : (100 * count) / recorded.length };
+            }),
+          };
+        }
         if (binary) {
           const recorded = scores.filter((s): s is boolean => typeof s === 'boolean');
           const events = recorded.filter(Boolean).length;
@@ -258,6 +328,7 @@ export async function outcomeSummary(
             sd: null,
             events,
             percent: recorded.length === 0 ? null : (100 * events) / recorded.length,
+            levels: null,
           };
         }
         const values = scores.map(numericScore).filter((s): s is number => s !== null);
@@ -269,6 +340,7 @@ export async function outcomeSummary(
           sd: values.length < 2 ? null : standardDeviation(values),
           events: null,
           percent: null,
+          levels: null,
         };
       });
       const differences: SummaryRow['differences'] = [];
@@ -300,7 +372,10 @@ export async function outcomeSummary(
             notEstimable = `the risk difference cannot be computed: ${error.message}`;
           }
         }
-      } else {
+        const adjusted = adjustedOddsRatios(due, measure.code, measure.visits.includes('baseline'), reference);
+        differences.push(...adjusted.differences);
+        if (adjusted.notEstimable) notEstimable = notEstimable ?? adjusted.notEstimable;
+      } else if (!category) {
         const analysis = analyseOn(trial, rows, arms, {
           measure: measure.code,
           visit,
@@ -328,7 +403,7 @@ export async function outcomeSummary(
         label: measure.label,
         unit: measure.unit ?? null,
         visit,
-        type: binary ? 'binary' : 'continuous',
+        type: binary ? 'binary' : category ? 'category' : 'continuous',
         byArm,
         differences,
         notEstimable,
@@ -345,7 +420,9 @@ export async function outcomeSummary(
       note:
         'Continuous measures: mean (SD) of the recorded outcomes; difference = adjusted mean difference (arm − ' +
         `${reference}) from an ANCOVA on arm, baseline score and centre, 95% CI and p. Binary measures: n (%) with ` +
-        `the event; difference = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) and Fisher's exact p.`,
+        `the event; differences = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) with Fisher's ` +
+        `exact p, and the odds ratio (arm / ${reference}) from a logistic regression on arm, baseline value and ` +
+        'centre (Wald 95% CI). Category measures: n (%) per level, no comparison.',
     },
   };
 }
