@@ -23,6 +23,7 @@ import { createProgress, ProgressStream } from './demo/progress';
 import { curlDiagram, formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
 import { FOLLOW_UP_DAYS } from './demo/visits';
+import { DemoOutcomes, demoOutcomes, formatOutcomes } from './demo/outcomes';
 import { startService } from './bench/service';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 
@@ -109,6 +110,7 @@ export interface DemoIo {
 export interface DemoResult {
   cohort: Cohort;
   run: DemoRun;
+  outcomes: DemoOutcomes;
   output: string;
   baseUrl: string;
 }
@@ -147,8 +149,9 @@ export async function demoWithClient(
     if (error !== undefined || typeof data !== 'string') throw new Error('the CONSORT diagram could not be fetched');
     fs.writeFileSync(options.svg, data);
   }
-  const output = formatReport({ cohort, run });
-  return { cohort, run, output, baseUrl: options.baseUrl };
+  const outcomes = await demoOutcomes(client, run.trial);
+  const output = formatReport({ cohort, run }) + formatOutcomes(outcomes);
+  return { cohort, run, outcomes, output, baseUrl: options.baseUrl };
 }
 
 /** Quotes a path for a POSIX shell when it needs it. */

@@ -1,7 +1,8 @@
 import { smcmDelivery, smcmFollowUp } from '../scripts/smcm-trial';
 import { addDays } from '../src/features/follow-up/calendar';
-import { caseWorkerInput, createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
+import { caseWorkerInput, createActiveTrial, screen } from './support/factories';
 import { relativeError } from './support/r-reference';
+import { randomizedInArm } from './support/outcome-trial';
 import { startTestApp, TestApp } from './support/test-app';
 
 /*
@@ -91,15 +92,8 @@ beforeAll(async () => {
     }
   for (const [i, p] of design.entries()) {
     setToday(RANDOMIZED_ON);
-    const su = await screen(t, trialId, serviceUserInput({ siteCode: p.site, screenedOn: addDays(RANDOMIZED_ON, -4) }));
+    const su = { id: await randomizedInArm(t, trialId, { siteCode: p.site, arm: p.arm, randomizedOn: RANDOMIZED_ON }) };
     ids.set(p.name, su.id);
-    await grantConsent(t, trialId, su.id, 'trial', '1.0', addDays(RANDOMIZED_ON, -3));
-    const res = await t.call('post', `/v1/trials/${trialId}/participants/${su.id}/randomization`);
-    if (res.status !== 201) throw new Error(`randomization failed: ${res.text}`);
-    await t.db
-      .knex('allocations')
-      .where({ trial_id: trialId, participant_id: su.id })
-      .update({ randomized_at: `${RANDOMIZED_ON}T02:00:00Z`, arm_code: p.arm });
     const assessments = `/v1/trials/${trialId}/participants/${su.id}/assessments`;
     const baseline = { visit: 'baseline', assessedOn: RANDOMIZED_ON, values: { hope: { items: items(i, 0) } } };
     expect((await t.call('post', assessments, { body: baseline })).status).toBe(201);

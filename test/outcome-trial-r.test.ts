@@ -1,8 +1,9 @@
 import { smcmFollowUp } from '../scripts/smcm-trial';
 import { addDays } from '../src/features/follow-up/calendar';
-import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
+import { createActiveTrial } from './support/factories';
 import { loadFixture, relativeError } from './support/r-reference';
 import { compareMixedModel, MixedModelExpected } from './support/r-reference-mixed-model';
+import { randomizedInArm } from './support/outcome-trial';
 import { startTestApp, TestApp } from './support/test-app';
 
 /*
@@ -48,14 +49,7 @@ beforeAll(async () => {
   trialId = trial.id;
   for (const p of fixture.participants) {
     now = new Date(`${RANDOMIZED_ON}T12:00:00Z`);
-    const su = await screen(t, trialId, serviceUserInput({ siteCode: p.site, screenedOn: addDays(RANDOMIZED_ON, -4) }));
-    await grantConsent(t, trialId, su.id, 'trial', '1.0', addDays(RANDOMIZED_ON, -3));
-    const res = await t.call('post', `/v1/trials/${trialId}/participants/${su.id}/randomization`);
-    if (res.status !== 201) throw new Error(`randomization failed: ${res.text}`);
-    await t.db
-      .knex('allocations')
-      .where({ trial_id: trialId, participant_id: su.id })
-      .update({ randomized_at: `${RANDOMIZED_ON}T02:00:00Z`, arm_code: p.arm });
+    const su = { id: await randomizedInArm(t, trialId, { siteCode: p.site, arm: p.arm, randomizedOn: RANDOMIZED_ON }) };
     const assessments = `/v1/trials/${trialId}/participants/${su.id}/assessments`;
     const record = async (visit: string, day: number, values: Record<string, unknown>) => {
       now = new Date(`${addDays(RANDOMIZED_ON, day + 5)}T12:00:00Z`);
