@@ -298,49 +298,39 @@ export async function outcomeSummary(
     if (!binary && !category && !NUMERIC_TYPES.has(measure.type)) continue;
     for (const visit of measure.visits.filter((v) => v !== 'baseline')) {
       const due = rows.filter((row) => row.visit === visit && row.status !== 'not_due');
-      const byArm = arms.map((arm) => {
+      const byArm = arms.map((arm): SummaryRow['byArm'][number] => {
         const own = due.filter((row) => row.arm === arm);
         const scores = own.map((row) => row.scores?.[measure.code]?.score ?? null);
+        /** n recorded and missing among those due; the type's own figures are filled in below. */
+        const counted = (recorded: readonly unknown[]) => ({
+          arm,
+          n: recorded.length,
+          missing: own.length - recorded.length,
+          mean: null,
+          sd: null,
+          events: null,
+          percent: null,
+          levels: null,
+        });
+        const share = (count: number, of: number) => (of === 0 ? null : (100 * count) / of);
         if (category) {
           const recorded = scores.filter((s): s is string => typeof s === 'string');
-          return {
-            arm,
-            n: recorded.length,
-            missing: own.length - recorded.length,
-            mean: null,
-            sd: null,
-            events: null,
-            percent: null,
-            levels: measure.levels!.map((level) => {
-              const count = recorded.filter((s) => s === level).length;
-              return { level, count, percent: recorded.length === 0 ? null : (100 * count) / recorded.length };
-            }),
-          };
+          const levels = measure.levels!.map((level) => {
+            const count = recorded.filter((s) => s === level).length;
+            return { level, count, percent: share(count, recorded.length) };
+          });
+          return { ...counted(recorded), levels };
         }
         if (binary) {
           const recorded = scores.filter((s): s is boolean => typeof s === 'boolean');
           const events = recorded.filter(Boolean).length;
-          return {
-            arm,
-            n: recorded.length,
-            missing: own.length - recorded.length,
-            mean: null,
-            sd: null,
-            events,
-            percent: recorded.length === 0 ? null : (100 * events) / recorded.length,
-            levels: null,
-          };
+          return { ...counted(recorded), events, percent: share(events, recorded.length) };
         }
         const values = scores.map(numericScore).filter((s): s is number => s !== null);
         return {
-          arm,
-          n: values.length,
-          missing: own.length - values.length,
+          ...counted(values),
           mean: values.length === 0 ? null : mean(values),
           sd: values.length < 2 ? null : standardDeviation(values),
-          events: null,
-          percent: null,
-          levels: null,
         };
       });
       const differences: SummaryRow['differences'] = [];
