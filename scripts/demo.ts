@@ -24,6 +24,7 @@ import { curlDiagram, formatReport } from './demo/report';
 import { DemoRun, runDemo } from './demo/run';
 import { DeliveryDemo, formatDeliveryDemo, progressOf, runDeliveryDemo } from './demo/delivery';
 import { FOLLOW_UP_DAYS } from './demo/visits';
+import { DemoOutcomes, demoOutcomes, formatOutcomes } from './demo/outcomes';
 import { startService } from './bench/service';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 
@@ -112,6 +113,7 @@ export interface DemoResult {
   run: DemoRun;
   /** Sessions, supervision and fidelity recorded on the calendar (scripts/demo/delivery.ts); null without one. */
   delivery: DeliveryDemo | null;
+  outcomes: DemoOutcomes;
   output: string;
   baseUrl: string;
 }
@@ -151,8 +153,12 @@ export async function demoWithClient(
     fs.writeFileSync(options.svg, data);
   }
   const delivery = options.calendar ? await runDeliveryDemo(client, { cohort, run, ...progressOf(options) }) : null;
-  const output = [formatReport({ cohort, run }), ...(delivery ? ['', formatDeliveryDemo(delivery)] : [])].join('\n');
-  return { cohort, run, delivery, output, baseUrl: options.baseUrl };
+  const outcomes = await demoOutcomes(client, run.trial);
+  const output = [
+    formatReport({ cohort, run }) + formatOutcomes(outcomes),
+    ...(delivery ? ['', formatDeliveryDemo(delivery)] : []),
+  ].join('\n');
+  return { cohort, run, delivery, outcomes, output, baseUrl: options.baseUrl };
 }
 
 /** Quotes a path for a POSIX shell when it needs it. */

@@ -9,6 +9,11 @@ import { daysBetween } from '../src/features/follow-up/calendar';
 import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
 import { TABLE_3 } from '../scripts/demo/substudy';
+import { outcomeRequestCount } from '../scripts/demo/outcomes';
+import { relativeError } from './support/r-reference';
+import { scoreAssessment } from '../src/features/follow-up/measure-scoring';
+import { mean, standardDeviation } from '../src/lib/statistics';
+import { ancova } from '../src/lib/statistics/ancova';
 import { FOLLOW_UP_DAYS, visitPlan } from '../scripts/demo/visits';
 import { createApp } from '../src/app';
 import { DEFAULT_DATABASE_LIMITS } from '../src/config';
@@ -342,6 +347,61 @@ describe('npm run demo', () => {
     }
   });
 
+  it('ends with Table 2 and the primary analysis at the 6-month visit, as recomputed from the cohort', () => {
+    const { outcomes, run, cohort } = first.result;
+    expect([outcomes.measure, outcomes.visit]).toEqual(['hope', 'm6']);
+    const measures = run.trial.measures!;
+    const hope = (visit: string, values: Record<string, unknown>) => {
+      const score = scoreAssessment(measures, visit, values).scores.hope?.score;
+      return typeof score === 'number' ? score : null;
+    };
+    // What the demo recorded: the 6-month Hope score of every randomized service user assessed then, with the
+    // baseline score and site, scored by the trial's own rules from the values the cohort planned.
+    const rows = cohort.serviceUsers.flatMap((person) => {
+      const arm = run.allocations[person.label];
+      const later = run.laterVisits[person.label];
+      if (arm === undefined || later?.kind !== 'assessed') return [];
+      const plan = visitPlan(cohort.seed, person, cohort.today);
+      const baseline = plan.baseline.kind === 'assessed' ? hope('baseline', plan.baseline.values) : null;
+      return [{ arm, site: person.siteCode, outcome: hope('m6', later.values), baseline }];
+    });
+    const table = outcomes.summary.rows.find((row) => row.measure === 'hope' && row.visit === 'm6')!;
+    for (const arm of table.byArm) {
+      const values = rows.filter((r) => r.arm === arm.arm && r.outcome !== null).map((r) => r.outcome!);
+      expect(arm.n).toBe(values.length);
+      expect(relativeError(arm.mean!, mean(values))).toBeLessThan(1e-12);
+      expect(relativeError(arm.sd!, standardDeviation(values))).toBeLessThan(1e-12);
+    }
+    const complete = rows.filter((r) => r.outcome !== null && r.baseline !== null);
+    const recomputed = ancova(
+      complete.map((r) => ({ group: r.arm, outcome: r.outcome!, covariates: { baseline: r.baseline!, site: r.site } })),
+      'TAU',
+      {
+        covariates: [
+          { name: 'baseline', type: 'number' },
+          { name: 'site', type: 'category' },
+        ],
+      },
+    );
+    const analysis = outcomes.analysis!;
+    expect(analysis.ancova!.n).toBe(complete.length);
+    const [got, wanted] = [analysis.ancova!.differences[0]!, recomputed.differences[0]!];
+    for (const field of ['estimate', 'se', 'p', 'ciLower', 'ciUpper'] as const)
+      expect(relativeError(got[field], wanted[field])).toBeLessThan(1e-10);
+    expect(table.differences[0]!.estimate).toBe(got.estimate);
+    // The printed figures are those numbers.
+    expect(first.stdout).toContain(`Primary outcome: Herth Hope Index at m6 (ANCOVA, itt)`);
+    expect(first.stdout).toContain(
+      `SMCM − TAU: ${got.estimate.toFixed(2)} (95% CI ${got.ciLower.toFixed(2)} to ${got.ciUpper.toFixed(2)})`,
+    );
+    const smcm = table.byArm.find((a) => a.arm === 'SMCM')!;
+    expect(first.stdout).toContain(`SMCM ${smcm.mean!.toFixed(1)} (${smcm.sd!.toFixed(1)}), n=${smcm.n}`);
+    expect(first.stdout).toContain('Methods: Adjusted mean differences in the Herth Hope Index at visit m6');
+    // Against a running service (no calendar) nothing is recorded after baseline: the analysis waits for data.
+    expect(second.result.outcomes.analysis).toBeNull();
+    expect(second.stdout).toContain('the primary analysis waits for data');
+  });
+
   it('gives the same cohort and the same allocations for the same seed', () => {
     // The same people with the same pathways; the first run's dates are FOLLOW_UP_DAYS earlier (its calendar).
     const undated = (cohort: DemoResult['cohort']) => JSON.stringify(cohort).replace(/\d{4}-\d{2}-\d{2}/g, 'date');
@@ -356,7 +416,11 @@ describe('npm run demo', () => {
 
   it('talks to the service only through the typed client over HTTP', () => {
     const { result, requests } = first;
-    expect(requests).toHaveLength(countRequests(result.cohort, result.run) + (result.delivery?.requests ?? 0));
+    expect(requests).toHaveLength(
+      countRequests(result.cohort, result.run) +
+        (result.delivery?.requests ?? 0) +
+        outcomeRequestCount(result.outcomes),
+    );
     for (const request of requests)
       expect(request.url.startsWith(`${result.baseUrl}/v1/`) || request.url === `${result.baseUrl}/openapi.json`).toBe(
         true,

@@ -560,7 +560,7 @@ describe('analysis dataset', () => {
     expect(second.body.nextCursor).toBeNull();
     const rows = [...first.body.items, ...second.body.items];
     expect(rows).toHaveLength(6);
-    expect(first.body.columns.slice(0, 13)).toEqual([
+    expect(first.body.columns.slice(0, 15)).toEqual([
       'participantId',
       'label',
       'siteCode',
@@ -574,6 +574,8 @@ describe('analysis dataset', () => {
       'inWindow',
       'status',
       'population_itt',
+      'population_per_protocol',
+      'per_protocol_exclusions',
     ]);
     expect(first.body.columns).toEqual(expect.arrayContaining(['hope', 'hope_baseline', 'admissions', 'hope_item12']));
     expect(first.body.columns).not.toContain('admissions_baseline');
@@ -585,6 +587,8 @@ describe('analysis dataset', () => {
       inWindow: true,
       status: 'completed',
       population_itt: true,
+      population_per_protocol: true,
+      per_protocol_exclusions: null,
       hope: null,
       hope_baseline: 34,
       employed: true,

@@ -1,3 +1,4 @@
+import { qt } from '../src/lib/statistics';
 import { smcmFollowUp } from '../scripts/smcm-trial';
 import { addDays } from '../src/features/follow-up/calendar';
 import { createActiveTrial, grantConsent, screen, serviceUserInput } from './support/factories';
@@ -259,5 +260,42 @@ describe('forest plot: GET /v1/trials/{id}/outcomes/forest.svg', () => {
     const text = masked.text.split(trialTitle).join('');
     expect(text).not.toMatch(/SMCM|TAU|Strengths|Treatment as usual/i);
     expect(text).toMatch(/Herth Hope Index, m12: Group \d − Group \d/);
+  });
+});
+
+describe('trajectory plot: GET /v1/trials/{id}/outcomes/{measure}/trajectory.svg', () => {
+  it('states per visit and arm the mean with its 95% CI, the means of Table 2, n and baseline included', async () => {
+    const table = (await t.call('get', `/v1/trials/${trialId}/outcomes/summary`)).body;
+    const res = await t.call('get', `/v1/trials/${trialId}/outcomes/hope/trajectory.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(res.text).toMatch(/role="img"/);
+    const desc = /<desc id="trajectory-desc">([^<]*)<\/desc>/.exec(res.text)![1]!;
+    for (const arm of table.rows[1].byArm as { arm: string; n: number; mean: number; sd: number }[]) {
+      const half = (qt(0.975, arm.n - 1) * arm.sd) / Math.sqrt(arm.n);
+      expect(desc).toContain(
+        `m12: mean ${arm.mean.toFixed(2)} (95% CI ${(arm.mean - half).toFixed(2)} to ${(arm.mean + half).toFixed(2)}), n = ${arm.n}`,
+      );
+      const baselineN = fixture.participants.filter((p) => p.arm === arm.arm).length;
+      expect(desc).toMatch(
+        new RegExp(`${arm.arm}: baseline: mean [0-9.]+ \\(95% CI [0-9.]+ to [0-9.]+\\), n = ${baselineN}; m6: no data`),
+      );
+    }
+  });
+
+  it('masks arms for a blinded key and refuses a binary measure (422) and an unknown one (404)', async () => {
+    const created = await t.call('post', '/v1/api-keys', {
+      body: { name: 'blinded trajectory', role: 'monitor', trialIds: [trialId], blinded: true },
+    });
+    const masked = await t.call('get', `/v1/trials/${trialId}/outcomes/hope/trajectory.svg?population=per_protocol`, {
+      key: created.body.key,
+    });
+    expect(masked.status).toBe(200);
+    const text = masked.text.split(trialTitle).join('');
+    expect(text).not.toMatch(/SMCM|TAU|Strengths|Treatment as usual/i);
+    expect(text).toMatch(/Group 1: baseline: mean/);
+    expect(text).toContain('per-protocol population');
+    expect((await t.call('get', `/v1/trials/${trialId}/outcomes/employed/trajectory.svg`)).status).toBe(422);
+    expect((await t.call('get', `/v1/trials/${trialId}/outcomes/nothing/trajectory.svg`)).status).toBe(404);
   });
 });

@@ -959,12 +959,16 @@ export interface paths {
         };
         /**
          * Outcomes by arm ("Table 2")
-         * @description Every numeric and binary measure at every post-baseline visit (participants whose visit is due,
+         * @description Every numeric, binary and category measure at every post-baseline visit (participants whose visit is due,
          *     in their randomized arm; arms as the caller sees them): per arm n, missing, mean (SD) or events
          *     (%); each arm against `reference` (default: the last arm as the caller lists them): the adjusted
          *     mean difference of the ANCOVA on arm, baseline score and site, as
          *     `GET …/outcomes/{measure}/analysis`, or for binary measures the unadjusted risk difference (Wald
-         *     CI) with Fisher's exact p; a difference that cannot be estimated yet has `notEstimable`.
+         *     CI) with Fisher's exact p and the adjusted odds ratio of a logistic regression on arm, baseline
+         *     value and site (`method: adjusted_odds_ratio`); category measures give n (%) per level and no
+         *     comparison. A difference that cannot be estimated yet has `notEstimable`.
+         *     `population=per_protocol` restricts every row to the per-protocol population (as
+         *     `GET …/outcomes/{measure}/analysis`); default `itt`.
          *     `Accept: text/csv` gives one line per measure, visit and arm; `text/html` a printable table.
          */
         get: operations["getOutcomeSummary"];
@@ -1020,14 +1024,46 @@ export interface paths {
          *     left out when the analysed participants are all at one site), as `POST /v1/stats/ancova`.
          *     `model=mmrm`: every post-baseline visit of the measure, as `POST /v1/stats/mixed-model`
          *     (unstructured, REML). `reference` is the arm the others are compared with (default: the last
-         *     arm as the caller lists them). Populations: `itt` and `complete_case`, defined in the answer
-         *     and in docs/outcomes.md; `per_protocol` awaits delivery and deviation data (#15). Counts per
-         *     arm: randomized, analysed, missing outcome, missing baseline, not yet due. Numeric measures
+         *     arm as the caller lists them). Populations: `itt`, `complete_case` and `per_protocol`, defined
+         *     in the answer and in docs/outcomes.md (per protocol: not excluded from analysis, no major
+         *     protocol deviation, recorded or derived, and with a delivery plan the arm's minimum sessions
+         *     reached once the dose period has ended). Counts per arm: randomized, analysed, missing outcome,
+         *     missing baseline, not yet due, and (whatever the population) how many are outside the
+         *     per-protocol population with each reason counted. Numeric measures
          *     only (scale, number, integer, count). A model that cannot be fitted on the data recorded so far
          *     (no outcomes yet, a visit without data, non-convergence) is answered with `notEstimable` saying why
          *     instead of `ancova`/`mixedModel`.
          */
         get: operations["getOutcomeAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/outcomes/{measure}/trajectory.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Means with 95% CIs of one numeric measure by visit and arm (SVG)
+         * @description For each visit of the measure (baseline included) and arm: the mean of the recorded outcomes
+         *     with its t-based 95% CI (mean ± t(0.975, n − 1)·sd/√n), one line per arm, from the analysis
+         *     dataset (the caller's sites; arms masked as `Group n` for blinded keys). `population`: `itt`
+         *     (default) or `per_protocol` (docs/outcomes.md). Accessible: `role="img"` with a title and a
+         *     description giving every number drawn; arms differ by marker and dash, not colour alone.
+         *     Numeric measures only (422 otherwise); an unknown measure is a 404.
+         */
+        get: operations["getOutcomeTrajectory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1306,6 +1342,7 @@ export interface paths {
          * The analysis dataset, long format, one row per randomized service user and visit
          * @description Participant, label, site, stratum, arm (masked for blinded keys), randomization date, visit, target
          *     date, assessed date, days from randomization, in-window flag, schedule status, `population_itt`,
+         *     `population_per_protocol` and `per_protocol_exclusions` (reasons, `;`-separated; docs/outcomes.md),
          *     every measure's score at the visit and (for measures assessed at baseline) its baseline score as
          *     `<measure>_baseline`; with `items=true` every scale item as entered (`<measure>_item<n>`). Rows are
          *     ordered by participant and visit day. JSON comes in pages; `Accept: text/csv` streams every row
@@ -3606,7 +3643,7 @@ export interface components {
             arms: string[];
             population: {
                 /** @enum {unknown} */
-                code: "itt";
+                code: "itt" | "per_protocol";
                 definition: string;
             };
             rows: {
@@ -3615,7 +3652,7 @@ export interface components {
                 unit: string | null;
                 visit: string;
                 /** @enum {unknown} */
-                type: "continuous" | "binary";
+                type: "continuous" | "binary" | "category";
                 byArm: {
                     arm: string;
                     /** @description Participants with the outcome recorded at the visit. */
@@ -3626,12 +3663,22 @@ export interface components {
                     sd: number | null;
                     events: number | null;
                     percent: number | null;
+                    /** @description Category measures, n (%) per level in the measure's order; null otherwise. */
+                    levels: null | {
+                        level: string;
+                        count: number;
+                        percent: number | null;
+                    }[];
                 }[];
                 differences: {
                     /** @description The difference is this arm minus the reference. */
                     arm: string;
-                    /** @enum {unknown} */
-                    method: "ancova" | "risk_difference";
+                    /**
+                     * @description `adjusted_odds_ratio` (binary measures): odds ratio arm / reference from a logistic
+                     *     regression on arm, the baseline value and the site, Wald CI (as R's glm).
+                     * @enum {unknown}
+                     */
+                    method: "ancova" | "risk_difference" | "adjusted_odds_ratio";
                     estimate: number | null;
                     ciLower: number | null;
                     ciUpper: number | null;
@@ -3650,7 +3697,7 @@ export interface components {
             visit: string | null;
             population: {
                 /** @enum {unknown} */
-                code: "itt" | "complete_case";
+                code: "itt" | "complete_case" | "per_protocol";
                 definition: string;
             };
             reference: string;
@@ -3663,6 +3710,19 @@ export interface components {
                 missingOutcome: number;
                 missingBaseline: number;
                 notYetDue: number;
+                /**
+                 * @description Randomized participants of the arm in and outside the per-protocol population (whatever the
+                 *     analysed population); a participant with several reasons counts under each.
+                 */
+                perProtocol: {
+                    included: number;
+                    excluded: number;
+                    reasons: {
+                        excluded_from_analysis: number;
+                        major_deviation: number;
+                        below_minimum_sessions: number;
+                    };
+                };
             }[];
             ancova?: components["schemas"]["AncovaResult"];
             mixedModel?: components["schemas"]["MixedModelResult"];
@@ -6913,6 +6973,7 @@ export interface operations {
         parameters: {
             query?: {
                 reference?: string;
+                population?: "itt" | "per_protocol";
             };
             header?: never;
             path: {
@@ -6946,6 +7007,7 @@ export interface operations {
         parameters: {
             query?: {
                 reference?: string;
+                population?: "itt" | "per_protocol";
             };
             header?: never;
             path: {
@@ -6977,7 +7039,7 @@ export interface operations {
         parameters: {
             query?: {
                 visit?: string;
-                population?: "itt" | "complete_case";
+                population?: "itt" | "complete_case" | "per_protocol";
                 model?: "ancova" | "mmrm";
                 reference?: string;
             };
@@ -6998,6 +7060,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OutcomeAnalysis"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOutcomeTrajectory: {
+        parameters: {
+            query?: {
+                population?: "itt" | "per_protocol";
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+                /** @description The measure's code. */
+                measure: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

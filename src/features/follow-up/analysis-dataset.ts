@@ -1,6 +1,7 @@
 import { csvLine } from '../../core/csv';
 import type { Measure } from './follow-up-configuration';
 import type { MeasureScore } from './measure-scoring';
+import type { PerProtocolReason } from '../outcomes/per-protocol';
 
 /** One participant × visit of the analysis dataset, as the query returns it. */
 export interface DatasetRow {
@@ -19,6 +20,8 @@ export interface DatasetRow {
   scores: Record<string, MeasureScore> | null;
   baselineScores: Record<string, MeasureScore> | null;
   values: Record<string, unknown> | null;
+  /** Why the participant is outside the per-protocol population (docs/outcomes.md); empty when in it. */
+  perProtocolExclusions: readonly PerProtocolReason[];
 }
 
 export interface DatasetColumn {
@@ -102,6 +105,19 @@ export function datasetColumns(measures: Measure[], items: boolean): DatasetColu
     fixed('inWindow', 'Assessed within the visit window', 'boolean', (r) => r.inWindow),
     fixed('status', 'Visit status (schedule)', 'string', (r) => r.status),
     fixed('population_itt', 'Intention-to-treat population (every randomized service user)', 'boolean', () => true),
+    fixed(
+      'population_per_protocol',
+      'Per-protocol population (not excluded from analysis, no major protocol deviation, minimum sessions reached)',
+      'boolean',
+      (r) => r.perProtocolExclusions.length === 0,
+    ),
+    fixed(
+      'per_protocol_exclusions',
+      'Reasons outside the per-protocol population, separated by ";" (excluded_from_analysis, major_deviation, ' +
+        'below_minimum_sessions)',
+      'string',
+      (r) => (r.perProtocolExclusions.length === 0 ? null : r.perProtocolExclusions.join(';')),
+    ),
   ];
   for (const measure of measures) {
     const unit = measure.unit ?? null;

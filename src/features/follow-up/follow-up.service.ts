@@ -17,6 +17,8 @@ import * as query from './follow-up.query';
 import * as repo from './follow-up.repo';
 import { scoreAssessment } from './measure-scoring';
 import type { UseCaseContext } from '../../core/use-case-context';
+import type { PerProtocolReason } from '../outcomes/per-protocol';
+import { perProtocolExclusionsOf } from '../outcomes/per-protocol.service';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
 
 type AssessmentInput = components['schemas']['AssessmentInput'];
@@ -483,7 +485,11 @@ export const COMPLETENESS_COLUMNS = [
   'notExpected',
 ] as const;
 
-function toDatasetRow(row: query.DatasetDbRow, label: (arm: string) => string): DatasetRow {
+function toDatasetRow(
+  row: query.DatasetDbRow,
+  label: (arm: string) => string,
+  perProtocol: Map<string, PerProtocolReason[]>,
+): DatasetRow {
   return {
     participantId: row.participant_id,
     label: row.label,
@@ -500,6 +506,7 @@ function toDatasetRow(row: query.DatasetDbRow, label: (arm: string) => string): 
     scores: row.scores as DatasetRow['scores'],
     baselineScores: row.baseline_scores as DatasetRow['baselineScores'],
     values: row.values,
+    perProtocolExclusions: perProtocol.get(row.participant_id) ?? [],
   };
 }
 
@@ -523,6 +530,7 @@ export async function analysisDatasetPage(
   const columns = datasetColumns(trial.measures, input.items ?? false);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const limit = input.limit ?? 500;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
   const rows = await query.datasetPage(ctx.db, {
@@ -537,7 +545,7 @@ export async function analysisDatasetPage(
   return {
     columns: columns.map((c) => c.name),
     items: page.map((row) => {
-      const shaped = toDatasetRow(row, label);
+      const shaped = toDatasetRow(row, label, perProtocol);
       return Object.fromEntries(columns.map((c) => [c.name, c.value(shaped)])) as AnalysisDatasetPage['items'][number];
     }),
     nextCursor:
@@ -554,6 +562,7 @@ export async function analysisDatasetCsv(
   const columns = datasetColumns(trial.measures, input.items ?? false);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const rows = query.streamDataset(ctx.db, {
     trialId: trial.id,
     today: todayOf(ctx),
@@ -561,7 +570,8 @@ export async function analysisDatasetCsv(
   });
   async function* lines() {
     yield datasetHeader(columns);
-    for await (const row of rows) yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label));
+    for await (const row of rows)
+      yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
   }
   return Readable.from(lines());
 }
@@ -589,12 +599,13 @@ export async function analysisDatasetRows(
   const trial = await loadTrial(ctx, input.trialId);
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
+  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
   const rows: DatasetRow[] = [];
   const stream = query.streamDataset(ctx.db, {
     trialId: trial.id,
     today: todayOf(ctx),
     siteCodes: ctx.principal.siteCodes,
   });
-  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label));
+  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
   return { trial, rows };
 }

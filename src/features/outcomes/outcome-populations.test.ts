@@ -8,6 +8,7 @@ const row = (
   score: number | null,
   baseline: number | null,
   status = 'completed',
+  perProtocolExclusions: DatasetRow['perProtocolExclusions'] = [],
 ): DatasetRow => ({
   participantId,
   label: participantId,
@@ -24,6 +25,7 @@ const row = (
   scores: { hope: { score } } as DatasetRow['scores'],
   baselineScores: { hope: { score: baseline } } as DatasetRow['baselineScores'],
   values: null,
+  perProtocolExclusions,
 });
 
 // a1: both visits; a2: m12 only; a3: no baseline; a4: not due yet; b1: due but missing; b2: both visits.
@@ -78,6 +80,47 @@ describe('analysis populations', () => {
     expect(s.analysed.every((r) => r.baseline === null)).toBe(true);
   });
 
+  it('per protocol leaves out the excluded before any other tally and counts their reasons whatever the population', () => {
+    // a1 (TAU) had a major deviation; b2 (SMCM) was excluded from analysis and below the minimum dose; b1 (SMCM,
+    // missing outcome) had a major deviation; a4 (not yet due) none.
+    const flagged = rows.map((r) =>
+      r.participantId === 'a1'
+        ? { ...r, perProtocolExclusions: ['major_deviation' as const] }
+        : r.participantId === 'b2'
+          ? { ...r, perProtocolExclusions: ['excluded_from_analysis' as const, 'below_minimum_sessions' as const] }
+          : r.participantId === 'b1'
+            ? { ...r, perProtocolExclusions: ['major_deviation' as const] }
+            : r,
+    );
+    const options = { measure: 'hope', visits: ['m12'], withBaseline: true };
+    const pp = analysisPopulation(flagged, { ...options, population: 'per_protocol' });
+    expect(pp.analysed.map((r) => r.participantId)).toEqual(['a2']);
+    expect(Object.fromEntries(pp.randomized)).toEqual({ TAU: 2, SMCM: 4 });
+    expect(Object.fromEntries(pp.missingOutcome)).toEqual({});
+    expect(Object.fromEntries(pp.missingBaseline)).toEqual({ SMCM: 1 });
+    expect(Object.fromEntries(pp.notYetDue)).toEqual({ SMCM: 1 });
+    const tallies = {
+      TAU: { excluded: 1, reasons: { excluded_from_analysis: 0, major_deviation: 1, below_minimum_sessions: 0 } },
+      SMCM: { excluded: 2, reasons: { excluded_from_analysis: 1, major_deviation: 1, below_minimum_sessions: 1 } },
+    };
+    expect(Object.fromEntries(pp.perProtocolExcluded)).toEqual(tallies);
+    expect(pp.definition).toMatch(/^Per protocol: .*excluded_from_analysis.*major protocol deviation.*minimumSessions/);
+    // Every randomized participant is in exactly one tally of the per-protocol population.
+    for (const arm of ['TAU', 'SMCM']) {
+      const analysed = new Set(pp.analysed.filter((r) => r.arm === arm).map((r) => r.participantId)).size;
+      const tallied =
+        analysed +
+        (pp.missingOutcome.get(arm) ?? 0) +
+        (pp.missingBaseline.get(arm) ?? 0) +
+        (pp.notYetDue.get(arm) ?? 0) +
+        (pp.perProtocolExcluded.get(arm)?.excluded ?? 0);
+      expect(tallied).toBe(pp.randomized.get(arm));
+    }
+    const itt = analysisPopulation(flagged, { ...options, population: 'itt' });
+    expect(itt.analysed.map((r) => r.participantId)).toEqual(['a1', 'a2', 'b2']);
+    expect(Object.fromEntries(itt.perProtocolExcluded)).toEqual(tallies);
+  });
+
   it('writes the methods sentence from what was adjusted for', () => {
     expect(
       methodsSentence({
@@ -99,5 +142,15 @@ describe('analysis populations', () => {
         population: 'complete_case',
       }),
     ).toMatch(/mixed model for repeated measures \(fixed effects arm, visit .* in complete cases/);
+    expect(
+      methodsSentence({
+        measure: 'Herth Hope Index',
+        visit: 'm12',
+        model: 'ancova',
+        withBaseline: true,
+        adjustForSite: false,
+        population: 'per_protocol',
+      }),
+    ).toMatch(/on arm and baseline score, in the per-protocol population \(participants not excluded/);
   });
 });

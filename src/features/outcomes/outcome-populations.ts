@@ -1,7 +1,7 @@
 import type { DatasetRow } from '../follow-up/analysis-dataset';
+import { PER_PROTOCOL_REASONS, PerProtocolReason } from './per-protocol';
 
-/** `per_protocol` needs protocol deviations and delivered dose (issue #15): not offered yet. */
-export type Population = 'itt' | 'complete_case';
+export type Population = 'itt' | 'complete_case' | 'per_protocol';
 
 export const POPULATION_DEFINITIONS: Record<Population, string> = {
   itt:
@@ -11,6 +11,12 @@ export const POPULATION_DEFINITIONS: Record<Population, string> = {
   complete_case:
     'Complete cases: randomized participants, by randomized arm, with the baseline value and the outcome at ' +
     'every analysed visit recorded.',
+  per_protocol:
+    'Per protocol: randomized participants, by randomized arm, except those whose latest analysis event (not ' +
+    'retracted) is excluded_from_analysis, those with a major protocol deviation (recorded, or derived from the ' +
+    'sessions), and, when the trial has a delivery plan, those whose dose period (intervention period, or until an ' +
+    "intervention withdrawal) has ended with fewer sessions than their arm's minimumSessions; of the others, those " +
+    'with the outcome (and its baseline value) recorded are analysed.',
 };
 
 export interface AnalysisRow {
@@ -32,8 +38,12 @@ export interface SelectedPopulation {
   missingBaseline: Map<string, number>;
   /** Participants per arm none of whose analysed visits is due yet (not counted as missing). */
   notYetDue: Map<string, number>;
+  /** Per arm: participants outside the per-protocol population, and how often each reason applies. */
+  perProtocolExcluded: Map<string, { excluded: number; reasons: Record<PerProtocolReason, number> }>;
 }
 
+export const noPerProtocolReasons = () =>
+  Object.fromEntries(PER_PROTOCOL_REASONS.map((reason) => [reason, 0])) as Record<PerProtocolReason, number>;
 const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 const numeric = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
@@ -59,10 +69,19 @@ export function analysisPopulation(
     missingOutcome: new Map(),
     missingBaseline: new Map(),
     notYetDue: new Map(),
+    perProtocolExcluded: new Map(),
   };
   for (const [participantId, own] of byParticipant) {
     const arm = own[0]!.arm;
     increment(selected.randomized, arm);
+    const exclusions = own[0]!.perProtocolExclusions;
+    if (exclusions.length > 0) {
+      const tally = selected.perProtocolExcluded.get(arm) ?? { excluded: 0, reasons: noPerProtocolReasons() };
+      tally.excluded += 1;
+      for (const reason of exclusions) tally.reasons[reason] += 1;
+      selected.perProtocolExcluded.set(arm, tally);
+      if (population === 'per_protocol') continue;
+    }
     const baseline = withBaseline ? numeric(own[0]!.baselineScores?.[measure]?.score) : null;
     const atVisits = visits.map((visit) => own.find((row) => row.visit === visit));
     const due = atVisits.filter((row) => row !== undefined && row.status !== 'not_due');
@@ -111,10 +130,13 @@ export function methodsSentence(options: {
     ...(options.adjustForSite ? ['centre (the stratification factor)'] : []),
   ];
   const list = adjusted.length === 1 ? adjusted[0]! : `${adjusted.slice(0, -1).join(', ')} and ${adjusted.at(-1)}`;
-  const population =
-    options.population === 'itt'
-      ? 'in the intention-to-treat population (participants analysed in the arm to which they were randomized)'
-      : 'in complete cases';
+  const population = {
+    itt: 'in the intention-to-treat population (participants analysed in the arm to which they were randomized)',
+    complete_case: 'in complete cases',
+    per_protocol:
+      'in the per-protocol population (participants not excluded from analysis, without a major protocol ' +
+      'deviation and, where a minimum number of sessions was planned, having received it)',
+  }[options.population];
   if (options.model === 'ancova') {
     return (
       `Adjusted mean differences in the ${options.measure} at visit ${options.visit} were estimated by analysis of ` +

@@ -8,6 +8,10 @@ const escapeHtml = (text: string) =>
 const fmt = (value: number | null, digits = 1) => (value === null ? '' : value.toFixed(digits));
 const fmtP = (p: number | null) => (p === null ? '' : p < 0.001 ? '<0.001' : p.toFixed(3));
 
+type ArmSummary = OutcomeSummary['rows'][number]['byArm'][number];
+const levelsText = (levels: ArmSummary['levels']) =>
+  levels === null ? null : levels.map((l) => `${l.level}: ${l.count} (${fmt(l.percent)}%)`).join('; ');
+
 /** One line per measure, visit and arm; the difference columns are empty on the reference arm's line. */
 export function outcomeSummaryCsv(summary: OutcomeSummary): string {
   const header = [
@@ -28,11 +32,17 @@ export function outcomeSummaryCsv(summary: OutcomeSummary): string {
     'ciUpper',
     'p',
     'notEstimable',
+    'levels',
+    'adjustedOddsRatio',
+    'adjustedOddsRatioCiLower',
+    'adjustedOddsRatioCiUpper',
+    'adjustedOddsRatioP',
   ];
   const lines = [csvLine(header)];
   for (const row of summary.rows) {
     for (const arm of row.byArm) {
-      const d = row.differences.find((x) => x.arm === arm.arm);
+      const d = row.differences.find((x) => x.arm === arm.arm && x.method !== 'adjusted_odds_ratio');
+      const or = row.differences.find((x) => x.arm === arm.arm && x.method === 'adjusted_odds_ratio');
       lines.push(
         csvLine([
           row.measure,
@@ -52,6 +62,11 @@ export function outcomeSummaryCsv(summary: OutcomeSummary): string {
           d?.ciUpper ?? null,
           d?.p ?? null,
           arm.arm === summary.reference ? null : row.notEstimable,
+          levelsText(arm.levels),
+          or?.estimate ?? null,
+          or?.ciLower ?? null,
+          or?.ciUpper ?? null,
+          or?.p ?? null,
         ]),
       );
     }
@@ -68,21 +83,28 @@ export function outcomeSummaryHtml(summary: OutcomeSummary, title: string): stri
     others.map((a) => `<th>${escapeHtml(a)} − ${escapeHtml(summary.reference)} (95% CI)</th><th>p</th>`).join('') +
     '</tr>';
   const body = summary.rows.map((row) => {
-    const name = `${row.label}${row.unit ? ` (${row.unit})` : ''}${row.type === 'binary' ? ', n (%)' : ', mean (SD)'}`;
+    const name = `${row.label}${row.unit ? ` (${row.unit})` : ''}${row.type === 'continuous' ? ', mean (SD)' : ', n (%)'}`;
     const arms = row.byArm.map((a) =>
       cell(
         a.n === 0
           ? '—'
-          : row.type === 'binary'
-            ? `${a.events} / ${a.n} (${fmt(a.percent)}%)`
-            : `${fmt(a.mean)} (${fmt(a.sd)}), n = ${a.n}`,
+          : row.type === 'category'
+            ? `${levelsText(a.levels)}; n = ${a.n}`
+            : row.type === 'binary'
+              ? `${a.events} / ${a.n} (${fmt(a.percent)}%)`
+              : `${fmt(a.mean)} (${fmt(a.sd)}), n = ${a.n}`,
       ),
     );
     const differences = others.map((arm) => {
-      const d = row.differences.find((x) => x.arm === arm);
+      if (row.type === 'category') return `${cell('—')}${cell('')}`;
+      const d = row.differences.find((x) => x.arm === arm && x.method !== 'adjusted_odds_ratio');
       if (!d || d.estimate === null) return `${cell('not estimable')}${cell('')}`;
       const digits = row.type === 'binary' ? 3 : 2;
-      return `${cell(`${fmt(d.estimate, digits)} (${fmt(d.ciLower, digits)} to ${fmt(d.ciUpper, digits)})`)}${cell(fmtP(d.p))}`;
+      const interval = (x: typeof d) =>
+        `${fmt(x.estimate, digits)} (${fmt(x.ciLower, digits)} to ${fmt(x.ciUpper, digits)})`;
+      const or = row.differences.find((x) => x.arm === arm && x.method === 'adjusted_odds_ratio');
+      const adjusted = or ? `; adjusted OR ${interval(or)}, p ${fmtP(or.p)}` : '';
+      return `${cell(`${interval(d)}${adjusted}`)}${cell(fmtP(d.p))}`;
     });
     return `<tr>${cell(name)}${cell(row.visit)}${arms.join('')}${differences.join('')}</tr>`;
   });

@@ -21,6 +21,11 @@ export function outcomesHandlers(): HandlerMap {
       }
       return { status: 200, body: summary };
     },
+    getOutcomeTrajectory: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await service.outcomeTrajectorySvg(ctx, { trialId: params.trialId, measure: params.measure, ...query }),
+      contentType: 'image/svg+xml; charset=utf-8',
+    }),
     getOutcomeForestPlot: async ({ params, query, ctx }) => {
       const { summary, title } = await service.outcomeSummary(ctx, { trialId: params.trialId, ...query });
       return { status: 200, body: forestPlotSvg(summary, title), contentType: 'image/svg+xml; charset=utf-8' };

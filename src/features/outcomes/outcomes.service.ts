@@ -6,7 +6,14 @@ import { runAncova, runBinaryAnalysis, runMixedModel } from '../statistics/outco
 import { mean, standardDeviation } from '../../lib/statistics/descriptives';
 import type { DatasetRow } from '../follow-up/analysis-dataset';
 import type { TrialView } from '../trials/trials';
-import { analysisPopulation, methodsSentence, type Population, POPULATION_DEFINITIONS } from './outcome-populations';
+import { meanWithInterval, trajectorySvg } from './trajectory';
+import {
+  analysisPopulation,
+  methodsSentence,
+  noPerProtocolReasons,
+  type Population,
+  POPULATION_DEFINITIONS,
+} from './outcome-populations';
 
 type OutcomeAnalysis = components['schemas']['OutcomeAnalysis'];
 type CovariateSpec = components['schemas']['CovariateSpec'];
@@ -42,13 +49,7 @@ interface AnalysisInput {
 
 /** The analysis on rows already read and labelled; `arms` as the caller lists them. */
 function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: AnalysisInput): OutcomeAnalysis {
-  const measure = trial.measures.find((m) => m.code === input.measure);
-  if (!measure) throw new NotFoundError(`measure ${input.measure} is not a measure of this trial`);
-  if (!NUMERIC_TYPES.has(measure.type)) {
-    throw new ValidationError([
-      { pointer: '/measure', detail: `is a ${measure.type} measure; only numeric measures are analysed here` },
-    ]);
-  }
+  const measure = numericMeasure(trial, input.measure);
   const model = input.model ?? 'ancova';
   const population = input.population ?? 'itt';
   const postBaseline = measure.visits.filter((v) => v !== 'baseline');
@@ -76,14 +77,19 @@ function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: 
     ...(withBaseline ? { baseline: row.baseline! } : {}),
     ...(adjustForSite ? { site: row.siteCode } : {}),
   });
-  const counts = arms.map((arm) => ({
-    arm,
-    randomized: selected.randomized.get(arm) ?? 0,
-    analysed: new Set(selected.analysed.filter((r) => r.arm === arm).map((r) => r.participantId)).size,
-    missingOutcome: selected.missingOutcome.get(arm) ?? 0,
-    missingBaseline: selected.missingBaseline.get(arm) ?? 0,
-    notYetDue: selected.notYetDue.get(arm) ?? 0,
-  }));
+  const counts = arms.map((arm) => {
+    const randomized = selected.randomized.get(arm) ?? 0;
+    const outside = selected.perProtocolExcluded.get(arm) ?? { excluded: 0, reasons: noPerProtocolReasons() };
+    return {
+      arm,
+      randomized,
+      analysed: new Set(selected.analysed.filter((r) => r.arm === arm).map((r) => r.participantId)).size,
+      missingOutcome: selected.missingOutcome.get(arm) ?? 0,
+      missingBaseline: selected.missingBaseline.get(arm) ?? 0,
+      notYetDue: selected.notYetDue.get(arm) ?? 0,
+      perProtocol: { included: randomized - outside.excluded, excluded: outside.excluded, reasons: outside.reasons },
+    };
+  });
   const base = {
     measure: measure.code,
     label: measure.label,
@@ -150,8 +156,114 @@ function analyseOn(trial: TrialView, rows: DatasetRow[], arms: string[], input: 
   };
 }
 
+/** The measure, refused as in the analysis when unknown (404) or not numeric (422). */
+function numericMeasure(trial: TrialView, code: string) {
+  const measure = trial.measures.find((m) => m.code === code);
+  if (!measure) throw new NotFoundError(`measure ${code} is not a measure of this trial`);
+  if (!NUMERIC_TYPES.has(measure.type)) {
+    throw new ValidationError([
+      { pointer: '/measure', detail: `is a ${measure.type} measure; only numeric measures are analysed here` },
+    ]);
+  }
+  return measure;
+}
+
+/**
+ * The trajectory plot: per visit of the measure (baseline included) and arm, the mean of the recorded outcomes with
+ * its t-based 95% CI, in the population asked for; arms as the caller sees them.
+ */
+export async function outcomeTrajectorySvg(
+  ctx: UseCaseContext,
+  input: { trialId: string; measure: string; population?: 'itt' | 'per_protocol' },
+): Promise<string> {
+  const population = input.population ?? 'itt';
+  const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const measure = numericMeasure(trial, input.measure);
+  const labeller = await ctx.armLabeller(trial.id);
+  const arms = labeller.arms(trial.arms).map((arm) => arm.code);
+  const kept = population === 'itt' ? rows : rows.filter((row) => row.perProtocolExclusions.length === 0);
+  const points = measure.visits.flatMap((visit) =>
+    arms.map((arm) => {
+      const values = new Map<string, number>();
+      for (const row of kept) {
+        if (row.arm !== arm) continue;
+        const score = numericScore(
+          visit === 'baseline'
+            ? row.baselineScores?.[measure.code]?.score
+            : row.visit === visit
+              ? row.scores?.[measure.code]?.score
+              : null,
+        );
+        if (score !== null) values.set(row.participantId, score);
+      }
+      return { arm, visit, ...meanWithInterval([...values.values()]) };
+    }),
+  );
+  return trajectorySvg({
+    title: trial.title,
+    measure: measure.label,
+    population: population === 'itt' ? 'intention-to-treat' : 'per-protocol',
+    visits: measure.visits,
+    arms,
+    points,
+  });
+}
+
 type OutcomeSummary = components['schemas']['OutcomeSummary'];
 type SummaryRow = OutcomeSummary['rows'][number];
+
+/**
+ * The binary outcome's odds ratio of each arm against the reference from a logistic regression on arm, the
+ * measure's baseline value (0/1, when measured at baseline) and the site (when more than one) — the EMA's
+ * adjustment, as `POST /v1/stats/binary` with rows (R's glm). Participants need the outcome and its baseline.
+ */
+function adjustedOddsRatios(
+  due: readonly DatasetRow[],
+  measure: string,
+  withBaseline: boolean,
+  reference: string,
+): { differences: SummaryRow['differences']; notEstimable: string | null } {
+  const rows = due.flatMap((row) => {
+    const outcome = row.scores?.[measure]?.score;
+    const baseline = row.baselineScores?.[measure]?.score;
+    if (typeof outcome !== 'boolean' || (withBaseline && typeof baseline !== 'boolean')) return [];
+    return [{ group: row.arm, outcome: outcome ? 1 : 0, baseline: baseline ? 1 : 0, site: row.siteCode }];
+  });
+  const adjustForSite = new Set(rows.map((row) => row.site)).size > 1;
+  const covariates: CovariateSpec[] = [
+    ...(withBaseline ? [{ name: 'baseline', type: 'number' as const }] : []),
+    ...(adjustForSite ? [{ name: 'site', type: 'category' as const }] : []),
+  ];
+  try {
+    const result = runBinaryAnalysis({
+      reference,
+      covariates,
+      rows: rows.map((row) => ({
+        group: row.group,
+        outcome: row.outcome,
+        covariates: {
+          ...(withBaseline ? { baseline: row.baseline } : {}),
+          ...(adjustForSite ? { site: row.site } : {}),
+        },
+      })),
+    });
+    if (result.method !== 'logistic') return { differences: [], notEstimable: null };
+    return {
+      differences: result.adjustedOddsRatios.map((or) => ({
+        arm: or.group,
+        method: 'adjusted_odds_ratio' as const,
+        estimate: or.oddsRatio,
+        ciLower: or.ciLower,
+        ciUpper: or.ciUpper,
+        p: or.p,
+      })),
+      notEstimable: null,
+    };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { differences: [], notEstimable: `the adjusted odds ratio cannot be estimated: ${error.message}` };
+  }
+}
 
 const numericScore = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -160,13 +272,18 @@ const numericScore = (value: unknown): number | null =>
  * Table 2: every numeric or binary measure at every post-baseline visit, per arm n and mean (SD) or events (%),
  * and each arm against the reference: the adjusted difference of the ANCOVA (baseline score and site, as
  * `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with Fisher's exact p for binary ones.
- * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes).
+ * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes), or with
+ * `per_protocol` those of them in the per-protocol population.
  */
 export async function outcomeSummary(
   ctx: UseCaseContext,
-  input: { trialId: string; reference?: string },
+  input: { trialId: string; reference?: string; population?: 'itt' | 'per_protocol' },
 ): Promise<{ summary: OutcomeSummary; title: string }> {
-  const { trial, rows } = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const population = input.population ?? 'itt';
+  const dataset = await analysisDatasetRows(ctx, { trialId: input.trialId });
+  const trial = dataset.trial;
+  const rows =
+    population === 'itt' ? dataset.rows : dataset.rows.filter((row) => row.perProtocolExclusions.length === 0);
   const labeller = await ctx.armLabeller(trial.id);
   const arms = labeller.arms(trial.arms).map((arm) => arm.code);
   const reference = input.reference ?? arms[arms.length - 1]!;
@@ -177,34 +294,43 @@ export async function outcomeSummary(
   const table: SummaryRow[] = [];
   for (const measure of trial.measures) {
     const binary = measure.type === 'binary';
-    if (!binary && !NUMERIC_TYPES.has(measure.type)) continue;
+    const category = measure.type === 'category';
+    if (!binary && !category && !NUMERIC_TYPES.has(measure.type)) continue;
     for (const visit of measure.visits.filter((v) => v !== 'baseline')) {
       const due = rows.filter((row) => row.visit === visit && row.status !== 'not_due');
-      const byArm = arms.map((arm) => {
+      const byArm = arms.map((arm): SummaryRow['byArm'][number] => {
         const own = due.filter((row) => row.arm === arm);
         const scores = own.map((row) => row.scores?.[measure.code]?.score ?? null);
+        /** n recorded and missing among those due; the type's own figures are filled in below. */
+        const counted = (recorded: readonly unknown[]) => ({
+          arm,
+          n: recorded.length,
+          missing: own.length - recorded.length,
+          mean: null,
+          sd: null,
+          events: null,
+          percent: null,
+          levels: null,
+        });
+        const share = (count: number, of: number) => (of === 0 ? null : (100 * count) / of);
+        if (category) {
+          const recorded = scores.filter((s): s is string => typeof s === 'string');
+          const levels = measure.levels!.map((level) => {
+            const count = recorded.filter((s) => s === level).length;
+            return { level, count, percent: share(count, recorded.length) };
+          });
+          return { ...counted(recorded), levels };
+        }
         if (binary) {
           const recorded = scores.filter((s): s is boolean => typeof s === 'boolean');
           const events = recorded.filter(Boolean).length;
-          return {
-            arm,
-            n: recorded.length,
-            missing: own.length - recorded.length,
-            mean: null,
-            sd: null,
-            events,
-            percent: recorded.length === 0 ? null : (100 * events) / recorded.length,
-          };
+          return { ...counted(recorded), events, percent: share(events, recorded.length) };
         }
         const values = scores.map(numericScore).filter((s): s is number => s !== null);
         return {
-          arm,
-          n: values.length,
-          missing: own.length - values.length,
+          ...counted(values),
           mean: values.length === 0 ? null : mean(values),
           sd: values.length < 2 ? null : standardDeviation(values),
-          events: null,
-          percent: null,
         };
       });
       const differences: SummaryRow['differences'] = [];
@@ -236,11 +362,14 @@ export async function outcomeSummary(
             notEstimable = `the risk difference cannot be computed: ${error.message}`;
           }
         }
-      } else {
+        const adjusted = adjustedOddsRatios(due, measure.code, measure.visits.includes('baseline'), reference);
+        differences.push(...adjusted.differences);
+        if (adjusted.notEstimable) notEstimable = notEstimable ?? adjusted.notEstimable;
+      } else if (!category) {
         const analysis = analyseOn(trial, rows, arms, {
           measure: measure.code,
           visit,
-          population: 'itt',
+          population,
           model: 'ancova',
           reference,
         });
@@ -264,7 +393,7 @@ export async function outcomeSummary(
         label: measure.label,
         unit: measure.unit ?? null,
         visit,
-        type: binary ? 'binary' : 'continuous',
+        type: binary ? 'binary' : category ? 'category' : 'continuous',
         byArm,
         differences,
         notEstimable,
@@ -276,12 +405,14 @@ export async function outcomeSummary(
     summary: {
       reference,
       arms,
-      population: { code: 'itt', definition: POPULATION_DEFINITIONS.itt },
+      population: { code: population, definition: POPULATION_DEFINITIONS[population] },
       rows: table,
       note:
         'Continuous measures: mean (SD) of the recorded outcomes; difference = adjusted mean difference (arm − ' +
         `${reference}) from an ANCOVA on arm, baseline score and centre, 95% CI and p. Binary measures: n (%) with ` +
-        `the event; difference = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) and Fisher's exact p.`,
+        `the event; differences = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) with Fisher's ` +
+        `exact p, and the odds ratio (arm / ${reference}) from a logistic regression on arm, baseline value and ` +
+        'centre (Wald 95% CI). Category measures: n (%) per level, no comparison.',
     },
   };
 }

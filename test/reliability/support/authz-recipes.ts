@@ -1019,6 +1019,10 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/outcomes/forest.svg')),
   },
+  getOutcomeTrajectory: {
+    target: 'shared',
+    prepare: async (ctx) => get(trialPath(ctx, '/outcomes/hope/trajectory.svg')),
+  },
   getDmcOpenReport: {
     target: 'shared',
     prepare: async (ctx) => get(trialPath(ctx, '/dmc/open-report')),
