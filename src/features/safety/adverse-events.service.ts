@@ -78,7 +78,6 @@ export async function recordAdverseEvent(
 ): Promise<AdverseEvent> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -126,46 +125,73 @@ async function lockVisibleEvent(ctx: UseCaseContext, trx: Knex.Transaction, tria
   return row;
 }
 
+/** What one change to a recorded event writes: the history entry and the audit row. */
+interface EventChange {
+  kind: repo.AdverseEventEntryRow['kind'];
+  note: string | null;
+  fields: Partial<AdverseEventFields>;
+  action: 'adverse_event.corrected' | 'adverse_event.followed_up' | 'adverse_event.reported';
+  /** The audit row's before and after; `before` is the event as shown before the change. */
+  audit: (shownBefore: AdverseEvent, shownAfter: AdverseEvent) => { before: unknown; after: unknown; reason?: string };
+}
+
+/**
+ * The one shape of every change to a recorded event: one transaction, the trial and the event locked (404 for an
+ * event the caller may not see), `decide` checks the change on the locked row, then the history entry and the audit
+ * row are written with it.
+ */
+async function changeEvent(
+  ctx: UseCaseContext,
+  trialId: string,
+  id: string,
+  decide: (trx: Knex.Transaction, current: AdverseEventRow) => Promise<EventChange>,
+): Promise<AdverseEvent> {
+  return withTransaction(ctx.db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+    const change = await decide(trx, current);
+    const before = await shown(ctx, trx, trialId, id);
+    await repo.changeAdverseEvent(trx, trialId, current, {
+      kind: change.kind,
+      note: change.note,
+      fields: change.fields,
+      by: ctx.principal.keyId,
+    });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: change.action,
+      entityType: 'adverse_event',
+      entityId: id,
+      ...change.audit(before, event),
+    });
+    return event;
+  });
+}
+
 export async function correctAdverseEvent(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: AdverseEventCorrection },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
   const { reason, ...given } = input;
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
-    const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, current.participantId);
+  return changeEvent(ctx, trialId, id, async (trx, current) => {
+    const { view: participant } = await lockVisibleParticipant(trx, ctx.principal, trialId, current.participantId);
     const settings = await clockSettings(trx, trialId);
     const change: Partial<AdverseEventFields> = { ...given, awareAt: normalInstant(given.awareAt) };
     if (change.awareAt === undefined) delete change.awareAt;
-    const after = { ...current, ...change };
-    const errors = checkAdverseEvent(after, {
-      screenedOn: participant.screenedOn,
-      now: ctx.now(),
-      timeZone: settings.timeZone,
-    });
+    const errors = checkAdverseEvent(
+      { ...current, ...change },
+      { screenedOn: participant.screenedOn, now: ctx.now(), timeZone: settings.timeZone },
+    );
     if (errors.length) throw new ValidationError(errors);
-    const before = await shown(ctx, trx, trialId, id);
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'correction',
       note: reason,
       fields: change,
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.corrected',
-      entityType: 'adverse_event',
-      entityId: id,
-      before,
-      after: event,
-      reason,
-    });
-    return event;
+      audit: (before, after) => ({ before, after, reason }),
+    };
   });
 }
 
@@ -173,12 +199,8 @@ export async function addFollowUp(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: FollowUpInput },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+  return changeEvent(ctx, trialId, id, async (_trx, current) => {
     if (isResolved(current))
       throw new ConflictError(
         'adverse-event-resolved',
@@ -189,22 +211,13 @@ export async function addFollowUp(
     const fields: Partial<AdverseEventFields> = {};
     if (input.outcome !== undefined) fields.outcome = input.outcome;
     if (input.resolvedOn !== undefined) fields.resolvedOn = input.resolvedOn;
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'follow_up',
       note: input.note,
       fields,
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.followed_up',
-      entityType: 'adverse_event',
-      entityId: id,
-      before: null,
-      after: { note: input.note, ...fields },
-    });
-    return event;
+      audit: () => ({ before: null, after: { note: input.note, ...fields } }),
+    };
   });
 }
 
@@ -212,12 +225,8 @@ export async function recordReport(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: ReportInput },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+  return changeEvent(ctx, trialId, id, async (_trx, current) => {
     if (!current.serious)
       throw new ConflictError('not-serious', `Adverse event ${id} is not serious; it has no reporting clock.`);
     const field = input.recipient === 'sponsor' ? 'reportedToSponsorAt' : 'reportedToEthicsAt';
@@ -229,22 +238,16 @@ export async function recordReport(
     const errors = checkReportTime(input.reportedAt, { awareAt: current.awareAt, now: ctx.now() });
     if (errors.length) throw new ValidationError(errors);
     const reportedAt = new Date(input.reportedAt).toISOString();
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'report',
       note: null,
       fields: { [field]: reportedAt },
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.reported',
-      entityType: 'adverse_event',
-      entityId: id,
-      before: null,
-      after: { recipient: input.recipient, reportedAt, clocks: event.clocks },
-    });
-    return event;
+      audit: (_before, after) => ({
+        before: null,
+        after: { recipient: input.recipient, reportedAt, clocks: after.clocks },
+      }),
+    };
   });
 }
 
@@ -291,7 +294,6 @@ export async function putSafetySettings(
   request: { trialId: string; settings: ClockSettings },
 ): Promise<ClockSettings> {
   const { trialId, settings } = request;
-  await loadTrial(ctx, trialId);
   if (!isValidTimeZone(settings.timeZone))
     throw new ValidationError([{ pointer: '/timeZone', detail: `is not a known IANA time zone` }]);
   return withTransaction(ctx.db, async (trx) => {

@@ -42,7 +42,6 @@ export async function raiseQuery(
   request: { trialId: string; input: DataQueryInput },
 ): Promise<DataQuery> {
   const { trialId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const owner = await resolveQueryTarget(trx, trialId, input.target.kind, input.target.id);
@@ -81,7 +80,6 @@ export async function actOnQuery(
   request: { trialId: string; queryId: string; action: QueryAction; text: string },
 ): Promise<DataQuery> {
   const { trialId, queryId, action, text } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const current = await repo.lockQuery(trx, trialId, queryId);
