@@ -2109,6 +2109,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/sdv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Source-data verification marks, each verified or cleared by a later change, a page at a time
+         * @description Marks in a stable order, cursor-paginated. Each says whether it still holds: `cleared` with
+         *     `clearedBecause` when the value it verified changed or was removed after it was marked. Site-limited
+         *     keys see their sites' marks only.
+         */
+        get: operations["listSourceDataVerifications"];
+        put?: never;
+        /**
+         * Mark a record, or one item in it, verified against the source documents
+         * @description The target names a record of the trial (`kind`, `id`) and optionally a JSON pointer to one item in
+         *     it as the record documents show it (`/values/hope`, `/baseline/age`; absent or "" for the whole
+         *     record). A record the trial does not have, or one outside a site-limited key's sites, is 422 at
+         *     `/target/id`; a pointer that names nothing in the record is 422 at `/target/pointer`; a
+         *     `verifiedOn` after today (UTC) is 422. The mark keeps the day and a SHA-256 fingerprint of the value
+         *     verified; marking the same item again replaces the day and the fingerprint. A later change of the
+         *     value through any feature shows the mark as `cleared` (`value_changed`, or `item_removed`). Audited
+         *     (`sdv.marked`).
+         */
+        post: operations["markSourceDataVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sdv/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Source-data verification coverage per site and kind of record (records and key items)
+         * @description For each site and kind of record: records and records verified as a whole, and key items (each key
+         *     pointer of the trial in each record that has it) and key items verified by a mark on the item or on
+         *     anything containing it. A mark cleared by a later change does not count. Site-limited keys see their
+         *     sites only.
+         */
+        get: operations["getSdvCoverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sdv/key-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the key items SDV coverage counts (kind of record and JSON pointer)
+         * @description Replaces the trial's key items, e.g. `{"kind":"assessment","pointer":"/values/hope"}`. An item listed
+         *     twice is 422. Audited (`sdv.key_items_set`).
+         */
+        put: operations["putSdvKeyItems"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/queries/{queryId}": {
         parameters: {
             query?: never;
@@ -4486,7 +4569,7 @@ export interface components {
         /** @enum {string} */
         DataQueryStatus: "open" | "answered" | "closed";
         /** @enum {string} */
-        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event";
+        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event" | "session";
         DataQueryTarget: {
             kind: components["schemas"]["DataQueryTargetKind"];
             /**
@@ -4544,6 +4627,72 @@ export interface components {
             } & components["schemas"]["DataQueryCounts"])[];
             /** @description Age of the oldest open query; null when none is open. */
             oldestOpenDays: number | null;
+        };
+        SdvTarget: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            /**
+             * Format: uuid
+             * @description The id of the record.
+             */
+            id: string;
+            /** @description JSON pointer to the item verified in the record document; absent or "" for the whole record. */
+            pointer?: string;
+        };
+        SdvMarkInput: {
+            target: components["schemas"]["SdvTarget"];
+            /**
+             * Format: date
+             * @description Day the value was checked against the source.
+             */
+            verifiedOn: string;
+        };
+        SdvMark: {
+            /** Format: uuid */
+            id: string;
+            target: components["schemas"]["DataQueryTarget"];
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            /** Format: date */
+            verifiedOn: string;
+            /** Format: date-time */
+            markedAt: string;
+            /** @enum {string} */
+            status: "verified" | "cleared";
+            /**
+             * @description Why a mark no longer holds; null while it does.
+             * @enum {unknown}
+             */
+            clearedBecause: "value_changed" | "item_removed" | null;
+        };
+        SdvMarkPage: {
+            /** Format: date-time */
+            asOf: string;
+            items: components["schemas"]["SdvMark"][];
+            nextCursor: string | null;
+        };
+        SdvKeyItem: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            pointer: string;
+        };
+        SdvKeyItems: {
+            items: components["schemas"]["SdvKeyItem"][];
+        };
+        SdvCoverage: {
+            /** Format: date-time */
+            asOf: string;
+            keyItems: components["schemas"]["SdvKeyItem"][];
+            rows: {
+                siteCode: string;
+                kind: components["schemas"]["DataQueryTargetKind"];
+                records: number;
+                recordsVerified: number;
+                recordShare: number | null;
+                keyItems: number;
+                keyItemsVerified: number;
+                /** @description null when the records have no key item. */
+                keyItemShare: number | null;
+            }[];
         };
         DataQueryList: {
             /** Format: date-time */
@@ -8427,6 +8576,146 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listSourceDataVerifications: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                kind?: components["schemas"]["DataQueryTargetKind"];
+                recordId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of marks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvMarkPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    markSourceDataVerified: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdvMarkInput"];
+            };
+        };
+        responses: {
+            /** @description The mark, verified. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvMark"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSdvCoverage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The coverage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvCoverage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putSdvKeyItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdvKeyItems"];
+            };
+        };
+        responses: {
+            /** @description The key items now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvKeyItems"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { Role } from '../../core/principal';
 import type { QueryAction, QueryStatus } from './query-states';
-import type { QueryTargetKind } from './query-targets.query';
+import type { RecordKind as QueryTargetKind } from './record-documents.query';
 
 export interface DataQueryMessageRow {
   seq: number;

@@ -8,7 +8,8 @@ import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import * as repo from './data-queries.repo';
 import type { DataQueryRow } from './data-queries.repo';
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
-import { QueryTargetKind, resolveQueryTarget } from './query-targets.query';
+import { findRecordDocument, RecordKind as QueryTargetKind } from './record-documents.query';
+import { resolvePointer } from './record-items';
 
 type DataQuery = components['schemas']['DataQuery'];
 type DataQueryInput = components['schemas']['DataQueryInput'];
@@ -44,10 +45,15 @@ export async function raiseQuery(
   const { trialId, input } = request;
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
-    const owner = await resolveQueryTarget(trx, trialId, input.target.kind, input.target.id);
-    if (!owner || !canSeeSite(ctx.principal.siteCodes, owner.siteCode))
+    const { kind, id: recordId, pointer } = input.target;
+    const owner = await findRecordDocument(trx, trialId, kind, recordId, ctx.principal.siteCodes);
+    if (!owner)
       throw new ValidationError([
-        { pointer: '/target/id', detail: `trial has no ${input.target.kind.replace('_', ' ')} ${input.target.id}` },
+        { pointer: '/target/id', detail: `trial has no ${kind.replace('_', ' ')} ${recordId}` },
+      ]);
+    if (!resolvePointer(owner.document, pointer).found)
+      throw new ValidationError([
+        { pointer: '/target/pointer', detail: `names nothing in ${kind.replace('_', ' ')} ${recordId}` },
       ]);
     const id = randomUUID();
     const at = ctx.now();

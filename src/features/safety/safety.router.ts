@@ -3,6 +3,7 @@ import * as adverseEvents from './adverse-events.service';
 import * as queries from './data-queries.service';
 import { getClosedReport, getOpenReport } from './dmc.service';
 import { renderClosedReport, renderOpenReport } from './dmc-render';
+import * as sdv from './sdv.service';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -64,6 +65,19 @@ export function safetyHandlers(): HandlerMap {
     reopenQuery: async ({ params, body, ctx }) => ({
       status: 201,
       body: await queries.actOnQuery(ctx, { ...params, action: 'reopen', text: body.text }),
+    }),
+    markSourceDataVerified: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await sdv.markVerified(ctx, { trialId: params.trialId, input: body }),
+    }),
+    listSourceDataVerifications: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await sdv.listVerifications(ctx, { ...query, trialId: params.trialId }),
+    }),
+    getSdvCoverage: async ({ params, ctx }) => ({ status: 200, body: await sdv.getCoverage(ctx, params) }),
+    putSdvKeyItems: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await sdv.putKeyItems(ctx, { trialId: params.trialId, input: body }),
     }),
     getDmcOpenReport: async ({ params, accepts, ctx }) => {
       const report = await getOpenReport(ctx, params);
