@@ -4,7 +4,8 @@ import { runSqlScript } from '../src/db/sql-script';
 /*
  * Source-data verification (#21): a monitor's mark that a record, or one item in it, was checked against the
  * source documents, with the fingerprint of the value verified; and the trial's key items, which SDV coverage
- * counts.
+ * counts. Data queries raised by the automatic checks (soft ranges, missing items) say which check raised them, and
+ * a check raises at most one query per item.
  */
 export async function up(knex: Knex): Promise<void> {
   await runSqlScript(
@@ -39,10 +40,15 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (trial_id, kind, pointer)
     );
     COMMENT ON TABLE sdv_key_items IS 'Items SDV coverage counts per record of a kind (e.g. assessment /values/hope)';
+
+    ALTER TABLE data_queries ADD COLUMN auto_check text CHECK (auto_check IN ('soft_range', 'missing_item'));
+    COMMENT ON COLUMN data_queries.auto_check IS 'The automatic check that raised the query; null for a query raised by a person';
+    CREATE UNIQUE INDEX data_queries_one_per_check ON data_queries (trial_id, target_kind, target_id, pointer, auto_check)
+      WHERE auto_check IS NOT NULL;
     `,
   );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSqlScript(knex, 'DROP TABLE sdv_key_items; DROP TABLE sdv_marks;');
+  await runSqlScript(knex, 'DROP INDEX data_queries_one_per_check; ALTER TABLE data_queries DROP COLUMN auto_check; DROP TABLE sdv_key_items; DROP TABLE sdv_marks;');
 }

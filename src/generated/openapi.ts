@@ -2192,6 +2192,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/automatic-queries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the automatic checks (soft ranges, missing items at completed visits) and raise their queries
+         * @description Checks every recorded baseline value and assessment of the trial against the configuration: a
+         *     number outside the `softRange` of its baseline variable or measure, and, at each visit with an
+         *     assessment (a completed visit), each measure scheduled at that visit left empty and each
+         *     unanswered item of a scale. Each finding raises one open query on the item (`check`:
+         *     `soft_range` or `missing_item`), unless that check already raised one on that item (in any
+         *     status): running the checks again raises nothing new. Audited (`query.raised` per query).
+         */
+        post: operations["runAutomaticQueryChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/queries/{queryId}": {
         parameters: {
             query?: never;
@@ -2965,6 +2992,12 @@ export interface components {
             roles?: components["schemas"]["ParticipantRole"][];
             /** @default false */
             required?: boolean;
+            softRange?: components["schemas"]["SoftRange"];
+        };
+        /** @description The plausible range of a number or integer variable (a number, integer or count measure), inside its hard limits `min`/`max`: a value outside the hard limits is refused, a value outside this range is accepted and raises an automatic data query (`POST …/automatic-queries`). Bounds are included in the range. */
+        SoftRange: {
+            min?: number;
+            max?: number;
         };
         IncentiveType: {
             code: components["schemas"]["Code"];
@@ -3013,6 +3046,7 @@ export interface components {
              * @default false
              */
             primary?: boolean;
+            softRange?: components["schemas"]["SoftRange"];
         };
         FollowUpAmendment: {
             effectiveOn: components["schemas"]["Date"];
@@ -4591,6 +4625,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             target: components["schemas"]["DataQueryTarget"];
+            /**
+             * @description The automatic check that raised the query; null when a person raised it.
+             * @enum {unknown}
+             */
+            check: "soft_range" | "missing_item" | null;
             /** Format: uuid */
             participantId: string;
             siteCode: string;
@@ -4693,6 +4732,15 @@ export interface components {
                 /** @description null when the records have no key item. */
                 keyItemShare: number | null;
             }[];
+        };
+        AutomaticQueryRun: {
+            /** Format: date-time */
+            asOf: string;
+            checked: {
+                participants: number;
+                assessments: number;
+            };
+            raised: components["schemas"]["DataQuery"][];
         };
         DataQueryList: {
             /** Format: date-time */
@@ -8716,6 +8764,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SdvKeyItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runAutomaticQueryChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queries this run raised (none when everything was already raised). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomaticQueryRun"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -20,8 +20,12 @@ export interface DataQueryRow {
   status: QueryStatus;
   raisedAt: string;
   statusChangedAt: string;
+  /** The automatic check that raised it; null when a person did. */
+  check: AutomaticCheck | null;
   messages: DataQueryMessageRow[];
 }
+
+export type AutomaticCheck = 'soft_range' | 'missing_item';
 
 interface DataQueryDbRow {
   query_id: string;
@@ -33,6 +37,7 @@ interface DataQueryDbRow {
   status: QueryStatus;
   raised_at: Date;
   status_changed_at: Date;
+  auto_check: AutomaticCheck | null;
 }
 
 function selectQueries(db: Executor, trialId: string) {
@@ -63,6 +68,7 @@ async function withMessages(db: Executor, trialId: string, rows: DataQueryDbRow[
     status: r.status,
     raisedAt: r.raised_at.toISOString(),
     statusChangedAt: r.status_changed_at.toISOString(),
+    check: r.auto_check,
     messages: byQuery.get(r.query_id) ?? [],
   }));
 }
@@ -124,19 +130,63 @@ export async function countQueries(
   }));
 }
 
-export async function insertQuery(
+interface NewQuery {
+  trialId: string;
+  id: string;
+  participantId: string;
+  target: DataQueryRow['target'];
+  text: string;
+  at: Date;
+  byKey: string;
+  byRole: string;
+}
+
+/**
+ * A query raised by an automatic check, unless that check already raised one on the item (the partial unique index
+ * decides, so concurrent runs cannot raise it twice); true when it was raised.
+ */
+export async function insertAutomaticQuery(
   trx: Knex.Transaction,
-  row: {
-    trialId: string;
-    id: string;
-    participantId: string;
-    target: DataQueryRow['target'];
-    text: string;
-    at: Date;
-    byKey: string;
-    byRole: string;
-  },
-): Promise<void> {
+  row: NewQuery & { check: AutomaticCheck },
+): Promise<boolean> {
+  const inserted = await trx.raw(
+    `INSERT INTO data_queries (trial_id, query_id, participant_id, target_kind, target_id, pointer, status, raised_at,
+                               raised_by, status_changed_at, auto_check)
+     VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
+     ON CONFLICT (trial_id, target_kind, target_id, pointer, auto_check) WHERE auto_check IS NOT NULL DO NOTHING
+     RETURNING query_id`,
+    [
+      row.trialId,
+      row.id,
+      row.participantId,
+      row.target.kind,
+      row.target.id,
+      row.target.pointer,
+      row.at,
+      row.byKey,
+      row.at,
+      row.check,
+    ],
+  );
+  if (!(inserted.rows as unknown[]).length) return false;
+  await insertMessage(trx, row);
+  return true;
+}
+
+async function insertMessage(trx: Knex.Transaction, row: NewQuery): Promise<void> {
+  await trx('data_query_messages').insert({
+    trial_id: row.trialId,
+    query_id: row.id,
+    seq: 1,
+    action: 'raise',
+    text: row.text,
+    at: row.at,
+    by_key: row.byKey,
+    by_role: row.byRole,
+  });
+}
+
+export async function insertQuery(trx: Knex.Transaction, row: NewQuery): Promise<void> {
   await trx('data_queries').insert({
     trial_id: row.trialId,
     query_id: row.id,
@@ -149,16 +199,7 @@ export async function insertQuery(
     raised_by: row.byKey,
     status_changed_at: row.at,
   });
-  await trx('data_query_messages').insert({
-    trial_id: row.trialId,
-    query_id: row.id,
-    seq: 1,
-    action: 'raise',
-    text: row.text,
-    at: row.at,
-    by_key: row.byKey,
-    by_role: row.byRole,
-  });
+  await insertMessage(trx, row);
 }
 
 /**

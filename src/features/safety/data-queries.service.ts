@@ -8,8 +8,9 @@ import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import * as repo from './data-queries.repo';
 import type { DataQueryRow } from './data-queries.repo';
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
-import { findRecordDocument, RecordKind as QueryTargetKind } from './record-documents.query';
+import { findRecordDocument, findRecordDocuments, RecordKind as QueryTargetKind } from './record-documents.query';
 import { resolvePointer } from './record-items';
+import { assessmentFindings, baselineFindings, Finding } from './automatic-checks';
 
 type DataQuery = components['schemas']['DataQuery'];
 type DataQueryInput = components['schemas']['DataQueryInput'];
@@ -34,6 +35,7 @@ function viewOf(row: DataQueryRow, now: Date): DataQuery {
     raisedAt: row.raisedAt,
     statusChangedAt: row.statusChangedAt,
     ageDays: ageInDays(new Date(row.raisedAt), until),
+    check: row.check,
     messages: row.messages,
   };
 }
@@ -179,4 +181,73 @@ export async function querySummary(ctx: UseCaseContext, trialId: string): Promis
     byKind: sorted(byKind).map(([kind, n]) => ({ kind: kind as QueryTargetKind, ...n })),
     oldestOpenDays: waiting[0] ? ageInDays(new Date(waiting[0].raisedAt), ctx.now()) : null,
   };
+}
+
+type AutomaticQueryRun = components['schemas']['AutomaticQueryRun'];
+
+/**
+ * Runs the automatic checks over the trial's baseline values and assessments, against the configuration read under
+ * the trial's lock, and raises one query per finding that its check has not raised before (on that item, in any
+ * status), each audited. Running it again raises nothing new.
+ */
+export async function runAutomaticChecks(
+  ctx: UseCaseContext,
+  request: { trialId: string },
+): Promise<AutomaticQueryRun> {
+  const { trialId } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    const siteCodes = ctx.principal.siteCodes;
+    const participants = await findRecordDocuments(trx, trialId, 'participant', { siteCodes });
+    const assessments = await findRecordDocuments(trx, trialId, 'assessment', { siteCodes });
+    const owner = new Map([...participants, ...assessments].map((r) => [`${r.kind}/${r.id}`, r.participantId]));
+    const findings: Finding[] = [
+      ...participants.flatMap((p) =>
+        baselineFindings(trial.baselineVariables, {
+          id: p.id,
+          role: p.document.role as string,
+          baseline: p.document.baseline as Record<string, unknown>,
+        }),
+      ),
+      ...assessments.flatMap((a) =>
+        assessmentFindings(trial.measures, {
+          id: a.id,
+          visit: a.document.visit as string,
+          values: a.document.values as Record<string, unknown>,
+        }),
+      ),
+    ];
+    const at = ctx.now();
+    const raised: DataQuery[] = [];
+    for (const finding of findings) {
+      const id = randomUUID();
+      const isNew = await repo.insertAutomaticQuery(trx, {
+        trialId,
+        id,
+        participantId: owner.get(`${finding.kind}/${finding.id}`)!,
+        target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
+        text: finding.text,
+        at,
+        byKey: ctx.principal.keyId,
+        byRole: ctx.principal.role,
+        check: finding.check,
+      });
+      if (!isNew) continue;
+      const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
+      await recordAudit(trx, ctx.actor, {
+        trialId,
+        action: 'query.raised',
+        entityType: 'query',
+        entityId: id,
+        before: null,
+        after: query,
+      });
+      raised.push(query);
+    }
+    return {
+      asOf: at.toISOString(),
+      checked: { participants: participants.length, assessments: assessments.length },
+      raised,
+    };
+  });
 }

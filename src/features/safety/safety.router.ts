@@ -53,6 +53,10 @@ export function safetyHandlers(): HandlerMap {
       status: 200,
       body: await queries.listQueries(ctx, { ...query, trialId: params.trialId }),
     }),
+    runAutomaticQueryChecks: async ({ params, ctx }) => ({
+      status: 201,
+      body: await queries.runAutomaticChecks(ctx, params),
+    }),
     getQuery: async ({ params, ctx }) => ({ status: 200, body: await queries.getQuery(ctx, params) }),
     answerQuery: async ({ params, body, ctx }) => ({
       status: 201,

@@ -1020,6 +1020,10 @@ export const RECIPES: Record<string, Recipe> = {
     prepare: async (ctx) =>
       post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
   },
+  runAutomaticQueryChecks: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, '/automatic-queries')),
+  },
   markSourceDataVerified: {
     target: 'shared',
     prepare: async (ctx) => {
