@@ -5,7 +5,7 @@ import { runSqlScript } from '../src/db/sql-script';
  * Source-data verification (#21): a monitor's mark that a record, or one item in it, was checked against the
  * source documents, with the fingerprint of the value verified; and the trial's key items, which SDV coverage
  * counts. Data queries raised by the automatic checks (soft ranges, missing items) say which check raised them, and
- * a check raises at most one query per item.
+ * a check raises at most one query per item; an answer given through a correction of the queried record says so.
  */
 export async function up(knex: Knex): Promise<void> {
   await runSqlScript(
@@ -45,10 +45,13 @@ export async function up(knex: Knex): Promise<void> {
     COMMENT ON COLUMN data_queries.auto_check IS 'The automatic check that raised the query; null for a query raised by a person';
     CREATE UNIQUE INDEX data_queries_one_per_check ON data_queries (trial_id, target_kind, target_id, pointer, auto_check)
       WHERE auto_check IS NOT NULL;
+
+    ALTER TABLE data_query_messages ADD COLUMN via_correction boolean NOT NULL DEFAULT false;
+    COMMENT ON COLUMN data_query_messages.via_correction IS 'An answer given by correcting the queried record through its own correction operation';
     `,
   );
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSqlScript(knex, 'DROP INDEX data_queries_one_per_check; ALTER TABLE data_queries DROP COLUMN auto_check; DROP TABLE sdv_key_items; DROP TABLE sdv_marks;');
+  await runSqlScript(knex, 'ALTER TABLE data_query_messages DROP COLUMN via_correction; DROP INDEX data_queries_one_per_check; ALTER TABLE data_queries DROP COLUMN auto_check; DROP TABLE sdv_key_items; DROP TABLE sdv_marks;');
 }

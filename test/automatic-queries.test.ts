@@ -18,7 +18,7 @@ function withSoftRanges() {
   const followUp = smcmFollowUp();
   return {
     ...followUp,
-    baselineVariables: config.baselineVariables.map((v) =>
+    baselineVariables: config.baselineVariables!.map((v) =>
       v.name === 'age' ? { ...v, softRange: { min: 18, max: 70 } } : v,
     ),
     measures: followUp.measures!.map((m) => (m.code === 'admissions' ? { ...m, softRange: { max: 10 } } : m)),
@@ -36,7 +36,7 @@ describe('automatic queries', () => {
         code: `SOFT-${process.pid}`,
         ...smcmTrialConfiguration(),
         ...config,
-        baselineVariables: config.baselineVariables.map((v) =>
+        baselineVariables: config.baselineVariables!.map((v) =>
           v.name === 'age'
             ? { ...v, softRange: { min: 10, max: 70 } }
             : v.name === 'sex'
@@ -125,5 +125,93 @@ describe('automatic queries', () => {
     expect((await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: coordinator.key })).status).toBe(
       403,
     );
+  });
+});
+
+describe('corrections that answer queries', () => {
+  it('link a correction through the record’s own operation to the query on it, in one transaction', async () => {
+    now = new Date('2018-03-10T12:00:00Z');
+    const trial = await createActiveTrial(t, smcmFollowUp());
+    const people = [];
+    for (const siteCode of ['A', 'B']) {
+      const p = await screen(t, trial.id, serviceUserInput({ siteCode }));
+      await grantConsent(t, trial.id, p.id, 'trial', '1.0', '2018-03-02');
+      expect((await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`)).status).toBe(201);
+      const a = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/assessments`, {
+        body: { visit: 'baseline', assessedOn: '2018-03-10', values: { hope: { items: HOPE }, gse: { items: GSE } } },
+      });
+      expect(a.status).toBe(201);
+      people.push({ id: p.id, assessmentId: a.body.id as string });
+    }
+    const [a, b] = people as [{ id: string; assessmentId: string }, { id: string; assessmentId: string }];
+    const raise = async (kind: string, id: string, pointer: string) =>
+      t.call('post', `/v1/trials/${trial.id}/queries`, {
+        body: { target: { kind, id, pointer }, text: 'Please check' },
+      });
+
+    const nothing = await raise('assessment', a.assessmentId, '/values/hope/items/12');
+    expect(nothing.status).toBe(422);
+    expect(nothing.body.errors[0].pointer).toBe('/target/pointer');
+    const query = (await raise('assessment', a.assessmentId, '/values/hope/items/4')).body;
+    expect(query.status).toBe('open');
+
+    const patch = (participantId: string, body: unknown) =>
+      t.call('patch', `/v1/trials/${trial.id}/participants/${participantId}/assessments/baseline`, { body });
+    const items = [...HOPE];
+    items[4] = 4;
+    // The query is on a's assessment: naming it in a correction of b's is 422, and b's correction is not kept.
+    const elsewhere = await patch(b.id, { values: { hope: { items } }, reason: 'source says 4', queryId: query.id });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.errors[0].pointer).toBe('/queryId');
+    expect((await t.db.knex('assessment_corrections').where({ trial_id: trial.id })).length).toBe(0);
+
+    const corrected = await patch(a.id, { values: { hope: { items } }, reason: 'source says 4', queryId: query.id });
+    expect(corrected.status).toBe(200);
+    const answered = await t.call('get', `/v1/trials/${trial.id}/queries/${query.id}`);
+    expect(answered.body.status).toBe('answered');
+    expect(answered.body.messages[1]).toMatchObject({
+      action: 'answer',
+      text: 'source says 4',
+      viaCorrection: true,
+      role: 'admin',
+    });
+    expect(answered.body.messages[0].viaCorrection).toBe(false);
+    // Answered already: a second correction naming it is refused whole.
+    items[5] = 1;
+    const twice = await patch(a.id, { values: { hope: { items } }, reason: 'again', queryId: query.id });
+    expect(twice.status).toBe(409);
+    expect(twice.body.type).toMatch(/query-transition-refused/);
+
+    const ageQuery = (await raise('participant', a.id, '/baseline/age')).body;
+    const baseline = (body: Record<string, unknown>) =>
+      t.call('put', `/v1/trials/${trial.id}/participants/${a.id}/baseline`, {
+        body: { values: { age: 46, sex: 'female', diagnosis: 'depression', onsetYears: 11 }, ...body },
+      });
+    expect((await baseline({ queryId: ageQuery.id })).body.errors[0].pointer).toBe('/reason');
+    expect((await baseline({ queryId: ageQuery.id, reason: 'ID card: 46' })).status).toBe(200);
+    expect((await t.call('get', `/v1/trials/${trial.id}/queries/${ageQuery.id}`)).body.status).toBe('answered');
+
+    const ae = await t.call('post', `/v1/trials/${trial.id}/participants/${b.id}/adverse-events`, {
+      body: {
+        term: 'Headache',
+        onsetOn: '2018-03-09',
+        severity: 'mild',
+        serious: null,
+        relatedness: 'unlikely',
+        expected: true,
+        action: 'none',
+        reportedBy: 'case worker',
+      },
+    });
+    expect(ae.status).toBe(201);
+    const termQuery = (await raise('adverse_event', ae.body.id, '/term')).body;
+    const aePatch = await t.call('patch', `/v1/trials/${trial.id}/adverse-events/${ae.body.id}`, {
+      body: { term: 'Tension headache', reason: 'Clinic letter', queryId: termQuery.id },
+    });
+    expect(aePatch.status).toBe(200);
+    expect(aePatch.body.term).toBe('Tension headache');
+    expect(aePatch.body.history[0].after).toEqual({ term: 'Tension headache' });
+    const aeAnswered = await t.call('get', `/v1/trials/${trial.id}/queries/${termQuery.id}`);
+    expect(aeAnswered.body.messages[1]).toMatchObject({ text: 'Clinic letter', viaCorrection: true });
   });
 });

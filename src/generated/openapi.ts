@@ -3181,8 +3181,13 @@ export interface components {
         };
         BaselineUpdate: {
             values: components["schemas"]["BaselineValues"];
-            /** @description Required when a recorded value changes or is removed. */
+            /** @description Required when a recorded value changes or is removed, and with `queryId`. */
             reason?: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
         };
         /** @enum {string} */
         ConsentMethod: "written" | "electronic" | "witnessed_verbal";
@@ -3950,6 +3955,11 @@ export interface components {
             assessor?: string;
             values?: components["schemas"]["MeasureValues"];
             reason: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
         };
         /** @description Values by measure code: `{"items": [...]}` for a scale (null for an unanswered item), a number, a boolean or a level; null for a measure not recorded. */
         MeasureValues: {
@@ -4479,6 +4489,11 @@ export interface components {
         };
         AdverseEventCorrection: {
             reason: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
             term?: string;
             onsetOn?: components["schemas"]["Date"];
             severity?: components["schemas"]["Severity"];
@@ -4647,6 +4662,8 @@ export interface components {
                 /** @enum {string} */
                 action: "raise" | "answer" | "close" | "reopen";
                 text: string;
+                /** @description An answer given by correcting the record (its reason is the text). */
+                viaCorrection: boolean;
                 /** Format: date-time */
                 at: string;
                 role: components["schemas"]["Role"];

@@ -8,6 +8,7 @@ import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
+import { answerQueryByCorrection } from './data-queries.service';
 import { checkAdverseEvent, checkFollowUp, checkReportTime, isResolved } from './adverse-events';
 import * as repo from './adverse-events.repo';
 import type { AdverseEventFields, AdverseEventRow } from './adverse-events.repo';
@@ -133,6 +134,8 @@ interface EventChange {
   action: 'adverse_event.corrected' | 'adverse_event.followed_up' | 'adverse_event.reported';
   /** The audit row's before and after; `before` is the event as shown before the change. */
   audit: (shownBefore: AdverseEvent, shownAfter: AdverseEvent) => { before: unknown; after: unknown; reason?: string };
+  /** What else the change does in its transaction once recorded (answering the query it names). */
+  afterwards?: () => Promise<void>;
 }
 
 /**
@@ -165,6 +168,7 @@ async function changeEvent(
       entityId: id,
       ...change.audit(before, event),
     });
+    await change.afterwards?.();
     return event;
   });
 }
@@ -174,7 +178,7 @@ export async function correctAdverseEvent(
   request: { trialId: string; adverseEventId: string; input: AdverseEventCorrection },
 ): Promise<AdverseEvent> {
   const { trialId, adverseEventId: id, input } = request;
-  const { reason, ...given } = input;
+  const { reason, queryId, ...given } = input;
   return changeEvent(ctx, trialId, id, async (trx, current) => {
     const { view: participant } = await lockVisibleParticipant(trx, ctx.principal, trialId, current.participantId);
     const settings = await clockSettings(trx, trialId);
@@ -191,6 +195,11 @@ export async function correctAdverseEvent(
       fields: change,
       action: 'adverse_event.corrected',
       audit: (before, after) => ({ before, after, reason }),
+      afterwards:
+        queryId === undefined
+          ? undefined
+          : () =>
+              answerQueryByCorrection(ctx, trx, { trialId, queryId, record: { kind: 'adverse_event', id }, reason }),
     };
   });
 }

@@ -10,6 +10,7 @@ export interface DataQueryMessageRow {
   text: string;
   at: string;
   role: Role;
+  viaCorrection: boolean;
 }
 
 export interface DataQueryRow {
@@ -57,7 +58,14 @@ async function withMessages(db: Executor, trialId: string, rows: DataQueryDbRow[
   const byQuery = new Map<string, DataQueryMessageRow[]>();
   for (const m of messages) {
     const list = byQuery.get(m.query_id) ?? [];
-    list.push({ seq: m.seq, action: m.action, text: m.text, at: (m.at as Date).toISOString(), role: m.by_role });
+    list.push({
+      seq: m.seq,
+      action: m.action,
+      text: m.text,
+      at: (m.at as Date).toISOString(),
+      role: m.by_role,
+      viaCorrection: m.via_correction,
+    });
     byQuery.set(m.query_id, list);
   }
   return rows.map((r) => ({
@@ -210,7 +218,15 @@ export async function moveQuery(
   trx: Knex.Transaction,
   trialId: string,
   current: DataQueryRow,
-  change: { action: QueryAction; to: QueryStatus; text: string; at: Date; byKey: string; byRole: string },
+  change: {
+    action: QueryAction;
+    to: QueryStatus;
+    text: string;
+    at: Date;
+    byKey: string;
+    byRole: string;
+    viaCorrection: boolean;
+  },
 ): Promise<void> {
   const moved = await trx('data_queries')
     .where({ trial_id: trialId, query_id: current.id, status: current.status })
@@ -225,5 +241,6 @@ export async function moveQuery(
     at: change.at,
     by_key: change.byKey,
     by_role: change.byRole,
+    via_correction: change.viaCorrection,
   });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
@@ -92,35 +93,73 @@ export async function actOnQuery(
     await lockTrialShared(trx, trialId);
     const current = await repo.lockQuery(trx, trialId, queryId);
     if (!current || !canSeeSite(ctx.principal.siteCodes, current.siteCode)) throw notFound(queryId);
-    const to = nextQueryStatus(current.status, action);
-    if (to === null)
-      throw new ConflictError(
-        'query-transition-refused',
-        `A query that is ${current.status} cannot be ${PAST[action]}.`,
-        {
-          queryStatus: current.status,
-        },
-      );
-    const at = ctx.now();
-    await repo.moveQuery(trx, trialId, current, {
-      action,
-      to,
-      text,
-      at,
-      byKey: ctx.principal.keyId,
-      byRole: ctx.principal.role,
-    });
-    const query = viewOf((await repo.findQuery(trx, trialId, queryId))!, at);
-    await recordAudit(trx, ctx.actor, {
-      trialId,
-      action: `query.${PAST[action]}`,
-      entityType: 'query',
-      entityId: queryId,
-      before: { status: current.status },
-      after: { status: to, text },
-    });
-    return query;
+    return stepQuery(ctx, trx, trialId, current, { action, text, viaCorrection: false });
   });
+}
+
+/** One step of a locked query, with its message and audit row, in the caller's transaction. */
+async function stepQuery(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  current: DataQueryRow,
+  step: { action: QueryAction; text: string; viaCorrection: boolean },
+): Promise<DataQuery> {
+  const { action, text, viaCorrection } = step;
+  const to = nextQueryStatus(current.status, action);
+  if (to === null)
+    throw new ConflictError(
+      'query-transition-refused',
+      `A query that is ${current.status} cannot be ${PAST[action]}.`,
+      {
+        queryStatus: current.status,
+      },
+    );
+  const at = ctx.now();
+  await repo.moveQuery(trx, trialId, current, {
+    action,
+    to,
+    text,
+    at,
+    byKey: ctx.principal.keyId,
+    byRole: ctx.principal.role,
+    viaCorrection,
+  });
+  const query = viewOf((await repo.findQuery(trx, trialId, current.id))!, at);
+  await recordAudit(trx, ctx.actor, {
+    trialId,
+    action: `query.${PAST[action]}`,
+    entityType: 'query',
+    entityId: current.id,
+    before: { status: current.status },
+    after: { status: to, text, viaCorrection },
+  });
+  return query;
+}
+
+/**
+ * For the correction operations of the features that own queried records (assessment PATCH, baseline PUT, adverse
+ * event PATCH): inside their transaction, after the correction, answers the query the request names with the
+ * correction's reason. The query must be on the corrected record (422 at `/queryId` otherwise, also for a query the
+ * caller may not see) and answerable now (409 `query-transition-refused`).
+ */
+export async function answerQueryByCorrection(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  request: { trialId: string; queryId: string; record: { kind: QueryTargetKind; id: string }; reason: string },
+): Promise<void> {
+  const { trialId, queryId, record, reason } = request;
+  const current = await repo.lockQuery(trx, trialId, queryId);
+  if (
+    !current ||
+    !canSeeSite(ctx.principal.siteCodes, current.siteCode) ||
+    current.target.kind !== record.kind ||
+    current.target.id !== record.id
+  )
+    throw new ValidationError([
+      { pointer: '/queryId', detail: `names no query on this ${record.kind.replace('_', ' ')}` },
+    ]);
+  await stepQuery(ctx, trx, trialId, current, { action: 'answer', text: reason, viaCorrection: true });
 }
 
 const PAST: Record<QueryAction, string> = { answer: 'answered', close: 'closed', reopen: 'reopened' };
