@@ -451,5 +451,27 @@ describe('DMC reports', () => {
       headers: { accept: 'text/html' },
     });
     expect(closedHtml.text).toContain('Participants at risk');
+
+    // CONSORT's own counts carry the harms items per arm, equal to the closed report's; masked for blinded keys.
+    const consort = await t.call('get', `/v1/trials/${trial.id}/consort`);
+    for (const row of consort.body.arms) {
+      const harms = byArm.get(row.arm) as Record<string, number>;
+      expect(row.harms).toEqual({
+        atRisk: harms.atRisk,
+        participantsWithEvent: harms.participantsWithEvent,
+        participantsWithSeriousEvent: harms.participantsWithSeriousEvent,
+        events: harms.events,
+        seriousEvents: harms.seriousEvents,
+      });
+    }
+    const blindConsort = await t.call('get', `/v1/trials/${trial.id}/consort`, { key: blinded.body.key });
+    expect(blindConsort.body.arms.map((a: { arm: string }) => a.arm)).toEqual(['Group 1', 'Group 2']);
+    expect(blindConsort.body.arms.map((a: { harms: { events: number } }) => a.harms.events).sort()).toEqual(
+      consort.body.arms.map((a: { harms: { events: number } }) => a.harms.events).sort(),
+    );
+    const siteA = await t.call('get', `/v1/trials/${trial.id}/consort?siteCode=A`);
+    expect(siteA.body.arms.reduce((n: number, a: { harms: { events: number } }) => n + a.harms.events, 0)).toBe(2);
+    const early = await t.call('get', `/v1/trials/${trial.id}/consort?asOf=2026-11-02`);
+    expect(early.body.arms.reduce((n: number, a: { harms: { events: number } }) => n + a.harms.events, 0)).toBe(2);
   });
 });

@@ -4157,7 +4157,16 @@ export interface components {
                 discontinuedIntervention: components["schemas"]["ConsortReasonedCount"];
                 analysed: number;
                 excludedFromAnalysis: components["schemas"]["ConsortReasonedCount"];
+                harms?: components["schemas"]["ConsortHarms"];
             }[];
+        };
+        /** @description CONSORT 2010 item 19 (harms) for the arm: participants at risk (everyone randomized to it by `asOf`, as randomized: the arm's `allocated`), participants with at least one adverse event and with at least one serious adverse event, and events, counting events with onset on or before `asOf` at the report's sites. Under a blinded key the arm is masked like every other per-arm figure. */
+        ConsortHarms: {
+            atRisk: number;
+            participantsWithEvent: number;
+            participantsWithSeriousEvent: number;
+            events: number;
+            seriousEvents: number;
         };
         IncentiveIssueInput: {
             incentive: components["schemas"]["Code"];

@@ -11,6 +11,8 @@ import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials
 import { answerQueryByCorrection } from './data-queries.service';
 import { checkAdverseEvent, checkFollowUp, checkReportTime, isResolved } from './adverse-events';
 import * as repo from './adverse-events.repo';
+import { harmsRows } from './dmc.query';
+import { countHarms, HarmsCounts } from './harms';
 import type { AdverseEventFields, AdverseEventRow } from './adverse-events.repo';
 import {
   ClockSettings,
@@ -370,4 +372,21 @@ export async function getSafetyDue(ctx: UseCaseContext, request: { trialId: stri
     late: all.filter((i) => i.status === 'late').length,
     sites,
   };
+}
+
+/**
+ * For CONSORT's harms items: adverse-event counts by arm code (participants as randomized), events with onset on or
+ * before `asOf` at the given sites (all when null). Arms are codes; the caller labels them for blinded keys.
+ */
+export async function harmsByArmCode(
+  db: Executor,
+  trialId: string,
+  filter: { siteCodes: readonly string[] | null; asOf: string },
+): Promise<Map<string, HarmsCounts>> {
+  const rows = await harmsRows(db, trialId, { siteCodes: filter.siteCodes, onsetBy: filter.asOf });
+  const byArm = new Map<string, HarmsCounts>();
+  for (const arm of new Set(rows.map((r) => r.armCode)))
+    if (arm !== null)
+      byArm.set(arm, countHarms(rows.filter((r) => r.armCode === arm).map((r) => ({ ...r, group: arm }))));
+  return byArm;
 }
