@@ -33,6 +33,8 @@ async function trialWithParticipants() {
   return { trial, a, b };
 }
 
+const queries = (trialId: string, suffix = '') => `/v1/trials/${trialId}/queries${suffix}`;
+
 const aePath = (trialId: string, participantId: string) =>
   `/v1/trials/${trialId}/participants/${participantId}/adverse-events`;
 
@@ -233,8 +235,6 @@ describe('adverse events', () => {
 });
 
 describe('data queries', () => {
-  const queries = (trialId: string, suffix = '') => `/v1/trials/${trialId}/queries${suffix}`;
-
   it('go open → answered → re-opened → answered → closed, never backwards, with their conversation', async () => {
     now = new Date('2026-11-01T09:00:00Z');
     const { trial, a } = await trialWithParticipants();
@@ -348,6 +348,50 @@ describe('data queries', () => {
     expect(scoped.body.items.map((q: { siteCode: string }) => q.siteCode)).toEqual(['A']);
     expect(scoped.body.summary.bySite).toEqual([{ siteCode: 'A', open: 1, answered: 0, closed: 0 }]);
     expect((await t.call('get', queries(trial.id, `/${answered}`), { key: coordinatorA.key })).status).toBe(404);
+  });
+});
+
+describe('lists', () => {
+  it('page adverse events and queries with a cursor, in list order, within the caller’s sites', async () => {
+    now = new Date('2026-11-29T12:00:00Z');
+    const { trial, a, b } = await trialWithParticipants();
+    const onsets = ['2026-11-20', '2026-11-18', '2026-11-20', '2026-11-19', '2026-11-18'];
+    for (const [i, onsetOn] of onsets.entries()) await record(trial.id, i % 2 ? b.id : a.id, { ...headache, onsetOn });
+    const pages = async (path: string, key?: string) => {
+      const items: { id: string; onsetOn?: string; siteCode: string }[] = [];
+      let cursor: string | null = null;
+      let count = 0;
+      do {
+        const sep = path.includes('?') ? '&' : '?';
+        const res = await t.call('get', `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key });
+        expect(res.status).toBe(200);
+        items.push(...res.body.items);
+        cursor = res.body.nextCursor;
+        count += 1;
+      } while (cursor);
+      return { items, count };
+    };
+    const events = await pages(`/v1/trials/${trial.id}/adverse-events`);
+    expect(events.count).toBe(3);
+    expect(events.items.map((e) => e.onsetOn)).toEqual([...onsets].sort());
+    expect(new Set(events.items.map((e) => e.id)).size).toBe(5);
+    const coordinatorA = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['A'] });
+    const scoped = await pages(`/v1/trials/${trial.id}/adverse-events`, coordinatorA.key);
+    expect(scoped.items.map((e) => e.siteCode)).toEqual(['A', 'A', 'A']);
+
+    for (const e of events.items) {
+      now = new Date(now.getTime() + 60_000);
+      await t.call('post', queries(trial.id), {
+        body: { target: { kind: 'adverse_event', id: e.id, pointer: '/term' }, text: 'Term?' },
+      });
+    }
+    const raised = await pages(queries(trial.id, '?status=open'));
+    expect(raised.count).toBe(3);
+    expect(raised.items.map((q) => (q as unknown as { target: { id: string } }).target.id)).toEqual(
+      events.items.map((e) => e.id),
+    );
+    const bad = await t.call('get', `/v1/trials/${trial.id}/adverse-events?cursor=eyJvbiI6MX0`);
+    expect(bad.status).toBe(422);
   });
 });
 

@@ -4592,6 +4592,7 @@ export interface components {
         };
         AdverseEventList: {
             items: components["schemas"]["AdverseEvent"][];
+            nextCursor: string | null;
         };
         SafetyDueItem: {
             /** Format: uuid */
@@ -4772,6 +4773,7 @@ export interface components {
             /** Format: date-time */
             asOf: string;
             items: components["schemas"]["DataQuery"][];
+            nextCursor: string | null;
             summary: components["schemas"]["DataQuerySummary"];
         };
         HarmsCounts: {
@@ -8389,6 +8391,10 @@ export interface operations {
                 siteCode?: components["schemas"]["SiteCode"];
                 participantId?: string;
                 serious?: boolean;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -8398,7 +8404,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The events (at most 5,000). */
+            /** @description A page of events in onset order. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8601,6 +8607,10 @@ export interface operations {
                 kind?: components["schemas"]["DataQueryTargetKind"];
                 targetId?: string;
                 olderThan?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -8610,7 +8620,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The queries, oldest first (at most 5,000), and the counts. */
+            /** @description A page of queries, oldest first, and the counts of all the caller may see. */
             200: {
                 headers: {
                     [name: string]: unknown;

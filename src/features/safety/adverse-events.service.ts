@@ -5,6 +5,7 @@ import { withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import { recordAudit } from '../audit/audit.service';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
@@ -272,27 +273,47 @@ export async function getAdverseEvent(
   return shown(ctx, ctx.db, request.trialId, row.id);
 }
 
-export const ADVERSE_EVENT_LIST_LIMIT = 5000;
+const isDate = (v: unknown) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
 
+function isEventCursor(value: unknown): value is repo.AdverseEventCursor {
+  const v = value as Record<string, unknown>;
+  return isDate(v?.on) && isTimeOrderedCursor({ at: v?.at, id: v?.id });
+}
+
+/** Events in onset order, a page at a time (cursor-paginated like every list). */
 export async function listAdverseEvents(
   ctx: UseCaseContext,
-  request: { trialId: string; siteCode?: string; participantId?: string; serious?: boolean },
-): Promise<{ items: AdverseEvent[] }> {
-  const { trialId, ...filter } = request;
+  request: {
+    trialId: string;
+    siteCode?: string;
+    participantId?: string;
+    serious?: boolean;
+    cursor?: string;
+    limit?: number;
+  },
+): Promise<Page<AdverseEvent>> {
+  const { trialId, cursor, limit = 50, ...filter } = request;
   await loadTrial(ctx, trialId);
+  const after = cursor === undefined ? undefined : decodeCursor(cursor, isEventCursor);
   const rows = await repo.listAdverseEvents(ctx.db, trialId, {
     ...filter,
     siteCodes: ctx.principal.siteCodes,
-    limit: ADVERSE_EVENT_LIST_LIMIT,
+    after,
+    limit: limit + 1,
   });
   const history = await repo.listEntries(
     ctx.db,
     trialId,
-    rows.map((r) => r.id),
+    rows.slice(0, limit).map((r) => r.row.id),
   );
   const settings = await clockSettings(ctx.db, trialId);
   const now = ctx.now();
-  return { items: rows.map((r) => viewOf(r, history.get(r.id) ?? [], settings, now)) };
+  return toPage(
+    rows,
+    limit,
+    ({ row }) => viewOf(row, history.get(row.id) ?? [], settings, now),
+    (r) => r.cursor,
+  );
 }
 
 export async function getSafetySettings(ctx: UseCaseContext, request: { trialId: string }): Promise<ClockSettings> {

@@ -98,6 +98,8 @@ export interface DataQueryFilter {
   kind?: QueryTargetKind;
   targetId?: string;
   raisedBefore?: Date;
+  /** Keyset: queries after this one in list order (raising time, id). */
+  after?: { at: string; id: string };
   limit: number;
 }
 
@@ -109,6 +111,8 @@ export async function listQueries(db: Executor, trialId: string, filter: DataQue
   if (filter.kind) q.andWhere('q.target_kind', filter.kind);
   if (filter.targetId) q.andWhere('q.target_id', filter.targetId);
   if (filter.raisedBefore) q.andWhere('q.raised_at', '<', filter.raisedBefore);
+  if (filter.after)
+    q.andWhereRaw('(q.raised_at, q.query_id) > (?::timestamptz, ?::uuid)', [filter.after.at, filter.after.id]);
   const rows = (await q
     .orderBy([{ column: 'q.raised_at' }, { column: 'q.query_id' }])
     .limit(filter.limit)) as DataQueryDbRow[];

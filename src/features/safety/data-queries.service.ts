@@ -4,6 +4,7 @@ import { withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
+import { decodeCursor, isTimeOrderedCursor, toPage } from '../../core/pagination';
 import { recordAudit } from '../audit/audit.service';
 import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import * as repo from './data-queries.repo';
@@ -18,7 +19,6 @@ type DataQueryInput = components['schemas']['DataQueryInput'];
 type DataQueryList = components['schemas']['DataQueryList'];
 
 const DAY_MS = 86_400_000;
-export const QUERY_LIST_LIMIT = 5000;
 
 const canSeeSite = (siteCodes: string[] | null, siteCode: string) => siteCodes === null || siteCodes.includes(siteCode);
 const notFound = (id: string) => new NotFoundError(`Query ${id} was not found.`);
@@ -178,19 +178,29 @@ export interface QueryListRequest {
   kind?: QueryTargetKind;
   targetId?: string;
   olderThan?: number;
+  cursor?: string;
+  limit?: number;
 }
 
+/** Queries oldest first, a page at a time, with the counts of all the caller may see. */
 export async function listQueries(ctx: UseCaseContext, request: QueryListRequest): Promise<DataQueryList> {
-  const { trialId, olderThan, ...filter } = request;
+  const { trialId, olderThan, cursor, limit = 50, ...filter } = request;
   await loadTrial(ctx, trialId);
   const now = ctx.now();
   const rows = await repo.listQueries(ctx.db, trialId, {
     ...filter,
     siteCodes: ctx.principal.siteCodes,
     raisedBefore: olderThan === undefined ? undefined : new Date(now.getTime() - olderThan * DAY_MS),
-    limit: QUERY_LIST_LIMIT,
+    after: cursor === undefined ? undefined : decodeCursor(cursor, isTimeOrderedCursor),
+    limit: limit + 1,
   });
-  return { asOf: now.toISOString(), items: rows.map((r) => viewOf(r, now)), summary: await querySummary(ctx, trialId) };
+  const page = toPage(
+    rows,
+    limit,
+    (r) => viewOf(r, now),
+    (r) => ({ at: r.raisedAt, id: r.id }),
+  );
+  return { asOf: now.toISOString(), ...page, summary: await querySummary(ctx, trialId) };
 }
 
 type QuerySummary = components['schemas']['DataQuerySummary'];
