@@ -58,29 +58,52 @@ export async function raiseQuery(
       throw new ValidationError([
         { pointer: '/target/pointer', detail: `names nothing in ${kind.replace('_', ' ')} ${recordId}` },
       ]);
-    const id = randomUUID();
-    const at = ctx.now();
-    await repo.insertQuery(trx, {
-      trialId,
-      id,
+    return insertRaised(ctx, trx, trialId, {
       participantId: owner.participantId,
       target: input.target,
       text: input.text,
-      at,
-      byKey: ctx.principal.keyId,
-      byRole: ctx.principal.role,
+      check: null,
     });
-    const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
-    await recordAudit(trx, ctx.actor, {
-      trialId,
-      action: 'query.raised',
-      entityType: 'query',
-      entityId: id,
-      before: null,
-      after: query,
-    });
-    return query;
   });
+}
+
+/**
+ * Raises a query in the caller's transaction and writes its audit row: a person's always, an automatic check's only
+ * when that check has not raised one on the item before (undefined then).
+ */
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: null },
+): Promise<DataQuery>;
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: repo.AutomaticCheck },
+): Promise<DataQuery | undefined>;
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: repo.AutomaticCheck | null },
+): Promise<DataQuery | undefined> {
+  const id = randomUUID();
+  const at = ctx.now();
+  const row = { trialId, id, at, byKey: ctx.principal.keyId, byRole: ctx.principal.role, ...raise };
+  if (raise.check === null) await repo.insertQuery(trx, row);
+  else if (!(await repo.insertAutomaticQuery(trx, { ...row, check: raise.check }))) return undefined;
+  const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
+  await recordAudit(trx, ctx.actor, {
+    trialId,
+    action: 'query.raised',
+    entityType: 'query',
+    entityId: id,
+    before: null,
+    after: query,
+  });
+  return query;
 }
 
 /** Answer, close or re-open: one step of the state machine, refused (409) when it would go backwards. */
@@ -269,29 +292,13 @@ export async function runAutomaticChecks(
     const at = ctx.now();
     const raised: DataQuery[] = [];
     for (const finding of findings) {
-      const id = randomUUID();
-      const isNew = await repo.insertAutomaticQuery(trx, {
-        trialId,
-        id,
+      const query = await insertRaised(ctx, trx, trialId, {
         participantId: owner.get(`${finding.kind}/${finding.id}`)!,
         target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
         text: finding.text,
-        at,
-        byKey: ctx.principal.keyId,
-        byRole: ctx.principal.role,
         check: finding.check,
       });
-      if (!isNew) continue;
-      const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
-      await recordAudit(trx, ctx.actor, {
-        trialId,
-        action: 'query.raised',
-        entityType: 'query',
-        entityId: id,
-        before: null,
-        after: query,
-      });
-      raised.push(query);
+      if (query) raised.push(query);
     }
     return {
       asOf: at.toISOString(),
