@@ -53,5 +53,8 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await runSqlScript(knex, 'ALTER TABLE data_query_messages DROP COLUMN via_correction; DROP INDEX data_queries_one_per_check; ALTER TABLE data_queries DROP COLUMN auto_check; DROP TABLE sdv_key_items; DROP TABLE sdv_marks;');
+  await runSqlScript(
+    knex,
+    'ALTER TABLE data_query_messages DROP COLUMN via_correction; DROP INDEX data_queries_one_per_check; ALTER TABLE data_queries DROP COLUMN auto_check; DROP TABLE sdv_key_items; DROP TABLE sdv_marks;',
+  );
 }
