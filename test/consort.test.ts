@@ -192,6 +192,7 @@ describe('follow-up events', () => {
         discontinuedIntervention: { total: 1, reasons: [{ reason: 'withdrew consent', count: 1 }] },
         analysed: 1,
         excludedFromAnalysis: { total: 1, reasons: [{ reason: 'no outcome data', count: 1 }] },
+        harms: { atRisk: 2, participantsWithEvent: 0, participantsWithSeriousEvent: 0, events: 0, seriousEvents: 0 },
       },
       {
         arm: 'TAU',
@@ -208,6 +209,7 @@ describe('follow-up events', () => {
         discontinuedIntervention: { total: 0, reasons: [] },
         analysed: 2,
         excludedFromAnalysis: { total: 0, reasons: [] },
+        harms: { atRisk: 2, participantsWithEvent: 0, participantsWithSeriousEvent: 0, events: 0, seriousEvents: 0 },
       },
     ]);
     const s4 = await t.call('get', `/v1/trials/${trial.id}/participants/${ids.S4}`);

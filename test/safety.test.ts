@@ -33,6 +33,8 @@ async function trialWithParticipants() {
   return { trial, a, b };
 }
 
+const queries = (trialId: string, suffix = '') => `/v1/trials/${trialId}/queries${suffix}`;
+
 const aePath = (trialId: string, participantId: string) =>
   `/v1/trials/${trialId}/participants/${participantId}/adverse-events`;
 
@@ -233,8 +235,6 @@ describe('adverse events', () => {
 });
 
 describe('data queries', () => {
-  const queries = (trialId: string, suffix = '') => `/v1/trials/${trialId}/queries${suffix}`;
-
   it('go open → answered → re-opened → answered → closed, never backwards, with their conversation', async () => {
     now = new Date('2026-11-01T09:00:00Z');
     const { trial, a } = await trialWithParticipants();
@@ -351,6 +351,50 @@ describe('data queries', () => {
   });
 });
 
+describe('lists', () => {
+  it('page adverse events and queries with a cursor, in list order, within the caller’s sites', async () => {
+    now = new Date('2026-11-29T12:00:00Z');
+    const { trial, a, b } = await trialWithParticipants();
+    const onsets = ['2026-11-20', '2026-11-18', '2026-11-20', '2026-11-19', '2026-11-18'];
+    for (const [i, onsetOn] of onsets.entries()) await record(trial.id, i % 2 ? b.id : a.id, { ...headache, onsetOn });
+    const pages = async (path: string, key?: string) => {
+      const items: { id: string; onsetOn?: string; siteCode: string }[] = [];
+      let cursor: string | null = null;
+      let count = 0;
+      do {
+        const sep = path.includes('?') ? '&' : '?';
+        const res = await t.call('get', `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key });
+        expect(res.status).toBe(200);
+        items.push(...res.body.items);
+        cursor = res.body.nextCursor;
+        count += 1;
+      } while (cursor);
+      return { items, count };
+    };
+    const events = await pages(`/v1/trials/${trial.id}/adverse-events`);
+    expect(events.count).toBe(3);
+    expect(events.items.map((e) => e.onsetOn)).toEqual([...onsets].sort());
+    expect(new Set(events.items.map((e) => e.id)).size).toBe(5);
+    const coordinatorA = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['A'] });
+    const scoped = await pages(`/v1/trials/${trial.id}/adverse-events`, coordinatorA.key);
+    expect(scoped.items.map((e) => e.siteCode)).toEqual(['A', 'A', 'A']);
+
+    for (const e of events.items) {
+      now = new Date(now.getTime() + 60_000);
+      await t.call('post', queries(trial.id), {
+        body: { target: { kind: 'adverse_event', id: e.id, pointer: '/term' }, text: 'Term?' },
+      });
+    }
+    const raised = await pages(queries(trial.id, '?status=open'));
+    expect(raised.count).toBe(3);
+    expect(raised.items.map((q) => (q as unknown as { target: { id: string } }).target.id)).toEqual(
+      events.items.map((e) => e.id),
+    );
+    const bad = await t.call('get', `/v1/trials/${trial.id}/adverse-events?cursor=eyJvbiI6MX0`);
+    expect(bad.status).toBe(422);
+  });
+});
+
 describe('DMC reports', () => {
   it('pool the open report, give harms by arm in the closed one, and refuse the closed one to blinded keys', async () => {
     now = new Date('2026-11-29T12:00:00Z');
@@ -451,5 +495,27 @@ describe('DMC reports', () => {
       headers: { accept: 'text/html' },
     });
     expect(closedHtml.text).toContain('Participants at risk');
+
+    // CONSORT's own counts carry the harms items per arm, equal to the closed report's; masked for blinded keys.
+    const consort = await t.call('get', `/v1/trials/${trial.id}/consort`);
+    for (const row of consort.body.arms) {
+      const harms = byArm.get(row.arm) as Record<string, number>;
+      expect(row.harms).toEqual({
+        atRisk: harms.atRisk,
+        participantsWithEvent: harms.participantsWithEvent,
+        participantsWithSeriousEvent: harms.participantsWithSeriousEvent,
+        events: harms.events,
+        seriousEvents: harms.seriousEvents,
+      });
+    }
+    const blindConsort = await t.call('get', `/v1/trials/${trial.id}/consort`, { key: blinded.body.key });
+    expect(blindConsort.body.arms.map((a: { arm: string }) => a.arm)).toEqual(['Group 1', 'Group 2']);
+    expect(blindConsort.body.arms.map((a: { harms: { events: number } }) => a.harms.events).sort()).toEqual(
+      consort.body.arms.map((a: { harms: { events: number } }) => a.harms.events).sort(),
+    );
+    const siteA = await t.call('get', `/v1/trials/${trial.id}/consort?siteCode=A`);
+    expect(siteA.body.arms.reduce((n: number, a: { harms: { events: number } }) => n + a.harms.events, 0)).toBe(2);
+    const early = await t.call('get', `/v1/trials/${trial.id}/consort?asOf=2026-11-02`);
+    expect(early.body.arms.reduce((n: number, a: { harms: { events: number } }) => n + a.harms.events, 0)).toBe(2);
   });
 });

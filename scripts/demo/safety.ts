@@ -3,6 +3,7 @@ import type { components } from '../../src/generated/openapi';
 import type { Cohort } from './cohort';
 
 type OpenReport = components['schemas']['DmcOpenReport'];
+type SdvCoverage = components['schemas']['SdvCoverage'];
 
 export interface SafetyDemo {
   adverseEvents: number;
@@ -11,6 +12,8 @@ export interface SafetyDemo {
   /** Requests this part of the demo sent (for the demo's request count). */
   requests: number;
   openReport: OpenReport;
+  /** Source-data verification coverage after the monitor verified every adverse event. */
+  sdv: SdvCoverage;
 }
 
 /**
@@ -135,7 +138,18 @@ export async function runSafetyDemo(
   });
   const openReport = await client.get('/v1/trials/{trialId}/dmc/open-report', { params: { path: { trialId } } });
   requests += 2;
-  return { adverseEvents: events.length, queries: raised.length, answers: 2, requests, openReport };
+  // The monitoring visit verifies every adverse event against the source, then reads the coverage.
+  const verifiedOn = openReport.asOf.slice(0, 10);
+  for (const id of ids) {
+    await client.post('/v1/trials/{trialId}/sdv', {
+      params: { path: { trialId } },
+      body: { target: { kind: 'adverse_event', id }, verifiedOn },
+    });
+    requests += 1;
+  }
+  const sdv = await client.get('/v1/trials/{trialId}/sdv/coverage', { params: { path: { trialId } } });
+  requests += 1;
+  return { adverseEvents: events.length, queries: raised.length, answers: 2, requests, openReport, sdv };
 }
 
 /** The open report as the demo prints it: pooled figures only. */
@@ -153,6 +167,10 @@ export function formatSafety(demo: SafetyDemo): string {
     `  safety reports due ${r.safetyReports.due}, late ${r.safetyReports.late}`,
     `  queries by site: ${r.queries.bySite.map((s) => `${s.siteCode} open ${s.open} / answered ${s.answered} / closed ${s.closed}`).join('; ')}`,
     `  recruitment: ${r.recruitment.map((s) => `${s.siteCode} ${s.screened} screened, ${s.randomized} randomized`).join('; ')}`,
+    `  SDV (GET …/sdv/coverage), adverse events verified: ${demo.sdv.rows
+      .filter((row) => row.kind === 'adverse_event')
+      .map((row) => `${row.siteCode} ${row.recordsVerified}/${row.records}`)
+      .join('; ')}`,
   ];
   return lines.join('\n');
 }

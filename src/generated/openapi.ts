@@ -2265,6 +2265,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{trialId}/sdv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Source-data verification marks, each verified or cleared by a later change, a page at a time
+         * @description Marks in a stable order, cursor-paginated. Each says whether it still holds: `cleared` with
+         *     `clearedBecause` when the value it verified changed or was removed after it was marked. Site-limited
+         *     keys see their sites' marks only.
+         */
+        get: operations["listSourceDataVerifications"];
+        put?: never;
+        /**
+         * Mark a record, or one item in it, verified against the source documents
+         * @description The target names a record of the trial (`kind`, `id`) and optionally a JSON pointer to one item in
+         *     it as the record documents show it (`/values/hope`, `/baseline/age`; absent or "" for the whole
+         *     record). A record the trial does not have, or one outside a site-limited key's sites, is 422 at
+         *     `/target/id`; a pointer that names nothing in the record is 422 at `/target/pointer`; a
+         *     `verifiedOn` after today (UTC) is 422. The mark keeps the day and a SHA-256 fingerprint of the value
+         *     verified; marking the same item again replaces the day and the fingerprint. A later change of the
+         *     value through any feature shows the mark as `cleared` (`value_changed`, or `item_removed`). Audited
+         *     (`sdv.marked`).
+         */
+        post: operations["markSourceDataVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sdv/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Source-data verification coverage per site and kind of record (records and key items)
+         * @description For each site and kind of record: records and records verified as a whole, and key items (each key
+         *     pointer of the trial in each record that has it) and key items verified by a mark on the item or on
+         *     anything containing it. A mark cleared by a later change does not count. Site-limited keys see their
+         *     sites only.
+         */
+        get: operations["getSdvCoverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/sdv/key-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the key items SDV coverage counts (kind of record and JSON pointer)
+         * @description Replaces the trial's key items, e.g. `{"kind":"assessment","pointer":"/values/hope"}`. An item listed
+         *     twice is 422. Audited (`sdv.key_items_set`).
+         */
+        put: operations["putSdvKeyItems"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{trialId}/automatic-queries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the automatic checks (soft ranges, missing items at completed visits) and raise their queries
+         * @description Checks every recorded baseline value and assessment of the trial against the configuration: a
+         *     number outside the `softRange` of its baseline variable or measure, and, at each visit with an
+         *     assessment (a completed visit), each measure scheduled at that visit left empty and each
+         *     unanswered item of a scale. Each finding raises one open query on the item (`check`:
+         *     `soft_range` or `missing_item`), unless that check already raised one on that item (in any
+         *     status): running the checks again raises nothing new. Audited (`query.raised` per query).
+         */
+        post: operations["runAutomaticQueryChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trials/{trialId}/queries/{queryId}": {
         parameters: {
             query?: never;
@@ -3042,6 +3152,12 @@ export interface components {
             roles?: components["schemas"]["ParticipantRole"][];
             /** @default false */
             required?: boolean;
+            softRange?: components["schemas"]["SoftRange"];
+        };
+        /** @description The plausible range of a number or integer variable (a number, integer or count measure), inside its hard limits `min`/`max`: a value outside the hard limits is refused, a value outside this range is accepted and raises an automatic data query (`POST …/automatic-queries`). Bounds are included in the range. */
+        SoftRange: {
+            min?: number;
+            max?: number;
         };
         IncentiveType: {
             code: components["schemas"]["Code"];
@@ -3090,6 +3206,7 @@ export interface components {
              * @default false
              */
             primary?: boolean;
+            softRange?: components["schemas"]["SoftRange"];
         };
         FollowUpAmendment: {
             effectiveOn: components["schemas"]["Date"];
@@ -3224,8 +3341,13 @@ export interface components {
         };
         BaselineUpdate: {
             values: components["schemas"]["BaselineValues"];
-            /** @description Required when a recorded value changes or is removed. */
+            /** @description Required when a recorded value changes or is removed, and with `queryId`. */
             reason?: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
         };
         /** @enum {string} */
         ConsentMethod: "written" | "electronic" | "witnessed_verbal";
@@ -4016,6 +4138,11 @@ export interface components {
             assessor?: string;
             values?: components["schemas"]["MeasureValues"];
             reason: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
         };
         /** @description Values by measure code: `{"items": [...]}` for a scale (null for an unanswered item), a number, a boolean or a level; null for a measure not recorded. */
         MeasureValues: {
@@ -4213,7 +4340,16 @@ export interface components {
                 discontinuedIntervention: components["schemas"]["ConsortReasonedCount"];
                 analysed: number;
                 excludedFromAnalysis: components["schemas"]["ConsortReasonedCount"];
+                harms?: components["schemas"]["ConsortHarms"];
             }[];
+        };
+        /** @description CONSORT 2010 item 19 (harms) for the arm: participants at risk (everyone randomized to it by `asOf`, as randomized: the arm's `allocated`), participants with at least one adverse event and with at least one serious adverse event, and events, counting events with onset on or before `asOf` at the report's sites. Under a blinded key the arm is masked like every other per-arm figure. */
+        ConsortHarms: {
+            atRisk: number;
+            participantsWithEvent: number;
+            participantsWithSeriousEvent: number;
+            events: number;
+            seriousEvents: number;
         };
         IncentiveIssueInput: {
             incentive: components["schemas"]["Code"];
@@ -4615,6 +4751,11 @@ export interface components {
         };
         AdverseEventCorrection: {
             reason: string;
+            /**
+             * Format: uuid
+             * @description A data query on this record that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
             term?: string;
             onsetOn?: components["schemas"]["Date"];
             severity?: components["schemas"]["Severity"];
@@ -4704,6 +4845,7 @@ export interface components {
         };
         AdverseEventList: {
             items: components["schemas"]["AdverseEvent"][];
+            nextCursor: string | null;
         };
         SafetyDueItem: {
             /** Format: uuid */
@@ -4739,7 +4881,7 @@ export interface components {
         /** @enum {string} */
         DataQueryStatus: "open" | "answered" | "closed";
         /** @enum {string} */
-        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event";
+        DataQueryTargetKind: "participant" | "consent" | "event" | "assessment" | "adverse_event" | "session";
         DataQueryTarget: {
             kind: components["schemas"]["DataQueryTargetKind"];
             /**
@@ -4761,6 +4903,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             target: components["schemas"]["DataQueryTarget"];
+            /**
+             * @description The automatic check that raised the query; null when a person raised it.
+             * @enum {unknown}
+             */
+            check: "soft_range" | "missing_item" | null;
             /** Format: uuid */
             participantId: string;
             siteCode: string;
@@ -4778,6 +4925,8 @@ export interface components {
                 /** @enum {string} */
                 action: "raise" | "answer" | "close" | "reopen";
                 text: string;
+                /** @description An answer given by correcting the record (its reason is the text). */
+                viaCorrection: boolean;
                 /** Format: date-time */
                 at: string;
                 role: components["schemas"]["Role"];
@@ -4798,10 +4947,86 @@ export interface components {
             /** @description Age of the oldest open query; null when none is open. */
             oldestOpenDays: number | null;
         };
+        SdvTarget: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            /**
+             * Format: uuid
+             * @description The id of the record.
+             */
+            id: string;
+            /** @description JSON pointer to the item verified in the record document; absent or "" for the whole record. */
+            pointer?: string;
+        };
+        SdvMarkInput: {
+            target: components["schemas"]["SdvTarget"];
+            /**
+             * Format: date
+             * @description Day the value was checked against the source.
+             */
+            verifiedOn: string;
+        };
+        SdvMark: {
+            /** Format: uuid */
+            id: string;
+            target: components["schemas"]["DataQueryTarget"];
+            /** Format: uuid */
+            participantId: string;
+            siteCode: string;
+            /** Format: date */
+            verifiedOn: string;
+            /** Format: date-time */
+            markedAt: string;
+            /** @enum {string} */
+            status: "verified" | "cleared";
+            /**
+             * @description Why a mark no longer holds; null while it does.
+             * @enum {unknown}
+             */
+            clearedBecause: "value_changed" | "item_removed" | null;
+        };
+        SdvMarkPage: {
+            /** Format: date-time */
+            asOf: string;
+            items: components["schemas"]["SdvMark"][];
+            nextCursor: string | null;
+        };
+        SdvKeyItem: {
+            kind: components["schemas"]["DataQueryTargetKind"];
+            pointer: string;
+        };
+        SdvKeyItems: {
+            items: components["schemas"]["SdvKeyItem"][];
+        };
+        SdvCoverage: {
+            /** Format: date-time */
+            asOf: string;
+            keyItems: components["schemas"]["SdvKeyItem"][];
+            rows: {
+                siteCode: string;
+                kind: components["schemas"]["DataQueryTargetKind"];
+                records: number;
+                recordsVerified: number;
+                recordShare: number | null;
+                keyItems: number;
+                keyItemsVerified: number;
+                /** @description null when the records have no key item. */
+                keyItemShare: number | null;
+            }[];
+        };
+        AutomaticQueryRun: {
+            /** Format: date-time */
+            asOf: string;
+            checked: {
+                participants: number;
+                assessments: number;
+            };
+            raised: components["schemas"]["DataQuery"][];
+        };
         DataQueryList: {
             /** Format: date-time */
             asOf: string;
             items: components["schemas"]["DataQuery"][];
+            nextCursor: string | null;
             summary: components["schemas"]["DataQuerySummary"];
         };
         HarmsCounts: {
@@ -8644,6 +8869,10 @@ export interface operations {
                 siteCode?: components["schemas"]["SiteCode"];
                 participantId?: string;
                 serious?: boolean;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -8653,7 +8882,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The events (at most 5,000). */
+            /** @description A page of events in onset order. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8856,6 +9085,10 @@ export interface operations {
                 kind?: components["schemas"]["DataQueryTargetKind"];
                 targetId?: string;
                 olderThan?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -8865,7 +9098,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The queries, oldest first (at most 5,000), and the counts. */
+            /** @description A page of queries, oldest first, and the counts of all the caller may see. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8905,6 +9138,179 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DataQuery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listSourceDataVerifications: {
+        parameters: {
+            query?: {
+                siteCode?: components["schemas"]["SiteCode"];
+                kind?: components["schemas"]["DataQueryTargetKind"];
+                recordId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of marks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvMarkPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    markSourceDataVerified: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdvMarkInput"];
+            };
+        };
+        responses: {
+            /** @description The mark, verified. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvMark"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getSdvCoverage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The coverage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvCoverage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putSdvKeyItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdvKeyItems"];
+            };
+        };
+        responses: {
+            /** @description The key items now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SdvKeyItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    runAutomaticQueryChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trialId: components["parameters"]["TrialId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queries this run raised (none when everything was already raised). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomaticQueryRun"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,6 +1,7 @@
 import { ValidationError } from '../../core/errors';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { loadTrial } from '../trials/trials.service';
+import { harmsByArmCode } from '../safety/adverse-events.service';
 import type { components } from '../../generated/openapi';
 import { buildConsortReport } from './consort';
 import { consortAggregation } from './consort.query';
@@ -33,7 +34,14 @@ export async function getConsortReport(
   }
   const aggregation = await consortAggregation(db, { trialId, asOf, siteCodes, arms: trial.arms.map((a) => a.code) });
   const labeller = await ctx.armLabeller(trialId);
-  const built = buildConsortReport(aggregation, trial.eligibility, { trialId, asOf });
+  const harms = await harmsByArmCode(db, trialId, { siteCodes, asOf });
+  const counted = buildConsortReport(aggregation, trial.eligibility, { trialId, asOf });
+  const none = { participantsWithEvent: 0, participantsWithSeriousEvent: 0, events: 0, seriousEvents: 0 };
+  // CONSORT item 19: harms per arm, participants at risk being the arm's allocated (as randomized).
+  const built: ConsortReport = {
+    ...counted,
+    arms: counted.arms.map((row) => ({ ...row, harms: { atRisk: row.allocated, ...(harms.get(row.arm) ?? none) } })),
+  };
   const labelled: ConsortReport = labeller.blinded ? labelConsortArms(built, labeller) : built;
   // Which rule the "received allocated intervention" box used (docs/consort.md); the diagram says it too.
   const report: ConsortReport = { ...labelled, receivedRule: trial.delivery ? 'sessions_and_events' : 'events' };

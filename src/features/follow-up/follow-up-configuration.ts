@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi';
 import type { FieldError } from '../../core/errors';
+import { checkSoftRange } from '../safety/soft-ranges';
 
 export type Visit = components['schemas']['Visit'];
 export type Measure = components['schemas']['Measure'];
@@ -25,6 +26,7 @@ const TYPE_FIELDS: Record<string, Measure['type'][]> = {
   max: ['number', 'integer', 'count'],
   unit: ['number', 'integer', 'count'],
   levels: ['category'],
+  softRange: ['number', 'integer', 'count'],
 };
 
 function validateMeasure(measure: Measure, at: string, add: (pointer: string, detail: string) => void): void {
@@ -56,10 +58,14 @@ function validateMeasure(measure: Measure, at: string, add: (pointer: string, de
         if (measure.min !== undefined && !Number.isInteger(measure.min)) add(`${at}/min`, 'must be a whole number');
         if (measure.max !== undefined && !Number.isInteger(measure.max)) add(`${at}/max`, 'must be a whole number');
       }
+      if (measure.softRange)
+        checkSoftRange(measure.softRange, { ...measure, integer: measure.type === 'integer' }, `${at}/softRange`, add);
       return;
     case 'count':
       if (measure.max !== undefined && !(Number.isInteger(measure.max) && measure.max >= 0))
         add(`${at}/max`, 'must be a whole number from 0');
+      if (measure.softRange)
+        checkSoftRange(measure.softRange, { min: 0, max: measure.max, integer: true }, `${at}/softRange`, add);
       return;
     case 'category':
       if (!measure.levels) add(`${at}/levels`, 'a category measure needs its levels');

@@ -20,6 +20,7 @@ import type { UseCaseContext } from '../../core/use-case-context';
 import type { PerProtocolReason } from '../outcomes/per-protocol';
 import { perProtocolExclusionsOf } from '../outcomes/per-protocol.service';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
+import { answerQueryByCorrection } from '../safety/data-queries.service';
 
 type AssessmentInput = components['schemas']['AssessmentInput'];
 type AssessmentCorrection = components['schemas']['AssessmentCorrection'];
@@ -218,6 +219,13 @@ export async function correctAssessment(
       after: afterView,
       reason: correction.reason,
     });
+    if (correction.queryId !== undefined)
+      await answerQueryByCorrection(ctx, trx, {
+        trialId,
+        queryId: correction.queryId,
+        record: { kind: 'assessment', id: before.assessmentId },
+        reason: correction.reason,
+      });
     return afterView;
   });
 }

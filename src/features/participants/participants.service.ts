@@ -18,6 +18,7 @@ import {
   validateBaseline,
 } from './participants';
 import * as repo from './participants.repo';
+import { answerQueryByCorrection } from '../safety/data-queries.service';
 import type {
   ParticipantDecisionFacts,
   ParticipantFacts,
@@ -215,7 +216,9 @@ export async function setBaseline(
     const errors = validateBaseline(trial.baselineVariables, before.role, values, '/values');
     // Once randomized, baseline values are frozen: any change, even filling a gap, is an audited correction.
     const correction = before.allocation !== null || isCorrection(before.baseline as BaselineValues, values);
-    if (correction && !update.reason) {
+    if (update.queryId !== undefined && !update.reason)
+      errors.push({ pointer: '/reason', detail: 'an answer to a query through a correction needs a reason' });
+    else if (correction && !update.reason) {
       errors.push({
         pointer: '/reason',
         detail: before.allocation
@@ -235,6 +238,13 @@ export async function setBaseline(
       after: { baseline: after.baseline },
       reason: update.reason ?? null,
     });
+    if (update.queryId !== undefined)
+      await answerQueryByCorrection(ctx, trx, {
+        trialId,
+        queryId: update.queryId,
+        record: { kind: 'participant', id: participantId },
+        reason: update.reason!,
+      });
     return shown(ctx, trialId, after, trx);
   });
 }

@@ -123,24 +123,43 @@ export interface AdverseEventFilter {
   siteCode?: string;
   participantId?: string;
   serious?: boolean;
+  /** Keyset: events after this one in list order (onset day, recording time, id). */
+  after?: AdverseEventCursor;
   limit: number;
 }
 
+/** A position in the list: onset day, recording time as PostgreSQL's text (microseconds kept), id. */
+export interface AdverseEventCursor {
+  on: string;
+  at: string;
+  id: string;
+}
+
+/** Events in list order (onset day, then recording time), each with its cursor. */
 export async function listAdverseEvents(
   db: Executor,
   trialId: string,
   filter: AdverseEventFilter,
-): Promise<AdverseEventRow[]> {
-  const q = selectEvents(db, trialId);
+): Promise<{ row: AdverseEventRow; cursor: AdverseEventCursor }[]> {
+  const q = selectEvents(db, trialId).select(db.raw('ae.recorded_at::text AS cursor_at'));
   if (filter.siteCodes) q.whereIn('p.site_code', filter.siteCodes);
   if (filter.siteCode) q.andWhere('p.site_code', filter.siteCode);
   if (filter.participantId) q.andWhere('ae.participant_id', filter.participantId);
   if (filter.serious === true) q.whereNotNull('ae.serious');
   if (filter.serious === false) q.whereNull('ae.serious');
+  if (filter.after)
+    q.andWhereRaw('(ae.onset_on, ae.recorded_at, ae.adverse_event_id) > (?::date, ?::timestamptz, ?::uuid)', [
+      filter.after.on,
+      filter.after.at,
+      filter.after.id,
+    ]);
   const rows = (await q
-    .orderBy([{ column: 'ae.onset_on' }, { column: 'ae.recorded_at' }])
-    .limit(filter.limit)) as AdverseEventDbRow[];
-  return rows.map(toRow);
+    .orderBy([{ column: 'ae.onset_on' }, { column: 'ae.recorded_at' }, { column: 'ae.adverse_event_id' }])
+    .limit(filter.limit)) as (AdverseEventDbRow & { cursor_at: string })[];
+  return rows.map((r) => {
+    const row = toRow(r);
+    return { row, cursor: { on: row.onsetOn, at: r.cursor_at, id: row.id } };
+  });
 }
 
 /** Every serious event with an awareness time whose reports are not all recorded: the reporting clocks' input. */

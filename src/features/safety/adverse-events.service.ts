@@ -5,11 +5,15 @@ import { withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
+import { decodeCursor, isTimeOrderedCursor, Page, toPage } from '../../core/pagination';
 import { recordAudit } from '../audit/audit.service';
 import { lockVisibleParticipant } from '../participants/participants.service';
 import { loadTrial, lockTrialExclusive, lockTrialShared } from '../trials/trials.service';
+import { answerQueryByCorrection } from './data-queries.service';
 import { checkAdverseEvent, checkFollowUp, checkReportTime, isResolved } from './adverse-events';
 import * as repo from './adverse-events.repo';
+import { harmsRows } from './dmc.query';
+import { countHarms, HarmsCounts } from './harms';
 import type { AdverseEventFields, AdverseEventRow } from './adverse-events.repo';
 import {
   ClockSettings,
@@ -78,7 +82,6 @@ export async function recordAdverseEvent(
 ): Promise<AdverseEvent> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, participantId);
@@ -126,46 +129,81 @@ async function lockVisibleEvent(ctx: UseCaseContext, trx: Knex.Transaction, tria
   return row;
 }
 
+/** What one change to a recorded event writes: the history entry and the audit row. */
+interface EventChange {
+  kind: repo.AdverseEventEntryRow['kind'];
+  note: string | null;
+  fields: Partial<AdverseEventFields>;
+  action: 'adverse_event.corrected' | 'adverse_event.followed_up' | 'adverse_event.reported';
+  /** The audit row's before and after; `before` is the event as shown before the change. */
+  audit: (shownBefore: AdverseEvent, shownAfter: AdverseEvent) => { before: unknown; after: unknown; reason?: string };
+  /** What else the change does in its transaction once recorded (answering the query it names). */
+  afterwards?: () => Promise<void>;
+}
+
+/**
+ * The one shape of every change to a recorded event: one transaction, the trial and the event locked (404 for an
+ * event the caller may not see), `decide` checks the change on the locked row, then the history entry and the audit
+ * row are written with it.
+ */
+async function changeEvent(
+  ctx: UseCaseContext,
+  trialId: string,
+  id: string,
+  decide: (trx: Knex.Transaction, current: AdverseEventRow) => Promise<EventChange>,
+): Promise<AdverseEvent> {
+  return withTransaction(ctx.db, async (trx) => {
+    await lockTrialShared(trx, trialId);
+    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+    const change = await decide(trx, current);
+    const before = await shown(ctx, trx, trialId, id);
+    await repo.changeAdverseEvent(trx, trialId, current, {
+      kind: change.kind,
+      note: change.note,
+      fields: change.fields,
+      by: ctx.principal.keyId,
+    });
+    const event = await shown(ctx, trx, trialId, id);
+    await recordAudit(trx, ctx.actor, {
+      trialId,
+      action: change.action,
+      entityType: 'adverse_event',
+      entityId: id,
+      ...change.audit(before, event),
+    });
+    await change.afterwards?.();
+    return event;
+  });
+}
+
 export async function correctAdverseEvent(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: AdverseEventCorrection },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
-  const { reason, ...given } = input;
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
-    const { view: participant } = await lockVisibleParticipant(trx, principal, trialId, current.participantId);
+  const { reason, queryId, ...given } = input;
+  return changeEvent(ctx, trialId, id, async (trx, current) => {
+    const { view: participant } = await lockVisibleParticipant(trx, ctx.principal, trialId, current.participantId);
     const settings = await clockSettings(trx, trialId);
     const change: Partial<AdverseEventFields> = { ...given, awareAt: normalInstant(given.awareAt) };
     if (change.awareAt === undefined) delete change.awareAt;
-    const after = { ...current, ...change };
-    const errors = checkAdverseEvent(after, {
-      screenedOn: participant.screenedOn,
-      now: ctx.now(),
-      timeZone: settings.timeZone,
-    });
+    const errors = checkAdverseEvent(
+      { ...current, ...change },
+      { screenedOn: participant.screenedOn, now: ctx.now(), timeZone: settings.timeZone },
+    );
     if (errors.length) throw new ValidationError(errors);
-    const before = await shown(ctx, trx, trialId, id);
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'correction',
       note: reason,
       fields: change,
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.corrected',
-      entityType: 'adverse_event',
-      entityId: id,
-      before,
-      after: event,
-      reason,
-    });
-    return event;
+      audit: (before, after) => ({ before, after, reason }),
+      afterwards:
+        queryId === undefined
+          ? undefined
+          : () =>
+              answerQueryByCorrection(ctx, trx, { trialId, queryId, record: { kind: 'adverse_event', id }, reason }),
+    };
   });
 }
 
@@ -173,12 +211,8 @@ export async function addFollowUp(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: FollowUpInput },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+  return changeEvent(ctx, trialId, id, async (_trx, current) => {
     if (isResolved(current))
       throw new ConflictError(
         'adverse-event-resolved',
@@ -189,22 +223,13 @@ export async function addFollowUp(
     const fields: Partial<AdverseEventFields> = {};
     if (input.outcome !== undefined) fields.outcome = input.outcome;
     if (input.resolvedOn !== undefined) fields.resolvedOn = input.resolvedOn;
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'follow_up',
       note: input.note,
       fields,
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.followed_up',
-      entityType: 'adverse_event',
-      entityId: id,
-      before: null,
-      after: { note: input.note, ...fields },
-    });
-    return event;
+      audit: () => ({ before: null, after: { note: input.note, ...fields } }),
+    };
   });
 }
 
@@ -212,12 +237,8 @@ export async function recordReport(
   ctx: UseCaseContext,
   request: { trialId: string; adverseEventId: string; input: ReportInput },
 ): Promise<AdverseEvent> {
-  const { db, principal, actor } = ctx;
   const { trialId, adverseEventId: id, input } = request;
-  await loadTrial(ctx, trialId);
-  return withTransaction(db, async (trx) => {
-    await lockTrialShared(trx, trialId);
-    const current = await lockVisibleEvent(ctx, trx, trialId, id);
+  return changeEvent(ctx, trialId, id, async (_trx, current) => {
     if (!current.serious)
       throw new ConflictError('not-serious', `Adverse event ${id} is not serious; it has no reporting clock.`);
     const field = input.recipient === 'sponsor' ? 'reportedToSponsorAt' : 'reportedToEthicsAt';
@@ -229,22 +250,16 @@ export async function recordReport(
     const errors = checkReportTime(input.reportedAt, { awareAt: current.awareAt, now: ctx.now() });
     if (errors.length) throw new ValidationError(errors);
     const reportedAt = new Date(input.reportedAt).toISOString();
-    await repo.changeAdverseEvent(trx, trialId, current, {
+    return {
       kind: 'report',
       note: null,
       fields: { [field]: reportedAt },
-      by: principal.keyId,
-    });
-    const event = await shown(ctx, trx, trialId, id);
-    await recordAudit(trx, actor, {
-      trialId,
       action: 'adverse_event.reported',
-      entityType: 'adverse_event',
-      entityId: id,
-      before: null,
-      after: { recipient: input.recipient, reportedAt, clocks: event.clocks },
-    });
-    return event;
+      audit: (_before, after) => ({
+        before: null,
+        after: { recipient: input.recipient, reportedAt, clocks: after.clocks },
+      }),
+    };
   });
 }
 
@@ -258,27 +273,47 @@ export async function getAdverseEvent(
   return shown(ctx, ctx.db, request.trialId, row.id);
 }
 
-export const ADVERSE_EVENT_LIST_LIMIT = 5000;
+const isDate = (v: unknown) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
 
+function isEventCursor(value: unknown): value is repo.AdverseEventCursor {
+  const v = value as Record<string, unknown>;
+  return isDate(v?.on) && isTimeOrderedCursor({ at: v?.at, id: v?.id });
+}
+
+/** Events in onset order, a page at a time (cursor-paginated like every list). */
 export async function listAdverseEvents(
   ctx: UseCaseContext,
-  request: { trialId: string; siteCode?: string; participantId?: string; serious?: boolean },
-): Promise<{ items: AdverseEvent[] }> {
-  const { trialId, ...filter } = request;
+  request: {
+    trialId: string;
+    siteCode?: string;
+    participantId?: string;
+    serious?: boolean;
+    cursor?: string;
+    limit?: number;
+  },
+): Promise<Page<AdverseEvent>> {
+  const { trialId, cursor, limit = 50, ...filter } = request;
   await loadTrial(ctx, trialId);
+  const after = cursor === undefined ? undefined : decodeCursor(cursor, isEventCursor);
   const rows = await repo.listAdverseEvents(ctx.db, trialId, {
     ...filter,
     siteCodes: ctx.principal.siteCodes,
-    limit: ADVERSE_EVENT_LIST_LIMIT,
+    after,
+    limit: limit + 1,
   });
   const history = await repo.listEntries(
     ctx.db,
     trialId,
-    rows.map((r) => r.id),
+    rows.slice(0, limit).map((r) => r.row.id),
   );
   const settings = await clockSettings(ctx.db, trialId);
   const now = ctx.now();
-  return { items: rows.map((r) => viewOf(r, history.get(r.id) ?? [], settings, now)) };
+  return toPage(
+    rows,
+    limit,
+    ({ row }) => viewOf(row, history.get(row.id) ?? [], settings, now),
+    (r) => r.cursor,
+  );
 }
 
 export async function getSafetySettings(ctx: UseCaseContext, request: { trialId: string }): Promise<ClockSettings> {
@@ -291,7 +326,6 @@ export async function putSafetySettings(
   request: { trialId: string; settings: ClockSettings },
 ): Promise<ClockSettings> {
   const { trialId, settings } = request;
-  await loadTrial(ctx, trialId);
   if (!isValidTimeZone(settings.timeZone))
     throw new ValidationError([{ pointer: '/timeZone', detail: `is not a known IANA time zone` }]);
   return withTransaction(ctx.db, async (trx) => {
@@ -359,4 +393,21 @@ export async function getSafetyDue(ctx: UseCaseContext, request: { trialId: stri
     late: all.filter((i) => i.status === 'late').length,
     sites,
   };
+}
+
+/**
+ * For CONSORT's harms items: adverse-event counts by arm code (participants as randomized), events with onset on or
+ * before `asOf` at the given sites (all when null). Arms are codes; the caller labels them for blinded keys.
+ */
+export async function harmsByArmCode(
+  db: Executor,
+  trialId: string,
+  filter: { siteCodes: readonly string[] | null; asOf: string },
+): Promise<Map<string, HarmsCounts>> {
+  const rows = await harmsRows(db, trialId, { siteCodes: filter.siteCodes, onsetBy: filter.asOf });
+  const byArm = new Map<string, HarmsCounts>();
+  for (const arm of new Set(rows.map((r) => r.armCode)))
+    if (arm !== null)
+      byArm.set(arm, countHarms(rows.filter((r) => r.armCode === arm).map((r) => ({ ...r, group: arm }))));
+  return byArm;
 }

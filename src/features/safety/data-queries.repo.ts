@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../db/database';
 import type { Role } from '../../core/principal';
 import type { QueryAction, QueryStatus } from './query-states';
-import type { QueryTargetKind } from './query-targets.query';
+import type { RecordKind as QueryTargetKind } from './record-documents.query';
 
 export interface DataQueryMessageRow {
   seq: number;
@@ -10,6 +10,7 @@ export interface DataQueryMessageRow {
   text: string;
   at: string;
   role: Role;
+  viaCorrection: boolean;
 }
 
 export interface DataQueryRow {
@@ -20,8 +21,12 @@ export interface DataQueryRow {
   status: QueryStatus;
   raisedAt: string;
   statusChangedAt: string;
+  /** The automatic check that raised it; null when a person did. */
+  check: AutomaticCheck | null;
   messages: DataQueryMessageRow[];
 }
+
+export type AutomaticCheck = 'soft_range' | 'missing_item';
 
 interface DataQueryDbRow {
   query_id: string;
@@ -33,6 +38,7 @@ interface DataQueryDbRow {
   status: QueryStatus;
   raised_at: Date;
   status_changed_at: Date;
+  auto_check: AutomaticCheck | null;
 }
 
 function selectQueries(db: Executor, trialId: string) {
@@ -52,7 +58,14 @@ async function withMessages(db: Executor, trialId: string, rows: DataQueryDbRow[
   const byQuery = new Map<string, DataQueryMessageRow[]>();
   for (const m of messages) {
     const list = byQuery.get(m.query_id) ?? [];
-    list.push({ seq: m.seq, action: m.action, text: m.text, at: (m.at as Date).toISOString(), role: m.by_role });
+    list.push({
+      seq: m.seq,
+      action: m.action,
+      text: m.text,
+      at: (m.at as Date).toISOString(),
+      role: m.by_role,
+      viaCorrection: m.via_correction,
+    });
     byQuery.set(m.query_id, list);
   }
   return rows.map((r) => ({
@@ -63,6 +76,7 @@ async function withMessages(db: Executor, trialId: string, rows: DataQueryDbRow[
     status: r.status,
     raisedAt: r.raised_at.toISOString(),
     statusChangedAt: r.status_changed_at.toISOString(),
+    check: r.auto_check,
     messages: byQuery.get(r.query_id) ?? [],
   }));
 }
@@ -84,6 +98,8 @@ export interface DataQueryFilter {
   kind?: QueryTargetKind;
   targetId?: string;
   raisedBefore?: Date;
+  /** Keyset: queries after this one in list order (raising time, id). */
+  after?: { at: string; id: string };
   limit: number;
 }
 
@@ -95,6 +111,8 @@ export async function listQueries(db: Executor, trialId: string, filter: DataQue
   if (filter.kind) q.andWhere('q.target_kind', filter.kind);
   if (filter.targetId) q.andWhere('q.target_id', filter.targetId);
   if (filter.raisedBefore) q.andWhere('q.raised_at', '<', filter.raisedBefore);
+  if (filter.after)
+    q.andWhereRaw('(q.raised_at, q.query_id) > (?::timestamptz, ?::uuid)', [filter.after.at, filter.after.id]);
   const rows = (await q
     .orderBy([{ column: 'q.raised_at' }, { column: 'q.query_id' }])
     .limit(filter.limit)) as DataQueryDbRow[];
@@ -124,31 +142,50 @@ export async function countQueries(
   }));
 }
 
-export async function insertQuery(
+interface NewQuery {
+  trialId: string;
+  id: string;
+  participantId: string;
+  target: DataQueryRow['target'];
+  text: string;
+  at: Date;
+  byKey: string;
+  byRole: string;
+}
+
+/**
+ * A query raised by an automatic check, unless that check already raised one on the item (the partial unique index
+ * decides, so concurrent runs cannot raise it twice); true when it was raised.
+ */
+export async function insertAutomaticQuery(
   trx: Knex.Transaction,
-  row: {
-    trialId: string;
-    id: string;
-    participantId: string;
-    target: DataQueryRow['target'];
-    text: string;
-    at: Date;
-    byKey: string;
-    byRole: string;
-  },
-): Promise<void> {
-  await trx('data_queries').insert({
-    trial_id: row.trialId,
-    query_id: row.id,
-    participant_id: row.participantId,
-    target_kind: row.target.kind,
-    target_id: row.target.id,
-    pointer: row.target.pointer,
-    status: 'open',
-    raised_at: row.at,
-    raised_by: row.byKey,
-    status_changed_at: row.at,
-  });
+  row: NewQuery & { check: AutomaticCheck },
+): Promise<boolean> {
+  const inserted = await trx.raw(
+    `INSERT INTO data_queries (trial_id, query_id, participant_id, target_kind, target_id, pointer, status, raised_at,
+                               raised_by, status_changed_at, auto_check)
+     VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
+     ON CONFLICT (trial_id, target_kind, target_id, pointer, auto_check) WHERE auto_check IS NOT NULL DO NOTHING
+     RETURNING query_id`,
+    [
+      row.trialId,
+      row.id,
+      row.participantId,
+      row.target.kind,
+      row.target.id,
+      row.target.pointer,
+      row.at,
+      row.byKey,
+      row.at,
+      row.check,
+    ],
+  );
+  if (!(inserted.rows as unknown[]).length) return false;
+  await insertMessage(trx, row);
+  return true;
+}
+
+async function insertMessage(trx: Knex.Transaction, row: NewQuery): Promise<void> {
   await trx('data_query_messages').insert({
     trial_id: row.trialId,
     query_id: row.id,
@@ -161,6 +198,22 @@ export async function insertQuery(
   });
 }
 
+export async function insertQuery(trx: Knex.Transaction, row: NewQuery): Promise<void> {
+  await trx('data_queries').insert({
+    trial_id: row.trialId,
+    query_id: row.id,
+    participant_id: row.participantId,
+    target_kind: row.target.kind,
+    target_id: row.target.id,
+    pointer: row.target.pointer,
+    status: 'open',
+    raised_at: row.at,
+    raised_by: row.byKey,
+    status_changed_at: row.at,
+  });
+  await insertMessage(trx, row);
+}
+
 /**
  * Moves a locked query from `from` to `to` and appends the message; guarded in SQL on the status read under
  * the lock, so a concurrent action cannot be overwritten.
@@ -169,7 +222,15 @@ export async function moveQuery(
   trx: Knex.Transaction,
   trialId: string,
   current: DataQueryRow,
-  change: { action: QueryAction; to: QueryStatus; text: string; at: Date; byKey: string; byRole: string },
+  change: {
+    action: QueryAction;
+    to: QueryStatus;
+    text: string;
+    at: Date;
+    byKey: string;
+    byRole: string;
+    viaCorrection: boolean;
+  },
 ): Promise<void> {
   const moved = await trx('data_queries')
     .where({ trial_id: trialId, query_id: current.id, status: current.status })
@@ -184,5 +245,6 @@ export async function moveQuery(
     at: change.at,
     by_key: change.byKey,
     by_role: change.byRole,
+    via_correction: change.viaCorrection,
   });
 }

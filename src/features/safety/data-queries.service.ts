@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
+import { decodeCursor, isTimeOrderedCursor, toPage } from '../../core/pagination';
 import { recordAudit } from '../audit/audit.service';
 import { loadTrial, lockTrialShared } from '../trials/trials.service';
 import * as repo from './data-queries.repo';
 import type { DataQueryRow } from './data-queries.repo';
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
-import { QueryTargetKind, resolveQueryTarget } from './query-targets.query';
+import { findRecordDocument, findRecordDocuments, RecordKind as QueryTargetKind } from './record-documents.query';
+import { resolvePointer } from './record-items';
+import { assessmentFindings, baselineFindings, Finding } from './automatic-checks';
 
 type DataQuery = components['schemas']['DataQuery'];
 type DataQueryInput = components['schemas']['DataQueryInput'];
 type DataQueryList = components['schemas']['DataQueryList'];
 
 const DAY_MS = 86_400_000;
-export const QUERY_LIST_LIMIT = 5000;
 
 const canSeeSite = (siteCodes: string[] | null, siteCode: string) => siteCodes === null || siteCodes.includes(siteCode);
 const notFound = (id: string) => new NotFoundError(`Query ${id} was not found.`);
@@ -33,6 +36,7 @@ function viewOf(row: DataQueryRow, now: Date): DataQuery {
     raisedAt: row.raisedAt,
     statusChangedAt: row.statusChangedAt,
     ageDays: ageInDays(new Date(row.raisedAt), until),
+    check: row.check,
     messages: row.messages,
   };
 }
@@ -42,37 +46,64 @@ export async function raiseQuery(
   request: { trialId: string; input: DataQueryInput },
 ): Promise<DataQuery> {
   const { trialId, input } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
-    const owner = await resolveQueryTarget(trx, trialId, input.target.kind, input.target.id);
-    if (!owner || !canSeeSite(ctx.principal.siteCodes, owner.siteCode))
+    const { kind, id: recordId, pointer } = input.target;
+    const owner = await findRecordDocument(trx, trialId, kind, recordId, ctx.principal.siteCodes);
+    if (!owner)
       throw new ValidationError([
-        { pointer: '/target/id', detail: `trial has no ${input.target.kind.replace('_', ' ')} ${input.target.id}` },
+        { pointer: '/target/id', detail: `trial has no ${kind.replace('_', ' ')} ${recordId}` },
       ]);
-    const id = randomUUID();
-    const at = ctx.now();
-    await repo.insertQuery(trx, {
-      trialId,
-      id,
+    if (!resolvePointer(owner.document, pointer).found)
+      throw new ValidationError([
+        { pointer: '/target/pointer', detail: `names nothing in ${kind.replace('_', ' ')} ${recordId}` },
+      ]);
+    return insertRaised(ctx, trx, trialId, {
       participantId: owner.participantId,
       target: input.target,
       text: input.text,
-      at,
-      byKey: ctx.principal.keyId,
-      byRole: ctx.principal.role,
+      check: null,
     });
-    const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
-    await recordAudit(trx, ctx.actor, {
-      trialId,
-      action: 'query.raised',
-      entityType: 'query',
-      entityId: id,
-      before: null,
-      after: query,
-    });
-    return query;
   });
+}
+
+/**
+ * Raises a query in the caller's transaction and writes its audit row: a person's always, an automatic check's only
+ * when that check has not raised one on the item before (undefined then).
+ */
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: null },
+): Promise<DataQuery>;
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: repo.AutomaticCheck },
+): Promise<DataQuery | undefined>;
+async function insertRaised(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  raise: { participantId: string; target: DataQuery['target']; text: string; check: repo.AutomaticCheck | null },
+): Promise<DataQuery | undefined> {
+  const id = randomUUID();
+  const at = ctx.now();
+  const row = { trialId, id, at, byKey: ctx.principal.keyId, byRole: ctx.principal.role, ...raise };
+  if (raise.check === null) await repo.insertQuery(trx, row);
+  else if (!(await repo.insertAutomaticQuery(trx, { ...row, check: raise.check }))) return undefined;
+  const query = viewOf((await repo.findQuery(trx, trialId, id))!, at);
+  await recordAudit(trx, ctx.actor, {
+    trialId,
+    action: 'query.raised',
+    entityType: 'query',
+    entityId: id,
+    before: null,
+    after: query,
+  });
+  return query;
 }
 
 /** Answer, close or re-open: one step of the state machine, refused (409) when it would go backwards. */
@@ -81,40 +112,77 @@ export async function actOnQuery(
   request: { trialId: string; queryId: string; action: QueryAction; text: string },
 ): Promise<DataQuery> {
   const { trialId, queryId, action, text } = request;
-  await loadTrial(ctx, trialId);
   return withTransaction(ctx.db, async (trx) => {
     await lockTrialShared(trx, trialId);
     const current = await repo.lockQuery(trx, trialId, queryId);
     if (!current || !canSeeSite(ctx.principal.siteCodes, current.siteCode)) throw notFound(queryId);
-    const to = nextQueryStatus(current.status, action);
-    if (to === null)
-      throw new ConflictError(
-        'query-transition-refused',
-        `A query that is ${current.status} cannot be ${PAST[action]}.`,
-        {
-          queryStatus: current.status,
-        },
-      );
-    const at = ctx.now();
-    await repo.moveQuery(trx, trialId, current, {
-      action,
-      to,
-      text,
-      at,
-      byKey: ctx.principal.keyId,
-      byRole: ctx.principal.role,
-    });
-    const query = viewOf((await repo.findQuery(trx, trialId, queryId))!, at);
-    await recordAudit(trx, ctx.actor, {
-      trialId,
-      action: `query.${PAST[action]}`,
-      entityType: 'query',
-      entityId: queryId,
-      before: { status: current.status },
-      after: { status: to, text },
-    });
-    return query;
+    return stepQuery(ctx, trx, trialId, current, { action, text, viaCorrection: false });
   });
+}
+
+/** One step of a locked query, with its message and audit row, in the caller's transaction. */
+async function stepQuery(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  current: DataQueryRow,
+  step: { action: QueryAction; text: string; viaCorrection: boolean },
+): Promise<DataQuery> {
+  const { action, text, viaCorrection } = step;
+  const to = nextQueryStatus(current.status, action);
+  if (to === null)
+    throw new ConflictError(
+      'query-transition-refused',
+      `A query that is ${current.status} cannot be ${PAST[action]}.`,
+      {
+        queryStatus: current.status,
+      },
+    );
+  const at = ctx.now();
+  await repo.moveQuery(trx, trialId, current, {
+    action,
+    to,
+    text,
+    at,
+    byKey: ctx.principal.keyId,
+    byRole: ctx.principal.role,
+    viaCorrection,
+  });
+  const query = viewOf((await repo.findQuery(trx, trialId, current.id))!, at);
+  await recordAudit(trx, ctx.actor, {
+    trialId,
+    action: `query.${PAST[action]}`,
+    entityType: 'query',
+    entityId: current.id,
+    before: { status: current.status },
+    after: { status: to, text, viaCorrection },
+  });
+  return query;
+}
+
+/**
+ * For the correction operations of the features that own queried records (assessment PATCH, baseline PUT, adverse
+ * event PATCH): inside their transaction, after the correction, answers the query the request names with the
+ * correction's reason. The query must be on the corrected record (422 at `/queryId` otherwise, also for a query the
+ * caller may not see) and answerable now (409 `query-transition-refused`).
+ */
+export async function answerQueryByCorrection(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  request: { trialId: string; queryId: string; record: { kind: QueryTargetKind; id: string }; reason: string },
+): Promise<void> {
+  const { trialId, queryId, record, reason } = request;
+  const current = await repo.lockQuery(trx, trialId, queryId);
+  if (
+    !current ||
+    !canSeeSite(ctx.principal.siteCodes, current.siteCode) ||
+    current.target.kind !== record.kind ||
+    current.target.id !== record.id
+  )
+    throw new ValidationError([
+      { pointer: '/queryId', detail: `names no query on this ${record.kind.replace('_', ' ')}` },
+    ]);
+  await stepQuery(ctx, trx, trialId, current, { action: 'answer', text: reason, viaCorrection: true });
 }
 
 const PAST: Record<QueryAction, string> = { answer: 'answered', close: 'closed', reopen: 'reopened' };
@@ -133,19 +201,29 @@ export interface QueryListRequest {
   kind?: QueryTargetKind;
   targetId?: string;
   olderThan?: number;
+  cursor?: string;
+  limit?: number;
 }
 
+/** Queries oldest first, a page at a time, with the counts of all the caller may see. */
 export async function listQueries(ctx: UseCaseContext, request: QueryListRequest): Promise<DataQueryList> {
-  const { trialId, olderThan, ...filter } = request;
+  const { trialId, olderThan, cursor, limit = 50, ...filter } = request;
   await loadTrial(ctx, trialId);
   const now = ctx.now();
   const rows = await repo.listQueries(ctx.db, trialId, {
     ...filter,
     siteCodes: ctx.principal.siteCodes,
     raisedBefore: olderThan === undefined ? undefined : new Date(now.getTime() - olderThan * DAY_MS),
-    limit: QUERY_LIST_LIMIT,
+    after: cursor === undefined ? undefined : decodeCursor(cursor, isTimeOrderedCursor),
+    limit: limit + 1,
   });
-  return { asOf: now.toISOString(), items: rows.map((r) => viewOf(r, now)), summary: await querySummary(ctx, trialId) };
+  const page = toPage(
+    rows,
+    limit,
+    (r) => viewOf(r, now),
+    (r) => ({ at: r.raisedAt, id: r.id }),
+  );
+  return { asOf: now.toISOString(), ...page, summary: await querySummary(ctx, trialId) };
 }
 
 type QuerySummary = components['schemas']['DataQuerySummary'];
@@ -175,4 +253,57 @@ export async function querySummary(ctx: UseCaseContext, trialId: string): Promis
     byKind: sorted(byKind).map(([kind, n]) => ({ kind: kind as QueryTargetKind, ...n })),
     oldestOpenDays: waiting[0] ? ageInDays(new Date(waiting[0].raisedAt), ctx.now()) : null,
   };
+}
+
+type AutomaticQueryRun = components['schemas']['AutomaticQueryRun'];
+
+/**
+ * Runs the automatic checks over the trial's baseline values and assessments, against the configuration read under
+ * the trial's lock, and raises one query per finding that its check has not raised before (on that item, in any
+ * status), each audited. Running it again raises nothing new.
+ */
+export async function runAutomaticChecks(
+  ctx: UseCaseContext,
+  request: { trialId: string },
+): Promise<AutomaticQueryRun> {
+  const { trialId } = request;
+  return withTransaction(ctx.db, async (trx) => {
+    const trial = await lockTrialShared(trx, trialId);
+    const siteCodes = ctx.principal.siteCodes;
+    const participants = await findRecordDocuments(trx, trialId, 'participant', { siteCodes });
+    const assessments = await findRecordDocuments(trx, trialId, 'assessment', { siteCodes });
+    const owner = new Map([...participants, ...assessments].map((r) => [`${r.kind}/${r.id}`, r.participantId]));
+    const findings: Finding[] = [
+      ...participants.flatMap((p) =>
+        baselineFindings(trial.baselineVariables, {
+          id: p.id,
+          role: p.document.role as string,
+          baseline: p.document.baseline as Record<string, unknown>,
+        }),
+      ),
+      ...assessments.flatMap((a) =>
+        assessmentFindings(trial.measures, {
+          id: a.id,
+          visit: a.document.visit as string,
+          values: a.document.values as Record<string, unknown>,
+        }),
+      ),
+    ];
+    const at = ctx.now();
+    const raised: DataQuery[] = [];
+    for (const finding of findings) {
+      const query = await insertRaised(ctx, trx, trialId, {
+        participantId: owner.get(`${finding.kind}/${finding.id}`)!,
+        target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
+        text: finding.text,
+        check: finding.check,
+      });
+      if (query) raised.push(query);
+    }
+    return {
+      asOf: at.toISOString(),
+      checked: { participants: participants.length, assessments: assessments.length },
+      raised,
+    };
+  });
 }

@@ -49,8 +49,12 @@ export interface HarmsRow {
  * per-arm, per-term and per-severity counts, which need distinct participants at several levels, are made from
  * these rows rather than from one GROUPING SETS query per table.
  */
-export async function harmsRows(db: Executor, trialId: string): Promise<HarmsRow[]> {
-  const rows = await db('adverse_events as ae')
+export async function harmsRows(
+  db: Executor,
+  trialId: string,
+  filter: { siteCodes?: readonly string[] | null; onsetBy?: string } = {},
+): Promise<HarmsRow[]> {
+  const q = db('adverse_events as ae')
     .join('participants as p', function () {
       this.on('p.trial_id', 'ae.trial_id').andOn('p.participant_id', 'ae.participant_id');
     })
@@ -67,6 +71,9 @@ export async function harmsRows(db: Executor, trialId: string): Promise<HarmsRow
       db.raw('ae.serious IS NOT NULL AS is_serious'),
     )
     .orderBy(['ae.term', 'ae.severity']);
+  if (filter.siteCodes) q.whereIn('p.site_code', filter.siteCodes);
+  if (filter.onsetBy !== undefined) q.andWhere('ae.onset_on', '<=', filter.onsetBy);
+  const rows = await q;
   return rows.map((r) => ({
     participantId: r.participant_id,
     siteCode: r.site_code,

@@ -3,6 +3,7 @@ import * as adverseEvents from './adverse-events.service';
 import * as queries from './data-queries.service';
 import { getClosedReport, getOpenReport } from './dmc.service';
 import { renderClosedReport, renderOpenReport } from './dmc-render';
+import * as sdv from './sdv.service';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -52,6 +53,10 @@ export function safetyHandlers(): HandlerMap {
       status: 200,
       body: await queries.listQueries(ctx, { ...query, trialId: params.trialId }),
     }),
+    runAutomaticQueryChecks: async ({ params, ctx }) => ({
+      status: 201,
+      body: await queries.runAutomaticChecks(ctx, params),
+    }),
     getQuery: async ({ params, ctx }) => ({ status: 200, body: await queries.getQuery(ctx, params) }),
     answerQuery: async ({ params, body, ctx }) => ({
       status: 201,
@@ -64,6 +69,19 @@ export function safetyHandlers(): HandlerMap {
     reopenQuery: async ({ params, body, ctx }) => ({
       status: 201,
       body: await queries.actOnQuery(ctx, { ...params, action: 'reopen', text: body.text }),
+    }),
+    markSourceDataVerified: async ({ params, body, ctx }) => ({
+      status: 201,
+      body: await sdv.markVerified(ctx, { trialId: params.trialId, input: body }),
+    }),
+    listSourceDataVerifications: async ({ params, query, ctx }) => ({
+      status: 200,
+      body: await sdv.listVerifications(ctx, { ...query, trialId: params.trialId }),
+    }),
+    getSdvCoverage: async ({ params, ctx }) => ({ status: 200, body: await sdv.getCoverage(ctx, params) }),
+    putSdvKeyItems: async ({ params, body, ctx }) => ({
+      status: 200,
+      body: await sdv.putKeyItems(ctx, { trialId: params.trialId, input: body }),
     }),
     getDmcOpenReport: async ({ params, accepts, ctx }) => {
       const report = await getOpenReport(ctx, params);

@@ -2,6 +2,7 @@ import type { components } from '../../generated/openapi';
 import type { FieldError } from '../../core/errors';
 import { validateFollowUpConfiguration } from '../follow-up/follow-up-configuration';
 import { validateDeliverySetUp } from '../delivery/delivery-configuration';
+import { checkSoftRange } from '../safety/soft-ranges';
 
 export type TrialView = components['schemas']['Trial'];
 export type TrialInput = components['schemas']['TrialInput'];
@@ -182,7 +183,15 @@ export function validateTrialConfiguration(config: TrialConfiguration): FieldErr
       if (variable.min !== undefined) add(`${at}/min`, 'applies to number and integer variables only');
       if (variable.max !== undefined) add(`${at}/max`, 'applies to number and integer variables only');
       if (variable.unit !== undefined) add(`${at}/unit`, 'applies to number and integer variables only');
+      if (variable.softRange !== undefined) add(`${at}/softRange`, 'applies to number and integer variables only');
     } else {
+      if (variable.softRange !== undefined)
+        checkSoftRange(
+          variable.softRange,
+          { ...variable, integer: variable.type === 'integer' },
+          `${at}/softRange`,
+          add,
+        );
       if (variable.levels) add(`${at}/levels`, 'only category variables have levels');
       if (variable.min !== undefined && variable.max !== undefined && variable.min > variable.max)
         add(`${at}/max`, `must be at least min (${variable.min})`);

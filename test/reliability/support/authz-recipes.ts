@@ -202,6 +202,16 @@ const adverseEventSites = (res: TestResponse, what: string, ctx: ScopeCheckConte
   return [...outsideSites(ctx.scope, sites, what), ...nothingShown(ctx, sites.length, what)];
 };
 
+/** A source-data verification mark made with the admin key on a participant at the recipe's site. */
+async function markedVerified(ctx: RecipeContext): Promise<string> {
+  const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+  const res = await ctx.t.call('post', trialPath(ctx, '/sdv'), {
+    body: { target: { kind: 'participant', id: participantId, pointer: '/baseline/age' }, verifiedOn: todayUtc() },
+  });
+  if (res.status !== 201) throw new Error(`marking verified failed: ${res.text}`);
+  return res.body.id;
+}
+
 /** A data query raised with the admin key on a participant at the recipe's site; closed first when asked. */
 async function raisedQuery(ctx: RecipeContext, closed = false): Promise<string> {
   const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
@@ -1009,6 +1019,50 @@ export const RECIPES: Record<string, Recipe> = {
     target: 'shared',
     prepare: async (ctx) =>
       post(trialPath(ctx, `/queries/${await raisedQuery(ctx, true)}/reopening`), { text: 'Not resolved' }),
+  },
+  runAutomaticQueryChecks: {
+    target: 'shared',
+    prepare: async (ctx) => post(trialPath(ctx, '/automatic-queries')),
+  },
+  markSourceDataVerified: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      const participantId = await screenServiceUser(ctx.t, ctx.trialId, ctx.site);
+      return post(trialPath(ctx, '/sdv'), {
+        target: { kind: 'participant', id: participantId, pointer: '/baseline/age' },
+        verifiedOn: todayUtc(),
+      });
+    },
+  },
+  listSourceDataVerifications: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await markedVerified(ctx);
+      return get(withQuery(trialPath(ctx, '/sdv'), { limit: '500', ...siteFilter(ctx) }));
+    },
+    checkScope: async (res, ctx) => adverseEventSites(res, 'listSourceDataVerifications', ctx),
+  },
+  getSdvCoverage: {
+    target: 'shared',
+    prepare: async (ctx) => {
+      await markedVerified(ctx);
+      return get(trialPath(ctx, '/sdv/coverage'));
+    },
+    checkScope: async (res, ctx) => {
+      const sites: string[] = res.body.rows.map((r: { siteCode: string }) => r.siteCode);
+      return [
+        ...outsideSites(ctx.scope, sites, 'getSdvCoverage'),
+        ...nothingShown(ctx, sites.length, 'getSdvCoverage'),
+      ];
+    },
+  },
+  putSdvKeyItems: {
+    target: 'shared',
+    prepare: async (ctx) => ({
+      method: 'put',
+      path: trialPath(ctx, '/sdv/key-items'),
+      body: { items: [{ kind: 'participant', pointer: '/baseline/age' }] },
+    }),
   },
   ...SUBSTUDY_RECIPES,
   getOutcomeSummary: {
