@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ElectronicSignature } from '../../core/electronic-signature';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import type { BlockPosition } from './permuted-blocks';
@@ -56,6 +57,8 @@ export interface NewAllocation {
   randomizedBy: string | null;
   /** The use case's "now" (ctx.now()), so that visit windows counted from it are testable without waiting. */
   randomizedAt: Date;
+  /** The signed-in person's electronic signature (21 CFR 11.200); null when an API key randomized. */
+  signature: ElectronicSignature | null;
 }
 
 interface AllocationRow {
@@ -95,10 +98,11 @@ export async function insertAllocation(
     a.arm,
     a.randomizedBy,
     a.randomizedAt,
+    a.signature && JSON.stringify(a.signature),
   ];
   const insert = `INSERT INTO allocations (trial_id, allocation_id, participant_id, stratum_key, stratum, sequence_number,
-       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at)
-     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at, signature)
+     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?::jsonb) RETURNING *`;
   const { rows } = block
     ? await trx.raw(
         `WITH cursor AS (
