@@ -1,6 +1,7 @@
 import { api, Me, whenSignedOut } from './api';
 import { h, show } from './dom';
 import { initialLocale, locale, setLocale, t } from './i18n';
+import { applyRememberedLanguage, rememberLanguage } from './preferences';
 import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
 import { screeningScreen } from './screens/screening';
@@ -34,6 +35,7 @@ function header(): void {
         lang: other,
         onclick: () => {
           setLocale(other);
+          void rememberLanguage(me);
           void route();
         },
       },
@@ -86,7 +88,10 @@ async function route(): Promise<void> {
     setPasswordScreen(parts[1]);
     return;
   }
-  if (!me) me = await currentUser();
+  if (!me) {
+    me = await currentUser();
+    applyRememberedLanguage(me);
+  }
   header();
   if (!me || parts[0] === 'sign-in') {
     if (me && parts[0] === 'sign-in') {
@@ -95,6 +100,7 @@ async function route(): Promise<void> {
     }
     signInScreen(signedOutNotice, async (signedIn) => {
       me = signedIn;
+      applyRememberedLanguage(me);
       signedOutNotice = false;
       location.hash = '#/trials';
       if (path === '/trials') await route();

@@ -6002,6 +6002,8 @@ export interface operations {
                 siteCode?: components["schemas"]["SiteCode"];
                 role?: components["schemas"]["ParticipantRole"];
                 status?: components["schemas"]["ParticipantStatus"];
+                /** @description Participants whose label begins with this text, ignoring case (Unicode NFC). */
+                label?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
                 /** @description The `nextCursor` of the previous page. */

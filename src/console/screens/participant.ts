@@ -3,22 +3,20 @@ import { h, show } from '../dom';
 import { formatDate, formatDateTime, t } from '../i18n';
 import type { Session } from '../session';
 import { participantRoleLabel, participantStatusLabel } from './labels';
-import { fieldMessage } from './problems';
+import { problemList, today } from './forms';
+import { couponVoidForm } from './coupon-void';
+import { eventForm } from './follow-up-event';
+import { signatureField } from './signature';
+import { timelineSection } from './timeline';
+import { withdrawalForm, withdrawalText } from './withdrawal';
 
-const today = () => new Date().toISOString().slice(0, 10);
-
-function problemList(error: { detail?: string; errors?: { pointer: string; detail: string }[] } | undefined) {
-  const items = error?.errors?.length
-    ? error.errors.map((e) => fieldMessage(e.pointer, e.detail))
-    : [t('problem.service', { detail: error?.detail ?? '' })];
-  return h(
-    'ul',
-    { class: 'alert' },
-    items.map((m) => h('li', {}, m)),
-  );
-}
-
-function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+function consentSection(
+  session: Session,
+  trial: Trial,
+  p: Participant,
+  canAct: boolean,
+  reload: () => void,
+): HTMLElement {
   const status = h('div', { role: 'alert' });
   const formSelect = h(
     'select',
@@ -87,18 +85,26 @@ function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: (
               'li',
               {},
               `${trial.consentForms.find((f) => f.code === c.form)?.title ?? c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
-              c.withdrawal ? ` · ${t('consent.withdrawn')}` : '',
+              c.withdrawal ? ` · ${withdrawalText(c.withdrawal)}` : '',
             ),
           ),
         ),
     p.reconsentRequired && h('p', { class: 'notice' }, t('consent.reconsent')),
     canAct && p.status !== 'ineligible' && p.allocation === null && h('h3', {}, t('consent.recordTitle')),
     canAct && p.status !== 'ineligible' && p.allocation === null && form,
+    canAct && withdrawalForm(session, trial, p, reload),
   );
 }
 
-function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+function randomizeSection(
+  session: Session,
+  trial: Trial,
+  p: Participant,
+  canAct: boolean,
+  reload: () => void,
+): HTMLElement {
   const status = h('div', { role: 'alert' });
+  const signature = signatureField(session, 'randomize-password', 'randomized');
   let idempotencyKey = newIdempotencyKey();
   const confirm = h('button', { type: 'button', id: 'confirm-randomize' }, t('randomize.confirm'));
   const cancel = h('button', { type: 'button', class: 'secondary' }, t('randomize.cancel'));
@@ -107,21 +113,30 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
     { 'aria-labelledby': 'randomize-heading', 'aria-describedby': 'randomize-warning' },
     h('h2', { id: 'randomize-heading' }, t('randomize.dialogTitle', { label: p.label })),
     h('p', { id: 'randomize-warning' }, t('randomize.warning')),
+    signature.element,
     h('div', { class: 'actions' }, confirm, cancel),
   );
   cancel.addEventListener('click', () => dialog.close());
   // One key per confirmation: a double click, or a retry after a lost answer, sends the same key and is answered
   // with the first allocation; the server never randomizes twice.
+  // The password is part of the confirmation; a wrong one keeps the dialog open with the message at the field.
   confirm.addEventListener('click', async () => {
+    if (confirm.disabled) return;
+    const signed = signature.value();
+    if (!signed) return;
     confirm.disabled = true;
-    const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/randomization', {
-      params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
-    });
+    const { data, error, response } = await api.POST(
+      '/v1/trials/{trialId}/participants/{participantId}/randomization',
+      {
+        params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+        body: { signature: signed },
+      },
+    );
     confirm.disabled = false;
     if (data) {
       dialog.close();
       reload();
-    } else {
+    } else if (!signature.showProblem(response.status, error)) {
       dialog.close();
       status.replaceChildren(problemList(error));
     }
@@ -133,8 +148,9 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
       id: 'randomize',
       onclick: () => {
         idempotencyKey = newIdempotencyKey();
+        signature.clear();
         dialog.showModal();
-        cancel.focus();
+        signature.input.focus();
       },
     },
     t('randomize.button'),
@@ -217,6 +233,7 @@ function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: ()
           ),
         ),
     canAct && types.length > 0 && p.status !== 'ineligible' && form,
+    canAct && couponVoidForm(trial, p, reload),
   );
 }
 
@@ -229,6 +246,7 @@ export async function participantScreen(session: Session, trialId: string, parti
   const canAct = ['admin', 'coordinator'].includes(session.me.role) && trial.status === 'active';
   const reload = () => void participantScreen(session, trialId, participantId);
   const criteria = new Map(trial.eligibility.map((c) => [c.code, c.text]));
+  const events = canAct && eventForm(trial, p, reload);
   show(
     h('h1', {}, t('participant.title', { label: p.label })),
     h('p', {}, h('a', { href: `#/trials/${trialId}/participants` }, t('nav.backToParticipants'))),
@@ -257,8 +275,16 @@ export async function participantScreen(session: Session, trialId: string, parti
           p.unmetCriteria.map((code) => h('li', {}, criteria.get(code) ?? code)),
         ),
       ),
-    consentSection(trial, p, canAct, reload),
-    randomizeSection(trial, p, canAct, reload),
+    consentSection(session, trial, p, canAct, reload),
+    randomizeSection(session, trial, p, canAct, reload),
     couponSection(trial, p, canAct, reload),
+    events &&
+      h(
+        'section',
+        { 'aria-labelledby': 'events-heading' },
+        h('h2', { id: 'events-heading' }, t('event.heading')),
+        events,
+      ),
+    await timelineSection(trial, p),
   );
 }
