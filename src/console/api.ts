@@ -9,6 +9,7 @@ export type Problem = components['schemas']['Problem'];
 export type VisitStatus = components['schemas']['VisitStatus'];
 export type WithdrawalScope = components['schemas']['WithdrawalScope'];
 export type EventType = components['schemas']['EventType'];
+export type IncentiveTotals = components['schemas']['IncentiveTotals'];
 
 /**
  * The API client, generated from the contract's types. The session cookie travels by itself (same origin,

@@ -4,6 +4,8 @@ import { initialLocale, locale, setLocale, t } from './i18n';
 import { applyRememberedLanguage, rememberLanguage } from './preferences';
 import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
+import { couponLogScreen } from './screens/coupon-log';
+import { visitWorklistScreen } from './screens/visit-worklist';
 import { screeningScreen } from './screens/screening';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
 import { trialScreen } from './screens/trial';
@@ -115,6 +117,8 @@ async function route(): Promise<void> {
     else if (section === 'participants' && participantId) await participantScreen(session, trialId, participantId);
     else if (section === 'participants') await participantsScreen(session, trialId);
     else if (section === 'screening') await screeningScreen(session, trialId);
+    else if (section === 'coupons') await couponLogScreen(session, trialId);
+    else if (section === 'visits') await visitWorklistScreen(session, trialId);
     else await trialsScreen();
   } catch (error) {
     show(h('h1', {}, t('error.title')), h('p', { class: 'alert', role: 'alert' }, String(error)));
