@@ -51,7 +51,7 @@ export async function couponLogScreen(session: Session, trialId: string): Promis
     api.GET('/v1/trials/{trialId}', { params: { path: { trialId } } }),
     api.GET('/v1/trials/{trialId}/incentives/summary', { params: { path: { trialId } } }),
   ]);
-  if (!trial || !summary) throw new Error(t('error.notFound'));
+  if (!trial || !summary || typeof summary !== 'object') throw new Error(t('error.notFound'));
   const results = h('div', { 'aria-live': 'polite' });
   const pages = pager(load);
 
@@ -59,8 +59,10 @@ export async function couponLogScreen(session: Session, trialId: string): Promis
     const { data } = await api.GET('/v1/trials/{trialId}/incentives', {
       params: { path: { trialId }, query: { limit: PAGE_SIZE, cursor: pages.cursor } },
     });
-    const items = data?.items ?? [];
-    const next = data?.nextCursor ?? null;
+    // The operation also answers CSV; asked for JSON (the default), the answer is the page.
+    const page = typeof data === 'object' ? data : undefined;
+    const items = page?.items ?? [];
+    const next = page?.nextCursor ?? null;
     results.replaceChildren(
       items.length === 0
         ? h('p', {}, t('coupon.none'))

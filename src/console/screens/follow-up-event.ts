@@ -1,7 +1,8 @@
-import { api, EventType, Participant, Trial } from '../api';
+import { api, EventType, Participant } from '../api';
 import { h } from '../dom';
 import { t } from '../i18n';
-import { field, problemList, today } from './forms';
+import { actionForm, field, today } from './forms';
+import type { ParticipantContext } from './participant-context';
 
 export function eventTypeLabel(type: EventType): string {
   switch (type) {
@@ -41,10 +42,9 @@ function allowedTypes(p: Participant): EventType[] {
 }
 
 /** Record a follow-up event (lost to follow-up, discontinued, …) with its date and reason. */
-export function eventForm(trial: Trial, p: Participant, reload: () => void): HTMLElement | '' {
-  const types = p.role === 'service_user' ? allowedTypes(p) : [];
+export function eventForm({ trial, p, canAct, reload }: ParticipantContext): HTMLElement | '' {
+  const types = canAct && p.role === 'service_user' ? allowedTypes(p) : [];
   if (types.length === 0) return '';
-  const status = h('div', { role: 'alert' });
   const type = h(
     'select',
     { id: 'event-type' },
@@ -52,28 +52,19 @@ export function eventForm(trial: Trial, p: Participant, reload: () => void): HTM
   );
   const occurredOn = h('input', { id: 'event-on', type: 'date', value: today(), required: true });
   const reason = h('input', { id: 'event-reason', type: 'text', maxlength: 500 });
-  const submit = h('button', { type: 'submit' }, t('event.submit'));
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        submit.disabled = true;
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/events', {
-          params: { path: { trialId: trial.id, participantId: p.id } },
-          body: { type: type.value as EventType, occurredOn: occurredOn.value, reason: reason.value || undefined },
-        });
-        submit.disabled = false;
-        if (data) reload();
-        else status.replaceChildren(problemList(error));
-      },
-    },
-    field('event-type', t('event.type'), type),
-    field('event-on', t('event.on'), occurredOn),
-    field('event-reason', t('event.reason'), reason),
-    status,
-    h('div', {}, submit),
-  );
+  const form = actionForm({
+    submitLabel: t('event.submit'),
+    fields: [
+      field('event-type', t('event.type'), type),
+      field('event-on', t('event.on'), occurredOn),
+      field('event-reason', t('event.reason'), reason),
+    ],
+    send: () =>
+      api.POST('/v1/trials/{trialId}/participants/{participantId}/events', {
+        params: { path: { trialId: trial.id, participantId: p.id } },
+        body: { type: type.value as EventType, occurredOn: occurredOn.value, reason: reason.value || undefined },
+      }),
+    done: reload,
+  });
   return h('details', { class: 'action' }, h('summary', {}, t('event.title')), form);
 }

@@ -28,3 +28,46 @@ export function field(id: string, label: string, control: HTMLElement, hint?: st
     control,
   );
 }
+
+/** What an openapi-fetch call answers, as much as a form needs of it. */
+export interface Sent {
+  data?: unknown;
+  error?: Partial<Problem>;
+  response: Response;
+}
+
+/**
+ * A form that sends one request: the button is disabled while it runs; success calls `done`, a refusal is shown
+ * under the fields (unless `refused` handles it, e.g. at the signature field). `send` answers null when the
+ * form itself stopped the request (an empty signature).
+ */
+export function actionForm(options: {
+  id?: string;
+  submitLabel: string;
+  fields: HTMLElement[];
+  send: () => Promise<Sent | null>;
+  done: () => void;
+  refused?: (sent: Sent) => boolean;
+}): HTMLFormElement {
+  const status = h('div', { role: 'alert' });
+  const submit = h('button', { type: 'submit' }, options.submitLabel);
+  return h(
+    'form',
+    {
+      class: 'stack',
+      id: options.id,
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        const sent = await options.send();
+        submit.disabled = false;
+        if (!sent) return;
+        if (sent.data) options.done();
+        else if (!options.refused?.(sent)) status.replaceChildren(problemList(sent.error));
+      },
+    },
+    options.fields,
+    status,
+    h('div', {}, submit),
+  );
+}

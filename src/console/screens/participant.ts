@@ -1,23 +1,18 @@
-import { api, newIdempotencyKey, Participant, Trial } from '../api';
+import { api, newIdempotencyKey } from '../api';
 import { h, show } from '../dom';
 import { formatDate, formatDateTime, t } from '../i18n';
 import type { Session } from '../session';
 import { participantRoleLabel, participantStatusLabel } from './labels';
-import { problemList, today } from './forms';
+import { actionForm, field, problemList, today } from './forms';
+import type { ParticipantContext } from './participant-context';
 import { couponVoidForm } from './coupon-void';
 import { eventForm } from './follow-up-event';
 import { signatureField } from './signature';
 import { timelineSection } from './timeline';
 import { withdrawalForm, withdrawalText } from './withdrawal';
 
-function consentSection(
-  session: Session,
-  trial: Trial,
-  p: Participant,
-  canAct: boolean,
-  reload: () => void,
-): HTMLElement {
-  const status = h('div', { role: 'alert' });
+function consentSection(c: ParticipantContext): HTMLElement {
+  const { trial, p, canAct, reload } = c;
   const formSelect = h(
     'select',
     { id: 'consent-form' },
@@ -38,39 +33,31 @@ function consentSection(
     h('option', { value: 'electronic' }, t('consent.electronic')),
     h('option', { value: 'witnessed_verbal' }, t('consent.witnessedVerbal')),
   );
-  const submit = h('button', { type: 'submit' }, t('consent.record'));
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        submit.disabled = true;
-        const [form, version] = formSelect.value.split('|') as [string, string];
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/consents', {
-          params: { path: { trialId: trial.id, participantId: p.id } },
-          body: {
-            form,
-            version,
-            decision: decision.value as 'granted' | 'declined',
-            signedOn: signedOn.value,
-            obtainedBy: obtainedBy.value,
-            method: method.value as 'written',
-          },
-        });
-        submit.disabled = false;
-        if (data) reload();
-        else status.replaceChildren(problemList(error));
-      },
+  const form = actionForm({
+    submitLabel: t('consent.record'),
+    fields: [
+      field('consent-form', t('consent.form'), formSelect),
+      field('consent-decision', t('consent.decision'), decision),
+      field('consent-signed-on', t('consent.signedOn'), signedOn),
+      field('consent-obtained-by', t('consent.obtainedBy'), obtainedBy),
+      field('consent-method', t('consent.method'), method),
+    ],
+    send: () => {
+      const [form, version] = formSelect.value.split('|') as [string, string];
+      return api.POST('/v1/trials/{trialId}/participants/{participantId}/consents', {
+        params: { path: { trialId: trial.id, participantId: p.id } },
+        body: {
+          form,
+          version,
+          decision: decision.value as 'granted' | 'declined',
+          signedOn: signedOn.value,
+          obtainedBy: obtainedBy.value,
+          method: method.value as 'written',
+        },
+      });
     },
-    h('div', {}, h('label', { for: 'consent-form' }, t('consent.form')), formSelect),
-    h('div', {}, h('label', { for: 'consent-decision' }, t('consent.decision')), decision),
-    h('div', {}, h('label', { for: 'consent-signed-on' }, t('consent.signedOn')), signedOn),
-    h('div', {}, h('label', { for: 'consent-obtained-by' }, t('consent.obtainedBy')), obtainedBy),
-    h('div', {}, h('label', { for: 'consent-method' }, t('consent.method')), method),
-    status,
-    h('div', {}, submit),
-  );
+    done: reload,
+  });
   return h(
     'section',
     { 'aria-labelledby': 'consents-heading' },
@@ -80,29 +67,23 @@ function consentSection(
       : h(
           'ul',
           {},
-          p.consents.map((c) =>
+          p.consents.map((consent) =>
             h(
               'li',
               {},
-              `${trial.consentForms.find((f) => f.code === c.form)?.title ?? c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
-              c.withdrawal ? ` · ${withdrawalText(c.withdrawal)}` : '',
+              `${trial.consentForms.find((f) => f.code === consent.form)?.title ?? consent.form} v${consent.version}: ${consent.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(consent.signedOn)} · ${consent.obtainedBy}`,
+              consent.withdrawal ? ` · ${withdrawalText(consent.withdrawal)}` : '',
             ),
           ),
         ),
     p.reconsentRequired && h('p', { class: 'notice' }, t('consent.reconsent')),
     canAct && p.status !== 'ineligible' && p.allocation === null && h('h3', {}, t('consent.recordTitle')),
     canAct && p.status !== 'ineligible' && p.allocation === null && form,
-    canAct && withdrawalForm(session, trial, p, reload),
+    withdrawalForm(c),
   );
 }
 
-function randomizeSection(
-  session: Session,
-  trial: Trial,
-  p: Participant,
-  canAct: boolean,
-  reload: () => void,
-): HTMLElement {
+function randomizeSection({ session, trial, p, canAct, reload }: ParticipantContext): HTMLElement {
   const status = h('div', { role: 'alert' });
   const signature = signatureField(session, 'randomize-password', 'randomized');
   let idempotencyKey = newIdempotencyKey();
@@ -174,13 +155,13 @@ function randomizeSection(
   );
 }
 
-function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+function couponSection(c: ParticipantContext): HTMLElement {
+  const { trial, p, canAct, reload } = c;
   // Coupons the participant can still receive: of their role, and under the per-participant maximum
   // (voided entries do not count), as the API will check.
   const issued = (code: string) =>
     p.incentives.filter((e) => e.incentive === code && e.kind === 'issue' && !e.voided).length;
   const types = trial.incentives.filter((i) => i.roles.includes(p.role) && issued(i.code) < i.maxPerParticipant);
-  const status = h('div', { role: 'alert' });
   const type = h(
     'select',
     { id: 'coupon-type' },
@@ -188,33 +169,26 @@ function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: ()
   );
   const issuedOn = h('input', { id: 'coupon-issued-on', type: 'date', value: today(), required: true });
   const reference = h('input', { id: 'coupon-reference', type: 'text', maxlength: 200, required: true });
-  const submit = h('button', { type: 'submit' }, t('coupon.issue'));
   let idempotencyKey = newIdempotencyKey();
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        submit.disabled = true;
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/incentives', {
-          params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
-          body: { incentive: type.value, issuedOn: issuedOn.value, reference: reference.value },
-        });
-        submit.disabled = false;
-        if (data) reload();
-        else {
-          idempotencyKey = newIdempotencyKey();
-          status.replaceChildren(problemList(error));
-        }
-      },
+  const form = actionForm({
+    submitLabel: t('coupon.issue'),
+    fields: [
+      field('coupon-type', t('coupon.type'), type),
+      field('coupon-issued-on', t('coupon.issuedOn'), issuedOn),
+      field('coupon-reference', t('coupon.reference'), reference),
+    ],
+    send: () =>
+      api.POST('/v1/trials/{trialId}/participants/{participantId}/incentives', {
+        params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+        body: { incentive: type.value, issuedOn: issuedOn.value, reference: reference.value },
+      }),
+    done: reload,
+    // A refused submission is a different request next time: a new key, so the refusal is not replayed.
+    refused: () => {
+      idempotencyKey = newIdempotencyKey();
+      return false;
     },
-    h('div', {}, h('label', { for: 'coupon-type' }, t('coupon.type')), type),
-    h('div', {}, h('label', { for: 'coupon-issued-on' }, t('coupon.issuedOn')), issuedOn),
-    h('div', {}, h('label', { for: 'coupon-reference' }, t('coupon.reference')), reference),
-    status,
-    h('div', {}, submit),
-  );
+  });
   return h(
     'section',
     { 'aria-labelledby': 'coupons-heading' },
@@ -224,16 +198,19 @@ function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: ()
       : h(
           'ul',
           { id: 'coupons' },
-          p.incentives.map((c) =>
-            h(
-              'li',
-              {},
-              `${c.reference} · ${c.currency} ${c.amount} · ${formatDate(c.issuedOn)}${c.voided ? ` · ${t('coupon.voided')}` : ''}`,
+          // Issues, each marked when voided; the reversing entries themselves are in the coupon log.
+          p.incentives
+            .filter((entry) => entry.kind === 'issue')
+            .map((c) =>
+              h(
+                'li',
+                {},
+                `${c.reference} · ${c.currency} ${c.amount} · ${formatDate(c.issuedOn)}${c.voided ? ` · ${t('coupon.voided')}` : ''}`,
+              ),
             ),
-          ),
         ),
     canAct && types.length > 0 && p.status !== 'ineligible' && form,
-    canAct && couponVoidForm(trial, p, reload),
+    couponVoidForm(c),
   );
 }
 
@@ -246,7 +223,8 @@ export async function participantScreen(session: Session, trialId: string, parti
   const canAct = ['admin', 'coordinator'].includes(session.me.role) && trial.status === 'active';
   const reload = () => void participantScreen(session, trialId, participantId);
   const criteria = new Map(trial.eligibility.map((c) => [c.code, c.text]));
-  const events = canAct && eventForm(trial, p, reload);
+  const c: ParticipantContext = { session, trial, p, canAct, reload };
+  const events = eventForm(c);
   show(
     h('h1', {}, t('participant.title', { label: p.label })),
     h('p', {}, h('a', { href: `#/trials/${trialId}/participants` }, t('nav.backToParticipants'))),
@@ -275,9 +253,9 @@ export async function participantScreen(session: Session, trialId: string, parti
           p.unmetCriteria.map((code) => h('li', {}, criteria.get(code) ?? code)),
         ),
       ),
-    consentSection(session, trial, p, canAct, reload),
-    randomizeSection(session, trial, p, canAct, reload),
-    couponSection(trial, p, canAct, reload),
+    consentSection(c),
+    randomizeSection(c),
+    couponSection(c),
     events &&
       h(
         'section',
@@ -285,6 +263,6 @@ export async function participantScreen(session: Session, trialId: string, parti
         h('h2', { id: 'events-heading' }, t('event.heading')),
         events,
       ),
-    await timelineSection(trial, p),
+    await timelineSection(c),
   );
 }

@@ -9,17 +9,21 @@ export type SignatureMeaning = 'randomized' | 'recorded withdrawal';
  * The electronic signature (21 CFR 11.200) asked of a signed-in person: their password, re-entered for this one
  * act, with the printed name and the meaning the record will carry stated next to it.
  */
-export interface SignatureField {
+export interface SignatureField<M extends SignatureMeaning> {
   element: HTMLElement;
   input: HTMLInputElement;
   /** The body's `signature`, or null (and the field marked) when the password is empty. */
-  value(): { password: string; meaning: SignatureMeaning } | null;
+  value(): { password: string; meaning: M } | null;
   /** Shows a refusal that concerns the signature at the field; false when the refusal is about something else. */
   showProblem(status: number, error: Partial<Problem> | undefined): boolean;
   clear(): void;
 }
 
-export function signatureField(session: Session, id: string, meaning: SignatureMeaning): SignatureField {
+export function signatureField<M extends SignatureMeaning>(
+  session: Session,
+  id: string,
+  meaning: M,
+): SignatureField<M> {
   const meaningText = meaning === 'randomized' ? t('signature.meaningRandomized') : t('signature.meaningWithdrawal');
   const error = h('p', { class: 'field-error', id: `error-${id}` });
   const input = h('input', {

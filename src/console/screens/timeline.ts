@@ -1,7 +1,8 @@
-import { api, Participant, Trial, VisitStatus } from '../api';
+import { api, VisitStatus } from '../api';
 import { h } from '../dom';
 import { formatDate, t } from '../i18n';
 import { eventTypeLabel } from './follow-up-event';
+import type { ParticipantContext } from './participant-context';
 import { withdrawalText } from './withdrawal';
 
 export function visitStatusLabel(status: VisitStatus): string {
@@ -32,7 +33,7 @@ interface Entry {
  * Everything that happened to the participant, and the visits to come, in date order: screening, consents and
  * withdrawals, the allocation, events, coupons, then each visit with its target date, window and status.
  */
-export async function timelineSection(trial: Trial, p: Participant): Promise<HTMLElement> {
+export async function timelineSection({ trial, p }: ParticipantContext): Promise<HTMLElement> {
   const forms = new Map(trial.consentForms.map((f) => [f.code, f.title]));
   const entries: Entry[] = [{ date: p.screenedOn, text: t('timeline.screened'), order: 0 }];
   for (const c of p.consents) {
@@ -43,7 +44,7 @@ export async function timelineSection(trial: Trial, p: Participant): Promise<HTM
       order: 1,
     });
     if (c.withdrawal)
-      entries.push({ date: c.withdrawal.withdrawnOn, text: `${form}: ${withdrawalText(c.withdrawal)}`, order: 1 });
+      entries.push({ date: c.withdrawal.withdrawnOn, text: `${form}: ${withdrawalText(c.withdrawal)}`, order: 3 });
   }
   if (p.allocation)
     entries.push({ date: p.allocation.randomizedAt.slice(0, 10), text: t('timeline.randomized'), order: 2 });
@@ -68,7 +69,7 @@ export async function timelineSection(trial: Trial, p: Participant): Promise<HTM
     for (const v of schedule?.visits ?? []) {
       const window =
         v.windowOpens && v.windowCloses
-          ? ` ${t('timeline.window', { from: formatDate(v.windowOpens), to: formatDate(v.windowCloses) })}`
+          ? ` · ${t('timeline.window', { from: formatDate(v.windowOpens), to: formatDate(v.windowCloses) })}`
           : '';
       entries.push({
         date: v.assessedOn ?? v.targetDate ?? p.screenedOn,

@@ -41,10 +41,12 @@ export async function visitWorklistScreen(session: Session, trialId: string): Pr
         },
       },
     });
-    const items = data?.items ?? [];
-    const next = data?.nextCursor ?? null;
+    // The operation also answers CSV; asked for JSON (the default), the answer is the page.
+    const page = typeof data === 'object' ? data : undefined;
+    const items = page?.items ?? [];
+    const next = page?.nextCursor ?? null;
     results.replaceChildren(
-      data ? h('p', { class: 'hint' }, t('worklist.today', { date: formatDate(data.today) })) : '',
+      page ? h('p', { class: 'hint' }, t('worklist.today', { date: formatDate(page.today) })) : '',
       items.length === 0
         ? h('p', {}, t('worklist.none'))
         : h(

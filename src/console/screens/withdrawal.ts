@@ -1,8 +1,8 @@
-import { api, Participant, Trial, WithdrawalScope } from '../api';
+import { api, Participant, WithdrawalScope } from '../api';
 import { h } from '../dom';
 import { formatDate, t } from '../i18n';
-import type { Session } from '../session';
-import { field, problemList, today } from './forms';
+import { actionForm, field, today } from './forms';
+import type { ParticipantContext } from './participant-context';
 import { signatureField } from './signature';
 
 function scopeLabel(scope: WithdrawalScope): string {
@@ -25,10 +25,9 @@ export function withdrawalText(withdrawal: NonNullable<Participant['consents'][n
  * Withdraw a granted consent, with its scope (stop the intervention only, or follow-up too), signed with the
  * person's password ("recorded withdrawal"). Shown only when a granted consent is not withdrawn yet.
  */
-export function withdrawalForm(session: Session, trial: Trial, p: Participant, reload: () => void): HTMLElement | '' {
+export function withdrawalForm({ session, trial, p, canAct, reload }: ParticipantContext): HTMLElement | '' {
   const open = p.consents.filter((c) => c.decision === 'granted' && !c.withdrawal);
-  if (open.length === 0) return '';
-  const status = h('div', { role: 'alert' });
+  if (!canAct || open.length === 0) return '';
   const consent = h(
     'select',
     { id: 'withdraw-consent' },
@@ -48,41 +47,31 @@ export function withdrawalForm(session: Session, trial: Trial, p: Participant, r
   );
   const reason = h('input', { id: 'withdraw-reason', type: 'text', maxlength: 1000, required: true });
   const signature = signatureField(session, 'withdraw-password', 'recorded withdrawal');
-  const submit = h('button', { type: 'submit' }, t('withdraw.submit'));
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      id: 'withdraw-form',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        const signed = signature.value();
-        if (!signed) return;
-        submit.disabled = true;
-        const { data, error, response } = await api.POST(
-          '/v1/trials/{trialId}/participants/{participantId}/consents/{consentId}/withdrawal',
-          {
-            params: { path: { trialId: trial.id, participantId: p.id, consentId: consent.value } },
-            body: {
-              withdrawnOn: withdrawnOn.value,
-              scope: scope.value as WithdrawalScope,
-              reason: reason.value,
-              signature: signed as { password: string; meaning: 'recorded withdrawal' },
-            },
-          },
-        );
-        submit.disabled = false;
-        if (data) reload();
-        else if (!signature.showProblem(response.status, error)) status.replaceChildren(problemList(error));
-      },
+  const form = actionForm({
+    id: 'withdraw-form',
+    submitLabel: t('withdraw.submit'),
+    fields: [
+      field('withdraw-consent', t('consent.form'), consent),
+      field('withdraw-on', t('withdraw.on'), withdrawnOn),
+      field('withdraw-scope', t('withdraw.scope'), scope, t('withdraw.scopeHint')),
+      field('withdraw-reason', t('withdraw.reason'), reason),
+      signature.element,
+    ],
+    send: async () => {
+      const signed = signature.value();
+      if (!signed) return null;
+      return api.POST('/v1/trials/{trialId}/participants/{participantId}/consents/{consentId}/withdrawal', {
+        params: { path: { trialId: trial.id, participantId: p.id, consentId: consent.value } },
+        body: {
+          withdrawnOn: withdrawnOn.value,
+          scope: scope.value as WithdrawalScope,
+          reason: reason.value,
+          signature: signed,
+        },
+      });
     },
-    field('withdraw-consent', t('consent.form'), consent),
-    field('withdraw-on', t('withdraw.on'), withdrawnOn),
-    field('withdraw-scope', t('withdraw.scope'), scope, t('withdraw.scopeHint')),
-    field('withdraw-reason', t('withdraw.reason'), reason),
-    signature.element,
-    status,
-    h('div', {}, submit),
-  );
+    done: reload,
+    refused: ({ response, error }) => signature.showProblem(response.status, error),
+  });
   return h('details', { class: 'action' }, h('summary', {}, t('withdraw.title')), form);
 }
