@@ -204,13 +204,6 @@ export const en = {
   'worklist.target': 'Target date',
   'worklist.window': 'Window',
 
-  'assessment.heading': 'Assessments',
-  'assessment.title': 'Record the assessment of a due visit',
-  'assessment.on': 'Assessed on',
-  'assessment.assessor': 'Assessor (initials or staff code)',
-  'assessment.item': 'Item {n}',
-  'assessment.submit': 'Save the assessment',
-
   'problem.passwordShort': 'The password needs at least 12 characters.',
   'problem.passwordCommon': 'This password is too common. Choose another.',
   'problem.tokenInvalid': 'This link is not valid any more. Ask your administrator for a new one.',

@@ -204,13 +204,6 @@ export const zhHK: Record<MessageKey, string> = {
   'worklist.target': '目標日期',
   'worklist.window': '時段',
 
-  'assessment.heading': '評估',
-  'assessment.title': '記錄到期探訪的評估',
-  'assessment.on': '評估日期',
-  'assessment.assessor': '評估員（簡稱或職員編號）',
-  'assessment.item': '第 {n} 題',
-  'assessment.submit': '儲存評估',
-
   'problem.passwordShort': '密碼最少要有 12 個字元。',
   'problem.passwordCommon': '這個密碼太常見，請另選一個。',
   'problem.tokenInvalid': '此連結已失效。請向管理員索取新的連結。',

@@ -5,7 +5,6 @@ import type { Session } from '../session';
 import { participantRoleLabel, participantStatusLabel } from './labels';
 import { actionForm, field, problemList, today } from './forms';
 import type { ParticipantContext } from './participant-context';
-import { assessmentForm } from './assessment';
 import { couponVoidForm } from './coupon-void';
 import { eventForm } from './follow-up-event';
 import { signatureField } from './signature';
@@ -226,7 +225,6 @@ export async function participantScreen(session: Session, trialId: string, parti
   const criteria = new Map(trial.eligibility.map((c) => [c.code, c.text]));
   const c: ParticipantContext = { session, trial, p, canAct, reload };
   const events = eventForm(c);
-  const assessment = await assessmentForm(c);
   show(
     h('h1', {}, t('participant.title', { label: p.label })),
     h('p', {}, h('a', { href: `#/trials/${trialId}/participants` }, t('nav.backToParticipants'))),
@@ -264,13 +262,6 @@ export async function participantScreen(session: Session, trialId: string, parti
         { 'aria-labelledby': 'events-heading' },
         h('h2', { id: 'events-heading' }, t('event.heading')),
         events,
-      ),
-    assessment &&
-      h(
-        'section',
-        { 'aria-labelledby': 'assessment-heading' },
-        h('h2', { id: 'assessment-heading' }, t('assessment.heading')),
-        assessment,
       ),
     await timelineSection(c),
   );
