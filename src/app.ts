@@ -26,6 +26,7 @@ import { trialHandlers } from './features/trials/trials.router';
 import { userHandlers } from './features/users/users.router';
 import { authenticateSession, SessionDeps } from './features/users/users.service';
 import { createSignInThrottle } from './features/users/sign-in-throttle';
+import { createSigner } from './features/users/signatures.service';
 import { consoleAssets } from './http/console-assets';
 import { loadSpec } from './http/openapi';
 import { mountOperations } from './http/operations';
@@ -71,17 +72,18 @@ export function createApp({
     sessions,
     throttle: createSignInThrottle(),
   };
+  const signer = createSigner(sessionDeps);
   const handlers = {
     ...serviceHandlers(db, spec, SERVICE_VERSION),
     ...apiKeyHandlers(),
     ...trialHandlers(),
     ...auditHandlers(),
     ...participantHandlers(),
-    ...consentHandlers(),
+    ...consentHandlers(signer),
     ...eventHandlers(),
     ...incentiveHandlers(),
     ...consortHandlers(),
-    ...randomizationHandlers(),
+    ...randomizationHandlers(signer),
     ...statisticsHandlers(),
     ...followUpHandlers(),
     ...outcomesHandlers(),

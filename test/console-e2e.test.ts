@@ -1,6 +1,6 @@
 import { Page } from 'playwright-core';
 import { serviceUserInput, smcmTrialInput } from './support/factories';
-import { ConsoleHarness, startConsoleHarness } from './support/console-browser';
+import { ConsoleHarness, PASSWORD, startConsoleHarness } from './support/console-browser';
 
 /*
  * The console in a real browser (Debian's Chromium through playwright-core; .ci/run installs chromium): a
@@ -72,6 +72,7 @@ interface Words {
   obtainedBy: RegExp;
   serial: RegExp;
   age: RegExp;
+  signature: RegExp;
 }
 
 const EN: Words = {
@@ -87,6 +88,7 @@ const EN: Words = {
   obtainedBy: /Obtained by/,
   serial: /Serial number/,
   age: /^Age$/,
+  signature: /^Your password$/,
 };
 const ZH: Words = {
   yes: '是',
@@ -101,6 +103,7 @@ const ZH: Words = {
   obtainedBy: /取得同意的職員/,
   serial: /序號/,
   age: /^Age$/,
+  signature: /^你的密碼$/,
 };
 
 /** Screens one ineligible and one eligible person, consents, randomizes with a double click, issues a coupon. */
@@ -162,6 +165,8 @@ async function coordinatorFlow(page: Page, words: Words, prefix: string): Promis
   await page.getByRole('button', { name: words.randomize }).click();
   await page.getByRole('dialog').waitFor();
   await check(page, `${prefix}-randomize-confirm`);
+  // The electronic signature: the person's password, re-entered (21 CFR 11.200).
+  await page.getByRole('dialog').getByLabel(words.signature).fill(PASSWORD);
   await page.getByRole('button', { name: words.confirm }).dblclick();
   await page.locator('#allocation').waitFor();
 

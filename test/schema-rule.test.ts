@@ -7,6 +7,8 @@ const REFERENCE_TABLES = new Set([
   // Console users and their sessions (#17): people, like API keys, belong to no one trial.
   'users',
   'sessions',
+  // Console preferences per caller (#17): of a user or a key, about no trial.
+  'principal_preferences',
   'system_audit_events',
   'system_audit_chain_head',
   'knex_migrations',

@@ -6,6 +6,10 @@ export type Trial = components['schemas']['Trial'];
 export type Participant = components['schemas']['Participant'];
 export type ParticipantStatus = components['schemas']['ParticipantStatus'];
 export type Problem = components['schemas']['Problem'];
+export type VisitStatus = components['schemas']['VisitStatus'];
+export type WithdrawalScope = components['schemas']['WithdrawalScope'];
+export type EventType = components['schemas']['EventType'];
+export type IncentiveTotals = components['schemas']['IncentiveTotals'];
 
 /**
  * The API client, generated from the contract's types. The session cookie travels by itself (same origin,

@@ -1,6 +1,7 @@
 import { api, Me, whenSignedOut } from './api';
 import { h, show } from './dom';
 import { initialLocale, locale, setLocale, t } from './i18n';
+import { applyRememberedLanguage, rememberLanguage } from './preferences';
 import { activationScreen } from './screens/activation';
 import { auditScreen } from './screens/audit';
 import { consortScreen } from './screens/consort';
@@ -8,6 +9,8 @@ import { exportsScreen } from './screens/exports';
 import { roleLabel } from './screens/labels';
 import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
+import { couponLogScreen } from './screens/coupon-log';
+import { visitWorklistScreen } from './screens/visit-worklist';
 import { screeningScreen } from './screens/screening';
 import { setupScreen } from './screens/setup';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
@@ -42,6 +45,7 @@ function header(): void {
         lang: other,
         onclick: () => {
           setLocale(other);
+          void rememberLanguage(me);
           void route();
         },
       },
@@ -81,7 +85,10 @@ async function route(): Promise<void> {
     setPasswordScreen(parts[1]);
     return;
   }
-  if (!me) me = await currentUser();
+  if (!me) {
+    me = await currentUser();
+    applyRememberedLanguage(me);
+  }
   header();
   if (!me || parts[0] === 'sign-in') {
     if (me && parts[0] === 'sign-in') {
@@ -90,6 +97,7 @@ async function route(): Promise<void> {
     }
     signInScreen(signedOutNotice, async (signedIn) => {
       me = signedIn;
+      applyRememberedLanguage(me);
       signedOutNotice = false;
       location.hash = '#/trials';
       if (path === '/trials') await route();
@@ -112,6 +120,8 @@ async function route(): Promise<void> {
     else if (section === 'exports') await exportsScreen(session, trialId);
     else if (section === 'audit') await auditScreen(session, trialId);
     else if (section === 'activation' && me.role === 'admin') await activationScreen(trialId);
+    else if (section === 'coupons') await couponLogScreen(session, trialId);
+    else if (section === 'visits') await visitWorklistScreen(session, trialId);
     else await trialsScreen(session);
   } catch (error) {
     show(h('h1', {}, t('error.title')), h('p', { class: 'alert', role: 'alert' }, String(error)));

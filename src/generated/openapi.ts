@@ -191,6 +191,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/session/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Remember the caller's preferences (the console's language)
+         * @description Stored per person on the server (per key for an API key), so the console opens in the chosen
+         *     language on any computer; `getSession` and `signIn` answer it as `language`.
+         */
+        put: operations["setPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -518,6 +539,11 @@ export interface paths {
          *     participant stops the intervention and stays in follow-up; `follow_up` and `all` stop
          *     follow-up too. Refused with 409 for a declined consent, a second withdrawal, or a
          *     `withdrawnOn` before the consent was signed; a future `withdrawnOn` is a 422.
+         *
+         *     Electronic signature (21 CFR 11.200): a person signed in to the console (cookie session) must
+         *     send `signature` with their password and the meaning `recorded withdrawal`; stored with the
+         *     withdrawal (printed name, date and time, meaning) and in the audit row. A wrong password is a
+         *     422 at `/signature/password`, throttled like sign-in; an API key sends no `signature` (422).
          */
         post: operations["withdrawConsent"];
         delete?: never;
@@ -640,6 +666,14 @@ export interface paths {
          *     `Idempotency-Key`: the same key and request return the identical first response; the same
          *     key on another request is a 422; a request while the first with that key is still in
          *     flight is a 409 (`idempotency-key-in-use`). Keys are scoped to the API key and kept 24 hours.
+         *
+         *     Electronic signature (21 CFR 11.200): a person signed in to the console (cookie session) must
+         *     send `signature` with their password and the meaning `randomized`; the service verifies the
+         *     password and stores the printed name, the date and time and the meaning with the allocation and
+         *     in the audit row. A wrong password is a 422 at `/signature/password` and counts as a failed
+         *     sign-in of the account (429 after 5 within 15 minutes). An API key does not sign (it is not a
+         *     person): a key sends no body, as before, and `signature` from a key is a 422. The password is
+         *     left out of the idempotency fingerprint.
          */
         post: operations["randomizeParticipant"];
         delete?: never;
@@ -2935,6 +2969,8 @@ export interface components {
         };
         /** @description The caller, a signed-in user (`kind` user) or an API key (`kind` key). */
         Me: {
+            /** @description The language the caller chose (`setPreferences`), or null when never chosen. */
+            language: null | components["schemas"]["Language"];
             /** @enum {string} */
             kind: "user" | "key";
             /**
@@ -3369,7 +3405,29 @@ export interface components {
             withdrawnOn: components["schemas"]["Date"];
             reason: string;
             scope: components["schemas"]["WithdrawalScope"];
+            /** @description Required from a signed-in person (cookie session), refused from an API key. */
+            signature?: {
+                password: string;
+                /** @enum {string} */
+                meaning: "recorded withdrawal";
+            };
         };
+        RandomizationInput: {
+            /** @description Required from a signed-in person (cookie session), refused from an API key. */
+            signature?: {
+                password: string;
+                /** @enum {string} */
+                meaning: "randomized";
+            };
+        };
+        PreferencesInput: {
+            language: components["schemas"]["Language"];
+        };
+        /**
+         * @description The console's language, English or Traditional Chinese (Hong Kong).
+         * @enum {string}
+         */
+        Language: "en" | "zh-HK";
         Consent: {
             /** Format: uuid */
             id: string;
@@ -5978,6 +6036,39 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    setPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesInput"];
+            };
+        };
+        responses: {
+            /** @description The caller, with the preferences saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     listSystemAuditEvents: {
         parameters: {
             query?: {
@@ -6424,6 +6515,8 @@ export interface operations {
                 siteCode?: components["schemas"]["SiteCode"];
                 role?: components["schemas"]["ParticipantRole"];
                 status?: components["schemas"]["ParticipantStatus"];
+                /** @description Participants whose label begins with this text, ignoring case (Unicode NFC). */
+                label?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
                 /** @description The `nextCursor` of the previous page. */
@@ -6801,7 +6894,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RandomizationInput"];
+            };
+        };
         responses: {
             /** @description The allocation. */
             201: {
@@ -6812,10 +6909,13 @@ export interface operations {
                     "application/json": components["schemas"]["Allocation"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];

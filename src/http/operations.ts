@@ -87,8 +87,20 @@ const PUBLIC_OPERATION_CONTEXT = new Proxy({} as UseCaseContext, {
 /** What identifies "the same request" for an Idempotency-Key: the operation, its path parameters and its body. */
 export function requestFingerprint(operationId: string, path: string, body: unknown): string {
   return createHash('sha256')
-    .update(JSON.stringify([operationId, path, body ?? null]))
+    .update(JSON.stringify([operationId, path, withoutSignaturePassword(body) ?? null]))
     .digest('hex');
+}
+
+/**
+ * The body without an electronic signature's password: a fast hash of it would be stored with the idempotency
+ * key and could be guessed offline. A retry with the same key replays the first (verified) answer.
+ */
+function withoutSignaturePassword(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('signature' in body)) return body;
+  const { signature, ...rest } = body as { signature: unknown };
+  if (typeof signature !== 'object' || signature === null) return body;
+  const { password: _password, ...kept } = signature as Record<string, unknown>;
+  return { ...rest, signature: kept };
 }
 
 export interface RequestLocals {

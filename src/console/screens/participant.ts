@@ -1,25 +1,18 @@
-import { api, newIdempotencyKey, Participant, Trial } from '../api';
+import { api, newIdempotencyKey } from '../api';
 import { h, show } from '../dom';
 import { formatDate, formatDateTime, t } from '../i18n';
 import type { Session } from '../session';
 import { participantRoleLabel, participantStatusLabel } from './labels';
-import { fieldMessage } from './problems';
+import { actionForm, field, problemList, today } from './forms';
+import type { ParticipantContext } from './participant-context';
+import { couponVoidForm } from './coupon-void';
+import { eventForm } from './follow-up-event';
+import { signatureField } from './signature';
+import { timelineSection } from './timeline';
+import { withdrawalForm, withdrawalText } from './withdrawal';
 
-const today = () => new Date().toISOString().slice(0, 10);
-
-function problemList(error: { detail?: string; errors?: { pointer: string; detail: string }[] } | undefined) {
-  const items = error?.errors?.length
-    ? error.errors.map((e) => fieldMessage(e.pointer, e.detail))
-    : [t('problem.service', { detail: error?.detail ?? '' })];
-  return h(
-    'ul',
-    { class: 'alert' },
-    items.map((m) => h('li', {}, m)),
-  );
-}
-
-function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
-  const status = h('div', { role: 'alert' });
+function consentSection(c: ParticipantContext): HTMLElement {
+  const { trial, p, canAct, reload } = c;
   const formSelect = h(
     'select',
     { id: 'consent-form' },
@@ -40,39 +33,31 @@ function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: (
     h('option', { value: 'electronic' }, t('consent.electronic')),
     h('option', { value: 'witnessed_verbal' }, t('consent.witnessedVerbal')),
   );
-  const submit = h('button', { type: 'submit' }, t('consent.record'));
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        submit.disabled = true;
-        const [form, version] = formSelect.value.split('|') as [string, string];
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/consents', {
-          params: { path: { trialId: trial.id, participantId: p.id } },
-          body: {
-            form,
-            version,
-            decision: decision.value as 'granted' | 'declined',
-            signedOn: signedOn.value,
-            obtainedBy: obtainedBy.value,
-            method: method.value as 'written',
-          },
-        });
-        submit.disabled = false;
-        if (data) reload();
-        else status.replaceChildren(problemList(error));
-      },
+  const form = actionForm({
+    submitLabel: t('consent.record'),
+    fields: [
+      field('consent-form', t('consent.form'), formSelect),
+      field('consent-decision', t('consent.decision'), decision),
+      field('consent-signed-on', t('consent.signedOn'), signedOn),
+      field('consent-obtained-by', t('consent.obtainedBy'), obtainedBy),
+      field('consent-method', t('consent.method'), method),
+    ],
+    send: () => {
+      const [form, version] = formSelect.value.split('|') as [string, string];
+      return api.POST('/v1/trials/{trialId}/participants/{participantId}/consents', {
+        params: { path: { trialId: trial.id, participantId: p.id } },
+        body: {
+          form,
+          version,
+          decision: decision.value as 'granted' | 'declined',
+          signedOn: signedOn.value,
+          obtainedBy: obtainedBy.value,
+          method: method.value as 'written',
+        },
+      });
     },
-    h('div', {}, h('label', { for: 'consent-form' }, t('consent.form')), formSelect),
-    h('div', {}, h('label', { for: 'consent-decision' }, t('consent.decision')), decision),
-    h('div', {}, h('label', { for: 'consent-signed-on' }, t('consent.signedOn')), signedOn),
-    h('div', {}, h('label', { for: 'consent-obtained-by' }, t('consent.obtainedBy')), obtainedBy),
-    h('div', {}, h('label', { for: 'consent-method' }, t('consent.method')), method),
-    status,
-    h('div', {}, submit),
-  );
+    done: reload,
+  });
   return h(
     'section',
     { 'aria-labelledby': 'consents-heading' },
@@ -82,23 +67,25 @@ function consentSection(trial: Trial, p: Participant, canAct: boolean, reload: (
       : h(
           'ul',
           {},
-          p.consents.map((c) =>
+          p.consents.map((consent) =>
             h(
               'li',
               {},
-              `${trial.consentForms.find((f) => f.code === c.form)?.title ?? c.form} v${c.version}: ${c.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(c.signedOn)} · ${c.obtainedBy}`,
-              c.withdrawal ? ` · ${t('consent.withdrawn')}` : '',
+              `${trial.consentForms.find((f) => f.code === consent.form)?.title ?? consent.form} v${consent.version}: ${consent.decision === 'granted' ? t('consent.granted') : t('consent.declined')} · ${formatDate(consent.signedOn)} · ${consent.obtainedBy}`,
+              consent.withdrawal ? ` · ${withdrawalText(consent.withdrawal)}` : '',
             ),
           ),
         ),
     p.reconsentRequired && h('p', { class: 'notice' }, t('consent.reconsent')),
     canAct && p.status !== 'ineligible' && p.allocation === null && h('h3', {}, t('consent.recordTitle')),
     canAct && p.status !== 'ineligible' && p.allocation === null && form,
+    withdrawalForm(c),
   );
 }
 
-function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+function randomizeSection({ session, trial, p, canAct, reload }: ParticipantContext): HTMLElement {
   const status = h('div', { role: 'alert' });
+  const signature = signatureField(session, 'randomize-password', 'randomized');
   let idempotencyKey = newIdempotencyKey();
   const confirm = h('button', { type: 'button', id: 'confirm-randomize' }, t('randomize.confirm'));
   const cancel = h('button', { type: 'button', class: 'secondary' }, t('randomize.cancel'));
@@ -107,21 +94,30 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
     { 'aria-labelledby': 'randomize-heading', 'aria-describedby': 'randomize-warning' },
     h('h2', { id: 'randomize-heading' }, t('randomize.dialogTitle', { label: p.label })),
     h('p', { id: 'randomize-warning' }, t('randomize.warning')),
+    signature.element,
     h('div', { class: 'actions' }, confirm, cancel),
   );
   cancel.addEventListener('click', () => dialog.close());
   // One key per confirmation: a double click, or a retry after a lost answer, sends the same key and is answered
   // with the first allocation; the server never randomizes twice.
+  // The password is part of the confirmation; a wrong one keeps the dialog open with the message at the field.
   confirm.addEventListener('click', async () => {
+    if (confirm.disabled) return;
+    const signed = signature.value();
+    if (!signed) return;
     confirm.disabled = true;
-    const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/randomization', {
-      params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
-    });
+    const { data, error, response } = await api.POST(
+      '/v1/trials/{trialId}/participants/{participantId}/randomization',
+      {
+        params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+        body: { signature: signed },
+      },
+    );
     confirm.disabled = false;
     if (data) {
       dialog.close();
       reload();
-    } else {
+    } else if (!signature.showProblem(response.status, error)) {
       dialog.close();
       status.replaceChildren(problemList(error));
     }
@@ -133,8 +129,9 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
       id: 'randomize',
       onclick: () => {
         idempotencyKey = newIdempotencyKey();
+        signature.clear();
         dialog.showModal();
-        cancel.focus();
+        signature.input.focus();
       },
     },
     t('randomize.button'),
@@ -158,13 +155,13 @@ function randomizeSection(trial: Trial, p: Participant, canAct: boolean, reload:
   );
 }
 
-function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: () => void): HTMLElement {
+function couponSection(c: ParticipantContext): HTMLElement {
+  const { trial, p, canAct, reload } = c;
   // Coupons the participant can still receive: of their role, and under the per-participant maximum
   // (voided entries do not count), as the API will check.
   const issued = (code: string) =>
     p.incentives.filter((e) => e.incentive === code && e.kind === 'issue' && !e.voided).length;
   const types = trial.incentives.filter((i) => i.roles.includes(p.role) && issued(i.code) < i.maxPerParticipant);
-  const status = h('div', { role: 'alert' });
   const type = h(
     'select',
     { id: 'coupon-type' },
@@ -172,33 +169,26 @@ function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: ()
   );
   const issuedOn = h('input', { id: 'coupon-issued-on', type: 'date', value: today(), required: true });
   const reference = h('input', { id: 'coupon-reference', type: 'text', maxlength: 200, required: true });
-  const submit = h('button', { type: 'submit' }, t('coupon.issue'));
   let idempotencyKey = newIdempotencyKey();
-  const form = h(
-    'form',
-    {
-      class: 'stack',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        submit.disabled = true;
-        const { data, error } = await api.POST('/v1/trials/{trialId}/participants/{participantId}/incentives', {
-          params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
-          body: { incentive: type.value, issuedOn: issuedOn.value, reference: reference.value },
-        });
-        submit.disabled = false;
-        if (data) reload();
-        else {
-          idempotencyKey = newIdempotencyKey();
-          status.replaceChildren(problemList(error));
-        }
-      },
+  const form = actionForm({
+    submitLabel: t('coupon.issue'),
+    fields: [
+      field('coupon-type', t('coupon.type'), type),
+      field('coupon-issued-on', t('coupon.issuedOn'), issuedOn),
+      field('coupon-reference', t('coupon.reference'), reference),
+    ],
+    send: () =>
+      api.POST('/v1/trials/{trialId}/participants/{participantId}/incentives', {
+        params: { path: { trialId: trial.id, participantId: p.id }, header: { 'Idempotency-Key': idempotencyKey } },
+        body: { incentive: type.value, issuedOn: issuedOn.value, reference: reference.value },
+      }),
+    done: reload,
+    // A refused submission is a different request next time: a new key, so the refusal is not replayed.
+    refused: () => {
+      idempotencyKey = newIdempotencyKey();
+      return false;
     },
-    h('div', {}, h('label', { for: 'coupon-type' }, t('coupon.type')), type),
-    h('div', {}, h('label', { for: 'coupon-issued-on' }, t('coupon.issuedOn')), issuedOn),
-    h('div', {}, h('label', { for: 'coupon-reference' }, t('coupon.reference')), reference),
-    status,
-    h('div', {}, submit),
-  );
+  });
   return h(
     'section',
     { 'aria-labelledby': 'coupons-heading' },
@@ -208,15 +198,19 @@ function couponSection(trial: Trial, p: Participant, canAct: boolean, reload: ()
       : h(
           'ul',
           { id: 'coupons' },
-          p.incentives.map((c) =>
-            h(
-              'li',
-              {},
-              `${c.reference} · ${c.currency} ${c.amount} · ${formatDate(c.issuedOn)}${c.voided ? ` · ${t('coupon.voided')}` : ''}`,
+          // Issues, each marked when voided; the reversing entries themselves are in the coupon log.
+          p.incentives
+            .filter((entry) => entry.kind === 'issue')
+            .map((c) =>
+              h(
+                'li',
+                {},
+                `${c.reference} · ${c.currency} ${c.amount} · ${formatDate(c.issuedOn)}${c.voided ? ` · ${t('coupon.voided')}` : ''}`,
+              ),
             ),
-          ),
         ),
     canAct && types.length > 0 && p.status !== 'ineligible' && form,
+    couponVoidForm(c),
   );
 }
 
@@ -229,6 +223,8 @@ export async function participantScreen(session: Session, trialId: string, parti
   const canAct = ['admin', 'coordinator'].includes(session.me.role) && trial.status === 'active';
   const reload = () => void participantScreen(session, trialId, participantId);
   const criteria = new Map(trial.eligibility.map((c) => [c.code, c.text]));
+  const c: ParticipantContext = { session, trial, p, canAct, reload };
+  const events = eventForm(c);
   show(
     h('h1', {}, t('participant.title', { label: p.label })),
     h('p', {}, h('a', { href: `#/trials/${trialId}/participants` }, t('nav.backToParticipants'))),
@@ -257,8 +253,16 @@ export async function participantScreen(session: Session, trialId: string, parti
           p.unmetCriteria.map((code) => h('li', {}, criteria.get(code) ?? code)),
         ),
       ),
-    consentSection(trial, p, canAct, reload),
-    randomizeSection(trial, p, canAct, reload),
-    couponSection(trial, p, canAct, reload),
+    consentSection(c),
+    randomizeSection(c),
+    couponSection(c),
+    events &&
+      h(
+        'section',
+        { 'aria-labelledby': 'events-heading' },
+        h('h2', { id: 'events-heading' }, t('event.heading')),
+        events,
+      ),
+    await timelineSection(c),
   );
 }

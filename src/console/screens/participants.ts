@@ -2,6 +2,7 @@ import { api, ParticipantStatus } from '../api';
 import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
+import { pager } from './pager';
 import { PARTICIPANT_STATUSES, participantRoleLabel, participantStatusLabel } from './labels';
 
 const PAGE_SIZE = 25;
@@ -23,23 +24,26 @@ export async function participantsScreen(session: Session, trialId: string): Pro
     h('option', { value: '' }, t('participants.allStatuses')),
     PARTICIPANT_STATUSES.map((s) => h('option', { value: s }, participantStatusLabel(s))),
   );
+  const search = h('input', { id: 'filter-label', type: 'search', maxlength: 100, autocomplete: 'off' });
   const results = h('div', { 'aria-live': 'polite' });
-  /** Cursors of the pages before the current one, to go back. */
-  const cursors: (string | undefined)[] = [];
-  let cursor: string | undefined;
+  const pages = pager(load);
 
+  let latest = 0;
   async function load(): Promise<void> {
+    const asked = ++latest;
     const { data } = await api.GET('/v1/trials/{trialId}/participants', {
       params: {
         path: { trialId },
         query: {
           limit: PAGE_SIZE,
-          cursor,
+          cursor: pages.cursor,
+          label: search.value.trim() || undefined,
           siteCode: siteSelect.value || undefined,
           status: (statusSelect.value || undefined) as ParticipantStatus | undefined,
         },
       },
     });
+    if (asked !== latest) return; // a later search or page was asked for meanwhile
     const items = data?.items ?? [];
     const next = data?.nextCursor ?? null;
     results.replaceChildren(
@@ -77,52 +81,24 @@ export async function participantsScreen(session: Session, trialId: string): Pro
               ),
             ),
           ),
-      h(
-        'div',
-        { class: 'pager' },
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'secondary',
-            disabled: cursors.length === 0,
-            onclick: () => {
-              cursor = cursors.pop();
-              void load();
-            },
-          },
-          t('participants.previous'),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'secondary',
-            disabled: next === null,
-            onclick: () => {
-              cursors.push(cursor);
-              cursor = next ?? undefined;
-              void load();
-            },
-          },
-          t('participants.next'),
-        ),
-      ),
+      pages.controls(next),
     );
   }
-  const restart = () => {
-    cursors.length = 0;
-    cursor = undefined;
-    void load();
-  };
-  siteSelect.addEventListener('change', restart);
-  statusSelect.addEventListener('change', restart);
+  siteSelect.addEventListener('change', () => pages.restart());
+  statusSelect.addEventListener('change', () => pages.restart());
+  // Searched as the person types, once they pause: one request per pause, not per key.
+  let typing: number | undefined;
+  search.addEventListener('input', () => {
+    window.clearTimeout(typing);
+    typing = window.setTimeout(() => pages.restart(), 250);
+  });
   show(
     h('h1', {}, t('participants.title', { trial: trial.code })),
     h('p', {}, h('a', { href: `#/trials/${trialId}` }, t('nav.backToTrial'))),
     h(
       'div',
       { class: 'filters', role: 'search' },
+      h('div', {}, h('label', { for: 'filter-label' }, t('participants.search')), search),
       h('div', {}, h('label', { for: 'filter-site' }, t('trial.site')), siteSelect),
       h('div', {}, h('label', { for: 'filter-status' }, t('trials.status')), statusSelect),
     ),

@@ -37,6 +37,8 @@ export async function trialScreen(session: Session, trialId: string): Promise<vo
       { class: 'actions' },
       h('a', { class: 'button', href: `#/trials/${trialId}/participants` }, t('trial.participants')),
       canScreen && h('a', { class: 'button', href: `#/trials/${trialId}/screening` }, t('trial.screen')),
+      h('a', { class: 'button', href: `#/trials/${trialId}/visits` }, t('trial.visits')),
+      h('a', { class: 'button', href: `#/trials/${trialId}/coupons` }, t('trial.coupons')),
     ),
     trialViews(session, trial),
     h(

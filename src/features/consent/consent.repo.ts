@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ElectronicSignature } from '../../core/electronic-signature';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { consentJsonSql, toConsentView } from './consent-json';
@@ -49,7 +50,15 @@ export async function insertConsent(trx: Knex.Transaction, c: NewConsent): Promi
 
 export async function insertWithdrawal(
   trx: Knex.Transaction,
-  w: { trialId: string; consentId: string; withdrawnOn: string; reason: string; scope: string },
+  w: {
+    trialId: string;
+    consentId: string;
+    withdrawnOn: string;
+    reason: string;
+    scope: string;
+    /** The signed-in person's electronic signature (21 CFR 11.200); null when an API key recorded it. */
+    signature: ElectronicSignature | null;
+  },
 ): Promise<void> {
   await trx('consent_withdrawals').insert({
     trial_id: w.trialId,
@@ -57,6 +66,7 @@ export async function insertWithdrawal(
     withdrawn_on: w.withdrawnOn,
     reason: w.reason,
     scope: w.scope,
+    signature: w.signature && JSON.stringify(w.signature),
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, withTransaction } from '../../db/database';
+import type { ElectronicSignature } from '../../core/electronic-signature';
 import type { UseCaseContext } from '../../core/use-case-context';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import type { components } from '../../generated/openapi';
@@ -86,10 +87,17 @@ export async function recordConsent(
 
 export async function withdrawConsent(
   ctx: UseCaseContext,
-  request: { trialId: string; participantId: string; consentId: string; input: WithdrawalInput },
+  request: {
+    trialId: string;
+    participantId: string;
+    consentId: string;
+    input: Omit<WithdrawalInput, 'signature'>;
+    signature?: ElectronicSignature | null;
+  },
 ): Promise<ConsentView> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId, consentId, input } = request;
+  const signature = request.signature ?? null;
   const now = ctx.now();
   await loadTrial(ctx, trialId);
   try {
@@ -117,6 +125,7 @@ export async function withdrawConsent(
         withdrawnOn: input.withdrawnOn,
         reason: input.reason,
         scope: input.scope,
+        signature,
       });
       const after = (await repo.findConsent(trx, trialId, participantId, consentId))!;
       await recordAudit(trx, actor, {
@@ -125,7 +134,7 @@ export async function withdrawConsent(
         entityType: 'consent',
         entityId: consentId,
         before,
-        after,
+        after: signature ? { ...after, signature } : after,
         reason: input.reason,
       });
       return after;

@@ -193,6 +193,8 @@ export interface ParticipantListQuery {
   siteCode?: string;
   role?: ParticipantRole;
   status?: ParticipantStatus;
+  /** A label prefix in NFC (labelKey), matched ignoring case. */
+  labelPrefix?: string;
   limit: number;
   after?: TimeOrderedCursor;
 }
@@ -206,6 +208,10 @@ export async function listParticipants(
   if (query.siteCode) builder.where('p.site_code', query.siteCode);
   if (query.role) builder.where('p.role', query.role);
   if (query.status) builder.where('s.status', query.status);
+  if (query.labelPrefix)
+    builder.whereRaw("lower(p.label_key) LIKE lower(?) || '%' ESCAPE '\\'", [
+      query.labelPrefix.replace(/[\\%_]/g, (c) => `\\${c}`),
+    ]);
   if (query.after)
     builder.whereRaw('(p.created_at, p.participant_id) > (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
   const rows: ParticipantRow[] = await builder

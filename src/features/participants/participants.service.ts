@@ -177,6 +177,7 @@ export async function listParticipants(
     siteCode?: string;
     role?: ParticipantListItem['role'];
     status?: ParticipantListItem['status'];
+    label?: string;
     limit?: number;
     cursor?: string;
   },
@@ -192,6 +193,7 @@ export async function listParticipants(
     siteCode: query.siteCode,
     role: query.role,
     status: query.status,
+    labelPrefix: query.label === undefined ? undefined : labelKey(query.label),
     limit,
     after,
   });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ElectronicSignature } from '../../core/electronic-signature';
 import type { Executor } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import type { BlockPosition } from './permuted-blocks';
@@ -58,6 +59,8 @@ export interface NewAllocation {
   randomizedAt: Date;
   /** The history import that wrote it (the arm came from the previous system); absent when trialdesk randomized. */
   importId?: string;
+  /** The signed-in person's electronic signature (21 CFR 11.200); null when an API key randomized. */
+  signature: ElectronicSignature | null;
 }
 
 interface AllocationRow {
@@ -99,10 +102,11 @@ export async function insertAllocation(
     a.randomizedBy,
     a.randomizedAt,
     a.importId ?? null,
+    a.signature && JSON.stringify(a.signature),
   ];
   const insert = `INSERT INTO allocations (trial_id, allocation_id, participant_id, stratum_key, stratum, sequence_number,
-       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at, import_id)
-     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+       block_number, block_size, position_in_block, arm_code, randomized_by, randomized_at, import_id, signature)
+     VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb) RETURNING *`;
   const { rows } = block
     ? await trx.raw(
         `WITH cursor AS (

@@ -1,12 +1,18 @@
+import type { components } from '../../generated/openapi';
 import type { HandlerMap } from '../../http/operations';
+import type { Signer } from '../users/signatures.service';
 import * as service from './randomization.service';
 
-export function randomizationHandlers(): HandlerMap {
+type RandomizationInput = components['schemas']['RandomizationInput'];
+
+export function randomizationHandlers(sign: Signer): HandlerMap {
   return {
-    randomizeParticipant: async ({ params, ctx }) => ({
-      status: 201,
-      body: await service.randomizeParticipant(ctx, params),
-    }),
+    randomizeParticipant: async ({ params, body, ctx, clientAddress }) => {
+      // The body is optional (API keys send none), which the operation layer's body type does not express.
+      const sent = (body as RandomizationInput | undefined)?.signature;
+      const signature = await sign(ctx, { sent, meaning: 'randomized', clientAddress });
+      return { status: 201, body: await service.randomizeParticipant(ctx, { ...params, signature }) };
+    },
     flagRandomizationError: async ({ params, body, ctx }) => ({
       status: 200,
       body: await service.flagRandomizationError(ctx, { ...params, reason: body.reason }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTransaction } from '../../db/database';
+import type { ElectronicSignature } from '../../core/electronic-signature';
 import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { csvLine, CsvParseError, parseCsv } from '../../core/csv';
 import { ConflictError, FieldError, ValidationError } from '../../core/errors';
@@ -102,10 +103,11 @@ async function sealedDesignOf(
  */
 export async function randomizeParticipant(
   ctx: UseCaseContext,
-  input: { trialId: string; participantId: string },
+  input: { trialId: string; participantId: string; signature?: ElectronicSignature | null },
 ): Promise<Allocation> {
   const { db, principal, actor } = ctx;
   const { trialId, participantId } = input;
+  const signature = input.signature ?? null;
   // No read before the transaction: the operation layer has checked the key's trial scope, and the trial is read
   // (404 if absent) under its lock below — one pool acquisition and one trial read fewer on the hottest path.
   return withTransaction(db, async (trx) => {
@@ -236,6 +238,7 @@ export async function randomizeParticipant(
         arm,
         randomizedBy: principal.keyId,
         randomizedAt: ctx.now(),
+        signature,
       },
       block,
     );
@@ -245,7 +248,7 @@ export async function randomizeParticipant(
       entityType: 'participant',
       entityId: participantId,
       before: { status: participant.status },
-      after: { allocation },
+      after: signature ? { allocation, signature } : { allocation },
     });
     return allocationViewFor(await ctx.armLabeller(trialId, trx), allocation);
   });
@@ -571,6 +574,8 @@ export async function importAllocation(
         randomizedBy: null,
         randomizedAt: input.randomizedAt,
         importId: input.importId,
+        // Signed, if at all, in the system it was randomized in; the import's own audit row names who imported it.
+        signature: null,
       },
       null,
     );

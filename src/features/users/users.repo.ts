@@ -161,3 +161,20 @@ export async function endSession(db: Executor, idDigest: string, now: Date): Pro
 export async function endSessionsOfUser(db: Executor, userId: string, now: Date): Promise<void> {
   await db('sessions').where({ user_id: userId }).whereNull('ended_at').update({ ended_at: now });
 }
+
+export type Language = components['schemas']['Language'];
+
+/** The language a caller (user or API key) chose, or null. */
+export async function findLanguage(db: Executor, principalId: string): Promise<Language | null> {
+  const row = await db('principal_preferences')
+    .where({ principal_id: principalId })
+    .first<{ language: Language } | undefined>('language');
+  return row?.language ?? null;
+}
+
+export async function saveLanguage(db: Executor, principalId: string, language: Language, now: Date): Promise<void> {
+  await db('principal_preferences')
+    .insert({ principal_id: principalId, language, updated_at: now })
+    .onConflict('principal_id')
+    .merge(['language', 'updated_at']);
+}

@@ -12,14 +12,11 @@ export function userHandlers(deps: service.SessionDeps): HandlerMap {
       return { status: 204 } as never;
     },
     signIn: async ({ body, clientAddress }) => {
-      const { principal, sessionId, maxAgeSeconds } = await service.signIn(deps, body, clientAddress);
-      return {
-        status: 201,
-        headers: { 'Set-Cookie': sessionCookie(sessionId, maxAgeSeconds) },
-        body: service.meOf(principal),
-      };
+      const { me, sessionId, maxAgeSeconds } = await service.signIn(deps, body, clientAddress);
+      return { status: 201, headers: { 'Set-Cookie': sessionCookie(sessionId, maxAgeSeconds) }, body: me };
     },
-    getSession: async ({ ctx }) => ({ status: 200, body: service.meOf(ctx.principal) }),
+    getSession: async ({ ctx }) => ({ status: 200, body: await service.getSession(ctx) }),
+    setPreferences: async ({ body, ctx }) => ({ status: 200, body: await service.setPreferences(ctx, body) }),
     signOut: async ({ ctx }) => {
       await service.signOut(ctx);
       return { status: 204, headers: { 'Set-Cookie': clearedSessionCookie() } } as never;

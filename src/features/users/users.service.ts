@@ -147,9 +147,10 @@ export async function setPassword(deps: SessionDeps, input: { token: string; pas
   });
 }
 
-export function meOf(principal: Principal): Me {
+export function meOf(principal: Principal, language: Me['language']): Me {
   const { session } = principal;
   return {
+    language,
     kind: session ? 'user' : 'key',
     id: principal.keyId,
     name: principal.name,
@@ -190,7 +191,7 @@ export async function signIn(
   deps: SessionDeps,
   input: { email: string; password: string },
   address: string,
-): Promise<{ principal: Principal; sessionId: string; maxAgeSeconds: number }> {
+): Promise<{ me: Me; sessionId: string; maxAgeSeconds: number }> {
   const nowMs = deps.now().getTime();
   const wait = deps.throttle.retryAfterSeconds(input.email, address, nowMs);
   if (wait > 0)
@@ -225,7 +226,7 @@ export async function signIn(
     });
   });
   return {
-    principal: principalOf(user, session, deps.sessions),
+    me: meOf(principalOf(user, session, deps.sessions), await repo.findLanguage(deps.db, user.id)),
     sessionId: secret,
     maxAgeSeconds: deps.sessions.absoluteHours * 3600,
   };
@@ -257,4 +258,15 @@ export async function signOut(ctx: UseCaseContext): Promise<void> {
       after: { userId: ctx.principal.keyId, name: ctx.principal.name },
     });
   });
+}
+
+/** The caller, with the language they chose. */
+export async function getSession(ctx: UseCaseContext): Promise<Me> {
+  return meOf(ctx.principal, await repo.findLanguage(ctx.db, ctx.principal.keyId));
+}
+
+/** Remembers the caller's language on the server (per user; per key for an API key). */
+export async function setPreferences(ctx: UseCaseContext, input: { language: repo.Language }): Promise<Me> {
+  await repo.saveLanguage(ctx.db, ctx.principal.keyId, input.language, ctx.now());
+  return meOf(ctx.principal, input.language);
 }

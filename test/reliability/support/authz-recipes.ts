@@ -468,6 +468,10 @@ export const RECIPES: Record<string, Recipe> = {
   },
   getSession: { target: 'none', prepare: async () => get('/v1/session') },
   signOut: { target: 'none', prepare: async () => ({ method: 'delete', path: '/v1/session' }) },
+  setPreferences: {
+    target: 'none',
+    prepare: async () => ({ method: 'put', path: '/v1/session/preferences', body: { language: 'zh-HK' } }),
+  },
   listSystemAuditEvents: { target: 'none', prepare: async () => get('/v1/audit?limit=20') },
   verifySystemAuditChain: { target: 'none', prepare: async () => get('/v1/audit/verification') },
 

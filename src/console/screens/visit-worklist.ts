@@ -1,0 +1,103 @@
+import { api } from '../api';
+import { h, show } from '../dom';
+import { formatDate, t } from '../i18n';
+import type { Session } from '../session';
+import { pager } from './pager';
+import { visitStatusLabel } from './timeline';
+
+const PAGE_SIZE = 25;
+
+/** The visit work list: visits due now or overdue, soonest window close first, filtered by site (server-side). */
+export async function visitWorklistScreen(session: Session, trialId: string): Promise<void> {
+  const { data: trial } = await api.GET('/v1/trials/{trialId}', { params: { path: { trialId } } });
+  if (!trial) throw new Error(t('error.notFound'));
+  const sites = trial.sites.filter((s) => !session.me.siteCodes || session.me.siteCodes.includes(s.code));
+  const siteSelect = h(
+    'select',
+    { id: 'filter-site' },
+    h('option', { value: '' }, t('participants.allSites')),
+    sites.map((s) => h('option', { value: s.code }, `${s.code} · ${s.name}`)),
+  );
+  const statusSelect = h(
+    'select',
+    { id: 'filter-visit-status' },
+    h('option', { value: 'open,overdue' }, t('worklist.dueOrOverdue')),
+    h('option', { value: 'overdue' }, t('visit.overdue')),
+    h('option', { value: 'open' }, t('visit.open')),
+    h('option', { value: 'not_due' }, t('visit.notDue')),
+  );
+  const results = h('div', { 'aria-live': 'polite' });
+  const pages = pager(load);
+
+  async function load(): Promise<void> {
+    const { data } = await api.GET('/v1/trials/{trialId}/visits', {
+      params: {
+        path: { trialId },
+        query: {
+          limit: PAGE_SIZE,
+          cursor: pages.cursor,
+          status: statusSelect.value,
+          siteCode: siteSelect.value || undefined,
+        },
+      },
+    });
+    // The operation also answers CSV; asked for JSON (the default), the answer is the page.
+    const page = typeof data === 'object' ? data : undefined;
+    const items = page?.items ?? [];
+    const next = page?.nextCursor ?? null;
+    results.replaceChildren(
+      page ? h('p', { class: 'hint' }, t('worklist.today', { date: formatDate(page.today) })) : '',
+      items.length === 0
+        ? h('p', {}, t('worklist.none'))
+        : h(
+            'table',
+            { id: 'worklist' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, t('participants.label')),
+                h('th', { scope: 'col' }, t('trial.site')),
+                h('th', { scope: 'col' }, t('worklist.visit')),
+                h('th', { scope: 'col' }, t('worklist.target')),
+                h('th', { scope: 'col' }, t('worklist.window')),
+                h('th', { scope: 'col' }, t('trials.status')),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              items.map((v) =>
+                h(
+                  'tr',
+                  { class: v.status === 'overdue' ? 'overdue' : undefined },
+                  h('td', {}, h('a', { href: `#/trials/${trialId}/participants/${v.participantId}` }, v.label)),
+                  h('td', {}, v.siteCode),
+                  h('td', {}, v.visitLabel),
+                  h('td', {}, formatDate(v.targetDate)),
+                  h('td', {}, `${formatDate(v.windowOpens)} – ${formatDate(v.windowCloses)}`),
+                  h('td', {}, visitStatusLabel(v.status)),
+                ),
+              ),
+            ),
+          ),
+      pages.controls(next),
+    );
+  }
+  siteSelect.addEventListener('change', () => pages.restart());
+  statusSelect.addEventListener('change', () => pages.restart());
+  show(
+    h('h1', {}, t('worklist.title', { trial: trial.code })),
+    h('p', {}, h('a', { href: `#/trials/${trialId}` }, t('nav.backToTrial'))),
+    h(
+      'div',
+      { class: 'filters', role: 'search' },
+      h('div', {}, h('label', { for: 'filter-site' }, t('trial.site')), siteSelect),
+      h('div', {}, h('label', { for: 'filter-visit-status' }, t('trials.status')), statusSelect),
+    ),
+    results,
+  );
+  await load();
+}
