@@ -7,17 +7,18 @@ import { dataTable } from './tables';
 type Reasoned = { total: number; reasons: { reason: string; text?: string; count: number }[] };
 
 /** A count with its reasons underneath, as the CONSORT boxes list them. */
-function withReasons(count: Reasoned): (Node | string)[] {
-  return [
-    String(count.total),
-    count.reasons.length
-      ? h(
-          'ul',
-          { class: 'reasons' },
-          count.reasons.map((r) => h('li', {}, `${r.text ?? r.reason}: ${r.count}`)),
-        )
-      : '',
-  ];
+function withReasons(count: Reasoned): Node {
+  const cell = document.createDocumentFragment();
+  cell.append(String(count.total));
+  if (count.reasons.length)
+    cell.append(
+      h(
+        'ul',
+        { class: 'reasons' },
+        count.reasons.map((r) => h('li', {}, `${r.text ?? r.reason}: ${r.count}`)),
+      ),
+    );
+  return cell;
 }
 
 /**

@@ -61,7 +61,7 @@ export async function tableOneScreen(session: Session, trialId: string): Promise
     const { data, error } = await api.GET('/v1/trials/{trialId}/baseline', {
       params: { path: { trialId }, query: query() },
     });
-    if (!data) {
+    if (!data || typeof data === 'string') {
       result.replaceChildren(h('p', { class: 'alert' }, t('problem.service', { detail: error?.detail ?? '' })));
       return;
     }

@@ -38,7 +38,7 @@ async function visitCount(trialId: string, status: 'open' | 'overdue'): Promise<
   const { data } = await api.GET('/v1/trials/{trialId}/visits', {
     params: { path: { trialId }, query: { status, limit: MAX_PAGE } },
   });
-  if (!data) return '–';
+  if (!data || typeof data === 'string') return '–';
   return data.nextCursor ? `${MAX_PAGE}+` : String(data.items.length);
 }
 
