@@ -22,6 +22,24 @@ export default tseslint.config(
     },
   },
   {
+    // One transaction per use case, decided on facts read under its locks: a write use case locks the trial inside
+    // its transaction (lockTrialShared/Exclusive answer 404 and return the trial) and never reads it before; the
+    // HTTP layer has already checked the key's trial scope. A read before the transaction is a wasted statement
+    // and a fact that may change before the lock.
+    files: ['src/features/**/*.service.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "FunctionDeclaration:has(CallExpression[callee.name='loadTrial']):has(CallExpression[callee.name='withTransaction'])",
+          message:
+            'A use case that opens a transaction reads the trial under its lock (lockTrialShared/lockTrialExclusive), not with loadTrial before it.',
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

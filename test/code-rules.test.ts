@@ -70,4 +70,26 @@ describe('ESLint', () => {
     expect(result.output).toContain('max-len');
     expect(result.output).toContain('@typescript-eslint/no-unused-vars');
   });
+
+  it('refuses a use case that reads the trial before opening its transaction, and accepts it under the lock', () => {
+    const header =
+      'declare function loadTrial(ctx: unknown, id: string): Promise<unknown>;\n' +
+      'declare function lockTrialShared(trx: unknown, id: string): Promise<unknown>;\n' +
+      'declare function withTransaction(db: unknown, fn: (trx: unknown) => Promise<unknown>): Promise<unknown>;\n';
+    const before =
+      header +
+      'export async function probe(ctx: unknown, id: string) {\n  await loadTrial(ctx, id);\n' +
+      '  return withTransaction(ctx, async (trx) => lockTrialShared(trx, id));\n}\n';
+    const under =
+      header +
+      'export async function probe(ctx: unknown, id: string) {\n' +
+      '  return withTransaction(ctx, async (trx) => lockTrialShared(trx, id));\n}\n' +
+      'export async function read(ctx: unknown, id: string) {\n  return loadTrial(ctx, id);\n}\n';
+    const lint = (code: string) =>
+      run(bin('eslint'), ['--stdin', '--stdin-filename', 'src/features/trials/probe.service.ts'], code);
+    const refused = lint(before);
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toContain('reads the trial under its lock');
+    expect(lint(under)).toEqual({ status: 0, output: '' });
+  });
 });

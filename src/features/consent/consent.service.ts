@@ -99,9 +99,9 @@ export async function withdrawConsent(
   const { trialId, participantId, consentId, input } = request;
   const signature = request.signature ?? null;
   const now = ctx.now();
-  await loadTrial(ctx, trialId);
   try {
     return await withTransaction(db, async (trx) => {
+      await lockTrialShared(trx, trialId);
       await lockVisibleParticipant(trx, principal, trialId, participantId);
       const before = await repo.findConsent(trx, trialId, participantId, consentId);
       if (!before) throw new NotFoundError(`Consent ${consentId} of participant ${participantId} was not found.`);
