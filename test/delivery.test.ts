@@ -271,6 +271,57 @@ describe('sessions', () => {
     ]);
   });
 
+  it('answers the data query a correction names, in its transaction (#21)', async () => {
+    const trial = await deliveryTrial();
+    const su = await inArm(trial.id, 'SMCM');
+    const cw = await worker(trial.id, 'SMCM');
+    setToday('2018-03-20');
+    const a = (await recordSession(trial.id, session(su.id, cw, '2018-03-12'))).body.id as string;
+    const b = (await recordSession(trial.id, session(su.id, cw, '2018-03-19'))).body.id as string;
+    const query = await t.call('post', `/v1/trials/${trial.id}/queries`, {
+      body: { target: { kind: 'session', id: a, pointer: '/durationMinutes' }, text: 'The log says 50 minutes' },
+    });
+    expect(query.status).toBe(201);
+    const patch = (id: string, body: unknown) => t.call('patch', `/v1/trials/${trial.id}/sessions/${id}`, { body });
+    const corrections = async () => (await t.db.knex('session_corrections').where({ trial_id: trial.id })).length;
+
+    // The query is on session a: naming it in a correction of b is 422, and b's correction is not kept.
+    const elsewhere = await patch(b, { durationMinutes: 50, reason: 'log', queryId: query.body.id });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.errors[0].pointer).toBe('/queryId');
+    expect(await corrections()).toBe(0);
+    expect((await t.call('get', `/v1/trials/${trial.id}/queries/${query.body.id}`)).body.status).toBe('open');
+
+    const corrected = await patch(a, {
+      durationMinutes: 50,
+      reason: 'session log: 50 minutes',
+      queryId: query.body.id,
+    });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body.durationMinutes).toBe(50);
+    const answered = await t.call('get', `/v1/trials/${trial.id}/queries/${query.body.id}`);
+    expect(answered.body.status).toBe('answered');
+    expect(answered.body.messages[1]).toMatchObject({
+      action: 'answer',
+      text: 'session log: 50 minutes',
+      viaCorrection: true,
+    });
+
+    // Closed by the monitor: a further correction naming it is 409 and is not kept.
+    const closed = await t.call('post', `/v1/trials/${trial.id}/queries/${query.body.id}/closure`, {
+      body: { text: 'Agreed' },
+    });
+    expect(closed.status).toBe(201);
+    const late = await patch(a, { durationMinutes: 55, reason: 'again', queryId: query.body.id });
+    expect(late.status).toBe(409);
+    expect(late.body.type).toMatch(/query-transition-refused/);
+    expect(await corrections()).toBe(1);
+    const row = await t.db.knex('delivery_sessions').where({ trial_id: trial.id, session_id: a }).first();
+    expect(row.duration_minutes).toBe(50);
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=session`);
+    expect(audit.body.items.filter((e: { action: string }) => e.action === 'session.corrected')).toHaveLength(1);
+  });
+
   it('keeps site-limited coordinators to their sites and refuses blinded keys (403)', async () => {
     const trial = await deliveryTrial();
     const atB = await inArm(trial.id, 'SMCM', 'B');

@@ -2637,7 +2637,9 @@ export interface paths {
          * Correct a recorded session (with reason; every correction kept)
          * @description Fields given replace the recorded ones; the corrected session is checked by the rules of
          *     `recordSession` and its flags recomputed. A retracted session cannot be corrected (409
-         *     `session-retracted`). Not for blinded keys.
+         *     `session-retracted`). With `queryId` the correction answers that data query on this session in the
+         *     same transaction (422 at `/queryId` for a query on another record, 409 `query-transition-refused` for
+         *     one that cannot be answered now; the correction is then not kept). Not for blinded keys.
          */
         patch: operations["correctSession"];
         trace?: never;
@@ -5265,6 +5267,11 @@ export interface components {
             toolsUsed?: components["schemas"]["Code"][];
             notes?: string;
             reason: string;
+            /**
+             * Format: uuid
+             * @description A data query on this session that the correction answers: it moves to `answered` with the reason as its answer, marked `viaCorrection`. A query on another record is 422; one that cannot be answered now is 409.
+             */
+            queryId?: string;
         };
         DeliverySession: {
             /** Format: uuid */

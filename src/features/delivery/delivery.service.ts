@@ -9,6 +9,7 @@ import type { ArmLabeller, UseCaseContext } from '../../core/use-case-context';
 import { recordAudit } from '../audit/audit.service';
 import { isFutureDate } from '../participants/participants';
 import { lockVisibleParticipant } from '../participants/participants.service';
+import { answerQueryByCorrection } from '../safety/data-queries.service';
 import type { TrialView } from '../trials/trials';
 import { findMissingSiteCodes, loadTrial, lockTrialShared } from '../trials/trials.service';
 import { armPlanOf, DeliveryConfiguration } from './delivery-configuration';
@@ -208,7 +209,7 @@ export async function correctSession(
   return withTransaction(ctx.db, async (trx) => {
     const delivery = await deliveryUnderLock(trx, trialId);
     const before = await lockVisibleSession(trx, ctx, trialId, sessionId);
-    const { reason, ...changes } = correction;
+    const { reason, queryId, ...changes } = correction;
     const merged: SessionInput = {
       participantId: before.participantId,
       caseWorkerId: changes.caseWorkerId ?? before.caseWorkerId,
@@ -243,6 +244,8 @@ export async function correctSession(
       after: auditedSession(fieldsOf(view)),
       reason,
     });
+    if (queryId !== undefined)
+      await answerQueryByCorrection(ctx, trx, { trialId, queryId, record: { kind: 'session', id: sessionId }, reason });
     return sessionView(await ctx.armLabeller(trialId, trx), view);
   });
 }

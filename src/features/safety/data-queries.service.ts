@@ -162,9 +162,10 @@ async function stepQuery(
 
 /**
  * For the correction operations of the features that own queried records (assessment PATCH, baseline PUT, adverse
- * event PATCH): inside their transaction, after the correction, answers the query the request names with the
- * correction's reason. The query must be on the corrected record (422 at `/queryId` otherwise, also for a query the
- * caller may not see) and answerable now (409 `query-transition-refused`).
+ * event PATCH, session PATCH; consents and participant events have no correction operation): inside their
+ * transaction, after the correction, answers the query the request names with the correction's reason. The query
+ * must be on the corrected record (422 at `/queryId` otherwise, also for a query the caller may not see) and
+ * answerable now (409 `query-transition-refused`).
  */
 export async function answerQueryByCorrection(
   ctx: UseCaseContext,
