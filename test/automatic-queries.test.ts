@@ -56,7 +56,7 @@ describe('automatic queries', () => {
     expect(good.baselineVariables[0]).toMatchObject({ name: 'age', softRange: { min: 18, max: 70 } });
   });
 
-  it('raise one system query per item out of its soft range or missing at a completed visit, idempotently', async () => {
+  it('raise one system query per item out of its soft range or missing at a completed visit, idempotently, on each assessment write and on request', async () => {
     now = new Date('2018-03-10T12:00:00Z');
     const trial = await createActiveTrial(t, withSoftRanges());
     const old = await screen(
@@ -84,23 +84,27 @@ describe('automatic queries', () => {
     });
     expect(complete.status).toBe(201);
 
+    const target = (q: { target: { kind: string; id: string; pointer: string }; check: string }) => [
+      q.target.kind,
+      q.target.id,
+      q.target.pointer,
+      q.check,
+    ];
+    // The assessment checks ran when the assessment was recorded, in its transaction, as the writer's key.
+    const atWrite = await t.call('get', `/v1/trials/${trial.id}/queries`);
+    expect(atWrite.body.items.map(target).sort()).toEqual(
+      [
+        ['assessment', assessment.body.id, '/values/hope/items/4', 'missing_item'],
+        ['assessment', assessment.body.id, '/values/employed', 'missing_item'],
+      ].sort(),
+    );
+    expect(atWrite.body.items[0].messages).toEqual([expect.objectContaining({ action: 'raise', role: 'admin' })]);
+
     const monitor = await t.createKey('monitor', { trialIds: [trial.id] });
     const run = await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: monitor.key });
     expect(run.status).toBe(201);
     expect(run.body.checked).toEqual({ participants: 2, assessments: 2 });
-    const raised = run.body.raised.map(
-      (q: { target: { kind: string; id: string; pointer: string }; check: string }) => [
-        q.target.kind,
-        q.target.id,
-        q.target.pointer,
-        q.check,
-      ],
-    );
-    expect(raised).toEqual([
-      ['participant', old.id, '/baseline/age', 'soft_range'],
-      ['assessment', assessment.body.id, '/values/hope/items/4', 'missing_item'],
-      ['assessment', assessment.body.id, '/values/employed', 'missing_item'],
-    ]);
+    expect(run.body.raised.map(target)).toEqual([['participant', old.id, '/baseline/age', 'soft_range']]);
     expect(run.body.raised[0]).toMatchObject({
       status: 'open',
       siteCode: 'A',
@@ -118,8 +122,30 @@ describe('automatic queries', () => {
     expect(list.body.items).toHaveLength(3);
     expect(list.body.items.every((q: { check: string }) => q.check !== null)).toBe(true);
 
+    // A correction runs the checks too: the item still missing raises nothing new, a newly emptied one raises one,
+    // and the item corrected into place keeps its query (it is not withdrawn).
+    const corrected = [...HOPE];
+    corrected[7] = null as unknown as number;
+    const patch = await t.call('patch', `/v1/trials/${trial.id}/participants/${old.id}/assessments/baseline`, {
+      body: { values: { hope: { items: corrected }, gse: { items: GSE } }, reason: 'item 8 was transcribed wrongly' },
+    });
+    expect(patch.status).toBe(200);
+    const afterCorrection = await t.call('get', `/v1/trials/${trial.id}/queries`);
+    expect(afterCorrection.body.items).toHaveLength(4);
+    expect(afterCorrection.body.items.map(target)).toContainEqual([
+      'assessment',
+      assessment.body.id,
+      '/values/hope/items/7',
+      'missing_item',
+    ]);
+    expect(
+      afterCorrection.body.items.find(
+        (q: { target: { pointer: string } }) => q.target.pointer === '/values/hope/items/4',
+      ).status,
+    ).toBe('open');
+
     const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query`);
-    expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.raised')).toHaveLength(3);
+    expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.raised')).toHaveLength(4);
 
     const coordinator = await t.createKey('coordinator', { trialIds: [trial.id] });
     expect((await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: coordinator.key })).status).toBe(

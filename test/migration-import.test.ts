@@ -348,7 +348,13 @@ describe('event, assessment and coupon import', () => {
       ...Array(3).fill('event.recorded'),
       'trial.history_imported',
     ]);
-    expect(actionsOf(importedAssessments.body.importId)).toEqual(['assessment.recorded', 'trial.history_imported']);
+    // The imported assessment runs the automatic checks as any assessment write does (#21): its unanswered hope
+    // item raises a missing-item query, audited under the import.
+    expect(actionsOf(importedAssessments.body.importId)).toEqual([
+      'assessment.recorded',
+      'query.raised',
+      'trial.history_imported',
+    ]);
   });
 
   it('reports every failing event, assessment and coupon row with its line and column, and writes nothing', async () => {

@@ -20,7 +20,7 @@ import type { UseCaseContext } from '../../core/use-case-context';
 import type { PerProtocolReason } from '../outcomes/per-protocol';
 import { perProtocolExclusionsOf } from '../outcomes/per-protocol.service';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
-import { answerQueryByCorrection } from '../safety/data-queries.service';
+import { answerQueryByCorrection, raiseAssessmentChecks } from '../safety/data-queries.service';
 
 type AssessmentInput = components['schemas']['AssessmentInput'];
 type AssessmentCorrection = components['schemas']['AssessmentCorrection'];
@@ -169,6 +169,12 @@ export async function recordAssessment(
         before: null,
         after: view,
       });
+      await raiseAssessmentChecks(ctx, trx, {
+        trialId,
+        measures: trial.measures,
+        participantId,
+        assessment: { id: assessmentId, visit: visit.code, values: assessment.values },
+      });
       return view;
     });
   } catch (error) {
@@ -226,6 +232,12 @@ export async function correctAssessment(
         record: { kind: 'assessment', id: before.assessmentId },
         reason: correction.reason,
       });
+    await raiseAssessmentChecks(ctx, trx, {
+      trialId,
+      measures: trial.measures,
+      participantId,
+      assessment: { id: before.assessmentId, visit: visit.code, values },
+    });
     return afterView;
   });
 }

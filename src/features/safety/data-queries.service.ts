@@ -12,11 +12,12 @@ import type { DataQueryRow } from './data-queries.repo';
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
 import { findRecordDocument, findRecordDocuments, RecordKind as QueryTargetKind } from './record-documents.query';
 import { resolvePointer } from './record-items';
-import { assessmentFindings, baselineFindings, Finding } from './automatic-checks';
+import { assessmentFindings, baselineFindings, CheckedAssessment, Finding } from './automatic-checks';
 
 type DataQuery = components['schemas']['DataQuery'];
 type DataQueryInput = components['schemas']['DataQueryInput'];
 type DataQueryList = components['schemas']['DataQueryList'];
+type Measure = components['schemas']['Measure'];
 
 const DAY_MS = 86_400_000;
 
@@ -291,20 +292,46 @@ export async function runAutomaticChecks(
       ),
     ];
     const at = ctx.now();
-    const raised: DataQuery[] = [];
-    for (const finding of findings) {
-      const query = await insertRaised(ctx, trx, trialId, {
-        participantId: owner.get(`${finding.kind}/${finding.id}`)!,
-        target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
-        text: finding.text,
-        check: finding.check,
-      });
-      if (query) raised.push(query);
-    }
+    const raised = await raiseFindings(ctx, trx, trialId, findings, (f) => owner.get(`${f.kind}/${f.id}`)!);
     return {
       asOf: at.toISOString(),
       checked: { participants: participants.length, assessments: assessments.length },
       raised,
     };
   });
+}
+
+/** Raises one query per finding that its check has not raised before on that item (in any status), each audited. */
+async function raiseFindings(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  findings: readonly Finding[],
+  participantOf: (finding: Finding) => string,
+): Promise<DataQuery[]> {
+  const raised: DataQuery[] = [];
+  for (const finding of findings) {
+    const query = await insertRaised(ctx, trx, trialId, {
+      participantId: participantOf(finding),
+      target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
+      text: finding.text,
+      check: finding.check,
+    });
+    if (query) raised.push(query);
+  }
+  return raised;
+}
+
+/**
+ * For the assessment writes (record, correct): inside their transaction, after the write, runs the assessment checks
+ * (missing items, soft ranges) on the assessment as written and raises what they find, as the on-request run would —
+ * nothing when the check already raised a query on that item, whatever its status. A query is never withdrawn here.
+ */
+export async function raiseAssessmentChecks(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  request: { trialId: string; measures: readonly Measure[]; participantId: string; assessment: CheckedAssessment },
+): Promise<DataQuery[]> {
+  const { trialId, measures, participantId, assessment } = request;
+  return raiseFindings(ctx, trx, trialId, assessmentFindings(measures, assessment), () => participantId);
 }
