@@ -90,30 +90,35 @@ describe('automatic queries', () => {
       q.target.pointer,
       q.check,
     ];
-    // The assessment checks ran when the assessment was recorded, in its transaction, as the writer's key.
+    // The checks ran when the baseline was screened and the assessment recorded, each in its write's transaction,
+    // as the writer's key.
     const atWrite = await t.call('get', `/v1/trials/${trial.id}/queries`);
     expect(atWrite.body.items.map(target).sort()).toEqual(
       [
+        ['participant', old.id, '/baseline/age', 'soft_range'],
         ['assessment', assessment.body.id, '/values/hope/items/4', 'missing_item'],
         ['assessment', assessment.body.id, '/values/employed', 'missing_item'],
       ].sort(),
     );
-    expect(atWrite.body.items[0].messages).toEqual([expect.objectContaining({ action: 'raise', role: 'admin' })]);
+    for (const q of atWrite.body.items)
+      expect(q.messages).toEqual([expect.objectContaining({ action: 'raise', role: 'admin' })]);
+    const age = atWrite.body.items.find((q: { check: string }) => q.check === 'soft_range');
+    expect(age).toMatchObject({
+      status: 'open',
+      siteCode: 'A',
+      text: 'Automatic check: 74 is above the plausible range (18 to 70); please confirm against the source or correct it.',
+    });
 
+    // On request (for data written before the checks ran on writes): the same checks over every record, and
+    // nothing the writes already raised is raised again.
     const monitor = await t.createKey('monitor', { trialIds: [trial.id] });
     const run = await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: monitor.key });
     expect(run.status).toBe(201);
     expect(run.body.checked).toEqual({ participants: 2, assessments: 2 });
-    expect(run.body.raised.map(target)).toEqual([['participant', old.id, '/baseline/age', 'soft_range']]);
-    expect(run.body.raised[0]).toMatchObject({
-      status: 'open',
-      siteCode: 'A',
-      text: 'Automatic check: 74 is above the plausible range (18 to 70); please confirm against the source or correct it.',
-      messages: [{ action: 'raise', role: 'monitor' }],
-    });
+    expect(run.body.raised).toEqual([]);
 
     // Again: nothing new, even after one of them was answered and closed.
-    const first = run.body.raised[0].id;
+    const first = age.id;
     await t.call('post', `/v1/trials/${trial.id}/queries/${first}/answers`, { body: { text: 'Age checked: 74' } });
     await t.call('post', `/v1/trials/${trial.id}/queries/${first}/closure`, { body: { text: 'Confirmed' } });
     const again = await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: monitor.key });
@@ -144,8 +149,22 @@ describe('automatic queries', () => {
       ).status,
     ).toBe('open');
 
+    // A baseline correction runs the baseline checks: an age above the range raises one query on that person.
+    const older = await t.call('put', `/v1/trials/${trial.id}/participants/${fine.id}/baseline`, {
+      body: { values: { age: 81, sex: 'female', diagnosis: 'depression', onsetYears: 11 }, reason: 'age misread' },
+    });
+    expect(older.status).toBe(200);
+    const afterBaseline = await t.call('get', `/v1/trials/${trial.id}/queries`);
+    expect(afterBaseline.body.items.map(target)).toContainEqual([
+      'participant',
+      fine.id,
+      '/baseline/age',
+      'soft_range',
+    ]);
+    expect(afterBaseline.body.items).toHaveLength(5);
+
     const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query`);
-    expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.raised')).toHaveLength(4);
+    expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.raised')).toHaveLength(5);
 
     const coordinator = await t.createKey('coordinator', { trialIds: [trial.id] });
     expect((await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: coordinator.key })).status).toBe(

@@ -18,7 +18,7 @@ import {
   validateBaseline,
 } from './participants';
 import * as repo from './participants.repo';
-import { answerQueryByCorrection } from '../safety/data-queries.service';
+import { answerQueryByCorrection, raiseBaselineChecks } from '../safety/data-queries.service';
 import type {
   ParticipantDecisionFacts,
   ParticipantFacts,
@@ -148,6 +148,11 @@ export async function screenParticipant(
         before: null,
         after: view,
       });
+      await raiseBaselineChecks(ctx, trx, {
+        trialId,
+        variables: trial.baselineVariables,
+        participant: { id: participantId, role: view.role, baseline: view.baseline as Record<string, unknown> },
+      });
       return shown(ctx, trialId, view, trx);
     });
   } catch (error) {
@@ -247,6 +252,11 @@ export async function setBaseline(
         record: { kind: 'participant', id: participantId },
         reason: update.reason!,
       });
+    await raiseBaselineChecks(ctx, trx, {
+      trialId,
+      variables: trial.baselineVariables,
+      participant: { id: participantId, role: after.role, baseline: after.baseline as Record<string, unknown> },
+    });
     return shown(ctx, trialId, after, trx);
   });
 }

@@ -18,6 +18,7 @@ type DataQuery = components['schemas']['DataQuery'];
 type DataQueryInput = components['schemas']['DataQueryInput'];
 type DataQueryList = components['schemas']['DataQueryList'];
 type Measure = components['schemas']['Measure'];
+type BaselineVariable = components['schemas']['BaselineVariable'];
 
 const DAY_MS = 86_400_000;
 
@@ -323,10 +324,25 @@ async function raiseFindings(
 }
 
 /**
- * For the assessment writes (record, correct): inside their transaction, after the write, runs the assessment checks
- * (missing items, soft ranges) on the assessment as written and raises what they find, as the on-request run would —
- * nothing when the check already raised a query on that item, whatever its status. A query is never withdrawn here.
+ * For the baseline writes (screening, baseline set or corrected): inside their transaction, after the write, runs
+ * the soft-range checks on the participant's baseline as written and raises what they find, as the on-request run
+ * would — nothing when the check already raised a query on that item, whatever its status. A query is never
+ * withdrawn here. With nothing found, no statement is sent.
  */
+export async function raiseBaselineChecks(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  request: {
+    trialId: string;
+    variables: readonly BaselineVariable[];
+    participant: { id: string; role: string; baseline: Record<string, unknown> };
+  },
+): Promise<DataQuery[]> {
+  const { trialId, variables, participant } = request;
+  return raiseFindings(ctx, trx, trialId, baselineFindings(variables, participant), () => participant.id);
+}
+
+/** For the assessment writes (record, correct): as raiseBaselineChecks, missing items and soft ranges. */
 export async function raiseAssessmentChecks(
   ctx: UseCaseContext,
   trx: Knex.Transaction,
