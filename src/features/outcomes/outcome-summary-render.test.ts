@@ -16,6 +16,23 @@ const arm = (name: string, extra: Partial<OutcomeSummary['rows'][number]['byArm'
   ...extra,
 });
 
+type Row = OutcomeSummary['rows'][number];
+/** n (%) of the two housing levels. */
+const housing = (own: number, hostel: number) => [
+  { level: 'own', count: own, percent: own + hostel ? (100 * own) / (own + hostel) : null },
+  { level: 'hostel', count: hostel, percent: own + hostel ? (100 * hostel) / (own + hostel) : null },
+];
+const housingRow = (visit: string, byArm: Row['byArm'], rest: Pick<Row, 'test' | 'notEstimable'>): Row => ({
+  measure: 'housing',
+  label: 'Housing',
+  unit: null,
+  visit,
+  type: 'category',
+  byArm,
+  differences: [],
+  ...rest,
+});
+
 const summary: OutcomeSummary = {
   reference: 'TAU',
   arms: ['SMCM', 'TAU'],
@@ -36,55 +53,14 @@ const summary: OutcomeSummary = {
       test: null,
       notEstimable: null,
     },
-    {
-      measure: 'housing',
-      label: 'Housing',
-      unit: null,
-      visit: 'm12',
-      type: 'category',
-      byArm: [
-        arm('SMCM', {
-          levels: [
-            { level: 'own', count: 7, percent: 70 },
-            { level: 'hostel', count: 3, percent: 30 },
-          ],
-        }),
-        arm('TAU', {
-          n: 0,
-          levels: [
-            { level: 'own', count: 0, percent: null },
-            { level: 'hostel', count: 0, percent: null },
-          ],
-        }),
-      ],
-      differences: [],
+    housingRow('m12', [arm('SMCM', { levels: housing(7, 3) }), arm('TAU', { n: 0, levels: housing(0, 0) })], {
       test: null,
       notEstimable: 'no test between arms: an arm has no recorded outcome or fewer than two levels occur',
-    },
-    {
-      measure: 'housing',
-      label: 'Housing',
-      unit: null,
-      visit: 'm6',
-      type: 'category',
-      byArm: [
-        arm('SMCM', {
-          levels: [
-            { level: 'own', count: 7, percent: 70 },
-            { level: 'hostel', count: 3, percent: 30 },
-          ],
-        }),
-        arm('TAU', {
-          levels: [
-            { level: 'own', count: 2, percent: 20 },
-            { level: 'hostel', count: 8, percent: 80 },
-          ],
-        }),
-      ],
-      differences: [],
+    }),
+    housingRow('m6', [arm('SMCM', { levels: housing(7, 3) }), arm('TAU', { levels: housing(2, 8) })], {
       test: { method: 'chi_square', statistic: 3.2323232323, df: 1, p: 0.0721 },
       notEstimable: null,
-    },
+    }),
   ],
 };
 

@@ -270,10 +270,10 @@ const numericScore = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /**
- * Table 2: every numeric, binary or category measure at every post-baseline visit, per arm n and mean (SD) or events (%),
- * and each arm against the reference: the adjusted difference of the ANCOVA (baseline score and site, as
- * `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with Fisher's exact p for binary ones;
- * for category measures n (%) per level and Table 1's test of the arm × level table (`categoryTest`).
+ * Table 2: every numeric, binary or category measure at every post-baseline visit, per arm n and mean (SD),
+ * events (%) or n (%) per level, and each arm against the reference: the adjusted difference of the ANCOVA
+ * (baseline score and site, as `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with
+ * Fisher's exact p for binary ones; for category measures Table 1's test of the arm × level table (`categoryTest`).
  * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes), or with
  * `per_protocol` those of them in the per-protocol population.
  */

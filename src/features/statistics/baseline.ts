@@ -102,8 +102,9 @@ function numericRow(
 
 /**
  * Table 1's test of an arm x level table of counts, also used by Table 2's category rows. Levels that occur in
- * no arm are left out (R's chisq.test gives NaN for them), then: Pearson's chi-square with Yates' continuity correction (R's chisq.test default;
- * it changes only 2 x 2 tables), or Fisher's exact test when an expected count is below 5. When the exact test
+ * no arm are left out (R's chisq.test gives NaN for them), then: Pearson's chi-square with Yates' continuity
+ * correction (R's chisq.test default; it changes only 2 x 2 tables), or Fisher's exact test when an expected
+ * count is below 5. When the exact test
  * is refused (table too large) the chi-square is given with a warning. Null when an arm has no counts or fewer
  * than two levels occur.
  */
