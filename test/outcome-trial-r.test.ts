@@ -1,4 +1,5 @@
 import { smcmFollowUp } from '../scripts/smcm-trial';
+import { parseCsv } from '../src/core/csv';
 import { addDays } from '../src/features/follow-up/calendar';
 import { createActiveTrial } from './support/factories';
 import { loadFixture, relativeError } from './support/r-reference';
@@ -12,7 +13,9 @@ import { startTestApp, TestApp } from './support/test-app';
  * 12 months, some visits missing. Loaded through the API as test/outcome-analysis.test.ts does (arm set from the
  * fixture, randomization dated back), then
  *  - GET …/outcomes/hope/analysis?model=mmrm against nlme::gls (corSymm + varIdent, REML) + emmeans;
- *  - Table 2's employed@m12 row: the adjusted odds ratio against glm(binomial), n and events per arm.
+ *  - Table 2's employed@m12 row: the adjusted odds ratio against glm(binomial), n and events per arm;
+ *  - Table 2's category rows (three category measures added to the trial here): the test of the arm × level table
+ *    against chisq.test (Yates only on 2 × 2) or fisher.test, chosen by Table 1's rule.
  */
 interface Participant {
   arm: 'SMCM' | 'TAU';
@@ -22,6 +25,18 @@ interface Participant {
   m12Items: number[] | null;
   employedBaseline: boolean;
   employedM12: boolean | null;
+  livingM12: string | null;
+  contactM12: string | null;
+  supportM6: string | null;
+}
+interface CategoryExpected {
+  measure: string;
+  visit: string;
+  method: 'chi_square' | 'fisher_exact';
+  statistic: number | null;
+  df: number | null;
+  p: number;
+  byArm: { arm: string; counts: number[] }[];
 }
 interface Fixture {
   participants: Participant[];
@@ -34,10 +49,13 @@ interface Fixture {
     p: number;
     byArm: { arm: string; n: number; events: number; percent: number }[];
   };
+  categoryLevels: Record<'living' | 'contact' | 'support', string[]>;
+  categories: CategoryExpected[];
 }
 
 const RANDOMIZED_ON = '2018-03-05';
 const LOGISTIC_TOLERANCE = 1e-8;
+const CONTINGENCY_TOLERANCE = 1e-10;
 let now = new Date();
 let t: TestApp;
 let trialId: string;
@@ -45,7 +63,17 @@ const fixture = loadFixture<Fixture>('trial-mmrm-binary');
 
 beforeAll(async () => {
   t = await startTestApp({ clock: () => now });
-  const trial = await createActiveTrial(t, smcmFollowUp());
+  const followUp = smcmFollowUp();
+  const levels = fixture.categoryLevels;
+  const trial = await createActiveTrial(t, {
+    ...followUp,
+    measures: [
+      ...followUp.measures!,
+      { code: 'living', label: 'Living situation', type: 'category', levels: levels.living, visits: ['m12'] },
+      { code: 'contact', label: 'Contact with family', type: 'category', levels: levels.contact, visits: ['m12'] },
+      { code: 'support', label: 'Support used', type: 'category', levels: levels.support, visits: ['m6'] },
+    ],
+  });
   trialId = trial.id;
   for (const p of fixture.participants) {
     now = new Date(`${RANDOMIZED_ON}T12:00:00Z`);
@@ -58,10 +86,12 @@ beforeAll(async () => {
       if (answer.status !== 201) throw new Error(`assessment failed: ${answer.text}`);
     };
     await record('baseline', 0, { hope: { items: p.baselineItems }, employed: p.employedBaseline });
-    if (p.m6Items) await record('m6', 182, { hope: { items: p.m6Items } });
+    if (p.m6Items) await record('m6', 182, { hope: { items: p.m6Items }, support: p.supportM6 });
     if (p.m12Items) {
       await record('m12', 365, {
         hope: { items: p.m12Items },
+        living: p.livingM12,
+        contact: p.contactM12,
         ...(p.employedM12 === null ? {} : { employed: p.employedM12 }),
       });
     }
@@ -109,5 +139,45 @@ describe('trial endpoints against R', () => {
     ]);
     const html = await t.call('get', `/v1/trials/${trialId}/outcomes/summary`, { headers: { Accept: 'text/html' } });
     expect(html.text).toContain(`adjusted OR ${or.estimate.toFixed(3)}`);
+  });
+
+  it("Table 2's category rows carry Table 1's test of arm × level, matching chisq.test / fisher.test", async () => {
+    const res = await t.call('get', `/v1/trials/${trialId}/outcomes/summary?reference=TAU`);
+    expect(res.status).toBe(200);
+    const errors: string[] = [];
+    for (const expected of fixture.categories) {
+      const row = res.body.rows.find(
+        (r: { measure: string; visit: string }) => r.measure === expected.measure && r.visit === expected.visit,
+      );
+      expect(row.type).toBe('category');
+      for (const arm of expected.byArm) {
+        const got = row.byArm.find((a: { arm: string }) => a.arm === arm.arm);
+        expect(got.levels.map((l: { count: number }) => l.count)).toEqual(arm.counts);
+      }
+      expect([row.test.method, row.test.df, row.notEstimable]).toEqual([expected.method, expected.df, null]);
+      for (const field of ['statistic', 'p'] as const) {
+        const error =
+          expected[field] === null
+            ? row.test[field] === null
+              ? 0
+              : 1
+            : relativeError(row.test[field], expected[field]);
+        if (!(error <= CONTINGENCY_TOLERANCE))
+          errors.push(`${expected.measure} ${field}: ${row.test[field]} vs R ${expected[field]}`);
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(fixture.categories.map((c) => c.method)).toEqual(['chi_square', 'chi_square', 'fisher_exact']);
+    const csv = await t.call('get', `/v1/trials/${trialId}/outcomes/summary`, { headers: { Accept: 'text/csv' } });
+    const [header, ...lines] = parseCsv(csv.text);
+    const support = lines.filter((l) => l[0] === 'support');
+    expect(support.map((l) => l[header!.indexOf('testMethod')])).toEqual(['fisher_exact', 'fisher_exact']);
+    expect(Number(support[0]![header!.indexOf('testP')])).toBe(
+      res.body.rows.find((r: { measure: string }) => r.measure === 'support').test.p,
+    );
+    const html = await t.call('get', `/v1/trials/${trialId}/outcomes/summary`, { headers: { Accept: 'text/html' } });
+    const living = res.body.rows.find((r: { measure: string }) => r.measure === 'living').test;
+    expect(html.text).toContain(`<td>χ²(2) = ${living.statistic.toFixed(2)}</td>`);
+    expect(html.text).toContain("<td>Fisher's exact test</td>");
   });
 });

@@ -3835,6 +3835,15 @@ export interface components {
                 visit: string;
                 /** @enum {unknown} */
                 type: "continuous" | "binary" | "category";
+                /**
+                 * @description Category measures: the test of the arm × level table of counts, by Table 1's rule — Pearson's
+                 *     chi-square (`chi_square`, R's chisq.test with Yates' continuity correction, which changes only
+                 *     2 × 2 tables), or Fisher's exact test (`fisher_exact`, statistic and df null) when an expected
+                 *     count is below 5. Levels recorded in no arm are left out. Null for other measures, and for a
+                 *     category row where an arm has no recorded outcome or fewer than two levels were recorded
+                 *     (`notEstimable` says so).
+                 */
+                test: null | components["schemas"]["BaselineTest"];
                 byArm: {
                     arm: string;
                     /** @description Participants with the outcome recorded at the visit. */

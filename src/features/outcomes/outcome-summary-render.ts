@@ -12,7 +12,17 @@ type ArmSummary = OutcomeSummary['rows'][number]['byArm'][number];
 const levelsText = (levels: ArmSummary['levels']) =>
   levels === null ? null : levels.map((l) => `${l.level}: ${l.count} (${fmt(l.percent)}%)`).join('; ');
 
-/** One line per measure, visit and arm; the difference columns are empty on the reference arm's line. */
+type RowTest = NonNullable<OutcomeSummary['rows'][number]['test']>;
+/** A category row's test across the arms, e.g. "χ²(2) = 3.21" or "Fisher's exact test". */
+const testText = (test: RowTest) =>
+  test.method === 'fisher_exact'
+    ? "Fisher's exact test"
+    : `χ²(${test.df}) = ${fmt(test.statistic, 2)}${test.warning ? ` (${test.warning})` : ''}`;
+
+/**
+ * One line per measure, visit and arm; the difference columns are empty on the reference arm's line. The test
+ * columns (category rows) hold the row's one test of all arms and repeat on each of its lines.
+ */
 export function outcomeSummaryCsv(summary: OutcomeSummary): string {
   const header = [
     'measure',
@@ -37,6 +47,10 @@ export function outcomeSummaryCsv(summary: OutcomeSummary): string {
     'adjustedOddsRatioCiLower',
     'adjustedOddsRatioCiUpper',
     'adjustedOddsRatioP',
+    'testMethod',
+    'testStatistic',
+    'testDf',
+    'testP',
   ];
   const lines = [csvLine(header)];
   for (const row of summary.rows) {
@@ -67,6 +81,10 @@ export function outcomeSummaryCsv(summary: OutcomeSummary): string {
           or?.ciLower ?? null,
           or?.ciUpper ?? null,
           or?.p ?? null,
+          row.test?.method ?? null,
+          row.test?.statistic ?? null,
+          row.test?.df ?? null,
+          row.test?.p ?? null,
         ]),
       );
     }
@@ -95,8 +113,13 @@ export function outcomeSummaryHtml(summary: OutcomeSummary, title: string): stri
               : `${fmt(a.mean)} (${fmt(a.sd)}), n = ${a.n}`,
       ),
     );
+    if (row.type === 'category') {
+      const span = 2 * others.length - 1;
+      const text = row.test ? testText(row.test) : (row.notEstimable ?? '—');
+      const spanned = `<td${span > 1 ? ` colspan="${span}"` : ''}>${escapeHtml(text)}</td>`;
+      return `<tr>${cell(name)}${cell(row.visit)}${arms.join('')}${spanned}${cell(fmtP(row.test?.p ?? null))}</tr>`;
+    }
     const differences = others.map((arm) => {
-      if (row.type === 'category') return `${cell('—')}${cell('')}`;
       const d = row.differences.find((x) => x.arm === arm && x.method !== 'adjusted_odds_ratio');
       if (!d || d.estimate === null) return `${cell('not estimable')}${cell('')}`;
       const digits = row.type === 'binary' ? 3 : 2;

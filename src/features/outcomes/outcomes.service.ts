@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from '../../core/errors';
 import type { UseCaseContext } from '../../core/use-case-context';
 import type { components } from '../../generated/openapi';
 import { analysisDatasetRows } from '../follow-up/follow-up.service';
+import { categoryTest } from '../statistics/baseline';
 import { runAncova, runBinaryAnalysis, runMixedModel } from '../statistics/outcome-analysis.service';
 import { mean, standardDeviation } from '../../lib/statistics/descriptives';
 import type { DatasetRow } from '../follow-up/analysis-dataset';
@@ -269,9 +270,10 @@ const numericScore = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /**
- * Table 2: every numeric or binary measure at every post-baseline visit, per arm n and mean (SD) or events (%),
- * and each arm against the reference: the adjusted difference of the ANCOVA (baseline score and site, as
- * `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with Fisher's exact p for binary ones.
+ * Table 2: every numeric, binary or category measure at every post-baseline visit, per arm n and mean (SD),
+ * events (%) or n (%) per level, and each arm against the reference: the adjusted difference of the ANCOVA
+ * (baseline score and site, as `analyseOutcome`) for numeric measures, the risk difference (Wald CI) with
+ * Fisher's exact p for binary ones; for category measures Table 1's test of the arm × level table (`categoryTest`).
  * Participants are those whose visit is due, in their randomized arm (ITT, observed outcomes), or with
  * `per_protocol` those of them in the per-protocol population.
  */
@@ -335,7 +337,11 @@ export async function outcomeSummary(
       });
       const differences: SummaryRow['differences'] = [];
       let notEstimable: string | null = null;
-      if (binary) {
+      let test: SummaryRow['test'] = null;
+      if (category) {
+        test = categoryTest(byArm.map((a) => a.levels!.map((l) => l.count)));
+        if (!test) notEstimable = 'no test between arms: an arm has no recorded outcome or fewer than two levels occur';
+      } else if (binary) {
         for (const arm of others) {
           const group = byArm.find((a) => a.arm === arm)!;
           const base = byArm.find((a) => a.arm === reference)!;
@@ -365,7 +371,7 @@ export async function outcomeSummary(
         const adjusted = adjustedOddsRatios(due, measure.code, measure.visits.includes('baseline'), reference);
         differences.push(...adjusted.differences);
         if (adjusted.notEstimable) notEstimable = notEstimable ?? adjusted.notEstimable;
-      } else if (!category) {
+      } else {
         const analysis = analyseOn(trial, rows, arms, {
           measure: measure.code,
           visit,
@@ -396,6 +402,7 @@ export async function outcomeSummary(
         type: binary ? 'binary' : category ? 'category' : 'continuous',
         byArm,
         differences,
+        test,
         notEstimable,
       });
     }
@@ -412,7 +419,8 @@ export async function outcomeSummary(
         `${reference}) from an ANCOVA on arm, baseline score and centre, 95% CI and p. Binary measures: n (%) with ` +
         `the event; differences = risk difference (arm − ${reference}, unadjusted, Wald 95% CI) with Fisher's ` +
         `exact p, and the odds ratio (arm / ${reference}) from a logistic regression on arm, baseline value and ` +
-        'centre (Wald 95% CI). Category measures: n (%) per level, no comparison.',
+        "centre (Wald 95% CI). Category measures: n (%) per level; test = arm × level, Pearson chi-square (Yates' " +
+        "correction on 2 × 2 tables) or Fisher's exact test when an expected count is below 5, as in Table 1.",
     },
   };
 }

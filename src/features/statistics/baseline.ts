@@ -100,6 +100,31 @@ function numericRow(
   return { byArm, smd, test };
 }
 
+/**
+ * Table 1's test of an arm x level table of counts, also used by Table 2's category rows. Levels that occur in
+ * no arm are left out (R's chisq.test gives NaN for them), then: Pearson's chi-square with Yates' continuity
+ * correction (R's chisq.test default; it changes only 2 x 2 tables), or Fisher's exact test when an expected
+ * count is below 5. When the exact test
+ * is refused (table too large) the chi-square is given with a warning. Null when an arm has no counts or fewer
+ * than two levels occur.
+ */
+export function categoryTest(counts: readonly (readonly number[])[]): BaselineTest | null {
+  const table = counts.map((row) => row.filter((_, j) => counts.some((other) => other[j]! > 0)));
+  if (table.length < 2 || table[0]!.length < 2 || !table.every((row) => row.some((c) => c > 0))) return null;
+  const chi = chiSquareTest(table, { continuityCorrection: true });
+  const chiTest: BaselineTest = { method: 'chi_square', statistic: chi.statistic, df: chi.df, p: chi.p };
+  if (chi.minimumExpectedCount >= 5) return chiTest;
+  try {
+    return { method: 'fisher_exact', statistic: null, df: null, p: fisherExactTest(table).p };
+  } catch (error) {
+    if (!(error instanceof StatisticsInputError)) throw error;
+    return {
+      ...chiTest,
+      warning: `an expected count is below 5 but the table is too large for Fisher's exact test (${error.reason}); chi-square shown`,
+    };
+  }
+}
+
 function categoryRow(
   arms: string[],
   levels: string[],
@@ -132,23 +157,7 @@ function categoryRow(
   if (table.every((row) => row.some((c) => c > 0)) && table[0]!.length >= 1) {
     smd = table[0]!.length === 1 ? 0 : smdOrNull(() => categoricalSmd(table[0]!, table[1]!));
   }
-  if (tests !== 'none' && table[0]!.length >= 2 && table.every((row) => row.some((c) => c > 0))) {
-    const chi = chiSquareTest(table, { continuityCorrection: true });
-    const chiTest: BaselineTest = { method: 'chi_square', statistic: chi.statistic, df: chi.df, p: chi.p };
-    if (chi.minimumExpectedCount < 5) {
-      try {
-        test = { method: 'fisher_exact', statistic: null, df: null, p: fisherExactTest(table).p };
-      } catch (error) {
-        if (!(error instanceof StatisticsInputError)) throw error;
-        test = {
-          ...chiTest,
-          warning: `an expected count is below 5 but the table is too large for Fisher's exact test (${error.reason}); chi-square shown`,
-        };
-      }
-    } else {
-      test = chiTest;
-    }
-  }
+  if (tests !== 'none') test = categoryTest(table);
   return { byArm, smd, test };
 }
 
