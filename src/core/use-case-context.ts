@@ -63,7 +63,12 @@ export function createUseCaseContext(
   };
 }
 
-/** The same use case run inside a transaction (the wrapper's), everything else equal. */
+/**
+ * The same use case run inside a transaction (the wrapper's, or a report's snapshot), everything else equal. The
+ * arm labeller reads through that transaction too unless told otherwise: on the embedded database (one
+ * connection) a read on another connection would wait for the transaction forever, and on PostgreSQL it would
+ * see another snapshot.
+ */
 export function withExecutor(ctx: UseCaseContext, db: Knex): UseCaseContext {
-  return { ...ctx, db };
+  return { ...ctx, db, armLabeller: (trialId, executor) => ctx.armLabeller(trialId, executor ?? db) };
 }

@@ -154,6 +154,22 @@ export async function withoutJit<T>(knex: Knex, read: (trx: Knex.Transaction) =>
   });
 }
 
+/**
+ * Runs a report's reads in one read-only REPEATABLE READ transaction (JIT off, as withoutJit): every statement
+ * sees the same snapshot, so a report assembled from several reads (rows, deviations, doses) describes one
+ * instant even while writes go on. Joins the caller's transaction when there is one.
+ */
+export async function readSnapshot<T>(knex: Knex, read: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  if (knex.isTransaction) return read(knex as Knex.Transaction);
+  return knex.transaction(
+    async (trx) => {
+      await trx.raw('SET LOCAL jit = off');
+      return read(trx);
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
 /** A unique constraint refused the write (SQLSTATE 23505), optionally a particular named constraint. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as { code?: string; constraint?: string };

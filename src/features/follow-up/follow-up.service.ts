@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Readable } from 'node:stream';
-import { isUniqueViolation, withoutJit, withTransaction } from '../../db/database';
+import { isUniqueViolation, readSnapshot, withoutJit, withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import { decodeCursor, encodeCursor, Page } from '../../core/pagination';
@@ -16,7 +16,7 @@ import { BASELINE_VISIT, Visit } from './follow-up-configuration';
 import * as query from './follow-up.query';
 import * as repo from './follow-up.repo';
 import { scoreAssessment } from './measure-scoring';
-import type { UseCaseContext } from '../../core/use-case-context';
+import { UseCaseContext, withExecutor } from '../../core/use-case-context';
 import type { PerProtocolReason } from '../outcomes/per-protocol';
 import { perProtocolExclusionsOf } from '../outcomes/per-protocol.service';
 import { isInWindow, scheduleFor, VisitStatus, windowOf } from './visit-schedule';
@@ -546,31 +546,37 @@ export async function analysisDatasetPage(
   ctx: UseCaseContext,
   input: { trialId: string; items?: boolean; limit?: number; cursor?: string },
 ): Promise<AnalysisDatasetPage> {
-  const trial = await loadTrial(ctx, input.trialId);
-  const columns = datasetColumns(trial.measures, input.items ?? false);
-  const labeller = await ctx.armLabeller(trial.id);
-  const label = (arm: string) => labeller.label(arm);
-  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
-  const limit = input.limit ?? 500;
-  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
-  const rows = await query.datasetPage(ctx.db, {
-    trialId: trial.id,
-    today: todayOf(ctx),
-    siteCodes: ctx.principal.siteCodes,
-    after,
-    limit: limit + 1,
+  // One snapshot: the rows and the per-protocol exclusions (deviations, doses) describe the same instant.
+  return readSnapshot(ctx.db, async (db) => {
+    const snapshot = withExecutor(ctx, db);
+    const trial = await loadTrial(snapshot, input.trialId);
+    const columns = datasetColumns(trial.measures, input.items ?? false);
+    const labeller = await snapshot.armLabeller(trial.id);
+    const label = (arm: string) => labeller.label(arm);
+    const perProtocol = await perProtocolExclusionsOf(snapshot, trial);
+    const limit = input.limit ?? 500;
+    const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, isDatasetCursor);
+    const rows = await query.datasetPage(snapshot.db, {
+      trialId: trial.id,
+      today: todayOf(snapshot),
+      siteCodes: snapshot.principal.siteCodes,
+      after,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      columns: columns.map((c) => c.name),
+      items: page.map((row) => {
+        const shaped = toDatasetRow(row, label, perProtocol);
+        return Object.fromEntries(
+          columns.map((c) => [c.name, c.value(shaped)]),
+        ) as AnalysisDatasetPage['items'][number];
+      }),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ participantId: last.participant_id, day: last.day }) : null,
+    };
   });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    columns: columns.map((c) => c.name),
-    items: page.map((row) => {
-      const shaped = toDatasetRow(row, label, perProtocol);
-      return Object.fromEntries(columns.map((c) => [c.name, c.value(shaped)])) as AnalysisDatasetPage['items'][number];
-    }),
-    nextCursor:
-      rows.length > limit && last ? encodeCursor({ participantId: last.participant_id, day: last.day }) : null,
-  };
 }
 
 /** The whole analysis dataset as CSV, streamed from a database cursor. */
@@ -616,16 +622,20 @@ export async function analysisDatasetRows(
   ctx: UseCaseContext,
   input: { trialId: string },
 ): Promise<{ trial: TrialView; rows: DatasetRow[] }> {
-  const trial = await loadTrial(ctx, input.trialId);
-  const labeller = await ctx.armLabeller(trial.id);
-  const label = (arm: string) => labeller.label(arm);
-  const perProtocol = await perProtocolExclusionsOf(ctx, trial);
-  const rows: DatasetRow[] = [];
-  const stream = query.streamDataset(ctx.db, {
-    trialId: trial.id,
-    today: todayOf(ctx),
-    siteCodes: ctx.principal.siteCodes,
+  // One snapshot: the rows and the per-protocol exclusions (deviations, doses) describe the same instant.
+  return readSnapshot(ctx.db, async (db) => {
+    const snapshot = withExecutor(ctx, db);
+    const trial = await loadTrial(snapshot, input.trialId);
+    const labeller = await snapshot.armLabeller(trial.id);
+    const label = (arm: string) => labeller.label(arm);
+    const perProtocol = await perProtocolExclusionsOf(snapshot, trial);
+    const rows: DatasetRow[] = [];
+    const stream = query.streamDataset(db, {
+      trialId: trial.id,
+      today: todayOf(snapshot),
+      siteCodes: ctx.principal.siteCodes,
+    });
+    for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
+    return { trial, rows };
   });
-  for await (const row of stream) rows.push(toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
-  return { trial, rows };
 }
