@@ -3,6 +3,7 @@ import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
 import { pager } from './pager';
+import { listTable } from './tables';
 
 const PAGE_SIZE = 25;
 
@@ -66,52 +67,29 @@ export async function couponLogScreen(session: Session, trialId: string): Promis
     results.replaceChildren(
       items.length === 0
         ? h('p', {}, t('coupon.none'))
-        : h(
-            'table',
-            { id: 'coupon-log' },
-            h('caption', {}, t('couponLog.entries')),
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, t('coupon.reference')),
-                h('th', { scope: 'col' }, t('trial.site')),
-                h('th', { scope: 'col' }, t('coupon.type')),
-                h('th', { scope: 'col' }, t('couponLog.amount')),
-                h('th', { scope: 'col' }, t('coupon.issuedOn')),
-                h('th', { scope: 'col' }, t('couponLog.entry')),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              items.map((e) =>
-                h(
-                  'tr',
-                  {},
-                  h(
-                    'td',
-                    {},
-                    h('a', { href: `#/trials/${trialId}/participants/${e.participantId}` }, e.reference ?? e.incentive),
-                  ),
-                  h('td', {}, e.siteCode),
-                  h('td', {}, e.incentive),
-                  h('td', {}, `${e.currency} ${e.amount}`),
-                  h('td', {}, formatDate(e.issuedOn)),
-                  h(
-                    'td',
-                    {},
-                    e.kind === 'void'
-                      ? `${t('couponLog.voidEntry')}${e.reason ? ` (${e.reason})` : ''}`
-                      : e.voided
-                        ? t('coupon.voided')
-                        : t('couponLog.issueEntry'),
-                  ),
-                ),
-              ),
-            ),
+        : listTable(
+            [
+              t('coupon.reference'),
+              t('trial.site'),
+              t('coupon.type'),
+              t('couponLog.amount'),
+              t('coupon.issuedOn'),
+              t('couponLog.entry'),
+            ],
+            items,
+            (e) => [
+              h('a', { href: `#/trials/${trialId}/participants/${e.participantId}` }, e.reference ?? e.incentive),
+              e.siteCode,
+              e.incentive,
+              `${e.currency} ${e.amount}`,
+              formatDate(e.issuedOn),
+              e.kind === 'void'
+                ? `${t('couponLog.voidEntry')}${e.reason ? ` (${e.reason})` : ''}`
+                : e.voided
+                  ? t('coupon.voided')
+                  : t('couponLog.issueEntry'),
+            ],
+            { attrs: { id: 'coupon-log' }, caption: t('couponLog.entries') },
           ),
       pages.controls(next),
     );

@@ -4,6 +4,7 @@ import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
 import { pager } from './pager';
 import { PARTICIPANT_STATUSES, participantRoleLabel, participantStatusLabel } from './labels';
+import { listTable } from './tables';
 
 const PAGE_SIZE = 25;
 
@@ -49,37 +50,22 @@ export async function participantsScreen(session: Session, trialId: string): Pro
     results.replaceChildren(
       items.length === 0
         ? h('p', {}, t('participants.none'))
-        : h(
-            'table',
-            {},
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, t('participants.label')),
-                h('th', { scope: 'col' }, t('trial.site')),
-                h('th', { scope: 'col' }, t('participants.role')),
-                h('th', { scope: 'col' }, t('trials.status')),
-                h('th', { scope: 'col' }, t('participants.screenedOn')),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              items.map((p) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, h('a', { href: `#/trials/${trialId}/participants/${p.id}` }, p.label)),
-                  h('td', {}, p.siteCode),
-                  h('td', {}, participantRoleLabel(p.role)),
-                  h('td', {}, participantStatusLabel(p.status)),
-                  h('td', {}, formatDate(p.screenedOn)),
-                ),
-              ),
-            ),
+        : listTable(
+            [
+              t('participants.label'),
+              t('trial.site'),
+              t('participants.role'),
+              t('trials.status'),
+              t('participants.screenedOn'),
+            ],
+            items,
+            (p) => [
+              h('a', { href: `#/trials/${trialId}/participants/${p.id}` }, p.label),
+              p.siteCode,
+              participantRoleLabel(p.role),
+              participantStatusLabel(p.status),
+              formatDate(p.screenedOn),
+            ],
           ),
       pages.controls(next),
     );

@@ -4,6 +4,7 @@ import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
 import { pager } from './pager';
 import { visitStatusLabel } from './timeline';
+import { listTable } from './tables';
 
 const PAGE_SIZE = 25;
 
@@ -49,39 +50,25 @@ export async function visitWorklistScreen(session: Session, trialId: string): Pr
       page ? h('p', { class: 'hint' }, t('worklist.today', { date: formatDate(page.today) })) : '',
       items.length === 0
         ? h('p', {}, t('worklist.none'))
-        : h(
-            'table',
-            { id: 'worklist' },
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, t('participants.label')),
-                h('th', { scope: 'col' }, t('trial.site')),
-                h('th', { scope: 'col' }, t('worklist.visit')),
-                h('th', { scope: 'col' }, t('worklist.target')),
-                h('th', { scope: 'col' }, t('worklist.window')),
-                h('th', { scope: 'col' }, t('trials.status')),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              items.map((v) =>
-                h(
-                  'tr',
-                  { class: v.status === 'overdue' ? 'overdue' : undefined },
-                  h('td', {}, h('a', { href: `#/trials/${trialId}/participants/${v.participantId}` }, v.label)),
-                  h('td', {}, v.siteCode),
-                  h('td', {}, v.visitLabel),
-                  h('td', {}, formatDate(v.targetDate)),
-                  h('td', {}, `${formatDate(v.windowOpens)} – ${formatDate(v.windowCloses)}`),
-                  h('td', {}, visitStatusLabel(v.status)),
-                ),
-              ),
-            ),
+        : listTable(
+            [
+              t('participants.label'),
+              t('trial.site'),
+              t('worklist.visit'),
+              t('worklist.target'),
+              t('worklist.window'),
+              t('trials.status'),
+            ],
+            items,
+            (v) => [
+              h('a', { href: `#/trials/${trialId}/participants/${v.participantId}` }, v.label),
+              v.siteCode,
+              v.visitLabel,
+              formatDate(v.targetDate),
+              `${formatDate(v.windowOpens)} – ${formatDate(v.windowCloses)}`,
+              visitStatusLabel(v.status),
+            ],
+            { attrs: { id: 'worklist' }, rowAttrs: (v) => ({ class: v.status === 'overdue' ? 'overdue' : undefined }) },
           ),
       pages.controls(next),
     );
