@@ -185,7 +185,7 @@ export function laterVisitPlan(
   arm: ArmCode,
   randomizedOn: string,
   today: string,
-  visit: LaterVisitCode = 'm6',
+  visit: LaterVisitCode,
 ): LaterVisit {
   const pathway = person.pathway;
   if (pathway.kind !== 'randomized') return { kind: 'none' };
