@@ -2,6 +2,7 @@
  * The SMCM trial of the seed paper, end to end, on synthetic data (npm run demo).
  *
  *   npx tsx scripts/demo.ts [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--data-dir DIR] [--svg FILE]
+ *                           [--forest FILE] [--dataset FILE]
  *
  * Without --url it starts the service in this process with a fresh admin key, on an in-memory embedded
  * database (nothing is left behind) or, with --data-dir, on an embedded database in a new directory that
@@ -10,8 +11,10 @@
  * it creates the trial, screens a seeded synthetic cohort, records consent, randomizes, records
  * follow-up events and the baseline visits (assessments, missed visits), adds and assigns the case workers,
  * issues the interview coupons, and prints the follow-up completeness table,
- * CONSORT counts and the baseline tables. The same --seed gives the same cohort and, through the
- * trial's randomization seed, the same allocations.
+ * CONSORT counts and the baseline tables; on its own service's calendar it records the 6- and 12-month visits and
+ * ends as a statistician would: Table 2, the primary analysis (ANCOVA at 12 months) with its methods sentence, the
+ * forest plot (--forest FILE writes it) and the analysis dataset R reads (--dataset FILE writes the CSV). The same
+ * --seed gives the same cohort and, through the trial's randomization seed, the same allocations.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +35,8 @@ export { generateCohort } from './demo/cohort';
 export { runDemo } from './demo/run';
 
 const USAGE =
-  'usage: npm run demo -- [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--data-dir DIR] [--svg FILE]';
+  'usage: npm run demo -- [--participants N] [--seed S] [--url URL --key KEY] [--keep] [--data-dir DIR] [--svg FILE]' +
+  ' [--forest FILE] [--dataset FILE]';
 
 export interface DemoArguments {
   participants: number;
@@ -43,6 +47,9 @@ export interface DemoArguments {
   /** A new or empty directory for the in-process service's embedded database; null: in memory. */
   dataDir: string | null;
   svg: string | null;
+  /** Where to write the forest plot (SVG) and the analysis dataset (CSV), when the primary visit has data. */
+  forest: string | null;
+  dataset: string | null;
 }
 
 export class UsageError extends Error {}
@@ -63,6 +70,8 @@ export function parseDemoArguments(
         keep: { type: 'boolean', default: false },
         'data-dir': { type: 'string' },
         svg: { type: 'string' },
+        forest: { type: 'string' },
+        dataset: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -95,6 +104,8 @@ export function parseDemoArguments(
     keep: values.keep!,
     dataDir: dataDir === null ? null : path.resolve(dataDir),
     svg: values.svg ?? null,
+    forest: values.forest ?? null,
+    dataset: values.dataset ?? null,
   };
 }
 
@@ -130,7 +141,9 @@ export async function demoWithClient(
     baseUrl: string;
     progress?: ProgressStream;
     svg?: string | null;
-    /** The in-process service's clock: randomize FOLLOW_UP_DAYS ago and record the 6-month visits since. */
+    forest?: string | null;
+    dataset?: string | null;
+    /** The in-process service's clock: randomize FOLLOW_UP_DAYS ago and record the 6- and 12-month visits since. */
     calendar?: DemoCalendar;
   },
 ): Promise<DemoResult> {
@@ -154,8 +167,18 @@ export async function demoWithClient(
   }
   const delivery = options.calendar ? await runDeliveryDemo(client, { cohort, run, ...progressOf(options) }) : null;
   const outcomes = await demoOutcomes(client, run.trial);
+  const files = {
+    forest: outcomes.forestSvg === null ? null : (options.forest ?? null),
+    dataset: outcomes.datasetCsv === null ? null : (options.dataset ?? null),
+  };
+  if (files.forest) fs.writeFileSync(files.forest, outcomes.forestSvg!);
+  if (files.dataset) fs.writeFileSync(files.dataset, outcomes.datasetCsv!);
+  const notWritten = [options.forest, options.dataset].filter(
+    (file): file is string => typeof file === 'string' && file !== files.forest && file !== files.dataset,
+  );
   const output = [
-    formatReport({ cohort, run }) + formatOutcomes(outcomes),
+    formatReport({ cohort, run }) + formatOutcomes(outcomes, files),
+    ...notWritten.map((file) => `${file} was not written: the primary visit has no outcome data yet.`),
     ...(delivery ? ['', formatDeliveryDemo(delivery)] : []),
   ].join('\n');
   return { cohort, run, delivery, outcomes, output, baseUrl: options.baseUrl };
@@ -166,7 +189,14 @@ const shellQuote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'$
 
 export async function main(argv: readonly string[], io: DemoIo): Promise<DemoResult> {
   const args = parseDemoArguments(argv, io.env);
-  const common = { participants: args.participants, seed: args.seed, progress: io.stderr, svg: args.svg };
+  const common = {
+    participants: args.participants,
+    seed: args.seed,
+    progress: io.stderr,
+    svg: args.svg,
+    forest: args.forest,
+    dataset: args.dataset,
+  };
   const svgWritten = args.svg === null ? [] : [`The CONSORT diagram is in ${args.svg}.`];
   if (args.url !== null) {
     const client = createTrialdeskClient({

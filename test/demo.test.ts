@@ -10,7 +10,8 @@ import { mapWithConcurrency } from '../scripts/demo/progress';
 import { countRequests } from '../scripts/demo/report';
 import { TABLE_3 } from '../scripts/demo/substudy';
 import { outcomeRequestCount } from '../scripts/demo/outcomes';
-import { relativeError } from './support/r-reference';
+import { loadFixture, relativeError } from './support/r-reference';
+import { parseCsv } from '../src/core/csv';
 import { scoreAssessment } from '../src/features/follow-up/measure-scoring';
 import { mean, standardDeviation } from '../src/lib/statistics';
 import { ancova } from '../src/lib/statistics/ancova';
@@ -20,6 +21,37 @@ import { DEFAULT_DATABASE_LIMITS } from '../src/config';
 import { createDb, migrateToLatest } from '../src/db/database';
 import { ensureBootstrapAdminKey } from '../src/features/api-keys/api-keys.service';
 import { startTestApp } from './support/test-app';
+
+/** test/fixtures/r/demo-outcomes.json, written by demo-outcomes.R. */
+interface DemoOutcomesFixture {
+  seed: string;
+  participants: number;
+  primary: {
+    n: number;
+    residualDf: number;
+    sigma: number;
+    rSquared: number;
+    groups: { group: string; lsMean: number; se: number; ciLower: number; ciUpper: number }[];
+    differences: {
+      group: string;
+      estimate: number;
+      se: number;
+      df: number;
+      t: number;
+      p: number;
+      ciLower: number;
+      ciUpper: number;
+    }[];
+  };
+  table2: {
+    measure: string;
+    visit: string;
+    byArm: { arm: string; n: number; mean?: number; sd?: number; events?: number }[];
+    difference?: { estimate: number; ciLower: number; ciUpper: number; p: number };
+    riskDifference?: { estimate: number; ciLower: number; ciUpper: number; p: number };
+    adjustedOddsRatio?: { estimate: number; ciLower: number; ciUpper: number; p: number };
+  }[];
+}
 
 interface Captured {
   result: DemoResult;
@@ -48,11 +80,24 @@ async function runMain(argv: string[], env: Record<string, string> = {}): Promis
 describe('npm run demo', () => {
   let first: Captured;
   let second: Captured;
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-demo-outcomes-'));
+  const outputFiles = { forest: path.join(directory, 'forest.svg'), dataset: path.join(directory, 'dataset.csv') };
+  afterAll(() => fs.rmSync(directory, { recursive: true, force: true }));
 
   beforeAll(async () => {
     // The first run starts its own in-memory service, as `npm run demo` does; the second talks to a
     // service already running (TRIALDESK_URL/TRIALDESK_KEY), here one cloned from the test template.
-    first = await runMain(['--participants', '60', '--seed', 'jest-demo']);
+    // The seed and size are those of test/fixtures/r/demo-outcomes.R's reference.
+    first = await runMain([
+      '--participants',
+      '60',
+      '--seed',
+      'jest-demo',
+      '--forest',
+      outputFiles.forest,
+      '--dataset',
+      outputFiles.dataset,
+    ]);
     const running = await startTestApp();
     const server: Server = running.app.listen(0, '127.0.0.1');
     // Node's default 5 s keep-alive closes idle sockets the client may be reusing at that instant (this run failed
@@ -134,21 +179,38 @@ describe('npm run demo', () => {
     expect(assessed).toBeGreaterThan(0);
     expect(sum('baseline', 'completedInWindow') + sum('baseline', 'completedOutOfWindow')).toBe(assessed);
     expect(sum('baseline', 'missed')).toBe(plans.filter((plan) => plan.baseline.kind === 'missed').length);
-    // The first run's service ran on a calendar: randomized FOLLOW_UP_DAYS ago, then the 6-month visits as
-    // planned: in the window, late, missed with a reason, or still overdue.
-    const later = Object.values(first.result.run.laterVisits);
-    const count = (predicate: (visit: (typeof later)[number]) => boolean) => later.filter(predicate).length;
+    // The first run's service ran on a calendar: randomized FOLLOW_UP_DAYS ago, past the 12-month window, then the
+    // 6- and 12-month visits as planned: in the window, late, missed with a reason, or still overdue (never entered).
     expect(first.result.cohort.today).toBe(addDays(utcToday(), -FOLLOW_UP_DAYS));
-    expect(sum('m6', 'completedInWindow')).toBe(count((v) => v.kind === 'assessed' && !v.late));
-    expect(sum('m6', 'completedOutOfWindow')).toBe(count((v) => v.kind === 'assessed' && v.late));
-    expect(sum('m6', 'completedInWindow')).toBeGreaterThan(0);
-    expect(sum('m6', 'completedOutOfWindow')).toBeGreaterThan(0);
-    expect(sum('m6', 'missed')).toBe(
-      plans.filter((plan) => plan.missedLater.some((m) => m.visit === 'm6')).length + count((v) => v.kind === 'missed'),
-    );
-    expect(sum('m6', 'overdue') + sum('m6', 'notExpected')).toBeGreaterThanOrEqual(count((v) => v.kind === 'overdue'));
-    expect(sum('m6', 'overdue')).toBeGreaterThan(0);
-    expect(sum('m12', 'notDue') + sum('m12', 'missed') + sum('m12', 'notExpected')).toBe(randomized);
+    const m12Visit = first.result.run.trial.visits!.find((visit) => visit.code === 'm12')!;
+    const m12Closes = m12Visit.day + m12Visit.windowAfter;
+    expect(FOLLOW_UP_DAYS).toBeGreaterThan(m12Closes);
+    for (const visitCode of ['m6', 'm12'] as const) {
+      const later = Object.values(first.result.run.laterVisits).map((visits) => visits[visitCode]);
+      const count = (predicate: (visit: (typeof later)[number]) => boolean) => later.filter(predicate).length;
+      expect(sum(visitCode, 'completedInWindow')).toBe(count((v) => v.kind === 'assessed' && !v.late));
+      expect(sum(visitCode, 'completedOutOfWindow')).toBe(count((v) => v.kind === 'assessed' && v.late));
+      expect(sum(visitCode, 'completedInWindow')).toBeGreaterThan(0);
+      expect(sum(visitCode, 'completedOutOfWindow')).toBeGreaterThan(0);
+      expect(sum(visitCode, 'missed')).toBe(
+        plans.filter((plan) => plan.missedLater.some((m) => m.visit === visitCode)).length +
+          count((v) => v.kind === 'missed'),
+      );
+      expect(sum(visitCode, 'missed')).toBeGreaterThan(0);
+      expect(sum(visitCode, 'overdue') + sum(visitCode, 'notExpected')).toBeGreaterThanOrEqual(
+        count((v) => v.kind === 'overdue'),
+      );
+      expect(sum(visitCode, 'overdue')).toBeGreaterThan(0);
+      // Every window has closed: nothing is open or not yet due.
+      expect(sum(visitCode, 'open') + sum(visitCode, 'notDue')).toBe(0);
+    }
+    // Late 12-month interviews happened between the window's close and today.
+    for (const visits of Object.values(first.result.run.laterVisits)) {
+      const m12 = visits.m12;
+      if (m12.kind !== 'assessed' || !m12.late) continue;
+      expect(m12.assessedOn > addDays(first.result.cohort.today, m12Closes)).toBe(true);
+      expect(m12.assessedOn < utcToday()).toBe(true);
+    }
     expect(first.stdout).toContain(`everyone was randomized on ${first.result.cohort.today},`);
     // The second run talked to a running service: randomized today, nothing after the baseline is due.
     const secondRows = second.result.run.completeness.visits.filter((row) => row.visit === 'm6');
@@ -347,25 +409,26 @@ describe('npm run demo', () => {
     }
   });
 
-  it('ends with Table 2 and the primary analysis at the 6-month visit, as recomputed from the cohort', () => {
+  it('ends with Table 2 and the primary analysis at the 12-month visit, as recomputed from the cohort', () => {
     const { outcomes, run, cohort } = first.result;
-    expect([outcomes.measure, outcomes.visit]).toEqual(['hope', 'm6']);
+    expect(run.trial.primaryVisit).toBe('m12');
+    expect([outcomes.measure, outcomes.visit]).toEqual(['hope', 'm12']);
     const measures = run.trial.measures!;
     const hope = (visit: string, values: Record<string, unknown>) => {
       const score = scoreAssessment(measures, visit, values).scores.hope?.score;
       return typeof score === 'number' ? score : null;
     };
-    // What the demo recorded: the 6-month Hope score of every randomized service user assessed then, with the
+    // What the demo recorded: the 12-month Hope score of every randomized service user assessed then, with the
     // baseline score and site, scored by the trial's own rules from the values the cohort planned.
     const rows = cohort.serviceUsers.flatMap((person) => {
       const arm = run.allocations[person.label];
-      const later = run.laterVisits[person.label];
+      const later = run.laterVisits[person.label]?.m12;
       if (arm === undefined || later?.kind !== 'assessed') return [];
       const plan = visitPlan(cohort.seed, person, cohort.today);
       const baseline = plan.baseline.kind === 'assessed' ? hope('baseline', plan.baseline.values) : null;
-      return [{ arm, site: person.siteCode, outcome: hope('m6', later.values), baseline }];
+      return [{ arm, site: person.siteCode, outcome: hope('m12', later.values), baseline }];
     });
-    const table = outcomes.summary.rows.find((row) => row.measure === 'hope' && row.visit === 'm6')!;
+    const table = outcomes.summary.rows.find((row) => row.measure === 'hope' && row.visit === 'm12')!;
     for (const arm of table.byArm) {
       const values = rows.filter((r) => r.arm === arm.arm && r.outcome !== null).map((r) => r.outcome!);
       expect(arm.n).toBe(values.length);
@@ -384,22 +447,124 @@ describe('npm run demo', () => {
       },
     );
     const analysis = outcomes.analysis!;
+    expect([analysis.model, analysis.visit, analysis.population.code]).toEqual(['ancova', 'm12', 'itt']);
+    expect(analysis.covariates).toEqual(['baseline', 'site']);
     expect(analysis.ancova!.n).toBe(complete.length);
     const [got, wanted] = [analysis.ancova!.differences[0]!, recomputed.differences[0]!];
     for (const field of ['estimate', 'se', 'p', 'ciLower', 'ciUpper'] as const)
       expect(relativeError(got[field], wanted[field])).toBeLessThan(1e-10);
     expect(table.differences[0]!.estimate).toBe(got.estimate);
-    // The printed figures are those numbers.
-    expect(first.stdout).toContain(`Primary outcome: Herth Hope Index at m6 (ANCOVA, itt)`);
+    // The printed figures are those numbers, then the methods sentence, the forest plot and the dataset.
+    expect(first.stdout).toContain(`Primary outcome: Herth Hope Index at m12 (ANCOVA, itt)`);
     expect(first.stdout).toContain(
       `SMCM − TAU: ${got.estimate.toFixed(2)} (95% CI ${got.ciLower.toFixed(2)} to ${got.ciUpper.toFixed(2)})`,
     );
     const smcm = table.byArm.find((a) => a.arm === 'SMCM')!;
     expect(first.stdout).toContain(`SMCM ${smcm.mean!.toFixed(1)} (${smcm.sd!.toFixed(1)}), n=${smcm.n}`);
-    expect(first.stdout).toContain('Methods: Adjusted mean differences in the Herth Hope Index at visit m6');
+    expect(first.stdout).toContain(`  Methods: ${analysis.methods}\n`);
+    expect(analysis.methods).toContain('Adjusted mean differences in the Herth Hope Index at visit m12');
+    const trialPath = `/v1/trials/${run.trial.id}`;
+    expect(first.stdout).toContain(`GET ${trialPath}/outcomes/forest.svg (written to ${outputFiles.forest})`);
+    expect(fs.readFileSync(outputFiles.forest, 'utf8')).toBe(outcomes.forestSvg);
+    // The forest plot draws the primary difference with its interval.
+    expect(outcomes.forestSvg).toContain(
+      `${got.estimate.toFixed(2)} (${got.ciLower.toFixed(2)} to ${got.ciUpper.toFixed(2)})`,
+    );
+    expect(first.stdout).toContain(`GET ${trialPath}/analysis-dataset with Accept: text/csv`);
+    expect(fs.readFileSync(outputFiles.dataset, 'utf8')).toBe(outcomes.datasetCsv);
     // Against a running service (no calendar) nothing is recorded after baseline: the analysis waits for data.
     expect(second.result.outcomes.analysis).toBeNull();
     expect(second.stdout).toContain('the primary analysis waits for data');
+  });
+
+  it('gets the same numbers as R from the analysis dataset it exported (test/fixtures/r/demo-outcomes.R)', () => {
+    const { outcomes } = first.result;
+    // R read the committed CSV; the columns it reads must be those of this run's export (identifiers and calendar
+    // dates differ with the day the demo runs, everything R uses does not).
+    const columns = [
+      'label',
+      'siteCode',
+      'arm',
+      'visit',
+      'status',
+      'population_itt',
+      'hope',
+      'hope_baseline',
+      'gse',
+      'gse_baseline',
+      'employed',
+      'employed_baseline',
+      'admissions',
+    ];
+    // Rows come in participant-id order, and the ids are new in every run: compare by label and visit.
+    const project = (csv: string) => {
+      const [header, ...body] = parseCsv(csv);
+      const index = columns.map((column) => header!.indexOf(column));
+      expect(index).not.toContain(-1);
+      return body
+        .map((row) => index.map((i) => row[i]!))
+        .sort((a, b) => `${a[0]} ${a[3]}`.localeCompare(`${b[0]} ${b[3]}`));
+    };
+    const committed = fs.readFileSync(path.join(__dirname, 'fixtures', 'r', 'demo-analysis-dataset.csv'), 'utf8');
+    expect(project(outcomes.datasetCsv!)).toEqual(project(committed));
+
+    const reference = loadFixture<DemoOutcomesFixture>('demo-outcomes');
+    expect([reference.seed, reference.participants]).toEqual(['jest-demo', 60]);
+    const errors: { quantity: string; error: number; tolerance: number }[] = [];
+    const compare = (quantity: string, got: number | null | undefined, wanted: number, tolerance = 1e-10) =>
+      errors.push({ quantity, error: relativeError(got ?? null, wanted), tolerance });
+
+    const ancovaResult = outcomes.analysis!.ancova!;
+    expect(ancovaResult.n).toBe(reference.primary.n);
+    expect(ancovaResult.residualDf).toBe(reference.primary.residualDf);
+    compare('primary sigma', ancovaResult.sigma, reference.primary.sigma);
+    compare('primary rSquared', ancovaResult.rSquared, reference.primary.rSquared);
+    for (const wanted of reference.primary.groups) {
+      const got = ancovaResult.groups.find((g) => g.group === wanted.group)!;
+      for (const field of ['lsMean', 'se', 'ciLower', 'ciUpper'] as const)
+        compare(`primary ${wanted.group} ${field}`, got[field], wanted[field]);
+    }
+    const [difference, wantedDifference] = [ancovaResult.differences[0]!, reference.primary.differences[0]!];
+    expect(difference.group).toBe(wantedDifference.group);
+    for (const field of ['estimate', 'se', 'df', 't', 'p', 'ciLower', 'ciUpper'] as const)
+      compare(`primary difference ${field}`, difference[field], wantedDifference[field]);
+
+    // Table 2, every measure at 6 and 12 months.
+    let adjustedOddsRatios = 0;
+    for (const wanted of reference.table2) {
+      const row = outcomes.summary.rows.find((r) => r.measure === wanted.measure && r.visit === wanted.visit)!;
+      const at = `${wanted.measure} ${wanted.visit}`;
+      for (const arm of wanted.byArm) {
+        const got = row.byArm.find((a) => a.arm === arm.arm)!;
+        expect([at, arm.arm, got.n]).toEqual([at, arm.arm, arm.n]);
+        if (arm.events !== undefined) expect([at, arm.arm, got.events]).toEqual([at, arm.arm, arm.events]);
+        if (arm.mean !== undefined) {
+          compare(`${at} ${arm.arm} mean`, got.mean, arm.mean, 1e-12);
+          compare(`${at} ${arm.arm} sd`, got.sd, arm.sd!, 1e-12);
+        }
+      }
+      const of = (method: string) => row.differences.find((d) => d.method === method);
+      const fields = ['estimate', 'ciLower', 'ciUpper', 'p'] as const;
+      if (wanted.difference)
+        for (const f of fields) compare(`${at} ancova ${f}`, of('ancova')?.[f], wanted.difference[f]);
+      if (wanted.riskDifference)
+        for (const f of fields)
+          compare(`${at} risk difference ${f}`, of('risk_difference')?.[f], wanted.riskDifference[f]);
+      const odds = wanted.adjustedOddsRatio;
+      if (odds) {
+        if (Number.isFinite(odds.ciUpper) && odds.ciLower > 0) {
+          adjustedOddsRatios += 1;
+          for (const f of fields) compare(`${at} adjusted OR ${f}`, of('adjusted_odds_ratio')?.[f], odds[f], 1e-8);
+        } else {
+          // R's glm separates (an infinite interval); the service says so instead of printing it.
+          expect([at, of('adjusted_odds_ratio')]).toEqual([at, undefined]);
+          expect(row.notEstimable).toMatch(/adjusted odds ratio/);
+        }
+      }
+    }
+    expect(adjustedOddsRatios).toBeGreaterThan(0);
+    expect(errors.filter((e) => !(e.error <= e.tolerance))).toEqual([]);
+    expect(errors.length).toBeGreaterThan(40);
   });
 
   it('gives the same cohort and the same allocations for the same seed', () => {
@@ -411,7 +576,27 @@ describe('npm run demo', () => {
     );
     expect(Object.keys(first.result.run.allocations).length).toBeGreaterThan(0);
     expect(second.result.run.allocations).toEqual(first.result.run.allocations);
-    expect(second.result.run.consort.arms).toEqual(first.result.run.consort.arms);
+    // The same CONSORT boxes, except that the first run has reached the primary visit (12 months): a missed or
+    // overdue one counts as lost to follow-up (docs/consort.md), on top of the lost_to_follow_up events.
+    const withoutLost = (arms: DemoResult['run']['consort']['arms']) =>
+      arms.map((arm) => ({ ...arm, lostToFollowUp: null }));
+    expect(withoutLost(second.result.run.consort.arms)).toEqual(withoutLost(first.result.run.consort.arms));
+    const { cohort, run } = first.result;
+    for (const arm of first.result.run.consort.arms) {
+      const lost = cohort.serviceUsers.filter((person) => {
+        if (run.allocations[person.label] !== arm.arm || person.pathway.kind !== 'randomized') return false;
+        const m12 = run.laterVisits[person.label]!.m12;
+        return (
+          person.pathway.followUp.some((event) => event.type === 'lost_to_follow_up') ||
+          visitPlan(cohort.seed, person, cohort.today).missedLater.some((missed) => missed.visit === 'm12') ||
+          m12.kind === 'missed' ||
+          m12.kind === 'overdue'
+        );
+      });
+      expect([arm.arm, arm.lostToFollowUp.total]).toEqual([arm.arm, lost.length]);
+      const secondArm = second.result.run.consort.arms.find((other) => other.arm === arm.arm)!;
+      expect(arm.lostToFollowUp.total).toBeGreaterThan(secondArm.lostToFollowUp.total);
+    }
   });
 
   it('talks to the service only through the typed client over HTTP', () => {
@@ -568,6 +753,11 @@ describe('demo plumbing', () => {
       url: null,
       participants: 60,
       seed: 'x',
+    });
+    expect(parseDemoArguments(['--forest', 'forest.svg', '--dataset', 'dataset.csv'], {})).toMatchObject({
+      forest: 'forest.svg',
+      dataset: 'dataset.csv',
+      svg: null,
     });
     expect(() => parseDemoArguments(['--url', 'http://td:3000'], {})).toThrow(UsageError);
     expect(() => parseDemoArguments(['--participants', 'many'], {})).toThrow(UsageError);

@@ -8,14 +8,14 @@ import type { DemoRun } from './run';
 import { ArmCode, SITES } from './trial';
 
 /*
- * The delivery part of the demo (issue #15), on the demo's calendar: everyone was randomized on `cohort.today`, 240
- * days before the real today, so the 182-day intervention period is over. The demo adds the seed trial's delivery
- * plan and fidelity scale (an amendment effective on the randomization day), then records what was delivered:
- * fortnightly sessions with realistic gaps (SMCM sessions with the strengths tools, TAU contacts in person or by
- * phone), one control contact with an SMCM tool, supervision of the SMCM workers (weekly individual, monthly group;
- * TAU per usual practice, nothing planned) and three fidelity reviews per centre, the second reproducing
- * the paper's 36 of 45. Every record is planned by `deliveryPlan` from the seed, so the test recomputes the figures
- * from what was recorded.
+ * The delivery part of the demo (issue #15), on the demo's calendar: everyone was randomized on `cohort.today`,
+ * `FOLLOW_UP_DAYS` (420) days before the real today, so the 182-day intervention period is over. The demo adds the
+ * seed trial's delivery plan and fidelity scale (an amendment effective on the randomization day), then records
+ * what was delivered: fortnightly sessions with realistic gaps (SMCM sessions with the strengths tools, TAU contacts
+ * in person or by phone), one control contact with an SMCM tool, supervision of the SMCM workers (weekly
+ * individual, monthly group; TAU per usual practice, nothing planned) and three fidelity reviews per centre, the
+ * second reproducing the paper's 36 of 45. Every record is planned by `deliveryPlan` from the seed, so the test
+ * recomputes the figures from what was recorded.
  */
 
 type DeliveryReport = components['schemas']['DeliveryReport'];

@@ -264,7 +264,7 @@ export function formatCompleteness(report: FollowUpCompleteness, randomizedOn: s
       : [
           `Follow-up completeness on ${report.today} (GET …/follow-up/completeness; everyone was randomized on ` +
             `${randomizedOn},`,
-          "so the 6-month window has closed and the 12-month one has not opened; the demo's service ran on a",
+          "so the 6- and 12-month windows have closed; the demo's service ran on a",
           'calendar that started on the randomization day)',
         ]),
     ...table(rows, (column) => column >= 3).map((line) => `  ${line}`),
@@ -292,8 +292,8 @@ export function countRequests(cohort: Cohort, run: DemoRun): number {
   // One request reads the contract; a service with sub-studies issues the coupons in the process evaluation.
   if (run.evaluation) requests += run.evaluation.requests + 1;
   else requests += 1 + (run.coupons.available ? run.coupons.issued.length + 1 : 0);
-  for (const visit of Object.values(run.laterVisits))
-    if (visit.kind === 'assessed' || visit.kind === 'missed') requests += 1;
+  for (const visits of Object.values(run.laterVisits))
+    for (const visit of Object.values(visits)) if (visit.kind === 'assessed' || visit.kind === 'missed') requests += 1;
   return requests + run.safety.requests;
 }
 

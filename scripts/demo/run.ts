@@ -5,7 +5,7 @@ import { mapWithConcurrency, Progress, silentProgress } from './progress';
 import { ProcessEvaluation, runProcessEvaluation, serviceRunsSubstudies, TABLE_3 } from './substudy';
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
 import type { DemoCalendar } from './calendar';
-import { laterVisitPlan, LaterVisit, visitPlan } from './visits';
+import { laterVisitPlan, LaterVisit, LaterVisitCode, visitPlan } from './visits';
 import { runSafetyDemo, SafetyDemo } from './safety';
 
 type Schemas = components['schemas'];
@@ -43,8 +43,8 @@ export interface DemoRun {
   evaluation: ProcessEvaluation | null;
   /** Follow-up completeness per visit, arm and site (GET …/follow-up/completeness) after the visits phase. */
   completeness: FollowUpCompleteness;
-  /** The 6-month visits recorded after the calendar moved on, by label (empty without a calendar). */
-  laterVisits: Record<string, LaterVisit>;
+  /** The 6- and 12-month visits recorded after the calendar moved on, by label (empty without a calendar). */
+  laterVisits: Record<string, Record<LaterVisitCode, LaterVisit>>;
   /** Adverse events, queries and the DMC open report (scripts/demo/safety.ts). */
   safety: SafetyDemo;
   /** Milliseconds per phase, in the order they ran. */
@@ -59,7 +59,7 @@ export interface DemoRunOptions {
   progress?: Progress;
   /**
    * The in-process service's clock. With it the run starts on `cohort.today` (the randomization day),
-   * and after the baseline visits moves to the real today and records the 6-month visits due since.
+   * and after the baseline visits moves to the real today and records the 6- and 12-month visits due since.
    */
   calendar?: DemoCalendar;
 }
@@ -240,28 +240,36 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     }),
   );
 
-  const laterVisits: Record<string, LaterVisit> = {};
+  const laterVisits: DemoRun['laterVisits'] = {};
   if (calendar) {
     calendar.setToday(utcTodayOf(new Date()));
     const today = calendar.today();
     for (const person of randomizing) {
       const arm = allocations[person.label] as ArmCode;
-      laterVisits[person.label] = laterVisitPlan(cohort.seed, person, arm, randomizedOn[person.label]!, today);
+      const plan = (visit: LaterVisitCode) =>
+        laterVisitPlan(cohort.seed, person, arm, randomizedOn[person.label]!, today, visit);
+      laterVisits[person.label] = { m6: plan('m6'), m12: plan('m12') };
     }
-    await timed('6-month visits', randomizing.length, () =>
+    await timed('6- and 12-month visits', randomizing.length, () =>
       each(randomizing, async (person) => {
-        const visit = laterVisits[person.label]!;
         const path = { trialId, participantId: idOf(person.label) };
-        if (visit.kind === 'assessed') {
-          await client.post('/v1/trials/{trialId}/participants/{participantId}/assessments', {
-            params: { path },
-            body: { visit: visit.visit, assessedOn: visit.assessedOn, assessor: visit.assessor, values: visit.values },
-          });
-        } else if (visit.kind === 'missed') {
-          await client.post('/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed', {
-            params: { path: { ...path, visit: visit.visit } },
-            body: { reason: visit.reason, recordedOn: visit.recordedOn },
-          });
+        for (const visit of Object.values(laterVisits[person.label]!)) {
+          if (visit.kind === 'assessed') {
+            await client.post('/v1/trials/{trialId}/participants/{participantId}/assessments', {
+              params: { path },
+              body: {
+                visit: visit.visit,
+                assessedOn: visit.assessedOn,
+                assessor: visit.assessor,
+                values: visit.values,
+              },
+            });
+          } else if (visit.kind === 'missed') {
+            await client.post('/v1/trials/{trialId}/participants/{participantId}/visits/{visit}/missed', {
+              params: { path: { ...path, visit: visit.visit } },
+              body: { reason: visit.reason, recordedOn: visit.recordedOn },
+            });
+          }
         }
       }),
     );

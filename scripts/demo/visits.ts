@@ -9,8 +9,9 @@ import type { ArmCode } from './trial';
  * A few people are marked missed for the later visits in advance (moved away, refuse further contact).
  *
  * When the demo runs its own service it runs it on a study calendar (`calendar.ts`): randomization happens
- * `FOLLOW_UP_DAYS` days before today, and then the 6-month visit is recorded as it would have been
- * (`laterVisitPlan`): mostly within its window, some late, some missed, and some left overdue. Against a
+ * `FOLLOW_UP_DAYS` days before today, past the 12-month window, and then the 6- and 12-month visits are recorded
+ * as they would have been (`laterVisitPlan`): mostly within the window, some late, some missed with a reason, and
+ * some left overdue (never entered, the people lost to follow-up among them). Against a
  * running service (`--url`) the demo cannot move the service's clock, everyone is randomized today, and
  * the 6- and 12-month visits stay `not_due`.
  */
@@ -89,25 +90,78 @@ export function visitRequests(plan: VisitPlan): number {
   return (plan.baseline.kind === 'none' ? 0 : 1) + plan.missedLater.length;
 }
 
-/** How long before today the demo's own service randomizes: past the 6-month window, before the 12-month one. */
-export const FOLLOW_UP_DAYS = 240;
+/**
+ * How long before today the demo's own service randomizes: past the 12-month window (day 335–395), so the
+ * primary visit has been done, done late, missed or is overdue, as it is at a trial's final analysis.
+ */
+export const FOLLOW_UP_DAYS = 420;
 
-/** The 6-month visit (day 182, window 152–212) as it went, seen from `FOLLOW_UP_DAYS` after randomization. */
+export type LaterVisitCode = 'm6' | 'm12';
+
+/** A later visit as it went, seen from `FOLLOW_UP_DAYS` after randomization. */
 export type LaterVisit =
-  | { kind: 'assessed'; visit: 'm6'; assessedOn: string; assessor: string; values: MeasureValues; late: boolean }
-  | { kind: 'missed'; visit: 'm6'; reason: string; recordedOn: string }
-  | { kind: 'overdue'; visit: 'm6' }
+  | {
+      kind: 'assessed';
+      visit: LaterVisitCode;
+      assessedOn: string;
+      assessor: string;
+      values: MeasureValues;
+      late: boolean;
+    }
+  | { kind: 'missed'; visit: LaterVisitCode; reason: string; recordedOn: string }
+  | { kind: 'overdue'; visit: LaterVisitCode }
   | { kind: 'none' };
 
-const M6_MISSED_REASONS = [
-  ['could not be contacted within the window', 5],
-  ['declined the 6-month interview', 3],
-  ['admitted to hospital during the window', 2],
-] as const;
-/** Mean change per item (scale 1–4) from baseline to 6 months: a modest benefit of SMCM on hope and efficacy. */
-const CHANGE_PER_ITEM: Record<ArmCode, { hope: number; gse: number; employed: number }> = {
-  SMCM: { hope: 0.22, gse: 0.18, employed: 0.06 },
-  TAU: { hope: 0.06, gse: 0.05, employed: 0.01 },
+/**
+ * Each later visit: its window (the trial's, `smcmFollowUp()`), how long after the window closes a late interview
+ * still happens, the shares of interviews within the window, late and missed (the rest stays overdue: never
+ * entered), the reasons for missing it, and the mean change per item (scale 1–4) from baseline: a modest benefit
+ * of SMCM on hope and efficacy that grows from 6 to 12 months.
+ */
+const LATER_VISITS: Record<
+  LaterVisitCode,
+  {
+    seedLabel: string;
+    opens: number;
+    closes: number;
+    lateDays: number;
+    inWindow: number;
+    late: number;
+    missed: number;
+    missedReasons: readonly (readonly [string, number])[];
+    change: Record<ArmCode, { hope: number; gse: number; employed: number }>;
+  }
+> = {
+  m6: {
+    seedLabel: 'demo 6-month visit',
+    opens: 152,
+    closes: 212,
+    lateDays: 60,
+    inWindow: 0.72,
+    late: 0.08,
+    missed: 0.06,
+    missedReasons: [
+      ['could not be contacted within the window', 5],
+      ['declined the 6-month interview', 3],
+      ['admitted to hospital during the window', 2],
+    ],
+    change: { SMCM: { hope: 0.22, gse: 0.18, employed: 0.06 }, TAU: { hope: 0.06, gse: 0.05, employed: 0.01 } },
+  },
+  m12: {
+    seedLabel: 'demo 12-month visit',
+    opens: 335,
+    closes: 395,
+    lateDays: 60,
+    inWindow: 0.66,
+    late: 0.1,
+    missed: 0.1,
+    missedReasons: [
+      ['could not be contacted within the window', 5],
+      ['declined the 12-month interview', 3],
+      ['admitted to hospital during the window', 2],
+    ],
+    change: { SMCM: { hope: 0.3, gse: 0.24, employed: 0.08 }, TAU: { hope: 0.08, gse: 0.06, employed: 0.02 } },
+  },
 };
 
 const meanOf = (items: readonly (number | null)[] | undefined): number | null => {
@@ -118,11 +172,12 @@ const itemsOf = (value: MeasureValues[string] | undefined) =>
   value !== null && typeof value === 'object' && 'items' in value ? value.items : undefined;
 
 /**
- * The 6-month visit of a randomized service user: 72% interviewed within the window, 8% after it closed
- * (out of window, before today), 6% missed with a reason, the rest still overdue. People lost to follow-up,
- * or marked missed in advance, get nothing here. Answers sit around the person's baseline level plus the
- * change of their arm, so the outcome analysis has something to find. The same seed and label give the same
- * visit.
+ * A later visit (6 or 12 months) of a randomized service user, seen `today`: within the window, after it closed
+ * (out of window, at most `lateDays` later and before today), missed with a reason, or still overdue (never
+ * entered) — in the shares of `LATER_VISITS`. People lost to follow-up stay overdue; people marked missed in
+ * advance get nothing here. A visit whose window has not closed by today gets nothing. Answers sit around the
+ * person's baseline level plus the change of their arm, so the outcome analysis has something to find. The same
+ * seed, label and visit give the same visit.
  */
 export function laterVisitPlan(
   seed: string,
@@ -130,34 +185,39 @@ export function laterVisitPlan(
   arm: ArmCode,
   randomizedOn: string,
   today: string,
+  visit: LaterVisitCode,
 ): LaterVisit {
   const pathway = person.pathway;
   if (pathway.kind !== 'randomized') return { kind: 'none' };
-  if (addDays(randomizedOn, 212) >= today) return { kind: 'none' };
+  const plan = LATER_VISITS[visit];
+  if (addDays(randomizedOn, plan.closes) >= today) return { kind: 'none' };
   const baseline = visitPlan(seed, person, randomizedOn);
-  if (baseline.missedLater.some((missed) => missed.visit === 'm6')) return { kind: 'none' };
-  if (pathway.followUp.some((event) => event.type === 'lost_to_follow_up')) return { kind: 'overdue', visit: 'm6' };
-  const random = mulberry32(seedFromText(`demo 6-month visit\n${seed}\n${person.label}`));
+  if (baseline.missedLater.some((missed) => missed.visit === visit)) return { kind: 'none' };
+  if (pathway.followUp.some((event) => event.type === 'lost_to_follow_up')) return { kind: 'overdue', visit };
+  const random = mulberry32(seedFromText(`${plan.seedLabel}\n${seed}\n${person.label}`));
   const u = random();
-  if (u >= 0.86) return { kind: 'overdue', visit: 'm6' };
-  if (u >= 0.8)
+  if (u >= plan.inWindow + plan.late + plan.missed) return { kind: 'overdue', visit };
+  if (u >= plan.inWindow + plan.late)
     return {
       kind: 'missed',
-      visit: 'm6',
-      reason: weighted(random, M6_MISSED_REASONS),
-      recordedOn: addDays(randomizedOn, 213 + Math.floor(random() * 7)),
+      visit,
+      reason: weighted(random, plan.missedReasons),
+      recordedOn: addDays(randomizedOn, plan.closes + 1 + Math.floor(random() * 7)),
     };
-  const late = u >= 0.72;
-  const lastLateDay = Math.round((Date.parse(today) - Date.parse(randomizedOn)) / 86_400_000);
-  const day = late ? 213 + Math.floor(random() * Math.max(1, lastLateDay - 213)) : 152 + Math.floor(random() * 61);
+  const late = u >= plan.inWindow;
+  const daysSoFar = Math.round((Date.parse(today) - Date.parse(randomizedOn)) / 86_400_000);
+  const lastLateDay = Math.min(daysSoFar, plan.closes + plan.lateDays);
+  const day = late
+    ? plan.closes + 1 + Math.floor(random() * Math.max(1, lastLateDay - plan.closes - 1))
+    : plan.opens + Math.floor(random() * (plan.closes - plan.opens + 1));
   const before = baseline.baseline.kind === 'assessed' ? baseline.baseline.values : {};
-  const change = CHANGE_PER_ITEM[arm];
+  const change = plan.change[arm];
   const hope = (meanOf(itemsOf(before.hope)) ?? 2.3 + random() * 1.2) + change.hope;
   const efficacy = (meanOf(itemsOf(before.gse)) ?? 2 + random() * 1.4) + change.gse;
   const employedBefore = before.employed === true;
   return {
     kind: 'assessed',
-    visit: 'm6',
+    visit,
     late,
     assessedOn: addDays(randomizedOn, day),
     assessor: ASSESSORS[Math.floor(random() * ASSESSORS.length)]!,
