@@ -22,17 +22,20 @@ export const OID = {
   screening: 'SE.SCREENING',
   consent: 'SE.CONSENT',
   randomization: 'SE.RANDOMIZATION',
+  events: 'SE.EVENTS',
   visitEvent: (visit: string) => `SE.VISIT.${visit}`,
   eligibilityForm: 'F.SCREENING',
   baselineForm: 'F.BASELINE',
   consentForm: 'F.CONSENT',
   randomizationForm: 'F.RANDOMIZATION',
+  eventsForm: 'F.EVENTS',
   visitForm: (visit: string) => `F.VISIT.${visit}`,
   screeningGroup: 'IG.SCREENING',
   eligibilityGroup: 'IG.ELIGIBILITY',
   baselineGroup: 'IG.BASELINE',
   consentGroup: 'IG.CONSENT',
   randomizationGroup: 'IG.RANDOMIZATION',
+  eventGroup: 'IG.EVENT',
   assessmentGroup: 'IG.ASSESSMENT',
   measureGroup: (measure: string) => `IG.MEASURE.${measure}`,
   criterion: (code: string) => `I.ELIG.${code}`,
@@ -73,6 +76,12 @@ export const FIXED_ITEMS = {
     ['I.RAND.STRATUM', 'stratum', 'text', null],
     ['I.RAND.ERROR', 'errorReason', 'text', null],
     ['I.RAND.ASSIGNED_ARM', 'assignedArm', 'text', 'ARM'],
+    ['I.RAND.ASSIGNMENT_REASON', 'assignmentReason', 'text', null],
+  ],
+  event: [
+    ['I.EVENT.TYPE', 'type', 'text', 'EVENT_TYPE'],
+    ['I.EVENT.OCCURRED_ON', 'occurredOn', 'date', null],
+    ['I.EVENT.REASON', 'reason', 'text', null],
   ],
   assessment: [
     ['I.ASMT.ASSESSED_ON', 'assessedOn', 'date', null],
@@ -80,13 +89,29 @@ export const FIXED_ITEMS = {
   ],
 } as const satisfies Record<string, readonly (readonly [string, string, string, string | null])[]>;
 
-const FIXED_CODE_LISTS: Record<string, string[]> = {
+export const FIXED_CODE_LISTS: Record<string, string[]> = {
   ROLE: ['service_user', 'case_worker'],
   STATUS: ['ineligible', 'eligible', 'declined', 'consented', 'randomized', 'not_randomized', 'withdrawn'],
   DECISION: ['granted', 'declined'],
   CONSENT_METHOD: ['written', 'electronic', 'witnessed_verbal'],
   WITHDRAWAL_SCOPE: ['intervention', 'follow_up', 'all'],
+  EVENT_TYPE: [
+    'declined',
+    'not_randomized',
+    'intervention_not_received',
+    'discontinued_intervention',
+    'lost_to_follow_up',
+    'follow_up_completed',
+    'excluded_from_analysis',
+    'included_in_analysis',
+  ],
 };
+
+/**
+ * The alias on `SE.RANDOMIZATION` that marks a document written for a blinded key: its arm code list and arm
+ * values are the masked labels (`Group 1`, …), so neither the definition nor the allocations may be imported.
+ */
+export const MASKED_ARMS = { context: 'arms', name: 'masked' } as const;
 
 const translated = (name: string, text: string) =>
   element(name, {}, textElement('TranslatedText', { 'xml:lang': 'en' }, text));
@@ -204,8 +229,12 @@ export function measuresAt(trial: Pick<TrialView, 'measures'>, visit: string): M
   return trial.measures.filter((measure) => measure.visits.includes(visit));
 }
 
-/** `Study`: global variables, units, and the one metadata version of the trial's current definition. */
-export function studyXml(trial: TrialView): string {
+/**
+ * `Study`: global variables, units, and the one metadata version of the trial's current definition. `armsMasked`:
+ * the trial's arms are the caller's masked labels, which the document says (`MASKED_ARMS`) so no import takes them
+ * for arms.
+ */
+export function studyXml(trial: TrialView, options: { armsMasked?: boolean } = {}): string {
   const units = unitsOf(trial);
   const unitOid = (unit: string | undefined) => (unit === undefined ? undefined : OID.unit(units.indexOf(unit)));
   const globals = element('GlobalVariables', {}, [
@@ -230,8 +259,12 @@ export function studyXml(trial: TrialView): string {
       oid: OID.randomization,
       name: 'Randomization',
       forms: [OID.randomizationForm],
-      aliases: [alias('randomization', JSON.stringify(trial.randomization))],
+      aliases: [
+        alias('randomization', JSON.stringify(trial.randomization)),
+        ...(options.armsMasked ? [alias(MASKED_ARMS.context, MASKED_ARMS.name)] : []),
+      ],
     },
+    { oid: OID.events, name: 'Participant events', forms: [OID.eventsForm], aliases: [] },
     ...trial.visits.map((visit) => ({
       oid: OID.visitEvent(visit.code),
       name: visit.label,
@@ -273,6 +306,11 @@ export function studyXml(trial: TrialView): string {
       { OID: OID.randomizationForm, Name: 'Randomization', Repeating: 'No' },
       groupRef(OID.randomizationGroup, 1),
     ),
+    element(
+      'FormDef',
+      { OID: OID.eventsForm, Name: 'Participant events', Repeating: 'No' },
+      groupRef(OID.eventGroup, 1),
+    ),
     ...trial.visits.map((visit) =>
       element('FormDef', { OID: OID.visitForm(visit.code), Name: visit.label, Repeating: 'No' }, [
         groupRef(OID.assessmentGroup, 1, true),
@@ -310,6 +348,11 @@ export function studyXml(trial: TrialView): string {
       'ItemGroupDef',
       { OID: OID.randomizationGroup, Name: 'Allocation', Repeating: 'No' },
       itemRefs(fixedOids(FIXED_ITEMS.randomization)),
+    ),
+    element(
+      'ItemGroupDef',
+      { OID: OID.eventGroup, Name: 'Participant event', Repeating: 'Yes' },
+      itemRefs(fixedOids(FIXED_ITEMS.event), (oid) => oid !== 'I.EVENT.REASON'),
     ),
     element(
       'ItemGroupDef',
@@ -560,6 +603,9 @@ export interface OdmSubject {
     errorReason: string | null;
   } | null;
   assignedArm: string | null;
+  assignmentReason: string | null;
+  /** Follow-up events that stand (not retracted), in the order they occurred. */
+  events: { eventId: string; type: string; occurredOn: string; reason: string | null }[];
   assessments: OdmAssessment[];
   /** By entity id (participant, consent, allocation's participant, assessment); present with `?audit=true`. */
   audit: Map<string, AuditFact> | null;
@@ -658,8 +704,26 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
         itemData('I.RAND.STRATUM', a && Object.keys(a.stratum).length ? JSON.stringify(a.stratum) : null, pid),
         itemData('I.RAND.ERROR', a?.errorReason, pid),
         itemData('I.RAND.ASSIGNED_ARM', subject.assignedArm, pid),
+        itemData('I.RAND.ASSIGNMENT_REASON', subject.assignedArm ? subject.assignmentReason : null, pid),
       ]),
     ]),
+  ]);
+
+  const events = event(OID.events, [
+    form(
+      OID.eventsForm,
+      subject.events.map((e, i) =>
+        group(
+          OID.eventGroup,
+          [
+            itemData('I.EVENT.TYPE', e.type, e.eventId),
+            itemData('I.EVENT.OCCURRED_ON', e.occurredOn, e.eventId),
+            itemData('I.EVENT.REASON', e.reason, e.eventId),
+          ],
+          i + 1,
+        ),
+      ),
+    ),
   ]);
 
   const byVisit = new Map(subject.assessments.map((assessment) => [assessment.visit, assessment]));
@@ -694,6 +758,7 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
       screening,
       consent,
       randomization,
+      events,
       ...visits,
     ]) + '\n'
   );
