@@ -1725,8 +1725,8 @@ export interface paths {
         put?: never;
         /**
          * Import a running trial's history from CSV (one kind per file) or ODM ClinicalData, all or nothing
-         * @description One CSV file per kind (`participants`, `consents`, `allocations`, `events`, `assessments`, `coupons`; the
-         *     columns are in docs/interoperability.md), or with `kind=odm` one ODM 1.3.2 document (`application/xml`)
+         * @description One CSV file per kind (`participants`, `consents`, `allocations`, `events`, `assessments`, `missed_visits`,
+         *     `assessment_corrections`, `coupons`; the columns are in docs/interoperability.md), or with `kind=odm` one ODM 1.3.2 document (`application/xml`)
          *     whose `ClinicalData` is for the trial's definition (the document's `Study` must map onto the trial's arms,
          *     criteria, baseline variables, consent forms, visits and measures, or the `ClinicalData` must name the
          *     trial's own study and metadata version; otherwise 422 listing what does not map). ODM subjects go through
@@ -4515,7 +4515,7 @@ export interface components {
              */
             importId: string | null;
             /** @enum {unknown} */
-            kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons" | "odm";
+            kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "missed_visits" | "assessment_corrections" | "coupons" | "odm";
             dryRun: boolean;
             /** @description CSV records, or ODM subjects (SubjectData). */
             rows: number;
@@ -8302,7 +8302,7 @@ export interface operations {
     importTrialHistory: {
         parameters: {
             query: {
-                kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons" | "odm";
+                kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "missed_visits" | "assessment_corrections" | "coupons" | "odm";
                 dryRun?: boolean;
             };
             header?: never;

@@ -8,7 +8,7 @@ import type { components } from '../../generated/openapi';
 import { recordAudit } from '../audit/audit.service';
 import { recordConsent, withdrawConsent } from '../consent/consent.service';
 import { recordEvent } from '../events/events.service';
-import { recordAssessment } from '../follow-up/follow-up.service';
+import { correctAssessment, recordAssessment, recordMissedVisit } from '../follow-up/follow-up.service';
 import { issueIncentive } from '../incentives/incentives.service';
 import { assignCaseWorker, screenParticipant } from '../participants/participants.service';
 import { flagRandomizationError, importAllocation } from '../randomization/randomization.service';
@@ -20,9 +20,11 @@ import {
   assessmentRows,
   columnOf,
   consentRows,
+  correctionRows,
   couponRows,
   eventRows,
   LabelledRow,
+  missedVisitRows,
   participantRows,
   RowError,
 } from './migration-csv';
@@ -204,6 +206,16 @@ async function importRows(run: ImportRun, trial: TrialView, kind: MigrationKind,
       const measures = new Map(trial.measures.map((m) => [m.code, m]));
       return importLabelled(run, assessmentRows(csv, measures), (rowCtx, { participantId, input }) =>
         recordAssessment(rowCtx, { trialId, participantId, assessment: input }),
+      );
+    }
+    case 'missed_visits':
+      return importLabelled(run, missedVisitRows(csv), (rowCtx, { participantId, input }) =>
+        recordMissedVisit(rowCtx, { trialId, participantId, ...input }),
+      );
+    case 'assessment_corrections': {
+      const measures = new Map(trial.measures.map((m) => [m.code, m]));
+      return importLabelled(run, correctionRows(csv, measures), (rowCtx, { participantId, input }) =>
+        correctAssessment(rowCtx, { trialId, participantId, visit: input.visit, correction: input.correction }),
       );
     }
     case 'coupons':
