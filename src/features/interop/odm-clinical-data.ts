@@ -1,7 +1,7 @@
 import type { components } from '../../generated/openapi';
 import { ValidationError } from '../../core/errors';
-import { FIXED_ITEMS, MASKED_ARMS, OID, ALIAS } from './odm-export';
-import { attr, child, children, Node, studyOf } from './odm-import';
+import { FIXED_ITEMS, OID } from './odm-export';
+import { attr, child, children, Node, refuseMaskedArms, studyOf } from './odm-import';
 import type { AllocationRowInput } from './migration-csv';
 
 /*
@@ -64,14 +64,7 @@ export function definitionProblems(root: Node, trial: TrialView): OdmProblem[] {
   const clinical = children(odm, 'ClinicalData');
   if (!odm || !clinical.length)
     throw new ValidationError([{ pointer: '', detail: 'the document has no ODM/ClinicalData to import' }]);
-  for (const study of children(odm, 'Study'))
-    for (const mdv of children(study, 'MetaDataVersion')) {
-      const randomization = children(mdv, 'StudyEventDef').find((e) => attr(e, 'OID') === OID.randomization);
-      const masked = children(randomization, 'Alias').some(
-        (a) => attr(a, 'Context') === `${ALIAS}.${MASKED_ARMS.context}` && attr(a, 'Name') === MASKED_ARMS.name,
-      );
-      if (masked) studyOf({ ODM: [{ ...odm, Study: [{ ...study, MetaDataVersion: [mdv] }] }] });
-    }
+  for (const study of children(odm, 'Study')) children(study, 'MetaDataVersion').forEach(refuseMaskedArms);
   const problems: OdmProblem[] = [];
   const compared = new Set<string>();
   for (const data of clinical) {
@@ -83,7 +76,7 @@ export function definitionProblems(root: Node, trial: TrialView): OdmProblem[] {
     const study = children(odm, 'Study').find((s) => attr(s, 'OID') === studyOid);
     const mdv = children(study, 'MetaDataVersion').find((m) => attr(m, 'OID') === mdvOid);
     if (study && mdv) {
-      // studyOf throws for a masked document; it reads the first study and version, so it is given this pair.
+      // studyOf reads the first study and metadata version, so it is given this pair.
       const { configuration } = studyOf({ ODM: [{ ...odm, Study: [{ ...study, MetaDataVersion: [mdv] }] }] });
       problems.push(
         ...compareDefinitions(configuration, trial, `/ODM/Study[@OID="${studyOid}"]/MetaDataVersion[@OID="${mdvOid}"]`),

@@ -133,6 +133,23 @@ const FIXED_GROUPS = new Set<string>([
 ]);
 const FIXED_EVENTS = new Set<string>([OID.screening, OID.consent, OID.randomization, OID.events]);
 
+/**
+ * A blinded key's export names masked labels where the arms would be (`MASKED_ARMS` on `SE.RANDOMIZATION`): they are
+ * not the trial's arms, so neither its definition nor its allocations are imported.
+ */
+export function refuseMaskedArms(metaDataVersion: Node): void {
+  const randomization = children(metaDataVersion, 'StudyEventDef').find((e) => attr(e, 'OID') === OID.randomization);
+  if (aliasOf(randomization, MASKED_ARMS.context) === MASKED_ARMS.name)
+    throw new ValidationError([
+      {
+        pointer: '',
+        detail:
+          'the document was exported for a blinded key: its arms are masked labels (Group 1, …), not the ' +
+          "trial's arms, so neither the definition nor the allocations can be imported; export with an unblinded key",
+      },
+    ]);
+}
+
 /** The parsed document (refused when it declares a DOCTYPE or is not well-formed XML). */
 export function parseOdmDocument(document: string): Node {
   // Entity declarations are how XML bombs expand; an ODM file never needs a DOCTYPE.
@@ -196,16 +213,7 @@ export function studyOf(root: Node): OdmStudy {
   const groups = byOid('ItemGroupDef');
   const items = byOid('ItemDef');
   const codeLists = byOid('CodeList');
-  // A blinded key's export names masked labels where the arms would be: they are not the trial's arms.
-  if (aliasOf(events.get(OID.randomization), MASKED_ARMS.context) === MASKED_ARMS.name)
-    throw new ValidationError([
-      {
-        pointer: '',
-        detail:
-          'the document was exported for a blinded key: its arms are masked labels (Group 1, …), not the ' +
-          "trial's arms, so neither the definition nor the allocations can be imported; export with an unblinded key",
-      },
-    ]);
+  refuseMaskedArms(mdv);
   const units = new Map(
     children(child(study, 'BasicDefinitions'), 'MeasurementUnit').map((u) => [attr(u, 'OID') ?? '', attr(u, 'Name')]),
   );
