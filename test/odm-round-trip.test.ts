@@ -122,6 +122,13 @@ async function runningTrial(): Promise<Trial> {
     assessedOn: '2026-02-16',
     values: { hope: { items: [1, 2, 2, 4, 3, 2, 3, 1, 3, 2, 3, 4] }, employed: true },
   });
+  // Assessed before the withdrawal below stops the follow-up: the import records it although the withdrawal is
+  // imported first, since the rule compares dates.
+  await ok('post', `${base}/${people[4]!.id}/assessments`, {
+    visit: 'baseline',
+    assessedOn: '2026-02-20',
+    values: { employed: false },
+  });
   await ok('post', `${base}/${people[0]!.id}/assessments`, {
     visit: 'm6',
     assessedOn: today(),

@@ -41,6 +41,10 @@ class RollBack extends Error {}
 /** Where a row is: a CSV line, or an ODM element (and where each of its input fields came from). */
 type Where = { line: number } | Pick<OdmRecord<unknown>, 'location' | 'locate'>;
 
+/** A problem of a row: at a CSV line and column, or at the ODM record's element (which has no columns). */
+const problemAt = (where: Where, column: string, detail: string): ImportProblem =>
+  'line' in where ? { line: where.line, column, detail } : { location: where.location, detail };
+
 function problemsAt(where: Where, error: unknown): ImportProblem[] {
   if (error instanceof ValidationError)
     return error.errors.map((e) =>
@@ -48,12 +52,7 @@ function problemsAt(where: Where, error: unknown): ImportProblem[] {
         ? { line: where.line, column: columnOf(e.pointer), detail: e.detail }
         : { location: where.locate(e.pointer), detail: e.detail },
     );
-  if (error instanceof AppError)
-    return [
-      'line' in where
-        ? { line: where.line, column: '', detail: error.message }
-        : { location: where.location, detail: error.message },
-    ];
+  if (error instanceof AppError) return [problemAt(where, '', error.message)];
   throw error;
 }
 
@@ -82,17 +81,7 @@ async function runLabelled<Input>(
   for (const row of rows) {
     const participantId = ids.get(row.label);
     if (participantId) await run.inSavepoint(row.where, (rowCtx) => work(rowCtx, { participantId, input: row.input }));
-    else {
-      const detail = `the trial has no participant labelled ${row.label}`;
-      run.errors.push(
-        'line' in row.where
-          ? { line: row.where.line, column: 'label', detail }
-          : {
-              location: row.where.location,
-              detail,
-            },
-      );
-    }
+    else run.errors.push(problemAt(row.where, 'label', `the trial has no participant labelled ${row.label}`));
   }
 }
 
@@ -169,20 +158,20 @@ async function importOdm(run: ImportRun, trial: TrialView, document: string): Pr
 }
 
 /** Reads the file of one kind and runs each row through the use case a request of that kind would. */
-async function importRows(run: ImportRun, trial: TrialView, kind: MigrationKind, csv: string): Promise<number> {
+async function importRows(run: ImportRun, trial: TrialView, kind: MigrationKind, text: string): Promise<number> {
   const { trialId } = run;
   switch (kind) {
     case 'odm':
-      return importOdm(run, trial, csv);
+      return importOdm(run, trial, text);
     case 'participants': {
-      const parsed = participantRows(csv);
+      const parsed = participantRows(text);
       run.errors.push(...parsed.errors);
       for (const row of parsed.rows)
         await run.inSavepoint({ line: row.line }, (rowCtx) => screenParticipant(rowCtx, { ...row.input, trialId }));
       return parsed.rows.length + new Set(parsed.errors.map((e) => e.line)).size;
     }
     case 'consents': {
-      const parsed = consentRows(csv);
+      const parsed = consentRows(text);
       const rows = parsed.rows.map(({ line, label, input, withdrawal }) => ({
         line,
         label,
@@ -195,31 +184,31 @@ async function importRows(run: ImportRun, trial: TrialView, kind: MigrationKind,
       });
     }
     case 'allocations':
-      return importLabelled(run, allocationRows(csv), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, allocationRows(text), (rowCtx, { participantId, input }) =>
         importAllocation(rowCtx, { ...input, trialId, participantId, importId: run.importId }),
       );
     case 'events':
-      return importLabelled(run, eventRows(csv), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, eventRows(text), (rowCtx, { participantId, input }) =>
         recordEvent(rowCtx, { trialId, participantId, input }),
       );
     case 'assessments': {
       const measures = new Map(trial.measures.map((m) => [m.code, m]));
-      return importLabelled(run, assessmentRows(csv, measures), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, assessmentRows(text, measures), (rowCtx, { participantId, input }) =>
         recordAssessment(rowCtx, { trialId, participantId, assessment: input }),
       );
     }
     case 'missed_visits':
-      return importLabelled(run, missedVisitRows(csv), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, missedVisitRows(text), (rowCtx, { participantId, input }) =>
         recordMissedVisit(rowCtx, { trialId, participantId, ...input }),
       );
     case 'assessment_corrections': {
       const measures = new Map(trial.measures.map((m) => [m.code, m]));
-      return importLabelled(run, correctionRows(csv, measures), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, correctionRows(text, measures), (rowCtx, { participantId, input }) =>
         correctAssessment(rowCtx, { trialId, participantId, visit: input.visit, correction: input.correction }),
       );
     }
     case 'coupons':
-      return importLabelled(run, couponRows(csv), (rowCtx, { participantId, input }) =>
+      return importLabelled(run, couponRows(text), (rowCtx, { participantId, input }) =>
         issueIncentive(rowCtx, { trialId, participantId, input }),
       );
   }
