@@ -135,6 +135,7 @@ async function runningTrial(): Promise<Trial> {
     assessor: 'KL',
     values: { employed: false, admissions: 2 },
   });
+  await ok('post', `${base}/${people[1]!.id}/visits/m6/missed`, { reason: 'in hospital', recordedOn: today() });
   await ok('post', `${base}/${people[2]!.id}/events`, {
     type: 'lost_to_follow_up',
     occurredOn: today(),
@@ -201,6 +202,7 @@ describe('ODM ClinicalData import', () => {
     expect(schemaErrors(exported.text)).toBe('');
     expect(exported.text).toContain('<ItemData ItemOID="I.EVENT.TYPE" Value="lost_to_follow_up"/>');
     expect(exported.text).toContain('<ItemData ItemOID="I.RAND.ERROR" Value="randomized twice on paper"/>');
+    expect(exported.text).toContain('<ItemData ItemOID="I.MISSED.REASON" Value="in hospital"/>');
 
     const created = await t.call('post', `/v1/trials/odm-import?code=RT-${process.pid}`, {
       raw: { contentType: 'application/xml', data: exported.text },

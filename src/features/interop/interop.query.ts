@@ -38,6 +38,8 @@ export interface SubjectRow {
   } | null;
   assigned_arm: string | null;
   assignment_reason: string | null;
+  /** Missed visits that were not retracted. */
+  missed_visits: { missedVisitId: string; visit: string; reason: string; recordedOn: string }[];
   /** Follow-up events that were not retracted, in the order they occurred. */
   events: { eventId: string; type: string; occurredOn: string; reason: string | null }[];
   assessments: {
@@ -68,7 +70,9 @@ export function streamSubjects(db: Knex, trialId: string, withAudit: boolean): R
                                OR e.entity_id IN (SELECT a.assessment_id::text FROM assessments a
                                                    WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id)
                                OR e.entity_id IN (SELECT v.event_id::text FROM participant_events v
-                                                   WHERE v.trial_id = p.trial_id AND v.participant_id = p.participant_id))
+                                                   WHERE v.trial_id = p.trial_id AND v.participant_id = p.participant_id)
+                               OR e.entity_id IN (SELECT m.missed_visit_id::text FROM missed_visits m
+                                                   WHERE m.trial_id = p.trial_id AND m.participant_id = p.participant_id))
                         ORDER BY e.entity_id, e.id DESC) x) AS audit`)
     : db.raw('NULL::json AS audit');
   return db('participants as p')
@@ -104,6 +108,13 @@ export function streamSubjects(db: Knex, trialId: string, withAudit: boolean): R
                 ORDER BY w.assigned_at DESC, w.assignment_id DESC LIMIT 1) AS assigned_arm`),
       db.raw(`(SELECT w.reason FROM case_worker_assignments w WHERE w.trial_id = p.trial_id AND w.participant_id = p.participant_id
                 ORDER BY w.assigned_at DESC, w.assignment_id DESC LIMIT 1) AS assignment_reason`),
+      db.raw(`(SELECT coalesce(json_agg(json_build_object(
+                  'missedVisitId', m.missed_visit_id, 'visit', m.visit, 'reason', m.reason,
+                  'recordedOn', to_char(m.recorded_on, 'YYYY-MM-DD')) ORDER BY m.recorded_on, m.visit), '[]'::json)
+                 FROM missed_visits m
+                WHERE m.trial_id = p.trial_id AND m.participant_id = p.participant_id
+                  AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
+                                   WHERE r.trial_id = m.trial_id AND r.missed_visit_id = m.missed_visit_id)) AS missed_visits`),
       db.raw(`(SELECT coalesce(json_agg(json_build_object(
                   'eventId', e.event_id, 'type', e.type, 'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'reason', e.reason)
                   ORDER BY e.occurred_on, e.recorded_at, e.event_id), '[]'::json)

@@ -33,6 +33,7 @@ function subjectOf(row: SubjectRow, labeller: ArmLabeller): OdmSubject {
     assignedArm: row.assigned_arm ? labeller.label(row.assigned_arm) : null,
     assignmentReason: row.assignment_reason,
     events: row.events,
+    missedVisits: row.missed_visits,
     assessments: row.assessments,
     audit: row.audit ? new Map(row.audit.map((fact) => [fact.entityId, fact])) : null,
   };

@@ -105,9 +105,9 @@ const odmRows = <Input>(records: OdmRecord<Input>[]) =>
 
 /**
  * The `ClinicalData` of an ODM document, through the same use cases as the CSV kinds and in their order (subjects,
- * consents, allocations and case-worker assignments, events, assessments). Refused whole (422) when the document's
- * definition is not the trial's. When every record went in, each subject's status as the document states it
- * (`I.SCR.STATUS`) must be the status its imported history gives.
+ * consents, allocations and case-worker assignments, events, assessments, missed visits). Refused whole (422) when
+ * the document's definition is not the trial's. When every record went in, each subject's status as the document
+ * states it (`I.SCR.STATUS`) must be the status its imported history gives.
  */
 async function importOdm(run: ImportRun, trial: TrialView, document: string): Promise<number> {
   const { trialId } = run;
@@ -140,6 +140,9 @@ async function importOdm(run: ImportRun, trial: TrialView, document: string): Pr
   );
   await runLabelled(run, odmRows(data.assessments), (rowCtx, { participantId, input }) =>
     recordAssessment(rowCtx, { trialId, participantId, assessment: input }),
+  );
+  await runLabelled(run, odmRows(data.missedVisits), (rowCtx, { participantId, input }) =>
+    recordMissedVisit(rowCtx, { trialId, participantId, ...input }),
   );
   if (!run.errors.length) {
     const states = await participantStatesByLabel(

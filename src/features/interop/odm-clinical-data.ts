@@ -41,6 +41,7 @@ export interface OdmClinicalData {
   assignments: OdmRecord<{ arm: string; reason: string }>[];
   events: OdmRecord<EventInput>[];
   assessments: OdmRecord<AssessmentInput>[];
+  missedVisits: OdmRecord<{ visit: string; reason: string; recordedOn: string }>[];
   problems: OdmProblem[];
 }
 
@@ -178,6 +179,7 @@ export function clinicalDataOf(root: Node, trial: TrialView): OdmClinicalData {
     assignments: [],
     events: [],
     assessments: [],
+    missedVisits: [],
     problems: [],
   };
   const problem = (location: string, detail: string) => result.problems.push({ location, detail });
@@ -227,6 +229,7 @@ export function clinicalDataOf(root: Node, trial: TrialView): OdmClinicalData {
   const randomizationFields = fixedFields(FIXED_ITEMS.randomization);
   const eventFields = fixedFields(FIXED_ITEMS.event);
   const assessmentFields = fixedFields(FIXED_ITEMS.assessment);
+  const missedVisitFields = fixedFields(FIXED_ITEMS.missedVisit);
 
   /** Groups of the forms of a study event, each form and group checked against what the event may hold. */
   const groupsOf = (event: Node, path: string, forms: Record<string, string[]>) => {
@@ -502,15 +505,35 @@ export function clinicalDataOf(root: Node, trial: TrialView): OdmClinicalData {
           const start = result.problems.length;
           const atVisit = trial.measures.filter((m) => m.visits.includes(visit));
           const groups = groupsOf(event, eventPath, {
-            [OID.visitForm(visit)]: [OID.assessmentGroup, ...atVisit.map((m) => OID.measureGroup(m.code))],
+            [OID.visitForm(visit)]: [
+              OID.assessmentGroup,
+              ...atVisit.map((m) => OID.measureGroup(m.code)),
+              OID.missedVisitGroup,
+            ],
           });
+          const missed = groups.find((g) => g.oid === OID.missedVisitGroup);
+          if (missed) {
+            const read = itemsOf(missed.node, missed.path, (oid) => missedVisitFields.get(oid));
+            const reason = required(read.values, 'I.MISSED.REASON', missed.path);
+            const recordedOn = date(read.values, 'I.MISSED.RECORDED_ON', missed.path);
+            if (reason !== undefined && recordedOn !== undefined)
+              result.missedVisits.push({
+                location: missed.path,
+                label,
+                input: { visit, reason, recordedOn },
+                locate: locator(missed.path, read.fields),
+              });
+          }
           const fields = new Map<string, string>();
           const values: AssessmentInput['values'] = {};
           let assessedOn: string | undefined;
           let assessor: string | undefined;
           const header = groups.find((g) => g.oid === OID.assessmentGroup);
-          if (!header) problem(eventPath, `an assessment needs its ${OID.assessmentGroup} item group`);
+          if (!header && !missed)
+            problem(eventPath, `a visit needs ${OID.assessmentGroup} (assessed) or ${OID.missedVisitGroup} (missed)`);
+          if (!header) continue;
           for (const group of groups) {
+            if (group.oid === OID.missedVisitGroup) continue;
             if (group.oid === OID.assessmentGroup) {
               const read = itemsOf(group.node, group.path, (oid) => assessmentFields.get(oid));
               read.fields.forEach((v, k) => fields.set(k, v));

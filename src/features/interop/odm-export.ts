@@ -37,6 +37,7 @@ export const OID = {
   randomizationGroup: 'IG.RANDOMIZATION',
   eventGroup: 'IG.EVENT',
   assessmentGroup: 'IG.ASSESSMENT',
+  missedVisitGroup: 'IG.MISSED_VISIT',
   measureGroup: (measure: string) => `IG.MEASURE.${measure}`,
   criterion: (code: string) => `I.ELIG.${code}`,
   baseline: (name: string) => `I.BL.${name}`,
@@ -86,6 +87,10 @@ export const FIXED_ITEMS = {
   assessment: [
     ['I.ASMT.ASSESSED_ON', 'assessedOn', 'date', null],
     ['I.ASMT.ASSESSOR', 'assessor', 'text', null],
+  ],
+  missedVisit: [
+    ['I.MISSED.REASON', 'reason', 'text', null],
+    ['I.MISSED.RECORDED_ON', 'recordedOn', 'date', null],
   ],
 } as const satisfies Record<string, readonly (readonly [string, string, string, string | null])[]>;
 
@@ -313,8 +318,9 @@ export function studyXml(trial: TrialView, options: { armsMasked?: boolean } = {
     ),
     ...trial.visits.map((visit) =>
       element('FormDef', { OID: OID.visitForm(visit.code), Name: visit.label, Repeating: 'No' }, [
-        groupRef(OID.assessmentGroup, 1, true),
+        groupRef(OID.assessmentGroup, 1),
         ...measuresAt(trial, visit.code).map((measure, i) => groupRef(OID.measureGroup(measure.code), i + 2)),
+        groupRef(OID.missedVisitGroup, measuresAt(trial, visit.code).length + 2),
       ]),
     ),
   ];
@@ -358,6 +364,11 @@ export function studyXml(trial: TrialView, options: { armsMasked?: boolean } = {
       'ItemGroupDef',
       { OID: OID.assessmentGroup, Name: 'Assessment', Repeating: 'No' },
       itemRefs(fixedOids(FIXED_ITEMS.assessment), (oid) => oid === 'I.ASMT.ASSESSED_ON'),
+    ),
+    element(
+      'ItemGroupDef',
+      { OID: OID.missedVisitGroup, Name: 'Visit missed', Repeating: 'No' },
+      itemRefs(fixedOids(FIXED_ITEMS.missedVisit), () => true),
     ),
     ...trial.measures.map((measure) =>
       element('ItemGroupDef', { OID: OID.measureGroup(measure.code), Name: measure.label, Repeating: 'No' }, [
@@ -604,6 +615,8 @@ export interface OdmSubject {
   } | null;
   assignedArm: string | null;
   assignmentReason: string | null;
+  /** Missed visits that stand (not retracted). */
+  missedVisits: { missedVisitId: string; visit: string; reason: string; recordedOn: string }[];
   /** Follow-up events that stand (not retracted), in the order they occurred. */
   events: { eventId: string; type: string; occurredOn: string; reason: string | null }[];
   assessments: OdmAssessment[];
@@ -727,9 +740,18 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
   ]);
 
   const byVisit = new Map(subject.assessments.map((assessment) => [assessment.visit, assessment]));
+  const missedByVisit = new Map(subject.missedVisits.map((missed) => [missed.visit, missed]));
   const visits = trial.visits.map((visit) => {
     const assessment = byVisit.get(visit.code);
-    if (!assessment) return '';
+    const missed = missedByVisit.get(visit.code);
+    const missedGroup = missed
+      ? group(OID.missedVisitGroup, [
+          itemData('I.MISSED.REASON', missed.reason, missed.missedVisitId),
+          itemData('I.MISSED.RECORDED_ON', missed.recordedOn, missed.missedVisitId),
+        ])
+      : '';
+    if (!assessment)
+      return missed ? event(OID.visitEvent(visit.code), [form(OID.visitForm(visit.code), [missedGroup])]) : '';
     const id = assessment.assessmentId;
     const measureGroups = measuresAt(trial, visit.code).map((measure) => {
       const value = assessment.values[measure.code];
@@ -748,6 +770,7 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
           itemData('I.ASMT.ASSESSOR', assessment.assessor, id),
         ]),
         ...measureGroups,
+        missedGroup,
       ]),
     ]);
   });

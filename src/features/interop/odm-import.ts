@@ -129,6 +129,7 @@ const FIXED_GROUPS = new Set<string>([
   OID.consentGroup,
   OID.randomizationGroup,
   OID.assessmentGroup,
+  OID.missedVisitGroup,
   OID.eventGroup,
 ]);
 const FIXED_EVENTS = new Set<string>([OID.screening, OID.consent, OID.randomization, OID.events]);
