@@ -1724,9 +1724,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import a running trial's history from CSV (one kind per file), all or nothing
-         * @description One CSV file per kind (`participants`, `consents`, `allocations`, `events`, `assessments`, `coupons`; the
-         *     columns are in docs/interoperability.md). Every row goes through the same rules as the screening, consent,
+         * Import a running trial's history from CSV (one kind per file) or ODM ClinicalData, all or nothing
+         * @description One CSV file per kind (`participants`, `consents`, `allocations`, `events`, `assessments`, `missed_visits`,
+         *     `assessment_corrections`, `coupons`; the columns are in docs/interoperability.md), or with `kind=odm` one ODM 1.3.2 document (`application/xml`)
+         *     whose `ClinicalData` is for the trial's definition (the document's `Study` must map onto the trial's arms,
+         *     criteria, baseline variables, consent forms, visits and measures, or the `ClinicalData` must name the
+         *     trial's own study and metadata version; otherwise 422 listing what does not map). ODM subjects go through
+         *     the same use cases as the CSV kinds, in the same order; a problem is located by an XPath-like `location`
+         *     instead of a line and column. A blinded key's export (masked arms) is refused. Every row goes through the same rules as the screening, consent,
          *     withdrawal, event, assessment and incentive requests, keeps its original dates, and is written in one
          *     transaction with the rest: any failing row writes nothing (422, one error per problem, pointer
          *     `/line/<n>/<column>`). With `dryRun=true` nothing is written and the answer lists every failing row.
@@ -4510,13 +4515,16 @@ export interface components {
              */
             importId: string | null;
             /** @enum {unknown} */
-            kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons";
+            kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "missed_visits" | "assessment_corrections" | "coupons" | "odm";
             dryRun: boolean;
+            /** @description CSV records, or ODM subjects (SubjectData). */
             rows: number;
             errors: {
                 /** @description The record, the header being line 1. */
-                line: number;
-                column: string;
+                line?: number;
+                column?: string;
+                /** @description Where in the ODM document, XPath-like: /ODM/ClinicalData/SubjectData[@SubjectKey="…"]/…. */
+                location?: string;
                 detail: string;
             }[];
         };
@@ -8294,7 +8302,7 @@ export interface operations {
     importTrialHistory: {
         parameters: {
             query: {
-                kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "coupons";
+                kind: "participants" | "consents" | "allocations" | "events" | "assessments" | "missed_visits" | "assessment_corrections" | "coupons" | "odm";
                 dryRun?: boolean;
             };
             header?: never;
@@ -8306,6 +8314,7 @@ export interface operations {
         requestBody: {
             content: {
                 "text/csv": string;
+                "application/xml": string;
             };
         };
         responses: {

@@ -37,6 +37,11 @@ export interface SubjectRow {
     errorReason: string | null;
   } | null;
   assigned_arm: string | null;
+  assignment_reason: string | null;
+  /** Missed visits that were not retracted. */
+  missed_visits: { missedVisitId: string; visit: string; reason: string; recordedOn: string }[];
+  /** Follow-up events that were not retracted, in the order they occurred. */
+  events: { eventId: string; type: string; occurredOn: string; reason: string | null }[];
   assessments: {
     assessmentId: string;
     visit: string;
@@ -63,7 +68,11 @@ export function streamSubjects(db: Knex, trialId: string, withAudit: boolean): R
                                OR e.entity_id IN (SELECT c.consent_id::text FROM consents c
                                                    WHERE c.trial_id = p.trial_id AND c.participant_id = p.participant_id)
                                OR e.entity_id IN (SELECT a.assessment_id::text FROM assessments a
-                                                   WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id))
+                                                   WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id)
+                               OR e.entity_id IN (SELECT v.event_id::text FROM participant_events v
+                                                   WHERE v.trial_id = p.trial_id AND v.participant_id = p.participant_id)
+                               OR e.entity_id IN (SELECT m.missed_visit_id::text FROM missed_visits m
+                                                   WHERE m.trial_id = p.trial_id AND m.participant_id = p.participant_id))
                         ORDER BY e.entity_id, e.id DESC) x) AS audit`)
     : db.raw('NULL::json AS audit');
   return db('participants as p')
@@ -97,6 +106,22 @@ export function streamSubjects(db: Knex, trialId: string, withAudit: boolean): R
                  FROM allocations a WHERE a.trial_id = p.trial_id AND a.participant_id = p.participant_id) AS allocation`),
       db.raw(`(SELECT w.arm_code FROM case_worker_assignments w WHERE w.trial_id = p.trial_id AND w.participant_id = p.participant_id
                 ORDER BY w.assigned_at DESC, w.assignment_id DESC LIMIT 1) AS assigned_arm`),
+      db.raw(`(SELECT w.reason FROM case_worker_assignments w WHERE w.trial_id = p.trial_id AND w.participant_id = p.participant_id
+                ORDER BY w.assigned_at DESC, w.assignment_id DESC LIMIT 1) AS assignment_reason`),
+      db.raw(`(SELECT coalesce(json_agg(json_build_object(
+                  'missedVisitId', m.missed_visit_id, 'visit', m.visit, 'reason', m.reason,
+                  'recordedOn', to_char(m.recorded_on, 'YYYY-MM-DD')) ORDER BY m.recorded_on, m.visit), '[]'::json)
+                 FROM missed_visits m
+                WHERE m.trial_id = p.trial_id AND m.participant_id = p.participant_id
+                  AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
+                                   WHERE r.trial_id = m.trial_id AND r.missed_visit_id = m.missed_visit_id)) AS missed_visits`),
+      db.raw(`(SELECT coalesce(json_agg(json_build_object(
+                  'eventId', e.event_id, 'type', e.type, 'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'reason', e.reason)
+                  ORDER BY e.occurred_on, e.recorded_at, e.event_id), '[]'::json)
+                 FROM participant_events e
+                WHERE e.trial_id = p.trial_id AND e.participant_id = p.participant_id
+                  AND NOT EXISTS (SELECT 1 FROM event_retractions r
+                                   WHERE r.trial_id = e.trial_id AND r.event_id = e.event_id)) AS events`),
       db.raw(`(SELECT coalesce(json_agg(json_build_object(
                   'assessmentId', a.assessment_id, 'visit', a.visit, 'assessedOn', to_char(a.assessed_on, 'YYYY-MM-DD'),
                   'assessor', a.assessor, 'values', a."values", 'scores', a.scores) ORDER BY a.assessed_on, a.visit), '[]'::json)
@@ -132,4 +157,20 @@ export async function participantIdsByLabel(db: Knex, trialId: string, labels: s
     .whereIn('label', labels)
     .select('participant_id', 'label')) as { participant_id: string; label: string }[];
   return new Map(rows.map((row) => [row.label, row.participant_id]));
+}
+
+/** Participants' statuses by label, for checking an ODM import against the statuses its document states. */
+export async function participantStatesByLabel(
+  db: Knex,
+  trialId: string,
+  labels: string[],
+): Promise<Map<string, string>> {
+  const rows = (await db('participants as p')
+    .join('participant_states as s', function joinStates() {
+      this.on('s.trial_id', 'p.trial_id').andOn('s.participant_id', 'p.participant_id');
+    })
+    .where('p.trial_id', trialId)
+    .whereIn('p.label', labels)
+    .select('p.label', 's.status')) as { label: string; status: string }[];
+  return new Map(rows.map((row) => [row.label, row.status]));
 }

@@ -23,7 +23,7 @@ export function interopHandlers(): HandlerMap {
       const report = await importHistory(ctx, {
         trialId: params.trialId,
         kind: query.kind,
-        csv: text ?? '',
+        text: text ?? '',
         dryRun: query.dryRun ?? false,
       });
       return { status: 200, body: report };

@@ -31,6 +31,9 @@ function subjectOf(row: SubjectRow, labeller: ArmLabeller): OdmSubject {
     consents: row.consents,
     allocation: row.allocation ? { ...row.allocation, arm: labeller.label(row.allocation.arm) } : null,
     assignedArm: row.assigned_arm ? labeller.label(row.assigned_arm) : null,
+    assignmentReason: row.assignment_reason,
+    events: row.events,
+    missedVisits: row.missed_visits,
     assessments: row.assessments,
     audit: row.audit ? new Map(row.audit.map((fact) => [fact.entityId, fact])) : null,
   };
@@ -45,7 +48,7 @@ export async function exportOdm(ctx: UseCaseContext, input: { trialId: string; a
   const rows = streamSubjects(ctx.db, input.trialId, input.audit ?? false);
   async function* document() {
     yield odmOpen({ fileOid: `${trial.code}.${now}`, createdAt: now, description: trial.title });
-    yield studyXml(trial);
+    yield studyXml(trial, { armsMasked: labeller.blinded });
     yield adminDataXml(
       trial,
       users.map((user) => ({

@@ -12,6 +12,7 @@ type ConsentInput = components['schemas']['ConsentInput'];
 type WithdrawalInput = components['schemas']['WithdrawalInput'];
 type EventInput = components['schemas']['EventInput'];
 type AssessmentInput = components['schemas']['AssessmentInput'];
+type AssessmentCorrection = components['schemas']['AssessmentCorrection'];
 type IncentiveIssueInput = components['schemas']['IncentiveIssueInput'];
 type MeasureType = components['schemas']['Measure']['type'];
 
@@ -283,44 +284,7 @@ export function assessmentRows(
   measures: Map<string, { type: MeasureType; items?: number }>,
 ): Parsed<AssessmentInput> {
   return labelledRows(text, { required: ASSESSMENT_COLUMNS, dates: ['assessedOn'] }, (record, fail, header) => {
-    const values: AssessmentInput['values'] = {};
-    const scales = new Map<string, (number | null)[]>();
-    for (const column of header) {
-      const match = /^value\.([^.]+)(?:\.([0-9]+))?$/.exec(column);
-      if (!match) continue;
-      const [, code = '', item] = match;
-      const measure = measures.get(code);
-      const value = record.get(column);
-      if (measure === undefined) {
-        if (value !== undefined) fail(column, `the trial has no measure ${code}`);
-        continue;
-      }
-      if ((measure.type === 'scale') !== (item !== undefined)) {
-        fail(
-          column,
-          measure.type === 'scale' ? `${code} is a scale: one column per item, value.${code}.1, …` : 'is not a scale',
-        );
-        continue;
-      }
-      if (value === undefined) continue;
-      if (item !== undefined) {
-        const items = scales.get(code) ?? Array<number | null>(measure.items ?? 0).fill(null);
-        scales.set(code, items);
-        const number = Number(value);
-        if (!Number.isFinite(number)) fail(column, 'must be a number');
-        items[Number(item) - 1] = number;
-      } else if (measure.type === 'binary') {
-        const answer = BOOLEAN[value.toLowerCase()];
-        if (answer === undefined) fail(column, 'must be true or false');
-        values[code] = answer ?? null;
-      } else if (measure.type === 'category') values[code] = value;
-      else {
-        const number = Number(value);
-        if (!Number.isFinite(number) || value.trim() === '') fail(column, 'must be a number');
-        values[code] = number;
-      }
-    }
-    for (const [code, items] of scales) values[code] = { items };
+    const values = measureValues(record, fail, header, measures);
     const assessor = record.get('assessor');
     return {
       visit: record.get('visit')!,
@@ -329,6 +293,95 @@ export function assessmentRows(
       ...(assessor !== undefined ? { assessor } : {}),
     };
   });
+}
+
+/** The `value.<measure>` and `value.<measure>.<item>` cells of a record, read by the measure's type. */
+function measureValues(
+  record: Table['records'][number],
+  fail: (column: string, detail: string) => void,
+  header: string[],
+  measures: Map<string, { type: MeasureType; items?: number }>,
+): AssessmentInput['values'] {
+  const values: AssessmentInput['values'] = {};
+  const scales = new Map<string, (number | null)[]>();
+  for (const column of header) {
+    const match = /^value\.([^.]+)(?:\.([0-9]+))?$/.exec(column);
+    if (!match) continue;
+    const [, code = '', item] = match;
+    const measure = measures.get(code);
+    const value = record.get(column);
+    if (measure === undefined) {
+      if (value !== undefined) fail(column, `the trial has no measure ${code}`);
+      continue;
+    }
+    if ((measure.type === 'scale') !== (item !== undefined)) {
+      fail(
+        column,
+        measure.type === 'scale' ? `${code} is a scale: one column per item, value.${code}.1, …` : 'is not a scale',
+      );
+      continue;
+    }
+    if (value === undefined) continue;
+    if (item !== undefined) {
+      const items = scales.get(code) ?? Array<number | null>(measure.items ?? 0).fill(null);
+      scales.set(code, items);
+      const number = Number(value);
+      if (!Number.isFinite(number)) fail(column, 'must be a number');
+      items[Number(item) - 1] = number;
+    } else if (measure.type === 'binary') {
+      const answer = BOOLEAN[value.toLowerCase()];
+      if (answer === undefined) fail(column, 'must be true or false');
+      values[code] = answer ?? null;
+    } else if (measure.type === 'category') values[code] = value;
+    else {
+      const number = Number(value);
+      if (!Number.isFinite(number) || value.trim() === '') fail(column, 'must be a number');
+      values[code] = number;
+    }
+  }
+  for (const [code, items] of scales) values[code] = { items };
+  return values;
+}
+
+export const CORRECTION_COLUMNS = ['label', 'visit', 'reason'];
+
+/**
+ * assessment_corrections.csv: label, visit, reason, then optional assessedOn, assessor and the value columns of
+ * assessments.csv. As the correction request does, the values of a row with any value cell filled replace all the
+ * assessment's values; a row with none keeps them. A row must change something.
+ */
+export function correctionRows(
+  text: string,
+  measures: Map<string, { type: MeasureType; items?: number }>,
+): Parsed<{ visit: string; correction: AssessmentCorrection }> {
+  return labelledRows(text, { required: CORRECTION_COLUMNS, dates: ['assessedOn'] }, (record, fail, header) => {
+    const values = measureValues(record, fail, header, measures);
+    const assessedOn = record.get('assessedOn');
+    const assessor = record.get('assessor');
+    const hasValues = Object.keys(values).length > 0;
+    if (!hasValues && assessedOn === undefined && assessor === undefined)
+      fail('reason', 'a correction changes assessedOn, assessor or values; this row changes nothing');
+    return {
+      visit: record.get('visit')!,
+      correction: {
+        reason: record.get('reason')!,
+        ...(assessedOn !== undefined ? { assessedOn } : {}),
+        ...(assessor !== undefined ? { assessor } : {}),
+        ...(hasValues ? { values } : {}),
+      },
+    };
+  });
+}
+
+export const MISSED_VISIT_COLUMNS = ['label', 'visit', 'reason', 'recordedOn'];
+
+/** missed_visits.csv: label, visit, reason, recordedOn (the date the visit was recorded as missed). */
+export function missedVisitRows(text: string): Parsed<{ visit: string; reason: string; recordedOn: string }> {
+  return labelledRows(text, { required: MISSED_VISIT_COLUMNS, dates: ['recordedOn'] }, (record) => ({
+    visit: record.get('visit')!,
+    reason: record.get('reason')!,
+    recordedOn: record.get('recordedOn')!,
+  }));
 }
 
 export const COUPON_COLUMNS = ['label', 'incentive', 'issuedOn', 'reference'];

@@ -22,18 +22,22 @@ export const OID = {
   screening: 'SE.SCREENING',
   consent: 'SE.CONSENT',
   randomization: 'SE.RANDOMIZATION',
+  events: 'SE.EVENTS',
   visitEvent: (visit: string) => `SE.VISIT.${visit}`,
   eligibilityForm: 'F.SCREENING',
   baselineForm: 'F.BASELINE',
   consentForm: 'F.CONSENT',
   randomizationForm: 'F.RANDOMIZATION',
+  eventsForm: 'F.EVENTS',
   visitForm: (visit: string) => `F.VISIT.${visit}`,
   screeningGroup: 'IG.SCREENING',
   eligibilityGroup: 'IG.ELIGIBILITY',
   baselineGroup: 'IG.BASELINE',
   consentGroup: 'IG.CONSENT',
   randomizationGroup: 'IG.RANDOMIZATION',
+  eventGroup: 'IG.EVENT',
   assessmentGroup: 'IG.ASSESSMENT',
+  missedVisitGroup: 'IG.MISSED_VISIT',
   measureGroup: (measure: string) => `IG.MEASURE.${measure}`,
   criterion: (code: string) => `I.ELIG.${code}`,
   baseline: (name: string) => `I.BL.${name}`,
@@ -73,20 +77,46 @@ export const FIXED_ITEMS = {
     ['I.RAND.STRATUM', 'stratum', 'text', null],
     ['I.RAND.ERROR', 'errorReason', 'text', null],
     ['I.RAND.ASSIGNED_ARM', 'assignedArm', 'text', 'ARM'],
+    ['I.RAND.ASSIGNMENT_REASON', 'assignmentReason', 'text', null],
+  ],
+  event: [
+    ['I.EVENT.TYPE', 'type', 'text', 'EVENT_TYPE'],
+    ['I.EVENT.OCCURRED_ON', 'occurredOn', 'date', null],
+    ['I.EVENT.REASON', 'reason', 'text', null],
   ],
   assessment: [
     ['I.ASMT.ASSESSED_ON', 'assessedOn', 'date', null],
     ['I.ASMT.ASSESSOR', 'assessor', 'text', null],
   ],
+  missedVisit: [
+    ['I.MISSED.REASON', 'reason', 'text', null],
+    ['I.MISSED.RECORDED_ON', 'recordedOn', 'date', null],
+  ],
 } as const satisfies Record<string, readonly (readonly [string, string, string, string | null])[]>;
 
-const FIXED_CODE_LISTS: Record<string, string[]> = {
+export const FIXED_CODE_LISTS: Record<string, string[]> = {
   ROLE: ['service_user', 'case_worker'],
   STATUS: ['ineligible', 'eligible', 'declined', 'consented', 'randomized', 'not_randomized', 'withdrawn'],
   DECISION: ['granted', 'declined'],
   CONSENT_METHOD: ['written', 'electronic', 'witnessed_verbal'],
   WITHDRAWAL_SCOPE: ['intervention', 'follow_up', 'all'],
+  EVENT_TYPE: [
+    'declined',
+    'not_randomized',
+    'intervention_not_received',
+    'discontinued_intervention',
+    'lost_to_follow_up',
+    'follow_up_completed',
+    'excluded_from_analysis',
+    'included_in_analysis',
+  ],
 };
+
+/**
+ * The alias on `SE.RANDOMIZATION` that marks a document written for a blinded key: its arm code list and arm
+ * values are the masked labels (`Group 1`, …), so neither the definition nor the allocations may be imported.
+ */
+export const MASKED_ARMS = { context: 'arms', name: 'masked' } as const;
 
 const translated = (name: string, text: string) =>
   element(name, {}, textElement('TranslatedText', { 'xml:lang': 'en' }, text));
@@ -204,8 +234,12 @@ export function measuresAt(trial: Pick<TrialView, 'measures'>, visit: string): M
   return trial.measures.filter((measure) => measure.visits.includes(visit));
 }
 
-/** `Study`: global variables, units, and the one metadata version of the trial's current definition. */
-export function studyXml(trial: TrialView): string {
+/**
+ * `Study`: global variables, units, and the one metadata version of the trial's current definition. `armsMasked`:
+ * the trial's arms are the caller's masked labels, which the document says (`MASKED_ARMS`) so no import takes them
+ * for arms.
+ */
+export function studyXml(trial: TrialView, options: { armsMasked?: boolean } = {}): string {
   const units = unitsOf(trial);
   const unitOid = (unit: string | undefined) => (unit === undefined ? undefined : OID.unit(units.indexOf(unit)));
   const globals = element('GlobalVariables', {}, [
@@ -230,8 +264,12 @@ export function studyXml(trial: TrialView): string {
       oid: OID.randomization,
       name: 'Randomization',
       forms: [OID.randomizationForm],
-      aliases: [alias('randomization', JSON.stringify(trial.randomization))],
+      aliases: [
+        alias('randomization', JSON.stringify(trial.randomization)),
+        ...(options.armsMasked ? [alias(MASKED_ARMS.context, MASKED_ARMS.name)] : []),
+      ],
     },
+    { oid: OID.events, name: 'Participant events', forms: [OID.eventsForm], aliases: [] },
     ...trial.visits.map((visit) => ({
       oid: OID.visitEvent(visit.code),
       name: visit.label,
@@ -273,10 +311,16 @@ export function studyXml(trial: TrialView): string {
       { OID: OID.randomizationForm, Name: 'Randomization', Repeating: 'No' },
       groupRef(OID.randomizationGroup, 1),
     ),
+    element(
+      'FormDef',
+      { OID: OID.eventsForm, Name: 'Participant events', Repeating: 'No' },
+      groupRef(OID.eventGroup, 1),
+    ),
     ...trial.visits.map((visit) =>
       element('FormDef', { OID: OID.visitForm(visit.code), Name: visit.label, Repeating: 'No' }, [
-        groupRef(OID.assessmentGroup, 1, true),
+        groupRef(OID.assessmentGroup, 1),
         ...measuresAt(trial, visit.code).map((measure, i) => groupRef(OID.measureGroup(measure.code), i + 2)),
+        groupRef(OID.missedVisitGroup, measuresAt(trial, visit.code).length + 2),
       ]),
     ),
   ];
@@ -313,8 +357,18 @@ export function studyXml(trial: TrialView): string {
     ),
     element(
       'ItemGroupDef',
+      { OID: OID.eventGroup, Name: 'Participant event', Repeating: 'Yes' },
+      itemRefs(fixedOids(FIXED_ITEMS.event), (oid) => oid !== 'I.EVENT.REASON'),
+    ),
+    element(
+      'ItemGroupDef',
       { OID: OID.assessmentGroup, Name: 'Assessment', Repeating: 'No' },
       itemRefs(fixedOids(FIXED_ITEMS.assessment), (oid) => oid === 'I.ASMT.ASSESSED_ON'),
+    ),
+    element(
+      'ItemGroupDef',
+      { OID: OID.missedVisitGroup, Name: 'Visit missed', Repeating: 'No' },
+      itemRefs(fixedOids(FIXED_ITEMS.missedVisit), () => true),
     ),
     ...trial.measures.map((measure) =>
       element('ItemGroupDef', { OID: OID.measureGroup(measure.code), Name: measure.label, Repeating: 'No' }, [
@@ -560,6 +614,11 @@ export interface OdmSubject {
     errorReason: string | null;
   } | null;
   assignedArm: string | null;
+  assignmentReason: string | null;
+  /** Missed visits that stand (not retracted). */
+  missedVisits: { missedVisitId: string; visit: string; reason: string; recordedOn: string }[];
+  /** Follow-up events that stand (not retracted), in the order they occurred. */
+  events: { eventId: string; type: string; occurredOn: string; reason: string | null }[];
   assessments: OdmAssessment[];
   /** By entity id (participant, consent, allocation's participant, assessment); present with `?audit=true`. */
   audit: Map<string, AuditFact> | null;
@@ -658,14 +717,41 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
         itemData('I.RAND.STRATUM', a && Object.keys(a.stratum).length ? JSON.stringify(a.stratum) : null, pid),
         itemData('I.RAND.ERROR', a?.errorReason, pid),
         itemData('I.RAND.ASSIGNED_ARM', subject.assignedArm, pid),
+        itemData('I.RAND.ASSIGNMENT_REASON', subject.assignedArm ? subject.assignmentReason : null, pid),
       ]),
     ]),
   ]);
 
+  const events = event(OID.events, [
+    form(
+      OID.eventsForm,
+      subject.events.map((e, i) =>
+        group(
+          OID.eventGroup,
+          [
+            itemData('I.EVENT.TYPE', e.type, e.eventId),
+            itemData('I.EVENT.OCCURRED_ON', e.occurredOn, e.eventId),
+            itemData('I.EVENT.REASON', e.reason, e.eventId),
+          ],
+          i + 1,
+        ),
+      ),
+    ),
+  ]);
+
   const byVisit = new Map(subject.assessments.map((assessment) => [assessment.visit, assessment]));
+  const missedByVisit = new Map(subject.missedVisits.map((missed) => [missed.visit, missed]));
   const visits = trial.visits.map((visit) => {
     const assessment = byVisit.get(visit.code);
-    if (!assessment) return '';
+    const missed = missedByVisit.get(visit.code);
+    const missedGroup = missed
+      ? group(OID.missedVisitGroup, [
+          itemData('I.MISSED.REASON', missed.reason, missed.missedVisitId),
+          itemData('I.MISSED.RECORDED_ON', missed.recordedOn, missed.missedVisitId),
+        ])
+      : '';
+    if (!assessment)
+      return missed ? event(OID.visitEvent(visit.code), [form(OID.visitForm(visit.code), [missedGroup])]) : '';
     const id = assessment.assessmentId;
     const measureGroups = measuresAt(trial, visit.code).map((measure) => {
       const value = assessment.values[measure.code];
@@ -684,6 +770,7 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
           itemData('I.ASMT.ASSESSOR', assessment.assessor, id),
         ]),
         ...measureGroups,
+        missedGroup,
       ]),
     ]);
   });
@@ -694,6 +781,7 @@ export function subjectXml(trial: TrialView, subject: OdmSubject): string {
       screening,
       consent,
       randomization,
+      events,
       ...visits,
     ]) + '\n'
   );

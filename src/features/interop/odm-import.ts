@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { components } from '../../generated/openapi';
 import { ValidationError } from '../../core/errors';
-import { ALIAS, FIXED_ITEMS, OID } from './odm-export';
+import { ALIAS, FIXED_CODE_LISTS as FIXED_LEVELS, FIXED_ITEMS, MASKED_ARMS, OID } from './odm-export';
 
 /*
  * Reads the study definition of an ODM 1.3.2 document back into a trial configuration. Documents trialdesk
@@ -21,7 +21,7 @@ export interface UnmappedElement {
   reason: string;
 }
 
-type Node = { [key: string]: Node[] | string | undefined } & { '#text'?: string };
+export type Node = { [key: string]: Node[] | string | undefined } & { '#text'?: string };
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -35,12 +35,12 @@ const parser = new XMLParser({
   isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
 });
 
-const children = (node: Node | undefined, name: string): Node[] => {
+export const children = (node: Node | undefined, name: string): Node[] => {
   const value = node?.[name];
   return Array.isArray(value) ? value : [];
 };
-const child = (node: Node | undefined, name: string): Node | undefined => children(node, name)[0];
-const attr = (node: Node | undefined, name: string): string | undefined => {
+export const child = (node: Node | undefined, name: string): Node | undefined => children(node, name)[0];
+export const attr = (node: Node | undefined, name: string): string | undefined => {
   const value = node?.[`@${name}`];
   return typeof value === 'string' ? value : undefined;
 };
@@ -123,27 +123,59 @@ const MAPPED_METADATA = new Set([
 ]);
 const MEASURE_TYPES: Measure['type'][] = ['scale', 'number', 'integer', 'count', 'binary', 'category'];
 const FIXED_ITEM_OIDS = new Set(Object.values(FIXED_ITEMS).flatMap((items) => items.map(([oid]) => oid)));
-const FIXED_CODE_LISTS = new Set(
-  ['ROLE', 'STATUS', 'DECISION', 'CONSENT_METHOD', 'WITHDRAWAL_SCOPE'].map(OID.codeList),
-);
+const FIXED_CODE_LISTS = new Set(Object.keys(FIXED_LEVELS).map(OID.codeList));
 const FIXED_GROUPS = new Set<string>([
   OID.screeningGroup,
   OID.consentGroup,
   OID.randomizationGroup,
   OID.assessmentGroup,
+  OID.missedVisitGroup,
+  OID.eventGroup,
 ]);
-const FIXED_EVENTS = new Set<string>([OID.screening, OID.consent, OID.randomization]);
+const FIXED_EVENTS = new Set<string>([OID.screening, OID.consent, OID.randomization, OID.events]);
 
-export function parseOdmStudy(document: string): { configuration: Configuration; unmapped: UnmappedElement[] } {
+/**
+ * A blinded key's export names masked labels where the arms would be (`MASKED_ARMS` on `SE.RANDOMIZATION`): they are
+ * not the trial's arms, so neither its definition nor its allocations are imported.
+ */
+export function refuseMaskedArms(metaDataVersion: Node): void {
+  const randomization = children(metaDataVersion, 'StudyEventDef').find((e) => attr(e, 'OID') === OID.randomization);
+  if (aliasOf(randomization, MASKED_ARMS.context) === MASKED_ARMS.name)
+    throw new ValidationError([
+      {
+        pointer: '',
+        detail:
+          'the document was exported for a blinded key: its arms are masked labels (Group 1, …), not the ' +
+          "trial's arms, so neither the definition nor the allocations can be imported; export with an unblinded key",
+      },
+    ]);
+}
+
+/** The parsed document (refused when it declares a DOCTYPE or is not well-formed XML). */
+export function parseOdmDocument(document: string): Node {
   // Entity declarations are how XML bombs expand; an ODM file never needs a DOCTYPE.
   if (/<!DOCTYPE/i.test(document))
     throw new ValidationError([{ pointer: '', detail: 'a document type declaration (<!DOCTYPE>) is not accepted' }]);
-  let root: Node;
   try {
-    root = parser.parse(document, true) as Node;
+    return parser.parse(document, true) as Node;
   } catch (error) {
     throw new ValidationError([{ pointer: '', detail: `not well-formed XML: ${(error as Error).message}` }]);
   }
+}
+
+export interface OdmStudy {
+  studyOid: string;
+  metaDataVersionOid: string;
+  configuration: Configuration;
+  unmapped: UnmappedElement[];
+}
+
+export function parseOdmStudy(document: string): OdmStudy {
+  return studyOf(parseOdmDocument(document));
+}
+
+/** The study definition of a parsed document: its first `Study` and that study's first `MetaDataVersion`. */
+export function studyOf(root: Node): OdmStudy {
   const odm = child(root, 'ODM');
   const study = child(odm, 'Study');
   const mdv = child(study, 'MetaDataVersion');
@@ -182,6 +214,7 @@ export function parseOdmStudy(document: string): { configuration: Configuration;
   const groups = byOid('ItemGroupDef');
   const items = byOid('ItemDef');
   const codeLists = byOid('CodeList');
+  refuseMaskedArms(mdv);
   const units = new Map(
     children(child(study, 'BasicDefinitions'), 'MeasurementUnit').map((u) => [attr(u, 'OID') ?? '', attr(u, 'Name')]),
   );
@@ -351,8 +384,8 @@ export function parseOdmStudy(document: string): { configuration: Configuration;
   });
 
   // The fixed trialdesk structure is mapped by construction.
-  for (const oid of [OID.screening, OID.consent, OID.randomization]) if (events.has(oid)) used.events.add(oid);
-  for (const oid of [OID.eligibilityForm, OID.baselineForm, OID.consentForm, OID.randomizationForm])
+  for (const oid of FIXED_EVENTS) if (events.has(oid)) used.events.add(oid);
+  for (const oid of [OID.eligibilityForm, OID.baselineForm, OID.consentForm, OID.randomizationForm, OID.eventsForm])
     used.forms.add(oid);
   for (const oid of [...FIXED_GROUPS, OID.eligibilityGroup, OID.baselineGroup]) used.groups.add(oid);
   for (const oid of FIXED_ITEM_OIDS) used.items.add(oid);
@@ -497,5 +530,10 @@ export function parseOdmStudy(document: string): { configuration: Configuration;
     measures: [...measures.values()].sort((a, b) => measureOrder.get(a.code)! - measureOrder.get(b.code)!),
     primaryVisit: primaryVisit ?? (visits.length ? visits[visits.length - 1]!.code : null),
   };
-  return { configuration, unmapped };
+  return {
+    studyOid: attr(study, 'OID') ?? '',
+    metaDataVersionOid: attr(mdv, 'OID') ?? '',
+    configuration,
+    unmapped,
+  };
 }
