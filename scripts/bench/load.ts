@@ -158,6 +158,9 @@ async function replicatePopulation(knex: Knex, trialId: string, copies: number):
              AND participant_id IN (${baseParticipants}) GROUP BY stratum_key) s USING (stratum_key)
       WHERE t.trial_id = :trial AND t.participant_id IN (${baseParticipants})`,
   );
+  // Without statistics on the generated rows the planner takes the trial for a handful of rows and runs each copy's
+  // IN (...) as a nested loop over every participant (minutes instead of seconds; see "A hazard" in benchmarks.md).
+  await knex.raw('ANALYZE participants, consents, consent_withdrawals, allocations');
   for (let copy = 1; copy <= copies; copy++) {
     await knex.transaction(async (trx) => {
       for (const statement of [participants, consents, withdrawals, allocations])
