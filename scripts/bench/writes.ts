@@ -10,7 +10,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
 import { createActiveTrial, serviceUser, Trial } from './fixtures';
-import { inParallel, LatencySummary, recordStatements, runClosedLoop, withCpuShare } from './measure';
+import { LatencySummary, recordStatements, runClosedLoop, withCpuShare } from './measure';
 import { ceilingTransactions, chainHeadTransactions, randomizer, warmUp } from './randomization';
 import { fixed, formatTable, ResultRow, writeResults } from './report';
 import { createScratchDatabase, RunningService, startService } from './service';
