@@ -35,6 +35,12 @@ export interface LoadOptions {
   seed?: number;
   /** Label prefix; labels must be unique per trial (default `BULK-`). */
   labelPrefix?: string;
+  /**
+   * Participants generated in this process (default 100,000). A larger size that is a multiple of it is loaded as that
+   * many participants and then copied inside the database (`replicatePopulation`), which is many times faster than
+   * sending every row from here; the copies repeat the generated population's mix exactly.
+   */
+  generatedParticipants?: number;
 }
 
 export interface LoadResult {
@@ -75,6 +81,103 @@ async function insertChunked(
 }
 
 export async function loadTrialPopulation(knex: Knex, trial: Trial, options: LoadOptions): Promise<LoadResult> {
+  const generated = options.generatedParticipants ?? 100_000;
+  if (options.participants <= generated || options.participants % generated !== 0)
+    return generatePopulation(knex, trial, options);
+  const started = performance.now();
+  const base = await generatePopulation(knex, trial, { ...options, participants: generated });
+  await replicatePopulation(knex, trial.id, options.participants / generated - 1);
+  const copies = options.participants / generated;
+  const seconds = (performance.now() - started) / 1000;
+  const totals = {
+    participants: base.participants * copies,
+    consents: base.consents * copies,
+    withdrawals: base.withdrawals * copies,
+    allocations: base.allocations * copies,
+  };
+  const rows = totals.participants + totals.consents + totals.withdrawals + totals.allocations;
+  return { ...totals, rows, seconds, rowsPerSecond: rows / seconds };
+}
+
+/** Suffix of a copied participant's label; the generated participants' labels never end like this. */
+const COPY_SUFFIX = '-c';
+
+/**
+ * Copies the trial's generated population `copies` times inside the database, one copy per transaction: new ids are
+ * md5(old id ‖ copy) as uuid, labels get `-c<copy>`, and each copy's allocations continue every stratum's sequence
+ * after the previous copy (blocks of 4 recomputed from the new sequence number); the stratum cursors end at the
+ * total. Every other column is copied as it is, whatever columns the tables have.
+ */
+async function replicatePopulation(knex: Knex, trialId: string, copies: number): Promise<void> {
+  const columns = async (table: string): Promise<string[]> =>
+    (
+      await knex('information_schema.columns')
+        .where({ table_schema: knex.raw('current_schema()'), table_name: table })
+        .orderBy('ordinal_position')
+        .select<{ column_name: string }[]>('column_name')
+    ).map((row) => row.column_name);
+  const copyOf = async (table: string, overrides: Record<string, string>, from: string): Promise<string> => {
+    const names = await columns(table);
+    return `INSERT INTO ${table} (${names.map((n) => `"${n}"`).join(', ')})
+      SELECT ${names.map((n) => overrides[n] ?? `t."${n}"`).join(', ')} FROM ${table} t ${from}`;
+  };
+  const newId = (column: string) => `md5(t.${column}::text || ':' || :copy)::uuid`;
+  const baseParticipants = `SELECT participant_id FROM participants WHERE trial_id = :trial AND label_key !~ '${COPY_SUFFIX}[0-9]+$'`;
+  const participants = await copyOf(
+    'participants',
+    {
+      participant_id: newId('participant_id'),
+      label: `t.label || '${COPY_SUFFIX}' || :copy`,
+      label_key: `t.label_key || '${COPY_SUFFIX}' || :copy`,
+    },
+    `WHERE t.trial_id = :trial AND t.label_key !~ '${COPY_SUFFIX}[0-9]+$'`,
+  );
+  const consents = await copyOf(
+    'consents',
+    { consent_id: newId('consent_id'), participant_id: newId('participant_id') },
+    `WHERE t.trial_id = :trial AND t.participant_id IN (${baseParticipants})`,
+  );
+  const withdrawals = await copyOf(
+    'consent_withdrawals',
+    { consent_id: newId('consent_id') },
+    `WHERE t.trial_id = :trial AND t.consent_id IN (SELECT consent_id FROM consents WHERE trial_id = :trial
+       AND participant_id IN (${baseParticipants}))`,
+  );
+  const sequence = `(t.sequence_number + :copy * s.base)`;
+  const allocations = await copyOf(
+    'allocations',
+    {
+      allocation_id: newId('allocation_id'),
+      participant_id: newId('participant_id'),
+      sequence_number: sequence,
+      block_number: `(${sequence} + ${BLOCK_SIZE - 1}) / ${BLOCK_SIZE}`,
+      block_size: String(BLOCK_SIZE),
+      position_in_block: `((${sequence} - 1) % ${BLOCK_SIZE}) + 1`,
+    },
+    `JOIN (SELECT stratum_key, count(*)::int AS base FROM allocations WHERE trial_id = :trial
+             AND participant_id IN (${baseParticipants}) GROUP BY stratum_key) s USING (stratum_key)
+      WHERE t.trial_id = :trial AND t.participant_id IN (${baseParticipants})`,
+  );
+  // Without statistics on the generated rows the planner takes the trial for a handful of rows and runs each copy's
+  // IN (...) as a nested loop over every participant (minutes instead of seconds; see "A hazard" in benchmarks.md).
+  await knex.raw('ANALYZE participants, consents, consent_withdrawals, allocations');
+  for (let copy = 1; copy <= copies; copy++) {
+    await knex.transaction(async (trx) => {
+      for (const statement of [participants, consents, withdrawals, allocations])
+        await trx.raw(statement, { trial: trialId, copy });
+    });
+  }
+  await knex.raw(
+    `UPDATE randomization_strata r SET allocated = a.allocated, block_number = (a.allocated + ${BLOCK_SIZE - 1}) / ${BLOCK_SIZE},
+       block_size = ${BLOCK_SIZE}, block_start_sequence = ((a.allocated - 1) / ${BLOCK_SIZE}) * ${BLOCK_SIZE} + 1
+       FROM (SELECT stratum_key, max(sequence_number) AS allocated FROM allocations WHERE trial_id = :trial
+             GROUP BY stratum_key) a
+      WHERE r.trial_id = :trial AND r.stratum_key = a.stratum_key`,
+    { trial: trialId },
+  );
+}
+
+async function generatePopulation(knex: Knex, trial: Trial, options: LoadOptions): Promise<LoadResult> {
   const batchParticipants = options.batchParticipants ?? 5000;
   const chunkRows = options.chunkRows ?? 1000;
   const labelPrefix = options.labelPrefix ?? 'BULK-';
@@ -117,6 +220,7 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
     return stratum.block.shift()!;
   };
 
+  await knex.raw('ANALYZE participants, consents, consent_withdrawals, allocations');
   for (let first = 0; first < options.participants; first += batchParticipants) {
     const last = Math.min(options.participants, first + batchParticipants);
     const participants: Record<string, unknown>[] = [];
@@ -228,6 +332,12 @@ export async function loadTrialPopulation(knex: Knex, trial: Trial, options: Loa
           );
       }
     });
+    // The foreign-key checks of consents and allocations run cached plans, made when the pooled connection first
+    // checked a key: if the tables were small then (a benchmark that randomized through the API first), the plan is a
+    // sequential scan, and every row of the load scans every participant loaded so far (quadratic: 26k participants in
+    // six minutes at 100k). ANALYZE updates the statistics and invalidates those plans, so they are made again for
+    // the tables' present size.
+    await knex.raw('ANALYZE participants, consents, consent_withdrawals, allocations');
     totals.participants += participants.length;
     totals.consents += consents.length;
     totals.withdrawals += withdrawals.length;

@@ -58,6 +58,13 @@ export interface RandomizationLevel {
    * concurrency.
    */
   statementMatched: LatencySummary;
+  /**
+   * Diagnostic, the bound the audit chain imposes: BEGIN, one audit row for the level's trial (linked by the chain
+   * trigger, so it takes the trial's chain-head lock and keeps it until after COMMIT's WAL flush), COMMIT; same pool
+   * and concurrency. Every audited write of one trial commits one at a time behind that lock, so no randomization of
+   * one trial can exceed this rate while the chain is linked inside the transaction.
+   */
+  chainHead: LatencySummary;
   statements: StatementProfile;
   /** Cores busy during the measured randomizations. */
   cpu: CpuShare;
@@ -96,6 +103,27 @@ export async function statementMatchedTransactions(
   );
 }
 
+/** See RandomizationLevel.chainHead. The rows are written to the benchmark trial's own trail. */
+export async function chainHeadTransactions(
+  knex: Knex,
+  trialId: string,
+  count: number,
+  concurrency: number,
+): Promise<LatencySummary> {
+  return runClosedLoop(count, concurrency, (i) =>
+    knex.transaction((trx) =>
+      trx('audit_events').insert({
+        trial_id: trialId,
+        actor_role: 'admin',
+        action: 'bench.chain_head',
+        entity_type: 'bench',
+        entity_id: String(i),
+        after: JSON.stringify({ i }),
+      }),
+    ),
+  );
+}
+
 /**
  * Randomizations per second at one concurrency: a fresh active trial, `participants` consented
  * service users prepared through the API, then every one of them randomized with `concurrency`
@@ -129,6 +157,12 @@ export async function measureRandomization(
     options.concurrency,
     perRandomization,
   );
+  const chainHead = await chainHeadTransactions(
+    service.db.knex,
+    trial.id,
+    Math.max(ids.length, 200),
+    options.concurrency,
+  );
   return {
     concurrency: options.concurrency,
     participants: options.participants,
@@ -137,6 +171,7 @@ export async function measureRandomization(
     ceiling,
     ratio: serviceSummary.rate / ceiling.rate,
     statementMatched,
+    chainHead,
     statements,
     cpu,
     driver: options.driver,

@@ -183,6 +183,13 @@ function rowsOf(run: DatabaseRun, plan: Plan): ResultRow[] {
       ceiling: `${fixed(level.ceiling.rate)} commits/s`,
       ratio: level.statementMatched.rate / level.ceiling.rate,
     });
+    rows.push({
+      database: db,
+      figure: `  diagnostic: chain head only (BEGIN, audit INSERT, COMMIT; one trial), ${c}`,
+      value: `${fixed(level.chainHead.rate)} txn/s, p99 ${fixed(level.chainHead.p99Ms)} ms`,
+      ceiling: `${fixed(level.ceiling.rate)} commits/s`,
+      ratio: level.chainHead.rate / level.ceiling.rate,
+    });
   }
   const profiled = run.levels.find((level) => level.concurrency === 32) ?? run.levels[run.levels.length - 1];
   if (profiled) {

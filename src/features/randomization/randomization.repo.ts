@@ -80,13 +80,16 @@ interface AllocationRow {
 }
 
 /**
- * Writes the allocation and, for permuted blocks, the block the stratum's cursor is now in, in one statement (the
- * cursor row is already locked by claimNextSequence); returns the allocation as stored.
+ * Writes the allocation, for permuted blocks the block the stratum's cursor is now in, and the audit row the
+ * caller built for it (`audit`, from the audit feature: the chain trigger links it as any other row), in one
+ * statement; the cursor row is already locked by claimNextSequence, so after this the transaction holds its locks
+ * for COMMIT alone. Returns the allocation as stored.
  */
 export async function insertAllocation(
   trx: Knex.Transaction,
   a: NewAllocation,
   block: BlockPosition | null,
+  audit: { sql: string; bindings: Knex.RawBinding[] },
 ): Promise<AllocationView> {
   const allocation = [
     a.trialId,
@@ -109,13 +112,21 @@ export async function insertAllocation(
      VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb) RETURNING *`;
   const { rows } = block
     ? await trx.raw(
-        `WITH cursor AS (
+        `WITH audit AS (${audit.sql}), cursor AS (
            UPDATE randomization_strata SET block_number = ?, block_size = ?, block_start_sequence = ?
             WHERE trial_id = ? AND stratum_key = ?
          ) ${insert}`,
-        [block.blockNumber, block.blockSize, block.blockStartSequence, a.trialId, a.stratumKey, ...allocation],
+        [
+          ...audit.bindings,
+          block.blockNumber,
+          block.blockSize,
+          block.blockStartSequence,
+          a.trialId,
+          a.stratumKey,
+          ...allocation,
+        ],
       )
-    : await trx.raw(insert, allocation);
+    : await trx.raw(`WITH audit AS (${audit.sql}) ${insert}`, [...audit.bindings, ...allocation]);
   return toAllocationView(rows[0] as AllocationRow);
 }
 
@@ -165,6 +176,18 @@ export async function advanceCursorPastImport(
       permutedBlocks ? 1 : null,
     ],
   );
+}
+
+/** The allocation a new one will read as once stored (toAllocationView of the row insertAllocation writes). */
+export function allocationViewOf(a: NewAllocation): AllocationView {
+  return {
+    allocationId: a.allocationId,
+    participantId: a.participantId,
+    arm: a.arm,
+    stratum: a.stratum,
+    randomizedAt: a.randomizedAt.toISOString(),
+    error: null,
+  };
 }
 
 export function toAllocationView(row: AllocationRow): AllocationView {
