@@ -11,6 +11,7 @@ import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
 import { couponLogScreen } from './screens/coupon-log';
 import { visitWorklistScreen } from './screens/visit-worklist';
+import { visitScreen } from './screens/visit';
 import { screeningScreen } from './screens/screening';
 import { setupScreen } from './screens/setup';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
@@ -105,13 +106,15 @@ async function route(): Promise<void> {
     return;
   }
   const session: Session = { me };
-  const [, trialId, section, participantId] = parts;
+  const [, trialId, section, participantId, subsection, visitCode] = parts;
   const admin = me.role === 'admin' && !me.trialIds;
   try {
     if (parts[0] === 'admin' && admin) await usersScreen(session);
     else if (trialId === 'new' && admin) setupScreen();
     else if (parts[0] !== 'trials' || !trialId) await trialsScreen(session);
     else if (!section) await trialScreen(session, trialId);
+    else if (section === 'participants' && participantId && subsection === 'visits' && visitCode)
+      await visitScreen(session, trialId, participantId, visitCode);
     else if (section === 'participants' && participantId) await participantScreen(session, trialId, participantId);
     else if (section === 'participants') await participantsScreen(session, trialId);
     else if (section === 'screening') await screeningScreen(session, trialId);
