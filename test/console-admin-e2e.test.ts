@@ -327,6 +327,63 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await context.close();
   });
 
+  it('shows an unscoped admin the system audit trail, newest first, in pages, and nobody else', async () => {
+    // Enough changes outside any trial for a second page: API keys created through the API.
+    for (let i = 0; i < 26; i++) await h.api('POST', '/v1/api-keys', { name: `batch key ${i}`, role: 'statistician' });
+    const newest = await h.api('POST', '/v1/api-keys', { name: 'the newest key', role: 'monitor' });
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.getByRole('link', { name: 'System audit trail' }).click();
+    await page.getByRole('heading', { level: 1, name: 'System audit trail' }).waitFor();
+    await page
+      .locator('#audit-verification')
+      .filter({ hasText: /The trail is intact/ })
+      .waitFor();
+    const sequences = async () =>
+      (await page.locator('#audit-events tbody th').allInnerTexts()).map((text) => Number(text));
+    await page.locator('#audit-events tbody tr').first().waitFor();
+    const first = await sequences();
+    expect(first).toHaveLength(25);
+    // Newest first: the admin's own sign-in, then the key created last, then the one before it.
+    const rows = await page.locator('#audit-events tbody tr').allInnerTexts();
+    expect(rows[0]).toMatch(/Wong Siu Ming \(admin\)\s+session\.started/);
+    expect(rows[1]).toMatch(new RegExp(`api_key\\.created\\s+api_key ${newest.id.slice(0, 8)}`));
+    expect(rows[2]).toMatch(/api_key\.created/);
+    await check(page, 'en-system-audit');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page
+      .locator('#audit-events tbody th')
+      .first()
+      .filter({ hasNotText: String(first[0]) })
+      .waitFor();
+    const second = await sequences();
+    expect(Math.max(...second)).toBeLessThan(Math.min(...first));
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page
+      .locator('#audit-events tbody th')
+      .first()
+      .filter({ hasText: String(first[0]) })
+      .waitFor();
+
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { level: 1, name: '系統稽核紀錄' }).waitFor();
+    await page.locator('#audit-events tbody tr').first().waitFor();
+    await check(page, 'zh-system-audit');
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(problems).toEqual([]);
+    await context.close();
+
+    // The API lets only unscoped admins read it: the others see no link, and the address shows the trials.
+    const monitor = await h.newPage();
+    await h.signIn(monitor.page, 'monitor@trial.hk');
+    expect(await monitor.page.getByRole('link', { name: 'System audit trail' }).count()).toBe(0);
+    await monitor.page.goto(`${h.base}/#/admin/audit`);
+    await monitor.page.getByRole('heading', { level: 1, name: 'Trials' }).waitFor();
+    expect(await monitor.page.locator('#audit-events').count()).toBe(0);
+    expect(monitor.problems).toEqual([]);
+    await monitor.context.close();
+  });
+
   it('shows the new screens in Traditional Chinese', async () => {
     const { context, page, problems } = await h.newPage();
     await page.goto(`${h.base}/`);

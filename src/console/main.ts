@@ -3,7 +3,7 @@ import { h, show } from './dom';
 import { initialLocale, locale, setLocale, t } from './i18n';
 import { applyRememberedLanguage, rememberLanguage } from './preferences';
 import { activationScreen } from './screens/activation';
-import { auditScreen } from './screens/audit';
+import { auditScreen, systemAuditScreen } from './screens/audit';
 import { consortScreen } from './screens/consort';
 import { exportsScreen } from './screens/exports';
 import { roleLabel } from './screens/labels';
@@ -109,7 +109,8 @@ async function route(): Promise<void> {
   const [, trialId, section, participantId, subsection, visitCode] = parts;
   const admin = me.role === 'admin' && !me.trialIds;
   try {
-    if (parts[0] === 'admin' && admin) await usersScreen(session);
+    if (parts[0] === 'admin' && parts[1] === 'audit' && admin) await systemAuditScreen(session);
+    else if (parts[0] === 'admin' && admin) await usersScreen(session);
     else if (trialId === 'new' && admin) setupScreen();
     else if (parts[0] !== 'trials' || !trialId) await trialsScreen(session);
     else if (!section) await trialScreen(session, trialId);

@@ -235,6 +235,11 @@ export const en = {
   'admin.nav': 'Administration',
   'admin.newTrial': 'Set up a new trial',
   'admin.users': 'People and API keys',
+  'admin.audit': 'System audit trail',
+  'systemAudit.title': 'System audit trail',
+  'systemAudit.intro':
+    'Changes that belong to no trial (people, their sign-ins, API keys), newest first. Each trial has its own trail.',
+  'systemAudit.none': 'Nothing has been recorded yet.',
 
   'home.views': 'Views of the trial',
   'home.consort': 'CONSORT',

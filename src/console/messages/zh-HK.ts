@@ -234,6 +234,10 @@ export const zhHK: Record<MessageKey, string> = {
   'admin.nav': '管理',
   'admin.newTrial': '設立新研究',
   'admin.users': '使用者及 API 金鑰',
+  'admin.audit': '系統稽核紀錄',
+  'systemAudit.title': '系統稽核紀錄',
+  'systemAudit.intro': '不屬於任何研究的變更（使用者、其登入及 API 金鑰），最新的排在最前。每個研究另有其稽核紀錄。',
+  'systemAudit.none': '暫時未有任何紀錄。',
 
   'home.views': '研究資料檢視',
   'home.consort': 'CONSORT 流程',
