@@ -327,6 +327,62 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await context.close();
   });
 
+  it('lets an admin edit a trial still in set-up with the same form, keeping what the form does not show', async () => {
+    const created = await h.api('POST', '/v1/trials', {
+      code: 'HK-EDIT-2019',
+      ...smcmTrialConfiguration('A trial to correct before activation'),
+      ...smcmFollowUp(),
+    });
+    await h.api('POST', `/v1/trials/${created.id}/sites`, { code: 'A', name: 'ICCMW centre A' });
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.goto(`${h.base}/#/trials/${created.id}`);
+    await page.getByRole('link', { name: 'Edit the set-up' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit the set-up of HK-EDIT-2019' }).waitFor();
+    // The form holds the stored configuration.
+    expect(await field(page, '/title').inputValue()).toBe('A trial to correct before activation');
+    expect(await field(page, '/arms/1/code').inputValue()).toBe(SMCM.arms![1]!.code);
+    expect(await field(page, '/eligibility/0/code').inputValue()).toBe(CRITERIA[0]!.code);
+    expect(await page.locator('#existing-sites').innerText()).toContain('A · ICCMW centre A');
+    await check(page, 'en-admin-edit-setup');
+
+    await field(page, '/title').fill('Case management for mental wellness, corrected');
+    await field(page, '/arms/1/ratio').fill('0');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    await errorAt(page, '/arms/1/ratio').filter({ hasText: /.+/ }).waitFor();
+    expect(await field(page, '/arms/1/ratio').getAttribute('aria-invalid')).toBe('true');
+    await field(page, '/arms/1/ratio').fill('2');
+    // 1:2 needs blocks of a multiple of 3 (the API says so at the field otherwise).
+    await field(page, '/randomization/blockSizes').fill('3, 6');
+    await rows(page, 'sites', /^Add to Site$/, 1);
+    await field(page, '/sites/0/code').fill('B');
+    await field(page, '/sites/0/name').fill('ICCMW centre B');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    // Saved, then the new site added: on to the activation summary.
+    await page.waitForURL(/\/activation$/);
+    await page.getByRole('heading', { level: 1, name: 'Activate HK-EDIT-2019' }).waitFor();
+
+    const stored = await h.api('GET', `/v1/trials/${created.id}`);
+    expect(stored.title).toBe('Case management for mental wellness, corrected');
+    expect(stored.arms.map((a: { ratio: number }) => a.ratio)).toEqual([1, 2]);
+    expect(stored.randomization).toMatchObject({ method: 'permuted_block', blockSizes: [3, 6] });
+    // What the form does not edit is kept: the follow-up, the criteria as they were, the code.
+    expect(stored.code).toBe('HK-EDIT-2019');
+    expect(stored.eligibility).toEqual(created.eligibility);
+    expect(stored.measures).toEqual(created.measures);
+    expect(stored.baselineVariables).toEqual(created.baselineVariables);
+    expect(stored.sites.map((site: { code: string }) => site.code)).toEqual(['A', 'B']);
+
+    await page.goto(`${h.base}/#/trials/${created.id}/edit`);
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { level: 1, name: '修改 HK-EDIT-2019 的設定' }).waitFor();
+    await check(page, 'zh-admin-edit-setup');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit the set-up of HK-EDIT-2019' }).waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('shows an unscoped admin the system audit trail, newest first, in pages, and nobody else', async () => {
     // Enough changes outside any trial for a second page: API keys created through the API.
     for (let i = 0; i < 26; i++) await h.api('POST', '/v1/api-keys', { name: `batch key ${i}`, role: 'statistician' });

@@ -13,7 +13,7 @@ import { couponLogScreen } from './screens/coupon-log';
 import { visitWorklistScreen } from './screens/visit-worklist';
 import { visitScreen } from './screens/visit';
 import { screeningScreen } from './screens/screening';
-import { setupScreen } from './screens/setup';
+import { editSetupScreen, setupScreen } from './screens/setup';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
 import { tableOneScreen } from './screens/table-one';
 import { trialScreen } from './screens/trial';
@@ -124,6 +124,7 @@ async function route(): Promise<void> {
     else if (section === 'exports') await exportsScreen(session, trialId);
     else if (section === 'audit') await auditScreen(session, trialId);
     else if (section === 'activation' && me.role === 'admin') await activationScreen(trialId);
+    else if (section === 'edit' && admin) await editSetupScreen(trialId);
     else if (section === 'coupons') await couponLogScreen(session, trialId);
     else if (section === 'visits') await visitWorklistScreen(session, trialId);
     else await trialsScreen(session);

@@ -308,6 +308,10 @@ export const en = {
   'audit.service': 'the service',
 
   'setup.title': 'Set up a new trial',
+  'setup.editTitle': 'Edit the set-up of {trial}',
+  'setup.editIntro': 'The trial is still in set-up: everything here can change until it is activated. The code stays.',
+  'setup.existingSites': 'Sites already added: {sites}. Add more below.',
+  'home.editSetup': 'Edit the set-up',
   'setup.intro':
     'The trial is created in set-up. You review it and activate it on the next page; until then everything can still be changed.',
   'setup.basics': 'The trial',
@@ -354,6 +358,7 @@ export const en = {
   'setup.occasion': 'Occasion',
   'setup.add': 'Add to {item}',
   'setup.remove': 'Remove {item}',
+  'setup.save': 'Save the set-up',
   'setup.submit': 'Create the trial',
 
   'activation.title': 'Activate {trial}',

@@ -305,6 +305,10 @@ export const zhHK: Record<MessageKey, string> = {
   'audit.service': '系統',
 
   'setup.title': '設立新研究',
+  'setup.editTitle': '修改 {trial} 的設定',
+  'setup.editIntro': '研究仍在設立階段：啟動前這裏的一切都可以修改。研究編號不變。',
+  'setup.existingSites': '已加入的中心：{sites}。可在下面再加。',
+  'home.editSetup': '修改設定',
   'setup.intro': '研究會以「設立中」狀態建立。你可在下一頁檢查並啟動；啟動前所有設定仍可更改。',
   'setup.basics': '研究資料',
   'setup.codeHint': '英文字母、數字、連字號或底線，例如 HK-CMW-2018。',
@@ -349,6 +353,7 @@ export const zhHK: Record<MessageKey, string> = {
   'setup.occasion': '場合',
   'setup.add': '新增{item}',
   'setup.remove': '刪除{item}',
+  'setup.save': '儲存設定',
   'setup.submit': '建立研究',
 
   'activation.title': '啟動 {trial}',
