@@ -259,6 +259,85 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
       occasion: i.occasion ?? '',
     })) ?? [],
   );
+  const str = (value: number | undefined) => (value === undefined ? '' : String(value));
+  const visits = repeater(
+    'visits',
+    t('setup.visit'),
+    [
+      { key: 'code', label: t('trial.code'), hint: t('setup.visitCodeHint') },
+      { key: 'label', label: t('setup.label') },
+      { key: 'day', label: t('setup.day'), type: 'number', hint: t('setup.dayHint') },
+      { key: 'windowBefore', label: t('setup.windowBefore'), type: 'number' },
+      { key: 'windowAfter', label: t('setup.windowAfter'), type: 'number' },
+    ],
+    was?.visits.map((v) => ({
+      code: v.code,
+      label: v.label,
+      day: String(v.day),
+      windowBefore: String(v.windowBefore),
+      windowAfter: String(v.windowAfter),
+    })) ?? [],
+  );
+  const primaryVisit = h('input', { type: 'text', value: was?.primaryVisit ?? undefined });
+  const measures = repeater(
+    'measures',
+    t('setup.measure'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'label', label: t('setup.label') },
+      {
+        key: 'type',
+        label: t('setup.type'),
+        type: 'select',
+        options: [
+          ['scale', t('setup.scale')],
+          ['number', t('setup.number')],
+          ['integer', t('setup.integer')],
+          ['count', t('setup.count')],
+          ['binary', t('setup.binary')],
+          ['category', t('setup.category')],
+        ],
+      },
+      { key: 'visits', label: t('setup.measureVisits'), hint: t('setup.commaList') },
+      { key: 'items', label: t('setup.items'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'itemMin', label: t('setup.itemMin'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'itemMax', label: t('setup.itemMax'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'reverseItems', label: t('setup.reverseItems'), hint: t('setup.scaleOnly') },
+      {
+        key: 'score',
+        label: t('setup.score'),
+        type: 'select',
+        options: [
+          ['', '—'],
+          ['sum', t('setup.scoreSum')],
+          ['mean', t('setup.scoreMean')],
+        ],
+      },
+      { key: 'maxMissingItems', label: t('setup.maxMissingItems'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'min', label: t('setup.min'), type: 'number' },
+      { key: 'max', label: t('setup.max'), type: 'number' },
+      { key: 'unit', label: t('setup.unit') },
+      { key: 'levels', label: t('setup.levels'), hint: t('setup.commaList') },
+      { key: 'primary', label: t('setup.primary'), type: 'checkbox' },
+    ],
+    was?.measures.map((m) => ({
+      code: m.code,
+      label: m.label,
+      type: m.type,
+      visits: m.visits.join(', '),
+      items: str(m.items),
+      itemMin: str(m.itemMin),
+      itemMax: str(m.itemMax),
+      reverseItems: (m.reverseItems ?? []).join(', '),
+      score: m.score ?? '',
+      maxMissingItems: str(m.maxMissingItems),
+      min: str(m.min),
+      max: str(m.max),
+      unit: m.unit ?? '',
+      levels: (m.levels ?? []).join(', '),
+      primary: m.primary === true,
+    })) ?? [],
+  );
   const sites = repeater(
     'sites',
     t('trial.site'),
@@ -269,6 +348,41 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
     // Sites already added stay as they are (listed above the form); the rows add new ones.
     was ? [] : [{}],
   );
+
+  type Measure = NonNullable<TrialInput['measures']>[number];
+  /** The follow-up: left out of a new trial when no visit or measure is given, so the API's defaults apply. */
+  const followUp = (): Pick<TrialInput, 'visits' | 'measures' | 'primaryVisit'> => {
+    const visitRows = visits.read();
+    const measureRows = measures.read();
+    if (!was && visitRows.length === 0 && measureRows.length === 0) return {};
+    return {
+      visits: visitRows.map((v) => ({
+        code: text(v.code),
+        label: text(v.label),
+        day: Number(v.day),
+        windowBefore: Number(v.windowBefore),
+        windowAfter: Number(v.windowAfter),
+      })),
+      measures: measureRows.map((m) => ({
+        code: text(m.code),
+        label: text(m.label),
+        type: m.type as Measure['type'],
+        visits: list(m.visits),
+        items: optionalNumber(m.items),
+        itemMin: optionalNumber(m.itemMin),
+        itemMax: optionalNumber(m.itemMax),
+        reverseItems: list(m.reverseItems).length ? list(m.reverseItems).map(Number) : undefined,
+        score: (optional(m.score) as Measure['score']) ?? undefined,
+        maxMissingItems: optionalNumber(m.maxMissingItems),
+        min: optionalNumber(m.min),
+        max: optionalNumber(m.max),
+        unit: optional(m.unit),
+        levels: list(m.levels).length ? list(m.levels) : undefined,
+        primary: m.primary === true ? true : undefined,
+      })),
+      primaryVisit: optional(primaryVisit.value) ?? null,
+    };
+  };
 
   const request = (): TrialInput => {
     const stratifyBy = list(strata.value);
@@ -316,6 +430,7 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
         maxPerParticipant: Number(i.maxPerParticipant),
         occasion: optional(i.occasion),
       })),
+      ...followUp(),
     };
   };
 
@@ -344,6 +459,10 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
       consentForms: keep(trial.consentForms, configuration.consentForms ?? []),
       baselineVariables: keep(trial.baselineVariables, configuration.baselineVariables ?? []),
       incentives: keep(trial.incentives, configuration.incentives ?? []),
+      measures: keep(
+        trial.measures.map((m) => ({ ...m, primary: undefined })),
+        configuration.measures ?? [],
+      ),
     };
   };
 
@@ -411,6 +530,15 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
       consentForms.element,
       variables.element,
       incentives.element,
+      h(
+        'section',
+        { 'aria-labelledby': 'follow-up-heading' },
+        h('h2', { id: 'follow-up-heading' }, t('setup.followUp')),
+        h('p', { class: 'hint' }, t('setup.followUpHint')),
+      ),
+      visits.element,
+      measures.element,
+      labelled('/primaryVisit', t('setup.primaryVisit'), primaryVisit, t('setup.primaryVisitHint')),
       sites.element,
     ],
   );
