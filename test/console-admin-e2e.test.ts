@@ -396,6 +396,65 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await context.close();
   });
 
+  it('creates a trial with its visits and measures through the form', async () => {
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.goto(`${h.base}/#/trials/new`);
+    await field(page, '/code').fill('HK-FU-2020');
+    await field(page, '/title').fill('A trial with a follow-up');
+    for (const [i, code] of ['A1', 'B1'].entries()) {
+      await field(page, `/arms/${i}/code`).fill(code);
+      await field(page, `/arms/${i}/name`).fill(`Arm ${code}`);
+    }
+    await rows(page, 'visits', /^Add to Visits$/, 2);
+    for (const [i, v] of [
+      ['baseline', 'Baseline', '0', '30', '14'],
+      ['m3', 'Three months', '91', '14', '21'],
+    ].entries())
+      for (const [j, key] of ['code', 'label', 'day', 'windowBefore', 'windowAfter'].entries())
+        await field(page, `/visits/${i}/${key}`).fill(v[j]!);
+    await rows(page, 'measures', /^Add to Outcome measures$/, 2);
+    await field(page, '/measures/0/code').fill('k10');
+    await field(page, '/measures/0/label').fill('Kessler 10');
+    await field(page, '/measures/0/type').selectOption('scale');
+    await field(page, '/measures/0/visits').fill('baseline, m3');
+    await field(page, '/measures/0/items').fill('10');
+    await field(page, '/measures/0/itemMin').fill('1');
+    await field(page, '/measures/0/itemMax').fill('5');
+    await field(page, '/measures/0/score').selectOption('sum');
+    await field(page, '/measures/0/maxMissingItems').fill('1');
+    await field(page, '/measures/0/primary').check();
+    await field(page, '/measures/1/code').fill('weight');
+    await field(page, '/measures/1/label').fill('Body weight');
+    await field(page, '/measures/1/type').selectOption('number');
+    await field(page, '/measures/1/visits').fill('m3');
+    await field(page, '/measures/1/min').fill('20');
+    await field(page, '/measures/1/max').fill('300');
+    await field(page, '/measures/1/unit').fill('kg');
+    await field(page, '/sites/0/code').fill('A');
+    await field(page, '/sites/0/name').fill('Centre A');
+    // Without a primary visit the API's coherence rule answers at /primaryVisit.
+    await page.getByRole('button', { name: 'Create the trial' }).click();
+    await errorAt(page, '/primaryVisit').filter({ hasText: /.+/ }).waitFor();
+    await field(page, '/primaryVisit').fill('m3');
+    await page.getByRole('button', { name: 'Create the trial' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Activate HK-FU-2020' }).waitFor();
+    const id = /trials\/([0-9a-f-]{36})\/activation/.exec(page.url())![1]!;
+    const trial = await h.api('GET', `/v1/trials/${id}`);
+    expect(trial.visits).toEqual([
+      { code: 'baseline', label: 'Baseline', day: 0, windowBefore: 30, windowAfter: 14 },
+      { code: 'm3', label: 'Three months', day: 91, windowBefore: 14, windowAfter: 21 },
+    ]);
+    expect(trial.measures).toMatchObject([
+      { code: 'k10', type: 'scale', visits: ['baseline', 'm3'], items: 10, itemMin: 1, itemMax: 5, score: 'sum' },
+      { code: 'weight', type: 'number', visits: ['m3'], min: 20, max: 300, unit: 'kg' },
+    ]);
+    expect(trial.measures[0]).toMatchObject({ maxMissingItems: 1, primary: true });
+    expect(trial.primaryVisit).toBe('m3');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('shows an unscoped admin the system audit trail, newest first, in pages, and nobody else', async () => {
     // Enough changes outside any trial for a second page: API keys created through the API.
     for (let i = 0; i < 26; i++) await h.api('POST', '/v1/api-keys', { name: `batch key ${i}`, role: 'statistician' });
