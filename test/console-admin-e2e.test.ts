@@ -392,6 +392,15 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     expect(stored.baselineVariables).toEqual(created.baselineVariables);
     expect(stored.sites.map((site: { code: string }) => site.code)).toEqual(['A', 'B']);
     editedTrialId = created.id;
+
+    // A change saved by someone else after the form was opened: the save is refused (If-Match), nothing is lost.
+    await page.goto(`${h.base}/#/trials/${created.id}/edit`);
+    await page.getByRole('heading', { level: 1, name: 'Edit the set-up of HK-EDIT-2019' }).waitFor();
+    await h.api('PATCH', `/v1/trials/${created.id}`, { title: 'Changed by a colleague' });
+    await field(page, '/title').fill('My change');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    await page.getByText('Someone else changed this trial after you opened the form.', { exact: false }).waitFor();
+    expect((await h.api('GET', `/v1/trials/${created.id}`)).title).toBe('Changed by a colleague');
     expect(problems).toEqual([]);
     await context.close();
   });

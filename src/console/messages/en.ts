@@ -385,6 +385,8 @@ export const en = {
   'setup.primary': 'Primary outcome',
   'setup.primaryVisit': 'Visit of the primary analysis (code)',
   'setup.primaryVisitHint': 'Required once there are visits; not the baseline.',
+  'setup.stale':
+    'Someone else changed this trial after you opened the form. Open it again to see their change; nothing was saved.',
   'setup.submit': 'Create the trial',
 
   'activation.title': 'Activate {trial}',

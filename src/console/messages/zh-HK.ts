@@ -379,6 +379,7 @@ export const zhHK: Record<MessageKey, string> = {
   'setup.primary': '主要結果',
   'setup.primaryVisit': '主要分析的探訪（編號）',
   'setup.primaryVisitHint': '有探訪時必須填寫；不可為 baseline。',
+  'setup.stale': '你開啟表格後，有人修改了這個研究。請重新開啟以查看其修改；你的修改未有儲存。',
   'setup.submit': '建立研究',
 
   'activation.title': '啟動 {trial}',

@@ -479,10 +479,11 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
         trialId = data.id;
       } else if (was && !saved) {
         // If-Match: a change someone else saved in between is refused (412), not overwritten.
-        const { data, error } = await api.PATCH('/v1/trials/{trialId}', {
+        const { data, error, response } = await api.PATCH('/v1/trials/{trialId}', {
           params: { path: { trialId }, header: { 'If-Match': existing?.etag ?? undefined } },
           body: patch(was),
         });
+        if (response.status === 412) return { ...error!, errors: [], detail: t('setup.stale') };
         if (!data) return error;
         saved = true;
       }
