@@ -22,6 +22,8 @@ jest.setTimeout(300_000);
 
 let h: ConsoleHarness;
 let trialId = '';
+/** The trial the set-up edit test leaves in set-up, shown again in Chinese. */
+let editedTrialId = '';
 
 beforeAll(async () => {
   h = await startConsoleHarness('admin');
@@ -327,6 +329,193 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await context.close();
   });
 
+  it('lets an admin edit a trial still in set-up with the same form, keeping what the form does not show', async () => {
+    const created = await h.api('POST', '/v1/trials', {
+      code: 'HK-EDIT-2019',
+      ...smcmTrialConfiguration('A trial to correct before activation'),
+      ...smcmFollowUp(),
+    });
+    await h.api('POST', `/v1/trials/${created.id}/sites`, { code: 'A', name: 'ICCMW centre A' });
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.goto(`${h.base}/#/trials/${created.id}`);
+    await page.getByRole('link', { name: 'Edit the set-up' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit the set-up of HK-EDIT-2019' }).waitFor();
+    // The form holds the stored configuration.
+    expect(await field(page, '/title').inputValue()).toBe('A trial to correct before activation');
+    expect(await field(page, '/arms/1/code').inputValue()).toBe(SMCM.arms![1]!.code);
+    expect(await field(page, '/eligibility/0/code').inputValue()).toBe(CRITERIA[0]!.code);
+    expect(await page.locator('#existing-sites').innerText()).toContain('A · ICCMW centre A');
+    // The follow-up too: visits and measures, each property at its field.
+    expect(await field(page, '/visits/1/day').inputValue()).toBe('182');
+    expect(await field(page, '/measures/0/reverseItems').inputValue()).toBe('3, 6');
+    expect(await field(page, '/measures/0/primary').isChecked()).toBe(true);
+    expect(await field(page, '/primaryVisit').inputValue()).toBe('m12');
+    await check(page, 'en-admin-edit-setup');
+
+    await field(page, '/title').fill('Case management for mental wellness, corrected');
+    await field(page, '/arms/1/ratio').fill('0');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    await errorAt(page, '/arms/1/ratio').filter({ hasText: /.+/ }).waitFor();
+    expect(await field(page, '/arms/1/ratio').getAttribute('aria-invalid')).toBe('true');
+    await field(page, '/arms/1/ratio').fill('2');
+    // 1:2 needs blocks of a multiple of 3 (the API says so at the field otherwise).
+    await field(page, '/randomization/blockSizes').fill('3, 6');
+    // A measure assessed at a visit that does not exist: the coherence rule's pointer lands at its visits field.
+    await field(page, '/measures/1/visits').fill('baseline, m6, m24');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    await errorAt(page, '/measures/1/visits').filter({ hasText: /m24/ }).waitFor();
+    await field(page, '/measures/1/visits').fill('baseline, m6, m12');
+    await field(page, '/visits/2/label').fill('12-month interview');
+    await rows(page, 'sites', /^Add to Site$/, 1);
+    await field(page, '/sites/0/code').fill('B');
+    await field(page, '/sites/0/name').fill('ICCMW centre B');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    // Saved, then the new site added: on to the activation summary.
+    await page.waitForURL(/\/activation$/);
+    await page.getByRole('heading', { level: 1, name: 'Activate HK-EDIT-2019' }).waitFor();
+
+    const stored = await h.api('GET', `/v1/trials/${created.id}`);
+    expect(stored.title).toBe('Case management for mental wellness, corrected');
+    expect(stored.arms.map((a: { ratio: number }) => a.ratio)).toEqual([1, 2]);
+    expect(stored.randomization).toMatchObject({ method: 'permuted_block', blockSizes: [3, 6] });
+    // What the form does not edit is kept: the follow-up, the criteria as they were, the code.
+    expect(stored.code).toBe('HK-EDIT-2019');
+    expect(stored.eligibility).toEqual(created.eligibility);
+    expect(stored.measures).toEqual(created.measures);
+    expect(stored.visits.map((v: { label: string }) => v.label)).toEqual([
+      'Baseline interview',
+      '6-month follow-up',
+      '12-month interview',
+    ]);
+    expect(stored.primaryVisit).toBe('m12');
+    expect(stored.baselineVariables).toEqual(created.baselineVariables);
+    expect(stored.sites.map((site: { code: string }) => site.code)).toEqual(['A', 'B']);
+    editedTrialId = created.id;
+
+    // A change saved by someone else after the form was opened: the save is refused (If-Match), nothing is lost.
+    await page.goto(`${h.base}/#/trials/${created.id}/edit`);
+    await page.getByRole('heading', { level: 1, name: 'Edit the set-up of HK-EDIT-2019' }).waitFor();
+    await h.api('PATCH', `/v1/trials/${created.id}`, { title: 'Changed by a colleague' });
+    await field(page, '/title').fill('My change');
+    await page.getByRole('button', { name: 'Save the set-up' }).click();
+    await page.getByText('Someone else changed this trial after you opened the form.', { exact: false }).waitFor();
+    expect((await h.api('GET', `/v1/trials/${created.id}`)).title).toBe('Changed by a colleague');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('creates a trial with its visits and measures through the form', async () => {
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.goto(`${h.base}/#/trials/new`);
+    await field(page, '/code').fill('HK-FU-2020');
+    await field(page, '/title').fill('A trial with a follow-up');
+    for (const [i, code] of ['A1', 'B1'].entries()) {
+      await field(page, `/arms/${i}/code`).fill(code);
+      await field(page, `/arms/${i}/name`).fill(`Arm ${code}`);
+    }
+    await rows(page, 'visits', /^Add to Visits$/, 2);
+    for (const [i, v] of [
+      ['baseline', 'Baseline', '0', '30', '14'],
+      ['m3', 'Three months', '91', '14', '21'],
+    ].entries())
+      for (const [j, key] of ['code', 'label', 'day', 'windowBefore', 'windowAfter'].entries())
+        await field(page, `/visits/${i}/${key}`).fill(v[j]!);
+    await rows(page, 'measures', /^Add to Outcome measures$/, 2);
+    await field(page, '/measures/0/code').fill('k10');
+    await field(page, '/measures/0/label').fill('Kessler 10');
+    await field(page, '/measures/0/type').selectOption('scale');
+    await field(page, '/measures/0/visits').fill('baseline, m3');
+    await field(page, '/measures/0/items').fill('10');
+    await field(page, '/measures/0/itemMin').fill('1');
+    await field(page, '/measures/0/itemMax').fill('5');
+    await field(page, '/measures/0/score').selectOption('sum');
+    await field(page, '/measures/0/maxMissingItems').fill('1');
+    await field(page, '/measures/0/primary').check();
+    await field(page, '/measures/1/code').fill('weight');
+    await field(page, '/measures/1/label').fill('Body weight');
+    await field(page, '/measures/1/type').selectOption('number');
+    await field(page, '/measures/1/visits').fill('m3');
+    await field(page, '/measures/1/min').fill('20');
+    await field(page, '/measures/1/max').fill('300');
+    await field(page, '/measures/1/unit').fill('kg');
+    await field(page, '/sites/0/code').fill('A');
+    await field(page, '/sites/0/name').fill('Centre A');
+    // Without a primary visit the API's coherence rule answers at /primaryVisit.
+    await page.getByRole('button', { name: 'Create the trial' }).click();
+    await errorAt(page, '/primaryVisit').filter({ hasText: /.+/ }).waitFor();
+    await field(page, '/primaryVisit').fill('m3');
+    await page.getByRole('button', { name: 'Create the trial' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Activate HK-FU-2020' }).waitFor();
+    const id = /trials\/([0-9a-f-]{36})\/activation/.exec(page.url())![1]!;
+    const trial = await h.api('GET', `/v1/trials/${id}`);
+    expect(trial.visits).toEqual([
+      { code: 'baseline', label: 'Baseline', day: 0, windowBefore: 30, windowAfter: 14 },
+      { code: 'm3', label: 'Three months', day: 91, windowBefore: 14, windowAfter: 21 },
+    ]);
+    expect(trial.measures).toMatchObject([
+      { code: 'k10', type: 'scale', visits: ['baseline', 'm3'], items: 10, itemMin: 1, itemMax: 5, score: 'sum' },
+      { code: 'weight', type: 'number', visits: ['m3'], min: 20, max: 300, unit: 'kg' },
+    ]);
+    expect(trial.measures[0]).toMatchObject({ maxMissingItems: 1, primary: true });
+    expect(trial.primaryVisit).toBe('m3');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows an unscoped admin the system audit trail, newest first, in pages, and nobody else', async () => {
+    // Enough changes outside any trial for a second page: API keys created through the API.
+    for (let i = 0; i < 26; i++) await h.api('POST', '/v1/api-keys', { name: `batch key ${i}`, role: 'statistician' });
+    const newest = await h.api('POST', '/v1/api-keys', { name: 'the newest key', role: 'monitor' });
+    const { context, page, problems } = await h.newPage();
+    await h.signIn(page, 'admin@trial.hk');
+    await page.getByRole('link', { name: 'System audit trail' }).click();
+    await page.getByRole('heading', { level: 1, name: 'System audit trail' }).waitFor();
+    await page
+      .locator('#audit-verification')
+      .filter({ hasText: /The trail is intact/ })
+      .waitFor();
+    const sequences = async () =>
+      (await page.locator('#audit-events tbody th').allInnerTexts()).map((text) => Number(text));
+    await page.locator('#audit-events tbody tr').first().waitFor();
+    const first = await sequences();
+    expect(first).toHaveLength(25);
+    // Newest first: the admin's own sign-in, then the key created last, then the one before it.
+    const rows = await page.locator('#audit-events tbody tr').allInnerTexts();
+    expect(rows[0]).toMatch(/Wong Siu Ming \(admin\)\s+session\.started/);
+    expect(rows[1]).toMatch(new RegExp(`api_key\\.created\\s+api_key ${newest.id.slice(0, 8)}`));
+    expect(rows[2]).toMatch(/api_key\.created/);
+    await check(page, 'en-system-audit');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page
+      .locator('#audit-events tbody th')
+      .first()
+      .filter({ hasNotText: String(first[0]) })
+      .waitFor();
+    const second = await sequences();
+    expect(Math.max(...second)).toBeLessThan(Math.min(...first));
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page
+      .locator('#audit-events tbody th')
+      .first()
+      .filter({ hasText: String(first[0]) })
+      .waitFor();
+
+    expect(problems).toEqual([]);
+    await context.close();
+
+    // The API lets only unscoped admins read it: the others see no link, and the address shows the trials.
+    const monitor = await h.newPage();
+    await h.signIn(monitor.page, 'monitor@trial.hk');
+    expect(await monitor.page.getByRole('link', { name: 'System audit trail' }).count()).toBe(0);
+    await monitor.page.goto(`${h.base}/#/admin/audit`);
+    await monitor.page.getByRole('heading', { level: 1, name: 'Trials' }).waitFor();
+    expect(await monitor.page.locator('#audit-events').count()).toBe(0);
+    expect(monitor.problems).toEqual([]);
+    await monitor.context.close();
+  });
+
   it('shows the new screens in Traditional Chinese', async () => {
     const { context, page, problems } = await h.newPage();
     await page.goto(`${h.base}/`);
@@ -338,6 +527,14 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await page.goto(`${h.base}/#/admin/users`);
     await page.getByRole('heading', { level: 1, name: '使用者及 API 金鑰' }).waitFor();
     await check(page, 'zh-admin-users');
+    await page.goto(`${h.base}/#/admin/audit`);
+    await page.getByRole('heading', { level: 1, name: '系統稽核紀錄' }).waitFor();
+    await page.locator('#audit-events tbody tr').first().waitFor();
+    await check(page, 'zh-system-audit');
+    expect(editedTrialId).not.toBe('');
+    await page.goto(`${h.base}/#/trials/${editedTrialId}/edit`);
+    await page.getByRole('heading', { level: 1, name: '修改 HK-EDIT-2019 的設定' }).waitFor();
+    await check(page, 'zh-admin-edit-setup');
     for (const [path, heading, name] of [
       ['consort', /CONSORT 流程/, 'zh-consort'],
       ['table-one', /表一/, 'zh-table-one'],

@@ -227,6 +227,106 @@ describe('the participant screens in Chromium', () => {
     await context.close();
   });
 
+  it('records an assessment from the work list and marks a visit missed from the timeline, in both languages', async () => {
+    const DAY = 86_400_000;
+    /** A consented service user randomized 200 days ago: the baseline is overdue and the 6-month visit is due. */
+    async function randomizedLongAgo(label: string): Promise<string> {
+      const { id } = await consentedParticipant(label);
+      // The service's clock goes back for the randomization only (day 0 is the randomization's date).
+      h.advanceClock(-200 * DAY);
+      try {
+        await api('POST', `/v1/trials/${trialId}/participants/${id}/randomization`);
+      } finally {
+        h.advanceClock(200 * DAY);
+      }
+      return id;
+    }
+    /** Fills a scale's items in order. */
+    async function fillScale(page: Page, measure: string, answers: string[], itemLabel: (n: number) => string) {
+      const fieldset = page.locator(`fieldset[data-measure="${measure}"]`);
+      for (const [i, answer] of answers.entries())
+        await fieldset.getByLabel(itemLabel(i + 1), { exact: true }).fill(answer);
+    }
+    const first = await randomizedLongAgo('FU-0001');
+    const second = await randomizedLongAgo('FU-0002');
+
+    const { context, page, problems } = await h.newPage();
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') sent.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
+    await h.signIn(page, 'coordinator@centre-a.hk');
+    await page.goto(`${base}/#/trials/${trialId}/visits`);
+    await page.locator('#worklist').waitFor();
+    const row = page.locator('#worklist tbody tr', { hasText: 'FU-0001' }).filter({ hasText: '6-month follow-up' });
+    await row.getByRole('link', { name: 'Record 6-month follow-up' }).click();
+    await page.getByRole('heading', { level: 1, name: '6-month follow-up: FU-0001' }).waitFor();
+    // The form is the trial's measures at this visit: two scales with their items, a yes/no and a count.
+    expect(await page.locator('fieldset[data-measure="hope"] input').count()).toBe(12);
+    expect(await page.locator('fieldset[data-measure="gse"] input').count()).toBe(10);
+    await h.check(page, 'en-visit-form');
+
+    // Item 4 of the hope scale answered 7 on a 1–4 scale: the API's 422 pointer lands at that item.
+    await fillScale(page, 'hope', ['3', '3', '2', '7', '3', '4', '3', '3', '2', '3', '3', '3'], (n) => `Item ${n}`);
+    await fillScale(page, 'gse', ['2', '2', '3', '2', '2', '3', '2', '2', '3', '2'], (n) => `Item ${n}`);
+    await page.getByLabel('In paid employment').selectOption('true');
+    await page.getByLabel('Psychiatric admissions in the period').fill('1');
+    await page.getByRole('button', { name: 'Save the assessment' }).click();
+    const itemFour = page.locator('fieldset[data-measure="hope"]').getByLabel('Item 4', { exact: true });
+    await page.locator('#error-values-hope-items-3').filter({ hasText: 'Enter a whole number from 1 to 4' }).waitFor();
+    expect(await itemFour.getAttribute('aria-invalid')).toBe('true');
+    await h.check(page, 'en-visit-form-errors');
+
+    await itemFour.fill('4');
+    await page.getByRole('button', { name: 'Save the assessment' }).click();
+    await page.locator('#timeline').filter({ hasText: 'Visit 6-month follow-up: assessed' }).waitFor();
+    // From the timeline: the baseline interview never happened.
+    await page.getByRole('link', { name: 'Record Baseline interview' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Baseline interview: FU-0001' }).waitFor();
+    await page.getByLabel('Why it was missed').fill('could not be contacted');
+    await page.getByRole('button', { name: 'Mark the visit missed' }).click();
+    await page
+      .locator('#timeline')
+      .filter({ hasText: 'Visit Baseline interview: missed (could not be contacted)' })
+      .waitFor();
+    const timeline = await page.locator('#timeline').innerText();
+    expect(timeline).toMatch(/Visit 6-month follow-up: assessed/);
+    // Neither visit offers to be recorded again; the 12-month visit is not due yet.
+    expect(await page.getByRole('link', { name: /^Record / }).count()).toBe(0);
+    await h.check(page, 'en-visit-timeline');
+    expect(sent.filter((r) => /assessments$|\/missed$/.test(r))).toEqual([
+      `POST /v1/trials/${trialId}/participants/${first}/assessments`,
+      `POST /v1/trials/${trialId}/participants/${first}/assessments`,
+      `POST /v1/trials/${trialId}/participants/${first}/visits/baseline/missed`,
+    ]);
+    const schedule = await api('GET', `/v1/trials/${trialId}/participants/${first}/schedule`);
+    expect(schedule.visits.map((v: { status: string }) => v.status)).toEqual(['missed', 'completed', 'not_due']);
+    const assessments = await api('GET', `/v1/trials/${trialId}/audit?entityType=assessment&limit=100`);
+    const recorded = assessments.items.find(
+      (e: { action: string; after: { participantId: string } }) =>
+        e.action === 'assessment.recorded' && e.after.participantId === first,
+    );
+    expect(recorded.after.values).toMatchObject({ employed: true, admissions: 1 });
+    expect(recorded.after.values.hope.items).toEqual([3, 3, 2, 4, 3, 4, 3, 3, 2, 3, 3, 3]);
+
+    // The same in Chinese, from the timeline: the field error in Chinese, then the visit marked missed.
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.goto(`${base}/#/trials/${trialId}/participants/${second}`);
+    await page.getByRole('link', { name: '記錄6-month follow-up' }).click();
+    await page.getByRole('heading', { level: 1, name: '6-month follow-up：FU-0002' }).waitFor();
+    await h.check(page, 'zh-visit-form');
+    await fillScale(page, 'hope', ['0'], (n) => `第 ${n} 題`);
+    await page.getByRole('button', { name: '儲存評估' }).click();
+    await page.locator('#error-values-hope-items-0').filter({ hasText: '請輸入 1 至 4 的整數，或留空。' }).waitFor();
+    await h.check(page, 'zh-visit-form-errors');
+    await page.getByLabel('錯過的原因').fill('已搬離香港');
+    await page.getByRole('button', { name: '標示探訪為錯過' }).click();
+    await page.locator('#timeline').filter({ hasText: '6-month follow-up: 錯過 (已搬離香港)' }).waitFor();
+    await h.check(page, 'zh-visit-timeline');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('remembers the language on the server, so it follows the person to another browser', async () => {
     const first = await h.newPage();
     await h.signIn(first.page, 'coordinator2@centre-a.hk');
@@ -286,6 +386,8 @@ describe('the participant screens in Chromium', () => {
     await page.goto(`${base}/#/trials/${trialId}/visits`);
     await page.locator('#worklist').waitFor();
     texts.push(await page.locator('body').innerText());
+    // A monitor reads the work list; recording a visit is not theirs to do.
+    expect(await page.getByRole('link', { name: /^Record / }).count()).toBe(0);
     for (const text of texts) for (const word of ARM_WORDS) expect(text).not.toContain(word);
     expect(problems).toEqual([]);
     await context.close();

@@ -10,6 +10,7 @@ export type VisitStatus = components['schemas']['VisitStatus'];
 export type WithdrawalScope = components['schemas']['WithdrawalScope'];
 export type EventType = components['schemas']['EventType'];
 export type IncentiveTotals = components['schemas']['IncentiveTotals'];
+export type Measure = components['schemas']['Measure'];
 
 /**
  * The API client, generated from the contract's types. The session cookie travels by itself (same origin,

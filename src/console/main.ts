@@ -3,7 +3,7 @@ import { h, show } from './dom';
 import { initialLocale, locale, setLocale, t } from './i18n';
 import { applyRememberedLanguage, rememberLanguage } from './preferences';
 import { activationScreen } from './screens/activation';
-import { auditScreen } from './screens/audit';
+import { auditScreen, systemAuditScreen } from './screens/audit';
 import { consortScreen } from './screens/consort';
 import { exportsScreen } from './screens/exports';
 import { roleLabel } from './screens/labels';
@@ -11,8 +11,9 @@ import { participantScreen } from './screens/participant';
 import { participantsScreen } from './screens/participants';
 import { couponLogScreen } from './screens/coupon-log';
 import { visitWorklistScreen } from './screens/visit-worklist';
+import { visitScreen } from './screens/visit';
 import { screeningScreen } from './screens/screening';
-import { setupScreen } from './screens/setup';
+import { editSetupScreen, setupScreen } from './screens/setup';
 import { setPasswordScreen, signInScreen } from './screens/sign-in';
 import { tableOneScreen } from './screens/table-one';
 import { trialScreen } from './screens/trial';
@@ -105,13 +106,16 @@ async function route(): Promise<void> {
     return;
   }
   const session: Session = { me };
-  const [, trialId, section, participantId] = parts;
+  const [, trialId, section, participantId, subsection, visitCode] = parts;
   const admin = me.role === 'admin' && !me.trialIds;
   try {
-    if (parts[0] === 'admin' && admin) await usersScreen(session);
+    if (parts[0] === 'admin' && parts[1] === 'audit' && admin) await systemAuditScreen(session);
+    else if (parts[0] === 'admin' && admin) await usersScreen(session);
     else if (trialId === 'new' && admin) setupScreen();
     else if (parts[0] !== 'trials' || !trialId) await trialsScreen(session);
     else if (!section) await trialScreen(session, trialId);
+    else if (section === 'participants' && participantId && subsection === 'visits' && visitCode)
+      await visitScreen(session, trialId, participantId, visitCode);
     else if (section === 'participants' && participantId) await participantScreen(session, trialId, participantId);
     else if (section === 'participants') await participantsScreen(session, trialId);
     else if (section === 'screening') await screeningScreen(session, trialId);
@@ -120,6 +124,7 @@ async function route(): Promise<void> {
     else if (section === 'exports') await exportsScreen(session, trialId);
     else if (section === 'audit') await auditScreen(session, trialId);
     else if (section === 'activation' && me.role === 'admin') await activationScreen(trialId);
+    else if (section === 'edit' && admin) await editSetupScreen(trialId);
     else if (section === 'coupons') await couponLogScreen(session, trialId);
     else if (section === 'visits') await visitWorklistScreen(session, trialId);
     else await trialsScreen(session);

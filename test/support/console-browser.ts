@@ -86,7 +86,7 @@ export async function startConsoleHarness(suite: string): Promise<ConsoleHarness
     page.setDefaultTimeout(90_000);
     const problems: string[] = [];
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[13349]|status of 422/.test(message.text()))
+      if (message.type() === 'error' && !/status of (40[1349]|412|422)/.test(message.text()))
         problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));

@@ -51,7 +51,8 @@ export function showProblem(error: Problem | undefined, summary: HTMLElement, pr
   const box = h(
     'div',
     { class: 'alert', tabindex: -1 },
-    h('p', {}, t('screening.fix', { count: error?.errors?.length ?? 1 })),
+    // A refusal that names no field (409, 412) is not a list of fields to correct: its detail says what happened.
+    error?.errors?.length ? h('p', {}, t('screening.fix', { count: error.errors.length })) : '',
     unplaced.length
       ? h(
           'ul',

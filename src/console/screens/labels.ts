@@ -1,4 +1,4 @@
-import type { Me, ParticipantStatus, Trial } from '../api';
+import type { Me, ParticipantStatus, Trial, VisitStatus } from '../api';
 import { t } from '../i18n';
 
 /** Labels of the contract's enumerations, each key written out so the catalogue test sees it used. */
@@ -56,5 +56,22 @@ export function roleLabel(role: Me['role']): string {
       return t('role.statistician');
     case 'monitor':
       return t('role.monitor');
+  }
+}
+
+export function visitStatusLabel(status: VisitStatus): string {
+  switch (status) {
+    case 'not_due':
+      return t('visit.notDue');
+    case 'open':
+      return t('visit.open');
+    case 'overdue':
+      return t('visit.overdue');
+    case 'completed':
+      return t('visit.completed');
+    case 'missed':
+      return t('visit.missed');
+    case 'not_expected':
+      return t('visit.notExpected');
   }
 }

@@ -1,10 +1,11 @@
-import { api } from '../api';
+import { api, Trial } from '../api';
 import type { components } from '../../generated/openapi';
 import { h, show } from '../dom';
 import { t } from '../i18n';
 import { errorId, fieldId, labelled, problemForm } from './fields';
 
 type TrialInput = components['schemas']['TrialInput'];
+type TrialPatch = components['schemas']['TrialPatch'];
 type Values = Record<string, string | boolean>;
 interface Column {
   key: string;
@@ -111,6 +112,11 @@ const list = (value: string | boolean | undefined) =>
     .map((item) => item.trim())
     .filter(Boolean);
 type ParticipantRole = components['schemas']['ParticipantRole'];
+const roleValue = (list?: readonly ParticipantRole[]): string =>
+  !list ? '' : list.length === 2 ? 'both' : list[0] === 'case_worker' ? 'case_worker' : '';
+/** An object without its undefined properties, so that spreading it keeps what it leaves out. */
+const withoutUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 const roles = (value: string | boolean | undefined): ParticipantRole[] | undefined =>
   value === 'both' ? ['service_user', 'case_worker'] : value ? [value as ParticipantRole] : undefined;
 
@@ -119,10 +125,11 @@ const roles = (value: string | boolean | undefined): ParticipantRole[] | undefin
  * incentives, sites). It builds exactly the `createTrial` request the API takes and shows the API's 422 pointers
  * at their fields; the sites follow with `createSite`. It adds no rule of its own.
  */
-export function setupScreen(): void {
-  const code = h('input', { type: 'text', required: true, autocomplete: 'off' });
-  const title = h('input', { type: 'text', required: true });
-  const registry = h('input', { type: 'text' });
+export function setupScreen(existing?: { trial: Trial; etag: string | null }): void {
+  const was = existing?.trial;
+  const code = h('input', { type: 'text', required: true, autocomplete: 'off', value: was?.code, readonly: !!was });
+  const title = h('input', { type: 'text', required: true, value: was?.title });
+  const registry = h('input', { type: 'text', value: was?.registry ?? undefined });
   const roleOptions: [string, string][] = [
     ['', t('participantRole.serviceUser')],
     ['case_worker', t('participantRole.caseWorker')],
@@ -136,7 +143,9 @@ export function setupScreen(): void {
       { key: 'name', label: t('setup.name') },
       { key: 'ratio', label: t('setup.ratio'), type: 'number' },
     ],
-    [{ ratio: '1' }, { ratio: '1' }],
+    was
+      ? was.arms.map((a) => ({ code: a.code, name: a.name, ratio: String(a.ratio) }))
+      : [{ ratio: '1' }, { ratio: '1' }],
   );
   const method = h(
     'select',
@@ -145,8 +154,22 @@ export function setupScreen(): void {
     h('option', { value: 'simple' }, t('setup.simple')),
     h('option', { value: 'minimization' }, t('setup.minimization')),
   );
-  const blockSizes = h('input', { type: 'text', value: '2, 4' });
-  const strata = h('input', { type: 'text', value: 'site' });
+  const r = was?.randomization;
+  if (r) method.value = r.method;
+  const blockSizes = h('input', {
+    type: 'text',
+    value: r?.method === 'permuted_block' ? r.blockSizes.join(', ') : '2, 4',
+  });
+  const strata = h('input', {
+    type: 'text',
+    value: !r
+      ? 'site'
+      : r.method === 'minimization'
+        ? r.factors.join(', ')
+        : 'stratifyBy' in r
+          ? (r.stratifyBy ?? []).join(', ')
+          : '',
+  });
   const criteria = repeater(
     'eligibility',
     t('setup.criterion'),
@@ -163,7 +186,7 @@ export function setupScreen(): void {
       },
       { key: 'text', label: t('setup.criterionText') },
     ],
-    [],
+    was?.eligibility.map((c) => ({ code: c.code, kind: c.kind, text: c.text })) ?? [],
   );
   const consentForms = repeater(
     'consentForms',
@@ -174,7 +197,12 @@ export function setupScreen(): void {
       { key: 'title', label: t('setup.formTitle') },
       { key: 'required', label: t('setup.requiredForm'), type: 'checkbox' },
     ],
-    [{ code: 'trial', version: '1.0', required: true }],
+    was?.consentForms.map((f) => ({
+      code: f.code,
+      version: f.version,
+      title: f.title ?? '',
+      required: f.required,
+    })) ?? [{ code: 'trial', version: '1.0', required: true }],
   );
   const variables = repeater(
     'baselineVariables',
@@ -198,7 +226,16 @@ export function setupScreen(): void {
       { key: 'levels', label: t('setup.levels'), hint: t('setup.commaList') },
       { key: 'roles', label: t('setup.roles'), type: 'select', options: roleOptions },
     ],
-    [],
+    was?.baselineVariables.map((v) => ({
+      name: v.name,
+      label: v.label ?? '',
+      type: v.type,
+      unit: v.unit ?? '',
+      min: v.min === undefined ? '' : String(v.min),
+      max: v.max === undefined ? '' : String(v.max),
+      levels: (v.levels ?? []).join(', '),
+      roles: roleValue(v.roles),
+    })) ?? [],
   );
   const incentives = repeater(
     'incentives',
@@ -212,7 +249,94 @@ export function setupScreen(): void {
       { key: 'maxPerParticipant', label: t('setup.maxPerParticipant'), type: 'number' },
       { key: 'occasion', label: t('setup.occasion') },
     ],
-    [],
+    was?.incentives.map((i) => ({
+      code: i.code,
+      description: i.description,
+      amount: String(i.amount),
+      currency: i.currency,
+      roles: roleValue(i.roles),
+      maxPerParticipant: String(i.maxPerParticipant),
+      occasion: i.occasion ?? '',
+    })) ?? [],
+  );
+  const str = (value: number | undefined) => (value === undefined ? '' : String(value));
+  const visits = repeater(
+    'visits',
+    t('setup.visit'),
+    [
+      { key: 'code', label: t('trial.code'), hint: t('setup.visitCodeHint') },
+      { key: 'label', label: t('setup.label') },
+      { key: 'day', label: t('setup.day'), type: 'number', hint: t('setup.dayHint') },
+      { key: 'windowBefore', label: t('setup.windowBefore'), type: 'number' },
+      { key: 'windowAfter', label: t('setup.windowAfter'), type: 'number' },
+    ],
+    was?.visits.map((v) => ({
+      code: v.code,
+      label: v.label,
+      day: String(v.day),
+      windowBefore: String(v.windowBefore),
+      windowAfter: String(v.windowAfter),
+    })) ?? [],
+  );
+  const primaryVisit = h('input', { type: 'text', value: was?.primaryVisit ?? undefined });
+  const measures = repeater(
+    'measures',
+    t('setup.measure'),
+    [
+      { key: 'code', label: t('trial.code') },
+      { key: 'label', label: t('setup.label') },
+      {
+        key: 'type',
+        label: t('setup.type'),
+        type: 'select',
+        options: [
+          ['scale', t('setup.scale')],
+          ['number', t('setup.number')],
+          ['integer', t('setup.integer')],
+          ['count', t('setup.count')],
+          ['binary', t('setup.binary')],
+          ['category', t('setup.category')],
+        ],
+      },
+      { key: 'visits', label: t('setup.measureVisits'), hint: t('setup.commaList') },
+      { key: 'items', label: t('setup.items'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'itemMin', label: t('setup.itemMin'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'itemMax', label: t('setup.itemMax'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'reverseItems', label: t('setup.reverseItems'), hint: t('setup.scaleOnly') },
+      {
+        key: 'score',
+        label: t('setup.score'),
+        type: 'select',
+        options: [
+          ['', '—'],
+          ['sum', t('setup.scoreSum')],
+          ['mean', t('setup.scoreMean')],
+        ],
+      },
+      { key: 'maxMissingItems', label: t('setup.maxMissingItems'), type: 'number', hint: t('setup.scaleOnly') },
+      { key: 'min', label: t('setup.min'), type: 'number' },
+      { key: 'max', label: t('setup.max'), type: 'number' },
+      { key: 'unit', label: t('setup.unit') },
+      { key: 'levels', label: t('setup.levels'), hint: t('setup.commaList') },
+      { key: 'primary', label: t('setup.primary'), type: 'checkbox' },
+    ],
+    was?.measures.map((m) => ({
+      code: m.code,
+      label: m.label,
+      type: m.type,
+      visits: m.visits.join(', '),
+      items: str(m.items),
+      itemMin: str(m.itemMin),
+      itemMax: str(m.itemMax),
+      reverseItems: (m.reverseItems ?? []).join(', '),
+      score: m.score ?? '',
+      maxMissingItems: str(m.maxMissingItems),
+      min: str(m.min),
+      max: str(m.max),
+      unit: m.unit ?? '',
+      levels: (m.levels ?? []).join(', '),
+      primary: m.primary === true,
+    })) ?? [],
   );
   const sites = repeater(
     'sites',
@@ -221,8 +345,44 @@ export function setupScreen(): void {
       { key: 'code', label: t('trial.code') },
       { key: 'name', label: t('setup.name') },
     ],
-    [{}],
+    // Sites already added stay as they are (listed above the form); the rows add new ones.
+    was ? [] : [{}],
   );
+
+  type Measure = NonNullable<TrialInput['measures']>[number];
+  /** The follow-up: left out of a new trial when no visit or measure is given, so the API's defaults apply. */
+  const followUp = (): Pick<TrialInput, 'visits' | 'measures' | 'primaryVisit'> => {
+    const visitRows = visits.read();
+    const measureRows = measures.read();
+    if (!was && visitRows.length === 0 && measureRows.length === 0) return {};
+    return {
+      visits: visitRows.map((v) => ({
+        code: text(v.code),
+        label: text(v.label),
+        day: Number(v.day),
+        windowBefore: Number(v.windowBefore),
+        windowAfter: Number(v.windowAfter),
+      })),
+      measures: measureRows.map((m) => ({
+        code: text(m.code),
+        label: text(m.label),
+        type: m.type as Measure['type'],
+        visits: list(m.visits),
+        items: optionalNumber(m.items),
+        itemMin: optionalNumber(m.itemMin),
+        itemMax: optionalNumber(m.itemMax),
+        reverseItems: list(m.reverseItems).length ? list(m.reverseItems).map(Number) : undefined,
+        score: (optional(m.score) as Measure['score']) ?? undefined,
+        maxMissingItems: optionalNumber(m.maxMissingItems),
+        min: optionalNumber(m.min),
+        max: optionalNumber(m.max),
+        unit: optional(m.unit),
+        levels: list(m.levels).length ? list(m.levels) : undefined,
+        primary: m.primary === true ? true : undefined,
+      })),
+      primaryVisit: optional(primaryVisit.value) ?? null,
+    };
+  };
 
   const request = (): TrialInput => {
     const stratifyBy = list(strata.value);
@@ -270,19 +430,62 @@ export function setupScreen(): void {
         maxPerParticipant: Number(i.maxPerParticipant),
         occasion: optional(i.occasion),
       })),
+      ...followUp(),
     };
   };
 
-  /** Set once the trial is created: a site refused afterwards is retried alone. */
-  let trialId: string | null = null;
+  /**
+   * The change of a trial in set-up: the form's configuration, each criterion, form, variable and incentive kept
+   * with the properties the form does not show (looked up by code), so saving the form loses nothing set with the
+   * API; the code cannot change.
+   */
+  const patch = (trial: Trial): TrialPatch => {
+    const { code: _code, ...configuration } = request();
+    const keep = <T extends { code?: string; name?: string }>(before: readonly T[], after: T[]): T[] =>
+      after.map((item) => ({
+        ...before.find((b) => (b.code ?? b.name) === (item.code ?? item.name)),
+        ...withoutUndefined(item),
+      }));
+    return {
+      ...configuration,
+      randomization:
+        trial.randomization.method === configuration.randomization.method
+          ? ({
+              ...trial.randomization,
+              ...withoutUndefined(configuration.randomization),
+            } as TrialPatch['randomization'])
+          : configuration.randomization,
+      eligibility: keep(trial.eligibility, configuration.eligibility ?? []),
+      consentForms: keep(trial.consentForms, configuration.consentForms ?? []),
+      baselineVariables: keep(trial.baselineVariables, configuration.baselineVariables ?? []),
+      incentives: keep(trial.incentives, configuration.incentives ?? []),
+      measures: keep(
+        trial.measures.map((m) => ({ ...m, primary: undefined })),
+        configuration.measures ?? [],
+      ),
+    };
+  };
+
+  /** Set once the trial is created (or from the start, when editing): a site refused afterwards is retried alone. */
+  let trialId: string | null = was?.id ?? null;
+  let saved = false;
   let sitesDone = 0;
   const form = problemForm(
-    t('setup.submit'),
+    was ? t('setup.save') : t('setup.submit'),
     async () => {
       if (!trialId) {
         const { data, error } = await api.POST('/v1/trials', { body: request() });
         if (!data) return error;
         trialId = data.id;
+      } else if (was && !saved) {
+        // If-Match: a change someone else saved in between is refused (412), not overwritten.
+        const { data, error, response } = await api.PATCH('/v1/trials/{trialId}', {
+          params: { path: { trialId }, header: { 'If-Match': existing?.etag ?? undefined } },
+          body: patch(was),
+        });
+        if (response.status === 412) return { ...error!, errors: [], detail: t('setup.stale') };
+        if (!data) return error;
+        saved = true;
       }
       const rows = sites.read();
       for (; sitesDone < rows.length; sitesDone++) {
@@ -328,13 +531,44 @@ export function setupScreen(): void {
       consentForms.element,
       variables.element,
       incentives.element,
+      h(
+        'section',
+        { 'aria-labelledby': 'follow-up-heading' },
+        h('h2', { id: 'follow-up-heading' }, t('setup.followUp')),
+        h('p', { class: 'hint' }, t('setup.followUpHint')),
+      ),
+      visits.element,
+      measures.element,
+      labelled('/primaryVisit', t('setup.primaryVisit'), primaryVisit, t('setup.primaryVisitHint')),
       sites.element,
     ],
   );
   show(
-    h('h1', {}, t('setup.title')),
-    h('p', {}, h('a', { href: '#/trials' }, t('nav.backToTrials'))),
-    h('p', { class: 'hint' }, t('setup.intro')),
+    h('h1', {}, was ? t('setup.editTitle', { trial: was.code }) : t('setup.title')),
+    h(
+      'p',
+      {},
+      h('a', { href: was ? `#/trials/${was.id}` : '#/trials' }, was ? t('nav.backToTrial') : t('nav.backToTrials')),
+    ),
+    h('p', { class: 'hint' }, was ? t('setup.editIntro') : t('setup.intro')),
+    was &&
+      was.sites.length > 0 &&
+      h(
+        'p',
+        { id: 'existing-sites' },
+        t('setup.existingSites', { sites: was.sites.map((site) => `${site.code} · ${site.name}`).join(', ') }),
+      ),
     form,
   );
+}
+
+/** Admin: the set-up form of a trial still in set-up, filled with its configuration; saved with `updateTrial`. */
+export async function editSetupScreen(trialId: string): Promise<void> {
+  const { data: trial, response } = await api.GET('/v1/trials/{trialId}', { params: { path: { trialId } } });
+  if (!trial) throw new Error(t('error.notFound'));
+  if (trial.status !== 'setup') {
+    location.hash = `#/trials/${trialId}/activation`;
+    return;
+  }
+  setupScreen({ trial, etag: response.headers.get('ETag') });
 }

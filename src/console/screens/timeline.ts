@@ -1,30 +1,17 @@
-import { api, VisitStatus } from '../api';
+import { api } from '../api';
 import { h } from '../dom';
 import { formatDate, t } from '../i18n';
 import { eventTypeLabel } from './follow-up-event';
+import { visitStatusLabel } from './labels';
 import type { ParticipantContext } from './participant-context';
+import { canRecordVisits, RECORDABLE, visitLink } from './visit';
 import { withdrawalText } from './withdrawal';
-
-export function visitStatusLabel(status: VisitStatus): string {
-  switch (status) {
-    case 'not_due':
-      return t('visit.notDue');
-    case 'open':
-      return t('visit.open');
-    case 'overdue':
-      return t('visit.overdue');
-    case 'completed':
-      return t('visit.completed');
-    case 'missed':
-      return t('visit.missed');
-    case 'not_expected':
-      return t('visit.notExpected');
-  }
-}
 
 interface Entry {
   date: string;
   text: string;
+  /** The visit's screen, where it is recorded as assessed or missed. */
+  link?: HTMLElement;
   /** Visits not yet done sort after the dated facts of the same day. */
   order: number;
 }
@@ -33,7 +20,7 @@ interface Entry {
  * Everything that happened to the participant, and the visits to come, in date order: screening, consents and
  * withdrawals, the allocation, events, coupons, then each visit with its target date, window and status.
  */
-export async function timelineSection({ trial, p }: ParticipantContext): Promise<HTMLElement> {
+export async function timelineSection({ session, trial, p, canAct }: ParticipantContext): Promise<HTMLElement> {
   const forms = new Map(trial.consentForms.map((f) => [f.code, f.title]));
   const entries: Entry[] = [{ date: p.screenedOn, text: t('timeline.screened'), order: 0 }];
   for (const c of p.consents) {
@@ -73,8 +60,12 @@ export async function timelineSection({ trial, p }: ParticipantContext): Promise
           : '';
       entries.push({
         date: v.assessedOn ?? v.targetDate ?? p.screenedOn,
-        text: `${t('timeline.visit', { visit: v.label })}: ${visitStatusLabel(v.status)}${window}${v.reason ? ` (${v.reason})` : ''}`,
+        text: `${t('timeline.visit', { visit: v.label })}: ${visitStatusLabel(v.status)}${v.reason ? ` (${v.reason})` : ''}${window}`,
         order: v.assessedOn ? 5 : 6,
+        link:
+          canAct && canRecordVisits(session) && RECORDABLE.includes(v.status)
+            ? visitLink(trial.id, p.id, v.visit, t('visit.record', { visit: v.label }))
+            : undefined,
       });
     }
   }
@@ -86,7 +77,9 @@ export async function timelineSection({ trial, p }: ParticipantContext): Promise
     h(
       'ol',
       { class: 'timeline', id: 'timeline' },
-      entries.map((e) => h('li', {}, h('time', { datetime: e.date }, formatDate(e.date)), ' ', e.text)),
+      entries.map((e) =>
+        h('li', {}, h('time', { datetime: e.date }, formatDate(e.date)), ' ', e.text, e.link ? [' · ', e.link] : ''),
+      ),
     ),
   );
 }

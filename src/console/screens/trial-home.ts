@@ -22,6 +22,7 @@ export function trialViews(session: Session, trial: Trial): HTMLElement {
     role !== 'coordinator' && link('table-one', t('home.tableOne')),
     (role === 'admin' || role === 'statistician') && link('exports', t('home.exports')),
     (role === 'admin' || role === 'monitor') && link('audit', t('home.audit')),
+    role === 'admin' && !session.me.trialIds && trial.status === 'setup' && link('edit', t('home.editSetup')),
     role === 'admin' && trial.status === 'setup' && link('activation', t('home.activate')),
   );
 }

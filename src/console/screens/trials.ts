@@ -17,6 +17,7 @@ export async function trialsScreen(session: Session): Promise<void> {
         { class: 'actions', 'aria-label': t('admin.nav') },
         h('a', { class: 'button', href: '#/trials/new' }, t('admin.newTrial')),
         h('a', { class: 'button', href: '#/admin/users' }, t('admin.users')),
+        h('a', { class: 'button', href: '#/admin/audit' }, t('admin.audit')),
       ),
     trials.length === 0
       ? h('p', {}, t('trials.none'))

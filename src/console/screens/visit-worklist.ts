@@ -3,7 +3,8 @@ import { h, show } from '../dom';
 import { formatDate, t } from '../i18n';
 import type { Session } from '../session';
 import { pager } from './pager';
-import { visitStatusLabel } from './timeline';
+import { visitStatusLabel } from './labels';
+import { canRecordVisits, RECORDABLE, visitLink } from './visit';
 import { listTable } from './tables';
 
 const PAGE_SIZE = 25;
@@ -28,6 +29,8 @@ export async function visitWorklistScreen(session: Session, trialId: string): Pr
     h('option', { value: 'not_due' }, t('visit.notDue')),
   );
   const results = h('div', { 'aria-live': 'polite' });
+  // Monitors and statisticians read the list; only those who may record a visit get the link to do so.
+  const recording = canRecordVisits(session) && trial.status === 'active';
   const pages = pager(load);
 
   async function load(): Promise<void> {
@@ -58,16 +61,22 @@ export async function visitWorklistScreen(session: Session, trialId: string): Pr
               t('worklist.target'),
               t('worklist.window'),
               t('trials.status'),
-            ],
+              recording && t('worklist.action'),
+            ].filter((header): header is string => Boolean(header)),
             items,
-            (v) => [
-              h('a', { href: `#/trials/${trialId}/participants/${v.participantId}` }, v.label),
-              v.siteCode,
-              v.visitLabel,
-              formatDate(v.targetDate),
-              `${formatDate(v.windowOpens)} – ${formatDate(v.windowCloses)}`,
-              visitStatusLabel(v.status),
-            ],
+            (v) =>
+              [
+                h('a', { href: `#/trials/${trialId}/participants/${v.participantId}` }, v.label),
+                v.siteCode,
+                v.visitLabel,
+                formatDate(v.targetDate),
+                `${formatDate(v.windowOpens)} – ${formatDate(v.windowCloses)}`,
+                visitStatusLabel(v.status),
+                recording &&
+                  (RECORDABLE.includes(v.status)
+                    ? visitLink(trialId, v.participantId, v.visit, t('visit.record', { visit: v.visitLabel }))
+                    : ''),
+              ].filter((cell) => cell !== false),
             { attrs: { id: 'worklist' }, rowAttrs: (v) => ({ class: v.status === 'overdue' ? 'overdue' : undefined }) },
           ),
       pages.controls(next),
