@@ -367,6 +367,11 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     await errorAt(page, '/measures/1/visits').filter({ hasText: /m24/ }).waitFor();
     await field(page, '/measures/1/visits').fill('baseline, m6, m12');
     await field(page, '/visits/2/label').fill('12-month interview');
+    // A criterion made to apply to case workers too, and a unit cleared: the form's values, not the stored ones.
+    expect(await field(page, '/eligibility/0/roles').inputValue()).toBe('');
+    await field(page, '/eligibility/0/roles').selectOption('both');
+    expect(await field(page, '/baselineVariables/3/unit').inputValue()).toBe('years');
+    await field(page, '/baselineVariables/3/unit').fill('');
     await rows(page, 'sites', /^Add to Site$/, 1);
     await field(page, '/sites/0/code').fill('B');
     await field(page, '/sites/0/name').fill('ICCMW centre B');
@@ -379,9 +384,12 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     expect(stored.title).toBe('Case management for mental wellness, corrected');
     expect(stored.arms.map((a: { ratio: number }) => a.ratio)).toEqual([1, 2]);
     expect(stored.randomization).toMatchObject({ method: 'permuted_block', blockSizes: [3, 6] });
-    // What the form does not edit is kept: the follow-up, the criteria as they were, the code.
+    // What the form does not edit is kept: the follow-up, the other criteria as they were, the code.
     expect(stored.code).toBe('HK-EDIT-2019');
-    expect(stored.eligibility).toEqual(created.eligibility);
+    expect(stored.eligibility).toEqual([
+      { ...created.eligibility[0], roles: ['service_user', 'case_worker'] },
+      ...created.eligibility.slice(1),
+    ]);
     expect(stored.measures).toEqual(created.measures);
     expect(stored.visits.map((v: { label: string }) => v.label)).toEqual([
       'Baseline interview',
@@ -389,7 +397,13 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
       '12-month interview',
     ]);
     expect(stored.primaryVisit).toBe('m12');
-    expect(stored.baselineVariables).toEqual(created.baselineVariables);
+    const { unit: _unit, ...onsetWithoutUnit } = created.baselineVariables[3];
+    expect(onsetWithoutUnit.name).toBe('onsetYears');
+    expect(stored.baselineVariables).toEqual([
+      ...created.baselineVariables.slice(0, 3),
+      onsetWithoutUnit,
+      ...created.baselineVariables.slice(4),
+    ]);
     expect(stored.sites.map((site: { code: string }) => site.code)).toEqual(['A', 'B']);
     editedTrialId = created.id;
 

@@ -185,8 +185,9 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
         ],
       },
       { key: 'text', label: t('setup.criterionText') },
+      { key: 'roles', label: t('setup.roles'), type: 'select', options: roleOptions },
     ],
-    was?.eligibility.map((c) => ({ code: c.code, kind: c.kind, text: c.text })) ?? [],
+    was?.eligibility.map((c) => ({ code: c.code, kind: c.kind, text: c.text, roles: roleValue(c.roles) })) ?? [],
   );
   const consentForms = repeater(
     'consentForms',
@@ -402,9 +403,12 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
       registry: optional(registry.value) ?? null,
       arms: arms.read().map((a) => ({ code: text(a.code), name: text(a.name), ratio: Number(a.ratio) })),
       randomization,
-      eligibility: criteria
-        .read()
-        .map((c) => ({ code: text(c.code), kind: c.kind as 'inclusion' | 'exclusion', text: text(c.text) })),
+      eligibility: criteria.read().map((c) => ({
+        code: text(c.code),
+        kind: c.kind as 'inclusion' | 'exclusion',
+        text: text(c.text),
+        roles: roles(c.roles),
+      })),
       consentForms: consentForms.read().map((f) => ({
         code: text(f.code),
         version: text(f.version),
@@ -437,15 +441,20 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
   /**
    * The change of a trial in set-up: the form's configuration, each criterion, form, variable and incentive kept
    * with the properties the form does not show (looked up by code), so saving the form loses nothing set with the
-   * API; the code cannot change.
+   * API; a property the form shows is the form's, so one the person cleared stays cleared; the code cannot change.
    */
   const patch = (trial: Trial): TrialPatch => {
     const { code: _code, ...configuration } = request();
-    const keep = <T extends { code?: string; name?: string }>(before: readonly T[], after: T[]): T[] =>
-      after.map((item) => ({
-        ...before.find((b) => (b.code ?? b.name) === (item.code ?? item.name)),
-        ...withoutUndefined(item),
-      }));
+    const keep = <T extends { code?: string; name?: string }>(
+      before: readonly T[],
+      after: T[],
+      shown: readonly string[] = [],
+    ): T[] =>
+      after.map((item) => {
+        const earlier = before.find((b) => (b.code ?? b.name) === (item.code ?? item.name));
+        const hidden = Object.fromEntries(Object.entries(earlier ?? {}).filter(([key]) => !shown.includes(key)));
+        return { ...hidden, ...withoutUndefined(item) } as T;
+      });
     return {
       ...configuration,
       randomization:
@@ -455,10 +464,32 @@ export function setupScreen(existing?: { trial: Trial; etag: string | null }): v
               ...withoutUndefined(configuration.randomization),
             } as TrialPatch['randomization'])
           : configuration.randomization,
-      eligibility: keep(trial.eligibility, configuration.eligibility ?? []),
-      consentForms: keep(trial.consentForms, configuration.consentForms ?? []),
-      baselineVariables: keep(trial.baselineVariables, configuration.baselineVariables ?? []),
-      incentives: keep(trial.incentives, configuration.incentives ?? []),
+      eligibility: keep(trial.eligibility, configuration.eligibility ?? [], ['code', 'kind', 'text', 'roles']),
+      consentForms: keep(trial.consentForms, configuration.consentForms ?? [], [
+        'code',
+        'version',
+        'title',
+        'required',
+      ]),
+      baselineVariables: keep(trial.baselineVariables, configuration.baselineVariables ?? [], [
+        'name',
+        'label',
+        'type',
+        'unit',
+        'min',
+        'max',
+        'levels',
+        'roles',
+      ]),
+      incentives: keep(trial.incentives, configuration.incentives ?? [], [
+        'code',
+        'description',
+        'amount',
+        'currency',
+        'roles',
+        'maxPerParticipant',
+        'occasion',
+      ]),
       measures: keep(
         trial.measures.map((m) => ({ ...m, primary: undefined })),
         configuration.measures ?? [],
