@@ -15,7 +15,8 @@ describe('exact unconditional risk difference interval', () => {
 
   it('gives exactly the limits of the plain definition (every tail summed in full at every grid point)', () => {
     // Every table of 3 against 2 (none, some, all events in each arm) and of 1 against 1 at 90%: the fast search
-    // stops a grid scan or a sum as soon as the comparison with alpha is decided, which must never change a limit.
+    // stops a grid scan or a sum as soon as the comparison with alpha is decided and skips the grid points an earlier
+    // step bounds below alpha, which must never change a limit.
     // The plain definition is slow under Jest (seconds an interval), so the grid is small here;
     // scripts/bench/risk-difference.ts compares the two at 50 per arm.
     const cases: [number, number, number, number, number][] = [];

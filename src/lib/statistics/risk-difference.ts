@@ -9,7 +9,8 @@ import { logGamma } from './distributions';
  * grid. `test/fixtures/r/risk-difference.R` is an independent implementation of the same definition in R.
  *
  * The bisection only needs to know whether a supremum exceeds alpha, so the grid scan and each tail's sum stop as
- * soon as that is decided; every probability is computed with the same operations in the same order as the plain
+ * soon as that is decided, and grid points whose tail is bounded below alpha by an earlier step are skipped (see
+ * supremumExceeds); every probability computed is computed with the same operations in the same order as the plain
  * definition (`test/support/risk-difference-plain.ts`), so the limits are identical to it, only found sooner.
  */
 
@@ -47,6 +48,8 @@ interface Counts {
   lowerBound: Int32Array;
   f1: Float64Array;
   cdf2: Float64Array;
+  /** Each grid point's tail in the last scan (NaN where skipped). */
+  values: Float64Array;
   /** The grid index where a tail last exceeded alpha, per tail: the search starts there next time. */
   lastHit: { upper: number; lower: number };
 }
@@ -69,6 +72,7 @@ function counts(x1: number, n1: number, x2: number, n2: number): Counts {
     lowerBound,
     f1: new Float64Array(n1 + 1),
     cdf2: new Float64Array(n2 + 1),
+    values: new Float64Array(NUISANCE_POINTS),
     lastHit: { upper: 0, lower: 0 },
   };
 }
@@ -87,11 +91,11 @@ function binomialPmfInto(out: Float64Array, lchoose: Float64Array, p: number, la
 }
 
 /**
- * Whether P(D ≥ d_obs) (upper) or P(D ≤ d_obs) (lower) exceeds alpha when the true proportions are p1 and p2.
- * The sum runs over x1 in increasing order, term by term as the plain definition adds it, and stops once the
- * partial sum exceeds alpha when no term to come can be negative (then the total exceeds it too).
+ * P(D ≥ d_obs) (upper) or P(D ≤ d_obs) (lower) when the true proportions are p1 and p2, summed over x1 in increasing
+ * order, term by term as the plain definition adds it. With `stopAbove`, the sum may stop once its partial sum
+ * exceeds that when no term to come can be negative (the total exceeds it too): the value returned then only says so.
  */
-function tailExceeds(c: Counts, p1: number, p2: number, upper: boolean, alpha: number): boolean {
+function tail(c: Counts, p1: number, p2: number, upper: boolean, stopAbove = Infinity): number {
   const { n1, n2, f1, cdf2 } = c;
   const bounds = upper ? c.upperBound : c.lowerBound;
   // X2 ≤ bound (upper) needs the distribution of X2 up to the largest bound; X2 ≥ bound needs it below n2.
@@ -112,30 +116,49 @@ function tailExceeds(c: Counts, p1: number, p2: number, upper: boolean, alpha: n
     if (upper) {
       if (m >= 0) total += f * cdf2[m]!;
     } else if (m <= n2) total += f * (m === 0 ? 1 : 1 - cdf2[m - 1]!);
-    if (nonNegative && total > alpha) return true;
+    if (nonNegative && total > stopAbove) return Math.min(1, total);
   }
-  return Math.min(1, total) > alpha;
+  return Math.min(1, total);
 }
+
+/** How far below alpha a bound must be for its grid point to be skipped: far more than the rounding of a tail. */
+const BOUND_MARGIN = 1e-9;
 
 /**
  * Whether the exact p-value of one tail at difference delta — its supremum over the nuisance parameter p2 on the
  * grid — exceeds alpha: whether any grid point's tail does. The points are tried from the one that exceeded last.
+ *
+ * With `bound` (the bisection's steps): grid point i has p2 = from + (to − from)·i/1000 and p1 = p2 + delta; as
+ * delta grows, p1 grows and p2 falls, so the point's upper tail can only grow and its lower tail only fall.
+ * `bound[i]` is the point's tail at a delta the bisection will not pass again, on the side where the tail is larger:
+ * an upper bound of its tail at every delta still to be tried. A point whose bound is below alpha (by far more than
+ * rounding) cannot exceed it and is skipped; when the supremum exceeds alpha, the bisection moves to that side, so
+ * every point is computed in full and the tails found tighten the bounds.
  */
-function supremumExceeds(c: Counts, delta: number, upper: boolean, alpha: number): boolean {
+function supremumExceeds(c: Counts, delta: number, upper: boolean, alpha: number, bound?: Float64Array): boolean {
   const from = Math.max(0, -delta);
   const to = Math.min(1, 1 - delta);
   const side = upper ? 'upper' : 'lower';
   const start = c.lastHit[side];
+  const values = c.values;
+  let hit = -1;
   for (let j = 0; j < NUISANCE_POINTS; j++) {
     const i = (start + j) % NUISANCE_POINTS;
+    values[i] = NaN;
+    if (bound && bound[i]! < alpha - BOUND_MARGIN) continue;
     const p2 = from + ((to - from) * i) / (NUISANCE_POINTS - 1);
     const p1 = Math.min(1, Math.max(0, p2 + delta));
-    if (tailExceeds(c, p1, p2, upper, alpha)) {
-      c.lastHit[side] = i;
-      return true;
+    const value = tail(c, p1, p2, upper, bound ? Infinity : alpha);
+    values[i] = value;
+    if (value > alpha && hit < 0) {
+      hit = i;
+      if (!bound) break;
     }
   }
-  return false;
+  if (hit < 0) return false;
+  c.lastHit[side] = hit;
+  if (bound) for (let i = 0; i < NUISANCE_POINTS; i++) if (values[i]! < bound[i]!) bound[i] = values[i]!;
+  return true;
 }
 
 export function exactRiskDifference(
@@ -159,9 +182,11 @@ export function exactRiskDifference(
   if (estimate > -1) {
     let lo = -1;
     let hi = estimate;
+    const bound = new Float64Array(NUISANCE_POINTS).fill(Infinity);
     while (hi - lo > BISECTION_TOLERANCE) {
       const mid = (lo + hi) / 2;
-      if (supremumExceeds(c, mid, true, alpha)) hi = mid;
+      // A step that exceeds sets hi: every later mid lies below, where each point's upper tail is smaller.
+      if (supremumExceeds(c, mid, true, alpha, bound)) hi = mid;
       else lo = mid;
     }
     lower = supremumExceeds(c, -1, true, alpha) ? -1 : hi;
@@ -170,9 +195,11 @@ export function exactRiskDifference(
   if (estimate < 1) {
     let lo = estimate;
     let hi = 1;
+    const bound = new Float64Array(NUISANCE_POINTS).fill(Infinity);
     while (hi - lo > BISECTION_TOLERANCE) {
       const mid = (lo + hi) / 2;
-      if (supremumExceeds(c, mid, false, alpha)) lo = mid;
+      // A step that exceeds sets lo: every later mid lies above, where each point's lower tail is smaller.
+      if (supremumExceeds(c, mid, false, alpha, bound)) lo = mid;
       else hi = mid;
     }
     upper = supremumExceeds(c, 1, false, alpha) ? 1 : lo;
