@@ -128,7 +128,7 @@ describe('automatic queries', () => {
     expect(list.body.items.every((q: { check: string }) => q.check !== null)).toBe(true);
 
     // A correction runs the checks too: the item still missing raises nothing new, a newly emptied one raises one,
-    // and the item corrected into place keeps its query (it is not withdrawn).
+    // and the item filled in has its query resolved (closed by the correction, not withdrawn: see below).
     const corrected = [...HOPE];
     corrected[7] = null as unknown as number;
     const patch = await t.call('patch', `/v1/trials/${trial.id}/participants/${old.id}/assessments/baseline`, {
@@ -147,7 +147,7 @@ describe('automatic queries', () => {
       afterCorrection.body.items.find(
         (q: { target: { pointer: string } }) => q.target.pointer === '/values/hope/items/4',
       ).status,
-    ).toBe('open');
+    ).toBe('closed');
 
     // A baseline correction runs the baseline checks: an age above the range raises one query on that person.
     const older = await t.call('put', `/v1/trials/${trial.id}/participants/${fine.id}/baseline`, {
@@ -165,11 +165,190 @@ describe('automatic queries', () => {
 
     const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query`);
     expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.raised')).toHaveLength(5);
+    expect(audit.body.items.filter((r: { action: string }) => r.action === 'query.resolved')).toHaveLength(1);
 
     const coordinator = await t.createKey('coordinator', { trialIds: [trial.id] });
     expect((await t.call('post', `/v1/trials/${trial.id}/automatic-queries`, { key: coordinator.key })).status).toBe(
       403,
     );
+  });
+});
+
+type Query = {
+  id: string;
+  status: string;
+  check: string | null;
+  target: { kind: string; id: string; pointer: string };
+  messages: { action: string; text: string; role: string; viaCorrection: boolean }[];
+};
+
+describe('automatic queries put right by a correction', () => {
+  /** withSoftRanges, with admissions (at most 10) also asked at baseline so one visit shows every check. */
+  function config() {
+    const c = withSoftRanges();
+    return {
+      ...c,
+      measures: c.measures.map((m) => (m.code === 'admissions' ? { ...m, visits: ['baseline', 'm6', 'm12'] } : m)),
+    };
+  }
+
+  it('are resolved (closed, with their own message and audit row) in the correction’s transaction; other values leave them open; a person’s query never', async () => {
+    now = new Date('2018-03-10T12:00:00Z');
+    const trial = await createActiveTrial(t, config());
+    const coordinator = await t.createKey('coordinator', { trialIds: [trial.id], siteCodes: ['A'] });
+    const baselineOf = (age: number) => ({ age, sex: 'male', diagnosis: 'depression', onsetYears: 3 });
+    const p = await screen(t, trial.id, serviceUserInput({ siteCode: 'A', baseline: baselineOf(74) }));
+    await grantConsent(t, trial.id, p.id, 'trial', '1.0', '2018-03-02');
+    expect((await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/randomization`)).status).toBe(201);
+    const assessment = await t.call('post', `/v1/trials/${trial.id}/participants/${p.id}/assessments`, {
+      body: {
+        visit: 'baseline',
+        assessedOn: '2018-03-10',
+        values: { hope: { items: HOPE }, gse: { items: GSE }, admissions: 12 },
+      },
+    });
+    expect(assessment.status).toBe(201);
+    // A person's queries on the same items, which no correction may close.
+    const personal = async (kind: string, id: string, pointer: string) =>
+      (
+        await t.call('post', `/v1/trials/${trial.id}/queries`, {
+          body: { target: { kind, id, pointer }, text: 'Please check against the clinic notes' },
+        })
+      ).body as Query;
+    const personalAge = await personal('participant', p.id, '/baseline/age');
+    const personalAdmissions = await personal('assessment', assessment.body.id, '/values/admissions');
+    const queries = async () => (await t.call('get', `/v1/trials/${trial.id}/queries?limit=500`)).body.items as Query[];
+    const automatic = async (pointer: string, check: string) =>
+      (await queries()).find((q) => q.target.pointer === pointer && q.check === check)!;
+    const ageQuery = await automatic('/baseline/age', 'soft_range');
+    const employedQuery = await automatic('/values/employed', 'missing_item');
+    const admissionsQuery = await automatic('/values/admissions', 'soft_range');
+    for (const q of [ageQuery, employedQuery, admissionsQuery]) expect(q.status).toBe('open');
+    expect(await queries()).toHaveLength(5);
+
+    const putBaseline = (age: number, extra: Record<string, unknown> = {}) =>
+      t.call('put', `/v1/trials/${trial.id}/participants/${p.id}/baseline`, {
+        key: coordinator.key,
+        body: { values: baselineOf(age), reason: `ID card says ${age}`, ...extra },
+      });
+    // Corrected to another value out of the range: the query stays open, and no second one is raised.
+    expect((await putBaseline(72)).status).toBe(200);
+    expect((await automatic('/baseline/age', 'soft_range')).status).toBe('open');
+    expect(await queries()).toHaveLength(5);
+
+    // A correction refused (it names a query on another record) keeps nothing: the query stays open.
+    expect((await putBaseline(45, { queryId: personalAdmissions.id })).status).toBe(422);
+    expect((await automatic('/baseline/age', 'soft_range')).status).toBe('open');
+
+    // Corrected into the range: the automatic query is resolved by the correction, the person's stays open.
+    now = new Date('2018-03-12T09:00:00Z');
+    expect((await putBaseline(45)).status).toBe(200);
+    const resolved = await automatic('/baseline/age', 'soft_range');
+    expect(resolved.status).toBe('closed');
+    expect(resolved.messages.map((m) => m.action)).toEqual(['raise', 'resolve']);
+    expect(resolved.messages[1]).toMatchObject({
+      role: 'coordinator',
+      viaCorrection: true,
+      text: 'Resolved by a correction: the value is now 45, which the soft-range check no longer flags.',
+    });
+    const stillPersonal = (await queries()).find((q) => q.id === personalAge.id)!;
+    expect(stillPersonal.status).toBe('open');
+    expect(stillPersonal.messages).toHaveLength(1);
+    const audit = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query&entityId=${ageQuery.id}`);
+    expect(audit.body.items.map((r: { action: string }) => r.action)).toEqual(['query.raised', 'query.resolved']);
+    expect(audit.body.items[1]).toMatchObject({
+      before: { status: 'open' },
+      after: { status: 'closed', viaCorrection: true },
+    });
+
+    // Changed again to a value the check flags: the resolved query re-opens (no second query); back in range, it is
+    // resolved again. A query a monitor closed would stay closed (the first test).
+    expect((await putBaseline(80)).status).toBe(200);
+    const reopened = await automatic('/baseline/age', 'soft_range');
+    expect(reopened.status).toBe('open');
+    expect(reopened.messages.map((m) => [m.action, m.viaCorrection])).toEqual([
+      ['raise', false],
+      ['resolve', true],
+      ['reopen', true],
+    ]);
+    expect(reopened.messages[2]!.text).toMatch(/^Automatic check: 80 is above the plausible range/);
+    expect((await putBaseline(50)).status).toBe(200);
+    expect((await automatic('/baseline/age', 'soft_range')).messages.map((m) => m.action)).toEqual([
+      'raise',
+      'resolve',
+      'reopen',
+      'resolve',
+    ]);
+
+    const patch = (body: Record<string, unknown>) =>
+      t.call('patch', `/v1/trials/${trial.id}/participants/${p.id}/assessments/baseline`, {
+        key: coordinator.key,
+        body,
+      });
+    // Admissions removed (null) is not put right: the soft-range query stays open and a missing-item one is raised.
+    // Employment filled in: its missing-item query is resolved.
+    expect(
+      (
+        await patch({
+          values: { hope: { items: HOPE }, gse: { items: GSE }, admissions: null, employed: false },
+          reason: 'admissions unknown; employment from the notes',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await automatic('/values/admissions', 'soft_range')).status).toBe('open');
+    expect((await automatic('/values/admissions', 'missing_item')).status).toBe('open');
+    const employed = await automatic('/values/employed', 'missing_item');
+    expect(employed.status).toBe('closed');
+    expect(employed.messages[1]).toMatchObject({
+      action: 'resolve',
+      text: 'Resolved by a correction: the item now has a value.',
+    });
+
+    // The site answers the soft-range query; a correction into range then leaves it answered for the monitor,
+    // resolves the missing-item one, and never touches the person's query on the same item.
+    const answer = await t.call('post', `/v1/trials/${trial.id}/queries/${admissionsQuery.id}/answers`, {
+      key: coordinator.key,
+      body: { text: 'Checking the ward records' },
+    });
+    expect(answer.status).toBe(201);
+    expect(
+      (
+        await patch({
+          values: { hope: { items: HOPE }, gse: { items: GSE }, admissions: 2, employed: false },
+          reason: 'ward records: 2 admissions',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await automatic('/values/admissions', 'soft_range')).status).toBe('answered');
+    expect((await automatic('/values/admissions', 'missing_item')).status).toBe('closed');
+    expect((await queries()).find((q) => q.id === personalAdmissions.id)!.status).toBe('open');
+
+    const all = await t.call('get', `/v1/trials/${trial.id}/audit?entityType=query&limit=500`);
+    const resolvedRows = all.body.items.filter((r: { action: string }) => r.action === 'query.resolved');
+    expect(resolvedRows).toHaveLength(4);
+  });
+
+  it('a correction naming the open automatic query answers it (it is not resolved first)', async () => {
+    now = new Date('2018-03-10T12:00:00Z');
+    const trial = await createActiveTrial(t, config());
+    const p = await screen(
+      t,
+      trial.id,
+      serviceUserInput({ siteCode: 'A', baseline: { age: 74, sex: 'male', diagnosis: 'depression', onsetYears: 3 } }),
+    );
+    const [query] = (await t.call('get', `/v1/trials/${trial.id}/queries`)).body.items as Query[];
+    expect(query).toMatchObject({ check: 'soft_range', status: 'open' });
+    const put = await t.call('put', `/v1/trials/${trial.id}/participants/${p.id}/baseline`, {
+      body: {
+        values: { age: 47, sex: 'male', diagnosis: 'depression', onsetYears: 3 },
+        reason: 'ID card: 47',
+        queryId: query!.id,
+      },
+    });
+    expect(put.status).toBe(200);
+    const after = (await t.call('get', `/v1/trials/${trial.id}/queries/${query!.id}`)).body as Query;
+    expect(after.status).toBe('answered');
+    expect(after.messages.map((m) => m.action)).toEqual(['raise', 'answer']);
   });
 });
 

@@ -12,6 +12,7 @@ import { TABLE_3 } from '../scripts/demo/substudy';
 import { outcomeRequestCount } from '../scripts/demo/outcomes';
 import { loadFixture, relativeError } from './support/r-reference';
 import { parseCsv } from '../src/core/csv';
+import { outOfRangeItems, outOfRangePlan } from '../scripts/demo/safety';
 import { scoreAssessment } from '../src/features/follow-up/measure-scoring';
 import { mean, standardDeviation } from '../src/lib/statistics';
 import { ancova } from '../src/lib/statistics/ancova';
@@ -597,6 +598,48 @@ describe('npm run demo', () => {
       const secondArm = second.result.run.consort.arms.find((other) => other.arm === arm.arm)!;
       expect(arm.lostToFollowUp.total).toBeGreaterThan(secondArm.lostToFollowUp.total);
     }
+  });
+
+  it('raises automatic queries on the values out of the soft ranges, resolves and answers some, and prints the counts', () => {
+    const { cohort, run } = first.result;
+    const { plan, counts } = run.safety.automatic;
+    // What the demo planned: the cohort's own values out of range (raised at screening), and its written ones.
+    expect(plan).toEqual(outOfRangePlan(cohort, run.allocations));
+    expect(plan.map((w) => w.then)).toEqual(['correct_back', 'answer', 'leave_open']);
+    const atScreening = cohort.serviceUsers.flatMap((p) => outOfRangeItems(p.baseline)).length;
+    const planned = (then: string) => plan.filter((w) => w.then === then).length;
+    const softRange = {
+      raised: atScreening + plan.length,
+      open: atScreening + planned('leave_open'),
+      answered: planned('answer'),
+      closed: planned('correct_back'),
+      resolvedByCorrection: planned('correct_back'),
+    };
+    expect(counts.softRange).toEqual(softRange);
+    // The open report counts them with the missing-item queries and the monitor's three (one on a participant,
+    // answered and closed; two on adverse events, one answered).
+    const { queries } = run.safety.openReport;
+    const participants = queries.byKind.find((k) => k.kind === 'participant')!;
+    expect(participants).toMatchObject({
+      open: softRange.open,
+      answered: softRange.answered,
+      closed: softRange.closed + 1,
+    });
+    const total = (status: 'open' | 'answered' | 'closed') => queries.bySite.reduce((sum, s) => sum + s[status], 0);
+    expect([total('open'), total('answered'), total('closed')]).toEqual([
+      softRange.open + counts.missingItem.open + 1,
+      softRange.answered + counts.missingItem.answered + 1,
+      softRange.closed + counts.missingItem.closed + 1,
+    ]);
+    expect(first.stdout).toContain(
+      `automatic queries, soft ranges (age ≤ 80, onsetYears ≤ 40; ${plan.length} out-of-range values written): ` +
+        `raised ${softRange.raised}, open ${softRange.open}, answered ${softRange.answered}, closed ${softRange.closed} ` +
+        `(${softRange.resolvedByCorrection} resolved by a correction back into range)`,
+    );
+    const m = counts.missingItem;
+    expect(first.stdout).toContain(
+      `automatic queries, missing items at completed visits: raised ${m.raised}, open ${m.open}, answered ${m.answered}, closed ${m.closed}`,
+    );
   });
 
   it('talks to the service only through the typed client over HTTP', () => {

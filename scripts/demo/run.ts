@@ -6,7 +6,7 @@ import { ProcessEvaluation, runProcessEvaluation, serviceRunsSubstudies, TABLE_3
 import { ARMS, ArmCode, COUPON, SITES, smcmTrialInput } from './trial';
 import type { DemoCalendar } from './calendar';
 import { laterVisitPlan, LaterVisit, LaterVisitCode, visitPlan } from './visits';
-import { runSafetyDemo, SafetyDemo } from './safety';
+import { runSafetyDemo, SafetyDemo, withDemoSoftRanges } from './safety';
 
 type Schemas = components['schemas'];
 export type Trial = Schemas['Trial'];
@@ -90,7 +90,9 @@ export async function runDemo(client: TrialdeskClient, options: DemoRunOptions):
     });
 
   const trial = await timed('set up trial', SITES.length + 2, async () => {
-    const created = await client.post('/v1/trials', { body: smcmTrialInput(options.trialCode, cohort.seed) });
+    const created = await client.post('/v1/trials', {
+      body: withDemoSoftRanges(smcmTrialInput(options.trialCode, cohort.seed)),
+    });
     progress.tick();
     const trialId = created.id;
     for (const site of SITES) {

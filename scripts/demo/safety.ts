@@ -1,9 +1,79 @@
 import type { TrialdeskClient } from '../../src/client';
 import type { components } from '../../src/generated/openapi';
-import type { Cohort } from './cohort';
+import { outsideSoftRange, SoftRange } from '../../src/features/safety/soft-ranges';
+import type { Cohort, ServiceUser, ServiceUserBaseline } from './cohort';
+import type { TrialInput } from './trial';
 
 type OpenReport = components['schemas']['DmcOpenReport'];
 type SdvCoverage = components['schemas']['SdvCoverage'];
+type DataQuery = components['schemas']['DataQuery'];
+
+/**
+ * The plausible ranges the demo trial declares (automatic checks, #21): the cohort's ages run to 90 (a few above
+ * 80 raise queries at screening), its onsets to 32 years, so an onset above 40 is a typing error to query.
+ */
+export const DEMO_SOFT_RANGES: Readonly<Partial<Record<keyof ServiceUserBaseline, SoftRange>>> = {
+  age: { max: 80 },
+  onsetYears: { max: 40 },
+};
+
+/** The SMCM trial input with the demo's soft ranges on its baseline variables. */
+export function withDemoSoftRanges(input: TrialInput): TrialInput {
+  return {
+    ...input,
+    baselineVariables: input.baselineVariables?.map((v) => {
+      const range = DEMO_SOFT_RANGES[v.name as keyof ServiceUserBaseline];
+      return range ? { ...v, softRange: { ...range } } : v;
+    }),
+  };
+}
+
+/** The baseline items of a cohort member outside the demo's soft ranges (what screening flags). */
+export function outOfRangeItems(baseline: ServiceUserBaseline | null): (keyof ServiceUserBaseline)[] {
+  if (!baseline) return [];
+  return (Object.keys(DEMO_SOFT_RANGES) as (keyof ServiceUserBaseline)[]).filter(
+    (name) => outsideSoftRange(baseline[name], DEMO_SOFT_RANGES[name]!) !== null,
+  );
+}
+
+/**
+ * One out-of-range baseline value the demo writes (a correction with a reason), and what the site then does with
+ * the automatic query it raises: corrects the value back (the query is resolved by the correction), answers it
+ * (the value stands), or leaves it open for the next monitoring visit.
+ */
+export interface OutOfRangeWrite {
+  label: string;
+  variable: 'age' | 'onsetYears';
+  value: number;
+  then: 'correct_back' | 'answer' | 'leave_open';
+}
+
+/**
+ * The demo's out-of-range writes: on the first randomized service users (by label) whose recorded baseline is
+ * inside the soft ranges, so each raises a query of its own.
+ */
+export function outOfRangePlan(cohort: Cohort, allocations: Record<string, string>): OutOfRangeWrite[] {
+  const plan: Omit<OutOfRangeWrite, 'label'>[] = [
+    { variable: 'onsetYears', value: 45, then: 'correct_back' },
+    { variable: 'age', value: 87, then: 'answer' },
+    { variable: 'onsetYears', value: 52, then: 'leave_open' },
+  ];
+  const candidates = cohort.serviceUsers
+    .filter((p) => p.label in allocations && p.baseline && outOfRangeItems(p.baseline).length === 0)
+    .map((p) => p.label)
+    .sort();
+  return plan.slice(0, candidates.length).map((write, i) => ({ label: candidates[i]!, ...write }));
+}
+
+/** The queries one automatic check raised, as the demo read them back at the end, by status. */
+export interface AutomaticQueryCounts {
+  raised: number;
+  open: number;
+  answered: number;
+  closed: number;
+  /** Closed by the correction that put the item back in range (message action `resolve`). */
+  resolvedByCorrection: number;
+}
 
 export interface SafetyDemo {
   adverseEvents: number;
@@ -14,6 +84,11 @@ export interface SafetyDemo {
   openReport: OpenReport;
   /** Source-data verification coverage after the monitor verified every adverse event. */
   sdv: SdvCoverage;
+  /** The out-of-range values written and what became of their automatic queries. */
+  automatic: {
+    plan: OutOfRangeWrite[];
+    counts: { softRange: AutomaticQueryCounts; missingItem: AutomaticQueryCounts };
+  };
 }
 
 /**
@@ -136,8 +211,11 @@ export async function runSafetyDemo(
     params: { path: { trialId, queryId: queryIds[1]! } },
     body: { text: 'Source verified.' },
   });
+  requests += 1;
+  const automatic = await runOutOfRangeWrites(client, input);
+  requests += automatic.requests;
   const openReport = await client.get('/v1/trials/{trialId}/dmc/open-report', { params: { path: { trialId } } });
-  requests += 2;
+  requests += 1;
   // The monitoring visit verifies every adverse event against the source, then reads the coverage.
   const verifiedOn = openReport.asOf.slice(0, 10);
   for (const id of ids) {
@@ -149,7 +227,111 @@ export async function runSafetyDemo(
   }
   const sdv = await client.get('/v1/trials/{trialId}/sdv/coverage', { params: { path: { trialId } } });
   requests += 1;
-  return { adverseEvents: events.length, queries: raised.length, answers: 2, requests, openReport, sdv };
+  return {
+    adverseEvents: events.length,
+    queries: raised.length,
+    answers: 2,
+    requests,
+    openReport,
+    sdv,
+    automatic: { plan: automatic.plan, counts: automatic.counts },
+  };
+}
+
+/**
+ * Writes the planned out-of-range baseline values (each raises an automatic query in the correction's
+ * transaction), then acts on each query as planned, and reads every automatic query back.
+ */
+async function runOutOfRangeWrites(
+  client: TrialdeskClient,
+  input: {
+    trialId: string;
+    cohort: Cohort;
+    participantIds: Record<string, string>;
+    allocations: Record<string, string>;
+  },
+): Promise<{ plan: OutOfRangeWrite[]; counts: SafetyDemo['automatic']['counts']; requests: number }> {
+  const { trialId } = input;
+  const plan = outOfRangePlan(input.cohort, input.allocations);
+  const byLabel = new Map<string, ServiceUser>(input.cohort.serviceUsers.map((p) => [p.label, p]));
+  let requests = 0;
+  const putBaseline = async (write: OutOfRangeWrite, baseline: ServiceUserBaseline, reason: string) => {
+    const participant = await client.put('/v1/trials/{trialId}/participants/{participantId}/baseline', {
+      params: { path: { trialId, participantId: input.participantIds[write.label]! } },
+      body: { values: { ...baseline }, reason },
+    });
+    requests += 1;
+    return participant;
+  };
+  for (const write of plan) {
+    const recorded = byLabel.get(write.label)!.baseline!;
+    const participant = await putBaseline(
+      write,
+      { ...recorded, [write.variable]: write.value },
+      `${write.variable} re-entered from the referral letter`,
+    );
+    const queries = await client.get('/v1/trials/{trialId}/queries', {
+      params: { path: { trialId }, query: { kind: 'participant', targetId: participant.id, status: 'open' } },
+    });
+    requests += 1;
+    const query = queries.items.find(
+      (q) => q.check === 'soft_range' && q.target.pointer === `/baseline/${write.variable}`,
+    );
+    if (!query) throw new Error(`no automatic query on ${write.label}'s ${write.variable}`);
+    if (write.then === 'correct_back')
+      await putBaseline(
+        write,
+        recorded,
+        `the referral letter was misread; the case notes say ${recorded[write.variable]}`,
+      );
+    else if (write.then === 'answer') {
+      await client.post('/v1/trials/{trialId}/queries/{queryId}/answers', {
+        params: { path: { trialId, queryId: query.id } },
+        body: { text: `Checked against the identity card: ${write.value} is right.` },
+      });
+      requests += 1;
+    }
+  }
+  const automatic: DataQuery[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.get('/v1/trials/{trialId}/queries', {
+      params: { path: { trialId }, query: { limit: 500, ...(cursor ? { cursor } : {}) } },
+    });
+    requests += 1;
+    automatic.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  const countsOf = (check: 'soft_range' | 'missing_item'): AutomaticQueryCounts => {
+    const raised = automatic.filter((q) => q.check === check);
+    const count = (status: DataQuery['status']) => raised.filter((q) => q.status === status).length;
+    return {
+      raised: raised.length,
+      open: count('open'),
+      answered: count('answered'),
+      closed: count('closed'),
+      resolvedByCorrection: raised.filter((q) => q.status === 'closed' && q.messages.at(-1)!.action === 'resolve')
+        .length,
+    };
+  };
+  return {
+    plan,
+    requests,
+    counts: { softRange: countsOf('soft_range'), missingItem: countsOf('missing_item') },
+  };
+}
+
+const countsText = (c: AutomaticQueryCounts) =>
+  `raised ${c.raised}, open ${c.open}, answered ${c.answered}, closed ${c.closed}`;
+
+function softRangesText(): string {
+  return Object.entries(DEMO_SOFT_RANGES)
+    .map(([name, range]) =>
+      [range.min !== undefined ? `${name} ≥ ${range.min}` : '', range.max !== undefined ? `${name} ≤ ${range.max}` : '']
+        .filter(Boolean)
+        .join(', '),
+    )
+    .join(', ');
 }
 
 /** The open report as the demo prints it: pooled figures only. */
@@ -165,6 +347,10 @@ export function formatSafety(demo: SafetyDemo): string {
       .filter((t) => t.severity === null)
       .map((t) => `    ${t.term}: ${t.participants} participants, ${t.events} events`),
     `  safety reports due ${r.safetyReports.due}, late ${r.safetyReports.late}`,
+    `  automatic queries, soft ranges (${softRangesText()}; ${demo.automatic.plan.length} out-of-range values ` +
+      `written): ${countsText(demo.automatic.counts.softRange)} (${demo.automatic.counts.softRange.resolvedByCorrection} ` +
+      `resolved by a correction back into range)`,
+    `  automatic queries, missing items at completed visits: ${countsText(demo.automatic.counts.missingItem)}`,
     `  queries by site: ${r.queries.bySite.map((s) => `${s.siteCode} open ${s.open} / answered ${s.answered} / closed ${s.closed}`).join('; ')}`,
     `  recruitment: ${r.recruitment.map((s) => `${s.siteCode} ${s.screened} screened, ${s.randomized} randomized`).join('; ')}`,
     `  SDV (GET …/sdv/coverage), adverse events verified: ${demo.sdv.rows

@@ -4999,10 +4999,13 @@ export interface components {
             ageDays: number;
             messages: {
                 seq: number;
-                /** @enum {string} */
-                action: "raise" | "answer" | "close" | "reopen";
+                /**
+                 * @description resolve: an automatic check's open query closed by the correction that put its item right (no person's action; the status becomes closed, and a monitor may re-open it).
+                 * @enum {string}
+                 */
+                action: "raise" | "answer" | "close" | "reopen" | "resolve";
                 text: string;
-                /** @description An answer given by correcting the record (its reason is the text). */
+                /** @description A step taken by a correction of the record: an answer (the correction's reason is the text), or a resolve, or the re-open of a resolved query whose item a later correction took out of range again. */
                 viaCorrection: boolean;
                 /** Format: date-time */
                 at: string;

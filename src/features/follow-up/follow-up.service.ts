@@ -237,6 +237,7 @@ export async function correctAssessment(
       measures: trial.measures,
       participantId,
       assessment: { id: before.assessmentId, visit: visit.code, values },
+      before: before.values,
     });
     return afterView;
   });

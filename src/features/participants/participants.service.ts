@@ -256,6 +256,7 @@ export async function setBaseline(
       trialId,
       variables: trial.baselineVariables,
       participant: { id: participantId, role: after.role, baseline: after.baseline as Record<string, unknown> },
+      before: before.baseline as Record<string, unknown>,
     });
     return shown(ctx, trialId, after, trx);
   });

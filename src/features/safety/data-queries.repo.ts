@@ -91,6 +91,38 @@ export async function lockQuery(trx: Knex.Transaction, trialId: string, id: stri
   return locked ? findQuery(trx, trialId, id) : undefined;
 }
 
+/** The open queries the automatic checks raised on one record, locked (oldest first), for a correction of it. */
+export async function lockOpenAutomaticQueries(
+  trx: Knex.Transaction,
+  trialId: string,
+  record: { kind: QueryTargetKind; id: string },
+): Promise<DataQueryRow[]> {
+  const rows = (await selectQueries(trx, trialId)
+    .andWhere({ 'q.target_kind': record.kind, 'q.target_id': record.id, 'q.status': 'open' })
+    .whereNotNull('q.auto_check')
+    .orderBy([{ column: 'q.raised_at' }, { column: 'q.query_id' }])
+    .forUpdate('q')) as DataQueryDbRow[];
+  return withMessages(trx, trialId, rows);
+}
+
+/** The query a check raised on an item (at most one, by the partial unique index), locked. */
+export async function lockAutomaticQuery(
+  trx: Knex.Transaction,
+  trialId: string,
+  item: { kind: QueryTargetKind; id: string; pointer: string; check: AutomaticCheck },
+): Promise<DataQueryRow | undefined> {
+  const row = (await selectQueries(trx, trialId)
+    .andWhere({
+      'q.target_kind': item.kind,
+      'q.target_id': item.id,
+      'q.pointer': item.pointer,
+      'q.auto_check': item.check,
+    })
+    .forUpdate('q')
+    .first()) as DataQueryDbRow | undefined;
+  return row && (await withMessages(trx, trialId, [row]))[0];
+}
+
 export interface DataQueryFilter {
   siteCodes: string[] | null;
   siteCode?: string;

@@ -11,7 +11,7 @@ import * as repo from './data-queries.repo';
 import type { DataQueryRow } from './data-queries.repo';
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
 import { findRecordDocument, findRecordDocuments, RecordKind as QueryTargetKind } from './record-documents.query';
-import { resolvePointer } from './record-items';
+import { canonicalJson, resolvePointer } from './record-items';
 import { assessmentFindings, baselineFindings, CheckedAssessment, Finding } from './automatic-checks';
 
 type DataQuery = components['schemas']['DataQuery'];
@@ -111,7 +111,7 @@ async function insertRaised(
 /** Answer, close or re-open: one step of the state machine, refused (409) when it would go backwards. */
 export async function actOnQuery(
   ctx: UseCaseContext,
-  request: { trialId: string; queryId: string; action: QueryAction; text: string },
+  request: { trialId: string; queryId: string; action: Exclude<QueryAction, 'resolve'>; text: string },
 ): Promise<DataQuery> {
   const { trialId, queryId, action, text } = request;
   return withTransaction(ctx.db, async (trx) => {
@@ -188,7 +188,12 @@ export async function answerQueryByCorrection(
   await stepQuery(ctx, trx, trialId, current, { action: 'answer', text: reason, viaCorrection: true });
 }
 
-const PAST: Record<QueryAction, string> = { answer: 'answered', close: 'closed', reopen: 'reopened' };
+const PAST: Record<QueryAction, string> = {
+  answer: 'answered',
+  close: 'closed',
+  reopen: 'reopened',
+  resolve: 'resolved',
+};
 
 export async function getQuery(ctx: UseCaseContext, request: { trialId: string; queryId: string }): Promise<DataQuery> {
   await loadTrial(ctx, request.trialId);
@@ -302,23 +307,37 @@ export async function runAutomaticChecks(
   });
 }
 
-/** Raises one query per finding that its check has not raised before on that item (in any status), each audited. */
+/**
+ * Raises one query per finding that its check has not raised before on that item (in any status), each audited.
+ * With `reopenResolved` (a correction's checks), a finding on an item whose query a correction resolved earlier
+ * re-opens that query (the item was put right, then changed again to a value the check flags); a query a monitor
+ * closed stays closed.
+ */
 async function raiseFindings(
   ctx: UseCaseContext,
   trx: Knex.Transaction,
   trialId: string,
   findings: readonly Finding[],
   participantOf: (finding: Finding) => string,
+  reopenResolved = false,
 ): Promise<DataQuery[]> {
   const raised: DataQuery[] = [];
   for (const finding of findings) {
+    const target = { kind: finding.kind, id: finding.id, pointer: finding.pointer };
     const query = await insertRaised(ctx, trx, trialId, {
       participantId: participantOf(finding),
-      target: { kind: finding.kind, id: finding.id, pointer: finding.pointer },
+      target,
       text: finding.text,
       check: finding.check,
     });
     if (query) raised.push(query);
+    else if (reopenResolved) {
+      const existing = (await repo.lockAutomaticQuery(trx, trialId, { ...target, check: finding.check }))!;
+      if (existing.status === 'closed' && existing.messages[existing.messages.length - 1]!.action === 'resolve')
+        raised.push(
+          await stepQuery(ctx, trx, trialId, existing, { action: 'reopen', text: finding.text, viaCorrection: true }),
+        );
+    }
   }
   return raised;
 }
@@ -326,8 +345,10 @@ async function raiseFindings(
 /**
  * For the baseline writes (screening, baseline set or corrected): inside their transaction, after the write, runs
  * the soft-range checks on the participant's baseline as written and raises what they find, as the on-request run
- * would — nothing when the check already raised a query on that item, whatever its status. A query is never
- * withdrawn here. With nothing found, no statement is sent.
+ * would — nothing when the check already raised a query on that item, whatever its status. With `before` (the
+ * baseline the write replaced), an open automatic query on an item the write changed that its check no longer
+ * finds is resolved (see resolveCorrectedQueries), and a query resolved earlier whose item the check flags again is
+ * re-opened. A first write with nothing found sends no statement.
  */
 export async function raiseBaselineChecks(
   ctx: UseCaseContext,
@@ -336,18 +357,77 @@ export async function raiseBaselineChecks(
     trialId: string;
     variables: readonly BaselineVariable[];
     participant: { id: string; role: string; baseline: Record<string, unknown> };
+    before?: Record<string, unknown>;
   },
 ): Promise<DataQuery[]> {
-  const { trialId, variables, participant } = request;
-  return raiseFindings(ctx, trx, trialId, baselineFindings(variables, participant), () => participant.id);
+  const { trialId, variables, participant, before } = request;
+  const findings = baselineFindings(variables, participant);
+  if (before !== undefined)
+    await resolveCorrectedQueries(ctx, trx, trialId, {
+      record: { kind: 'participant', id: participant.id },
+      findings,
+      before: { baseline: before },
+      after: { baseline: participant.baseline },
+    });
+  return raiseFindings(ctx, trx, trialId, findings, () => participant.id, before !== undefined);
 }
 
 /** For the assessment writes (record, correct): as raiseBaselineChecks, missing items and soft ranges. */
 export async function raiseAssessmentChecks(
   ctx: UseCaseContext,
   trx: Knex.Transaction,
-  request: { trialId: string; measures: readonly Measure[]; participantId: string; assessment: CheckedAssessment },
+  request: {
+    trialId: string;
+    measures: readonly Measure[];
+    participantId: string;
+    assessment: CheckedAssessment;
+    before?: Record<string, unknown>;
+  },
 ): Promise<DataQuery[]> {
-  const { trialId, measures, participantId, assessment } = request;
-  return raiseFindings(ctx, trx, trialId, assessmentFindings(measures, assessment), () => participantId);
+  const { trialId, measures, participantId, assessment, before } = request;
+  const findings = assessmentFindings(measures, assessment);
+  if (before !== undefined)
+    await resolveCorrectedQueries(ctx, trx, trialId, {
+      record: { kind: 'assessment', id: assessment.id },
+      findings,
+      before: { values: before },
+      after: { values: assessment.values },
+    });
+  return raiseFindings(ctx, trx, trialId, findings, () => participantId, before !== undefined);
+}
+
+/**
+ * A correction that puts right an item an automatic check queried closes the check's open query on it: the item's
+ * value changed (`before` → `after`, documents as the pointers address them), it now holds a value (neither absent
+ * nor null: a value removed is not put right), and the check that raised the query no longer finds anything there.
+ * The query moves open → closed by the action `resolve` (a message with `viaCorrection: true`, the corrector's role,
+ * and the audit row `query.resolved`), in the correction's transaction. Answered queries wait for the monitor; a
+ * person's query is never resolved this way; an item corrected to another value the check still flags stays open.
+ */
+async function resolveCorrectedQueries(
+  ctx: UseCaseContext,
+  trx: Knex.Transaction,
+  trialId: string,
+  correction: {
+    record: { kind: QueryTargetKind; id: string };
+    findings: readonly Finding[];
+    before: Record<string, unknown>;
+    after: Record<string, unknown>;
+  },
+): Promise<void> {
+  const { record, findings, before, after } = correction;
+  const stillFound = new Set(findings.map((f) => `${f.check} ${f.pointer}`));
+  for (const query of await repo.lockOpenAutomaticQueries(trx, trialId, record)) {
+    const { pointer } = query.target;
+    if (stillFound.has(`${query.check} ${pointer}`)) continue;
+    const was = resolvePointer(before, pointer);
+    const now = resolvePointer(after, pointer);
+    if (!now.found || now.value === null || now.value === undefined) continue;
+    if (was.found && canonicalJson(was.value) === canonicalJson(now.value)) continue;
+    const text =
+      query.check === 'soft_range'
+        ? `Resolved by a correction: the value is now ${canonicalJson(now.value)}, which the soft-range check no longer flags.`
+        : 'Resolved by a correction: the item now has a value.';
+    await stepQuery(ctx, trx, trialId, query, { action: 'resolve', text, viaCorrection: true });
+  }
 }

@@ -1,7 +1,7 @@
 import { ageInDays, nextQueryStatus, QueryAction, QueryStatus } from './query-states';
 
 const STATUSES: QueryStatus[] = ['open', 'answered', 'closed'];
-const ACTIONS: QueryAction[] = ['answer', 'close', 'reopen'];
+const ACTIONS: QueryAction[] = ['answer', 'close', 'reopen', 'resolve'];
 const RANK: Record<QueryStatus, number> = { open: 0, answered: 1, closed: 2 };
 
 describe('query states', () => {
@@ -11,12 +11,15 @@ describe('query states', () => {
       'open -answer-> answered',
       'open -close-> closed',
       'open -reopen-> refused',
+      'open -resolve-> closed',
       'answered -answer-> refused',
       'answered -close-> closed',
       'answered -reopen-> open',
+      'answered -resolve-> refused',
       'closed -answer-> refused',
       'closed -close-> refused',
       'closed -reopen-> open',
+      'closed -resolve-> refused',
     ]);
   });
 
