@@ -1,4 +1,5 @@
-import { eventRefusal, EventType, ParticipantState } from './events';
+import { loadSpec } from '../../http/openapi';
+import { EVENT_TYPES, eventRefusal, EventType, ParticipantState } from './events';
 
 const base: ParticipantState = {
   role: 'service_user',
@@ -44,5 +45,13 @@ describe('eventRefusal', () => {
       expect(eventRefusal(type, '2018-03-05', { ...base, randomizedOn: '2018-03-05' })).toBeNull();
       expect(eventRefusal(type, '2018-03-04', { ...base, randomizedOn: '2018-03-05' })?.kind).toBe('not-allowed');
     }
+  });
+});
+
+describe('EVENT_TYPES', () => {
+  it("is the contract's EventType enum, in its order", () => {
+    const schemas = (loadSpec().document as unknown as { components: { schemas: Record<string, { enum?: string[] }> } })
+      .components.schemas;
+    expect([...EVENT_TYPES]).toEqual(schemas.EventType!.enum);
   });
 });

@@ -2,6 +2,18 @@ import type { components } from '../../generated/openapi';
 
 export type EventType = components['schemas']['EventType'];
 
+/** Every event type, in the contract's order (CSV and ODM interchange check and list them from here). */
+export const EVENT_TYPES = [
+  'declined',
+  'not_randomized',
+  'intervention_not_received',
+  'discontinued_intervention',
+  'lost_to_follow_up',
+  'follow_up_completed',
+  'excluded_from_analysis',
+  'included_in_analysis',
+] as const satisfies readonly EventType[];
+
 export interface ParticipantState {
   role: 'service_user' | 'case_worker';
   eligible: boolean;

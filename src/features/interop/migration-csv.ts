@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi';
 import { CsvParseError, parseCsv } from '../../core/csv';
+import { EVENT_TYPES } from '../events/events';
 
 /*
  * The CSV files of a migration (docs/interoperability.md lists their columns), read into the inputs the
@@ -246,22 +247,12 @@ export function allocationRows(text: string): Parsed<AllocationRowInput> {
 }
 
 export const EVENT_COLUMNS = ['label', 'type', 'occurredOn'];
-const EVENT_TYPES: readonly string[] = [
-  'declined',
-  'not_randomized',
-  'intervention_not_received',
-  'discontinued_intervention',
-  'lost_to_follow_up',
-  'follow_up_completed',
-  'excluded_from_analysis',
-  'included_in_analysis',
-] satisfies EventInput['type'][];
 
 /** events.csv: label, type, occurredOn, then optional reason. */
 export function eventRows(text: string): Parsed<EventInput> {
   return labelledRows(text, { required: EVENT_COLUMNS, dates: ['occurredOn'] }, (record, fail) => {
     const type = record.get('type')!;
-    if (!EVENT_TYPES.includes(type)) fail('type', `must be one of ${EVENT_TYPES.join(', ')}`);
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) fail('type', `must be one of ${EVENT_TYPES.join(', ')}`);
     const reason = record.get('reason');
     return {
       type: type as EventInput['type'],

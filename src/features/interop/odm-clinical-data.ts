@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi';
 import { ValidationError } from '../../core/errors';
 import { FIXED_ITEMS, OID } from './odm-export';
+import { EVENT_TYPES } from '../events/events';
 import { attr, child, children, Node, refuseMaskedArms, studyOf } from './odm-import';
 import type { AllocationRowInput } from './migration-csv';
 
@@ -479,16 +480,7 @@ export function clinicalDataOf(root: Node, trial: TrialView): OdmClinicalData {
           for (const group of groupsOf(event, eventPath, { [OID.eventsForm]: [OID.eventGroup] })) {
             const start = result.problems.length;
             const read = itemsOf(group.node, group.path, (oid) => eventFields.get(oid));
-            const type = oneOf(read.values.get('I.EVENT.TYPE'), [
-              'declined',
-              'not_randomized',
-              'intervention_not_received',
-              'discontinued_intervention',
-              'lost_to_follow_up',
-              'follow_up_completed',
-              'excluded_from_analysis',
-              'included_in_analysis',
-            ] as const);
+            const type = oneOf(read.values.get('I.EVENT.TYPE'), EVENT_TYPES);
             if (!read.values.has('I.EVENT.TYPE')) required(read.values, 'I.EVENT.TYPE', group.path);
             const occurredOn = date(read.values, 'I.EVENT.OCCURRED_ON', group.path);
             if (result.problems.length > start) continue;

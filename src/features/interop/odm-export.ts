@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi';
 import { attributes, element, textElement } from './xml-text';
+import { EVENT_TYPES } from '../events/events';
 
 /*
  * CDISC ODM 1.3.2 Snapshot of a trial, written as strings so the service can stream one subject at a time.
@@ -100,16 +101,7 @@ export const FIXED_CODE_LISTS: Record<string, string[]> = {
   DECISION: ['granted', 'declined'],
   CONSENT_METHOD: ['written', 'electronic', 'witnessed_verbal'],
   WITHDRAWAL_SCOPE: ['intervention', 'follow_up', 'all'],
-  EVENT_TYPE: [
-    'declined',
-    'not_randomized',
-    'intervention_not_received',
-    'discontinued_intervention',
-    'lost_to_follow_up',
-    'follow_up_completed',
-    'excluded_from_analysis',
-    'included_in_analysis',
-  ],
+  EVENT_TYPE: [...EVENT_TYPES],
 };
 
 /**
