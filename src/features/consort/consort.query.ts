@@ -12,46 +12,45 @@ import type { ConsortAggregation, ReasonedCountInput } from './consort';
  * intervention withdrawal) ended before asOf with fewer than the arm's minimumSessions sessions; an explicit
  * intervention_not_received event wins, and the participant is counted once either way. Rules: docs/consort.md.
  *
- * Cost (#19, EXPLAIN ANALYZE at 100k): the screened set carries its allocation (one LEFT JOIN) instead of a second
- * hash join of allocations with it, and the anti-joins against the allocations in decline_reasons and arm_boxes are
- * gone: states takes 'randomized' before 'declined', and arm boxes are counted through an inner join with alloc, so
- * a randomized participant's decline reason and a non-randomized participant's box never reach a count. Backend CPU
- * went from 2.4x to 1.7-1.9x that of the one-GROUP-BY ceiling.
+ * Shape (#19, docs/benchmarks.md "Round 3"): one pass over the cohort. The sparse facts (events, the required forms'
+ * declines and withdrawals from one scan of consents, missed visits, short doses) are reduced without touching the
+ * cohort to one row per participant, `facts`: a JSON object from box (declined, other, not_received, lost,
+ * discontinued, excluded) to that box's one reason (JSON null when none was given). The cohort (participants ⟕
+ * allocations, screened and site-filtered) is read once, joined to them and grouped by (eligible, unmet criteria, arm,
+ * facts), which leaves a handful of groups; every count is a sum over those groups. Grouping by the one facts column
+ * rather than a column per box keeps the planner's group estimate small enough for a hash aggregate (with thirteen
+ * keys it expected a group per participant and sorted them on disk). Nothing cohort-sized is materialised, so nothing
+ * spills, and consents are read once. A fact of a participant outside the cohort (another site, screened after asOf,
+ * not a service user) finds no cohort row and counts nowhere, as before.
  */
 const CONSORT_SQL = `
-WITH su AS (
-  SELECT p.participant_id, p.eligible, p.unmet_criteria, a.arm_code, (a.randomized_at AT TIME ZONE 'UTC')::date AS randomized_on
-    FROM participants p
-    LEFT JOIN allocations a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id
-                           AND (a.randomized_at AT TIME ZONE 'UTC')::date <= :asOf::date
-   WHERE p.trial_id = :trialId AND p.role = 'service_user' AND p.screened_on <= :asOf::date
-     AND (:sites::jsonb IS NULL OR p.site_code IN (SELECT jsonb_array_elements_text(:sites::jsonb)))
-),
-alloc AS (
-  SELECT participant_id, arm_code, randomized_on FROM su WHERE arm_code IS NOT NULL
-),
-ev AS (
+WITH ev AS (
   SELECT e.participant_id, e.type, e.reason, e.occurred_on, e.recorded_at
-    FROM participant_events e JOIN su ON su.participant_id = e.participant_id
+    FROM participant_events e
    WHERE e.trial_id = :trialId AND e.occurred_on <= :asOf::date
      AND NOT EXISTS (SELECT 1 FROM event_retractions r WHERE r.trial_id = e.trial_id AND r.event_id = e.event_id)
 ),
-required_forms AS (
-  SELECT DISTINCT code FROM consent_forms WHERE trial_id = :trialId AND required
+required_consents AS (
+  SELECT c.participant_id, c.decision, c.reason, c.signed_on, w.scope, w.withdrawn_on
+    FROM consents c
+    LEFT JOIN consent_withdrawals w ON w.trial_id = c.trial_id AND w.consent_id = c.consent_id
+                                   AND w.withdrawn_on <= :asOf::date
+   WHERE c.trial_id = :trialId
+     AND c.form_code IN (SELECT code FROM consent_forms WHERE trial_id = :trialId AND required)
+     AND (w.consent_id IS NOT NULL OR (c.decision = 'declined' AND c.signed_on <= :asOf::date))
 ),
 withdrawals AS (
-  SELECT c.participant_id, w.scope, w.withdrawn_on
-    FROM consent_withdrawals w
-    JOIN consents c ON c.trial_id = w.trial_id AND c.consent_id = w.consent_id
-    JOIN su ON su.participant_id = c.participant_id
-   WHERE w.trial_id = :trialId AND w.withdrawn_on <= :asOf::date AND c.form_code IN (SELECT code FROM required_forms)
+  SELECT participant_id, scope, withdrawn_on FROM required_consents WHERE scope IS NOT NULL
+),
+alloc AS (
+  SELECT a.participant_id, a.arm_code, (a.randomized_at AT TIME ZONE 'UTC')::date AS randomized_on
+    FROM allocations a
+   WHERE a.trial_id = :trialId AND (a.randomized_at AT TIME ZONE 'UTC')::date <= :asOf::date
 ),
 decline_reasons AS (
   SELECT DISTINCT ON (participant_id) participant_id, reason
-    FROM (SELECT c.participant_id, coalesce(c.reason, 'declined consent') AS reason, c.signed_on AS on_date, 1 AS priority
-            FROM consents c JOIN su ON su.participant_id = c.participant_id
-           WHERE c.trial_id = :trialId AND c.decision = 'declined' AND c.signed_on <= :asOf::date
-             AND c.form_code IN (SELECT code FROM required_forms)
+    FROM (SELECT participant_id, coalesce(reason, 'declined consent') AS reason, signed_on AS on_date, 1 AS priority
+            FROM required_consents WHERE decision = 'declined' AND signed_on <= :asOf::date
           UNION ALL
           SELECT participant_id, reason, occurred_on, 2 FROM ev WHERE type = 'declined'
           UNION ALL
@@ -61,19 +60,6 @@ decline_reasons AS (
 other_reasons AS (
   SELECT DISTINCT ON (participant_id) participant_id, reason FROM ev WHERE type = 'not_randomized'
    ORDER BY participant_id, occurred_on, recorded_at
-),
-states AS (
-  SELECT su.participant_id,
-         CASE WHEN NOT su.eligible THEN 'ineligible'
-              WHEN su.arm_code IS NOT NULL THEN 'randomized'
-              WHEN dr.participant_id IS NOT NULL THEN 'declined'
-              WHEN o.participant_id IS NOT NULL THEN 'other'
-              ELSE 'pending' END AS state,
-         dr.reason AS decline_reason,
-         o.reason AS other_reason
-    FROM su
-    LEFT JOIN decline_reasons dr ON dr.participant_id = su.participant_id
-    LEFT JOIN other_reasons o ON o.participant_id = su.participant_id
 ),
 primary_visit AS (
   SELECT t.primary_visit AS code, (v->>'day')::int AS day, (v->>'windowAfter')::int AS window_after
@@ -97,9 +83,8 @@ primary_lost AS (
    WHERE NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = pm.participant_id)
   UNION ALL
   SELECT al.participant_id, 'overdue', al.randomized_on + pv.day + pv.window_after + 1
-    FROM alloc al CROSS JOIN primary_visit pv
-   WHERE al.randomized_on + pv.day + pv.window_after < :asOf::date
-     AND NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = al.participant_id)
+    FROM primary_visit pv JOIN alloc al ON al.randomized_on + pv.day + pv.window_after < :asOf::date
+   WHERE NOT EXISTS (SELECT 1 FROM primary_assessed pa WHERE pa.participant_id = al.participant_id)
      AND NOT EXISTS (SELECT 1 FROM primary_missed pm WHERE pm.participant_id = al.participant_id)
      AND NOT EXISTS (SELECT 1 FROM withdrawals w
                       WHERE w.participant_id = al.participant_id AND w.scope IN ('follow_up', 'all')
@@ -118,8 +103,8 @@ intervention_stop AS (
 ),
 dose_short AS (
   SELECT al.participant_id, dp.minimum, pe.period_end
-    FROM alloc al
-    JOIN delivery_plan dp ON dp.arm_code = al.arm_code
+    FROM delivery_plan dp
+    JOIN alloc al ON al.arm_code = dp.arm_code
     LEFT JOIN intervention_stop st ON st.participant_id = al.participant_id
    CROSS JOIN LATERAL (SELECT LEAST(al.randomized_on + dp.period - 1, st.stopped_on - 1) AS period_end) pe
    WHERE pe.period_end < :asOf::date
@@ -144,16 +129,42 @@ analysis AS (
   SELECT DISTINCT ON (participant_id) participant_id, type, reason
     FROM ev WHERE type IN ('excluded_from_analysis', 'included_in_analysis')
    ORDER BY participant_id, occurred_on DESC, recorded_at DESC
+),
+sparse AS (
+  SELECT participant_id, jsonb_object_agg(box, reason) AS facts
+    FROM (SELECT participant_id, 'declined' AS box, reason FROM decline_reasons
+          UNION ALL SELECT participant_id, 'other', reason FROM other_reasons
+          UNION ALL SELECT participant_id, box, reason FROM arm_boxes
+          UNION ALL SELECT participant_id, 'excluded', reason FROM analysis WHERE type = 'excluded_from_analysis') f
+   GROUP BY participant_id
+),
+cohort AS (
+  SELECT p.eligible, CASE WHEN NOT p.eligible THEN p.unmet_criteria END AS unmet_criteria, a.arm_code, s.facts, count(*) AS n
+    FROM participants p
+    LEFT JOIN allocations a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id
+                           AND (a.randomized_at AT TIME ZONE 'UTC')::date <= :asOf::date
+    LEFT JOIN sparse s ON s.participant_id = p.participant_id
+   WHERE p.trial_id = :trialId AND p.role = 'service_user' AND p.screened_on <= :asOf::date
+     AND (:sites::jsonb IS NULL OR p.site_code IN (SELECT jsonb_array_elements_text(:sites::jsonb)))
+   GROUP BY 1, 2, 3, 4
+),
+g AS (
+  SELECT CASE WHEN NOT eligible THEN 'ineligible'
+              WHEN arm_code IS NOT NULL THEN 'randomized'
+              WHEN facts -> 'declined' IS NOT NULL THEN 'declined'
+              WHEN facts -> 'other' IS NOT NULL THEN 'other'
+              ELSE 'pending' END AS state,
+         unmet_criteria, arm_code, facts, n
+    FROM cohort
 )
-SELECT 'assessed' AS metric, NULL AS arm, NULL AS reason, count(*) AS n FROM su
-UNION ALL SELECT 'state', state, NULL, count(*) FROM states GROUP BY state
-UNION ALL SELECT 'unmet', NULL, code, count(*) FROM su CROSS JOIN LATERAL unnest(su.unmet_criteria) AS code WHERE NOT su.eligible GROUP BY code
-UNION ALL SELECT 'declined', NULL, decline_reason, count(*) FROM states WHERE state = 'declined' GROUP BY decline_reason
-UNION ALL SELECT 'other', NULL, other_reason, count(*) FROM states WHERE state = 'other' GROUP BY other_reason
-UNION ALL SELECT 'allocated', arm_code, NULL, count(*) FROM alloc GROUP BY arm_code
-UNION ALL SELECT b.box, a.arm_code, b.reason, count(*) FROM arm_boxes b JOIN alloc a ON a.participant_id = b.participant_id GROUP BY b.box, a.arm_code, b.reason
-UNION ALL SELECT 'excluded', a.arm_code, an.reason, count(*) FROM analysis an JOIN alloc a ON a.participant_id = an.participant_id
-           WHERE an.type = 'excluded_from_analysis' GROUP BY a.arm_code, an.reason
+SELECT 'assessed' AS metric, NULL AS arm, NULL AS reason, coalesce(sum(n), 0) AS n FROM g
+UNION ALL SELECT 'state', state, NULL, sum(n) FROM g GROUP BY state
+UNION ALL SELECT 'unmet', NULL, code, sum(n) FROM g CROSS JOIN LATERAL unnest(g.unmet_criteria) AS code GROUP BY code
+UNION ALL SELECT state, NULL, facts->>state, sum(n) FROM g WHERE state IN ('declined', 'other') GROUP BY state, facts->>state
+UNION ALL SELECT 'allocated', arm_code, NULL, sum(n) FROM g WHERE arm_code IS NOT NULL GROUP BY arm_code
+UNION ALL SELECT box, arm_code, facts->>box, sum(n)
+            FROM g CROSS JOIN LATERAL unnest(ARRAY['not_received', 'lost', 'discontinued', 'excluded']) AS box
+           WHERE arm_code IS NOT NULL AND facts -> box IS NOT NULL GROUP BY box, arm_code, facts->>box
 `;
 
 interface Row {
