@@ -139,6 +139,7 @@ async function main(): Promise<void> {
     const today = new Date().toISOString().slice(0, 10);
 
     const endpoint = async () => {
+      const t0 = performance.now();
       const response = await fetch(`${service.baseUrl}/v1/trials/${trialId}/analysis-dataset`, {
         headers: { Authorization: `Bearer ${service.adminKey}`, Accept: 'text/csv' },
       });
@@ -146,12 +147,14 @@ async function main(): Promise<void> {
       const hash = createHash('sha256');
       let bytes = 0;
       let chunks = 0;
+      let firstChunkMs = 0;
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        if (chunks === 0) firstChunkMs = performance.now() - t0;
         hash.update(chunk);
         bytes += chunk.length;
         chunks += 1;
       }
-      return `${hash.digest('hex').slice(0, 16)} ${bytes} B in ${chunks} chunks`;
+      return `${hash.digest('hex').slice(0, 16)} ${bytes} B in ${chunks} chunks, first after ${firstChunkMs.toFixed(0)} ms`;
     };
     const ceiling = () =>
       withoutJit(knex, async (trx) => {
