@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Readable } from 'node:stream';
-import { isUniqueViolation, readSnapshot, withoutJit, withTransaction } from '../../db/database';
+import { isUniqueViolation, readSnapshot, streamInSnapshot, withoutJit, withTransaction } from '../../db/database';
 import type { components } from '../../generated/openapi';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors';
 import { decodeCursor, encodeCursor, Page } from '../../core/pagination';
@@ -590,15 +590,15 @@ export async function analysisDatasetCsv(
   const labeller = await ctx.armLabeller(trial.id);
   const label = (arm: string) => labeller.label(arm);
   const perProtocol = await perProtocolExclusionsOf(ctx, trial);
-  const rows = query.streamDataset(ctx.db, {
-    trialId: trial.id,
-    today: todayOf(ctx),
-    siteCodes: ctx.principal.siteCodes,
-  });
+  const dataset = { trialId: trial.id, today: todayOf(ctx), siteCodes: ctx.principal.siteCodes };
   async function* lines() {
     yield datasetHeader(columns);
-    for await (const row of rows)
-      yield datasetLine(columns, toDatasetRow(row as query.DatasetDbRow, label, perProtocol));
+    // JIT off, as every other read model: its compilation alone took 1.0 s of the query at 20,000 participants.
+    const rows = streamInSnapshot(
+      ctx.db,
+      (trx) => query.streamDataset(trx, dataset) as AsyncIterable<query.DatasetDbRow>,
+    );
+    for await (const row of rows) yield datasetLine(columns, toDatasetRow(row, label, perProtocol));
   }
   return Readable.from(lines());
 }
