@@ -23,7 +23,7 @@ import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
 import { withoutJit } from '../../src/db/database';
 import { streamDataset, type DatasetDbRow } from '../../src/features/follow-up/follow-up.query';
 import { datasetColumns, datasetHeader, datasetLine } from '../../src/features/follow-up/analysis-dataset';
-import type { DatasetRow } from '../../src/features/follow-up/analysis-dataset';
+import { toDatasetRow } from '../../src/features/follow-up/follow-up.service';
 import { smcmFollowUp } from '../smcm-trial';
 import { benchTrialInput, siteCodes } from './fixtures';
 import { loadTrialPopulation } from './load';
@@ -168,30 +168,13 @@ async function main(): Promise<void> {
         for await (const _row of streamDataset(trx, { trialId, today, siteCodes: null })) n += 1;
         return `${n} rows`;
       });
+    const noExclusions = new Map<string, never[]>();
     const queryCsv = () =>
       withoutJit(knex, async (trx) => {
         const hash = createHash('sha256');
         hash.update(datasetHeader(columns));
         for await (const r of streamDataset(trx, { trialId, today, siteCodes: null })) {
-          const row = r as DatasetDbRow;
-          const shaped: DatasetRow = {
-            participantId: row.participant_id,
-            label: row.label,
-            siteCode: row.site_code,
-            stratum: row.stratum_key,
-            arm: row.arm_code,
-            randomizedOn: row.randomized_on,
-            visit: row.visit,
-            targetDate: row.target_date,
-            assessedOn: row.assessed_on,
-            daysFromRandomization: row.days_from_randomization,
-            inWindow: row.in_window,
-            status: row.status,
-            scores: row.scores as DatasetRow['scores'],
-            baselineScores: row.baseline_scores as DatasetRow['baselineScores'],
-            values: row.values,
-            perProtocolExclusions: [],
-          };
+          const shaped = toDatasetRow(r as DatasetDbRow, (arm) => arm, noExclusions);
           hash.update(datasetLine(columns, shaped));
         }
         return `(arms unlabelled) ${hash.digest('hex').slice(0, 16)}`;
