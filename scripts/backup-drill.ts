@@ -190,7 +190,7 @@ function compareChains(checks: Checks, source: ChainState[], restored: ChainStat
       );
       continue;
     }
-    const sameHead = isDeepStrictEqual(before.head, after.head);
+    const sameHead = isDeepStrictEqual(before.head, after.head) && isDeepStrictEqual(before.lanes, after.lanes);
     headsEqual &&= sameHead;
     checks.expect(
       `audit chain ${after.chain} after restore`,
@@ -271,12 +271,14 @@ async function writeAfterRestore(
         checks.expect(`audit chain ${chain} extended after restore`, false, 'chain not found');
         continue;
       }
-      const firstNew = (before.head?.sequence ?? 0) + 1;
-      const linkedTo = await previousHashAt(client, chain === 'system' ? null : chain, firstNew);
+      // One writer at a time links in lane 0 (the lowest lane no other transaction holds).
+      const restoredHead = before.lanes.find((lane) => lane.lane === 0);
+      const firstNew = (restoredHead?.sequence ?? 0) + 1;
+      const linkedTo = await previousHashAt(client, chain === 'system' ? null : chain, 0, firstNew);
       checks.expect(
         `audit chain ${chain} extended after restore`,
-        now.valid && now.rowsChecked > before.rowsChecked && linkedTo === (before.head?.hash ?? null),
-        `valid ${now.valid}, rows ${before.rowsChecked} -> ${now.rowsChecked}, row #${firstNew} links to ${linkedTo ?? 'null'} (restored head ${before.head?.hash ?? 'null'})`,
+        now.valid && now.rowsChecked > before.rowsChecked && linkedTo === (restoredHead?.hash ?? null),
+        `valid ${now.valid}, rows ${before.rowsChecked} -> ${now.rowsChecked}, lane 0 row #${firstNew} links to ${linkedTo ?? 'null'} (restored lane 0 head ${restoredHead?.hash ?? 'null'})`,
       );
     }
   });

@@ -44,7 +44,10 @@ describe('tamper-evident audit trail', () => {
       rowsChecked: trail.length,
       firstBrokenLink: null,
     });
-    expect(result.head).toEqual({ sequence: trail.length, eventId: trail.at(-1).id, hash: trail.at(-1).hash });
+    const head = { lane: 0, sequence: trail.length, eventId: trail.at(-1).id, hash: trail.at(-1).hash };
+    expect(result.head).toEqual(head);
+    expect(result.lanes).toEqual([head]); // one writer at a time: one lane
+    expect(trail.every((e: { lane: number }) => e.lane === 0)).toBe(true);
   });
 
   it('the hash is SHA-256 of the previous hash and the documented payload', async () => {
@@ -68,7 +71,7 @@ describe('tamper-evident audit trail', () => {
     ).toBe(second.hash);
   });
 
-  it('keeps one unbroken chain when 40 writers hit one trial at once', async () => {
+  it('keeps every lane unbroken when 40 writers hit one trial at once', async () => {
     const trial = await createActiveTrial(t);
     // screen() throws unless the answer is 201.
     const screened = await Promise.all(
@@ -78,11 +81,21 @@ describe('tamper-evident audit trail', () => {
     const result = await verify(trial.id);
     expect(result.valid).toBe(true);
     const { rows } = await t.db.knex.raw(
-      'SELECT count(*)::int AS n, max(chain_seq)::int AS m, count(DISTINCT previous_hash)::int AS d FROM audit_events WHERE trial_id = ?',
+      `SELECT chain_lane AS lane, count(*)::int AS n, max(chain_seq)::int AS m, count(DISTINCT previous_hash)::int AS d
+         FROM audit_events WHERE trial_id = ? GROUP BY chain_lane ORDER BY chain_lane`,
       [trial.id],
     );
-    expect(rows[0].n).toBe(rows[0].m);
-    expect(rows[0].d).toBe(rows[0].n - 1); // every row but the first points at a different predecessor: no fork
+    // Lane 0 is always taken first; in each lane, positions run 1..n and every row but the first points at a
+    // different predecessor: no fork.
+    expect(rows[0].lane).toBe(0);
+    for (const lane of rows) {
+      expect(lane.n).toBe(lane.m);
+      expect(lane.d).toBe(lane.n - 1);
+    }
+    expect(result.lanes.map((l: { lane: number; sequence: number }) => [l.lane, l.sequence])).toEqual(
+      rows.map((r: { lane: number; n: number }) => [r.lane, r.n]),
+    );
+    expect(rows.reduce((sum: number, r: { n: number }) => sum + r.n, 0)).toBe(result.rowsChecked);
   });
 
   it('reports the row a superuser altered', async () => {

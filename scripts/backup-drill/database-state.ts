@@ -128,23 +128,25 @@ export const TAMPER_STATEMENTS: readonly string[] = [
 ];
 
 /**
- * The chain link of one audit row: its previous hash, hex (null for the first row, undefined when there is no such
- * row).
+ * The chain link of one audit row, by lane and position (the system trail has lane 0 only): its previous hash, hex
+ * (null for the first row of a lane, undefined when there is no such row).
  */
 export async function previousHashAt(
   client: Client,
   trialId: string | null,
+  lane: number,
   sequence: number,
 ): Promise<string | null | undefined> {
   const { rows } =
     trialId === null
       ? await client.query<{ previous: string | null }>(
-          `SELECT encode(previous_hash, 'hex') AS previous FROM system_audit_events WHERE chain_seq = $1`,
-          [sequence],
+          `SELECT encode(previous_hash, 'hex') AS previous FROM system_audit_events WHERE chain_seq = $1 AND $2::int = 0`,
+          [sequence, lane],
         )
       : await client.query<{ previous: string | null }>(
-          `SELECT encode(previous_hash, 'hex') AS previous FROM audit_events WHERE trial_id = $1 AND chain_seq = $2`,
-          [trialId, sequence],
+          `SELECT encode(previous_hash, 'hex') AS previous FROM audit_events
+            WHERE trial_id = $1 AND chain_lane = $2 AND chain_seq = $3`,
+          [trialId, lane, sequence],
         );
   return rows.length === 0 ? undefined : rows[0]!.previous;
 }

@@ -74,7 +74,10 @@ function timing(t: RequestTimings | { error: string }): string {
 function chainLine(state: ChainState, trialId: string): string {
   const name =
     state.chain === 'system' ? 'system' : state.chain === trialId ? 'trial' : `trial ${state.chain.slice(0, 8)}`;
-  const head = state.head === null ? 'empty' : `head #${state.head.sequence} ${shortHash(state.head.hash)}`;
+  const head =
+    state.head === null
+      ? 'empty'
+      : `${count(state.lanes.length, 'lane')}, newest lane ${state.head.lane} #${state.head.sequence} ${shortHash(state.head.hash)}`;
   return `${name} ${state.valid ? 'valid' : 'INVALID'}, ${count(state.rowsChecked, 'row')}, ${head}`;
 }
 

@@ -13,6 +13,8 @@ export interface ChainState {
   valid: boolean;
   rowsChecked: number;
   head: AuditChainVerification['head'];
+  /** The last row of each lane of the chain. */
+  lanes: AuditChainVerification['lanes'];
   firstBrokenLink: AuditChainVerification['firstBrokenLink'];
 }
 
@@ -34,6 +36,7 @@ const toChainState = (chain: string, verification: AuditChainVerification): Chai
   valid: verification.valid,
   rowsChecked: verification.rowsChecked,
   head: verification.head,
+  lanes: verification.lanes,
   firstBrokenLink: verification.firstBrokenLink,
 });
 

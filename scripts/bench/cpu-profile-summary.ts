@@ -3,7 +3,10 @@
  *
  *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx scripts/bench/run.ts --only postgresql --levels 32 --read-
  * sizes 0
- *   npx tsx scripts/bench/cpu-profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 25]
+ *   npx tsx scripts/bench/cpu-profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 25] [--window FROM,TO]
+ *
+ * `--window` keeps only the samples between FROM and TO seconds after the profile started (e.g. the timed loop of one
+ * level, whose start and end run.ts prints as seconds since the process started), and prints the wall time covered.
  *
  * Self time of every sampled function is charged to a category: the npm package it lives in,
  * `src/<folder>` or `scripts/<folder>` of this repository, `node:<module>` for Node's own
@@ -21,6 +24,7 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -44,9 +48,10 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '25' } },
+    options: { top: { type: 'string', default: '25' }, window: { type: 'string' } },
   });
   const top = Number(values.top);
+  const [from, to] = values.window === undefined ? [0, Infinity] : values.window.split(',').map(Number);
   for (const file of positionals) {
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -64,9 +69,14 @@ function main(): void {
       return categoryOf(byId.get(id)!.callFrame);
     };
     let total = 0;
+    let elapsedMicros = 0;
+    let wallMicros = 0;
     profile.samples.forEach((id, i) => {
       const node = byId.get(id)!;
       const micros = profile.timeDeltas[i] ?? 0;
+      elapsedMicros += micros;
+      if (elapsedMicros < from! * 1e6 || elapsedMicros > to! * 1e6) return;
+      wallMicros += micros;
       if (node.callFrame.functionName === '(idle)') return;
       total += micros;
       const category = categoryOf(node.callFrame);
@@ -84,7 +94,9 @@ function main(): void {
         );
       }
     };
-    console.log(`${file}: ${(total / 1000).toFixed(0)} ms of CPU, not counting idle`);
+    console.log(
+      `${file}: ${(total / 1000).toFixed(0)} ms of CPU, not counting idle, in ${(wallMicros / 1000).toFixed(0)} ms of wall time`,
+    );
     print('By category (self time)', byCategory);
     print('By nearest package or repository caller', byCaller);
     print('By function (self time)', byFunction);

@@ -3008,7 +3008,14 @@ export interface components {
         AuditEvent: {
             /** @description Position in the trail; increases with time. */
             id: string;
-            /** @description Position in the hash chain of its trial (or of the system trail): 1, 2, 3, ... without gaps. */
+            /**
+             * @description The lane of its trial's hash chain the row is linked in (always 0 in the system trail). A trial's
+             *     trail is up to 32 chains ("lanes") so that concurrent writes do not wait for each other; a trial
+             *     written by one person at a time has lane 0 only. The trail's order is `id`, which every row's
+             *     hash covers (docs/security.md).
+             */
+            lane: number;
+            /** @description Position in its lane of the hash chain of its trial (or in the system trail): 1, 2, 3, ... without gaps. */
             sequence: number;
             /** @description `hash` of the previous row of the chain, hex; null for the first row. */
             previousHash: string | null;
@@ -3039,11 +3046,12 @@ export interface components {
             requestId: string | null;
         };
         /**
-         * @description The result of recomputing an audit hash chain from its first row. `valid` is true when every
-         *     row's hash matches its content and the previous row's hash, sequences run 1, 2, 3, ... without
-         *     gaps, and the chain ends at the recorded head. Record `head.hash` outside trialdesk (e.g. in the
-         *     monitoring report): a later verification whose chain no longer passes through that hash shows
-         *     the trail was rewritten from that point, even by someone able to recompute every hash.
+         * @description The result of recomputing an audit hash chain from its first row, lane by lane. `valid` is true
+         *     when every row's hash matches its content and the previous row's hash in its lane, each lane's
+         *     sequences run 1, 2, 3, ... without gaps and end at the lane's recorded head, and the lanes are
+         *     numbered 0, 1, 2, ... without gaps. Record every lane's `hash` outside trialdesk (e.g. in the
+         *     monitoring report): a later verification whose lane no longer passes through its recorded hash
+         *     shows the trail was rewritten from that point, even by someone able to recompute every hash.
          */
         AuditChainVerification: {
             /** @enum {string} */
@@ -3054,30 +3062,37 @@ export interface components {
             verifiedAt: string;
             valid: boolean;
             rowsChecked: number;
-            /** @description The last row of the chain as stored (null for an empty chain). */
-            head: null | {
-                sequence: number;
-                eventId: string;
-                hash: string;
-            };
-            /** @description The first row, in chain order, at which verification fails; null when the chain is intact. */
+            /** @description The newest row of the trail (highest event id) as stored, with its lane (null for an empty trail). */
+            head: null | components["schemas"]["AuditChainHead"];
+            /** @description The last row of each lane as stored, by lane number (one entry for the system trail; none when empty). */
+            lanes: components["schemas"]["AuditChainHead"][];
+            /** @description The first row, in chain order (lane, then sequence), at which verification fails; null when the chain is intact. */
             firstBrokenLink: null | {
-                /** @description Chain position of the failing row (for missing rows at the end, the first missing position). */
+                lane: number;
+                /** @description Position in its lane of the failing row (for missing rows at the end or a missing head, the first position after the last row found). */
                 sequence: number;
                 /** @description Audit event id of the failing row; null when the row is missing. */
                 eventId: string | null;
                 /**
                  * @description `content-altered`: the row's hash does not match its content; `previous-hash-mismatch`:
-                 *     the row does not point at the hash of the row before it (a row was altered, removed or
-                 *     inserted before it); `sequence-gap`: positions are missing before this row;
-                 *     `missing-rows-at-end`: the chain head records more rows than exist.
+                 *     the row does not point at the hash of the row before it in its lane (a row was altered,
+                 *     removed or inserted before it); `sequence-gap`: positions are missing before this row;
+                 *     `missing-rows-at-end`: the lane's head records more rows than exist; `lane-missing`:
+                 *     the lane's head is missing (every trial with a trail has the heads of all 32 lanes), so
+                 *     the lane, or its end, was removed.
                  * @enum {string}
                  */
-                problem: "content-altered" | "previous-hash-mismatch" | "sequence-gap" | "missing-rows-at-end";
+                problem: "content-altered" | "previous-hash-mismatch" | "sequence-gap" | "missing-rows-at-end" | "lane-missing";
                 detail: string;
                 expectedHash?: string | null;
                 storedHash?: string | null;
             };
+        };
+        AuditChainHead: {
+            lane: number;
+            sequence: number;
+            eventId: string;
+            hash: string;
         };
         AuditEventPage: {
             items: components["schemas"]["AuditEvent"][];

@@ -296,6 +296,8 @@ export const en = {
   'audit.invalid': 'The trail has been altered: its hash chain is broken.',
   'audit.brokenAt': 'First broken link at entry {sequence}: {detail}',
   'audit.head': 'Latest hash (write it down outside trialdesk): {hash}',
+  'audit.laneHeads': 'This trail was written in {lanes} lanes (concurrent writes); write down the latest hash of each:',
+  'audit.laneHead': 'lane {lane}, entry {sequence}: {hash}',
   'audit.verifiedAt': 'Checked at {time}.',
   'audit.unverified': 'The trail could not be checked.',
   'audit.sequence': 'No.',

@@ -293,6 +293,8 @@ export const zhHK: Record<MessageKey, string> = {
   'audit.invalid': '紀錄曾被改動：雜湊鏈已斷開。',
   'audit.brokenAt': '第一個斷開位置在第 {sequence} 項：{detail}',
   'audit.head': '最新雜湊值（請在 trialdesk 以外記下）：{hash}',
+  'audit.laneHeads': '此紀錄以 {lanes} 條分鏈寫入（同時寫入所致）；請記下每條分鏈的最新雜湊值：',
+  'audit.laneHead': '分鏈 {lane}，第 {sequence} 項：{hash}',
   'audit.verifiedAt': '核對時間：{time}。',
   'audit.unverified': '無法核對紀錄。',
   'audit.sequence': '編號',

@@ -26,6 +26,9 @@ export function actorOf(event: AuditEvent, names: Map<string, string>): string {
 
 type Verification = components['schemas']['AuditChainVerification'];
 
+/** An entry's place in its trail: its number, prefixed by its lane when the trail was written in several. */
+const position = (lane: number, sequence: number): string => (lane === 0 ? String(sequence) : `${lane}:${sequence}`);
+
 /** A trail's verification: the API recomputes every hash link; its head hash is what to record elsewhere. */
 export function verificationBox(data: Verification | undefined): HTMLElement {
   if (!data) return h('p', { class: 'alert' }, t('audit.unverified'));
@@ -34,8 +37,23 @@ export function verificationBox(data: Verification | undefined): HTMLElement {
     'div',
     { class: data.valid ? 'success' : 'alert', id: 'audit-verification' },
     h('p', {}, data.valid ? t('audit.valid', { rows: data.rowsChecked }) : t('audit.invalid')),
-    broken ? h('p', {}, t('audit.brokenAt', { sequence: broken.sequence, detail: broken.detail })) : '',
-    data.head ? h('p', { class: 'hint hash' }, t('audit.head', { hash: data.head.hash })) : '',
+    broken
+      ? h('p', {}, t('audit.brokenAt', { sequence: position(broken.lane, broken.sequence), detail: broken.detail }))
+      : '',
+    data.lanes.length > 1
+      ? h(
+          'div',
+          { class: 'hint hash' },
+          h('p', {}, t('audit.laneHeads', { lanes: data.lanes.length })),
+          h(
+            'ul',
+            {},
+            data.lanes.map((lane) => h('li', {}, t('audit.laneHead', { ...lane }))),
+          ),
+        )
+      : data.head
+        ? h('p', { class: 'hint hash' }, t('audit.head', { hash: data.head.hash }))
+        : '',
     h('p', { class: 'hint' }, t('audit.verifiedAt', { time: formatDateTime(data.verifiedAt) })),
   );
 }
@@ -73,7 +91,7 @@ export function auditEventsTable(items: readonly AuditEvent[], names: Map<string
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, e.sequence),
+          h('th', { scope: 'row' }, position(e.lane, e.sequence)),
           h('td', {}, formatDateTime(e.occurredAt)),
           h('td', {}, actorOf(e, names)),
           h('td', {}, h('code', {}, e.action), e.reason ? h('div', { class: 'hint' }, e.reason) : ''),

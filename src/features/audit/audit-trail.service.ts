@@ -6,6 +6,7 @@ import { loadTrial } from '../trials/trials.service';
 import {
   AuditChainVerification,
   AuditEventView,
+  LaneHead,
   listAuditEvents,
   toAuditEventView,
   walkAuditChain,
@@ -70,8 +71,16 @@ const DESCRIPTIONS = {
   'previous-hash-mismatch':
     'the row does not point at the hash of the row before it: a row before it was changed, removed or inserted',
   'sequence-gap': 'chain positions are missing before this row: rows were removed',
-  'missing-rows-at-end': 'the chain head records more rows than the trail holds: rows were removed from the end',
+  'missing-rows-at-end': "the lane's head records more rows than the trail holds: rows were removed from the end",
+  'lane-missing': "the lane's head is missing: the lane, or its end, was removed",
 } as const;
+
+const headView = (head: LaneHead) => ({
+  lane: head.lane,
+  sequence: Number(head.chain_seq),
+  eventId: String(head.id),
+  hash: head.row_hash,
+});
 
 /** Recomputes the hash chain of a trial's trail (or, trialId null, of the system trail). */
 export async function verifyAuditChain(
@@ -88,13 +97,15 @@ export async function verifyAuditChain(
     verifiedAt: ctx.now().toISOString(),
     valid: broken === null,
     rowsChecked: walk.rowsChecked,
-    head: walk.head ? { sequence: walk.head.chain_seq, eventId: String(walk.head.id), hash: walk.head.row_hash } : null,
+    head: walk.newest ? headView(walk.newest) : null,
+    lanes: walk.lanes.map(headView),
     firstBrokenLink: broken
       ? {
+          lane: broken.lane,
           sequence: broken.chain_seq,
           eventId: broken.id === null ? null : String(broken.id),
           problem: broken.problem,
-          detail: `Audit chain broken at position ${broken.chain_seq}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
+          detail: `Audit chain broken at position ${broken.chain_seq}${broken.lane === 0 ? '' : ` of lane ${broken.lane}`}${broken.id === null ? '' : ` (event ${broken.id})`}: ${DESCRIPTIONS[broken.problem]}.`,
           expectedHash: broken.expected,
           storedHash: broken.stored,
         }

@@ -30,6 +30,8 @@ interface AuditRow {
   after: unknown;
   reason: string | null;
   request_id: string | null;
+  /** Absent in system_audit_events (one lane). */
+  chain_lane?: number;
   chain_seq: number;
   previous_hash: Buffer | Uint8Array | null;
   row_hash: Buffer | Uint8Array;
@@ -123,52 +125,135 @@ export function toAuditEventView(row: AuditRow): AuditEventView {
     after: row.after,
     reason: row.reason,
     requestId: row.request_id,
+    lane: row.chain_lane ?? 0,
     sequence: row.chain_seq,
     previousHash: hex(row.previous_hash),
     hash: hex(row.row_hash)!,
   };
 }
 
+type ChainProblem =
+  'content-altered' | 'previous-hash-mismatch' | 'sequence-gap' | 'missing-rows-at-end' | 'lane-missing';
+
 interface ChainFinding {
+  lane: number;
   chain_seq: number;
   id: number | null;
-  problem: 'content-altered' | 'previous-hash-mismatch' | 'sequence-gap' | 'missing-rows-at-end';
+  problem: ChainProblem;
   /** Hashes as hex. */
   expected: string | null;
   stored: string | null;
 }
 
+export interface LaneHead {
+  lane: number;
+  chain_seq: number;
+  id: number;
+  row_hash: string;
+}
+
 export interface ChainWalk {
   rowsChecked: number;
-  head: { chain_seq: number; id: number; row_hash: string } | null;
+  /** The last row of each lane, by lane. */
+  lanes: LaneHead[];
+  /** The newest row of the trail (highest id). */
+  newest: LaneHead | null;
   firstBroken: ChainFinding | null;
 }
 
+/** What the walk's query answers for one lane: its last row and its recorded head, either of which may be absent. */
+export interface LaneEnd {
+  lane: number;
+  id: number | null;
+  chain_seq: number | null;
+  row_hash: string | null;
+  recorded_seq: number | null;
+  recorded_hash: string | null;
+}
+
+/** Lanes of a trial's chain: each trial has this many heads from its first audit row (migration 20261203010000). */
+export const TRIAL_CHAIN_LANES = 32;
+
 /**
- * Recomputes one audit chain in the database in a single pass (window over chain order): each row's
- * hash from its content and the stored previous hash, each row's link to the row before it, gaps in
- * the sequence, and the recorded head against the last row. Returns the first failure in chain order.
+ * What verification finds at the ends of the lanes: a last row whose hash differs from its recorded head, rows
+ * missing after the last one, and a lane whose head is missing (every trial that has a trail has all its lanes'
+ * heads; the system trail has one).
+ */
+export function laneEndFindings(ends: LaneEnd[], lanes: number): ChainFinding[] {
+  const findings: ChainFinding[] = [];
+  const byLane = new Map(ends.map((end) => [end.lane, end]));
+  if (ends.length > 0)
+    for (let lane = 0; lane < lanes; lane++) {
+      const end = byLane.get(lane);
+      if (end === undefined || end.recorded_seq === null)
+        findings.push({
+          lane,
+          chain_seq: (end?.chain_seq ?? 0) + 1,
+          id: null,
+          problem: 'lane-missing',
+          expected: null,
+          stored: end?.row_hash ?? null,
+        });
+    }
+  for (const end of ends) {
+    const lastSeq = end.chain_seq ?? 0;
+    if (end.id !== null && end.recorded_seq === lastSeq && end.recorded_hash !== end.row_hash)
+      findings.push({
+        lane: end.lane,
+        chain_seq: lastSeq,
+        id: end.id,
+        problem: 'content-altered',
+        expected: end.recorded_hash,
+        stored: end.row_hash,
+      });
+    if ((end.recorded_seq ?? 0) > lastSeq)
+      findings.push({
+        lane: end.lane,
+        chain_seq: lastSeq + 1,
+        id: null,
+        problem: 'missing-rows-at-end',
+        expected: end.recorded_hash,
+        stored: end.row_hash,
+      });
+  }
+  return findings;
+}
+
+/** The first finding in chain order: by lane, then by position in the lane. */
+export function firstInChainOrder(findings: ChainFinding[]): ChainFinding | null {
+  return findings.reduce<ChainFinding | null>(
+    (first, f) =>
+      first === null || f.lane < first.lane || (f.lane === first.lane && f.chain_seq < first.chain_seq) ? f : first,
+    null,
+  );
+}
+
+/**
+ * Recomputes one audit chain in the database in a single pass (window over each lane in chain order): each row's
+ * hash from its content and the stored previous hash, each row's link to the row before it in its lane, gaps in the
+ * lane's sequence, and each lane's recorded head against its last row. Returns the first failure in chain order.
  */
 export async function walkAuditChain(db: Executor, trialId: string | null): Promise<ChainWalk> {
-  const table = trialId === null ? 'system_audit_events' : 'audit_events';
-  const chainLabel = trialId === null ? `'system'` : 'trial_id::text';
-  const where = trialId === null ? 'TRUE' : 'trial_id = :trialId';
-  const head =
+  const rowsOf =
     trialId === null
-      ? `SELECT last_seq, last_hash FROM system_audit_chain_head WHERE chain = 'system'`
-      : `SELECT last_seq, last_hash FROM audit_chain_heads WHERE trial_id = :trialId`;
+      ? `(SELECT *, 0::smallint AS chain_lane, 'system'::text AS chain_label FROM system_audit_events) t`
+      : `(SELECT *, audit_chain_label(trial_id, chain_lane) AS chain_label FROM audit_events WHERE trial_id = :trialId) t`;
+  const heads =
+    trialId === null
+      ? `SELECT 0::smallint AS lane, last_seq, last_hash FROM system_audit_chain_head WHERE chain = 'system' AND last_seq > 0`
+      : `SELECT lane, last_seq, last_hash FROM audit_chain_heads WHERE trial_id = :trialId`;
   const { rows } = await db.raw(
     `WITH chain AS (
-       SELECT id, chain_seq, previous_hash, row_hash,
+       SELECT id, chain_lane AS lane, chain_seq, previous_hash, row_hash,
               lag(row_hash) OVER w AS prior_hash,
               coalesce(lag(chain_seq) OVER w, 0) AS prior_seq,
-              audit_chain_hash(previous_hash, audit_chain_payload(${chainLabel}, chain_seq, id, occurred_at, actor_key_id, actor_role,
-                action, entity_type, entity_id, before, after, reason, request_id)) AS recomputed
-         FROM ${table} WHERE ${where}
-       WINDOW w AS (ORDER BY chain_seq)
+              audit_chain_hash(previous_hash, audit_chain_payload(chain_label, chain_seq, id, occurred_at, actor_key_id,
+                actor_role, action, entity_type, entity_id, before, after, reason, request_id)) AS recomputed
+         FROM ${rowsOf}
+       WINDOW w AS (PARTITION BY chain_lane ORDER BY chain_seq)
      ),
      findings AS (
-       SELECT chain_seq, id,
+       SELECT lane, chain_seq, id,
               CASE WHEN chain_seq <> prior_seq + 1 THEN 'sequence-gap'
                    WHEN previous_hash IS DISTINCT FROM prior_hash THEN 'previous-hash-mismatch'
                    WHEN recomputed <> row_hash THEN 'content-altered' END AS problem,
@@ -176,53 +261,38 @@ export async function walkAuditChain(db: Executor, trialId: string | null): Prom
               CASE WHEN chain_seq <> prior_seq + 1 OR previous_hash IS DISTINCT FROM prior_hash THEN previous_hash ELSE row_hash END AS stored
          FROM chain
      ),
-     recorded AS (${head}),
-     last_row AS (SELECT id, chain_seq, row_hash FROM chain ORDER BY chain_seq DESC LIMIT 1)
+     last_rows AS (SELECT DISTINCT ON (lane) lane, id, chain_seq, row_hash FROM chain ORDER BY lane, chain_seq DESC),
+     recorded AS (${heads}),
+     ends AS (
+       SELECT coalesce(l.lane, r.lane)::int AS lane, l.id, l.chain_seq, encode(l.row_hash, 'hex') AS row_hash,
+              r.last_seq AS recorded_seq, encode(r.last_hash, 'hex') AS recorded_hash
+         FROM last_rows l FULL JOIN recorded r ON r.lane = l.lane
+     )
      SELECT (SELECT count(*) FROM chain) AS rows_checked,
-            (SELECT row_to_json(l) FROM (SELECT id, chain_seq, encode(row_hash, 'hex') AS row_hash FROM last_row) l) AS head,
+            (SELECT coalesce(json_agg(e ORDER BY e.lane), '[]') FROM ends e) AS ends,
+            (SELECT row_to_json(n) FROM (
+               SELECT lane::int, id, chain_seq, encode(row_hash, 'hex') AS row_hash FROM chain ORDER BY id DESC LIMIT 1) n) AS newest,
             (SELECT row_to_json(f) FROM (
-               SELECT chain_seq, id, problem, encode(expected, 'hex') AS expected, encode(stored, 'hex') AS stored
-                 FROM findings WHERE problem IS NOT NULL ORDER BY chain_seq LIMIT 1) f) AS first_broken,
-            (SELECT last_seq FROM recorded) AS recorded_seq,
-            (SELECT encode(last_hash, 'hex') FROM recorded) AS recorded_hash`,
+               SELECT lane::int, chain_seq, id, problem, encode(expected, 'hex') AS expected, encode(stored, 'hex') AS stored
+                 FROM findings WHERE problem IS NOT NULL ORDER BY lane, chain_seq LIMIT 1) f) AS first_broken`,
     trialId === null ? {} : { trialId },
   );
   const result = rows[0] as {
-    rows_checked: number;
-    head: { id: number; chain_seq: number; row_hash: string } | null;
-    first_broken: {
-      chain_seq: number;
-      id: number;
-      problem: ChainFinding['problem'];
-      expected: string | null;
-      stored: string | null;
-    } | null;
-    recorded_seq: number | null;
-    recorded_hash: string | null;
+    rows_checked: number | string;
+    ends: LaneEnd[];
+    newest: LaneHead | null;
+    first_broken: ChainFinding | null;
   };
-  let firstBroken: ChainFinding | null = result.first_broken ? result.first_broken : null;
-  const lastSeq = result.head?.chain_seq ?? 0;
-  if (!firstBroken && result.head && result.recorded_seq === lastSeq && result.recorded_hash !== result.head.row_hash) {
-    firstBroken = {
-      chain_seq: lastSeq,
-      id: result.head.id,
-      problem: 'content-altered',
-      expected: result.recorded_hash,
-      stored: result.head.row_hash,
-    };
-  }
-  if (!firstBroken && (result.recorded_seq ?? 0) > lastSeq) {
-    firstBroken = {
-      chain_seq: lastSeq + 1,
-      id: null,
-      problem: 'missing-rows-at-end',
-      expected: result.recorded_hash,
-      stored: result.head?.row_hash ?? null,
-    };
-  }
+  const candidates = laneEndFindings(result.ends, trialId === null ? 1 : TRIAL_CHAIN_LANES);
+  if (result.first_broken) candidates.push(result.first_broken);
   return {
     rowsChecked: Number(result.rows_checked),
-    head: result.head,
-    firstBroken,
+    lanes: result.ends.flatMap((end) =>
+      end.id === null || end.chain_seq === null || end.row_hash === null
+        ? []
+        : [{ lane: end.lane, chain_seq: end.chain_seq, id: end.id, row_hash: end.row_hash }],
+    ),
+    newest: result.newest,
+    firstBroken: firstInChainOrder(candidates),
   };
 }

@@ -675,6 +675,7 @@ class Client:
         query = {"entityType": entity_type, "entityId": entity_id}
         rows = list(self._pages("listTrialAuditEvents", {"trialId": trial_id}, query, cursor="after"))
         columns = [
+            Column("lane"),
             Column("sequence"),
             Column("occurred_at", "occurredAt", "instant"),
             Column("actor_role", "actor.role"),

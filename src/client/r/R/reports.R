@@ -188,7 +188,8 @@ td_audit <- function(client, trial, entity_type = NULL, entity_id = NULL) {
   rows <- td_pages(client, "listTrialAuditEvents", list(trialId = trial),
                    list(entityType = entity_type, entityId = entity_id), cursor = "after")
   td_frame(rows, list(
-    td_col("sequence"), td_col("occurred_at", "occurredAt", "instant"), td_col("actor_role", "actor.role"),
+    td_col("lane"), td_col("sequence"), td_col("occurred_at", "occurredAt", "instant"),
+    td_col("actor_role", "actor.role"),
     td_col("actor_key_id", "actor.keyId"), td_col("action"), td_col("entity_type", "entityType"),
     td_col("entity_id", "entityId"), td_col("reason"), td_col("before", kind = "list"),
     td_col("after", kind = "list"), td_col("request_id", "requestId"), td_col("id"),
