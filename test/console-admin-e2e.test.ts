@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Page } from 'playwright-core';
 import { CRITERIA, INTERVIEW_COUPON, smcmFollowUp, smcmTrialConfiguration } from '../scripts/smcm-trial';
+import { knexForPostgres } from '../src/db/database';
 import { serviceUserInput } from './support/factories';
 import { ConsoleHarness, PASSWORD, startConsoleHarness } from './support/console-browser';
 
@@ -529,6 +530,66 @@ describe('the admin, statistician and monitor screens in Chromium', () => {
     expect(monitor.problems).toEqual([]);
     await monitor.context.close();
   });
+
+  // Lanes open only when writers overlap, which the embedded database (one connection) never lets happen.
+  (process.env.TEST_DATABASE_URL ? it : it.skip)(
+    'lists the head of every lane when a trail was written concurrently, and each entry with its lane',
+    async () => {
+      // A transaction holding lane 0 of the trial while the API screens someone: that change links in lane 1.
+      const holders = knexForPostgres(h.db.url!, 2);
+      const holder = await holders.transaction();
+      try {
+        await holder('audit_events').insert({
+          trial_id: trialId,
+          actor_role: 'admin',
+          action: 'test.held',
+          entity_type: 'trial',
+          entity_id: trialId,
+        });
+        await h.api('POST', `/v1/trials/${trialId}/participants`, serviceUserInput({ label: 'LANE-1' }));
+        await holder.commit();
+      } finally {
+        if (!holder.isCompleted()) await holder.rollback();
+        await holders.destroy();
+      }
+      const verification = await h.api('GET', `/v1/trials/${trialId}/audit/verification`);
+      expect(verification.valid).toBe(true);
+      expect(verification.lanes.map((l: { lane: number }) => l.lane)).toEqual([0, 1]);
+
+      const { context, page, problems } = await h.newPage();
+      await h.signIn(page, 'admin@trial.hk');
+      await page.goto(`${h.base}/#/trials/${trialId}/audit`);
+      await page
+        .locator('#audit-verification')
+        .filter({ hasText: /The trail is intact/ })
+        .waitFor();
+      const heads = await page.locator('#audit-verification li').allInnerTexts();
+      expect(heads).toEqual(
+        verification.lanes.map(
+          (l: { lane: number; sequence: number; hash: string }) => `lane ${l.lane}, entry ${l.sequence}: ${l.hash}`,
+        ),
+      );
+      expect(await page.locator('#audit-verification').innerText()).not.toMatch(/Latest hash/);
+      await check(page, 'en-admin-audit-lanes');
+      // The change written in lane 1 is entry 1:1, on the last page (oldest first); lane 0 keeps plain numbers.
+      const numbers: string[] = [];
+      for (let pages = 0; pages < 50; pages++) {
+        await page.locator('#audit-events tbody tr').first().waitFor();
+        numbers.push(...(await page.locator('#audit-events tbody th').allInnerTexts()));
+        const next = page.getByRole('button', { name: 'Next page' });
+        if ((await next.count()) === 0 || (await next.isDisabled())) break;
+        const first = await page.locator('#audit-events tbody th').first().innerText();
+        await next.click();
+        await page.locator('#audit-events tbody th').first().filter({ hasNotText: first }).waitFor();
+      }
+      expect(numbers.filter((n) => n.includes(':'))).toEqual(['1:1']);
+      expect(numbers.filter((n) => !n.includes(':')).map(Number)).toEqual(
+        numbers.filter((n) => !n.includes(':')).map((_, i) => i + 1),
+      );
+      expect(problems).toEqual([]);
+      await context.close();
+    },
+  );
 
   it('shows the new screens in Traditional Chinese', async () => {
     const { context, page, problems } = await h.newPage();
