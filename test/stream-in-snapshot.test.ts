@@ -1,4 +1,4 @@
-import { streamInSnapshot } from '../src/db/database';
+import { isSingleConnection, streamInSnapshot } from '../src/db/database';
 import { createTestDatabase, TestDatabase } from './support/database';
 
 /* The analysis dataset's CSV streams its rows through streamInSnapshot (docs/benchmarks.md, "The analysis
@@ -48,5 +48,25 @@ describe('streamInSnapshot', () => {
     }
     const { rows } = await db.knex.raw('SELECT 1 AS one');
     expect(rows[0].one).toBe(1);
+  });
+
+  it('leaves the connection to other requests while the consumer reads: the embedded database reads first', async () => {
+    const stream = streamInSnapshot(db.knex, settingsOf);
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ jit: 'off', i: 0 });
+    // The consumer pauses after the first row. Another statement must still get a connection: on the embedded
+    // database (one connection) only because the snapshot was read and committed before the first row came out.
+    const other = db.knex.raw('SELECT 1 AS one').then(({ rows }) => rows[0].one as number);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      other,
+      new Promise<'blocked'>((resolve) => (timer = setTimeout(() => resolve('blocked'), 5_000))),
+    ]);
+    clearTimeout(timer);
+    expect(waited).toBe(1);
+    expect(isSingleConnection(db.knex)).toBe(db.kind === 'embedded');
+    const rest = [];
+    for await (const row of { [Symbol.asyncIterator]: () => stream }) rest.push(row.i);
+    expect(rest).toEqual([1, 2]);
   });
 });

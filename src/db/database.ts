@@ -170,11 +170,20 @@ export async function readSnapshot<T>(knex: Knex, read: (trx: Knex.Transaction) 
   );
 }
 
+/** Whether this knex runs over the embedded database, whose one connection every request shares. */
+export const isSingleConnection = (knex: Knex): boolean =>
+  (knex.client.config as Knex.Config).client === (ClientPgLite as unknown);
+
 /**
  * readSnapshot for a streamed read: the rows of `read` in one read-only REPEATABLE READ transaction with JIT off,
  * opened when the stream is first read, committed at its end and rolled back if the consumer stops early (the
  * generator's `finally`). Without it a cursor query runs with the server's JIT: at 20,000 participants 1.0 s of a
  * 1.2 s dataset query was JIT compilation (docs/benchmarks.md, "The analysis dataset, profiled").
+ *
+ * On the embedded database the transaction would hold its only connection for as long as the client takes to read
+ * the response, and every other request would wait for it (9-13 s behind one export at 100,000 participants, and a
+ * 503 behind a slow reader: docs/benchmarks.md, "Embedded database"). Its driver holds a query's whole result in
+ * memory anyway, so there the rows are read and the transaction committed before the first row is handed on.
  */
 export async function* streamInSnapshot<T>(
   knex: Knex,
@@ -187,6 +196,13 @@ export async function* streamInSnapshot<T>(
   const trx = await knex.transaction({ isolationLevel: 'repeatable read', readOnly: true });
   try {
     await trx.raw('SET LOCAL jit = off');
+    if (isSingleConnection(knex)) {
+      const rows: T[] = [];
+      for await (const row of read(trx)) rows.push(row);
+      await trx.commit();
+      yield* rows;
+      return;
+    }
     yield* read(trx);
     await trx.commit();
   } finally {
