@@ -615,6 +615,16 @@ describe('analysis dataset', () => {
     )!;
     expect(csvM6[header.indexOf('hope_baseline')]).toBe('34');
     expect(csvM6[header.indexOf('employed')]).toBe('true');
+    // The items, read only when asked for, agree with the JSON pages.
+    const itemsCsv = parseCsv(
+      (await t.call('get', `/v1/trials/${trial.id}/analysis-dataset?items=true`, { headers: { Accept: 'text/csv' } }))
+        .text,
+    );
+    expect(itemsCsv[0]).toEqual(first.body.columns);
+    const itemsHeader = itemsCsv[0]!;
+    expect(itemsCsv.slice(1).map((r) => Object.fromEntries(itemsHeader.map((name, i) => [name, r[i]])))).toEqual(
+      rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)]))),
+    );
 
     const dictionary = await t.call('get', `/v1/trials/${trial.id}/analysis-dataset/dictionary`);
     expect(dictionary.body.columns.map((c: { name: string }) => c.name)).toEqual(parseCsv(csv.text)[0]);

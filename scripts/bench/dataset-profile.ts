@@ -21,7 +21,7 @@ import { Client } from 'pg';
 import type { Knex } from 'knex';
 import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
 import { withoutJit } from '../../src/db/database';
-import { streamDataset, type DatasetDbRow } from '../../src/features/follow-up/follow-up.query';
+import { streamDataset, streamDatasetInBatches } from '../../src/features/follow-up/follow-up.query';
 import { datasetColumns, datasetHeader, datasetLine } from '../../src/features/follow-up/analysis-dataset';
 import { toDatasetRow } from '../../src/features/follow-up/follow-up.service';
 import { smcmFollowUp } from '../smcm-trial';
@@ -169,13 +169,15 @@ async function main(): Promise<void> {
         return `${n} rows`;
       });
     const noExclusions = new Map<string, never[]>();
+    const unlabelled = (arm: string) => arm;
     const queryCsv = () =>
       withoutJit(knex, async (trx) => {
         const hash = createHash('sha256');
         hash.update(datasetHeader(columns));
-        for await (const r of streamDataset(trx, { trialId, today, siteCodes: null })) {
-          const shaped = toDatasetRow(r as DatasetDbRow, (arm) => arm, noExclusions);
-          hash.update(datasetLine(columns, shaped));
+        for await (const batch of streamDatasetInBatches(trx, { trialId, today, siteCodes: null })) {
+          let text = '';
+          for (const r of batch) text += datasetLine(columns, toDatasetRow(r, unlabelled, noExclusions));
+          hash.update(text);
         }
         return `(arms unlabelled) ${hash.digest('hex').slice(0, 16)}`;
       });

@@ -5,6 +5,12 @@ describe('CSV', () => {
     expect(csvLine(['a', 'b,c', 'say "hi"', null, 3, ' pad'])).toBe('a,"b,c","say ""hi""",,3," pad"\r\n');
   });
 
+  it('writes numbers and booleans as String() does, and quotes whitespace at either end', () => {
+    expect(csvLine([0, -1.5, 1e21, true, false, undefined, 'tab\t', '\tlead', 'a\rb', ' '])).toBe(
+      '0,-1.5,1e+21,true,false,,"tab\t","\tlead","a\rb"," "\r\n',
+    );
+  });
+
   it('round-trips awkward fields', () => {
     const rows = [
       ['stratum', 'arm'],

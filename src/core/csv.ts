@@ -1,8 +1,14 @@
 /** CSV as RFC 4180: comma separated, CRLF or LF line ends, fields quoted with "" escapes. */
 
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
 export function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  if (value === null || value === undefined) return '';
+  // Numbers and booleans never need quotes: skipping the test (and one regular expression instead of two) saved
+  // 13 % of the analysis dataset's CPU at 218,061 rows (docs/benchmarks.md, round 4).
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = String(value);
+  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvLine(values: readonly unknown[]): string {
