@@ -2,8 +2,10 @@
  * Follow-up read models against hand-written SQL ceilings (docs/benchmarks.md, "Follow-up").
  *
  *   npx tsx scripts/bench/follow-up.ts [--database-url URL] [--participants 100000] [--repeats 5] [--dataset]
+ *   npx tsx scripts/bench/follow-up.ts --embedded [--embedded-storage memory|file] [--participants 10000] ...
  *
- * Creates a scratch PostgreSQL database, starts the service on it, creates the SMCM trial with its
+ * Creates a scratch PostgreSQL database (with --embedded: a PGlite database in memory, or file-backed in a fresh
+ * temporary directory), starts the service on it, creates the SMCM trial with its
  * visits (baseline, 6 and 12 months) and measures through the API, then loads the population straight
  * into the tables (`loadTrialPopulation`) and, in SQL, spreads randomization over the past two years and
  * adds assessments (~80% of due visits, some outside the window) and missed visits (~8%, with reasons).
@@ -15,28 +17,36 @@
  * - with --dataset, the analysis dataset as CSV, `GET …/analysis-dataset` with `Accept: text/csv`, read as it
  *   arrives (never held whole), once, with this process's peak RSS sampled every 50 ms while it streams; its
  *   ceiling streams the dated visits (one row per participant × visit, the same rows) through a cursor.
+ * - with --dataset --probe, after that, what the export does to everyone else: the CSV is downloaded once more
+ *   (pausing --probe-chunk-delay-ms after each chunk, a slow client) while a probe reads the trial
+ *   (`GET /v1/trials/{id}`) every 50 ms; its latencies during the download are printed. On the embedded database
+ *   the export holds the one connection, and the process's one thread, while it produces its rows.
  * The ceilings omit what the service also does (withdrawals, amendments, measure missingness, JSON), so
  * they are lower bounds. Ratio = endpoint time ÷ ceiling time (target < 2×).
  */
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
+import { DEFAULT_DATABASE_LIMITS, type DatabaseConfig } from '../../src/config';
 import { withoutJit } from '../../src/db/database';
 import { completenessByMeasure, completenessByVisit, listWorkList } from '../../src/features/follow-up/follow-up.query';
 import { smcmFollowUp } from '../smcm-trial';
 import { benchTrialInput, siteCodes } from './fixtures';
 import { loadTrialPopulation } from './load';
-import { median, RssSampler } from './measure';
-import { createScratchDatabase, startService } from './service';
+import { median, retryOnStaleConnection, RssSampler } from './measure';
+import { createScratchDatabase, embeddedBenchDatabase, parseEmbeddedStorage, startService } from './service';
 
 const { values } = parseArgs({
   options: {
     'database-url': { type: 'string' },
+    embedded: { type: 'boolean', default: false },
+    'embedded-storage': { type: 'string', default: 'memory' },
     participants: { type: 'string', default: '100000' },
     repeats: { type: 'string', default: '5' },
     explain: { type: 'boolean', default: false },
     dataset: { type: 'boolean', default: false },
+    probe: { type: 'boolean', default: false },
+    'probe-chunk-delay-ms': { type: 'string', default: '0' },
   },
 });
 const serverUrl = values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -86,7 +96,7 @@ const COMPLETENESS_CEILING = `
    GROUP BY visit, arm_code, site_code`;
 
 async function timeIt(work: () => Promise<unknown>): Promise<number> {
-  await work();
+  await retryOnStaleConnection(work);
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
@@ -97,14 +107,27 @@ async function timeIt(work: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const scratch = await createScratchDatabase(serverUrl);
-  const service = await startService({
-    kind: 'postgresql',
-    url: scratch.url,
-    poolMax: 10,
-    ...DEFAULT_DATABASE_LIMITS,
-    statementTimeoutMs: 0,
-  });
+  const limits = { ...DEFAULT_DATABASE_LIMITS, statementTimeoutMs: 0 };
+  let config: DatabaseConfig;
+  let cleanup: () => Promise<void>;
+  if (values.embedded) {
+    const embedded = embeddedBenchDatabase(parseEmbeddedStorage(values['embedded-storage']), limits);
+    config = embedded.config;
+    cleanup = async () => embedded.remove();
+    console.log(`embedded: ${embedded.dataDir ? `file-backed in ${embedded.dataDir}` : 'in memory'}`);
+  } else {
+    const scratch = await createScratchDatabase(serverUrl);
+    config = { kind: 'postgresql', url: scratch.url, poolMax: 10, ...limits };
+    cleanup = () => scratch.drop();
+  }
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const rss = new RssSampler();
   try {
     const td = service.client;
     const created = await td.post('/v1/trials', { body: { ...benchTrialInput(), ...smcmFollowUp() } });
@@ -179,6 +202,7 @@ async function main(): Promise<void> {
       );
     }
     if (values.dataset) await datasetScenario(service.baseUrl, service.adminKey, knex, trial.id);
+    if (values.dataset && values.probe) await probeDuringDataset(service.baseUrl, service.adminKey, trial.id);
     // Where the endpoints' time goes: their queries alone, through the same pool.
     const today = new Date().toISOString().slice(0, 10);
     const parts: [string, () => Promise<unknown>][] = [
@@ -212,9 +236,11 @@ async function main(): Promise<void> {
     }
     for (const [name, work] of parts)
       console.log(`  ${name.padEnd(36)} ${(await timeIt(work)).toFixed(1).padStart(8)} ms`);
+    console.log(`peak RSS of the process (load and reads): ${rss.reset().toFixed(0)} MiB`);
   } finally {
+    rss.stop();
     await service.close();
-    await scratch.drop();
+    await cleanup();
   }
 }
 
@@ -258,6 +284,51 @@ async function datasetScenario(baseUrl: string, key: string, knex: Knex, trialId
   } finally {
     sampler.stop();
   }
+}
+
+/**
+ * Latencies of `GET /v1/trials/{id}` while the CSV is downloaded (see --probe). The probe is meant to start every
+ * 50 ms and each latency runs from that intended start, not from when the request could be sent: the service and
+ * this client share one thread, so while the export keeps the thread busy no request is even sent, and timing from
+ * the send would hide exactly the wait a second user sees.
+ */
+async function probeDuringDataset(baseUrl: string, key: string, trialId: string): Promise<void> {
+  const headers = { Authorization: `Bearer ${key}` };
+  const chunkDelayMs = Number(values['probe-chunk-delay-ms']);
+  const intervalMs = 50;
+  let downloading = true;
+  const probes: number[] = [];
+  const statuses = new Map<number, number>();
+  const t0 = performance.now();
+  const download = (async () => {
+    try {
+      const response = await fetch(`${baseUrl}/v1/trials/${trialId}/analysis-dataset`, {
+        headers: { ...headers, Accept: 'text/csv' },
+      });
+      for await (const _chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+        if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
+    } finally {
+      downloading = false;
+    }
+  })();
+  for (let k = 0; downloading; k++) {
+    const intended = t0 + 20 + k * intervalMs;
+    const wait = intended - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!downloading) break;
+    const response = await fetch(`${baseUrl}/v1/trials/${trialId}`, { headers });
+    await response.text();
+    probes.push(performance.now() - intended);
+    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+  }
+  await download;
+  const sorted = [...probes].sort((a, b) => a - b);
+  console.log(
+    `probe during a CSV download (${chunkDelayMs} ms pause per chunk, download ${(performance.now() - t0).toFixed(0)} ms): ` +
+      `${probes.length} reads of the trial meant every ${intervalMs} ms, latency from the intended start ` +
+      `p50 ${median(probes).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms; ` +
+      `statuses ${[...statuses].map(([status, n]) => `${status} × ${n}`).join(', ')}`,
+  );
 }
 
 main().then(

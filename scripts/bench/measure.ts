@@ -253,3 +253,20 @@ export function recordStatements(knex: Knex): { stop(): StatementProfile } {
     },
   };
 }
+
+/**
+ * Runs an unmeasured request once more if it failed because the server closed the idle keep-alive connection as the
+ * client reused it. On the embedded database a bulk load blocks this process's one thread for longer than the
+ * server's keep-alive timeout, so both ends' timers fire late and together when it ends, and the first request after
+ * it can meet a socket that the server is closing (`fetch failed`, cause ECONNRESET). Only for warm-up calls.
+ */
+export async function retryOnStaleConnection<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (!(error instanceof TypeError) || (cause?.code !== 'ECONNRESET' && cause?.code !== 'UND_ERR_SOCKET'))
+      throw error;
+    return request();
+  }
+}

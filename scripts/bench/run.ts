@@ -4,11 +4,12 @@
  *   npx tsx scripts/bench/run.ts [--quick] [--database-url URL] [--pool-max N] [--only postgresql|embedded]
  *                                [--levels 1,8,32,64] [--participants N] [--read-sizes 10000,100000]
  *                                [--sites 3] [--driver fetch|typed] [--without-audit-chain]
+ *                                [--embedded-storage memory|file]
  *
  * With a PostgreSQL URL (--database-url, else DATABASE_URL) it creates a scratch database
  * trialdesk_bench_<random> on that server, measures, and drops it; it always measures the embedded
- * database (in-memory PGlite) too, at smaller sizes. The service runs in this process on an
- * ephemeral port and is driven over HTTP by the typed client. Prints a table and writes
+ * database (PGlite, in memory unless --embedded-storage file) too, at smaller sizes. The service runs in this
+ * process on an ephemeral port and is driven over HTTP by the typed client. Prints a table and writes
  * scripts/bench/results/<timestamp>.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,7 +25,13 @@ import { lifetimeMaxRssMiB, LatencySummary, RssSampler } from './measure';
 import { Driver, measureClientCeiling, measureRandomization, RandomizationLevel, warmUp } from './randomization';
 import { describeMachine, describeMachineLine, fixed, formatTable, Machine, ResultRow, writeResults } from './report';
 import { findEndpoint, READ_SCENARIOS, timeCeilingQuery, timeEndpoint } from './scenarios';
-import { createScratchDatabase, serverVersion, startService } from './service';
+import {
+  createScratchDatabase,
+  embeddedBenchDatabase,
+  parseEmbeddedStorage,
+  serverVersion,
+  startService,
+} from './service';
 
 type DatabaseKind = 'postgresql' | 'embedded';
 
@@ -286,6 +293,7 @@ async function main(): Promise<void> {
       sites: { type: 'string', default: '3' },
       driver: { type: 'string', default: 'fetch' },
       'without-audit-chain': { type: 'boolean', default: false },
+      'embedded-storage': { type: 'string', default: 'memory' },
     },
   });
   const started = Date.now();
@@ -308,6 +316,7 @@ async function main(): Promise<void> {
       ? configured.poolMax
       : 10;
   const wanted = (database: DatabaseKind) => !values.only || values.only === database;
+  const embeddedStorage = parseEmbeddedStorage(values['embedded-storage']);
 
   const machine: Machine = describeMachine();
   const rss = new RssSampler();
@@ -335,17 +344,24 @@ async function main(): Promise<void> {
     } else if (wanted('postgresql')) {
       log('postgresql: skipped (no --database-url or DATABASE_URL)');
     }
-    if (wanted('embedded'))
-      runs.push(
-        await benchmarkDatabase(
-          'embedded',
-          { kind: 'embedded', dataDir: null, poolMax: 1, ...BENCH_LIMITS },
-          plan,
-          { sites, driver, withoutAuditChain: values['without-audit-chain'] ?? false },
-          rss,
-          log,
-        ),
-      );
+    if (wanted('embedded')) {
+      const embedded = embeddedBenchDatabase(embeddedStorage, BENCH_LIMITS);
+      log(`embedded: ${embedded.dataDir ? `file-backed in ${embedded.dataDir}` : 'in memory'}`);
+      try {
+        runs.push(
+          await benchmarkDatabase(
+            'embedded',
+            embedded.config,
+            plan,
+            { sites, driver, withoutAuditChain: values['without-audit-chain'] ?? false },
+            rss,
+            log,
+          ),
+        );
+      } finally {
+        embedded.remove();
+      }
+    }
   } finally {
     rss.stop();
   }
@@ -354,7 +370,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\nMachine: ${describeMachineLine(machine)}\n`);
   process.stdout.write(
-    `Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}${values['without-audit-chain'] ? '; DIAGNOSTIC: audit chain trigger disabled' : ''}; total ${fixed(seconds)} s\n\n`,
+    `Mode: ${values.quick ? 'quick' : 'full'}; ${sites} sites (strata); driver ${driver}; PostgreSQL pool max ${poolMax}; embedded storage ${embeddedStorage}${values['without-audit-chain'] ? '; DIAGNOSTIC: audit chain trigger disabled' : ''}; total ${fixed(seconds)} s\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n\n`);
   const file = writeResults({
@@ -367,6 +383,7 @@ async function main(): Promise<void> {
     sites,
     driver,
     poolMax,
+    embeddedStorage,
     rows,
     runs,
   });

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { createApp } from '../../src/app';
 import { createTrialdeskClient, TrialdeskClient } from '../../src/client';
-import type { DatabaseConfig } from '../../src/config';
+import type { DatabaseConfig, DatabaseLimits } from '../../src/config';
 import { createDb, Database, migrateToLatest } from '../../src/db/database';
 import { ensureBootstrapAdminKey } from '../../src/features/api-keys/api-keys.service';
 
@@ -106,4 +109,31 @@ export async function serverVersion(
   } finally {
     await client.end();
   }
+}
+
+export type EmbeddedStorage = 'memory' | 'file';
+
+export function parseEmbeddedStorage(text: string | undefined): EmbeddedStorage {
+  if (text === undefined || text === 'memory') return 'memory';
+  if (text === 'file') return 'file';
+  throw new Error(`--embedded-storage must be memory or file, not ${text}`);
+}
+
+/**
+ * The embedded database for a benchmark: in memory (`dataDir: null`), or file-backed in a fresh directory under the
+ * system's temporary directory, as `npm start` runs it by default (`DATA_DIR`, default `./data`). `remove()` deletes
+ * that directory after the service has closed.
+ */
+export function embeddedBenchDatabase(
+  storage: EmbeddedStorage,
+  limits: DatabaseLimits,
+): { config: DatabaseConfig; dataDir: string | null; remove(): void } {
+  const dataDir = storage === 'file' ? fs.mkdtempSync(path.join(os.tmpdir(), 'trialdesk-bench-')) : null;
+  return {
+    config: { kind: 'embedded', dataDir, poolMax: 1, ...limits },
+    dataDir,
+    remove() {
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

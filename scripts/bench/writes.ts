@@ -5,19 +5,31 @@
  * statements per operation counted from knex's query events and the load average of the machine.
  *
  *   npx tsx scripts/bench/writes.ts --database-url URL [--levels 1,8,32] [--participants 300] [--sites 3]
+ *   npx tsx scripts/bench/writes.ts --embedded [--embedded-storage memory|file] [--levels 1,8,32] ...
+ *
+ * With --embedded the service runs on PGlite (one connection, in this process), in memory or file-backed in a fresh
+ * temporary directory; the ceiling and the chain head run on that same connection.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATABASE_LIMITS } from '../../src/config';
+import { DEFAULT_DATABASE_LIMITS, type DatabaseConfig } from '../../src/config';
 import { createActiveTrial, serviceUser, Trial } from './fixtures';
 import { LatencySummary, recordStatements, runClosedLoop, withCpuShare } from './measure';
 import { ceilingTransactions, chainHeadTransactions, randomizer, warmUp } from './randomization';
 import { fixed, formatTable, ResultRow, writeResults } from './report';
-import { createScratchDatabase, RunningService, startService } from './service';
+import {
+  createScratchDatabase,
+  embeddedBenchDatabase,
+  parseEmbeddedStorage,
+  RunningService,
+  startService,
+} from './service';
 
 const { values } = parseArgs({
   options: {
     'database-url': { type: 'string' },
+    embedded: { type: 'boolean', default: false },
+    'embedded-storage': { type: 'string', default: 'memory' },
     levels: { type: 'string', default: '1,8,32' },
     participants: { type: 'string', default: '300' },
     sites: { type: 'string', default: '3' },
@@ -45,7 +57,10 @@ async function measureWrite(
 ): Promise<Measured> {
   const load0 = os.loadavg()[0]!;
   const recorder = recordStatements(service.db.knex);
-  const { result, cpu } = await withCpuShare(() => runClosedLoop(count, concurrency, operation), service.db.knex);
+  const { result, cpu } = await withCpuShare(
+    () => runClosedLoop(count, concurrency, operation),
+    service.db.kind === 'postgresql' ? service.db.knex : null,
+  );
   const profile = recorder.stop();
   const ceiling = await ceilingTransactions(service.db.knex, Math.max(count, 200), concurrency);
   const chainHead = await chainHeadTransactions(service.db.knex, trial.id, Math.max(count, 200), concurrency);
@@ -63,14 +78,32 @@ async function measureWrite(
 
 async function main(): Promise<void> {
   const url = values['database-url'];
-  if (!url) throw new Error('--database-url is required');
+  if (!url && !values.embedded) throw new Error('--database-url or --embedded is required');
   const levels = values.levels!.split(',').map(Number);
   const n = Number(values.participants);
   const sites = Number(values.sites);
   const started = Date.now();
-  const scratch = await createScratchDatabase(url);
-  const service = await startService({ kind: 'postgresql', url: scratch.url, poolMax: 10, ...DEFAULT_DATABASE_LIMITS });
+  let config: DatabaseConfig;
+  let cleanup: () => Promise<void>;
+  if (values.embedded) {
+    const embedded = embeddedBenchDatabase(parseEmbeddedStorage(values['embedded-storage']), DEFAULT_DATABASE_LIMITS);
+    config = embedded.config;
+    cleanup = async () => embedded.remove();
+    process.stderr.write(`embedded: ${embedded.dataDir ? `file-backed in ${embedded.dataDir}` : 'in memory'}\n`);
+  } else {
+    const scratch = await createScratchDatabase(url!);
+    config = { kind: 'postgresql', url: scratch.url, poolMax: 10, ...DEFAULT_DATABASE_LIMITS };
+    cleanup = () => scratch.drop();
+  }
+  const database = config.kind;
   const measured: Measured[] = [];
+  let service: RunningService;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
   try {
     await warmUp(service, 30);
     const td = service.client;
@@ -116,18 +149,18 @@ async function main(): Promise<void> {
     }
   } finally {
     await service.close();
-    await scratch.drop();
+    await cleanup();
   }
   const rows: ResultRow[] = measured.flatMap((m) => [
     {
-      database: 'postgresql',
+      database,
       figure: `${m.write}/s, c=${m.concurrency} (load ${fixed(m.loadAverage[0], 2)} → ${fixed(m.loadAverage[1], 2)})`,
       value: `${fixed(m.service.rate)}/s, p50/p99 ${fixed(m.service.p50Ms)} / ${fixed(m.service.p99Ms)} ms, ${fixed(m.statementsPerOperation, 1)} stmts`,
       ceiling: `${fixed(m.ceiling.rate)} commits/s`,
       ratio: m.service.rate / m.ceiling.rate,
     },
     {
-      database: 'postgresql',
+      database,
       figure: `  chain head only, c=${m.concurrency}; cores node / postgres / machine`,
       value: `${fixed(m.chainHead.rate)} txn/s; ${fixed(m.cores.node, 2)} / ${m.cores.postgres === null ? '—' : fixed(m.cores.postgres, 2)} / ${fixed(m.cores.machine, 2)}`,
       ceiling: `${fixed(m.ceiling.rate)} commits/s`,
@@ -137,6 +170,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatTable(rows)}\n`);
   const file = writeResults({
     script: 'writes',
+    database,
+    embeddedStorage: values.embedded ? values['embedded-storage'] : null,
     startedAt: new Date(started).toISOString(),
     levels,
     n,
