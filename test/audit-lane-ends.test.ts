@@ -1,5 +1,5 @@
 /* The pure part of audit chain verification: what the ends of the lanes say, and which finding comes first. */
-import { firstInChainOrder, laneEndFindings, TRIAL_CHAIN_LANES } from '../src/features/audit/audit.repo';
+import { firstInChainOrder, laneEndFindings, TRIAL_CHAIN_LANES } from '../src/features/audit/audit-chain';
 
 const hash = (c: string) => c.repeat(64);
 type End = Parameters<typeof laneEndFindings>[0][number];
