@@ -26,6 +26,7 @@ import { datasetColumns, datasetHeader, datasetLine } from '../../src/features/f
 import { toDatasetRow } from '../../src/features/follow-up/follow-up.service';
 import { smcmFollowUp } from '../smcm-trial';
 import { benchTrialInput, siteCodes } from './fixtures';
+import { addFollowUpHistory, DATED_SQL } from './follow-up-population';
 import { loadTrialPopulation } from './load';
 import { median } from './measure';
 import { startService } from './service';
@@ -42,23 +43,6 @@ const { values } = parseArgs({
   },
 });
 const serverUrl = values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const VISITS_SQL = `(VALUES ('baseline', 0, 30, 14), ('m6', 182, 30, 30), ('m12', 365, 30, 30))
-                    AS d(code, day, window_before, window_after)`;
-const DATED_SQL = `
-  SELECT p.participant_id, p.label, p.site_code, al.arm_code, d.code AS visit, d.day,
-         (al.randomized_at AT TIME ZONE 'UTC')::date + d.day - d.window_before AS window_opens,
-         (al.randomized_at AT TIME ZONE 'UTC')::date + d.day + d.window_after AS window_closes,
-         a.assessed_on, (m.participant_id IS NOT NULL) AS missed
-    FROM participants p
-    JOIN allocations al ON al.trial_id = p.trial_id AND al.participant_id = p.participant_id
-   CROSS JOIN ${VISITS_SQL}
-    LEFT JOIN assessments a ON a.trial_id = p.trial_id AND a.participant_id = p.participant_id AND a.visit = d.code
-    LEFT JOIN (SELECT DISTINCT mv.participant_id, mv.visit FROM missed_visits mv
-                WHERE mv.trial_id = :trialId
-                  AND NOT EXISTS (SELECT 1 FROM missed_visit_retractions r
-                                   WHERE r.trial_id = mv.trial_id AND r.missed_visit_id = mv.missed_visit_id)) m
-           ON m.participant_id = p.participant_id AND m.visit = d.code
-   WHERE p.trial_id = :trialId AND p.role = 'service_user'`;
 
 async function freshDatabase(): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(values.database!)) throw new Error('--database: a plain lower-case name');
@@ -84,35 +68,7 @@ async function load(td: Awaited<ReturnType<typeof startService>>, knex: Knex, pa
     });
   const trial = await td.client.post('/v1/trials/{trialId}/activation', { params: { path: { trialId: created.id } } });
   await loadTrialPopulation(knex, trial, { participants });
-  await knex.raw(
-    `UPDATE allocations SET randomized_at = now() - ((sequence_number * 7919 + length(stratum_key)) % 730) * interval '1 day'
-      WHERE trial_id = ?`,
-    [trial.id],
-  );
-  const dueVisits = `
-    SELECT al.participant_id, d.code, (al.randomized_at AT TIME ZONE 'UTC')::date + d.day AS target,
-           abs(hashtext(al.participant_id::text || d.code)) % 100 AS r
-      FROM allocations al CROSS JOIN ${VISITS_SQL}
-     WHERE al.trial_id = :trialId AND (al.randomized_at AT TIME ZONE 'UTC')::date + d.day - d.window_before <= current_date`;
-  await knex.raw(
-    `INSERT INTO assessments (trial_id, assessment_id, participant_id, visit, assessed_on, assessor, "values", scores)
-     SELECT :trialId, gen_random_uuid(), participant_id, code,
-            least(current_date, target + CASE WHEN r < 5 THEN 40 ELSE (r % 21) - 10 END),
-            'RA', jsonb_build_object('employed', r % 3 = 0),
-            jsonb_build_object('employed', jsonb_build_object('score', r % 3 = 0))
-       FROM (${dueVisits}) v
-      WHERE r < 80`,
-    { trialId: trial.id },
-  );
-  await knex.raw(
-    `INSERT INTO missed_visits (trial_id, missed_visit_id, participant_id, visit, reason, recorded_on)
-     SELECT :trialId, gen_random_uuid(), participant_id, code,
-            (ARRAY['could not be contacted', 'declined the interview', 'moved away'])[1 + r % 3], current_date
-       FROM (${dueVisits}) v
-      WHERE r >= 80 AND r < 88`,
-    { trialId: trial.id },
-  );
-  await knex.raw('ANALYZE');
+  await addFollowUpHistory(knex, trial.id);
   return trial.id;
 }
 
