@@ -91,20 +91,20 @@ export interface SafetyDemo {
   };
 }
 
+/** What the safety demo works on: the trial, its cohort, and the service's ids and arms by cohort label. */
+interface SafetyDemoInput {
+  trialId: string;
+  cohort: Cohort;
+  participantIds: Record<string, string>;
+  allocations: Record<string, string>;
+}
+
 /**
  * Safety and data monitoring in the demo (#21): a handful of adverse events on randomized service users — two
  * serious ones, a psychiatric admission and a self-harm episode, each reported to the sponsor — a few data
  * queries raised by the monitor, answered by the site, one closed; then the DMC open report.
  */
-export async function runSafetyDemo(
-  client: TrialdeskClient,
-  input: {
-    trialId: string;
-    cohort: Cohort;
-    participantIds: Record<string, string>;
-    allocations: Record<string, string>;
-  },
-): Promise<SafetyDemo> {
+export async function runSafetyDemo(client: TrialdeskClient, input: SafetyDemoInput): Promise<SafetyDemo> {
   const { trialId } = input;
   const aware = new Date(Date.now() - 60_000);
   const awareOn = aware.toISOString().slice(0, 10);
@@ -244,12 +244,7 @@ export async function runSafetyDemo(
  */
 async function runOutOfRangeWrites(
   client: TrialdeskClient,
-  input: {
-    trialId: string;
-    cohort: Cohort;
-    participantIds: Record<string, string>;
-    allocations: Record<string, string>;
-  },
+  input: SafetyDemoInput,
 ): Promise<{ plan: OutOfRangeWrite[]; counts: SafetyDemo['automatic']['counts']; requests: number }> {
   const { trialId } = input;
   const plan = outOfRangePlan(input.cohort, input.allocations);
