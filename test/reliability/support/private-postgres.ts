@@ -45,7 +45,9 @@ function asOwner(binary: string, args: string[]): [string, string[]] {
 function run(binary: string, args: string[], timeoutMs = 120_000): Promise<string> {
   const [command, argv] = asOwner(binary, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The tools run as the server's owner: from a working directory it cannot enter (a checkout in a 0700 temporary
+    // directory) psql warns on stderr, which is read with the output, and a polled count would not parse.
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: os.tmpdir() });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
